@@ -1,0 +1,140 @@
+# The one entry point for working on this project, locally and in CI (.ci/run calls `make check`,
+# `make validate` and `make build`). `make` alone lists the targets.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# Port of the local function (`cargo lambda watch` serves the routes at the root of it).
+PORT ?= 9000
+# The documented, non-secret token of local runs; `send` signs with it, `run` verifies with it.
+DEV_TOKEN := local-dev-token
+# The URL `run` verifies signatures against. Under `cargo lambda watch` the event's domain name is
+# always "localhost", whatever host the request was sent to, so a URL rebuilt from the request
+# never matches the one a local client signed. Clear it (`make run PUBLIC_BASE_URL=`) to verify
+# the events/*.json fixtures, which are signed for their API Gateway host, with `make invoke`.
+PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+# Log level of the local function (the variable Lambda sets from the template's LogLevel);
+# RUST_LOG, when exported, takes precedence with full tracing directives.
+LOG_LEVEL ?= info
+# The event `invoke` sends: a complete API Gateway event.
+EVENT ?= events/assignment-http-api.json
+# The attributes `send` puts in its sample callback.
+TASK ?= {"type":"chat","required_skill":"billing"}
+WORKER ?= {"skills":["billing","support"],"contact_uri":"client:alice"}
+
+PIP := python3 -m pip
+PIP_PACKAGES := cargo-lambda aws-sam-cli moto[server] twilio
+
+# SAM CLI: no usage data sent from here (and no network to send it to in CI).
+export SAM_CLI_TELEMETRY := 0
+# SAM CLI releases before rust-cargolambda left beta (aws-sam-cli pull request 8526) ask for
+# confirmation on every build; this opts in without asking and is ignored by later releases.
+export SAM_CLI_BETA_RUST_CARGO_LAMBDA := 1
+
+# $(call require,COMMAND,HOW TO INSTALL IT)
+define require
+	@command -v $(1) >/dev/null 2>&1 || { \
+	  echo "error: '$(1)' is not installed. Install it with: $(2)   (or run: make tools)" >&2; \
+	  exit 1; }
+endef
+
+.PHONY: help tools run invoke send events test check build validate deploy bench
+
+help: ## List the targets
+	@echo "usage: make TARGET [VARIABLE=value ...]"
+	@echo
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/  \1\t\2/' | expand -t 12
+	@echo
+	@echo "variables: PORT=$(PORT) EVENT=$(EVENT) LOG_LEVEL=$(LOG_LEVEL)"
+	@echo "           PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) (run; empty = derive from the request)"
+	@echo '           TASK=$(TASK) (send)'
+	@echo '           WORKER=$(WORKER) (send)'
+
+tools: ## Install the missing tools: cargo-lambda, SAM CLI, moto, twilio (pip), cargo-nextest
+	@missing=(); \
+	command -v cargo-lambda >/dev/null 2>&1 || missing+=(cargo-lambda); \
+	command -v sam >/dev/null 2>&1 || missing+=(aws-sam-cli); \
+	command -v moto_server >/dev/null 2>&1 || missing+=('moto[server]'); \
+	python3 -c 'import twilio' >/dev/null 2>&1 || missing+=(twilio); \
+	if (( $${#missing[@]} )); then \
+	  echo "installing with pip: $${missing[*]}"; \
+	  $(PIP) install --quiet --disable-pip-version-check "$${missing[@]}"; \
+	  if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi; \
+	else \
+	  echo "pip tools present: $(PIP_PACKAGES)"; \
+	fi
+	@if cargo nextest --version >/dev/null 2>&1; then \
+	  echo "cargo-nextest present"; \
+	else \
+	  echo "installing cargo-nextest (a few minutes)"; \
+	  cargo install cargo-nextest --locked; \
+	fi
+
+run: ## Run the function locally on cargo lambda watch (reloads on change; no AWS account needed)
+	$(call require,cargo-lambda,$(PIP) install cargo-lambda)
+	@echo "routes: POST http://127.0.0.1:$(PORT)/taskrouter/assignment_callback"
+	@echo "        POST http://127.0.0.1:$(PORT)/taskrouter/events"
+	@echo "token:  $(DEV_TOKEN)   public base URL: $(if $(PUBLIC_BASE_URL),$(PUBLIC_BASE_URL),derived from each request)"
+	@echo "try:    make send   |   make invoke EVENT=events/<name>.json"
+	@# Settings reach the function through the environment, which cargo lambda watch passes on;
+	@# its --env-var flag would split values such as rules JSON at their commas.
+	TWILIO_AUTH_TOKEN=$(DEV_TOKEN) \
+	PUBLIC_BASE_URL='$(PUBLIC_BASE_URL)' \
+	AWS_LAMBDA_LOG_LEVEL='$(LOG_LEVEL)' \
+	cargo lambda watch --bin taskrouter-lambda --invoke-port $(PORT)
+
+invoke: ## Send EVENT (an API Gateway event file) to the function started by `make run`
+	$(call require,cargo-lambda,$(PIP) install cargo-lambda)
+	@test -f '$(EVENT)' || { echo "error: no event file '$(EVENT)': pick one of events/*.json" >&2; exit 1; }
+	cargo lambda invoke --invoke-address 127.0.0.1 --invoke-port $(PORT) --data-file '$(EVENT)' --output-format json
+
+send: ## Sign a sample assignment callback with the local token and POST it to `make run`
+	cargo run --quiet --bin taskrouter -- send \
+	  --url http://127.0.0.1:$(PORT)/taskrouter/assignment_callback \
+	  --token $(DEV_TOKEN) \
+	  --task '$(TASK)' \
+	  --worker '$(WORKER)'
+
+events: ## Regenerate the signed API Gateway event fixtures in events/
+	@python3 -c 'import twilio' >/dev/null 2>&1 || { \
+	  echo "error: the twilio package is not installed. Install it with: $(PIP) install twilio   (or run: make tools)" >&2; \
+	  exit 1; }
+	python3 scripts/generate_events.py
+
+test: ## Run the whole test suite: doc tests, then every other test with nextest
+	@cargo nextest --version >/dev/null 2>&1 || { \
+	  echo "error: cargo-nextest is not installed. Install it with: cargo install cargo-nextest --locked   (or run: make tools)" >&2; \
+	  exit 1; }
+	$(call require,moto_server,$(PIP) install 'moto[server]')
+	cargo test --doc
+	cargo nextest run
+
+check: ## Formatting, clippy, docs (all warnings are errors), then `test`
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	RUSTDOCFLAGS='-D warnings' cargo doc --no-deps
+	@$(MAKE) test
+
+build: ## Build the deployable arm64 bootstrap with SAM (cargo lambda, release) into .aws-sam/
+	$(call require,sam,$(PIP) install aws-sam-cli)
+	$(call require,cargo-lambda,$(PIP) install cargo-lambda)
+	sam build
+	@file .aws-sam/build/Function/bootstrap 2>/dev/null || ls -l .aws-sam/build/Function/bootstrap
+
+validate: ## Validate template.yaml (SAM translation and cfn-lint)
+	$(call require,sam,$(PIP) install aws-sam-cli)
+	sam validate --lint
+
+deploy: build ## Deploy with SAM (guided on first use, when samconfig.toml has no deploy settings)
+	@if grep -qs '^\[default\.deploy' samconfig.toml; then \
+	  echo "sam deploy (settings from samconfig.toml)"; \
+	  sam deploy; \
+	else \
+	  echo "no deploy settings in samconfig.toml yet: starting the guided deploy, which saves them"; \
+	  sam deploy --guided; \
+	fi
+
+bench: ## Run the benchmarks
+	cargo bench

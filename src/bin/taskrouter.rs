@@ -1,0 +1,17 @@
+//! `taskrouter`: check and try assignment rules, evaluate expressions, sign and send callbacks.
+//!
+//! The logic lives in [`taskrouter_lambda::cli`]; this only parses the arguments, reads
+//! `TWILIO_AUTH_TOKEN`, prints and exits.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use taskrouter_lambda::cli::{self, Cli};
+
+fn main() -> ExitCode {
+    let Cli { command } = Cli::parse();
+    let output = cli::run(command, std::env::var("TWILIO_AUTH_TOKEN").ok());
+    print!("{}", output.stdout);
+    eprint!("{}", output.stderr);
+    ExitCode::from(output.code)
+}

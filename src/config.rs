@@ -1,0 +1,387 @@
+//! The function's configuration, read once at cold start.
+//!
+//! [`Config::from_lookup`] turns environment variables into typed settings and refuses anything it
+//! cannot make sense of, naming the variable: a broken deploy must fail at start, loudly, never
+//! answer a callback wrongly. It takes a lookup function instead of reading the process
+//! environment so it stays pure and testable.
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `TWILIO_AUTH_TOKEN` | the auth token itself (local runs, simple deploys) | — |
+//! | `TWILIO_AUTH_TOKEN_SECONDARY` | a second accepted token, during a rotation | — |
+//! | `TWILIO_AUTH_TOKEN_PARAMETER` | name of the SSM SecureString holding the token (production) | — |
+//! | `TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER` | name of an SSM parameter with a second token | — |
+//! | `AUTH_TOKEN_REFRESH_SECONDS` | after a mismatch, re-read the parameter at most this often | `60` |
+//! | `PUBLIC_BASE_URL` | public base URL the routes are reached under (custom domain, tunnel) | derived per request |
+//! | `ASSIGNMENT_RULES` | the rules document, inline JSON | the built-in rules |
+//! | `ASSIGNMENT_RULES_FILE` | a path to the rules document | the built-in rules |
+//! | `METRICS_NAMESPACE` | CloudWatch namespace of the embedded metrics | `TaskRouterCallback` |
+//! | `TASKROUTER_INSECURE_SKIP_SIGNATURE` | `true` answers unsigned requests (local experiments only) | `false` |
+//!
+//! An empty value counts as unset, because SAM passes empty template parameters as `""`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::public_url::{PublicBase, PublicUrlError};
+use crate::token::{AuthToken, TokenSource};
+
+/// The default CloudWatch namespace for embedded metrics.
+pub const DEFAULT_METRICS_NAMESPACE: &str = "TaskRouterCallback";
+
+/// The default minimum time between re-reads of the token parameter after a mismatch.
+pub const DEFAULT_TOKEN_REFRESH: Duration = Duration::from_secs(60);
+
+/// A setting that stops the function from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// No way to obtain the auth token.
+    #[error(
+        "no auth token configured: set TWILIO_AUTH_TOKEN (the token itself, for local runs) or \
+         TWILIO_AUTH_TOKEN_PARAMETER (the name of an SSM SecureString holding it)"
+    )]
+    NoToken,
+    /// Two settings that exclude each other are both set.
+    #[error("{first} and {second} are both set: set only one of them")]
+    Conflict {
+        /// One variable.
+        first: &'static str,
+        /// The other.
+        second: &'static str,
+    },
+    /// A variable holds a value that cannot be used.
+    #[error("{variable} is invalid: {reason}")]
+    Invalid {
+        /// The variable's name.
+        variable: &'static str,
+        /// What is wrong and what is expected (never the value of a secret).
+        reason: String,
+    },
+}
+
+/// Where the rules document comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RulesSource {
+    /// The rules compiled into the binary (`rules/default.json`).
+    Builtin,
+    /// Inline JSON from `ASSIGNMENT_RULES`.
+    Inline(String),
+    /// A file named by `ASSIGNMENT_RULES_FILE`.
+    File(PathBuf),
+}
+
+/// The function's settings.
+#[derive(Debug)]
+pub struct Config {
+    /// Where the auth token comes from; `None` only when verification is switched off.
+    pub token: Option<TokenSource>,
+    /// Minimum time between re-reads of the token parameter after a mismatch.
+    pub token_refresh: Duration,
+    /// The public base URL, when the request cannot tell it (custom domains, tunnels).
+    pub public_base: Option<PublicBase>,
+    /// Where the assignment rules come from.
+    pub rules: RulesSource,
+    /// CloudWatch namespace for embedded metrics.
+    pub metrics_namespace: String,
+    /// Answer without checking `X-Twilio-Signature` (local experiments only; logged on every request).
+    pub skip_signature: bool,
+}
+
+impl Config {
+    /// Reads the settings from the process environment.
+    ///
+    /// # Errors
+    ///
+    /// See [`Config::from_lookup`].
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup` (a variable's name to its value).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] naming the variable when a value is invalid, when exclusive settings are
+    /// both set, or when no auth token source is configured and verification is on.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+
+        let skip_signature = match get("TASKROUTER_INSECURE_SKIP_SIGNATURE").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    variable: "TASKROUTER_INSECURE_SKIP_SIGNATURE",
+                    reason: format!("expected `true` or `false`, got `{other}`"),
+                });
+            }
+        };
+
+        let token = Self::token_source(&get)?;
+        if token.is_none() && !skip_signature {
+            return Err(ConfigError::NoToken);
+        }
+
+        let token_refresh = match get("AUTH_TOKEN_REFRESH_SECONDS") {
+            None => DEFAULT_TOKEN_REFRESH,
+            Some(text) => text
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|&seconds| (1..=86_400).contains(&seconds))
+                .map(Duration::from_secs)
+                .ok_or_else(|| ConfigError::Invalid {
+                    variable: "AUTH_TOKEN_REFRESH_SECONDS",
+                    reason: format!("expected whole seconds from 1 to 86400, got `{text}`"),
+                })?,
+        };
+
+        let public_base = get("PUBLIC_BASE_URL")
+            .map(|text| PublicBase::parse(text.trim()))
+            .transpose()
+            .map_err(|error: PublicUrlError| ConfigError::Invalid {
+                variable: "PUBLIC_BASE_URL",
+                reason: error.to_string(),
+            })?;
+
+        let rules = match (get("ASSIGNMENT_RULES"), get("ASSIGNMENT_RULES_FILE")) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Conflict {
+                    first: "ASSIGNMENT_RULES",
+                    second: "ASSIGNMENT_RULES_FILE",
+                });
+            }
+            (Some(inline), None) => RulesSource::Inline(inline),
+            (None, Some(path)) => RulesSource::File(PathBuf::from(path.trim())),
+            (None, None) => RulesSource::Builtin,
+        };
+
+        let metrics_namespace = get("METRICS_NAMESPACE")
+            .map(|text| text.trim().to_owned())
+            .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_owned());
+
+        Ok(Self {
+            token,
+            token_refresh,
+            public_base,
+            rules,
+            metrics_namespace,
+            skip_signature,
+        })
+    }
+
+    /// `TWILIO_AUTH_TOKEN` wins over `TWILIO_AUTH_TOKEN_PARAMETER`; a secondary belongs to the
+    /// source of its primary.
+    fn token_source(
+        get: &impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<TokenSource>, ConfigError> {
+        let token = |variable: &'static str| {
+            get(variable)
+                .map(AuthToken::new)
+                .transpose()
+                .map_err(|error| ConfigError::Invalid {
+                    variable,
+                    reason: error.to_string(),
+                })
+        };
+        if let Some(primary) = token("TWILIO_AUTH_TOKEN")? {
+            if get("TWILIO_AUTH_TOKEN_PARAMETER").is_some() {
+                return Err(ConfigError::Conflict {
+                    first: "TWILIO_AUTH_TOKEN",
+                    second: "TWILIO_AUTH_TOKEN_PARAMETER",
+                });
+            }
+            if get("TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER").is_some() {
+                return Err(ConfigError::Invalid {
+                    variable: "TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER",
+                    reason: "a secondary parameter needs TWILIO_AUTH_TOKEN_PARAMETER as its primary"
+                        .to_owned(),
+                });
+            }
+            let secondary = token("TWILIO_AUTH_TOKEN_SECONDARY")?;
+            return Ok(Some(TokenSource::Env { primary, secondary }));
+        }
+        if get("TWILIO_AUTH_TOKEN_SECONDARY").is_some() {
+            return Err(ConfigError::Invalid {
+                variable: "TWILIO_AUTH_TOKEN_SECONDARY",
+                reason: "a secondary token needs TWILIO_AUTH_TOKEN as its primary".to_owned(),
+            });
+        }
+        match get("TWILIO_AUTH_TOKEN_PARAMETER") {
+            Some(name) => Ok(Some(TokenSource::Parameter {
+                name: name.trim().to_owned(),
+                secondary: get("TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER")
+                    .map(|name| name.trim().to_owned()),
+            })),
+            None if get("TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER").is_some() => {
+                Err(ConfigError::Invalid {
+                    variable: "TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER",
+                    reason:
+                        "a secondary parameter needs TWILIO_AUTH_TOKEN_PARAMETER as its primary"
+                            .to_owned(),
+                })
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        })
+    }
+
+    #[test]
+    fn a_token_alone_gives_working_defaults() {
+        let config = config(&[("TWILIO_AUTH_TOKEN", "local-dev-token")]).expect("valid");
+        assert!(matches!(
+            config.token,
+            Some(TokenSource::Env {
+                secondary: None,
+                ..
+            })
+        ));
+        assert_eq!(config.token_refresh, DEFAULT_TOKEN_REFRESH);
+        assert!(config.public_base.is_none());
+        assert_eq!(config.rules, RulesSource::Builtin);
+        assert_eq!(config.metrics_namespace, DEFAULT_METRICS_NAMESPACE);
+        assert!(!config.skip_signature);
+    }
+
+    #[test]
+    fn a_parameter_name_selects_ssm_and_empty_values_count_as_unset() {
+        let config = config(&[
+            ("TWILIO_AUTH_TOKEN", ""),
+            ("TWILIO_AUTH_TOKEN_PARAMETER", "/taskrouter/auth-token"),
+            ("TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER", ""),
+            ("PUBLIC_BASE_URL", ""),
+            ("ASSIGNMENT_RULES", ""),
+        ])
+        .expect("valid");
+        match config.token {
+            Some(TokenSource::Parameter { name, secondary }) => {
+                assert_eq!(name, "/taskrouter/auth-token");
+                assert_eq!(secondary, None);
+            }
+            other => panic!("expected the SSM source, got {other:?}"),
+        }
+        assert_eq!(config.rules, RulesSource::Builtin);
+    }
+
+    #[test]
+    fn settings_are_read_into_their_types() {
+        let config = config(&[
+            ("TWILIO_AUTH_TOKEN", "one"),
+            ("TWILIO_AUTH_TOKEN_SECONDARY", "two"),
+            ("AUTH_TOKEN_REFRESH_SECONDS", "5"),
+            ("PUBLIC_BASE_URL", "https://api.example.com/contact-center"),
+            ("ASSIGNMENT_RULES_FILE", "rules/examples/accept-all.json"),
+            ("METRICS_NAMESPACE", "ContactCenter"),
+        ])
+        .expect("valid");
+        assert!(matches!(
+            config.token,
+            Some(TokenSource::Env {
+                secondary: Some(_),
+                ..
+            })
+        ));
+        assert_eq!(config.token_refresh, Duration::from_secs(5));
+        assert_eq!(
+            config.public_base.as_ref().map(PublicBase::as_str),
+            Some("https://api.example.com/contact-center")
+        );
+        assert_eq!(
+            config.rules,
+            RulesSource::File("rules/examples/accept-all.json".into())
+        );
+        assert_eq!(config.metrics_namespace, "ContactCenter");
+    }
+
+    #[test]
+    fn verification_can_be_switched_off_only_explicitly_and_then_needs_no_token() {
+        let config = config(&[("TASKROUTER_INSECURE_SKIP_SIGNATURE", "true")]).expect("valid");
+        assert!(config.skip_signature);
+        assert!(config.token.is_none());
+    }
+
+    #[test]
+    fn misconfigurations_are_refused_with_a_message_naming_the_setting() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (
+                &[],
+                "no auth token configured: set TWILIO_AUTH_TOKEN (the token itself, for local runs) \
+                 or TWILIO_AUTH_TOKEN_PARAMETER (the name of an SSM SecureString holding it)",
+            ),
+            (
+                &[
+                    ("TWILIO_AUTH_TOKEN", "a"),
+                    ("TWILIO_AUTH_TOKEN_PARAMETER", "/p"),
+                ],
+                "TWILIO_AUTH_TOKEN and TWILIO_AUTH_TOKEN_PARAMETER are both set: set only one of them",
+            ),
+            (
+                &[
+                    ("TWILIO_AUTH_TOKEN_SECONDARY", "b"),
+                    ("TWILIO_AUTH_TOKEN_PARAMETER", "/p"),
+                ],
+                "TWILIO_AUTH_TOKEN_SECONDARY is invalid: a secondary token needs TWILIO_AUTH_TOKEN as its primary",
+            ),
+            (
+                &[
+                    ("TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER", "/s"),
+                    ("TWILIO_AUTH_TOKEN", "a"),
+                ],
+                "TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER is invalid: a secondary parameter needs TWILIO_AUTH_TOKEN_PARAMETER as its primary",
+            ),
+            (
+                &[
+                    ("TWILIO_AUTH_TOKEN", "a"),
+                    ("TASKROUTER_INSECURE_SKIP_SIGNATURE", "yes"),
+                ],
+                "TASKROUTER_INSECURE_SKIP_SIGNATURE is invalid: expected `true` or `false`, got `yes`",
+            ),
+            (
+                &[
+                    ("TWILIO_AUTH_TOKEN", "a"),
+                    ("AUTH_TOKEN_REFRESH_SECONDS", "0"),
+                ],
+                "AUTH_TOKEN_REFRESH_SECONDS is invalid: expected whole seconds from 1 to 86400, got `0`",
+            ),
+            (
+                &[
+                    ("TWILIO_AUTH_TOKEN", "a"),
+                    ("ASSIGNMENT_RULES", "{}"),
+                    ("ASSIGNMENT_RULES_FILE", "r.json"),
+                ],
+                "ASSIGNMENT_RULES and ASSIGNMENT_RULES_FILE are both set: set only one of them",
+            ),
+        ];
+        for (vars, message) in cases {
+            let error = config(vars).expect_err(message);
+            assert_eq!(error.to_string(), *message, "{vars:?}");
+        }
+    }
+
+    #[test]
+    fn a_bad_public_base_url_is_refused_naming_the_variable() {
+        let error = config(&[
+            ("TWILIO_AUTH_TOKEN", "a"),
+            ("PUBLIC_BASE_URL", "api.example.com"),
+        ])
+        .expect_err("no scheme");
+        assert!(
+            error
+                .to_string()
+                .starts_with("PUBLIC_BASE_URL is invalid: "),
+            "{error}"
+        );
+    }
+}

@@ -1,0 +1,2037 @@
+//! TaskRouter's expression language: parsed once, evaluated without allocating.
+//!
+//! Routing rules and `taskrouter eval` use the same SQL-like language as Workflow filters and
+//! TaskQueue `TargetWorkers` (contract §5; <https://www.twilio.com/docs/taskrouter/expression-syntax>):
+//!
+//! ```text
+//! (language == "en" OR language == "fr") AND skill_rating >= 5.1
+//! task.required_language IN worker.spoken_languages
+//! preferred_agents != null
+//! ```
+//!
+//! [`Expression::parse`] turns the text into a small tree; [`Expression::evaluate`] walks it
+//! against a [`Scope`] that resolves each [`Reference`] to a borrowed [`Operand`]. Evaluation
+//! never fails and never allocates: operands borrow either the caller's JSON or the literals
+//! stored in the expression.
+//!
+//! ```
+//! use serde_json::json;
+//! use taskrouter_lambda::expression::{Expression, JsonScope};
+//!
+//! let expression = Expression::parse("task.type == 'ticket' AND worker.skills HAS 'support'")?;
+//! let task = json!({"type": "ticket"});
+//! let worker = json!({"skills": ["support", "billing"]});
+//! assert!(expression.evaluate(&JsonScope { task: &task, worker: &worker }));
+//! # Ok::<(), taskrouter_lambda::expression::SyntaxError>(())
+//! ```
+//!
+//! # Syntax
+//!
+//! - Literals: strings in `'…'` or `"…"`, integers (`42`, `-1`, `0800`), floats (`5.1`, `-0.5`),
+//!   `true`, `false`, `null`, and arrays of those (`['a', "b", 1]`, possibly empty).
+//! - References: keys made of letters, digits and `_` (not starting with a digit), joined by `.`,
+//!   with `[n]` array indexes: `task.skills[2].name`. Hyphens are not allowed in keys (contract §5).
+//! - Operators: `==`, `!=`, `<`, `<=`, `>`, `>=`, `CONTAINS`, `IN`, `NOT IN`, `HAS`; logic `AND`,
+//!   `OR` and parentheses. Keywords are case-insensitive (`in`, `In`, `and`…).
+//!
+//! # Decisions where Twilio is silent
+//!
+//! | question | decision |
+//! |---|---|
+//! | precedence | `AND` binds tighter than `OR`: `a OR b AND c` is `a OR (b AND c)`; both short-circuit |
+//! | a bare value as a condition (`vip`, `true`) | a syntax error: write `vip == true`; `1 == 1` matches everything |
+//! | string escapes | `\\`, `\'` and `\"`; any other backslash sequence is a syntax error |
+//! | numbers | `-?digits(.digits)?`; leading zeros allowed (`0800` is 800, as in <https://www.twilio.com/docs/taskrouter/time-of-day-routing>); no exponents |
+//! | integers vs floats | compared numerically and exactly: `1 == 1.0`, `2 > 1.5` |
+//! | `=` instead of `==` | a syntax error that suggests `==` (the time-of-day page writes `dayOfWeek = 'Sat'` once; the expression-syntax page only documents `==`) |
+//! | array literals | constants only (no references, no nesting) |
+//! | keys that are keywords | `null`, `in`, `and`… cannot start a reference; reach them through a prefix (`task.in`) |
+//! | nesting | at most [`MAX_NESTING`] levels of parentheses, so hostile input cannot exhaust the stack |
+//!
+//! # Type rules
+//!
+//! Twilio: "Using scalar operators on arrays results in false. Using array operators on two scalar
+//! values also returns false." A missing key resolves to null. Here *scalar* means a string,
+//! number or boolean; JSON objects behave like arrays for scalar operators and are never arrays.
+//!
+//! | operator | operands | result |
+//! |---|---|---|
+//! | `==` | two scalars | same type and equal value; numbers numerically; mixed types (`'1' == 1`) are false |
+//! | `==` | null on either side | true exactly when both sides are null (a presence test) |
+//! | `==` | an array or object and a non-null | false |
+//! | `!=` | two scalars | the negation of `==`, so mixed types (`'1' != 1`) are true |
+//! | `!=` | null on either side | true exactly when the other side is present and not null (`preferred_agents != null` holds for an array) |
+//! | `!=` | an array or object and a non-null | false (a scalar operator on an array) |
+//! | `<` `<=` `>` `>=` | two numbers / two strings | numeric order / lexicographic order by code point |
+//! | `<` `<=` `>` `>=` | anything else (mixed types, booleans, null, arrays) | false |
+//! | `CONTAINS` | two strings | substring test (`'abc' CONTAINS ''` is true); anything else false |
+//! | `HAS` | array on the left, non-null scalar on the right | some element `==` the right side |
+//! | `IN` | non-null scalar on the left, array on the right | some element `==` the left side |
+//! | `NOT IN` | non-null scalar on the left, array on the right | no element `==` the left side |
+//! | `HAS`, `IN`, `NOT IN` | any other shape, including a null or missing side | false |
+//!
+//! So a missing attribute fails every test except `== null` and `!= <non-null>`: in particular
+//! `missing NOT IN ['a']` is false, like SQL's `NULL NOT IN (…)`, so a rule never matches on
+//! data that is not there.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::str::FromStr;
+
+use serde_json::Value;
+
+/// How deeply parentheses may nest. Parsing and evaluation recurse once per level; the limit
+/// keeps hostile input from exhausting the stack while leaving room for any real routing rule.
+pub const MAX_NESTING: usize = 32;
+
+/// The operator list shown when an unknown word sits where an operator belongs.
+const OPERATOR_LIST: &str = "operators are ==, !=, <, <=, >, >=, CONTAINS, IN, NOT IN and HAS";
+
+/// A parsed expression, ready to be evaluated any number of times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expression {
+    /// The text it was parsed from.
+    source: String,
+    /// The condition tree.
+    root: Condition,
+    /// Each distinct reference once; [`Term::Reference`] indexes into it.
+    references: Vec<Reference>,
+}
+
+impl Expression {
+    /// Parses an expression.
+    ///
+    /// # Errors
+    ///
+    /// [`SyntaxError`] naming the column of the first problem: an unclosed string or bracket,
+    /// unbalanced parentheses, a missing operand or operator, an unknown operator, trailing
+    /// tokens, a bad array index, a hyphen in a key, an empty expression, or parentheses nested
+    /// deeper than [`MAX_NESTING`].
+    pub fn parse(source: &str) -> Result<Expression, SyntaxError> {
+        let tokens = Lexer::new(source).tokenize()?;
+        let mut parser = Parser {
+            source,
+            tokens,
+            position: 0,
+            references: Vec::new(),
+        };
+        let root = parser.parse_expression()?;
+        Ok(Expression {
+            source: source.to_owned(),
+            root,
+            references: parser.references,
+        })
+    }
+
+    /// The text the expression was parsed from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Evaluates the expression against `scope`.
+    ///
+    /// Never fails: a missing reference is null and type mismatches follow the rules in the
+    /// module documentation. Does not allocate (unless `scope` does).
+    pub fn evaluate<S: Scope + ?Sized>(&self, scope: &S) -> bool {
+        self.holds(&self.root, scope)
+    }
+
+    /// Every distinct reference in the expression, in order of first appearance, so callers can
+    /// check them once at start (e.g. that each starts with `task` or `worker`).
+    pub fn references(&self) -> impl Iterator<Item = &Reference> {
+        self.references.iter()
+    }
+
+    fn holds<S: Scope + ?Sized>(&self, condition: &Condition, scope: &S) -> bool {
+        match condition {
+            Condition::Any(alternatives) => alternatives.iter().any(|c| self.holds(c, scope)),
+            Condition::All(requirements) => requirements.iter().all(|c| self.holds(c, scope)),
+            Condition::Compare {
+                left,
+                operator,
+                right,
+            } => operator.apply(self.operand(left, scope), self.operand(right, scope)),
+        }
+    }
+
+    fn operand<'e, S: Scope + ?Sized>(&'e self, term: &'e Term, scope: &'e S) -> Operand<'e> {
+        match term {
+            Term::Literal(literal) => literal.as_operand(),
+            Term::Array(items) => Operand::Array(Array::Literals(items)),
+            Term::Reference(index) => self
+                .references
+                .get(*index)
+                .map_or(Operand::Null, |reference| scope.resolve(reference)),
+        }
+    }
+}
+
+impl fmt::Display for Expression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+impl FromStr for Expression {
+    type Err = SyntaxError;
+
+    fn from_str(source: &str) -> Result<Self, Self::Err> {
+        Expression::parse(source)
+    }
+}
+
+/// A node of the condition tree.
+#[derive(Debug, Clone, PartialEq)]
+enum Condition {
+    /// `a OR b OR …`
+    Any(Vec<Condition>),
+    /// `a AND b AND …`
+    All(Vec<Condition>),
+    /// `left operator right`
+    Compare {
+        left: Term,
+        operator: Operator,
+        right: Term,
+    },
+}
+
+/// One side of a comparison.
+#[derive(Debug, Clone, PartialEq)]
+enum Term {
+    Literal(Literal),
+    Array(Vec<Literal>),
+    /// Index into [`Expression::references`].
+    Reference(usize),
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operator {
+    Equal,
+    NotEqual,
+    Less,
+    LessOrEqual,
+    Greater,
+    GreaterOrEqual,
+    Contains,
+    In,
+    NotIn,
+    Has,
+}
+
+impl Operator {
+    fn as_str(self) -> &'static str {
+        match self {
+            Operator::Equal => "==",
+            Operator::NotEqual => "!=",
+            Operator::Less => "<",
+            Operator::LessOrEqual => "<=",
+            Operator::Greater => ">",
+            Operator::GreaterOrEqual => ">=",
+            Operator::Contains => "CONTAINS",
+            Operator::In => "IN",
+            Operator::NotIn => "NOT IN",
+            Operator::Has => "HAS",
+        }
+    }
+
+    /// The type rules of the module documentation.
+    fn apply(self, left: Operand<'_>, right: Operand<'_>) -> bool {
+        match self {
+            Operator::Equal => equals(left, right),
+            Operator::NotEqual => {
+                if left.is_null() || right.is_null() {
+                    left.is_null() != right.is_null()
+                } else {
+                    left.is_scalar() && right.is_scalar() && !equals(left, right)
+                }
+            }
+            Operator::Less => order(left, right).is_some_and(Ordering::is_lt),
+            Operator::LessOrEqual => order(left, right).is_some_and(Ordering::is_le),
+            Operator::Greater => order(left, right).is_some_and(Ordering::is_gt),
+            Operator::GreaterOrEqual => order(left, right).is_some_and(Ordering::is_ge),
+            Operator::Contains => match (left, right) {
+                (Operand::String(haystack), Operand::String(needle)) => haystack.contains(needle),
+                _ => false,
+            },
+            Operator::Has => match left {
+                Operand::Array(items) if right.is_scalar() => items.contains(right),
+                _ => false,
+            },
+            Operator::In => match right {
+                Operand::Array(items) if left.is_scalar() => items.contains(left),
+                _ => false,
+            },
+            Operator::NotIn => match right {
+                Operand::Array(items) if left.is_scalar() => !items.contains(left),
+                _ => false,
+            },
+        }
+    }
+}
+
+/// `==`: null equals only null; scalars of the same type by value, numbers numerically.
+fn equals(left: Operand<'_>, right: Operand<'_>) -> bool {
+    match (left, right) {
+        (Operand::Null, Operand::Null) => true,
+        (Operand::Bool(a), Operand::Bool(b)) => a == b,
+        (Operand::String(a), Operand::String(b)) => a == b,
+        _ => compare_numbers(left, right) == Some(Ordering::Equal),
+    }
+}
+
+/// Ordering for `<`, `<=`, `>`, `>=`: numbers and strings only, never across types.
+fn order(left: Operand<'_>, right: Operand<'_>) -> Option<Ordering> {
+    match (left, right) {
+        (Operand::String(a), Operand::String(b)) => Some(a.cmp(b)),
+        _ => compare_numbers(left, right),
+    }
+}
+
+fn compare_numbers(left: Operand<'_>, right: Operand<'_>) -> Option<Ordering> {
+    match (left, right) {
+        (Operand::Integer(a), Operand::Integer(b)) => Some(a.cmp(&b)),
+        (Operand::Float(a), Operand::Float(b)) => a.partial_cmp(&b),
+        (Operand::Integer(a), Operand::Float(b)) => compare_integer_to_float(a, b),
+        (Operand::Float(a), Operand::Integer(b)) => {
+            compare_integer_to_float(b, a).map(Ordering::reverse)
+        }
+        _ => None,
+    }
+}
+
+/// Compares exactly: converting the integer to `f64` would round above 2^53 and make, say,
+/// `9007199254740993 == 9007199254740992.0` true.
+fn compare_integer_to_float(integer: i64, float: f64) -> Option<Ordering> {
+    // 2^63 is exactly representable; every i64 is below it and at or above its negation.
+    const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+    if float.is_nan() {
+        return None;
+    }
+    if float >= TWO_POW_63 {
+        return Some(Ordering::Less);
+    }
+    if float < -TWO_POW_63 {
+        return Some(Ordering::Greater);
+    }
+    let whole = float.trunc();
+    // In range and integral, so the cast is exact.
+    let whole_integer = whole as i64;
+    Some(integer.cmp(&whole_integer).then_with(|| {
+        // Same whole part: the fraction decides.
+        0.0_f64
+            .partial_cmp(&(float - whole))
+            .unwrap_or(Ordering::Equal)
+    }))
+}
+
+/// A constant written in the expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    /// `null`
+    Null,
+    /// `true` or `false`
+    Bool(bool),
+    /// An integer such as `42` or `-1`.
+    Integer(i64),
+    /// A number with a fractional part such as `5.1`; always finite.
+    Float(f64),
+    /// A quoted string, escapes already resolved.
+    String(String),
+}
+
+impl Literal {
+    /// The literal as an operand borrowing from it.
+    pub fn as_operand(&self) -> Operand<'_> {
+        match self {
+            Literal::Null => Operand::Null,
+            Literal::Bool(value) => Operand::Bool(*value),
+            Literal::Integer(value) => Operand::Integer(*value),
+            Literal::Float(value) => Operand::Float(*value),
+            Literal::String(value) => Operand::String(value),
+        }
+    }
+}
+
+/// What a reference or literal evaluates to, borrowed from the JSON or the expression.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Operand<'a> {
+    /// JSON `null`, or a missing key or index.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A number that fits in `i64`.
+    Integer(i64),
+    /// Any other number (fractional, or an integer beyond `i64`).
+    Float(f64),
+    /// A string.
+    String(&'a str),
+    /// An array, from JSON or from an array literal.
+    Array(Array<'a>),
+    /// A JSON object: not comparable with any operator except `== null` / `!= null`.
+    Object,
+}
+
+impl<'a> Operand<'a> {
+    /// Borrows a JSON value as an operand.
+    pub fn from_json(value: &'a Value) -> Self {
+        match value {
+            Value::Null => Operand::Null,
+            Value::Bool(value) => Operand::Bool(*value),
+            Value::Number(number) => match number.as_i64() {
+                Some(integer) => Operand::Integer(integer),
+                None => number.as_f64().map_or(Operand::Null, Operand::Float),
+            },
+            Value::String(value) => Operand::String(value),
+            Value::Array(items) => Operand::Array(Array::Json(items)),
+            Value::Object(_) => Operand::Object,
+        }
+    }
+
+    /// Whether this is null (including a missing key).
+    pub fn is_null(&self) -> bool {
+        matches!(self, Operand::Null)
+    }
+
+    /// Whether this is a string, number or boolean: what scalar and array operators accept as
+    /// a single value. Null is not a scalar here, so it fails every test but `==` / `!=`.
+    pub fn is_scalar(&self) -> bool {
+        matches!(
+            self,
+            Operand::Bool(_) | Operand::Integer(_) | Operand::Float(_) | Operand::String(_)
+        )
+    }
+}
+
+/// An array operand: a JSON array or an array literal, both borrowed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Array<'a> {
+    /// Items of a JSON array.
+    Json(&'a [Value]),
+    /// Items of an array literal in the expression.
+    Literals(&'a [Literal]),
+}
+
+impl<'a> Array<'a> {
+    /// The number of items.
+    pub fn len(&self) -> usize {
+        match self {
+            Array::Json(items) => items.len(),
+            Array::Literals(items) => items.len(),
+        }
+    }
+
+    /// Whether the array has no items.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The items as operands.
+    pub fn iter(&self) -> ArrayIter<'a> {
+        match self {
+            Array::Json(items) => ArrayIter::Json(items.iter()),
+            Array::Literals(items) => ArrayIter::Literals(items.iter()),
+        }
+    }
+
+    /// Whether some item `==` `value`.
+    fn contains(&self, value: Operand<'_>) -> bool {
+        self.iter().any(|item| equals(item, value))
+    }
+}
+
+/// Iterator over the items of an [`Array`], yielding operands without allocating.
+#[derive(Debug, Clone)]
+pub enum ArrayIter<'a> {
+    /// Over a JSON array.
+    Json(std::slice::Iter<'a, Value>),
+    /// Over an array literal.
+    Literals(std::slice::Iter<'a, Literal>),
+}
+
+impl<'a> Iterator for ArrayIter<'a> {
+    type Item = Operand<'a>;
+
+    fn next(&mut self) -> Option<Operand<'a>> {
+        match self {
+            ArrayIter::Json(items) => items.next().map(Operand::from_json),
+            ArrayIter::Literals(items) => items.next().map(Literal::as_operand),
+        }
+    }
+}
+
+/// Walks `root` along `segments`. A missing key or index, or a step into a scalar, is null.
+pub fn lookup<'a>(root: &'a Value, segments: &[Segment]) -> Operand<'a> {
+    let mut current = root;
+    for segment in segments {
+        let next = match segment {
+            Segment::Key(key) => current.as_object().and_then(|object| object.get(key)),
+            Segment::Index(index) => current.as_array().and_then(|items| items.get(*index)),
+        };
+        match next {
+            Some(value) => current = value,
+            None => return Operand::Null,
+        }
+    }
+    Operand::from_json(current)
+}
+
+/// Resolves references during evaluation.
+///
+/// The rules engine maps a first segment `task` to the task attributes, `worker` to the worker
+/// attributes, `callback` to the callback fields, and anything else to the task attributes (as
+/// Workflow filters do, contract §5).
+pub trait Scope {
+    /// The value `reference` names; [`Operand::Null`] when it names nothing.
+    fn resolve(&self, reference: &Reference) -> Operand<'_>;
+}
+
+/// A [`Scope`] over task and worker attributes as JSON: `task.…` and `worker.…` walk the
+/// respective document, any other reference walks the task attributes.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonScope<'a> {
+    /// Task attributes.
+    pub task: &'a Value,
+    /// Worker attributes.
+    pub worker: &'a Value,
+}
+
+impl Scope for JsonScope<'_> {
+    fn resolve(&self, reference: &Reference) -> Operand<'_> {
+        match reference.segments() {
+            [Segment::Key(first), rest @ ..] if first == "task" => lookup(self.task, rest),
+            [Segment::Key(first), rest @ ..] if first == "worker" => lookup(self.worker, rest),
+            all => lookup(self.task, all),
+        }
+    }
+}
+
+/// A reference such as `task.skills[2].name`: its segments and the text it was written as.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Reference {
+    text: String,
+    segments: Vec<Segment>,
+}
+
+impl Reference {
+    /// Parses a lone reference, e.g. the inside of a `{{worker.contact_uri}}` template.
+    /// Surrounding whitespace is ignored.
+    ///
+    /// # Errors
+    ///
+    /// [`SyntaxError`] when `text` is empty, a keyword, holds a hyphen or a bad `[n]` index, or
+    /// holds anything besides one reference.
+    pub fn parse(text: &str) -> Result<Reference, SyntaxError> {
+        let tokens = Lexer::new(text).tokenize()?;
+        let help = "write keys joined by dots, with [n] indexes, e.g. worker.contact_uri";
+        match tokens.as_slice() {
+            [
+                Token {
+                    kind: TokenKind::Reference(reference),
+                    ..
+                },
+                Token {
+                    kind: TokenKind::End,
+                    ..
+                },
+            ] => Ok(reference.clone()),
+            [first, second, ..] if matches!(first.kind, TokenKind::Reference(_)) => {
+                Err(unexpected(text, second, help))
+            }
+            [first, ..] => {
+                let message = match first.kind {
+                    TokenKind::End => "empty reference".to_owned(),
+                    _ => format!("expected a reference, found {}", describe(text, first)),
+                };
+                Err(SyntaxError::new(text, first.start, message, help))
+            }
+            [] => Err(SyntaxError::new(text, 0, "empty reference", help)),
+        }
+    }
+
+    /// The parsed segments.
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// The reference as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl FromStr for Reference {
+    type Err = SyntaxError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Reference::parse(text)
+    }
+}
+
+/// One step of a [`Reference`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Segment {
+    /// `.key` (or the first key).
+    Key(String),
+    /// `[n]`
+    Index(usize),
+}
+
+/// An expression or reference that does not parse.
+///
+/// `Display` shows the message with its column, the text on its own line, and a caret under
+/// the column followed by what to do:
+///
+/// ```text
+/// unexpected `)` at column 12
+///   skills HAS )
+///              ^ expected a value after HAS
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    message: String,
+    help: String,
+    column: usize,
+    source: String,
+}
+
+impl SyntaxError {
+    /// `index` is the 0-based character index of the problem.
+    fn new(
+        source: &str,
+        index: usize,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
+        SyntaxError {
+            message: message.into(),
+            help: help.into(),
+            column: index + 1,
+            source: source.to_owned(),
+        }
+    }
+
+    /// The 1-based column, in characters, of the problem (one past the end for a premature
+    /// end of input).
+    pub fn column(&self) -> usize {
+        self.column
+    }
+
+    /// What is wrong, e.g. ``unexpected `)` ``.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// What to do about it, e.g. `expected a value after HAS`.
+    pub fn help(&self) -> &str {
+        &self.help
+    }
+
+    /// The text that failed to parse.
+    pub fn source_text(&self) -> &str {
+        &self.source
+    }
+}
+
+// Written by hand rather than with `thiserror` because the rendering spans several lines.
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} at column {}", self.message, self.column)?;
+        f.write_str("  ")?;
+        // Line breaks and tabs would misplace the caret: show them as spaces.
+        for c in self.source.chars() {
+            if c.is_whitespace() {
+                f.write_str(" ")?;
+            } else {
+                write!(f, "{c}")?;
+            }
+        }
+        write!(
+            f,
+            "\n  {:indent$}^ {}",
+            "",
+            self.help,
+            indent = self.column - 1
+        )
+    }
+}
+
+impl std::error::Error for SyntaxError {}
+
+/// A lexical token, with its span as 0-based character indexes into the source.
+#[derive(Debug, Clone)]
+struct Token {
+    kind: TokenKind,
+    start: usize,
+    end: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum TokenKind {
+    OpenParen,
+    CloseParen,
+    OpenBracket,
+    CloseBracket,
+    Comma,
+    Operator(Operator),
+    Not,
+    And,
+    Or,
+    Literal(Literal),
+    Reference(Reference),
+    End,
+}
+
+/// How a token is named in messages: its text in backquotes, or `end of expression`.
+fn describe(source: &str, token: &Token) -> String {
+    if token.kind == TokenKind::End {
+        "end of expression".to_owned()
+    } else {
+        format!("`{}`", span(source, token.start, token.end))
+    }
+}
+
+/// The characters `start..end` of `source`.
+fn span(source: &str, start: usize, end: usize) -> String {
+    source.chars().skip(start).take(end - start).collect()
+}
+
+fn unexpected(source: &str, token: &Token, help: impl Into<String>) -> SyntaxError {
+    let message = format!("unexpected {}", describe(source, token));
+    SyntaxError::new(source, token.start, message, help)
+}
+
+fn is_key_start(c: char) -> bool {
+    c.is_alphabetic() || c == '_'
+}
+
+fn is_key_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+struct Lexer<'s> {
+    source: &'s str,
+    chars: Vec<char>,
+    position: usize,
+}
+
+impl<'s> Lexer<'s> {
+    fn new(source: &'s str) -> Self {
+        Lexer {
+            source,
+            chars: source.chars().collect(),
+            position: 0,
+        }
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.position).copied()
+    }
+
+    /// The characters from `start` to the current position.
+    fn text(&self, start: usize) -> String {
+        self.chars[start..self.position].iter().collect()
+    }
+
+    fn peek_at(&self, offset: usize) -> Option<char> {
+        self.chars.get(self.position + offset).copied()
+    }
+
+    fn error(
+        &self,
+        index: usize,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> SyntaxError {
+        SyntaxError::new(self.source, index, message, help)
+    }
+
+    fn tokenize(mut self) -> Result<Vec<Token>, SyntaxError> {
+        let mut tokens = Vec::new();
+        loop {
+            while self.peek().is_some_and(char::is_whitespace) {
+                self.position += 1;
+            }
+            let start = self.position;
+            let Some(c) = self.peek() else {
+                tokens.push(Token {
+                    kind: TokenKind::End,
+                    start,
+                    end: start,
+                });
+                return Ok(tokens);
+            };
+            let kind = match c {
+                '(' => self.single(TokenKind::OpenParen),
+                ')' => self.single(TokenKind::CloseParen),
+                '[' => self.single(TokenKind::OpenBracket),
+                ']' => self.single(TokenKind::CloseBracket),
+                ',' => self.single(TokenKind::Comma),
+                '\'' | '"' => TokenKind::Literal(Literal::String(self.string(c)?)),
+                '0'..='9' | '-' => TokenKind::Literal(self.number()?),
+                '=' | '!' | '<' | '>' | '&' | '|' => TokenKind::Operator(self.operator()?),
+                c if is_key_start(c) => self.word()?,
+                c => {
+                    return Err(self.error(
+                        start,
+                        format!("unexpected character `{c}`"),
+                        "expected a value, a key, an operator or a parenthesis",
+                    ));
+                }
+            };
+            tokens.push(Token {
+                kind,
+                start,
+                end: self.position,
+            });
+        }
+    }
+
+    fn single(&mut self, kind: TokenKind) -> TokenKind {
+        self.position += 1;
+        kind
+    }
+
+    /// A quoted string; the opening quote is at the current position.
+    fn string(&mut self, quote: char) -> Result<String, SyntaxError> {
+        let start = self.position;
+        self.position += 1;
+        let mut value = String::new();
+        loop {
+            match self.peek() {
+                None => {
+                    return Err(self.error(
+                        start,
+                        "unclosed string",
+                        format!("close the string with {quote}"),
+                    ));
+                }
+                Some(c) if c == quote => {
+                    self.position += 1;
+                    return Ok(value);
+                }
+                Some('\\') => match self.peek_at(1) {
+                    Some(escaped @ ('\\' | '\'' | '"')) => {
+                        value.push(escaped);
+                        self.position += 2;
+                    }
+                    Some(other) => {
+                        return Err(self.error(
+                            self.position,
+                            format!("unknown escape `\\{other}`"),
+                            r#"the only escapes are \\, \' and \""#,
+                        ));
+                    }
+                    None => {
+                        return Err(self.error(
+                            start,
+                            "unclosed string",
+                            format!("close the string with {quote}"),
+                        ));
+                    }
+                },
+                Some(c) => {
+                    value.push(c);
+                    self.position += 1;
+                }
+            }
+        }
+    }
+
+    fn skip_digits(&mut self) -> usize {
+        let start = self.position;
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.position += 1;
+        }
+        self.position - start
+    }
+
+    /// `-?digits(.digits)?`
+    fn number(&mut self) -> Result<Literal, SyntaxError> {
+        let start = self.position;
+        if self.peek() == Some('-') {
+            self.position += 1;
+            if !self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                return Err(self.error(
+                    start,
+                    "unexpected `-`",
+                    "a negative number is written like -1; keys cannot contain hyphens",
+                ));
+            }
+        }
+        self.skip_digits();
+        let mut is_float = false;
+        if self.peek() == Some('.') {
+            self.position += 1;
+            is_float = true;
+            if self.skip_digits() == 0 {
+                return Err(self.error(
+                    self.position,
+                    "expected digits after the decimal point",
+                    "write 1.0 or 1, not 1.",
+                ));
+            }
+        }
+        if let Some(c) = self.peek().filter(|&c| is_key_char(c)) {
+            return Err(self.error(
+                self.position,
+                format!("unexpected `{c}` after a number"),
+                "keys start with a letter or underscore; separate tokens with spaces",
+            ));
+        }
+        let text = self.text(start);
+        let out_of_range = || {
+            self.error(
+                start,
+                format!("number `{text}` is out of range"),
+                "integers must fit in 64 bits and floats must be finite",
+            )
+        };
+        if is_float {
+            match text.parse::<f64>() {
+                Ok(value) if value.is_finite() => Ok(Literal::Float(value)),
+                _ => Err(out_of_range()),
+            }
+        } else {
+            text.parse::<i64>()
+                .map(Literal::Integer)
+                .map_err(|_| out_of_range())
+        }
+    }
+
+    /// `==`, `!=`, `<`, `<=`, `>`, `>=`, and helpful errors for look-alikes from other languages.
+    fn operator(&mut self) -> Result<Operator, SyntaxError> {
+        let start = self.position;
+        let (operator, length) = match (self.peek(), self.peek_at(1)) {
+            (Some('='), Some('=')) => (Ok(Operator::Equal), 2),
+            (Some('!'), Some('=')) => (Ok(Operator::NotEqual), 2),
+            (Some('<'), Some('=')) => (Ok(Operator::LessOrEqual), 2),
+            (Some('>'), Some('=')) => (Ok(Operator::GreaterOrEqual), 2),
+            (Some('<'), Some('>')) => (Err("use != to test inequality"), 2),
+            (Some('<'), _) => (Ok(Operator::Less), 1),
+            (Some('>'), _) => (Ok(Operator::Greater), 1),
+            (Some('='), _) => (Err("use == to test equality"), 1),
+            (Some('!'), _) => (Err("use != or NOT IN; there is no other negation"), 1),
+            (Some('&'), Some('&')) => (Err("use AND to combine conditions"), 2),
+            (Some('&'), _) => (Err("use AND to combine conditions"), 1),
+            (Some('|'), Some('|')) => (Err("use OR to combine conditions"), 2),
+            // Only a lone `|` is left: the lexer calls this for `=`, `!`, `<`, `>`, `&` and `|`.
+            _ => (Err("use OR to combine conditions"), 1),
+        };
+        self.position += length;
+        operator.map_err(|help| {
+            let message = format!("unknown operator `{}`", self.text(start));
+            self.error(start, message, help)
+        })
+    }
+
+    /// A keyword, or a reference: `key(.key|[n])*`.
+    fn word(&mut self) -> Result<TokenKind, SyntaxError> {
+        let start = self.position;
+        let mut segments = vec![Segment::Key(self.key())];
+        loop {
+            match self.peek() {
+                Some('.') => {
+                    self.position += 1;
+                    if !self.peek().is_some_and(is_key_start) {
+                        return Err(self.error(
+                            self.position,
+                            "expected a key after `.`",
+                            "join keys with single dots, e.g. object.attr; index arrays with [n]",
+                        ));
+                    }
+                    segments.push(Segment::Key(self.key()));
+                }
+                Some('[') => segments.push(Segment::Index(self.index()?)),
+                Some('-') => {
+                    return Err(self.error(
+                        self.position,
+                        "hyphens are not allowed in keys",
+                        "TaskRouter keys hold letters, digits and underscores; rename the attribute",
+                    ));
+                }
+                _ => break,
+            }
+        }
+        if let [Segment::Key(word)] = segments.as_slice() {
+            let keyword = match word.to_ascii_lowercase().as_str() {
+                "and" => Some(TokenKind::And),
+                "or" => Some(TokenKind::Or),
+                "not" => Some(TokenKind::Not),
+                "in" => Some(TokenKind::Operator(Operator::In)),
+                "has" => Some(TokenKind::Operator(Operator::Has)),
+                "contains" => Some(TokenKind::Operator(Operator::Contains)),
+                "true" => Some(TokenKind::Literal(Literal::Bool(true))),
+                "false" => Some(TokenKind::Literal(Literal::Bool(false))),
+                "null" => Some(TokenKind::Literal(Literal::Null)),
+                _ => None,
+            };
+            if let Some(keyword) = keyword {
+                return Ok(keyword);
+            }
+        }
+        Ok(TokenKind::Reference(Reference {
+            text: self.text(start),
+            segments,
+        }))
+    }
+
+    fn key(&mut self) -> String {
+        let start = self.position;
+        while self.peek().is_some_and(is_key_char) {
+            self.position += 1;
+        }
+        self.text(start)
+    }
+
+    /// `[n]`; the `[` is at the current position.
+    fn index(&mut self) -> Result<usize, SyntaxError> {
+        let open = self.position;
+        self.position += 1;
+        let start = self.position;
+        while self.peek().is_some_and(|c| c != ']' && !c.is_whitespace()) {
+            self.position += 1;
+        }
+        let content = self.text(start);
+        let help = "an index is a non-negative integer, e.g. skills[0]";
+        let closed = self.peek() == Some(']');
+        if content.is_empty() && closed {
+            return Err(self.error(start, "missing array index", help));
+        }
+        if content.is_empty() || !content.chars().all(|c| c.is_ascii_digit()) {
+            return Err(self.error(start, format!("bad array index `{content}`"), help));
+        }
+        if !closed {
+            return Err(self.error(open, "unclosed `[`", "close the index with ]"));
+        }
+        self.position += 1;
+        content
+            .parse()
+            .map_err(|_| self.error(start, format!("array index `{content}` is too large"), help))
+    }
+}
+
+struct Parser<'s> {
+    source: &'s str,
+    tokens: Vec<Token>,
+    position: usize,
+    references: Vec<Reference>,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> &Token {
+        // The lexer always ends the list with `End`, and nothing advances past it.
+        &self.tokens[self.position.min(self.tokens.len() - 1)]
+    }
+
+    fn advance(&mut self) -> Token {
+        let token = self.peek().clone();
+        if token.kind != TokenKind::End {
+            self.position += 1;
+        }
+        token
+    }
+
+    fn unexpected(&self, help: impl Into<String>) -> SyntaxError {
+        unexpected(self.source, self.peek(), help)
+    }
+
+    fn parse_expression(&mut self) -> Result<Condition, SyntaxError> {
+        if self.peek().kind == TokenKind::End {
+            return Err(SyntaxError::new(
+                self.source,
+                self.peek().start,
+                "empty expression",
+                "write a condition such as `1 == 1`",
+            ));
+        }
+        let condition = self.parse_any(0)?;
+        match self.peek().kind {
+            TokenKind::End => Ok(condition),
+            TokenKind::CloseParen => Err(self.unexpected("there is no ( to close")),
+            _ => Err(self.unexpected("join conditions with AND or OR")),
+        }
+    }
+
+    /// `all (OR all)*`
+    fn parse_any(&mut self, depth: usize) -> Result<Condition, SyntaxError> {
+        let mut alternatives = vec![self.parse_all(depth)?];
+        while self.peek().kind == TokenKind::Or {
+            self.advance();
+            alternatives.push(self.parse_all(depth)?);
+        }
+        Ok(if alternatives.len() == 1 {
+            alternatives.swap_remove(0)
+        } else {
+            Condition::Any(alternatives)
+        })
+    }
+
+    /// `condition (AND condition)*`
+    fn parse_all(&mut self, depth: usize) -> Result<Condition, SyntaxError> {
+        let mut requirements = vec![self.parse_condition(depth)?];
+        while self.peek().kind == TokenKind::And {
+            self.advance();
+            requirements.push(self.parse_condition(depth)?);
+        }
+        Ok(if requirements.len() == 1 {
+            requirements.swap_remove(0)
+        } else {
+            Condition::All(requirements)
+        })
+    }
+
+    /// `( any )` or a comparison.
+    fn parse_condition(&mut self, depth: usize) -> Result<Condition, SyntaxError> {
+        if self.peek().kind != TokenKind::OpenParen {
+            return self.parse_comparison();
+        }
+        let open = self.advance();
+        if depth >= MAX_NESTING {
+            return Err(SyntaxError::new(
+                self.source,
+                open.start,
+                format!("parentheses nest deeper than {MAX_NESTING} levels"),
+                "simplify the expression",
+            ));
+        }
+        let inner = self.parse_any(depth + 1)?;
+        match self.peek().kind {
+            TokenKind::CloseParen => {
+                self.advance();
+                Ok(inner)
+            }
+            TokenKind::End => Err(SyntaxError::new(
+                self.source,
+                open.start,
+                "unclosed `(`",
+                "add a matching )",
+            )),
+            _ => Err(self.unexpected("expected AND, OR or )")),
+        }
+    }
+
+    /// `term operator term`
+    fn parse_comparison(&mut self) -> Result<Condition, SyntaxError> {
+        let first = self.peek().start;
+        let left = self.parse_term("a condition starts with a value, a key or (")?;
+        // Only needed for an error message; computed then, as it walks the source from the start.
+        let left_text =
+            |parser: &Self| span(parser.source, first, parser.tokens[parser.position - 1].end);
+        let token = self.peek().clone();
+        let operator = match &token.kind {
+            TokenKind::Operator(operator) => {
+                self.advance();
+                *operator
+            }
+            TokenKind::Not => {
+                self.advance();
+                if self.peek().kind != TokenKind::Operator(Operator::In) {
+                    return Err(self.unexpected("NOT is only used as NOT IN"));
+                }
+                self.advance();
+                Operator::NotIn
+            }
+            TokenKind::Reference(word) => {
+                return Err(SyntaxError::new(
+                    self.source,
+                    token.start,
+                    format!("unknown operator `{word}`"),
+                    OPERATOR_LIST,
+                ));
+            }
+            TokenKind::End | TokenKind::And | TokenKind::Or | TokenKind::CloseParen => {
+                return Err(SyntaxError::new(
+                    self.source,
+                    first,
+                    format!("`{}` is not a condition", left_text(self)),
+                    format!(
+                        "compare it, e.g. `{} == true`; `1 == 1` matches everything",
+                        left_text(self)
+                    ),
+                ));
+            }
+            _ => {
+                let help = format!("expected an operator after `{}`", left_text(self));
+                return Err(self.unexpected(help));
+            }
+        };
+        let right = self.parse_term(&format!("expected a value after {}", operator.as_str()))?;
+        Ok(Condition::Compare {
+            left,
+            operator,
+            right,
+        })
+    }
+
+    /// A literal, a reference or an array literal.
+    fn parse_term(&mut self, help: &str) -> Result<Term, SyntaxError> {
+        match self.peek().kind.clone() {
+            TokenKind::Literal(literal) => {
+                self.advance();
+                Ok(Term::Literal(literal))
+            }
+            TokenKind::Reference(reference) => {
+                self.advance();
+                let index = match self.references.iter().position(|r| *r == reference) {
+                    Some(index) => index,
+                    None => {
+                        self.references.push(reference);
+                        self.references.len() - 1
+                    }
+                };
+                Ok(Term::Reference(index))
+            }
+            TokenKind::OpenBracket => self.parse_array(),
+            _ => Err(self.unexpected(help)),
+        }
+    }
+
+    /// `[ (literal (, literal)*)? ]`
+    fn parse_array(&mut self) -> Result<Term, SyntaxError> {
+        let open = self.advance();
+        let mut items = Vec::new();
+        if self.peek().kind == TokenKind::CloseBracket {
+            self.advance();
+            return Ok(Term::Array(items));
+        }
+        let source = self.source;
+        let unclosed =
+            || SyntaxError::new(source, open.start, "unclosed `[`", "close the array with ]");
+        let mut help = "expected a value in the array";
+        loop {
+            match self.peek().kind.clone() {
+                TokenKind::Literal(literal) => {
+                    self.advance();
+                    items.push(literal);
+                }
+                TokenKind::End => return Err(unclosed()),
+                TokenKind::Reference(_) | TokenKind::OpenBracket => {
+                    return Err(self.unexpected(
+                        "array literals hold only strings, numbers, booleans and null",
+                    ));
+                }
+                _ => return Err(self.unexpected(help)),
+            }
+            match self.peek().kind {
+                TokenKind::Comma => {
+                    self.advance();
+                    help = "expected a value after ,";
+                }
+                TokenKind::CloseBracket => {
+                    self.advance();
+                    return Ok(Term::Array(items));
+                }
+                TokenKind::End => return Err(unclosed()),
+                _ => return Err(self.unexpected("separate array items with , and close with ]")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn parse(source: &str) -> Expression {
+        Expression::parse(source)
+            .unwrap_or_else(|error| panic!("`{source}` should parse:\n{error}"))
+    }
+
+    fn evaluate(source: &str, task: &Value, worker: &Value) -> bool {
+        parse(source).evaluate(&JsonScope { task, worker })
+    }
+
+    fn rendered_error(source: &str) -> String {
+        Expression::parse(source)
+            .expect_err("the expression is invalid")
+            .to_string()
+    }
+
+    #[test]
+    fn twilio_examples_parse_and_evaluate_as_documented() {
+        // Contract §5 and https://www.twilio.com/docs/taskrouter/expression-syntax; each example
+        // appears once where it should match and once where it should not.
+        let none = json!({});
+        #[rustfmt::skip]
+        let cases = [
+            ("1 == 1", json!({}), json!({}), true, "constants compare"),
+            ("0 != 1", json!({}), json!({}), true, "different integers differ"),
+            (r#""apple" != "orange""#, json!({}), json!({}), true, "different strings differ"),
+            ("key > 1", json!({"key": 2}), none.clone(), true, "2 is greater than 1"),
+            ("key > 1", json!({"key": 1}), none.clone(), false, "1 is not greater than 1"),
+            (r#"object.param != "apple""#, json!({"object": {"param": "pear"}}), none.clone(), true, "a nested key that differs"),
+            (r#"object.param != "apple""#, json!({"object": {"param": "apple"}}), none.clone(), false, "a nested key that is equal"),
+            (r#"language IN ["en", "es"]"#, json!({"language": "es"}), none.clone(), true, "a listed language"),
+            (r#"language IN ["en", "es"]"#, json!({"language": "fr"}), none.clone(), false, "an unlisted language"),
+            ("(condition_a == true) OR (condition_b == true)", json!({"condition_b": true}), none.clone(), true, "the second alternative holds"),
+            ("(condition_a == true) OR (condition_b == true)", json!({"condition_a": false}), none.clone(), false, "neither alternative holds"),
+            (r#"(language == "en" OR language == "fr") AND skill_rating >= 5.1"#, json!({"language": "fr", "skill_rating": 6}), none.clone(), true, "french and skilled enough"),
+            (r#"(language == "en" OR language == "fr") AND skill_rating >= 5.1"#, json!({"language": "en", "skill_rating": 5}), none.clone(), false, "english but not skilled enough"),
+            ("(skills HAS 'support') AND (languages HAS 'english')", json!({"skills": ["support"], "languages": ["english", "dutch"]}), none.clone(), true, "has both"),
+            ("(skills HAS 'support') AND (languages HAS 'english')", json!({"skills": ["sales"], "languages": ["english"]}), none.clone(), false, "lacks the skill"),
+            ("customer_value == 'Gold' AND type == 'ticket'", json!({"customer_value": "Gold", "type": "ticket"}), none.clone(), true, "a gold ticket"),
+            ("customer_value == 'Gold' AND type == 'ticket'", json!({"customer_value": "Gold", "type": "call"}), none.clone(), false, "a gold call"),
+            ("type == 'ticket' AND customer_value IN ['Silver', 'Bronze']", json!({"type": "ticket", "customer_value": "Bronze"}), none.clone(), true, "a bronze ticket"),
+            ("type == 'ticket' AND customer_value IN ['Silver', 'Bronze']", json!({"type": "ticket", "customer_value": "Gold"}), none.clone(), false, "a gold ticket is not silver or bronze"),
+            ("task.requested_agent == worker.agent_id", json!({"requested_agent": "alice"}), json!({"agent_id": "alice"}), true, "the requested agent"),
+            ("task.requested_agent == worker.agent_id", json!({"requested_agent": "alice"}), json!({"agent_id": "bob"}), false, "another agent"),
+            ("task.required_language IN worker.spoken_languages", json!({"required_language": "de"}), json!({"spoken_languages": ["en", "de"]}), true, "the worker speaks it"),
+            ("task.required_language IN worker.spoken_languages", json!({"required_language": "de"}), json!({"spoken_languages": ["en"]}), false, "the worker does not speak it"),
+            ("worker.id IN task.preferred_agents", json!({"preferred_agents": [7, 8]}), json!({"id": 8}), true, "a preferred agent"),
+            ("worker.id IN task.preferred_agents", json!({"preferred_agents": [7, 8]}), json!({"id": 9}), false, "not a preferred agent"),
+            ("preferred_agents != null", json!({"preferred_agents": ["WK1"]}), none.clone(), true, "an array is present"),
+            ("preferred_agents != null", json!({"preferred_agents": null}), none.clone(), false, "explicitly null"),
+            ("preferred_agents != null", json!({}), none.clone(), false, "missing"),
+        ];
+        for (source, task, worker, expected, message) in cases {
+            assert_eq!(
+                evaluate(source, &task, &worker),
+                expected,
+                "{message}: `{source}`"
+            );
+        }
+    }
+
+    #[test]
+    fn references_resolve_as_in_twilios_example_document() {
+        // The attributes and keys of https://www.twilio.com/docs/taskrouter/expression-syntax.
+        let task =
+            json!({"string_const": "foo", "object": {"array": ["a", "b", "c"], "attr": "bar"}});
+        let resolve = |text: &str| {
+            let reference = Reference::parse(text).expect("valid reference");
+            lookup(&task, reference.segments())
+        };
+        assert_eq!(resolve("string_const"), Operand::String("foo"));
+        assert_eq!(resolve("object.attr"), Operand::String("bar"));
+        assert_eq!(resolve("object.array[2]"), Operand::String("c"));
+        let Operand::Array(array) = resolve("object.array") else {
+            panic!("object.array should be an array");
+        };
+        let items: Vec<Operand<'_>> = array.iter().collect();
+        assert_eq!(
+            items,
+            [
+                Operand::String("a"),
+                Operand::String("b"),
+                Operand::String("c")
+            ]
+        );
+    }
+
+    #[test]
+    fn lookup_yields_null_for_anything_that_is_not_there() {
+        let root = json!({"a": {"b": [1, {"c": true}]}, "s": "text"});
+        #[rustfmt::skip]
+        let cases = [
+            ("a.b[1].c", Operand::Bool(true), "a full path"),
+            ("a.b[0]", Operand::Integer(1), "an index"),
+            ("a", Operand::Object, "an object"),
+            ("missing", Operand::Null, "a missing key"),
+            ("a.b[2]", Operand::Null, "an index past the end"),
+            ("s.length", Operand::Null, "a key on a string"),
+            ("s[0]", Operand::Null, "an index on a string"),
+            ("a[0]", Operand::Null, "an index on an object"),
+            ("a.b.c", Operand::Null, "a key on an array"),
+        ];
+        for (text, expected, message) in cases {
+            let reference = Reference::parse(text).expect("valid reference");
+            assert_eq!(
+                lookup(&root, reference.segments()),
+                expected,
+                "{message}: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn json_numbers_become_integers_when_they_fit_and_floats_otherwise() {
+        assert_eq!(Operand::from_json(&json!(-5)), Operand::Integer(-5));
+        assert_eq!(Operand::from_json(&json!(2.5)), Operand::Float(2.5));
+        assert_eq!(
+            Operand::from_json(&json!(u64::MAX)),
+            Operand::Float(u64::MAX as f64)
+        );
+    }
+
+    #[test]
+    fn operators_follow_the_documented_type_rules() {
+        // One row per row of the module's type-rule table.
+        let task = json!({
+            "text": "support desk", "one": 1, "one_float": 1.0, "half": 0.5, "yes": true,
+            "nothing": null, "tags": ["a", 1, null], "empty": [], "object": {"a": 1}
+        });
+        #[rustfmt::skip]
+        let cases = [
+            ("text == 'support desk'", true, "equal strings"),
+            ("one == one_float", true, "integer and float compare numerically"),
+            ("one == '1'", false, "number and string are never equal"),
+            ("yes == 1", false, "boolean and number are never equal"),
+            ("nothing == null", true, "null equals null"),
+            ("missing == null", true, "a missing key equals null"),
+            ("tags == null", false, "a present array is not null"),
+            ("one == null", false, "a present number is not null"),
+            ("tags == tags", false, "== on arrays is false"),
+            ("object == object", false, "== on objects is false"),
+            ("one != '1'", true, "!= on mixed scalar types negates =="),
+            ("one != one_float", false, "!= on numerically equal numbers"),
+            ("tags != null", true, "!= null holds for a present array"),
+            ("object != null", true, "!= null holds for a present object"),
+            ("missing != null", false, "!= null fails for a missing key"),
+            ("nothing != null", false, "!= null fails for an explicit null"),
+            ("missing != 'x'", true, "a missing key differs from any value"),
+            ("null != missing", false, "null does not differ from a missing key"),
+            ("tags != 'a'", false, "!= on an array and a scalar is false"),
+            ("tags != tags", false, "!= on two arrays is false"),
+            ("half < one", true, "float below integer"),
+            ("one >= one_float", true, "integer at float"),
+            ("'apple' < 'banana'", true, "strings order lexicographically"),
+            ("'b' <= 'a'", false, "strings order lexicographically, other way"),
+            ("one < '2'", false, "ordering across types is false"),
+            ("yes > false", false, "booleans do not order"),
+            ("missing < 1", false, "null does not order"),
+            ("tags > 0", false, "arrays do not order"),
+            ("text CONTAINS 'desk'", true, "substring"),
+            ("text CONTAINS 'Desk'", false, "substring is case-sensitive"),
+            ("text CONTAINS ''", true, "the empty string is a substring"),
+            ("one CONTAINS 1", false, "CONTAINS on numbers is false"),
+            ("tags CONTAINS 'a'", false, "CONTAINS on an array is false"),
+            ("tags HAS 'a'", true, "HAS finds a string item"),
+            ("tags HAS 1.0", true, "HAS compares numbers numerically"),
+            ("tags HAS 'b'", false, "HAS misses an absent item"),
+            ("tags HAS null", false, "HAS with a null right side is false"),
+            ("tags HAS tags", false, "HAS with an array right side is false"),
+            ("text HAS 'desk'", false, "HAS on two scalars is false"),
+            ("one IN tags", true, "IN finds a number"),
+            ("'z' IN tags", false, "IN misses an absent item"),
+            ("missing IN tags", false, "IN with a missing left side is false, even with a null item"),
+            ("tags IN tags", false, "IN with an array left side is false"),
+            ("'support' IN text", false, "IN on two scalars is false"),
+            ("'z' NOT IN tags", true, "NOT IN holds for an absent item"),
+            ("'a' NOT IN tags", false, "NOT IN fails for a present item"),
+            ("missing NOT IN ['a']", false, "NOT IN with a missing left side is false"),
+            ("nothing NOT IN ['a']", false, "NOT IN with a null left side is false"),
+            ("'a' NOT IN missing", false, "NOT IN with a missing right side is false"),
+            ("'a' NOT IN text", false, "NOT IN on two scalars is false"),
+            ("'a' NOT IN empty", true, "nothing is in an empty array"),
+            ("object HAS 'a'", false, "an object is not an array"),
+            ("'a' IN object", false, "an object is not an array, on the right"),
+        ];
+        for (source, expected, message) in cases {
+            assert_eq!(
+                evaluate(source, &task, &Value::Null),
+                expected,
+                "{message}: `{source}`"
+            );
+        }
+    }
+
+    #[test]
+    fn array_literals_work_on_either_side() {
+        let task = json!({"skill": "sales"});
+        #[rustfmt::skip]
+        let cases = [
+            ("['sales', 'support'] HAS skill", true, "literal array HAS a reference"),
+            ("[] HAS skill", false, "an empty literal has nothing"),
+            ("skill IN []", false, "nothing is in an empty literal"),
+            ("skill NOT IN []", true, "everything is not in an empty literal"),
+            ("2 IN [1, 2.0, 'x', true, null]", true, "mixed literal items"),
+        ];
+        for (source, expected, message) in cases {
+            assert_eq!(
+                evaluate(source, &task, &Value::Null),
+                expected,
+                "{message}: `{source}`"
+            );
+        }
+    }
+
+    #[test]
+    fn and_binds_tighter_than_or() {
+        #[rustfmt::skip]
+        let cases = [
+            // If OR bound tighter or evaluation ran left to right, this would be false.
+            ("1 == 1 OR 1 == 2 AND 1 == 2", true, "true OR (false AND false)"),
+            ("1 == 2 AND 1 == 1 OR 1 == 1", true, "(false AND true) OR true"),
+            ("1 == 2 AND (1 == 1 OR 1 == 1)", false, "parentheses override"),
+            ("(1 == 1 OR 1 == 2) AND 1 == 2", false, "parentheses override, other side"),
+        ];
+        for (source, expected, message) in cases {
+            assert_eq!(
+                evaluate(source, &Value::Null, &Value::Null),
+                expected,
+                "{message}: `{source}`"
+            );
+        }
+    }
+
+    #[test]
+    fn keywords_are_case_insensitive() {
+        let task = json!({"language": "en", "skills": ["a"], "name": "anna", "flag": true});
+        #[rustfmt::skip]
+        let cases = [
+            "language in ['en']",
+            "language In ['en']",
+            "language not in ['fr']",
+            "language Not IN ['fr']",
+            "skills has 'a' and name contains 'nn'",
+            "skills Has 'b' oR name Contains 'ann'",
+            "flag == TRUE AND missing == Null AND flag != False",
+        ];
+        for source in cases {
+            assert!(
+                evaluate(source, &task, &Value::Null),
+                "`{source}` should hold"
+            );
+        }
+    }
+
+    #[test]
+    fn strings_support_backslash_escapes_for_quotes_and_backslash() {
+        let task = json!({"name": "O'Brien", "path": r"a\b", "quote": r#"say "hi""#});
+        #[rustfmt::skip]
+        let cases = [
+            (r"name == 'O\'Brien'", "an escaped single quote"),
+            (r#"name == "O'Brien""#, "the other quote needs no escape"),
+            (r"path == 'a\\b'", "an escaped backslash"),
+            (r#"quote == "say \"hi\"""#, "escaped double quotes"),
+            (r#"quote == 'say "hi"'"#, "double quotes inside single quotes"),
+        ];
+        for (source, message) in cases {
+            assert!(
+                evaluate(source, &task, &Value::Null),
+                "{message}: `{source}`"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_compare_numerically_and_exactly() {
+        let task = json!({"time": 830, "big": 9_007_199_254_740_993_i64, "score": 5.1});
+        #[rustfmt::skip]
+        let cases = [
+            ("time > 0800 AND time < 1830", true, "leading zeros as in time-of-day routing"),
+            ("-1 < 0", true, "negative integers"),
+            ("-0.5 < 0", true, "negative floats"),
+            ("1 == 1.0", true, "integer equals float"),
+            ("2 > 1.5", true, "integer above float"),
+            ("score >= 5.1", true, "float from JSON"),
+            ("score > 5", true, "float above integer"),
+            ("big == 9007199254740993", true, "big integers compare exactly"),
+            ("big == 9007199254740992.0", false, "no rounding through f64"),
+            ("big > 9007199254740992.0", true, "ordering above 2^53 is exact"),
+            ("9223372036854775807 < 9223372036854775808.0", true, "i64::MAX is below 2^63"),
+        ];
+        for (source, expected, message) in cases {
+            assert_eq!(
+                evaluate(source, &task, &Value::Null),
+                expected,
+                "{message}: `{source}`"
+            );
+        }
+    }
+
+    #[test]
+    fn syntax_errors_show_the_column_and_a_caret() {
+        #[rustfmt::skip]
+        let cases: [(&str, &[&str], &str); 16] = [
+            (
+                "skills HAS )",
+                &[
+                    "unexpected `)` at column 12",
+                    "  skills HAS )",
+                    "             ^ expected a value after HAS",
+                ],
+                "missing right operand",
+            ),
+            (
+                "name == 'Gold",
+                &[
+                    "unclosed string at column 9",
+                    "  name == 'Gold",
+                    "          ^ close the string with '",
+                ],
+                "unclosed string",
+            ),
+            (
+                "(a == 1 OR b == 2",
+                &[
+                    "unclosed `(` at column 1",
+                    "  (a == 1 OR b == 2",
+                    "  ^ add a matching )",
+                ],
+                "unclosed parenthesis",
+            ),
+            (
+                "a == 1)",
+                &[
+                    "unexpected `)` at column 7",
+                    "  a == 1)",
+                    "        ^ there is no ( to close",
+                ],
+                "stray closing parenthesis",
+            ),
+            (
+                "a ==",
+                &[
+                    "unexpected end of expression at column 5",
+                    "  a ==",
+                    "      ^ expected a value after ==",
+                ],
+                "missing operand at the end",
+            ),
+            (
+                "== 1",
+                &[
+                    "unexpected `==` at column 1",
+                    "  == 1",
+                    "  ^ a condition starts with a value, a key or (",
+                ],
+                "missing left operand",
+            ),
+            (
+                "day = 'Sat'",
+                &[
+                    "unknown operator `=` at column 5",
+                    "  day = 'Sat'",
+                    "      ^ use == to test equality",
+                ],
+                "single equals sign",
+            ),
+            (
+                "skills LIKE 'x'",
+                &[
+                    "unknown operator `LIKE` at column 8",
+                    "  skills LIKE 'x'",
+                    "         ^ operators are ==, !=, <, <=, >, >=, CONTAINS, IN, NOT IN and HAS",
+                ],
+                "unknown word operator",
+            ),
+            (
+                "a == 1 && b == 2",
+                &[
+                    "unknown operator `&&` at column 8",
+                    "  a == 1 && b == 2",
+                    "         ^ use AND to combine conditions",
+                ],
+                "C-style conjunction",
+            ),
+            (
+                "a == 1 b == 2",
+                &[
+                    "unexpected `b` at column 8",
+                    "  a == 1 b == 2",
+                    "         ^ join conditions with AND or OR",
+                ],
+                "trailing tokens",
+            ),
+            (
+                "skills[x] == 1",
+                &[
+                    "bad array index `x` at column 8",
+                    "  skills[x] == 1",
+                    "         ^ an index is a non-negative integer, e.g. skills[0]",
+                ],
+                "non-numeric index",
+            ),
+            (
+                "customer-value == 'Gold'",
+                &[
+                    "hyphens are not allowed in keys at column 9",
+                    "  customer-value == 'Gold'",
+                    "          ^ TaskRouter keys hold letters, digits and underscores; rename the attribute",
+                ],
+                "hyphen in a key",
+            ),
+            (
+                "",
+                &[
+                    "empty expression at column 1",
+                    "  ",
+                    "  ^ write a condition such as `1 == 1`",
+                ],
+                "empty expression",
+            ),
+            (
+                "vip",
+                &[
+                    "`vip` is not a condition at column 1",
+                    "  vip",
+                    "  ^ compare it, e.g. `vip == true`; `1 == 1` matches everything",
+                ],
+                "bare reference",
+            ),
+            (
+                "a NOT HAS 'x'",
+                &[
+                    "unexpected `HAS` at column 7",
+                    "  a NOT HAS 'x'",
+                    "        ^ NOT is only used as NOT IN",
+                ],
+                "NOT without IN",
+            ),
+            (
+                "a IN ['x', b]",
+                &[
+                    "unexpected `b` at column 12",
+                    "  a IN ['x', b]",
+                    "             ^ array literals hold only strings, numbers, booleans and null",
+                ],
+                "reference inside an array literal",
+            ),
+        ];
+        for (source, lines, message) in cases {
+            assert_eq!(
+                rendered_error(source),
+                lines.join("\n"),
+                "{message}: `{source}`"
+            );
+        }
+    }
+
+    #[test]
+    fn other_syntax_errors_name_the_right_column() {
+        #[rustfmt::skip]
+        let cases = [
+            ("name == 'a\\n'", 11, "unknown escape `\\n`", "unknown escape"),
+            ("a[] == 1", 3, "missing array index", "empty index"),
+            ("a[-1] == 1", 3, "bad array index `-1`", "negative index"),
+            ("a[1 == 1", 2, "unclosed `[`", "unclosed index"),
+            ("a. == 1", 3, "expected a key after `.`", "dangling dot"),
+            ("a == 1.", 8, "expected digits after the decimal point", "dangling decimal point"),
+            ("a == 1x", 7, "unexpected `x` after a number", "letters glued to a number"),
+            ("a == - 1", 6, "unexpected `-`", "lone minus"),
+            ("a == 99999999999999999999", 6, "number `99999999999999999999` is out of range", "integer overflow"),
+            ("a == ['x'", 6, "unclosed `[`", "unclosed array literal"),
+            ("a == ['x',]", 11, "unexpected `]`", "trailing comma"),
+            ("a == [['x']]", 7, "unexpected `[`", "nested array literal"),
+            ("a == @", 6, "unexpected character `@`", "stray character"),
+            ("a <> 1", 3, "unknown operator `<>`", "SQL inequality"),
+            ("a == 1 || b == 2", 8, "unknown operator `||`", "C-style disjunction"),
+            ("a == (1)", 6, "unexpected `(`", "parenthesised operand"),
+            ("true", 1, "`true` is not a condition", "bare literal"),
+            ("'é' == x )", 10, "unexpected `)`", "columns count characters, not bytes"),
+        ];
+        for (source, column, text, message) in cases {
+            let error = Expression::parse(source).expect_err(message);
+            assert_eq!(
+                (error.column(), error.message()),
+                (column, text),
+                "{message}: `{source}`"
+            );
+        }
+    }
+
+    #[test]
+    fn line_breaks_in_the_source_do_not_misplace_the_caret() {
+        let rendered = rendered_error("a == 1\nAND b ==");
+        assert_eq!(
+            rendered,
+            [
+                "unexpected end of expression at column 16",
+                "  a == 1 AND b ==",
+                "                 ^ expected a value after ==",
+            ]
+            .join("\n")
+        );
+    }
+
+    #[test]
+    fn nesting_is_limited_so_hostile_input_cannot_overflow_the_stack() {
+        let nested = |depth: usize| format!("{}1 == 1{}", "(".repeat(depth), ")".repeat(depth));
+        assert!(
+            evaluate(&nested(MAX_NESTING), &Value::Null, &Value::Null),
+            "the limit itself is allowed"
+        );
+        let error = Expression::parse(&nested(MAX_NESTING + 1)).expect_err("one level too deep");
+        assert_eq!(
+            error.column(),
+            MAX_NESTING + 1,
+            "points at the first paren past the limit"
+        );
+        assert_eq!(error.message(), "parentheses nest deeper than 32 levels");
+        let hostile = Expression::parse(&"(".repeat(1_000_000)).expect_err("a million parens");
+        assert_eq!(hostile.column(), MAX_NESTING + 1);
+    }
+
+    #[test]
+    fn long_flat_chains_do_not_recurse() {
+        let source = vec!["a == 1"; 100_000].join(" AND ");
+        assert!(evaluate(&source, &json!({"a": 1}), &Value::Null));
+    }
+
+    #[test]
+    fn references_are_listed_once_each_in_order() {
+        let expression = parse("task.b == worker.a[1] OR x IN task.b OR worker.a[1] != null");
+        let listed: Vec<&str> = expression.references().map(Reference::as_str).collect();
+        assert_eq!(listed, ["task.b", "worker.a[1]", "x"]);
+        assert_eq!(
+            expression.source(),
+            "task.b == worker.a[1] OR x IN task.b OR worker.a[1] != null"
+        );
+    }
+
+    #[test]
+    fn reference_parse_yields_segments_and_text() {
+        let reference = Reference::parse(" task.skills[2].name ").expect("valid reference");
+        assert_eq!(reference.as_str(), "task.skills[2].name");
+        assert_eq!(
+            reference.segments(),
+            [
+                Segment::Key("task".into()),
+                Segment::Key("skills".into()),
+                Segment::Index(2),
+                Segment::Key("name".into()),
+            ]
+        );
+        let keyword_after_dot = Reference::parse("task.in").expect("keywords are fine after a dot");
+        assert_eq!(keyword_after_dot.segments()[1], Segment::Key("in".into()));
+    }
+
+    #[test]
+    fn reference_parse_rejects_anything_but_one_reference() {
+        #[rustfmt::skip]
+        let cases = [
+            ("", 1, "empty reference", "empty"),
+            ("null", 1, "expected a reference, found `null`", "a keyword"),
+            ("'text'", 1, "expected a reference, found `'text'`", "a literal"),
+            ("worker.contact-uri", 15, "hyphens are not allowed in keys", "a hyphen"),
+            ("worker.uri extra", 12, "unexpected `extra`", "trailing text"),
+            ("a[x]", 3, "bad array index `x`", "a bad index"),
+        ];
+        for (text, column, expected, message) in cases {
+            let error = Reference::parse(text).expect_err(message);
+            assert_eq!(
+                (error.column(), error.message()),
+                (column, expected),
+                "{message}: `{text}`"
+            );
+        }
+    }
+
+    #[test]
+    fn json_scope_routes_by_first_segment() {
+        let task = json!({"team": "task-team", "worker": "not used"});
+        let worker = json!({"team": "worker-team"});
+        let scope = JsonScope {
+            task: &task,
+            worker: &worker,
+        };
+        let resolve = |text: &str| scope.resolve(&Reference::parse(text).expect("valid reference"));
+        assert_eq!(resolve("task.team"), Operand::String("task-team"));
+        assert_eq!(resolve("worker.team"), Operand::String("worker-team"));
+        assert_eq!(
+            resolve("team"),
+            Operand::String("task-team"),
+            "unprefixed means task"
+        );
+        assert_eq!(resolve("task"), Operand::Object, "the whole task document");
+    }
+
+    #[test]
+    fn an_expression_is_reusable_across_scopes() {
+        let expression = parse("worker.level >= task.min_level");
+        let task = json!({"min_level": 3});
+        let junior = json!({"level": 2});
+        let senior = json!({"level": 4});
+        assert!(!expression.evaluate(&JsonScope {
+            task: &task,
+            worker: &junior
+        }));
+        assert!(expression.evaluate(&JsonScope {
+            task: &task,
+            worker: &senior
+        }));
+    }
+
+    // Strategies for the properties below.
+
+    fn quoted(text: &str) -> String {
+        format!("'{}'", text.replace('\\', r"\\").replace('\'', r"\'"))
+    }
+
+    /// Non-null scalar literals as source text.
+    fn scalar_source() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<bool>().prop_map(|b| b.to_string()),
+            any::<i64>().prop_map(|i| i.to_string()),
+            (-1.0e6..1.0e6_f64).prop_map(|f| format!("{f:.3}")),
+            r#"[ab'"\\ é]{0,4}"#.prop_map(|s| quoted(&s)),
+        ]
+    }
+
+    fn literal_source() -> impl Strategy<Value = String> {
+        prop_oneof![1 => Just("null".to_owned()), 6 => scalar_source()]
+    }
+
+    fn reference_source() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "a",
+            "b",
+            "c",
+            "a.b",
+            "a[0]",
+            "b[1].c",
+            "task.a",
+            "worker.b",
+            "worker.a[0]",
+            "missing",
+        ])
+        .prop_map(str::to_owned)
+    }
+
+    fn array_source() -> impl Strategy<Value = String> {
+        prop::collection::vec(literal_source(), 0..4)
+            .prop_map(|items| format!("[{}]", items.join(", ")))
+    }
+
+    fn term_source() -> impl Strategy<Value = String> {
+        prop_oneof![literal_source(), reference_source(), array_source()]
+    }
+
+    fn comparison_source() -> impl Strategy<Value = String> {
+        let operators = vec![
+            "==", "!=", "<", "<=", ">", ">=", "CONTAINS", "IN", "NOT IN", "HAS", "in", "not in",
+            "has",
+        ];
+        (
+            term_source(),
+            prop::sample::select(operators),
+            term_source(),
+        )
+            .prop_map(|(left, operator, right)| format!("{left} {operator} {right}"))
+    }
+
+    fn condition_source() -> impl Strategy<Value = String> {
+        comparison_source().prop_recursive(4, 24, 2, |inner| {
+            prop_oneof![
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} AND {b}")),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} OR {b}")),
+                inner.prop_map(|c| format!("({c})")),
+            ]
+        })
+    }
+
+    /// Attribute documents whose keys overlap with [`reference_source`].
+    fn document() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            (-1.0e6..1.0e6_f64).prop_map(Value::from),
+            "[ab é]{0,3}".prop_map(Value::from),
+        ];
+        let node = leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map("[abc]", inner, 0..3)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        });
+        prop::collection::btree_map("[abc]", node, 0..4)
+            .prop_map(|map| Value::Object(map.into_iter().collect()))
+    }
+
+    const TOKENS: &[&str] = &[
+        "(", ")", "[", "]", ",", "==", "!=", "<", "<=", ">", ">=", "=", "!", "AND", "or", "NOT",
+        "in", "HAS", "contains", "true", "null", "1", "-2.5", "'x'", "\"y", "a", "a.b", "a[0]",
+        "a[", "-", ".", "\\", "é", " ",
+    ];
+
+    proptest! {
+        #[test]
+        fn parsing_arbitrary_text_never_panics(text in ".*") {
+            let _ = Expression::parse(&text);
+            let _ = Reference::parse(&text);
+        }
+
+        #[test]
+        fn parsing_token_soup_never_panics_and_errors_point_inside_or_just_past_the_text(
+            tokens in prop::collection::vec(prop::sample::select(TOKENS), 0..24),
+        ) {
+            let text = tokens.concat();
+            if let Err(error) = Expression::parse(&text) {
+                prop_assert!(error.column() >= 1 && error.column() <= text.chars().count() + 1);
+                let _ = error.to_string();
+            }
+        }
+
+        #[test]
+        fn generated_expressions_parse_and_evaluate_against_arbitrary_json(
+            source in condition_source(), task in document(), worker in document(),
+        ) {
+            let expression = Expression::parse(&source).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let _ = expression.evaluate(&JsonScope { task: &task, worker: &worker });
+        }
+
+        #[test]
+        fn or_and_and_are_commutative(
+            a in condition_source(), b in condition_source(), task in document(),
+        ) {
+            let eval = |source: String| evaluate(&source, &task, &Value::Null);
+            prop_assert_eq!(eval(format!("({a}) OR ({b})")), eval(format!("({b}) OR ({a})")));
+            prop_assert_eq!(eval(format!("({a}) AND ({b})")), eval(format!("({b}) AND ({a})")));
+        }
+
+        #[test]
+        fn and_binds_tighter_than_or_for_any_conditions(
+            a in condition_source(), b in condition_source(), c in condition_source(), task in document(),
+        ) {
+            let eval = |source: String| evaluate(&source, &task, &Value::Null);
+            let expected = eval(format!("({a})")) || (eval(format!("({b})")) && eval(format!("({c})")));
+            prop_assert_eq!(eval(format!("({a}) OR ({b}) AND ({c})")), expected);
+        }
+
+        #[test]
+        fn a_scalar_is_in_an_array_of_itself(x in scalar_source()) {
+            let eval = |source: String| evaluate(&source, &Value::Null, &Value::Null);
+            #[rustfmt::skip]
+            let cases = [
+                (format!("{x} IN [{x}]"), true),
+                (format!("[{x}] HAS {x}"), true),
+                (format!("{x} == {x}"), true),
+                (format!("{x} NOT IN [{x}]"), false),
+                (format!("{x} != {x}"), false),
+            ];
+            for (source, expected) in cases {
+                prop_assert_eq!(eval(source.clone()), expected, "`{}`", source);
+            }
+        }
+
+        #[test]
+        fn in_and_not_in_split_present_scalars_and_reject_everything_else(
+            reference in reference_source(), array in array_source(), task in document(), worker in document(),
+        ) {
+            let scope = JsonScope { task: &task, worker: &worker };
+            let is_in = parse(&format!("{reference} IN {array}")).evaluate(&scope);
+            let is_not_in = parse(&format!("{reference} NOT IN {array}")).evaluate(&scope);
+            let value = scope.resolve(&Reference::parse(&reference).expect("valid reference"));
+            if value.is_scalar() {
+                prop_assert!(is_in != is_not_in, "exactly one holds for {value:?}");
+            } else {
+                prop_assert!(!is_in && !is_not_in, "neither holds for {value:?}");
+            }
+        }
+
+        #[test]
+        fn not_equal_null_is_exactly_presence(
+            reference in reference_source(), task in document(), worker in document(),
+        ) {
+            let scope = JsonScope { task: &task, worker: &worker };
+            let present = parse(&format!("{reference} != null")).evaluate(&scope);
+            let absent = parse(&format!("{reference} == null")).evaluate(&scope);
+            let value = scope.resolve(&Reference::parse(&reference).expect("valid reference"));
+            prop_assert_eq!(present, !value.is_null());
+            prop_assert_eq!(absent, value.is_null());
+        }
+    }
+}

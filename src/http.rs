@@ -1,0 +1,357 @@
+//! The transport: API Gateway requests in, HTTP responses out.
+//!
+//! This is the only module that knows about `lambda_http`. It routes, checks method and content
+//! type, reads the form body, verifies `X-Twilio-Signature` against the public URL before the
+//! payload is trusted, hands the typed payload to the domain modules and turns every outcome into
+//! an HTTP response. Nothing here returns an error to the runtime: behind API Gateway that would
+//! be a bare `502`, so every failure is a JSON error with the status [`Rejection::status`] gives.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::json;
+
+use crate::app::{App, Verification};
+use crate::callback::{AssignmentCallback, CallbackError};
+use crate::event::{EventError, WorkspaceEvent};
+use crate::form::{FormError, FormParams};
+use crate::public_url::{self, Origin, RequestFacts};
+use crate::signature::{self, SignatureError};
+use crate::token::TokenError;
+
+/// The assignment callback route (the Workflow's `AssignmentCallbackUrl`).
+pub const ASSIGNMENT_ROUTE: &str = "/taskrouter/assignment_callback";
+/// The workspace event route (the Workspace's `EventCallbackUrl`).
+pub const EVENTS_ROUTE: &str = "/taskrouter/events";
+/// The signature header Twilio sends on every webhook.
+const SIGNATURE_HEADER: &str = "x-twilio-signature";
+
+/// The routes this function serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Assignment,
+    Events,
+}
+
+impl Route {
+    fn path(self) -> &'static str {
+        match self {
+            Self::Assignment => ASSIGNMENT_ROUTE,
+            Self::Events => EVENTS_ROUTE,
+        }
+    }
+}
+
+/// Why a request is refused. Each variant's doc gives its status.
+#[derive(Debug, thiserror::Error)]
+pub enum Rejection {
+    /// `404`: no such route.
+    #[error("no route for `{0}`: POST to {ASSIGNMENT_ROUTE} or {EVENTS_ROUTE}")]
+    NotFound(String),
+    /// `405`: the route exists but only answers POST.
+    #[error("method {0} is not allowed here: TaskRouter POSTs its callbacks")]
+    MethodNotAllowed(Method),
+    /// `415`: the body is not form-encoded.
+    #[error("content type `{0}` is not supported: send application/x-www-form-urlencoded")]
+    UnsupportedMediaType(String),
+    /// `400`: the form body cannot be read.
+    #[error(transparent)]
+    Form(#[from] FormError),
+    /// `403`: no `X-Twilio-Signature` header.
+    #[error("the X-Twilio-Signature header is missing: only requests signed by Twilio are answered")]
+    MissingSignature,
+    /// `403`: the signature does not match this request.
+    #[error("the X-Twilio-Signature header does not match this request")]
+    InvalidSignature(SignatureError),
+    /// `503`: the auth token cannot be loaded, so nothing can be verified; TaskRouter then tries
+    /// the fallback URL.
+    #[error("the auth token is unavailable, so the request cannot be verified; try again")]
+    TokenUnavailable(TokenError),
+    /// `400`: the body is not a valid assignment callback.
+    #[error(transparent)]
+    Callback(#[from] CallbackError),
+    /// `400`: the body is not a valid workspace event.
+    #[error(transparent)]
+    Event(#[from] EventError),
+}
+
+impl Rejection {
+    /// The HTTP status of this rejection.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Form(_) | Self::Callback(_) | Self::Event(_) => StatusCode::BAD_REQUEST,
+            Self::MissingSignature | Self::InvalidSignature(_) => StatusCode::FORBIDDEN,
+            Self::TokenUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// A stable machine-readable code for the JSON body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed(_) => "method_not_allowed",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::Form(FormError::Empty) => "empty_body",
+            Self::Form(FormError::NotUtf8 { .. }) => "invalid_form",
+            Self::MissingSignature => "missing_signature",
+            Self::InvalidSignature(_) => "invalid_signature",
+            Self::TokenUnavailable(_) => "token_unavailable",
+            Self::Callback(error) => error.code(),
+            Self::Event(error) => error.code(),
+        }
+    }
+
+    fn into_response(self) -> Response<Body> {
+        let body = json!({"error": {"code": self.code(), "message": self.to_string()}});
+        let mut response = json_response(self.status(), body.to_string());
+        if matches!(self, Self::MethodNotAllowed(_)) {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        }
+        response
+    }
+}
+
+fn json_response(status: StatusCode, body: String) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Answers one request. Never fails: every outcome is an HTTP response.
+pub async fn handle(app: &App, request: Request) -> Response<Body> {
+    let started = Instant::now();
+    let route = match route_of(&request) {
+        Ok(route) => route,
+        Err(rejection) => return reject(app, None, rejection),
+    };
+    let outcome = match route {
+        Route::Assignment => assign(app, &request, started).await,
+        Route::Events => record_event(app, &request).await,
+    };
+    outcome.unwrap_or_else(|rejection| reject(app, Some(route), rejection))
+}
+
+/// Logs a refused request and answers it.
+fn reject(app: &App, route: Option<Route>, rejection: Rejection) -> Response<Body> {
+    let status = rejection.status();
+    let path = route.map_or("-", Route::path);
+    match &rejection {
+        Rejection::TokenUnavailable(cause) => {
+            tracing::error!(route = path, status = status.as_u16(), %cause, "request refused: auth token unavailable");
+        }
+        Rejection::InvalidSignature(cause) => {
+            // The candidates tried help diagnose a URL mismatch; they contain no secret.
+            tracing::warn!(route = path, status = status.as_u16(), code = rejection.code(), "request refused: {rejection}");
+            tracing::debug!(route = path, reason = %cause, "signature check failed");
+        }
+        _ => {
+            tracing::warn!(route = path, status = status.as_u16(), code = rejection.code(), "request refused: {rejection}");
+        }
+    }
+    if matches!(rejection, Rejection::MissingSignature | Rejection::InvalidSignature(_)) {
+        app.sink.emit(app.metrics.signature_failure(
+            now_ms(),
+            path,
+            rejection.code(),
+        ));
+    }
+    rejection.into_response()
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The route of a request, from its raw path (the stage of a named HTTP API stage removed).
+fn route_of(request: &Request) -> Result<Route, Rejection> {
+    let path = route_path(request);
+    let route = match path {
+        ASSIGNMENT_ROUTE => Route::Assignment,
+        EVENTS_ROUTE => Route::Events,
+        other => return Err(Rejection::NotFound(other.chars().take(200).collect())),
+    };
+    if request.method() != Method::POST {
+        return Err(Rejection::MethodNotAllowed(request.method().clone()));
+    }
+    Ok(route)
+}
+
+/// The request's path relative to the API: an HTTP API on a named stage puts `/{stage}` in front.
+fn route_path(request: &Request) -> &str {
+    let raw = request.raw_http_path();
+    let raw = if raw.is_empty() { request.uri().path() } else { raw };
+    let stage = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.stage.as_deref(),
+        _ => None,
+    };
+    match stage {
+        Some(stage) if stage != "$default" => raw
+            .strip_prefix('/')
+            .and_then(|rest| rest.strip_prefix(stage))
+            .filter(|rest| rest.starts_with('/'))
+            .unwrap_or(raw),
+        _ => raw,
+    }
+}
+
+/// Reads and verifies the form body of a request to `route`.
+async fn verified_form(app: &App, request: &Request, route: Route) -> Result<FormParams, Rejection> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let media_type = content_type.split(';').next().unwrap_or("").trim();
+    if !media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(Rejection::UnsupportedMediaType(content_type.chars().take(100).collect()));
+    }
+    let params = FormParams::parse(request.body().as_ref())?;
+    match &app.verification {
+        Verification::Disabled => {
+            tracing::warn!(
+                route = route.path(),
+                "X-Twilio-Signature NOT CHECKED: TASKROUTER_INSECURE_SKIP_SIGNATURE=true; never run this way in production"
+            );
+        }
+        Verification::Enforced(store) => {
+            let signature = request
+                .headers()
+                .get(SIGNATURE_HEADER)
+                .ok_or(Rejection::MissingSignature)?
+                .to_str()
+                .unwrap_or("");
+            let query_pairs = v1_query_pairs(request);
+            let urls = public_url::candidates(
+                app.public_base.as_ref(),
+                &request_facts(request, &query_pairs),
+            );
+            let tokens = store.tokens().await.map_err(Rejection::TokenUnavailable)?;
+            let mut verified =
+                signature::verify_form(&tokens.as_keys(), &urls, params.pairs(), signature);
+            if verified.is_err() {
+                // The token may have been rotated: re-read it (rate-limited) and try once more.
+                if let Some(tokens) = store.refresh_after_mismatch().await {
+                    verified =
+                        signature::verify_form(&tokens.as_keys(), &urls, params.pairs(), signature);
+                }
+            }
+            let verified = verified.map_err(Rejection::InvalidSignature)?;
+            tracing::debug!(route = route.path(), url = %verified.url, "signature verified");
+        }
+    }
+    Ok(params)
+}
+
+/// A REST API (payload 1.0) event carries its query only as decoded maps; an HTTP API event's
+/// query is read raw from the URI instead, so this is empty for it.
+fn v1_query_pairs(request: &Request) -> Vec<(String, String)> {
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(_)) => request
+            .query_string_parameters_ref()
+            .map(|query| {
+                query
+                    .iter()
+                    .map(|(key, value)| (key.to_owned(), value.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// What the request tells about the URL it arrived at.
+fn request_facts<'a>(request: &'a Request, query_pairs: &'a [(String, String)]) -> RequestFacts<'a> {
+    let header = |name| request.headers().get(name).and_then(|value: &HeaderValue| value.to_str().ok());
+    let (kind, domain_name, stage, context_path, raw_query) = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => (
+            Origin::HttpApi,
+            context.domain_name.as_deref(),
+            context.stage.as_deref(),
+            None,
+            // For payload v2 `lambda_http` appends `rawQueryString` to the URI unchanged.
+            request.uri().query(),
+        ),
+        Some(RequestContext::ApiGatewayV1(context)) => (
+            Origin::RestApi,
+            context.domain_name.as_deref(),
+            context.stage.as_deref(),
+            context.path.as_deref(),
+            None,
+        ),
+        _ => (Origin::Unknown, None, None, None, request.uri().query()),
+    };
+    RequestFacts {
+        kind,
+        domain_name,
+        stage,
+        host_header: header(header::HOST.as_str()),
+        forwarded_proto: header("x-forwarded-proto"),
+        raw_path: request.raw_http_path(),
+        context_path,
+        raw_query,
+        query_pairs,
+    }
+}
+
+/// Answers an assignment callback with the rules' decision.
+async fn assign(app: &App, request: &Request, started: Instant) -> Result<Response<Body>, Rejection> {
+    let params = verified_form(app, request, Route::Assignment).await?;
+    let callback = AssignmentCallback::try_from(params)?;
+    let decision = app.rules.decide(&callback);
+    for skipped in &decision.skipped {
+        tracing::info!(
+            reservation_sid = %callback.reservation_sid,
+            rule = skipped.rule,
+            reason = %skipped.reason,
+            "rule matched but could not be applied; trying the next one"
+        );
+    }
+    let handling_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    tracing::info!(
+        task_sid = %callback.task_sid,
+        reservation_sid = %callback.reservation_sid,
+        worker_sid = %callback.worker_sid,
+        workflow_sid = %callback.workflow_sid,
+        task_queue_sid = %callback.task_queue_sid,
+        task_age = callback.task_age,
+        decision = decision.answer,
+        rule = decision.rule,
+        handling_us,
+        "assignment answered"
+    );
+    app.sink.emit(app.metrics.decision(
+        now_ms(),
+        decision.answer,
+        decision.rule,
+        handling_us as f64 / 1000.0,
+        i64::try_from(callback.task_age).ok(),
+    ));
+    Ok(json_response(StatusCode::OK, decision.body.into_owned()))
+}
+
+/// Records a workspace event: one log line, and a metric for reservation outcomes.
+async fn record_event(app: &App, request: &Request) -> Result<Response<Body>, Rejection> {
+    let params = verified_form(app, request, Route::Events).await?;
+    let event = WorkspaceEvent::try_from(&params)?;
+    tracing::info!(event = %serde_json::to_string(&event.log_fields()).unwrap_or_default(), "workspace event");
+    if let Some(outcome) = event.reservation_outcome() {
+        app.sink.emit(app.metrics.reservation_outcome(now_ms(), outcome.as_str()));
+    }
+    // Contract §6: TaskRouter expects `204` with a JSON content type.
+    let mut response = json_response(StatusCode::NO_CONTENT, String::new());
+    *response.body_mut() = Body::Empty;
+    Ok(response)
+}

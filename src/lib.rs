@@ -1,0 +1,56 @@
+//! A Twilio TaskRouter assignment callback for AWS Lambda.
+//!
+//! TaskRouter reserves a worker for a task and POSTs a signed, form-encoded *assignment callback*;
+//! it waits at most five seconds for `200` + `application/json`: `{}` to decide later, or an
+//! instruction. This crate answers that callback (and the workspace event callback) from a Lambda
+//! behind API Gateway.
+//!
+//! # Layout
+//!
+//! [`http`] is the only module that knows about Lambda or HTTP. The domain modules are pure (no
+//! environment, no clock, no network); [`token`] owns the one network call (SSM), [`config`] and
+//! [`telemetry`] read the environment, and [`app`] puts the pieces together once per cold start.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`http`] | routing, content type, signature enforcement, the JSON error body, the log line and metrics per request |
+//! | [`app`] | everything a request needs, built once: rules, token store, metrics |
+//! | [`config`] | environment variables → typed settings; start-up errors naming the variable |
+//! | [`telemetry`] | JSON logs in Lambda, readable text locally |
+//! | [`token`] | the auth token: from the environment or SSM Parameter Store, cached, rotated |
+//! | [`public_url`] | the URL TaskRouter called, from API Gateway's request context or `PUBLIC_BASE_URL` |
+//! | [`signature`] | `X-Twilio-Signature`: HMAC-SHA1 over URL and sorted parameters, constant-time |
+//! | [`form`] | the raw form body as ordered, lossless pairs |
+//! | [`callback`] | the typed assignment callback |
+//! | [`event`] | the typed workspace event |
+//! | [`sid`] | Twilio SIDs as validated newtypes |
+//! | [`expression`] | TaskRouter's expression language: parser and allocation-free evaluator |
+//! | [`rules`] | the rules document, compiled once; the decision per callback |
+//! | [`instruction`] | typed, validated assignment instructions and their exact JSON |
+//! | [`metrics`] | CloudWatch Embedded Metric Format lines |
+//! | [`cli`] | the `taskrouter` command: check, decide, eval, sign, send |
+//!
+//! # The path of a request
+//!
+//! `main.rs` → [`http::handle`]: route and method → content type → [`form`] → [`public_url`] +
+//! [`token`] → [`signature`] (before anything in the payload is trusted) → [`callback`] →
+//! [`rules`] (which evaluates [`expression`]s and fills [`instruction`] templates) → the JSON body,
+//! one log line and one metrics line. Workspace events take the same path up to the signature,
+//! then [`event`] → a log line and, for reservation outcomes, a metrics line.
+
+pub mod app;
+pub mod callback;
+pub mod cli;
+pub mod config;
+pub mod event;
+pub mod expression;
+pub mod form;
+pub mod http;
+pub mod instruction;
+pub mod metrics;
+pub mod public_url;
+pub mod rules;
+pub mod sid;
+pub mod signature;
+pub mod telemetry;
+pub mod token;

@@ -1,0 +1,940 @@
+//! CloudWatch metrics as Embedded Metric Format (EMF) log lines.
+//!
+//! On Lambda, a JSON object written to stdout in the embedded metric format is enough for
+//! CloudWatch Logs to extract metrics from it: no metrics client, no network call on the request
+//! path. Each function here returns one such line; the transport prints it.
+//!
+//! Format: <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>.
+//! A line is a JSON object whose `_aws` member holds `Timestamp` (integer milliseconds since the
+//! epoch) and `CloudWatchMetrics`, an array of directives, each naming a `Namespace`, the
+//! `Dimensions` (an array of dimension sets, each an array of at most 30 keys) and the `Metrics`
+//! (`Name` and `Unit`). Every dimension key and metric name must also be a top-level member of the
+//! line: a string for a dimension, a number for a metric.
+//!
+//! # Dimensions, and why so few
+//!
+//! CloudWatch bills each unique combination of namespace, metric name and dimension values as a
+//! separate custom metric, so every dimension multiplies the bill by its number of values. Counts
+//! are dimensioned by the one low-cardinality label that explains them (instruction, rule, route,
+//! outcome) together with `Function`; latencies and ages only by `Function`, because splitting a
+//! distribution by rule rarely answers a question that the logs cannot. Nothing per task, worker
+//! or reservation ever becomes a dimension.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+
+/// A metrics configuration that CloudWatch would reject.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MetricsError {
+    /// The namespace is empty, blank or longer than CloudWatch allows.
+    #[error(
+        "the metrics namespace `{namespace}` is {length} characters long: CloudWatch needs 1 to \
+         255 characters, at least one of them not a space (e.g. `TaskRouterCallback`)"
+    )]
+    NamespaceLength {
+        /// The rejected namespace.
+        namespace: String,
+        /// Its length in characters.
+        length: usize,
+    },
+    /// The namespace holds a character CloudWatch does not allow.
+    #[error(
+        "the metrics namespace `{namespace}` contains {character:?}: CloudWatch allows only ASCII \
+         letters, digits, spaces and `. - _ / # :`"
+    )]
+    NamespaceCharacter {
+        /// The rejected namespace.
+        namespace: String,
+        /// The first character that is not allowed.
+        character: char,
+    },
+    /// The namespace starts with a colon, which CloudWatch's API pattern `[^:].*` forbids.
+    #[error("the metrics namespace `{namespace}` starts with `:`: start it with a letter or digit")]
+    NamespaceLeadingColon {
+        /// The rejected namespace.
+        namespace: String,
+    },
+    /// The namespace starts with `AWS/`, which is reserved for AWS services.
+    #[error(
+        "the metrics namespace `{namespace}` starts with `AWS/`, which is reserved for AWS \
+         services: choose your own prefix"
+    )]
+    NamespaceReserved {
+        /// The rejected namespace.
+        namespace: String,
+    },
+    /// The function name cannot be a dimension value.
+    #[error(
+        "the function name `{function}` cannot be a CloudWatch dimension value: use 1 to 1024 \
+         printable ASCII characters, at least one of them not a space"
+    )]
+    Function {
+        /// The rejected function name.
+        function: String,
+    },
+}
+
+/// The most characters CloudWatch accepts in a namespace.
+///
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Metric.html>
+const MAX_NAMESPACE_LEN: usize = 255;
+
+/// The most characters CloudWatch accepts in a dimension value.
+///
+/// <https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Dimension.html>
+const MAX_DIMENSION_VALUE_LEN: usize = 1024;
+
+/// Dimension keys. Each is also a top-level member of every line that uses it.
+const FUNCTION: &str = "Function";
+const INSTRUCTION: &str = "Instruction";
+const RULE: &str = "Rule";
+const ROUTE: &str = "Route";
+const OUTCOME: &str = "Outcome";
+
+/// Metric names. Each is also a top-level numeric member of every line that defines it.
+const DECISIONS: &str = "Decisions";
+const HANDLING_TIME: &str = "HandlingTime";
+const TASK_AGE: &str = "TaskAge";
+const SIGNATURE_FAILURES: &str = "SignatureFailures";
+const RESERVATION_OUTCOMES: &str = "ReservationOutcomes";
+
+/// A counter's value: each line records one occurrence.
+const ONE: u8 = 1;
+
+/// Builds EMF lines for one function in one namespace.
+///
+/// Validated once at cold start; producing a line afterwards cannot fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metrics {
+    namespace: String,
+    function: String,
+}
+
+impl Metrics {
+    /// Checks the namespace and the function name (the value of the `Function` dimension).
+    ///
+    /// Namespace rules from CloudWatch's concepts page
+    /// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Namespace>)
+    /// and API reference: 1 to 255 characters from ASCII letters, digits, space, `.`, `-`, `_`,
+    /// `/`, `#`, `:`; not starting with `:`; not starting with the reserved `AWS/`.
+    ///
+    /// # Errors
+    ///
+    /// A [`MetricsError`] naming the rejected namespace or function name and the rule it breaks.
+    pub fn new(namespace: &str, function: &str) -> Result<Self, MetricsError> {
+        let length = namespace.chars().count();
+        if length > MAX_NAMESPACE_LEN || namespace.trim().is_empty() {
+            return Err(MetricsError::NamespaceLength {
+                namespace: namespace.to_owned(),
+                length,
+            });
+        }
+        let allowed = |c: char| c.is_ascii_alphanumeric() || " .-_/#:".contains(c);
+        if let Some(character) = namespace.chars().find(|&c| !allowed(c)) {
+            return Err(MetricsError::NamespaceCharacter {
+                namespace: namespace.to_owned(),
+                character,
+            });
+        }
+        if namespace.starts_with(':') {
+            return Err(MetricsError::NamespaceLeadingColon {
+                namespace: namespace.to_owned(),
+            });
+        }
+        if namespace.starts_with("AWS/") {
+            return Err(MetricsError::NamespaceReserved {
+                namespace: namespace.to_owned(),
+            });
+        }
+        if dimension_value(function) != function {
+            return Err(MetricsError::Function {
+                function: function.to_owned(),
+            });
+        }
+        Ok(Self {
+            namespace: namespace.to_owned(),
+            function: function.to_owned(),
+        })
+    }
+
+    /// The CloudWatch namespace the lines publish to.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// One assignment decision: `Decisions` counted by `[Function, Instruction]` and by
+    /// `[Function, Rule]`; `HandlingTime` (milliseconds) and `TaskAge` (seconds) by `[Function]`.
+    ///
+    /// A handling time that is negative or not finite is left out rather than written as `null`,
+    /// which would make CloudWatch reject the whole line. `task_age_s` is left out when `None`.
+    pub fn decision(
+        &self,
+        timestamp_ms: u64,
+        instruction: &str,
+        rule: &str,
+        handling_ms: f64,
+        task_age_s: Option<i64>,
+    ) -> String {
+        let handling_ms = (handling_ms.is_finite() && handling_ms >= 0.0).then_some(handling_ms);
+        let mut distributions = Vec::new();
+        if handling_ms.is_some() {
+            distributions.push(Definition {
+                name: HANDLING_TIME,
+                unit: Unit::Milliseconds,
+            });
+        }
+        if task_age_s.is_some() {
+            distributions.push(Definition {
+                name: TASK_AGE,
+                unit: Unit::Seconds,
+            });
+        }
+        let mut directives = vec![Directive {
+            namespace: &self.namespace,
+            // Two dimension sets in one directive: the same count is published once per
+            // instruction and once per rule, without the instruction × rule cross product.
+            dimensions: &[&[FUNCTION, INSTRUCTION], &[FUNCTION, RULE]],
+            metrics: vec![Definition {
+                name: DECISIONS,
+                unit: Unit::Count,
+            }],
+        }];
+        if !distributions.is_empty() {
+            directives.push(Directive {
+                namespace: &self.namespace,
+                dimensions: &[&[FUNCTION]],
+                metrics: distributions,
+            });
+        }
+        render(&DecisionLine {
+            aws: Metadata::new(timestamp_ms, directives),
+            function: &self.function,
+            instruction: dimension_value(instruction),
+            rule: dimension_value(rule),
+            decisions: ONE,
+            handling_time: handling_ms,
+            task_age: task_age_s,
+        })
+    }
+
+    /// A rejected signature or a missing signature header: `SignatureFailures` counted by
+    /// `[Function, Route]`.
+    ///
+    /// `reason` is written to the line for log queries but is not a dimension, so new reasons
+    /// never create new metrics.
+    pub fn signature_failure(&self, timestamp_ms: u64, route: &str, reason: &str) -> String {
+        render(&SignatureFailureLine {
+            aws: Metadata::new(
+                timestamp_ms,
+                vec![Directive {
+                    namespace: &self.namespace,
+                    dimensions: &[&[FUNCTION, ROUTE]],
+                    metrics: vec![Definition {
+                        name: SIGNATURE_FAILURES,
+                        unit: Unit::Count,
+                    }],
+                }],
+            ),
+            function: &self.function,
+            route: dimension_value(route),
+            reason,
+            signature_failures: ONE,
+        })
+    }
+
+    /// How a reservation ended, from a workspace event: `ReservationOutcomes` counted by
+    /// `[Function, Outcome]` (e.g. `ReservationOutcome::as_str` in `crate::event`).
+    pub fn reservation_outcome(&self, timestamp_ms: u64, outcome: &str) -> String {
+        render(&ReservationOutcomeLine {
+            aws: Metadata::new(
+                timestamp_ms,
+                vec![Directive {
+                    namespace: &self.namespace,
+                    dimensions: &[&[FUNCTION, OUTCOME]],
+                    metrics: vec![Definition {
+                        name: RESERVATION_OUTCOMES,
+                        unit: Unit::Count,
+                    }],
+                }],
+            ),
+            function: &self.function,
+            outcome: dimension_value(outcome),
+            reservation_outcomes: ONE,
+        })
+    }
+}
+
+/// Makes `raw` a value CloudWatch accepts for a dimension: 1 to 1024 printable ASCII characters,
+/// not all spaces (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Dimension.html>).
+///
+/// An invalid dimension value makes CloudWatch drop the metric, so instead of losing the count,
+/// other characters become `?`, a blank value becomes `none`, and a long one is cut. Quotes and
+/// backslashes are valid and kept; serde_json escapes them.
+fn dimension_value(raw: &str) -> Cow<'_, str> {
+    let printable = |c: char| c.is_ascii() && !c.is_ascii_control();
+    if raw.trim().is_empty() {
+        Cow::Borrowed("none")
+    } else if raw.len() <= MAX_DIMENSION_VALUE_LEN && raw.chars().all(printable) {
+        Cow::Borrowed(raw)
+    } else {
+        Cow::Owned(
+            raw.chars()
+                .map(|c| if printable(c) { c } else { '?' })
+                .take(MAX_DIMENSION_VALUE_LEN)
+                .collect(),
+        )
+    }
+}
+
+/// Serialises a line. The structs below hold only strings and numbers (non-finite floats are
+/// filtered out before), which serde_json always serialises.
+fn render(line: &impl Serialize) -> String {
+    serde_json::to_string(line).unwrap_or_else(|error| {
+        // Unreachable for these types; if it ever happened, the line would still be one JSON
+        // object naming the problem instead of a panic on the request path.
+        format!("{{\"MetricsSerialisationError\":{:?}}}", error.to_string())
+    })
+}
+
+/// A CloudWatch unit (the EMF schema's `Unit` enumeration).
+#[derive(Debug, Clone, Copy, Serialize)]
+enum Unit {
+    Count,
+    Milliseconds,
+    Seconds,
+}
+
+/// The `_aws` member.
+#[derive(Serialize)]
+struct Metadata<'a> {
+    #[serde(rename = "Timestamp")]
+    timestamp: u64,
+    #[serde(rename = "CloudWatchMetrics")]
+    directives: Vec<Directive<'a>>,
+}
+
+impl<'a> Metadata<'a> {
+    fn new(timestamp: u64, directives: Vec<Directive<'a>>) -> Self {
+        Self {
+            timestamp,
+            directives,
+        }
+    }
+}
+
+/// An EMF MetricDirective.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Directive<'a> {
+    namespace: &'a str,
+    dimensions: &'static [&'static [&'static str]],
+    metrics: Vec<Definition>,
+}
+
+/// An EMF MetricDefinition.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Definition {
+    name: &'static str,
+    unit: Unit,
+}
+
+// The member names below must equal the dimension and metric constants above; the EMF validator
+// in the tests fails any line whose directives reference a member that is not there.
+
+#[derive(Serialize)]
+struct DecisionLine<'a> {
+    #[serde(rename = "_aws")]
+    aws: Metadata<'a>,
+    #[serde(rename = "Function")]
+    function: &'a str,
+    #[serde(rename = "Instruction")]
+    instruction: Cow<'a, str>,
+    #[serde(rename = "Rule")]
+    rule: Cow<'a, str>,
+    #[serde(rename = "Decisions")]
+    decisions: u8,
+    #[serde(rename = "HandlingTime", skip_serializing_if = "Option::is_none")]
+    handling_time: Option<f64>,
+    #[serde(rename = "TaskAge", skip_serializing_if = "Option::is_none")]
+    task_age: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct SignatureFailureLine<'a> {
+    #[serde(rename = "_aws")]
+    aws: Metadata<'a>,
+    #[serde(rename = "Function")]
+    function: &'a str,
+    #[serde(rename = "Route")]
+    route: Cow<'a, str>,
+    #[serde(rename = "Reason")]
+    reason: &'a str,
+    #[serde(rename = "SignatureFailures")]
+    signature_failures: u8,
+}
+
+#[derive(Serialize)]
+struct ReservationOutcomeLine<'a> {
+    #[serde(rename = "_aws")]
+    aws: Metadata<'a>,
+    #[serde(rename = "Function")]
+    function: &'a str,
+    #[serde(rename = "Outcome")]
+    outcome: Cow<'a, str>,
+    #[serde(rename = "ReservationOutcomes")]
+    reservation_outcomes: u8,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Map, Value};
+
+    use super::*;
+
+    /// A fixed time so snapshots are stable: 2024-05-06T12:53:20Z.
+    const AT: u64 = 1_715_000_000_000;
+
+    fn metrics() -> Metrics {
+        Metrics::new("TaskRouterCallback", "taskrouter-lambda").expect("valid configuration")
+    }
+
+    /// Units the EMF JSON schema accepts.
+    const UNITS: [&str; 27] = [
+        "Seconds",
+        "Microseconds",
+        "Milliseconds",
+        "Bytes",
+        "Kilobytes",
+        "Megabytes",
+        "Gigabytes",
+        "Terabytes",
+        "Bits",
+        "Kilobits",
+        "Megabits",
+        "Gigabits",
+        "Terabits",
+        "Percent",
+        "Count",
+        "Bytes/Second",
+        "Kilobytes/Second",
+        "Megabytes/Second",
+        "Gigabytes/Second",
+        "Terabytes/Second",
+        "Bits/Second",
+        "Kilobits/Second",
+        "Megabits/Second",
+        "Gigabits/Second",
+        "Terabits/Second",
+        "Count/Second",
+        "None",
+    ];
+
+    fn object<'v>(value: &'v Value, what: &str) -> &'v Map<String, Value> {
+        value
+            .as_object()
+            .unwrap_or_else(|| panic!("{what} must be a JSON object: {value}"))
+    }
+
+    fn array<'v>(value: Option<&'v Value>, what: &str) -> &'v Vec<Value> {
+        value
+            .and_then(Value::as_array)
+            .unwrap_or_else(|| panic!("{what} must be a JSON array: {value:?}"))
+    }
+
+    fn string<'v>(value: Option<&'v Value>, what: &str) -> &'v str {
+        value
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("{what} must be a JSON string: {value:?}"))
+    }
+
+    fn only_members(map: &Map<String, Value>, allowed: &[&str], what: &str) {
+        for key in map.keys() {
+            assert!(
+                allowed.contains(&key.as_str()),
+                "{what} has an unexpected member `{key}`"
+            );
+        }
+    }
+
+    /// Checks one line against the EMF specification and returns it parsed.
+    ///
+    /// Covers: one JSON object on one line; `_aws` with an integer millisecond `Timestamp` and a
+    /// non-empty `CloudWatchMetrics`; each directive with a 1–255 character `Namespace`, at least
+    /// one dimension set of at most 30 string keys, each a top-level string member; 1 to 100
+    /// metric definitions whose `Name` is a top-level number (or array of at most 100 numbers)
+    /// and whose `Unit` is a CloudWatch unit; no members the specification does not define.
+    fn assert_valid_emf(line: &str) -> Value {
+        assert!(
+            !line.contains('\n'),
+            "an EMF document is one log line: {line}"
+        );
+        let document: Value = serde_json::from_str(line).expect("an EMF line is JSON");
+        let root = object(&document, "the root node");
+        let aws = object(root.get("_aws").expect("root has `_aws`"), "`_aws`");
+        only_members(aws, &["Timestamp", "CloudWatchMetrics"], "`_aws`");
+        let timestamp = aws.get("Timestamp").expect("`_aws` has `Timestamp`");
+        assert!(
+            timestamp.is_u64(),
+            "`Timestamp` must be integer milliseconds: {timestamp}"
+        );
+
+        let directives = array(aws.get("CloudWatchMetrics"), "`CloudWatchMetrics`");
+        assert!(
+            !directives.is_empty(),
+            "`CloudWatchMetrics` must not be empty"
+        );
+        for directive in directives {
+            let directive = object(directive, "a MetricDirective");
+            only_members(
+                directive,
+                &["Namespace", "Dimensions", "Metrics"],
+                "a MetricDirective",
+            );
+
+            let namespace = string(directive.get("Namespace"), "`Namespace`");
+            assert!(
+                (1..=255).contains(&namespace.len()),
+                "`Namespace` length: {namespace}"
+            );
+
+            let sets = array(directive.get("Dimensions"), "`Dimensions`");
+            assert!(
+                !sets.is_empty(),
+                "`Dimensions` needs at least one DimensionSet"
+            );
+            for set in sets {
+                let keys = array(Some(set), "a DimensionSet");
+                assert!(
+                    keys.len() <= 30,
+                    "a DimensionSet has at most 30 keys: {set}"
+                );
+                for key in keys {
+                    let key = string(Some(key), "a dimension key");
+                    let target = string(root.get(key), &format!("dimension target `{key}`"));
+                    assert!(!target.trim().is_empty(), "dimension `{key}` is blank");
+                    assert!(
+                        target.is_ascii(),
+                        "dimension `{key}` is not ASCII: {target}"
+                    );
+                }
+            }
+
+            let definitions = array(directive.get("Metrics"), "`Metrics`");
+            assert!(
+                (1..=100).contains(&definitions.len()),
+                "`Metrics` holds 1 to 100 definitions"
+            );
+            for definition in definitions {
+                let definition = object(definition, "a MetricDefinition");
+                only_members(
+                    definition,
+                    &["Name", "Unit", "StorageResolution"],
+                    "a MetricDefinition",
+                );
+                let name = string(definition.get("Name"), "a metric `Name`");
+                let target = root
+                    .get(name)
+                    .unwrap_or_else(|| panic!("metric `{name}` has no top-level member"));
+                let numeric = target.is_number()
+                    || target.as_array().is_some_and(|values| {
+                        values.len() <= 100 && values.iter().all(Value::is_number)
+                    });
+                assert!(numeric, "metric `{name}` must be numeric: {target}");
+                if let Some(unit) = definition.get("Unit") {
+                    let unit = string(Some(unit), "a metric `Unit`");
+                    assert!(UNITS.contains(&unit), "`{unit}` is not a CloudWatch unit");
+                }
+            }
+        }
+        document
+    }
+
+    /// One directive, reduced to its `(Name, Unit)` pairs and its dimension sets.
+    type Summary = (Vec<(String, String)>, Vec<Vec<String>>);
+
+    /// Each directive of a line, summarised for assertions.
+    fn directives(document: &Value) -> Vec<Summary> {
+        array(document["_aws"].get("CloudWatchMetrics"), "directives")
+            .iter()
+            .map(|directive| {
+                let metrics = array(directive.get("Metrics"), "metrics")
+                    .iter()
+                    .map(|m| {
+                        (
+                            string(m.get("Name"), "name").to_owned(),
+                            string(m.get("Unit"), "unit").to_owned(),
+                        )
+                    })
+                    .collect();
+                let sets = array(directive.get("Dimensions"), "dimensions")
+                    .iter()
+                    .map(|set| {
+                        array(Some(set), "set")
+                            .iter()
+                            .map(|k| string(Some(k), "key").to_owned())
+                            .collect()
+                    })
+                    .collect();
+                (metrics, sets)
+            })
+            .collect()
+    }
+
+    fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
+    }
+
+    fn sets(sets: &[&[&str]]) -> Vec<Vec<String>> {
+        sets.iter()
+            .map(|set| set.iter().map(|k| (*k).to_owned()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn every_line_type_is_valid_emf() {
+        let metrics = metrics();
+        let lines = [
+            (
+                "a full decision",
+                metrics.decision(AT, "accept", "vip", 12.5, Some(30)),
+            ),
+            (
+                "a decision without task age",
+                metrics.decision(AT, "reject", "default", 3.0, None),
+            ),
+            (
+                "a decision with a broken clock",
+                metrics.decision(AT, "accept", "vip", f64::NAN, None),
+            ),
+            (
+                "a signature failure",
+                metrics.signature_failure(AT, "/assignment", "mismatch"),
+            ),
+            (
+                "a reservation outcome",
+                metrics.reservation_outcome(AT, "timeout"),
+            ),
+        ];
+        for (why, line) in lines {
+            let document = assert_valid_emf(&line);
+            assert_eq!(document["_aws"]["Timestamp"], AT, "{why}");
+            assert_eq!(document["Function"], "taskrouter-lambda", "{why}");
+        }
+    }
+
+    #[test]
+    fn the_emf_validator_rejects_documents_that_break_the_specification() {
+        let directive = |dimensions: &str, metrics: &str| {
+            format!(r#"{{"Namespace":"N","Dimensions":{dimensions},"Metrics":{metrics}}}"#)
+        };
+        let count = r#"[{"Name":"C","Unit":"Count"}]"#;
+        let thirty_one: Vec<String> = (0..31).map(|i| format!("\"D{i}\"")).collect();
+        let thirty_one_members: String = (0..31).map(|i| format!(r#","D{i}":"v""#)).collect();
+        let cases = [
+            (
+                "a float timestamp",
+                format!(
+                    r#"{{"_aws":{{"Timestamp":1.5,"CloudWatchMetrics":[{}]}},"F":"f","C":1}}"#,
+                    directive(r#"[["F"]]"#, count)
+                ),
+            ),
+            (
+                "a dimension key with no member",
+                format!(
+                    r#"{{"_aws":{{"Timestamp":1,"CloudWatchMetrics":[{}]}},"C":1}}"#,
+                    directive(r#"[["F"]]"#, count)
+                ),
+            ),
+            (
+                "a numeric dimension member",
+                format!(
+                    r#"{{"_aws":{{"Timestamp":1,"CloudWatchMetrics":[{}]}},"F":3,"C":1}}"#,
+                    directive(r#"[["F"]]"#, count)
+                ),
+            ),
+            (
+                "a metric written as a string",
+                format!(
+                    r#"{{"_aws":{{"Timestamp":1,"CloudWatchMetrics":[{}]}},"F":"f","C":"1"}}"#,
+                    directive(r#"[["F"]]"#, count)
+                ),
+            ),
+            (
+                "a metric written as null",
+                format!(
+                    r#"{{"_aws":{{"Timestamp":1,"CloudWatchMetrics":[{}]}},"F":"f","C":null}}"#,
+                    directive(r#"[["F"]]"#, count)
+                ),
+            ),
+            (
+                "an unknown unit",
+                format!(
+                    r#"{{"_aws":{{"Timestamp":1,"CloudWatchMetrics":[{}]}},"F":"f","C":1}}"#,
+                    directive(r#"[["F"]]"#, r#"[{"Name":"C","Unit":"Calls"}]"#)
+                ),
+            ),
+            (
+                "31 dimensions in one set",
+                format!(
+                    r#"{{"_aws":{{"Timestamp":1,"CloudWatchMetrics":[{}]}}{thirty_one_members},"C":1}}"#,
+                    directive(&format!("[[{}]]", thirty_one.join(",")), count)
+                ),
+            ),
+            ("no _aws member", r#"{"F":"f","C":1}"#.to_owned()),
+        ];
+        // The same template with valid values passes, so each case fails for its own defect.
+        assert_valid_emf(&format!(
+            r#"{{"_aws":{{"Timestamp":1,"CloudWatchMetrics":[{}]}},"F":"f","C":1}}"#,
+            directive(r#"[["F"]]"#, count)
+        ));
+        for (why, line) in cases {
+            let outcome = std::panic::catch_unwind(|| assert_valid_emf(&line));
+            assert!(outcome.is_err(), "the validator accepted {why}: {line}");
+        }
+    }
+
+    #[test]
+    fn a_decision_counts_by_instruction_and_rule_and_times_by_function_only() {
+        let line = metrics().decision(AT, "accept", "vip", 12.5, Some(30));
+        let document = assert_valid_emf(&line);
+        assert_eq!(
+            directives(&document),
+            vec![
+                (
+                    owned(&[("Decisions", "Count")]),
+                    sets(&[&["Function", "Instruction"], &["Function", "Rule"]]),
+                ),
+                (
+                    owned(&[("HandlingTime", "Milliseconds"), ("TaskAge", "Seconds")]),
+                    sets(&[&["Function"]]),
+                ),
+            ]
+        );
+        assert_eq!(document["Decisions"], 1);
+        assert_eq!(document["HandlingTime"], 12.5);
+        assert_eq!(document["TaskAge"], 30);
+        assert_eq!(document["Instruction"], "accept");
+        assert_eq!(document["Rule"], "vip");
+        assert_eq!(
+            document["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "TaskRouterCallback"
+        );
+    }
+
+    #[test]
+    fn absent_or_unusable_measurements_are_left_out_not_written_as_null() {
+        let cases = [
+            (
+                "no task age",
+                4.0,
+                None,
+                vec![("HandlingTime", "Milliseconds")],
+            ),
+            (
+                "a NaN handling time",
+                f64::NAN,
+                Some(5),
+                vec![("TaskAge", "Seconds")],
+            ),
+            (
+                "an infinite handling time",
+                f64::INFINITY,
+                Some(5),
+                vec![("TaskAge", "Seconds")],
+            ),
+            (
+                "a negative handling time",
+                -1.0,
+                Some(5),
+                vec![("TaskAge", "Seconds")],
+            ),
+            ("neither", f64::NAN, None, vec![]),
+        ];
+        for (why, handling_ms, task_age, expected) in cases {
+            let line = metrics().decision(AT, "accept", "vip", handling_ms, task_age);
+            assert!(!line.contains("null"), "{why}: {line}");
+            let document = assert_valid_emf(&line);
+            let found = directives(&document);
+            assert_eq!(found[0].0, owned(&[("Decisions", "Count")]), "{why}");
+            match found.get(1) {
+                Some((distributions, _)) => assert_eq!(*distributions, owned(&expected), "{why}"),
+                None => assert!(
+                    expected.is_empty(),
+                    "{why}: the timing directive is missing"
+                ),
+            }
+            for name in ["HandlingTime", "TaskAge"] {
+                let defined = expected.iter().any(|(n, _)| *n == name);
+                assert_eq!(
+                    document.get(name).is_some(),
+                    defined,
+                    "{why}: member {name}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn quotes_and_backslashes_in_names_are_escaped_by_serde_json() {
+        let rule = r#"vip "gold" \ tier"#;
+        let reason = "header \"X-Twilio-Signature\"\nmissing";
+        let metrics = metrics();
+        let decision = metrics.decision(AT, "accept", rule, 1.0, None);
+        assert!(
+            decision.contains(r#""Rule":"vip \"gold\" \\ tier""#),
+            "{decision}"
+        );
+        assert_eq!(assert_valid_emf(&decision)["Rule"], rule);
+
+        let failure = metrics.signature_failure(AT, "/events\"", reason);
+        let document = assert_valid_emf(&failure);
+        assert_eq!(document["Reason"], reason);
+        assert_eq!(document["Route"], "/events\"");
+    }
+
+    #[test]
+    fn dimension_values_cloudwatch_would_reject_are_made_valid() {
+        let long = "r".repeat(2000);
+        let cases = [
+            ("", "none", "empty"),
+            ("   ", "none", "blank"),
+            ("règle", "r?gle", "non-ASCII"),
+            ("a\tb", "a?b", "a control character"),
+            ("vip", "vip", "already valid"),
+        ];
+        for (raw, expected, why) in cases {
+            let document = assert_valid_emf(&metrics().decision(AT, "accept", raw, 1.0, None));
+            assert_eq!(document["Rule"], expected, "{why}");
+        }
+        let document = assert_valid_emf(&metrics().reservation_outcome(AT, &long));
+        assert_eq!(
+            string(document.get("Outcome"), "outcome").len(),
+            1024,
+            "cut to 1024"
+        );
+    }
+
+    #[test]
+    fn a_signature_failure_counts_by_route_and_keeps_the_reason_out_of_the_dimensions() {
+        let document =
+            assert_valid_emf(&metrics().signature_failure(AT, "/assignment", "missing header"));
+        assert_eq!(
+            directives(&document),
+            vec![(
+                owned(&[("SignatureFailures", "Count")]),
+                sets(&[&["Function", "Route"]])
+            )]
+        );
+        assert_eq!(document["SignatureFailures"], 1);
+        assert_eq!(document["Reason"], "missing header");
+    }
+
+    #[test]
+    fn a_reservation_outcome_counts_by_outcome() {
+        let document = assert_valid_emf(&metrics().reservation_outcome(AT, "rescinded"));
+        assert_eq!(
+            directives(&document),
+            vec![(
+                owned(&[("ReservationOutcomes", "Count")]),
+                sets(&[&["Function", "Outcome"]])
+            )]
+        );
+        assert_eq!(document["ReservationOutcomes"], 1);
+        assert_eq!(document["Outcome"], "rescinded");
+    }
+
+    #[test]
+    fn each_line_type_is_byte_for_byte_stable() {
+        let metrics = metrics();
+        insta::assert_snapshot!(
+            "decision_line",
+            metrics.decision(AT, "accept", "vip", 12.5, Some(30))
+        );
+        insta::assert_snapshot!(
+            "signature_failure_line",
+            metrics.signature_failure(AT, "/assignment", "signature mismatch")
+        );
+        insta::assert_snapshot!(
+            "reservation_outcome_line",
+            metrics.reservation_outcome(AT, "timeout")
+        );
+    }
+
+    #[test]
+    fn valid_namespaces_are_accepted() {
+        let cases = [
+            ("TaskRouterCallback", "plain"),
+            ("Company/TaskRouter", "with a slash"),
+            (
+                "task-router_callback.v2#1:prod",
+                "every allowed punctuation mark",
+            ),
+            ("Task Router", "with a space"),
+        ];
+        for (namespace, why) in cases {
+            let metrics = Metrics::new(namespace, "fn").expect(why);
+            assert_eq!(metrics.namespace(), namespace, "{why}");
+        }
+        Metrics::new(&"N".repeat(255), "fn").expect("255 characters is the maximum");
+    }
+
+    #[test]
+    fn invalid_namespaces_and_function_names_are_rejected_with_the_reason() {
+        let cases = [
+            (
+                String::new(),
+                "fn",
+                "the metrics namespace `` is 0 characters long: CloudWatch needs 1 to 255 \
+                 characters, at least one of them not a space (e.g. `TaskRouterCallback`)",
+            ),
+            (
+                "   ".to_owned(),
+                "fn",
+                "the metrics namespace `   ` is 3 characters long: CloudWatch needs 1 to 255 \
+                 characters, at least one of them not a space (e.g. `TaskRouterCallback`)",
+            ),
+            ("N".repeat(256), "fn", "is 256 characters long"),
+            (
+                "Task$Router".to_owned(),
+                "fn",
+                "the metrics namespace `Task$Router` contains '$': CloudWatch allows only ASCII \
+                 letters, digits, spaces and `. - _ / # :`",
+            ),
+            ("Tâches".to_owned(), "fn", "contains 'â'"),
+            (
+                ":TaskRouter".to_owned(),
+                "fn",
+                "the metrics namespace `:TaskRouter` starts with `:`: start it with a letter or digit",
+            ),
+            (
+                "AWS/Lambda".to_owned(),
+                "fn",
+                "the metrics namespace `AWS/Lambda` starts with `AWS/`, which is reserved for AWS \
+                 services: choose your own prefix",
+            ),
+            (
+                "TaskRouterCallback".to_owned(),
+                "",
+                "the function name `` cannot be a CloudWatch dimension value: use 1 to 1024 \
+                 printable ASCII characters, at least one of them not a space",
+            ),
+            (
+                "TaskRouterCallback".to_owned(),
+                "función",
+                "the function name `función` cannot be a CloudWatch dimension value",
+            ),
+        ];
+        for (namespace, function, expected) in cases {
+            let error = Metrics::new(&namespace, function).expect_err(expected);
+            assert!(
+                error.to_string().contains(expected),
+                "namespace {namespace:?}, function {function:?}: {error}"
+            );
+        }
+    }
+}

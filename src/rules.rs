@@ -1,0 +1,1796 @@
+//! Assignment rules: which answer each assignment callback gets.
+//!
+//! A rules document is JSON, compiled once at start by [`Rules::compile`] into a runtime
+//! structure; [`Rules::decide`] then picks the answer for a callback and cannot fail. Everything
+//! that can be checked without a callback is checked at compile time, so a broken document stops
+//! the function from starting instead of failing requests.
+//!
+//! # Format
+//!
+//! ```json
+//! {
+//!   "description": "optional text, ignored",
+//!   "rules": [
+//!     {
+//!       "name": "dequeue-voice-call",
+//!       "description": "optional text, ignored",
+//!       "when": "call_sid != null",
+//!       "instruction": {
+//!         "instruction": "dequeue",
+//!         "to": "{{worker.contact_uri}}",
+//!         "from": "{{task.to}}",
+//!         "post_work_activity_sid": "WA00000000000000000000000000000000"
+//!       }
+//!     }
+//!   ],
+//!   "default": { "instruction": "accept" }
+//! }
+//! ```
+//!
+//! - `rules` (required) is tried in order; the **first rule whose `when` matches wins**.
+//! - `default` (optional) answers when no rule does; absent, it is `{}`, the deferral (contract
+//!   §2: TaskRouter waits for an accept or reject through the REST API).
+//! - Every rule has a `name` (non-empty, unique: it is logged with every decision), a `when` and
+//!   an `instruction`. `description` is allowed at the top level and in rules, for people.
+//! - Any other key is an error, so a typo (`"whne"`, `"defualt"`) stops the start instead of
+//!   silently changing what is answered.
+//! - `instruction` is an assignment instruction exactly as TaskRouter expects it (contract §2,
+//!   <https://www.twilio.com/docs/taskrouter/handle-assignment-callbacks>), validated by
+//!   [`Instruction::from_json`]; `{}` means defer.
+//!
+//! # `when`
+//!
+//! A TaskRouter expression (contract §5, <https://www.twilio.com/docs/taskrouter/expression-syntax>).
+//! An empty `when` is an error; a rule that matches every callback says so with Twilio's own
+//! idiom, `"when": "1 == 1"`. References read:
+//!
+//! | reference | reads |
+//! |---|---|
+//! | `call_sid`, `customer.tier` (bare) | the task's attributes, as in Workflow filters |
+//! | `task.…`, `worker.…` | the task's and the worker's attributes, as in Workflow targets |
+//! | `callback.TaskQueueSid`, … | a parameter of the callback itself, by its Twilio name |
+//!
+//! `callback.` names one parameter: `AccountSid`, `WorkspaceSid`, `WorkflowSid`, `TaskQueueSid`,
+//! `WorkerSid`, `TaskSid`, `ReservationSid` and `Timestamp` are strings, `TaskAge` and
+//! `TaskPriority` integers, and any other parameter received is a string (missing: `null`). A task
+//! attribute literally named `task`, `worker` or `callback` is reached as `task.task`, … .
+//!
+//! # Templates
+//!
+//! Any string in an instruction may contain `{{reference}}` (same references as `when`, spaces
+//! inside the braces allowed), several per string, with text around them:
+//! `"url": "https://example.com/twiml?reservation={{callback.ReservationSid}}"`. `{{` always
+//! starts a template. At compile time every reference is checked and the instruction is validated
+//! with a stand-in of the right shape in each template (a `WA…` SID in `activity_sid`,
+//! `https://example.com` in a URL field, …), so unknown keys, missing parameters and wrong types
+//! fail at start. When deciding:
+//!
+//! - a reference that is missing or `null`, or holds an array or an object, fills nothing: the rule
+//!   does not apply and the next one is tried; [`Decision::skipped`] says why;
+//! - strings fill as they are, numbers and booleans as their JSON text;
+//! - the filled instruction is validated again (a `call_sid` filled with something that is not a
+//!   call SID skips the rule the same way).
+//!
+//! The `default` may not contain templates, so every decision ends in a valid answer. Static
+//! (template-free) instructions are serialised once, at compile time.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value};
+
+use crate::callback::AssignmentCallback;
+use crate::expression::{Expression, Operand, Reference, Scope, Segment, SyntaxError, lookup};
+use crate::instruction::{Answer, Instruction, InstructionError};
+
+/// The built-in document: defer every reservation.
+const BUILTIN: &str = include_str!("../rules/default.json");
+
+/// The rule name reported when no rule matched.
+const DEFAULT_NAME: &str = "default";
+
+/// Keys a document may have.
+const DOCUMENT_KEYS: &str = "`rules`, `default` or `description`";
+/// Keys a rule may have.
+const RULE_KEYS: &str = "`name`, `when`, `instruction` or `description`";
+
+/// The callback parameters `callback.` references read with a type or from a typed field
+/// (contract §1); any other name reads the received parameter of that name as a string.
+const CALLBACK_PARAMETERS: &[&str] = &[
+    "AccountSid",
+    "WorkspaceSid",
+    "WorkflowSid",
+    "TaskQueueSid",
+    "WorkerSid",
+    "WorkerAttributes",
+    "TaskSid",
+    "TaskAttributes",
+    "TaskAge",
+    "TaskPriority",
+    "ReservationSid",
+    "Timestamp",
+];
+
+/// A rules document that cannot be compiled.
+///
+/// Every variant stops the function from starting. Messages say where (`rule `vip`
+/// (rules[1])`, `rules[1]` when the rule has no usable name yet, `default` or `the rules
+/// document`) and what to change.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RulesError {
+    /// The text is not JSON.
+    #[error("the rules document is not valid JSON: {reason}")]
+    Json {
+        /// The parser's message, with line and column.
+        reason: String,
+    },
+    /// A value has the wrong JSON type.
+    #[error("{at}: expected {expected}, found {found}")]
+    Type {
+        /// Where the value is, e.g. `rule `vip` (rules[1])`, `name`.
+        at: String,
+        /// What was expected.
+        expected: &'static str,
+        /// The JSON type found.
+        found: &'static str,
+    },
+    /// An object has a key the format does not define (often a typo).
+    #[error("{at}: unknown key `{key}`: expected {expected}")]
+    UnknownKey {
+        /// The object holding the key.
+        at: String,
+        /// The key.
+        key: String,
+        /// The keys allowed there.
+        expected: &'static str,
+    },
+    /// A required key is absent.
+    #[error("{at}: missing key `{key}`{hint}")]
+    MissingKey {
+        /// The object lacking the key.
+        at: String,
+        /// The key.
+        key: &'static str,
+        /// What to write, or empty.
+        hint: &'static str,
+    },
+    /// A rule's name is empty.
+    #[error(
+        "rules[{index}]: `name` is empty: give every rule a unique name, it is logged with each decision"
+    )]
+    EmptyName {
+        /// The rule's position in `rules`, from 0.
+        index: usize,
+    },
+    /// Two rules share a name, so logs could not tell them apart.
+    #[error(
+        "rule `{name}` (rules[{index}]): the name is already used by rules[{first}]: rule names must be unique"
+    )]
+    DuplicateName {
+        /// The repeated name.
+        name: String,
+        /// The later rule's position.
+        index: usize,
+        /// The earlier rule's position.
+        first: usize,
+    },
+    /// A rule's `when` is empty.
+    #[error(
+        "{rule}: `when` is empty: write `\"when\": \"1 == 1\"` for a rule that matches every callback"
+    )]
+    EmptyWhen {
+        /// The rule, e.g. `rule `vip` (rules[1])`.
+        rule: String,
+    },
+    /// A rule's `when` is not a valid expression.
+    #[error("{rule}: `when` is not a valid expression: {source}")]
+    Syntax {
+        /// The rule.
+        rule: String,
+        /// The 1-based column of the problem in `when`.
+        column: usize,
+        /// The parser's error: message and column, the expression, a caret under the problem.
+        source: SyntaxError,
+    },
+    /// A `callback.` reference that cannot name a parameter.
+    #[error("{at}: `{reference}` {problem}")]
+    CallbackReference {
+        /// The rule and the place (`when` or a template).
+        at: String,
+        /// The reference as written.
+        reference: String,
+        /// What is wrong and what to write.
+        problem: String,
+    },
+    /// A template in an instruction string is malformed.
+    #[error("{at}: `{field}` holds a malformed template: {problem}")]
+    Template {
+        /// The rule.
+        at: String,
+        /// The instruction field holding the template, e.g. `to`.
+        field: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The `default` contains a template.
+    #[error(
+        "default: `{field}` holds the template `{template}`, but the default cannot use templates: it must always be a valid answer; put the templated instruction in a rule with `\"when\": \"1 == 1\"`"
+    )]
+    TemplatedDefault {
+        /// The field holding the template.
+        field: String,
+        /// The template, e.g. `{{task.to}}`.
+        template: String,
+    },
+    /// The key `instruction` itself holds a template.
+    #[error(
+        "{at}: the instruction's name cannot be a template: write one of `accept`, `reject`, `dequeue`, `call`, `redirect`, `conference`"
+    )]
+    TemplatedName {
+        /// The rule.
+        at: String,
+    },
+    /// A static instruction is invalid.
+    #[error("{at}: invalid instruction: {source}")]
+    Instruction {
+        /// The rule, or `default`.
+        at: String,
+        /// What the instruction's validation found.
+        source: InstructionError,
+    },
+    /// A templated instruction is invalid even with well-formed values in its templates.
+    #[error(
+        "{at}: invalid instruction with its templates filled with stand-in values (a template always fills a string): {source}"
+    )]
+    TemplatedInstruction {
+        /// The rule.
+        at: String,
+        /// What the instruction's validation found.
+        source: InstructionError,
+    },
+}
+
+/// Compiled assignment rules.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    rules: Vec<Rule>,
+    default: Static,
+}
+
+/// One compiled rule.
+#[derive(Debug, Clone)]
+struct Rule {
+    name: String,
+    when: Expression,
+    answer: Compiled,
+}
+
+/// A rule's answer, ready to serve.
+#[derive(Debug, Clone)]
+enum Compiled {
+    /// Validated and serialised at compile time.
+    Static(Static),
+    /// Filled and validated per callback.
+    Templated(Templated),
+}
+
+/// An answer serialised once.
+#[derive(Debug, Clone)]
+struct Static {
+    answer: &'static str,
+    body: String,
+}
+
+/// An instruction with templates in some of its strings.
+#[derive(Debug, Clone)]
+struct Templated {
+    node: Node,
+}
+
+/// The instruction's JSON with its templated strings marked.
+#[derive(Debug, Clone)]
+enum Node {
+    /// A value without templates, copied as is.
+    Fixed(Value),
+    /// A string with at least one template.
+    Text(Template),
+    /// An object with a template somewhere below.
+    Object(Vec<(String, Node)>),
+    /// An array with a template somewhere below.
+    Array(Vec<Node>),
+}
+
+/// A string holding templates.
+#[derive(Debug, Clone)]
+struct Template {
+    /// Where the string sits in the instruction, e.g. `to`; named in skip reasons.
+    field: String,
+    /// The key directly holding the string, which decides the compile-time stand-in.
+    key: String,
+    pieces: Vec<Piece>,
+}
+
+#[derive(Debug, Clone)]
+enum Piece {
+    Text(String),
+    Reference(Reference),
+}
+
+/// The answer chosen for one callback.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision<'a> {
+    /// The matched rule's name, or `default`.
+    pub rule: &'a str,
+    /// `defer`, or the instruction's name (`accept`, `dequeue`, …).
+    pub answer: &'static str,
+    /// The exact JSON body to send: borrowed for static answers, built for templated ones.
+    pub body: Cow<'a, str>,
+    /// Rules whose `when` matched but whose templates could not be filled, in order. Empty, and
+    /// not allocated, in the usual case.
+    pub skipped: Vec<Skipped<'a>>,
+}
+
+/// A rule that matched but could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped<'a> {
+    /// The rule's name.
+    pub rule: &'a str,
+    /// Why: names the field, the template and the reference, never the value (customer data).
+    pub reason: String,
+}
+
+impl Rules {
+    /// The built-in rules, compiled from `rules/default.json`: defer every reservation with `{}`.
+    pub fn builtin() -> Rules {
+        // The shipped document is compiled by the test suite; should it ever be broken, deferring
+        // is still the built-in behaviour.
+        Rules::compile(BUILTIN).unwrap_or_else(|_| Rules {
+            rules: Vec::new(),
+            default: defer(),
+        })
+    }
+
+    /// Compiles a rules document.
+    ///
+    /// # Errors
+    ///
+    /// [`RulesError`] naming the rule (by name and index) and the problem: invalid JSON, an
+    /// unknown or missing key, an empty or duplicate name, an empty or invalid `when`, a malformed
+    /// template, a templated `default`, or an instruction TaskRouter would refuse.
+    pub fn compile(json: &str) -> Result<Rules, RulesError> {
+        let document: Value = serde_json::from_str(json).map_err(|error| RulesError::Json {
+            reason: error.to_string(),
+        })?;
+        let document = object(&document, "the rules document", "a JSON object")?;
+        check_keys(
+            document,
+            "the rules document",
+            &["rules", "default", "description"],
+            DOCUMENT_KEYS,
+        )?;
+        optional_string(document, "description", "the rules document")?;
+        let specs = match document.get("rules") {
+            None => {
+                return Err(RulesError::MissingKey {
+                    at: "the rules document".to_owned(),
+                    key: "rules",
+                    hint: ": write `\"rules\": []` to answer every callback with the default",
+                });
+            }
+            Some(Value::Array(specs)) => specs,
+            Some(other) => return Err(type_error("rules", "an array of rules", other)),
+        };
+        let mut names: HashMap<&str, usize> = HashMap::with_capacity(specs.len());
+        let mut rules = Vec::with_capacity(specs.len());
+        for (index, spec) in specs.iter().enumerate() {
+            let rule = compile_rule(index, spec)?;
+            if let Some(&first) = names.get(rule.name.as_str()) {
+                return Err(RulesError::DuplicateName {
+                    name: rule.name,
+                    index,
+                    first,
+                });
+            }
+            if let Some(Value::String(name)) = spec.get("name") {
+                names.insert(name, index);
+            }
+            rules.push(rule);
+        }
+        let default = match document.get("default") {
+            None => defer(),
+            Some(value) => {
+                let spec = object(value, "default", "an instruction object, or {} to defer")?;
+                compile_default(spec)?
+            }
+        };
+        Ok(Rules { rules, default })
+    }
+
+    /// Chooses the answer for `callback`: the first rule whose `when` matches and whose templates
+    /// fill, else the default. The same callback always gets the same answer.
+    pub fn decide(&self, callback: &AssignmentCallback) -> Decision<'_> {
+        let mut skipped = Vec::new();
+        for rule in &self.rules {
+            if !rule.when.evaluate(callback) {
+                continue;
+            }
+            match &rule.answer {
+                Compiled::Static(answer) => {
+                    return Decision {
+                        rule: &rule.name,
+                        answer: answer.answer,
+                        body: Cow::Borrowed(&answer.body),
+                        skipped,
+                    };
+                }
+                Compiled::Templated(templated) => match templated.fill(callback) {
+                    Ok(answer) => {
+                        return Decision {
+                            rule: &rule.name,
+                            answer: answer.name(),
+                            body: Cow::Owned(answer.to_body()),
+                            skipped,
+                        };
+                    }
+                    Err(reason) => skipped.push(Skipped {
+                        rule: &rule.name,
+                        reason,
+                    }),
+                },
+            }
+        }
+        Decision {
+            rule: DEFAULT_NAME,
+            answer: self.default.answer,
+            body: Cow::Borrowed(&self.default.body),
+            skipped,
+        }
+    }
+
+    /// The number of rules, not counting the default.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether there are no rules, so every callback gets the default.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+/// The `{}` deferral.
+fn defer() -> Static {
+    Static {
+        answer: Answer::Defer.name(),
+        body: Answer::Defer.to_body(),
+    }
+}
+
+fn compile_rule(index: usize, spec: &Value) -> Result<Rule, RulesError> {
+    let bare = format!("rules[{index}]");
+    let spec = object(
+        spec,
+        &bare,
+        "a rule object with `name`, `when` and `instruction`",
+    )?;
+    let name = match spec.get("name") {
+        None => {
+            return Err(RulesError::MissingKey {
+                at: bare,
+                key: "name",
+                hint: ": give every rule a unique name, it is logged with each decision",
+            });
+        }
+        Some(Value::String(name)) if name.trim().is_empty() => {
+            return Err(RulesError::EmptyName { index });
+        }
+        Some(Value::String(name)) => name,
+        Some(other) => return Err(type_error(&format!("{bare}: `name`"), "a string", other)),
+    };
+    let at = format!("rule `{name}` ({bare})");
+    check_keys(
+        spec,
+        &at,
+        &["name", "when", "instruction", "description"],
+        RULE_KEYS,
+    )?;
+    optional_string(spec, "description", &at)?;
+    let when = match spec.get("when") {
+        None => {
+            return Err(RulesError::MissingKey {
+                at,
+                key: "when",
+                hint: ": write `\"when\": \"1 == 1\"` for a rule that matches every callback",
+            });
+        }
+        Some(Value::String(when)) => when,
+        Some(other) => {
+            return Err(type_error(
+                &format!("{at}: `when`"),
+                "an expression string",
+                other,
+            ));
+        }
+    };
+    if when.trim().is_empty() {
+        return Err(RulesError::EmptyWhen { rule: at });
+    }
+    let when = Expression::parse(when).map_err(|source| RulesError::Syntax {
+        rule: at.clone(),
+        column: source.column(),
+        source,
+    })?;
+    for reference in when.references() {
+        check_callback_reference(reference, &format!("{at}: `when`"))?;
+    }
+    let instruction = match spec.get("instruction") {
+        None => {
+            return Err(RulesError::MissingKey {
+                at,
+                key: "instruction",
+                hint: ": write an instruction object, or {} to defer",
+            });
+        }
+        Some(value) => object(
+            value,
+            &format!("{at}: `instruction`"),
+            "an instruction object, or {} to defer",
+        )?,
+    };
+    let answer = compile_instruction(instruction, &at)?;
+    Ok(Rule {
+        name: name.clone(),
+        when,
+        answer,
+    })
+}
+
+fn compile_instruction(spec: &Map<String, Value>, at: &str) -> Result<Compiled, RulesError> {
+    if spec.is_empty() {
+        return Ok(Compiled::Static(defer()));
+    }
+    if let Some(Value::String(name)) = spec.get("instruction")
+        && name.contains("{{")
+    {
+        return Err(RulesError::TemplatedName { at: at.to_owned() });
+    }
+    let node = scan_object(spec, "", at)?;
+    if let Node::Fixed(value) = node {
+        let instruction =
+            Instruction::from_json(&value).map_err(|source| RulesError::Instruction {
+                at: at.to_owned(),
+                source,
+            })?;
+        let answer = Answer::Instruction(instruction);
+        return Ok(Compiled::Static(Static {
+            answer: answer.name(),
+            body: answer.to_body(),
+        }));
+    }
+    let templated = Templated { node };
+    let Ok(stand_in) = templated
+        .node
+        .render(&mut |template: &Template| Ok::<_, Infallible>(template.stand_in()));
+    Instruction::from_json(&stand_in).map_err(|source| RulesError::TemplatedInstruction {
+        at: at.to_owned(),
+        source,
+    })?;
+    Ok(Compiled::Templated(templated))
+}
+
+fn compile_default(spec: &Map<String, Value>) -> Result<Static, RulesError> {
+    if spec.is_empty() {
+        return Ok(defer());
+    }
+    match scan_object(spec, "", DEFAULT_NAME)? {
+        Node::Fixed(value) => {
+            let instruction =
+                Instruction::from_json(&value).map_err(|source| RulesError::Instruction {
+                    at: DEFAULT_NAME.to_owned(),
+                    source,
+                })?;
+            let answer = Answer::Instruction(instruction);
+            Ok(Static {
+                answer: answer.name(),
+                body: answer.to_body(),
+            })
+        }
+        templated => {
+            let template = templated.first_template();
+            Err(RulesError::TemplatedDefault {
+                field: template.map(|t| t.field.clone()).unwrap_or_default(),
+                template: template.map(Template::first_reference).unwrap_or_default(),
+            })
+        }
+    }
+}
+
+/// Marks the templated strings of an object; `path` is the object's place in the instruction.
+fn scan_object(spec: &Map<String, Value>, path: &str, at: &str) -> Result<Node, RulesError> {
+    let mut children = Vec::with_capacity(spec.len());
+    let mut templated = false;
+    for (key, value) in spec {
+        let field = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        let node = scan(value, field, key, at)?;
+        templated |= !matches!(node, Node::Fixed(_));
+        children.push((key.clone(), node));
+    }
+    if templated {
+        Ok(Node::Object(children))
+    } else {
+        Ok(Node::Fixed(Value::Object(spec.clone())))
+    }
+}
+
+fn scan(value: &Value, field: String, key: &str, at: &str) -> Result<Node, RulesError> {
+    match value {
+        Value::String(text) => match parse_template(text, &field, key, at)? {
+            Some(template) => Ok(Node::Text(template)),
+            None => Ok(Node::Fixed(value.clone())),
+        },
+        Value::Object(map) => scan_object(map, &field, at),
+        Value::Array(items) => {
+            let mut children = Vec::with_capacity(items.len());
+            for (index, item) in items.iter().enumerate() {
+                children.push(scan(item, format!("{field}[{index}]"), key, at)?);
+            }
+            if children.iter().all(|child| matches!(child, Node::Fixed(_))) {
+                Ok(Node::Fixed(value.clone()))
+            } else {
+                Ok(Node::Array(children))
+            }
+        }
+        _ => Ok(Node::Fixed(value.clone())),
+    }
+}
+
+/// Splits `text` into literal text and `{{reference}}`s; `None` when it holds no template.
+fn parse_template(
+    text: &str,
+    field: &str,
+    key: &str,
+    at: &str,
+) -> Result<Option<Template>, RulesError> {
+    if !text.contains("{{") {
+        return Ok(None);
+    }
+    let malformed = |problem: String| RulesError::Template {
+        at: at.to_owned(),
+        field: field.to_owned(),
+        problem,
+    };
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        if open > 0 {
+            pieces.push(Piece::Text(rest[..open].to_owned()));
+        }
+        let after = &rest[open + 2..];
+        let Some(close) = after.find("}}") else {
+            return Err(malformed(format!(
+                "`{}` is not closed with `}}}}`",
+                &rest[open..]
+            )));
+        };
+        let inner = after[..close].trim();
+        if inner.is_empty() {
+            return Err(malformed(format!(
+                "`{}` names no reference",
+                &rest[open..open + 4 + close]
+            )));
+        }
+        let reference = Reference::parse(inner).map_err(|error| {
+            malformed(format!(
+                "`{{{{{inner}}}}}` is not a valid reference: {} at column {} of the reference: {}",
+                error.message(),
+                error.column(),
+                error.help()
+            ))
+        })?;
+        check_callback_reference(&reference, &format!("{at}: `{field}`"))?;
+        pieces.push(Piece::Reference(reference));
+        rest = &after[close + 2..];
+    }
+    if !rest.is_empty() {
+        pieces.push(Piece::Text(rest.to_owned()));
+    }
+    Ok(Some(Template {
+        field: field.to_owned(),
+        key: key.to_owned(),
+        pieces,
+    }))
+}
+
+/// Rejects `callback.` references that can never name a parameter, and names differing from a
+/// documented one only in case (parameter names are case-sensitive, so that is a typo).
+fn check_callback_reference(reference: &Reference, at: &str) -> Result<(), RulesError> {
+    let problem = |problem: String| RulesError::CallbackReference {
+        at: at.to_owned(),
+        reference: reference.as_str().to_owned(),
+        problem,
+    };
+    match reference.segments() {
+        [Segment::Key(root), rest @ ..] if root == "callback" => match rest {
+            [Segment::Key(name)] => match CALLBACK_PARAMETERS
+                .iter()
+                .find(|known| known.eq_ignore_ascii_case(name) && **known != name)
+            {
+                Some(known) => Err(problem(format!(
+                    "does not name a parameter: parameter names are case-sensitive, write `callback.{known}`"
+                ))),
+                None => Ok(()),
+            },
+            _ => Err(problem(
+                "does not name a parameter: write `callback.` and one parameter name, e.g. `callback.TaskQueueSid`"
+                    .to_owned(),
+            )),
+        },
+        _ => Ok(()),
+    }
+}
+
+fn object<'v>(
+    value: &'v Value,
+    at: &str,
+    expected: &'static str,
+) -> Result<&'v Map<String, Value>, RulesError> {
+    match value {
+        Value::Object(map) => Ok(map),
+        other => Err(type_error(at, expected, other)),
+    }
+}
+
+fn type_error(at: &str, expected: &'static str, found: &Value) -> RulesError {
+    RulesError::Type {
+        at: at.to_owned(),
+        expected,
+        found: json_type(found),
+    }
+}
+
+fn check_keys(
+    map: &Map<String, Value>,
+    at: &str,
+    allowed: &[&str],
+    expected: &'static str,
+) -> Result<(), RulesError> {
+    match map.keys().find(|key| !allowed.contains(&key.as_str())) {
+        Some(key) => Err(RulesError::UnknownKey {
+            at: at.to_owned(),
+            key: key.clone(),
+            expected,
+        }),
+        None => Ok(()),
+    }
+}
+
+fn optional_string(map: &Map<String, Value>, key: &str, at: &str) -> Result<(), RulesError> {
+    match map.get(key) {
+        None | Some(Value::String(_)) => Ok(()),
+        Some(other) => Err(type_error(&format!("{at}: `{key}`"), "a string", other)),
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+impl Templated {
+    /// Fills the templates from the callback and validates the result; `Err` is the skip reason.
+    fn fill(&self, callback: &AssignmentCallback) -> Result<Answer, String> {
+        let filled = self
+            .node
+            .render(&mut |template: &Template| template.fill(callback))?;
+        let instruction =
+            Instruction::from_json(&filled).map_err(|error| self.rejection(&error))?;
+        Ok(Answer::Instruction(instruction))
+    }
+}
+
+impl Templated {
+    /// The skip reason for a filled instruction that failed validation. The validation message
+    /// may quote the filled value, which is customer data, so only the field, the template and
+    /// the kind of problem are named.
+    fn rejection(&self, error: &InstructionError) -> String {
+        let (field, problem) = match error {
+            InstructionError::InvalidSid { field, error, .. } => (
+                *field,
+                format!(
+                    "is not a valid {} SID: expected `{}` followed by 32 hex digits",
+                    error.kind, error.prefix
+                ),
+            ),
+            InstructionError::InvalidUrl { field, reason, .. } => (
+                *field,
+                format!("is not an absolute http(s) URL with a host: {reason}"),
+            ),
+            InstructionError::Empty { field, .. } => (*field, "is empty".to_owned()),
+            InstructionError::NotInSet { field, allowed, .. } => {
+                (*field, format!("is not one of {allowed}"))
+            }
+            InstructionError::NotInList { field, allowed, .. } => (
+                *field,
+                format!("lists a value that is not one of {allowed}"),
+            ),
+            InstructionError::SipTimeout { .. } => (
+                "timeout",
+                "is above 600, the most a SIP `to` allows".to_owned(),
+            ),
+            InstructionError::WrongType {
+                field, expected, ..
+            } => (*field, format!("must be {expected}")),
+            InstructionError::OutOfRange {
+                field, min, max, ..
+            } => (*field, format!("must be between {min} and {max}")),
+            // Structural problems, ruled out at compile time with stand-in values; these
+            // messages name the instruction and its parameters, never filled values.
+            other => return format!("the filled instruction is invalid: {other}"),
+        };
+        match self
+            .node
+            .templates()
+            .find(|template| template.field == field)
+        {
+            Some(template) => format!("`{field}` filled from `{}` {problem}", template.source()),
+            None => format!("`{field}` {problem} once the templates are filled"),
+        }
+    }
+}
+
+impl Node {
+    /// Builds the JSON value, filling each template with `fill`.
+    fn render<E>(&self, fill: &mut impl FnMut(&Template) -> Result<String, E>) -> Result<Value, E> {
+        Ok(match self {
+            Node::Fixed(value) => value.clone(),
+            Node::Text(template) => Value::String(fill(template)?),
+            Node::Object(children) => {
+                let mut map = Map::with_capacity(children.len());
+                for (key, child) in children {
+                    map.insert(key.clone(), child.render(fill)?);
+                }
+                Value::Object(map)
+            }
+            Node::Array(children) => Value::Array(
+                children
+                    .iter()
+                    .map(|child| child.render(fill))
+                    .collect::<Result<_, _>>()?,
+            ),
+        })
+    }
+
+    /// Every template, in document order.
+    fn templates(&self) -> Box<dyn Iterator<Item = &Template> + '_> {
+        match self {
+            Node::Fixed(_) => Box::new(std::iter::empty()),
+            Node::Text(template) => Box::new(std::iter::once(template)),
+            Node::Object(children) => {
+                Box::new(children.iter().flat_map(|(_, child)| child.templates()))
+            }
+            Node::Array(children) => Box::new(children.iter().flat_map(Node::templates)),
+        }
+    }
+
+    fn first_template(&self) -> Option<&Template> {
+        self.templates().next()
+    }
+}
+
+impl Template {
+    /// The string as written in the document.
+    fn source(&self) -> String {
+        let mut text = String::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Text(literal) => text.push_str(literal),
+                Piece::Reference(reference) => {
+                    let _ = write!(text, "{{{{{}}}}}", reference.as_str());
+                }
+            }
+        }
+        text
+    }
+
+    /// The first `{{reference}}`, for messages.
+    fn first_reference(&self) -> String {
+        self.pieces
+            .iter()
+            .find_map(|piece| match piece {
+                Piece::Reference(reference) => Some(format!("{{{{{}}}}}", reference.as_str())),
+                Piece::Text(_) => None,
+            })
+            .unwrap_or_default()
+    }
+
+    /// Fills every reference from `scope`; `Err` names the field and the reference.
+    fn fill(&self, scope: &impl Scope) -> Result<String, String> {
+        let mut text = String::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Text(literal) => text.push_str(literal),
+                Piece::Reference(reference) => {
+                    let unfilled = |what: &str| {
+                        format!(
+                            "`{{{{{}}}}}` in `{}` {what}",
+                            reference.as_str(),
+                            self.field
+                        )
+                    };
+                    match scope.resolve(reference) {
+                        Operand::String(value) => text.push_str(value),
+                        Operand::Integer(value) => {
+                            let _ = write!(text, "{value}");
+                        }
+                        Operand::Float(value) => {
+                            let _ = write!(text, "{value}");
+                        }
+                        Operand::Bool(value) => {
+                            let _ = write!(text, "{value}");
+                        }
+                        Operand::Null => return Err(unfilled("is missing or null")),
+                        Operand::Array(..) => {
+                            return Err(unfilled("is an array, which cannot fill text"));
+                        }
+                        Operand::Object => {
+                            return Err(unfilled("is an object, which cannot fill text"));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(text)
+    }
+
+    /// The string with each reference replaced by a well-formed value: the field's own shape for
+    /// a reference that starts the string, a plain `0` after literal text.
+    fn stand_in(&self) -> String {
+        let mut text = String::new();
+        for (position, piece) in self.pieces.iter().enumerate() {
+            match piece {
+                Piece::Text(literal) => text.push_str(literal),
+                Piece::Reference(_) if position == 0 => text.push_str(stand_in(&self.key)),
+                Piece::Reference(_) => text.push('0'),
+            }
+        }
+        text
+    }
+}
+
+/// A well-formed value for an instruction field, by its key: the shapes and value sets of
+/// contract §2 as [`Instruction::from_json`] checks them.
+fn stand_in(key: &str) -> &'static str {
+    match key {
+        "activity_sid" | "post_work_activity_sid" => "WA00000000000000000000000000000000",
+        "call_sid" => "CA00000000000000000000000000000000",
+        "record" => "do-not-record",
+        "beep" | "conference_record" => "true",
+        "status_callback_events" | "status_callback_event" => "completed",
+        "conference_status_callback_event" => "end",
+        "conference_trim" => "do-not-trim",
+        "recording_channels" => "mono",
+        "region" => "us1",
+        "jitter_buffer_size" => "small",
+        _ if key.ends_with("_method") => "POST",
+        _ if key == "url" || key.ends_with("_url") || key.ends_with("status_callback") => {
+            "https://example.com"
+        }
+        // `to` and `from` take phone numbers, client and SIP addresses; this is Twilio's
+        // documented valid test number.
+        _ => "+15005550006",
+    }
+}
+
+impl Scope for AssignmentCallback {
+    /// Bare references read the task's attributes, `task.` and `worker.` the task's and the
+    /// worker's, `callback.Name` the callback's parameter `Name`. Nothing is allocated.
+    fn resolve(&self, reference: &Reference) -> Operand<'_> {
+        match reference.segments() {
+            [Segment::Key(root), rest @ ..] if root == "task" => {
+                lookup(&self.task_attributes, rest)
+            }
+            [Segment::Key(root), rest @ ..] if root == "worker" => {
+                lookup(&self.worker_attributes, rest)
+            }
+            [Segment::Key(root), rest @ ..] if root == "callback" => match rest {
+                [Segment::Key(name)] => callback_parameter(self, name),
+                _ => Operand::Null,
+            },
+            all => lookup(&self.task_attributes, all),
+        }
+    }
+}
+
+/// A callback parameter by its Twilio name (contract §1).
+fn callback_parameter<'a>(callback: &'a AssignmentCallback, name: &str) -> Operand<'a> {
+    match name {
+        "AccountSid" => Operand::String(callback.account_sid.as_str()),
+        "WorkspaceSid" => Operand::String(callback.workspace_sid.as_str()),
+        "WorkflowSid" => Operand::String(callback.workflow_sid.as_str()),
+        "TaskQueueSid" => Operand::String(callback.task_queue_sid.as_str()),
+        "WorkerSid" => Operand::String(callback.worker_sid.as_str()),
+        "TaskSid" => Operand::String(callback.task_sid.as_str()),
+        "ReservationSid" => Operand::String(callback.reservation_sid.as_str()),
+        "TaskAge" => Operand::Integer(i64::try_from(callback.task_age).unwrap_or(i64::MAX)),
+        "TaskPriority" => Operand::Integer(i64::from(callback.task_priority)),
+        "Timestamp" => callback
+            .timestamp
+            .as_deref()
+            .map_or(Operand::Null, Operand::String),
+        other => callback.param(other).map_or(Operand::Null, Operand::String),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::form::FormParams;
+
+    const TASK_SID: &str = "WT00000000000000000000000000000006";
+    const RESERVATION_SID: &str = "WR00000000000000000000000000000007";
+    const CALL_SID: &str = "CA0123456789abcdef0123456789abcdef";
+
+    /// A complete callback with these attributes and extra parameters.
+    fn callback(task: Value, worker: Value, extra: &[(&str, &str)]) -> AssignmentCallback {
+        let mut pairs = vec![
+            (
+                "AccountSid".to_owned(),
+                "AC00000000000000000000000000000001".to_owned(),
+            ),
+            (
+                "WorkspaceSid".to_owned(),
+                "WS00000000000000000000000000000002".to_owned(),
+            ),
+            (
+                "WorkflowSid".to_owned(),
+                "WW00000000000000000000000000000003".to_owned(),
+            ),
+            (
+                "TaskQueueSid".to_owned(),
+                "WQ00000000000000000000000000000004".to_owned(),
+            ),
+            (
+                "WorkerSid".to_owned(),
+                "WK00000000000000000000000000000005".to_owned(),
+            ),
+            ("WorkerAttributes".to_owned(), worker.to_string()),
+            ("TaskSid".to_owned(), TASK_SID.to_owned()),
+            ("TaskAttributes".to_owned(), task.to_string()),
+            ("TaskAge".to_owned(), "42".to_owned()),
+            ("TaskPriority".to_owned(), "7".to_owned()),
+            ("ReservationSid".to_owned(), RESERVATION_SID.to_owned()),
+            ("Timestamp".to_owned(), "1700000000".to_owned()),
+        ];
+        pairs.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        AssignmentCallback::try_from(FormParams::from_pairs(pairs)).expect("a valid callback")
+    }
+
+    /// An inbound call queued with `<Enqueue>`: the attributes TaskRouter gives such a task
+    /// (contract §1).
+    fn voice_task() -> Value {
+        json!({
+            "account_sid": "AC00000000000000000000000000000001",
+            "call_sid": CALL_SID,
+            "call_status": "in-progress",
+            "called": "+18005550199",
+            "caller": "+14155550100",
+            "caller_city": "SAN FRANCISCO",
+            "caller_country": "US",
+            "direction": "inbound",
+            "from": "+14155550100",
+            "to": "+18005550199",
+            "type": "voice"
+        })
+    }
+
+    fn worker() -> Value {
+        json!({
+            "contact_uri": "client:alice",
+            "skills": ["billing", "support"],
+            "languages": ["en", "es"],
+            "level": 3
+        })
+    }
+
+    fn rules(json: &str) -> Rules {
+        Rules::compile(json).expect("a valid rules document")
+    }
+
+    fn example(name: &str) -> Rules {
+        let path = format!("{}/rules/examples/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).expect("the example exists");
+        Rules::compile(&text).unwrap_or_else(|error| panic!("{path} compiles: {error}"))
+    }
+
+    #[test]
+    fn the_built_in_rules_defer_every_callback_with_an_empty_object() {
+        Rules::compile(BUILTIN).expect("rules/default.json compiles");
+        let rules = Rules::builtin();
+        assert!(rules.is_empty());
+        assert_eq!(rules.len(), 0);
+        for task in [json!({}), voice_task()] {
+            let decision = rules.decide(&callback(task, worker(), &[]));
+            assert_eq!(decision.rule, "default");
+            assert_eq!(decision.answer, "defer");
+            assert_eq!(decision.body, "{}");
+            assert!(decision.skipped.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_missing_default_defers() {
+        let rules = rules(r#"{"rules": []}"#);
+        let decision = rules.decide(&callback(json!({}), json!({}), &[]));
+        assert_eq!(
+            (decision.rule, decision.answer, &*decision.body),
+            ("default", "defer", "{}")
+        );
+    }
+
+    #[test]
+    fn invalid_documents_are_refused_with_a_message_naming_the_rule_and_the_problem() {
+        let accept = r#"{"instruction": "accept"}"#;
+        let cases: Vec<(String, &str, &str)> = vec![
+            (
+                "{\"rules\": [".to_owned(),
+                "the rules document is not valid JSON: EOF while parsing a list at line 1 column 11",
+                "truncated JSON",
+            ),
+            (
+                "[]".to_owned(),
+                "the rules document: expected a JSON object, found an array",
+                "not an object",
+            ),
+            (
+                r#"{"rules": [], "defualt": {}}"#.to_owned(),
+                "the rules document: unknown key `defualt`: expected `rules`, `default` or `description`",
+                "a misspelt top-level key",
+            ),
+            (
+                r#"{"default": {}}"#.to_owned(),
+                "the rules document: missing key `rules`: write `\"rules\": []` to answer every callback with the default",
+                "no rules key",
+            ),
+            (
+                r#"{"rules": {}}"#.to_owned(),
+                "rules: expected an array of rules, found an object",
+                "rules is not an array",
+            ),
+            (
+                r#"{"rules": [], "description": 1}"#.to_owned(),
+                "the rules document: `description`: expected a string, found a number",
+                "description is not text",
+            ),
+            (
+                r#"{"rules": ["accept"]}"#.to_owned(),
+                "rules[0]: expected a rule object with `name`, `when` and `instruction`, found a string",
+                "a rule that is not an object",
+            ),
+            (
+                format!(r#"{{"rules": [{{"when": "1 == 1", "instruction": {accept}}}]}}"#),
+                "rules[0]: missing key `name`: give every rule a unique name, it is logged with each decision",
+                "a rule without a name",
+            ),
+            (
+                format!(r#"{{"rules": [{{"name": " ", "when": "1 == 1", "instruction": {accept}}}]}}"#),
+                "rules[0]: `name` is empty: give every rule a unique name, it is logged with each decision",
+                "a blank name",
+            ),
+            (
+                format!(r#"{{"rules": [{{"name": 7, "when": "1 == 1", "instruction": {accept}}}]}}"#),
+                "rules[0]: `name`: expected a string, found a number",
+                "a name that is not text",
+            ),
+            (
+                format!(
+                    r#"{{"rules": [{{"name": "a", "when": "1 == 1", "instruction": {accept}}},
+                                   {{"name": "vip", "whn": "1 == 1", "instruction": {accept}}}]}}"#
+                ),
+                "rule `vip` (rules[1]): unknown key `whn`: expected `name`, `when`, `instruction` or `description`",
+                "a misspelt rule key",
+            ),
+            (
+                format!(
+                    r#"{{"rules": [{{"name": "vip", "when": "1 == 1", "instruction": {accept}}},
+                                   {{"name": "b", "when": "1 == 1", "instruction": {accept}}},
+                                   {{"name": "vip", "when": "1 == 1", "instruction": {accept}}}]}}"#
+                ),
+                "rule `vip` (rules[2]): the name is already used by rules[0]: rule names must be unique",
+                "a duplicate name",
+            ),
+            (
+                format!(r#"{{"rules": [{{"name": "vip", "instruction": {accept}}}]}}"#),
+                "rule `vip` (rules[0]): missing key `when`: write `\"when\": \"1 == 1\"` for a rule that matches every callback",
+                "no when",
+            ),
+            (
+                format!(r#"{{"rules": [{{"name": "vip", "when": "  ", "instruction": {accept}}}]}}"#),
+                "rule `vip` (rules[0]): `when` is empty: write `\"when\": \"1 == 1\"` for a rule that matches every callback",
+                "an empty when",
+            ),
+            (
+                format!(r#"{{"rules": [{{"name": "vip", "when": true, "instruction": {accept}}}]}}"#),
+                "rule `vip` (rules[0]): `when`: expected an expression string, found a boolean",
+                "a when that is not text",
+            ),
+            (
+                format!(
+                    r#"{{"rules": [{{"name": "a", "when": "1 == 1", "instruction": {accept}}},
+                                   {{"name": "vip", "when": "skills HAS )", "instruction": {accept}}}]}}"#
+                ),
+                "rule `vip` (rules[1]): `when` is not a valid expression: unexpected `)` at column 12\n  skills HAS )\n             ^ expected a value after HAS",
+                "a syntax error shows the rule, the column and a caret",
+            ),
+            (
+                r#"{"rules": [{"name": "voice", "when": "1 == 1", "instruction": {"instruction": "dequeue", "to": "{{worker.contact-uri}}"}}]}"#
+                    .to_owned(),
+                "rule `voice` (rules[0]): `to` holds a malformed template: `{{worker.contact-uri}}` is not a valid reference: hyphens are not allowed in keys at column 15 of the reference: TaskRouter keys hold letters, digits and underscores; rename the attribute",
+                "a template whose reference does not parse",
+            ),
+            (
+                format!(
+                    r#"{{"rules": [{{"name": "vip", "when": "callback.taskage > 5", "instruction": {accept}}}]}}"#
+                ),
+                "rule `vip` (rules[0]): `when`: `callback.taskage` does not name a parameter: parameter names are case-sensitive, write `callback.TaskAge`",
+                "a callback parameter in the wrong case",
+            ),
+            (
+                format!(
+                    r#"{{"rules": [{{"name": "vip", "when": "callback.TaskAge.seconds > 5", "instruction": {accept}}}]}}"#
+                ),
+                "rule `vip` (rules[0]): `when`: `callback.TaskAge.seconds` does not name a parameter: write `callback.` and one parameter name, e.g. `callback.TaskQueueSid`",
+                "a callback reference below a parameter",
+            ),
+            (
+                r#"{"rules": [{"name": "vip", "when": "1 == 1"}]}"#.to_owned(),
+                "rule `vip` (rules[0]): missing key `instruction`: write an instruction object, or {} to defer",
+                "no instruction",
+            ),
+            (
+                r#"{"rules": [{"name": "vip", "when": "1 == 1", "instruction": "accept"}]}"#.to_owned(),
+                "rule `vip` (rules[0]): `instruction`: expected an instruction object, or {} to defer, found a string",
+                "an instruction that is not an object",
+            ),
+            (
+                r#"{"rules": [{"name": "vip", "when": "1 == 1", "instruction": {"instruction": "reject"}}]}"#
+                    .to_owned(),
+                "rule `vip` (rules[0]): invalid instruction: `reject` needs the parameter `activity_sid`: add it",
+                "a static instruction missing a required parameter",
+            ),
+            (
+                r#"{"rules": [{"name": "vip", "when": "1 == 1", "instruction": {"instruction": "accept", "to": "x"}}]}"#
+                    .to_owned(),
+                "rule `vip` (rules[0]): invalid instruction: `accept` has no parameter `to`: remove it; `accept` takes no parameters",
+                "a static instruction with an unknown key",
+            ),
+            (
+                r#"{"rules": [{"name": "voice", "when": "1 == 1", "instruction": {"instruction": "dequeue", "too": "{{worker.contact_uri}}"}}]}"#
+                    .to_owned(),
+                "rule `voice` (rules[0]): invalid instruction with its templates filled with stand-in values (a template always fills a string): `dequeue` has no parameter `too`: did you mean `to`?",
+                "a templated instruction with an unknown key",
+            ),
+            (
+                r#"{"rules": [{"name": "voice", "when": "1 == 1", "instruction": {"instruction": "redirect", "call_sid": "{{call_sid}}"}}]}"#
+                    .to_owned(),
+                "rule `voice` (rules[0]): invalid instruction with its templates filled with stand-in values (a template always fills a string): `redirect` needs the parameter `url`: add it",
+                "a templated instruction missing a required parameter",
+            ),
+            (
+                r#"{"rules": [{"name": "voice", "when": "1 == 1", "instruction": {"instruction": "redirect", "call_sid": "{{call_sid}}", "url": "https://example.com/twiml", "accept": "{{accept}}"}}]}"#
+                    .to_owned(),
+                "rule `voice` (rules[0]): invalid instruction with its templates filled with stand-in values (a template always fills a string): `redirect` parameter `accept` must be a boolean, got \"+15005550006\"",
+                "a template in a boolean parameter",
+            ),
+            (
+                r#"{"rules": [{"name": "voice", "when": "1 == 1", "instruction": {"instruction": "dequeue", "to": "client:{{worker.name"}}]}"#
+                    .to_owned(),
+                "rule `voice` (rules[0]): `to` holds a malformed template: `{{worker.name` is not closed with `}}`",
+                "an unclosed template",
+            ),
+            (
+                r#"{"rules": [{"name": "voice", "when": "1 == 1", "instruction": {"instruction": "dequeue", "to": "{{ }}"}}]}"#
+                    .to_owned(),
+                "rule `voice` (rules[0]): `to` holds a malformed template: `{{ }}` names no reference",
+                "an empty template",
+            ),
+            (
+                r#"{"rules": [{"name": "voice", "when": "1 == 1", "instruction": {"instruction": "dequeue", "from": "{{callback.to}}"}}]}"#
+                    .to_owned(),
+                "rule `voice` (rules[0]): `from`: `callback.to` does not name a parameter: parameter names are case-sensitive, write `callback.To`",
+                "a callback template in the wrong case",
+            ),
+            (
+                r#"{"rules": [{"name": "voice", "when": "1 == 1", "instruction": {"instruction": "{{task.instruction}}"}}]}"#
+                    .to_owned(),
+                "rule `voice` (rules[0]): the instruction's name cannot be a template: write one of `accept`, `reject`, `dequeue`, `call`, `redirect`, `conference`",
+                "a templated instruction name",
+            ),
+            (
+                r#"{"rules": [], "default": {"instruction": "dequeue", "to": "{{worker.contact_uri}}"}}"#.to_owned(),
+                "default: `to` holds the template `{{worker.contact_uri}}`, but the default cannot use templates: it must always be a valid answer; put the templated instruction in a rule with `\"when\": \"1 == 1\"`",
+                "a templated default",
+            ),
+            (
+                r#"{"rules": [], "default": {"instruction": "reject", "activity_sid": "WA123"}}"#.to_owned(),
+                "default: invalid instruction: `reject` parameter `activity_sid` is invalid: `WA123` is not a valid activity SID: expected `WA` followed by 32 hex digits",
+                "an invalid default",
+            ),
+            (
+                r#"{"rules": [], "default": "accept"}"#.to_owned(),
+                "default: expected an instruction object, or {} to defer, found a string",
+                "a default that is not an object",
+            ),
+        ];
+        for (document, message, why) in cases {
+            let error = Rules::compile(&document).expect_err(why);
+            assert_eq!(error.to_string(), message, "{why}");
+        }
+    }
+
+    #[test]
+    fn a_callback_parameter_name_in_the_wrong_case_is_refused_but_unknown_names_are_not() {
+        // Twilio adds parameters without notice (contract §1), so a name that is not documented
+        // may still arrive; only a case variant of a documented one is certainly a typo.
+        let document = r#"{"rules": [{"name": "new", "when": "callback.BrandNewParameter == 'x'",
+                            "instruction": {"instruction": "accept"}}]}"#;
+        assert_eq!(rules(document).len(), 1);
+    }
+
+    #[test]
+    fn the_first_matching_rule_wins_and_the_default_answers_when_none_matches() {
+        let rules = rules(
+            r#"{"rules": [
+                {"name": "billing", "when": "type == 'billing'", "instruction": {"instruction": "accept"}},
+                {"name": "voice", "when": "type == 'voice'", "instruction": {}},
+                {"name": "everything", "when": "1 == 1", "instruction": {"instruction": "accept"}}
+            ], "default": {"instruction": "reject", "activity_sid": "WA00000000000000000000000000000009"}}"#,
+        );
+        assert_eq!(rules.len(), 3);
+        let cases = [
+            (
+                json!({"type": "billing"}),
+                "billing",
+                "accept",
+                r#"{"instruction":"accept"}"#,
+            ),
+            (json!({"type": "voice"}), "voice", "defer", "{}"),
+            (
+                json!({"type": "chat"}),
+                "everything",
+                "accept",
+                r#"{"instruction":"accept"}"#,
+            ),
+        ];
+        for (task, rule, answer, body) in cases {
+            let decision = rules.decide(&callback(task.clone(), worker(), &[]));
+            assert_eq!(
+                (decision.rule, decision.answer, &*decision.body),
+                (rule, answer, body),
+                "{task}"
+            );
+        }
+        let none = super::Rules::compile(
+            r#"{"rules": [{"name": "billing", "when": "type == 'billing'", "instruction": {}}],
+                "default": {"instruction": "reject", "activity_sid": "WA00000000000000000000000000000009"}}"#,
+        )
+        .expect("valid");
+        let decision = none.decide(&callback(json!({"type": "chat"}), worker(), &[]));
+        assert_eq!(decision.rule, "default");
+        assert_eq!(decision.answer, "reject");
+        assert_eq!(
+            decision.body,
+            r#"{"instruction":"reject","activity_sid":"WA00000000000000000000000000000009"}"#
+        );
+    }
+
+    #[test]
+    fn references_read_the_task_the_worker_and_the_callback() {
+        let callback = callback(
+            voice_task(),
+            worker(),
+            &[
+                ("BrandNewParameter", "hello"),
+                ("TaskAttributes.extra", "x"),
+            ],
+        );
+        let cases = [
+            (
+                "direction == 'inbound'",
+                true,
+                "a bare reference reads the task",
+            ),
+            ("task.direction == 'inbound'", true, "task. reads the task"),
+            (
+                "worker.contact_uri == 'client:alice'",
+                true,
+                "worker. reads the worker",
+            ),
+            (
+                "contact_uri == 'client:alice'",
+                false,
+                "a bare reference does not read the worker",
+            ),
+            (
+                "worker.direction == 'inbound'",
+                false,
+                "worker. does not read the task",
+            ),
+            ("worker.skills HAS 'billing'", true, "arrays of the worker"),
+            ("worker.languages[1] == 'es'", true, "array indexes"),
+            ("worker.level >= 3", true, "numbers of the worker"),
+            ("missing == null", true, "a missing attribute is null"),
+            (
+                "callback.TaskQueueSid == 'WQ00000000000000000000000000000004'",
+                true,
+                "a SID parameter is a string",
+            ),
+            (
+                "callback.WorkflowSid == 'WW00000000000000000000000000000003'",
+                true,
+                "WorkflowSid",
+            ),
+            (
+                "callback.WorkerSid == 'WK00000000000000000000000000000005'",
+                true,
+                "WorkerSid",
+            ),
+            (
+                "callback.TaskSid == 'WT00000000000000000000000000000006'",
+                true,
+                "TaskSid",
+            ),
+            (
+                "callback.ReservationSid == 'WR00000000000000000000000000000007'",
+                true,
+                "ReservationSid",
+            ),
+            (
+                "callback.WorkspaceSid == 'WS00000000000000000000000000000002'",
+                true,
+                "WorkspaceSid",
+            ),
+            (
+                "callback.AccountSid == 'AC00000000000000000000000000000001'",
+                true,
+                "AccountSid",
+            ),
+            ("callback.TaskAge > 41", true, "TaskAge is an integer"),
+            (
+                "callback.TaskAge > 42",
+                false,
+                "TaskAge compares as a number",
+            ),
+            (
+                "callback.TaskPriority == 7",
+                true,
+                "TaskPriority is an integer",
+            ),
+            (
+                "callback.Timestamp == '1700000000'",
+                true,
+                "Timestamp is a string",
+            ),
+            (
+                "callback.BrandNewParameter == 'hello'",
+                true,
+                "any received parameter, as a string",
+            ),
+            (
+                "callback.NeverSent == null",
+                true,
+                "a parameter not received is null",
+            ),
+            ("task.call_sid CONTAINS 'CA'", true, "strings of the task"),
+        ];
+        for (expression, expected, why) in cases {
+            let rules = rules(&format!(
+                r#"{{"rules": [{{"name": "r", "when": {}, "instruction": {{"instruction": "accept"}}}}]}}"#,
+                Value::from(expression)
+            ));
+            let matched = rules.decide(&callback).rule == "r";
+            assert_eq!(matched, expected, "{why}: {expression}");
+        }
+    }
+
+    #[test]
+    fn templates_fill_from_references_with_text_around_them() {
+        let rules = rules(
+            r#"{"rules": [{"name": "voice", "when": "call_sid != null", "instruction": {
+                "instruction": "call",
+                "url": "https://example.com/twiml?task={{callback.TaskSid}}&level={{worker.level}}&vip={{task.vip}}&age={{ callback.TaskAge }}",
+                "from": "{{task.to}}",
+                "to": "{{worker.contact_uri}}",
+                "accept": true
+            }}]}"#,
+        );
+        let mut task = voice_task();
+        task["vip"] = json!(true);
+        let decision = rules.decide(&callback(task, worker(), &[]));
+        assert_eq!(decision.rule, "voice");
+        assert_eq!(decision.answer, "call");
+        assert!(decision.skipped.is_empty());
+        assert_eq!(
+            decision.body,
+            format!(
+                r#"{{"instruction":"call","url":"https://example.com/twiml?task={TASK_SID}&level=3&vip=true&age=42","from":"+18005550199","to":"client:alice","accept":true}}"#
+            )
+        );
+    }
+
+    #[test]
+    fn a_template_without_a_value_skips_the_rule_and_says_why_without_the_value() {
+        let rules = rules(
+            r#"{"rules": [
+                {"name": "from-dialed", "when": "call_sid != null", "instruction":
+                    {"instruction": "dequeue", "to": "{{worker.contact_uri}}", "from": "{{task.to}}"}},
+                {"name": "from-skills", "when": "call_sid != null", "instruction":
+                    {"instruction": "dequeue", "from": "{{worker.skills}}"}},
+                {"name": "from-worker", "when": "call_sid != null", "instruction":
+                    {"instruction": "dequeue", "from": "{{worker}}"}},
+                {"name": "plain", "when": "call_sid != null", "instruction": {"instruction": "dequeue"}}
+            ]}"#,
+        );
+        let mut task = voice_task();
+        task["to"] = Value::Null;
+        let decision = rules.decide(&callback(task, worker(), &[]));
+        assert_eq!(decision.rule, "plain");
+        assert_eq!(decision.body, r#"{"instruction":"dequeue"}"#);
+        assert_eq!(
+            decision.skipped,
+            vec![
+                Skipped {
+                    rule: "from-dialed",
+                    reason: "`{{task.to}}` in `from` is missing or null".to_owned(),
+                },
+                Skipped {
+                    rule: "from-skills",
+                    reason: "`{{worker.skills}}` in `from` is an array, which cannot fill text"
+                        .to_owned(),
+                },
+                Skipped {
+                    rule: "from-worker",
+                    reason: "`{{worker}}` in `from` is an object, which cannot fill text"
+                        .to_owned(),
+                },
+            ]
+        );
+        let missing = rules.decide(&callback(voice_task(), json!({}), &[]));
+        assert_eq!(
+            missing.skipped[0].reason,
+            "`{{worker.contact_uri}}` in `to` is missing or null"
+        );
+    }
+
+    #[test]
+    fn a_filled_instruction_that_is_invalid_skips_the_rule_without_quoting_the_value() {
+        let rules = rules(
+            r#"{"rules": [
+                {"name": "redirect", "when": "1 == 1", "instruction": {"instruction": "redirect",
+                    "call_sid": "{{call_sid}}", "url": "https://example.com/twiml", "accept": true}},
+                {"name": "hold-music", "when": "1 == 1", "instruction": {"instruction": "conference",
+                    "wait_url": "{{wait}}"}}
+            ], "default": {"instruction": "accept"}}"#,
+        );
+        let task = json!({"call_sid": "+14155550100", "wait": "ftp://files.example.com/music"});
+        let decision = rules.decide(&callback(task, worker(), &[]));
+        assert_eq!(decision.rule, "default");
+        assert_eq!(decision.answer, "accept");
+        assert_eq!(
+            decision.skipped,
+            vec![
+                Skipped {
+                    rule: "redirect",
+                    reason: "`call_sid` filled from `{{call_sid}}` is not a valid call SID: expected `CA` followed by 32 hex digits".to_owned(),
+                },
+                Skipped {
+                    rule: "hold-music",
+                    reason: "`wait_url` filled from `{{wait}}` is not an absolute http(s) URL with a host: its scheme is not http or https".to_owned(),
+                },
+            ]
+        );
+        for skipped in &decision.skipped {
+            assert!(!skipped.reason.contains("4155550100"), "{}", skipped.reason);
+            assert!(
+                !skipped.reason.contains("files.example.com"),
+                "{}",
+                skipped.reason
+            );
+        }
+    }
+
+    #[test]
+    fn static_answers_are_borrowed_and_nothing_is_skipped_or_allocated() {
+        let rules = rules(
+            r#"{"rules": [{"name": "all", "when": "1 == 1", "instruction": {"instruction": "accept"}}]}"#,
+        );
+        let decision = rules.decide(&callback(json!({}), json!({}), &[]));
+        assert!(matches!(decision.body, Cow::Borrowed(_)));
+        assert_eq!(decision.skipped.capacity(), 0);
+    }
+
+    #[test]
+    fn the_same_callback_always_gets_the_same_answer() {
+        let rules = example("voice-dequeue.json");
+        let callback = callback(voice_task(), worker(), &[]);
+        let first = rules.decide(&callback);
+        for _ in 0..5 {
+            assert_eq!(rules.decide(&callback), first);
+        }
+    }
+
+    #[test]
+    fn every_example_document_compiles() {
+        let directory = format!("{}/rules/examples", env!("CARGO_MANIFEST_DIR"));
+        let mut names: Vec<String> = std::fs::read_dir(&directory)
+            .expect("rules/examples exists")
+            .map(|entry| {
+                entry
+                    .expect("a directory entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "accept-all.json",
+                "redirect-to-twiml.json",
+                "reject-missing-skill.json",
+                "voice-conference.json",
+                "voice-dequeue.json"
+            ],
+            "a new example needs a test below"
+        );
+        for name in &names {
+            example(name);
+        }
+    }
+
+    #[test]
+    fn accept_all_accepts_voice_and_other_tasks() {
+        let rules = example("accept-all.json");
+        for task in [voice_task(), json!({"type": "chat"})] {
+            let decision = rules.decide(&callback(task, worker(), &[]));
+            assert_eq!(
+                (decision.rule, &*decision.body),
+                ("default", r#"{"instruction":"accept"}"#)
+            );
+        }
+    }
+
+    #[test]
+    fn voice_dequeue_connects_calls_to_the_worker_from_the_dialed_number() {
+        let rules = example("voice-dequeue.json");
+        let decision = rules.decide(&callback(voice_task(), worker(), &[]));
+        assert_eq!(decision.rule, "dequeue-from-dialed-number");
+        assert_eq!(
+            decision.body,
+            r#"{"instruction":"dequeue","to":"client:alice","from":"+18005550199","post_work_activity_sid":"WA00000000000000000000000000000000"}"#
+        );
+
+        let mut called_only = voice_task();
+        called_only.as_object_mut().expect("an object").remove("to");
+        let decision = rules.decide(&callback(called_only, worker(), &[]));
+        assert_eq!(decision.rule, "dequeue-from-called-number");
+        assert_eq!(
+            decision.skipped[0].reason,
+            "`{{task.to}}` in `from` is missing or null"
+        );
+        assert!(
+            decision.body.contains(r#""from":"+18005550199""#),
+            "{}",
+            decision.body
+        );
+
+        let decision = rules.decide(&callback(voice_task(), json!({"skills": []}), &[]));
+        assert_eq!(
+            (decision.rule, decision.answer),
+            ("voice-call-not-dequeued", "defer")
+        );
+        assert_eq!(decision.skipped.len(), 2);
+
+        let decision = rules.decide(&callback(json!({"type": "chat"}), worker(), &[]));
+        assert_eq!(
+            (decision.rule, &*decision.body),
+            ("default", r#"{"instruction":"accept"}"#)
+        );
+    }
+
+    #[test]
+    fn voice_conference_joins_calls_and_accepts_other_tasks() {
+        let rules = example("voice-conference.json");
+        let decision = rules.decide(&callback(voice_task(), worker(), &[]));
+        assert_eq!(decision.rule, "conference-from-dialed-number");
+        assert_eq!(
+            decision.body,
+            r#"{"instruction":"conference","from":"+18005550199","end_conference_on_exit":true}"#
+        );
+        let mut no_to = voice_task();
+        no_to["to"] = Value::Null;
+        let decision = rules.decide(&callback(no_to, worker(), &[]));
+        assert_eq!(decision.rule, "conference");
+        assert_eq!(
+            decision.body,
+            r#"{"instruction":"conference","end_conference_on_exit":true}"#
+        );
+        let decision = rules.decide(&callback(json!({"type": "chat"}), worker(), &[]));
+        assert_eq!(decision.answer, "accept");
+    }
+
+    #[test]
+    fn reject_missing_skill_rejects_only_workers_without_the_required_skill() {
+        let rules = example("reject-missing-skill.json");
+        let reject =
+            r#"{"instruction":"reject","activity_sid":"WA00000000000000000000000000000000"}"#;
+        let accept = r#"{"instruction":"accept"}"#;
+        let cases = [
+            (
+                json!({"type": "chat"}),
+                worker(),
+                "no-skill-required",
+                accept,
+                "no skill required",
+            ),
+            (
+                json!({"required_skill": "billing"}),
+                worker(),
+                "worker-has-required-skill",
+                accept,
+                "the worker has the skill",
+            ),
+            (
+                json!({"required_skill": "sales"}),
+                worker(),
+                "default",
+                reject,
+                "the worker lacks the skill",
+            ),
+            (
+                json!({"required_skill": "billing"}),
+                json!({"contact_uri": "client:bob"}),
+                "default",
+                reject,
+                "the worker has no skills at all",
+            ),
+        ];
+        for (task, worker, rule, body, why) in cases {
+            let decision = rules.decide(&callback(task, worker, &[]));
+            assert_eq!((decision.rule, &*decision.body), (rule, body), "{why}");
+        }
+    }
+
+    #[test]
+    fn redirect_to_twiml_redirects_the_queued_call() {
+        let rules = example("redirect-to-twiml.json");
+        let decision = rules.decide(&callback(voice_task(), worker(), &[]));
+        assert_eq!(decision.rule, "redirect-voice-call");
+        assert_eq!(
+            decision.body,
+            format!(
+                r#"{{"instruction":"redirect","call_sid":"{CALL_SID}","url":"https://example.com/twiml/connect-agent?reservation={RESERVATION_SID}","accept":true}}"#
+            )
+        );
+        let decision = rules.decide(&callback(json!({"type": "chat"}), worker(), &[]));
+        assert_eq!((decision.rule, decision.answer), ("default", "accept"));
+    }
+}

@@ -1,0 +1,174 @@
+//! Shared test support: the fixtures, the function binary on an emulated Runtime API, and an
+//! in-process app for direct handler calls.
+
+pub(crate) mod runtime_api;
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use runtime_api::{Outcome, RuntimeApi};
+
+/// The documented development token the fixtures are signed with.
+pub(crate) const DEV_TOKEN: &str = "local-dev-token";
+
+/// The repository root.
+pub(crate) fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Reads `events/<name>.json`.
+pub(crate) fn fixture(name: &str) -> Value {
+    let path = repo().join("events").join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()))
+}
+
+/// An HTTP answer as the function returned it to API Gateway.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpAnswer {
+    /// `statusCode`.
+    pub(crate) status: u16,
+    /// `headers`, lower-cased names.
+    pub(crate) headers: Vec<(String, String)>,
+    /// `body`, decoded when base64.
+    pub(crate) body: String,
+}
+
+impl HttpAnswer {
+    /// Reads an API Gateway proxy response object.
+    pub(crate) fn from_lambda(response: &Value) -> Self {
+        let status = response["statusCode"].as_u64().expect("statusCode") as u16;
+        let mut headers = Vec::new();
+        for field in ["headers", "multiValueHeaders"] {
+            if let Some(map) = response[field].as_object() {
+                for (name, value) in map {
+                    let values = match value {
+                        Value::Array(values) => values.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+                        Value::String(value) => vec![value.clone()],
+                        _ => Vec::new(),
+                    };
+                    for value in values {
+                        headers.push((name.to_ascii_lowercase(), value));
+                    }
+                }
+            }
+        }
+        let raw = response["body"].as_str().unwrap_or("");
+        let body = if response["isBase64Encoded"].as_bool() == Some(true) {
+            use base64::Engine;
+            String::from_utf8(base64::engine::general_purpose::STANDARD.decode(raw).expect("base64 body"))
+                .expect("utf-8 body")
+        } else {
+            raw.to_owned()
+        };
+        Self { status, headers, body }
+    }
+
+    /// The first value of a header.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The body as JSON.
+    pub(crate) fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
+    }
+}
+
+/// The compiled function binary, serving an emulated Runtime API.
+pub(crate) struct Function {
+    /// The emulated Runtime API the function polls.
+    pub(crate) api: RuntimeApi,
+    child: Child,
+    output: Arc<Mutex<String>>,
+}
+
+impl Function {
+    /// Starts the binary with the development token plus `env` (later entries win).
+    pub(crate) async fn start(env: &[(&str, &str)]) -> Self {
+        let mut vars = vec![("TWILIO_AUTH_TOKEN", DEV_TOKEN)];
+        vars.extend_from_slice(env);
+        Self::start_with(&vars).await
+    }
+
+    /// Starts the binary with exactly `env` (besides the Lambda runtime variables).
+    pub(crate) async fn start_with(env: &[(&str, &str)]) -> Self {
+        let api = RuntimeApi::start().await;
+        let mut command = Command::new(env!("CARGO_BIN_EXE_taskrouter-lambda"));
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "taskrouter-test")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "test-stream")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/taskrouter-test")
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("spawn the function binary");
+        let output = Arc::new(Mutex::new(String::new()));
+        for stream in [
+            child.stdout.take().map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+            child.stderr.take().map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let output = Arc::clone(&output);
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(stream).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let mut all = output.lock().expect("lock");
+                    all.push_str(&line);
+                    all.push('\n');
+                }
+            });
+        }
+        Self { api, child, output }
+    }
+
+    /// Sends one event through the Runtime API.
+    pub(crate) async fn invoke(&self, event: Value) -> Outcome {
+        self.api.invoke(event).await
+    }
+
+    /// Sends one API Gateway event and reads the HTTP answer (a runtime error fails the test).
+    pub(crate) async fn http(&self, event: Value) -> HttpAnswer {
+        match self.invoke(event).await {
+            Outcome::Response(response) => HttpAnswer::from_lambda(&response),
+            Outcome::Error(error) => panic!("the invocation failed: {error}\n--- output ---\n{}", self.output()),
+        }
+    }
+
+    /// Everything the function printed so far (stdout then stderr lines, interleaved by arrival).
+    pub(crate) fn output(&self) -> String {
+        self.output.lock().expect("lock").clone()
+    }
+
+    /// Waits for the process to exit (it should, on a misconfiguration) and returns its code.
+    pub(crate) async fn exit_code(&mut self) -> Option<i32> {
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("the function exited within 30 s")
+            .expect("wait for the function");
+        // Let the readers drain the pipes.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        status.code()
+    }
+}

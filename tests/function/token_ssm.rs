@@ -1,0 +1,375 @@
+//! `TokenStore` reading the auth token from SSM Parameter Store, served by a real `moto_server`
+//! (PyPI `moto[server]`) started on a free local port per test.
+//!
+//! The SDK is pointed at moto through an `SdkConfig` built here, not through `AWS_ENDPOINT_URL`:
+//! the tests of this binary run in parallel threads, and changing the process environment under
+//! them is unsound.
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ssm::config::Credentials;
+use aws_sdk_ssm::types::ParameterType;
+use taskrouter_lambda::token::{RETRY_AFTER_FAILURE, TokenError, TokenSource, TokenStore};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+
+/// How long moto may take to answer after it is started (it imports a lot of Python).
+const MOTO_STARTUP: Duration = Duration::from_secs(60);
+
+/// A `moto_server` child process, killed when dropped.
+struct Moto {
+    child: Child,
+    port: u16,
+}
+
+impl Moto {
+    async fn start() -> Self {
+        Self::start_on(free_port()).await
+    }
+
+    /// Starts moto on `port` and waits until it answers HTTP.
+    async fn start_on(port: u16) -> Self {
+        let spawned = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn();
+        let child = match spawned {
+            Ok(child) => child,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => panic!(
+                "moto_server is not on PATH; these tests need it: pip install 'moto[server]' ({error})"
+            ),
+            Err(error) => panic!("could not start moto_server: {error}"),
+        };
+        let mut moto = Moto { child, port };
+        let deadline = tokio::time::Instant::now() + MOTO_STARTUP;
+        loop {
+            if let Some(status) = moto
+                .child
+                .try_wait()
+                .expect("moto_server's status is readable")
+            {
+                panic!(
+                    "moto_server exited ({status}) before answering on port {port}; is it installed? pip install 'moto[server]'"
+                );
+            }
+            if http(
+                port,
+                "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+            )
+            .await
+            .is_ok_and(|answer| answer.starts_with("HTTP/1."))
+            {
+                moto.warm_up_ssm().await;
+                return moto;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "moto_server did not answer on port {port} within {MOTO_STARTUP:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// moto loads a service's code on its first request, which can take longer than the store's
+    /// two-second budget on a busy machine. One request with the SDK's default timeouts first
+    /// keeps that start-up cost out of the store's reads.
+    async fn warm_up_ssm(&self) {
+        let answer = ssm_client(&sdk_config(&self.endpoint()).await)
+            .get_parameter()
+            .name("/warm-up/never-created")
+            .send()
+            .await;
+        assert!(
+            answer.is_err_and(|error| error
+                .as_service_error()
+                .is_some_and(|error| error.is_parameter_not_found())),
+            "moto answers GetParameter for a missing name with ParameterNotFound"
+        );
+    }
+
+    fn endpoint(&self) -> String {
+        endpoint(self.port)
+    }
+
+    /// Creates (or overwrites) a SecureString parameter through the SDK, as an operator would.
+    async fn put_secure_string(&self, name: &str, value: &str) {
+        ssm_client(&sdk_config(&self.endpoint()).await)
+            .put_parameter()
+            .name(name)
+            .value(value)
+            .r#type(ParameterType::SecureString)
+            .overwrite(true)
+            .send()
+            .await
+            .expect("moto accepts the parameter");
+    }
+
+    /// Creates a Secrets Manager secret. The SSM crate is the only AWS client at hand, so this
+    /// speaks the Secrets Manager JSON protocol directly; moto does not check signatures.
+    async fn create_secret(&self, name: &str, value: &str) {
+        let body = format!(r#"{{"Name":"{name}","SecretString":"{value}"}}"#);
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+             X-Amz-Target: secretsmanager.CreateSecret\r\n\
+             Content-Type: application/x-amz-json-1.1\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let answer = http(self.port, &request).await.expect("moto answers");
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "moto refused the secret: {answer}"
+        );
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        // `kill_on_drop` also covers this; killing here makes the port free before the next line
+        // of a test runs.
+        let _ = self.child.start_kill();
+    }
+}
+
+/// A port nothing listens on right now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("the OS hands out a free port")
+        .port()
+}
+
+fn endpoint(port: u16) -> String {
+    format!("http://127.0.0.1:{port}")
+}
+
+/// The configuration a deployment gets from the environment, given explicitly.
+async fn sdk_config(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+        .endpoint_url(endpoint)
+        .load()
+        .await
+}
+
+fn ssm_client(sdk_config: &SdkConfig) -> aws_sdk_ssm::Client {
+    aws_sdk_ssm::Client::new(sdk_config)
+}
+
+/// Sends one raw HTTP/1.1 request and returns the whole answer.
+async fn http(port: u16, request: &str) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
+    stream.write_all(request.as_bytes()).await?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await?;
+    Ok(String::from_utf8_lossy(&answer).into_owned())
+}
+
+fn parameter(name: &str, secondary: Option<&str>) -> TokenSource {
+    TokenSource::parameter(name.to_owned(), secondary.map(str::to_owned))
+        .expect("a valid parameter name")
+}
+
+async fn store(source: TokenSource, refresh_interval: Duration, endpoint: &str) -> TokenStore {
+    TokenStore::with_sdk_config(source, refresh_interval, &sdk_config(endpoint).await).await
+}
+
+/// The tokens of a set as text, primary first.
+async fn keys(store: &TokenStore) -> Vec<String> {
+    store
+        .tokens()
+        .await
+        .expect("the tokens are loaded")
+        .as_keys()
+        .into_iter()
+        .map(|key| String::from_utf8_lossy(key).into_owned())
+        .collect()
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+#[tokio::test]
+async fn a_secure_string_and_its_secondary_are_both_loaded_primary_first() {
+    let moto = Moto::start().await;
+    moto.put_secure_string("/taskrouter/auth-token", "primary-token")
+        .await;
+    moto.put_secure_string("/taskrouter/auth-token-next", "secondary-token")
+        .await;
+
+    let source = parameter(
+        "/taskrouter/auth-token",
+        Some("/taskrouter/auth-token-next"),
+    );
+    let store = store(source, HOUR, &moto.endpoint()).await;
+
+    assert_eq!(keys(&store).await, ["primary-token", "secondary-token"]);
+    assert_eq!(store.reads(), 1, "read once, at construction");
+    let description = store.describe_source();
+    assert_eq!(
+        description,
+        "ssm parameter /taskrouter/auth-token (secondary /taskrouter/auth-token-next)"
+    );
+    assert!(!format!("{store:?}").contains("primary-token"), "{store:?}");
+}
+
+#[tokio::test]
+async fn a_secondary_parameter_that_does_not_exist_means_no_secondary() {
+    let moto = Moto::start().await;
+    moto.put_secure_string("/taskrouter/auth-token", "primary-token")
+        .await;
+
+    let source = parameter("/taskrouter/auth-token", Some("/taskrouter/never-created"));
+    let store = store(source, HOUR, &moto.endpoint()).await;
+
+    assert_eq!(keys(&store).await, ["primary-token"]);
+}
+
+#[tokio::test]
+async fn a_missing_parameter_is_an_error_naming_it_and_the_store_recovers_once_it_exists() {
+    let moto = Moto::start().await;
+    let store = store(
+        parameter("/taskrouter/auth-token", None),
+        HOUR,
+        &moto.endpoint(),
+    )
+    .await;
+
+    let error = store
+        .tokens()
+        .await
+        .expect_err("the parameter does not exist yet");
+    assert_eq!(
+        error,
+        TokenError::ParameterNotFound {
+            name: "/taskrouter/auth-token".to_owned()
+        }
+    );
+    assert!(
+        error
+            .to_string()
+            .starts_with("ssm parameter `/taskrouter/auth-token` not found"),
+        "{error}"
+    );
+
+    moto.put_secure_string("/taskrouter/auth-token", "created-later")
+        .await;
+    // The failure is answered from memory for this long; past it the next call reads again.
+    tokio::time::sleep(RETRY_AFTER_FAILURE).await;
+    assert_eq!(keys(&store).await, ["created-later"]);
+}
+
+#[tokio::test]
+async fn an_unreachable_endpoint_at_cold_start_fails_closed_and_the_same_store_recovers() {
+    let port = free_port();
+    let store = store(
+        parameter("/taskrouter/auth-token", None),
+        HOUR,
+        &endpoint(port),
+    )
+    .await;
+
+    match store.tokens().await {
+        Err(TokenError::Unavailable { name, cause }) => {
+            assert_eq!(name, "/taskrouter/auth-token");
+            assert!(!cause.is_empty(), "the cause says what failed");
+        }
+        other => panic!("nothing listens on port {port}, yet: {other:?}"),
+    }
+
+    let moto = Moto::start_on(port).await;
+    moto.put_secure_string("/taskrouter/auth-token", "after-the-outage")
+        .await;
+    tokio::time::sleep(RETRY_AFTER_FAILURE).await;
+    assert_eq!(keys(&store).await, ["after-the-outage"]);
+    assert_eq!(
+        store.reads(),
+        2,
+        "the cold-start read and the one that recovered"
+    );
+}
+
+#[tokio::test]
+async fn a_mismatch_within_the_refresh_interval_does_not_read_ssm_again() {
+    let moto = Moto::start().await;
+    moto.put_secure_string("/taskrouter/auth-token", "before-rotation")
+        .await;
+    let store = store(
+        parameter("/taskrouter/auth-token", None),
+        HOUR,
+        &moto.endpoint(),
+    )
+    .await;
+    moto.put_secure_string("/taskrouter/auth-token", "after-rotation")
+        .await;
+
+    assert!(
+        store.refresh_after_mismatch().await.is_none(),
+        "the cold-start read was less than an hour ago"
+    );
+    assert_eq!(store.reads(), 1);
+    assert_eq!(keys(&store).await, ["before-rotation"]);
+}
+
+#[tokio::test]
+async fn a_rotated_token_is_picked_up_by_a_mismatch_once_the_refresh_interval_has_passed() {
+    let interval = Duration::from_millis(200);
+    let moto = Moto::start().await;
+    moto.put_secure_string("/taskrouter/auth-token", "old-token")
+        .await;
+    let source = parameter("/taskrouter/auth-token", Some("/taskrouter/auth-token-old"));
+    let store = store(source, interval, &moto.endpoint()).await;
+    assert_eq!(keys(&store).await, ["old-token"]);
+
+    // A rotation: the new token becomes primary, the old one stays valid as secondary.
+    moto.put_secure_string("/taskrouter/auth-token", "new-token")
+        .await;
+    moto.put_secure_string("/taskrouter/auth-token-old", "old-token")
+        .await;
+    tokio::time::sleep(interval).await;
+
+    let fresh = store
+        .refresh_after_mismatch()
+        .await
+        .expect("past the interval the parameters are read again");
+    assert_eq!(fresh.as_keys(), [b"new-token".as_slice(), b"old-token"]);
+    assert_eq!(keys(&store).await, ["new-token", "old-token"]);
+    assert_eq!(store.reads(), 2);
+}
+
+#[tokio::test]
+async fn a_secrets_manager_secret_is_read_through_its_parameter_store_reference() {
+    let moto = Moto::start().await;
+    moto.create_secret("taskrouter/auth-token", "secret-token")
+        .await;
+
+    let source = parameter("/aws/reference/secretsmanager/taskrouter/auth-token", None);
+    let store = store(source, HOUR, &moto.endpoint()).await;
+
+    assert_eq!(keys(&store).await, ["secret-token"]);
+}
+
+#[tokio::test]
+async fn a_blank_parameter_value_is_refused_naming_the_parameter() {
+    let moto = Moto::start().await;
+    moto.put_secure_string("/taskrouter/auth-token", "  ").await;
+
+    let store = store(
+        parameter("/taskrouter/auth-token", None),
+        HOUR,
+        &moto.endpoint(),
+    )
+    .await;
+
+    assert_eq!(
+        store.tokens().await.expect_err("a blank token is no token"),
+        TokenError::Empty {
+            origin: "ssm parameter `/taskrouter/auth-token`".to_owned()
+        }
+    );
+}
