@@ -65,7 +65,10 @@ pub struct MemorySink {
 impl MemorySink {
     /// Every line emitted so far.
     pub fn lines(&self) -> Vec<String> {
-        self.lines.lock().map(|lines| lines.clone()).unwrap_or_default()
+        self.lines
+            .lock()
+            .map(|lines| lines.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -80,7 +83,7 @@ impl MetricsSink for MemorySink {
 /// Whether and how requests are verified.
 pub enum Verification {
     /// Every request must carry a valid `X-Twilio-Signature` for one of these tokens.
-    Enforced(TokenStore),
+    Enforced(Box<TokenStore>),
     /// `TASKROUTER_INSECURE_SKIP_SIGNATURE=true`: requests are answered unverified, and every one
     /// is logged as such.
     Disabled,
@@ -136,15 +139,18 @@ impl App {
     ) -> Result<Self, StartError> {
         let rules = match &config.rules {
             RulesSource::Builtin => Rules::builtin(),
-            RulesSource::Inline(json) => Rules::compile(json).map_err(|source| StartError::Rules {
-                setting: "ASSIGNMENT_RULES",
-                source,
-            })?,
-            RulesSource::File(path) => {
-                let json = std::fs::read_to_string(path).map_err(|source| StartError::RulesFile {
-                    path: path.display().to_string(),
+            RulesSource::Inline(json) => {
+                Rules::compile(json).map_err(|source| StartError::Rules {
+                    setting: "ASSIGNMENT_RULES",
                     source,
-                })?;
+                })?
+            }
+            RulesSource::File(path) => {
+                let json =
+                    std::fs::read_to_string(path).map_err(|source| StartError::RulesFile {
+                        path: path.display().to_string(),
+                        source,
+                    })?;
                 Rules::compile(&json).map_err(|source| StartError::Rules {
                     setting: "ASSIGNMENT_RULES_FILE",
                     source,
@@ -157,7 +163,9 @@ impl App {
         )?;
         let verification = match config.token {
             _ if config.skip_signature => Verification::Disabled,
-            Some(source) => Verification::Enforced(TokenStore::new(source, config.token_refresh).await),
+            Some(source) => Verification::Enforced(Box::new(
+                TokenStore::new(source, config.token_refresh).await,
+            )),
             // `Config` refuses to start without a token unless verification is off.
             None => Verification::Disabled,
         };

@@ -272,9 +272,16 @@ mod tests {
         assert_eq!(callback.timestamp, None);
     }
 
+    /// Parameters to change (`None` removes one), the expected code and message.
+    type Case = (
+        &'static [(&'static str, Option<&'static str>)],
+        &'static str,
+        &'static str,
+    );
+
     #[test]
     fn malformed_callbacks_are_rejected_with_a_code_and_a_message_naming_the_parameter() {
-        let cases: &[(&[(&str, Option<&str>)], &str, &str)] = &[
+        let cases: &[Case] = &[
             (
                 &[("TaskSid", None)],
                 "missing_parameter",

@@ -159,8 +159,8 @@ pub enum CliError {
     Rules {
         /// The path given.
         path: String,
-        /// The first problem.
-        source: RulesError,
+        /// The first problem (boxed: it is large).
+        source: Box<RulesError>,
     },
     /// A flag's value is not JSON.
     #[error(
@@ -189,6 +189,14 @@ pub enum CliError {
     /// `--body` is not a form body.
     #[error("--body is not a form body: {0}")]
     Form(#[from] FormError),
+    /// `send` was given an https URL; it speaks plain http only, to stay small.
+    #[error(
+        "send speaks plain http only, got {url}: for https, print the signature with `taskrouter sign` and POST with curl"
+    )]
+    Https {
+        /// The URL.
+        url: String,
+    },
     /// The request could not be made or its answer not read.
     #[error(
         "cannot POST to {url}: {reason}; is the function running (e.g. `cargo lambda watch`)? For https, use `taskrouter sign` with curl"
@@ -275,7 +283,7 @@ fn load_rules(path: &std::path::Path) -> Result<Rules, CliError> {
     })?;
     Rules::compile(&text).map_err(|source| CliError::Rules {
         path: path.display().to_string(),
-        source,
+        source: Box::new(source),
     })
 }
 
@@ -352,6 +360,14 @@ fn send(
     worker: &str,
     params: &[(String, String)],
 ) -> Result<Output, CliError> {
+    if url
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+    {
+        return Err(CliError::Https {
+            url: url.to_owned(),
+        });
+    }
     let params = sample_callback(task, worker, params)?;
     // Refuse what the function would refuse, before the network is involved.
     AssignmentCallback::try_from(params.clone())?;
@@ -914,6 +930,27 @@ mod tests {
         assert_eq!(output.code, 1);
         assert_eq!(output.stderr, "status: 403 Forbidden\n");
         assert_eq!(output.stdout, "{\"error\":\"invalid_signature\"}\n");
+    }
+
+    #[test]
+    fn send_refuses_https_and_points_to_sign() {
+        let output = run(
+            Command::Send {
+                url: "https://example.com/taskrouter/assignment_callback".to_owned(),
+                token: None,
+                task: "{}".to_owned(),
+                worker: "{}".to_owned(),
+                params: Vec::new(),
+            },
+            None,
+        );
+        assert_eq!(
+            (output.stderr.as_str(), output.code),
+            (
+                "error: send speaks plain http only, got https://example.com/taskrouter/assignment_callback: for https, print the signature with `taskrouter sign` and POST with curl\n",
+                1
+            )
+        );
     }
 
     #[test]

@@ -194,8 +194,9 @@ impl Config {
             if get("TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER").is_some() {
                 return Err(ConfigError::Invalid {
                     variable: "TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER",
-                    reason: "a secondary parameter needs TWILIO_AUTH_TOKEN_PARAMETER as its primary"
-                        .to_owned(),
+                    reason:
+                        "a secondary parameter needs TWILIO_AUTH_TOKEN_PARAMETER as its primary"
+                            .to_owned(),
                 });
             }
             let secondary = token("TWILIO_AUTH_TOKEN_SECONDARY")?;

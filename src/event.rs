@@ -88,7 +88,9 @@ impl EventError {
         match self {
             Self::Missing { .. } => "missing_parameter",
             Self::Sid { .. } => "invalid_sid",
-            Self::AttributesNotJson { .. } | Self::AttributesNotObject { .. } => "invalid_attributes",
+            Self::AttributesNotJson { .. } | Self::AttributesNotObject { .. } => {
+                "invalid_attributes"
+            }
             Self::NotAnInteger { .. } => "invalid_integer",
         }
     }

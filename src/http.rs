@@ -60,7 +60,9 @@ pub enum Rejection {
     #[error(transparent)]
     Form(#[from] FormError),
     /// `403`: no `X-Twilio-Signature` header.
-    #[error("the X-Twilio-Signature header is missing: only requests signed by Twilio are answered")]
+    #[error(
+        "the X-Twilio-Signature header is missing: only requests signed by Twilio are answered"
+    )]
     MissingSignature,
     /// `403`: the signature does not match this request.
     #[error("the X-Twilio-Signature header does not match this request")]
@@ -152,19 +154,31 @@ fn reject(app: &App, route: Option<Route>, rejection: Rejection) -> Response<Bod
         }
         Rejection::InvalidSignature(cause) => {
             // The candidates tried help diagnose a URL mismatch; they contain no secret.
-            tracing::warn!(route = path, status = status.as_u16(), code = rejection.code(), "request refused: {rejection}");
+            tracing::warn!(
+                route = path,
+                status = status.as_u16(),
+                code = rejection.code(),
+                "request refused: {rejection}"
+            );
             tracing::debug!(route = path, reason = %cause, "signature check failed");
         }
         _ => {
-            tracing::warn!(route = path, status = status.as_u16(), code = rejection.code(), "request refused: {rejection}");
+            tracing::warn!(
+                route = path,
+                status = status.as_u16(),
+                code = rejection.code(),
+                "request refused: {rejection}"
+            );
         }
     }
-    if matches!(rejection, Rejection::MissingSignature | Rejection::InvalidSignature(_)) {
-        app.sink.emit(app.metrics.signature_failure(
-            now_ms(),
-            path,
-            rejection.code(),
-        ));
+    if matches!(
+        rejection,
+        Rejection::MissingSignature | Rejection::InvalidSignature(_)
+    ) {
+        app.sink.emit(
+            app.metrics
+                .signature_failure(now_ms(), path, rejection.code()),
+        );
     }
     rejection.into_response()
 }
@@ -172,7 +186,9 @@ fn reject(app: &App, route: Option<Route>, rejection: Rejection) -> Response<Bod
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+        .map_or(0, |elapsed| {
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+        })
 }
 
 /// The route of a request, from its raw path (the stage of a named HTTP API stage removed).
@@ -192,7 +208,11 @@ fn route_of(request: &Request) -> Result<Route, Rejection> {
 /// The request's path relative to the API: an HTTP API on a named stage puts `/{stage}` in front.
 fn route_path(request: &Request) -> &str {
     let raw = request.raw_http_path();
-    let raw = if raw.is_empty() { request.uri().path() } else { raw };
+    let raw = if raw.is_empty() {
+        request.uri().path()
+    } else {
+        raw
+    };
     let stage = match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(context)) => context.stage.as_deref(),
         _ => None,
@@ -208,7 +228,11 @@ fn route_path(request: &Request) -> &str {
 }
 
 /// Reads and verifies the form body of a request to `route`.
-async fn verified_form(app: &App, request: &Request, route: Route) -> Result<FormParams, Rejection> {
+async fn verified_form(
+    app: &App,
+    request: &Request,
+    route: Route,
+) -> Result<FormParams, Rejection> {
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -216,7 +240,9 @@ async fn verified_form(app: &App, request: &Request, route: Route) -> Result<For
         .unwrap_or("");
     let media_type = content_type.split(';').next().unwrap_or("").trim();
     if !media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        return Err(Rejection::UnsupportedMediaType(content_type.chars().take(100).collect()));
+        return Err(Rejection::UnsupportedMediaType(
+            content_type.chars().take(100).collect(),
+        ));
     }
     let params = FormParams::parse(request.body().as_ref())?;
     match &app.verification {
@@ -273,8 +299,16 @@ fn v1_query_pairs(request: &Request) -> Vec<(String, String)> {
 }
 
 /// What the request tells about the URL it arrived at.
-fn request_facts<'a>(request: &'a Request, query_pairs: &'a [(String, String)]) -> RequestFacts<'a> {
-    let header = |name| request.headers().get(name).and_then(|value: &HeaderValue| value.to_str().ok());
+fn request_facts<'a>(
+    request: &'a Request,
+    query_pairs: &'a [(String, String)],
+) -> RequestFacts<'a> {
+    let header = |name| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|value: &HeaderValue| value.to_str().ok())
+    };
     let (kind, domain_name, stage, context_path, raw_query) = match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(context)) => (
             Origin::HttpApi,
@@ -307,7 +341,11 @@ fn request_facts<'a>(request: &'a Request, query_pairs: &'a [(String, String)]) 
 }
 
 /// Answers an assignment callback with the rules' decision.
-async fn assign(app: &App, request: &Request, started: Instant) -> Result<Response<Body>, Rejection> {
+async fn assign(
+    app: &App,
+    request: &Request,
+    started: Instant,
+) -> Result<Response<Body>, Rejection> {
     let params = verified_form(app, request, Route::Assignment).await?;
     let callback = AssignmentCallback::try_from(params)?;
     let decision = app.rules.decide(&callback);
@@ -346,9 +384,33 @@ async fn assign(app: &App, request: &Request, started: Instant) -> Result<Respon
 async fn record_event(app: &App, request: &Request) -> Result<Response<Body>, Rejection> {
     let params = verified_form(app, request, Route::Events).await?;
     let event = WorkspaceEvent::try_from(&params)?;
-    tracing::info!(event = %serde_json::to_string(&event.log_fields()).unwrap_or_default(), "workspace event");
+    let fields = event.log_fields();
+    tracing::info!(
+        event_type = fields.event_type,
+        resource_type = fields.resource_type,
+        resource_sid = fields.resource_sid,
+        workspace_sid = fields.workspace_sid,
+        timestamp = fields.timestamp,
+        reservation_sid = fields.reservation_sid,
+        task_sid = fields.task_sid,
+        task_queue_sid = fields.task_queue_sid,
+        workflow_sid = fields.workflow_sid,
+        worker_sid = fields.worker_sid,
+        task_age = fields.task_age_s,
+        task_priority = fields.task_priority,
+        task_assignment_status = fields.task_assignment_status,
+        task_canceled_reason = fields.task_canceled_reason,
+        task_completed_reason = fields.task_completed_reason,
+        worker_activity_sid = fields.worker_activity_sid,
+        worker_activity_name = fields.worker_activity_name,
+        worker_previous_activity_sid = fields.worker_previous_activity_sid,
+        worker_previous_activity_name = fields.worker_previous_activity_name,
+        worker_time_in_previous_activity = fields.worker_time_in_previous_activity_s,
+        "workspace event"
+    );
     if let Some(outcome) = event.reservation_outcome() {
-        app.sink.emit(app.metrics.reservation_outcome(now_ms(), outcome.as_str()));
+        app.sink
+            .emit(app.metrics.reservation_outcome(now_ms(), outcome.as_str()));
     }
     // Contract §6: TaskRouter expects `204` with a JSON content type.
     let mut response = json_response(StatusCode::NO_CONTENT, String::new());

@@ -30,7 +30,10 @@ async fn main() -> ExitCode {
             tracing::info!(token_source = %store.describe_source(), rules = app.rules.len(), "ready");
         }
         Verification::Disabled => {
-            tracing::warn!(rules = app.rules.len(), "ready WITHOUT signature verification (TASKROUTER_INSECURE_SKIP_SIGNATURE=true)");
+            tracing::warn!(
+                rules = app.rules.len(),
+                "ready WITHOUT signature verification (TASKROUTER_INSECURE_SKIP_SIGNATURE=true)"
+            );
         }
     }
 

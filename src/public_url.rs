@@ -240,7 +240,9 @@ const MAX_PERMUTED_PAIRS: usize = 4;
 /// - With a `base`: the base followed by the route's path (`raw_path`). When the route's path
 ///   already starts with the base's path prefix (some API Gateway set-ups keep the base-path
 ///   mapping in the path), the base's origin followed by the route's path is tried second.
-/// - Without one, the URL is rebuilt from the request. Scheme: `X-Forwarded-Proto`, else `https`
+/// - Then, with or without a base, the URL rebuilt from the request (a function reached through
+///   a custom domain is still reachable at its API Gateway address, and the fixtures in `events/`
+///   are signed for that address). Scheme: `X-Forwarded-Proto`, else `https`
 ///   when API Gateway or a function URL reports a domain name (both are https-only), else `http`.
 ///   Host: the domain name, else the `Host` header; the header is not consulted when a domain name
 ///   is known, because the client controls it and API Gateway does not. Path: for an HTTP API the
@@ -255,10 +257,12 @@ const MAX_PERMUTED_PAIRS: usize = 4;
 ///   callback URL's query to plain letters and digits. An empty query adds no `?`.
 pub fn candidates(base: Option<&PublicBase>, facts: &RequestFacts<'_>) -> Vec<String> {
     let queries = queries(facts);
-    let prefixes = match base {
-        Some(base) => from_base(base, facts.raw_path),
-        None => from_request(facts),
-    };
+    // The function is reachable at its public base *and* at the address API Gateway reports
+    // (e.g. the execute-api URL behind a custom domain); Twilio may have been given either.
+    let mut prefixes = base.map_or_else(Vec::new, |base| from_base(base, facts.raw_path));
+    for prefix in from_request(facts) {
+        push_new(&mut prefixes, prefix);
+    }
     let mut urls = Vec::with_capacity(prefixes.len() * queries.len());
     for prefix in &prefixes {
         for query in &queries {
@@ -650,7 +654,11 @@ mod tests {
         let facts = http_api("api.example.com", "$default", "/contact-center/x");
         assert_eq!(
             candidates(Some(&custom), &facts),
-            ["https://api.example.com/contact/contact-center/x"]
+            [
+                "https://api.example.com/contact/contact-center/x",
+                // The request-derived URL comes after the base's, whatever the base.
+                "https://api.example.com/contact-center/x",
+            ]
         );
     }
 
@@ -662,20 +670,20 @@ mod tests {
             ..http_api(EXECUTE_API, "$default", ROUTE)
         };
         let ngrok = base("https://abcd-1-2-3-4.ngrok-free.app");
-        let cases = [
+        let derived = "https://abc123.execute-api.us-east-1.amazonaws.com/taskrouter/assignment_callback?b=2&a=%7e+x&c='q'&d=%2F&&e";
+        let cases: [(&str, Option<&PublicBase>, &[&str]); 2] = [
+            ("rebuilt from the request", None, &[derived]),
             (
-                "rebuilt from the request",
-                None,
-                "https://abc123.execute-api.us-east-1.amazonaws.com/taskrouter/assignment_callback?b=2&a=%7e+x&c='q'&d=%2F&&e",
-            ),
-            (
-                "from PUBLIC_BASE_URL",
+                "from PUBLIC_BASE_URL, then rebuilt from the request",
                 Some(&ngrok),
-                "https://abcd-1-2-3-4.ngrok-free.app/taskrouter/assignment_callback?b=2&a=%7e+x&c='q'&d=%2F&&e",
+                &[
+                    "https://abcd-1-2-3-4.ngrok-free.app/taskrouter/assignment_callback?b=2&a=%7e+x&c='q'&d=%2F&&e",
+                    derived,
+                ],
             ),
         ];
         for (case, base, expected) in cases {
-            assert_eq!(candidates(base, &facts), [expected], "{case}");
+            assert_eq!(candidates(base, &facts), expected, "{case}");
         }
     }
 

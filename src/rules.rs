@@ -66,7 +66,8 @@
 //! fail at start. When deciding:
 //!
 //! - a reference that is missing or `null`, or holds an array or an object, fills nothing: the rule
-//!   does not apply and the next one is tried; [`Decision::skipped`] says why;
+//!   does not apply and the next one is tried; [`Decision::skipped`] names the first such template
+//!   (fields in alphabetical order) and its reference, never a value;
 //! - strings fill as they are, numbers and booleans as their JSON text;
 //! - the filled instruction is validated again (a `call_sid` filled with something that is not a
 //!   call SID skips the rule the same way).
@@ -237,8 +238,8 @@ pub enum RulesError {
     Instruction {
         /// The rule, or `default`.
         at: String,
-        /// What the instruction's validation found.
-        source: InstructionError,
+        /// What the instruction's validation found (boxed: it is large).
+        source: Box<InstructionError>,
     },
     /// A templated instruction is invalid even with well-formed values in its templates.
     #[error(
@@ -247,8 +248,8 @@ pub enum RulesError {
     TemplatedInstruction {
         /// The rule.
         at: String,
-        /// What the instruction's validation found.
-        source: InstructionError,
+        /// What the instruction's validation found (boxed: it is large).
+        source: Box<InstructionError>,
     },
 }
 
@@ -382,20 +383,18 @@ impl Rules {
             Some(Value::Array(specs)) => specs,
             Some(other) => return Err(type_error("rules", "an array of rules", other)),
         };
-        let mut names: HashMap<&str, usize> = HashMap::with_capacity(specs.len());
+        let mut names: HashMap<String, usize> = HashMap::with_capacity(specs.len());
         let mut rules = Vec::with_capacity(specs.len());
         for (index, spec) in specs.iter().enumerate() {
             let rule = compile_rule(index, spec)?;
-            if let Some(&first) = names.get(rule.name.as_str()) {
+            if let Some(&first) = names.get(&rule.name) {
                 return Err(RulesError::DuplicateName {
                     name: rule.name,
                     index,
                     first,
                 });
             }
-            if let Some(Value::String(name)) = spec.get("name") {
-                names.insert(name, index);
-            }
+            names.insert(rule.name.clone(), index);
             rules.push(rule);
         }
         let default = match document.get("default") {
@@ -561,7 +560,7 @@ fn compile_instruction(spec: &Map<String, Value>, at: &str) -> Result<Compiled, 
         let instruction =
             Instruction::from_json(&value).map_err(|source| RulesError::Instruction {
                 at: at.to_owned(),
-                source,
+                source: Box::new(source),
             })?;
         let answer = Answer::Instruction(instruction);
         return Ok(Compiled::Static(Static {
@@ -575,7 +574,7 @@ fn compile_instruction(spec: &Map<String, Value>, at: &str) -> Result<Compiled, 
         .render(&mut |template: &Template| Ok::<_, Infallible>(template.stand_in()));
     Instruction::from_json(&stand_in).map_err(|source| RulesError::TemplatedInstruction {
         at: at.to_owned(),
-        source,
+        source: Box::new(source),
     })?;
     Ok(Compiled::Templated(templated))
 }
@@ -589,7 +588,7 @@ fn compile_default(spec: &Map<String, Value>) -> Result<Static, RulesError> {
             let instruction =
                 Instruction::from_json(&value).map_err(|source| RulesError::Instruction {
                     at: DEFAULT_NAME.to_owned(),
-                    source,
+                    source: Box::new(source),
                 })?;
             let answer = Answer::Instruction(instruction);
             Ok(Static {
@@ -609,9 +608,13 @@ fn compile_default(spec: &Map<String, Value>) -> Result<Static, RulesError> {
 
 /// Marks the templated strings of an object; `path` is the object's place in the instruction.
 fn scan_object(spec: &Map<String, Value>, path: &str, at: &str) -> Result<Node, RulesError> {
-    let mut children = Vec::with_capacity(spec.len());
+    // Keys in alphabetical order whatever the map's own order (serde_json's `preserve_order`
+    // feature changes it), so the template a skip reason names does not depend on a feature.
+    let mut entries: Vec<(&String, &Value)> = spec.iter().collect();
+    entries.sort_unstable_by_key(|(key, _)| *key);
+    let mut children = Vec::with_capacity(entries.len());
     let mut templated = false;
-    for (key, value) in spec {
+    for (key, value) in entries {
         let field = if path.is_empty() {
             key.clone()
         } else {
@@ -1312,9 +1315,9 @@ mod tests {
                 "an empty template",
             ),
             (
-                r#"{"rules": [{"name": "voice", "when": "1 == 1", "instruction": {"instruction": "dequeue", "from": "{{callback.to}}"}}]}"#
+                r#"{"rules": [{"name": "voice", "when": "1 == 1", "instruction": {"instruction": "call", "from": "+18005550199", "url": "https://example.com/twiml?reservation={{callback.reservationSid}}"}}]}"#
                     .to_owned(),
-                "rule `voice` (rules[0]): `from`: `callback.to` does not name a parameter: parameter names are case-sensitive, write `callback.To`",
+                "rule `voice` (rules[0]): `url`: `callback.reservationSid` does not name a parameter: parameter names are case-sensitive, write `callback.ReservationSid`",
                 "a callback template in the wrong case",
             ),
             (

@@ -6,10 +6,19 @@ use crate::support::runtime_api::Outcome;
 use crate::support::{Function, fixture, repo};
 
 /// Customer data that appears in the fixtures' attributes and must never reach the logs at info.
-const CUSTOMER_DATA: &[&str] = &["+14155550100", "+18005550199", "+14155550111", "Dana Reyes", "client:alice"];
+const CUSTOMER_DATA: &[&str] = &[
+    "+14155550100",
+    "+18005550199",
+    "+14155550111",
+    "Dana Reyes",
+    "client:alice",
+];
 
 fn log_lines(output: &str) -> Vec<Value> {
-    output.lines().filter_map(|line| serde_json::from_str::<Value>(line).ok()).collect()
+    output
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .collect()
 }
 
 #[tokio::test]
@@ -23,8 +32,18 @@ async fn valid_callbacks_from_every_api_gateway_shape_are_answered_with_the_defe
         "assignment-function-url",
     ] {
         let answer = function.http(fixture(name)).await;
-        assert_eq!(answer.status, 200, "{name}: {}\n{}", answer.body, function.output());
-        assert_eq!(answer.header("content-type"), Some("application/json"), "{name}");
+        assert_eq!(
+            answer.status,
+            200,
+            "{name}: {}\n{}",
+            answer.body,
+            function.output()
+        );
+        assert_eq!(
+            answer.header("content-type"),
+            Some("application/json"),
+            "{name}"
+        );
         assert_eq!(answer.body, "{}", "{name}");
     }
 }
@@ -34,12 +53,18 @@ async fn a_panic_inside_lambda_http_fails_one_invocation_and_the_process_serves_
     let function = Function::start(&[]).await;
     match function.invoke(fixture("assignment-body-not-base64")).await {
         Outcome::Error(error) => {
-            assert!(error.to_string().to_lowercase().contains("panic"), "{error}");
+            assert!(
+                error.to_string().to_lowercase().contains("panic"),
+                "{error}"
+            );
         }
         Outcome::Response(response) => panic!("expected a failed invocation, got {response}"),
     }
     let answer = function.http(fixture("assignment-http-api")).await;
-    assert_eq!(answer.status, 200, "the same process answers the next callback");
+    assert_eq!(
+        answer.status, 200,
+        "the same process answers the next callback"
+    );
     assert_eq!(answer.body, "{}");
 }
 
@@ -57,7 +82,11 @@ async fn malformed_requests_get_json_errors_not_runtime_errors() {
     ] {
         let answer = function.http(fixture(name)).await;
         assert_eq!(answer.status, status, "{name}: {}", answer.body);
-        assert!(answer.json()["error"]["message"].is_string(), "{name}: {}", answer.body);
+        assert!(
+            answer.json()["error"]["message"].is_string(),
+            "{name}: {}",
+            answer.body
+        );
     }
 }
 
@@ -66,10 +95,15 @@ async fn each_callback_is_one_json_log_line_with_the_sids_decision_and_time_and_
     let function = Function::start(&[]).await;
     function.http(fixture("assignment-http-api-voice")).await;
     function.http(fixture("event-reservation-accepted")).await;
-    function.http(fixture("assignment-attributes-not-object")).await;
+    function
+        .http(fixture("assignment-attributes-not-object"))
+        .await;
     let output = function.output();
     let lines = log_lines(&output);
-    let answered: Vec<&Value> = lines.iter().filter(|l| l["message"] == "assignment answered").collect();
+    let answered: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["message"] == "assignment answered")
+        .collect();
     assert_eq!(answered.len(), 1, "{output}");
     let line = answered[0];
     assert_eq!(line["level"], "INFO");
@@ -86,7 +120,10 @@ async fn each_callback_is_one_json_log_line_with_the_sids_decision_and_time_and_
     }
     assert!(line["handling_us"].is_u64(), "{line}");
     for secret in CUSTOMER_DATA {
-        assert!(!output.contains(secret), "`{secret}` leaked into the logs:\n{output}");
+        assert!(
+            !output.contains(secret),
+            "`{secret}` leaked into the logs:\n{output}"
+        );
     }
 }
 
@@ -96,7 +133,10 @@ async fn a_missing_token_setting_stops_the_function_at_start_naming_both_variabl
     let code = function.exit_code().await;
     let output = function.output();
     assert_ne!(code, Some(0), "{output}");
-    assert!(output.contains("TWILIO_AUTH_TOKEN") && output.contains("TWILIO_AUTH_TOKEN_PARAMETER"), "{output}");
+    assert!(
+        output.contains("TWILIO_AUTH_TOKEN") && output.contains("TWILIO_AUTH_TOKEN_PARAMETER"),
+        "{output}"
+    );
 }
 
 #[tokio::test]
@@ -106,13 +146,17 @@ async fn invalid_rules_stop_the_function_at_start_naming_the_rule() {
     let code = function.exit_code().await;
     let output = function.output();
     assert_ne!(code, Some(0), "{output}");
-    assert!(output.contains("ASSIGNMENT_RULES") && output.contains("voice"), "{output}");
+    assert!(
+        output.contains("ASSIGNMENT_RULES") && output.contains("voice"),
+        "{output}"
+    );
 }
 
 #[tokio::test]
 async fn rules_from_a_file_answer_voice_tasks_with_a_dequeue_to_the_worker() {
     let path = repo().join("rules/examples/voice-dequeue.json");
-    let function = Function::start(&[("ASSIGNMENT_RULES_FILE", path.to_str().expect("utf-8 path"))]).await;
+    let function =
+        Function::start(&[("ASSIGNMENT_RULES_FILE", path.to_str().expect("utf-8 path"))]).await;
     let voice = function.http(fixture("assignment-http-api-voice")).await;
     assert_eq!(voice.status, 200, "{}", function.output());
     let body = voice.json();
@@ -133,4 +177,52 @@ async fn switching_verification_off_answers_unsigned_requests_and_says_so_every_
     let output = function.output();
     let warnings = output.matches("X-Twilio-Signature NOT CHECKED").count();
     assert_eq!(warnings, 2, "one loud line per request:\n{output}");
+}
+
+#[tokio::test]
+async fn workspace_events_are_one_queryable_log_line_each_without_customer_data() {
+    let function = Function::start(&[]).await;
+    for name in [
+        "event-reservation-accepted",
+        "event-worker-activity-update",
+        "event-unknown-type",
+    ] {
+        let answer = function.http(fixture(name)).await;
+        assert_eq!(answer.status, 204, "{name}: {}", answer.body);
+        assert_eq!(
+            answer.header("content-type"),
+            Some("application/json"),
+            "{name}"
+        );
+    }
+    let output = function.output();
+    let events: Vec<Value> = log_lines(&output)
+        .into_iter()
+        .filter(|line| line["message"] == "workspace event")
+        .collect();
+    let types: Vec<&str> = events
+        .iter()
+        .filter_map(|line| line["event_type"].as_str())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "reservation.accepted",
+            "worker.activity.update",
+            "task-queue.future-event"
+        ],
+        "{output}"
+    );
+    assert_eq!(events[0]["resource_type"], "reservation");
+    assert_eq!(
+        events[0]["reservation_sid"],
+        "WR6123456789abcdef6123456789abcdef"
+    );
+    assert_eq!(events[1]["worker_activity_name"], "Available");
+    for secret in CUSTOMER_DATA.iter().chain(&["alice", "Contact Center"]) {
+        assert!(
+            !output.contains(secret),
+            "`{secret}` leaked into the logs:\n{output}"
+        );
+    }
 }

@@ -24,11 +24,19 @@ struct Expected {
 }
 
 const fn ok(fixture: &'static str, status: u16) -> Expected {
-    Expected { fixture, status, code: None }
+    Expected {
+        fixture,
+        status,
+        code: None,
+    }
 }
 
 const fn refused(fixture: &'static str, status: u16, code: &'static str) -> Expected {
-    Expected { fixture, status, code: Some(code) }
+    Expected {
+        fixture,
+        status,
+        code: Some(code),
+    }
 }
 
 /// The fixture whose body is flagged base64 but is not: `lambda_http` panics while building the
@@ -43,13 +51,25 @@ const EXPECTED: &[Expected] = &[
     ok("assignment-function-url", 200),
     refused("assignment-missing-task-sid", 400, "missing_parameter"),
     refused("assignment-malformed-worker-sid", 400, "invalid_sid"),
-    refused("assignment-attributes-not-object", 400, "invalid_attributes"),
+    refused(
+        "assignment-attributes-not-object",
+        400,
+        "invalid_attributes",
+    ),
     refused("assignment-age-not-integer", 400, "invalid_integer"),
     refused("assignment-empty-body", 400, "empty_body"),
-    refused("assignment-json-content-type", 415, "unsupported_media_type"),
+    refused(
+        "assignment-json-content-type",
+        415,
+        "unsupported_media_type",
+    ),
     refused("assignment-unsigned", 403, "missing_signature"),
     refused("assignment-tampered-parameter", 403, "invalid_signature"),
-    refused("assignment-signed-for-another-url", 403, "invalid_signature"),
+    refused(
+        "assignment-signed-for-another-url",
+        403,
+        "invalid_signature",
+    ),
     refused("assignment-get-method", 405, "method_not_allowed"),
     refused("unknown-route", 404, "not_found"),
     ok("event-reservation-accepted", 204),
@@ -68,7 +88,10 @@ pub(crate) async fn dev_app(extra: &[(&str, &str)]) -> (App, Arc<MemorySink>) {
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
     let config = Config::from_lookup(|name| {
-        vars.iter().rev().find(|(key, _)| key == name).map(|(_, value)| value.clone())
+        vars.iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
     })
     .expect("valid development configuration");
     let sink = Arc::new(MemorySink::default());
@@ -87,7 +110,11 @@ fn every_fixture_file_has_a_documented_outcome() {
     let mut files: Vec<String> = std::fs::read_dir(repo().join("events"))
         .expect("events/ exists")
         .filter_map(|entry| {
-            let name = entry.expect("dir entry").file_name().into_string().expect("utf-8 name");
+            let name = entry
+                .expect("dir entry")
+                .file_name()
+                .into_string()
+                .expect("utf-8 name");
             name.strip_suffix(".json").map(str::to_owned)
         })
         .collect();
@@ -98,7 +125,10 @@ fn every_fixture_file_has_a_documented_outcome() {
         .chain([PANICS_IN_LAMBDA_HTTP.to_owned()])
         .collect();
     documented.sort();
-    assert_eq!(files, documented, "events/*.json and the table of outcomes must list the same fixtures");
+    assert_eq!(
+        files, documented,
+        "events/*.json and the table of outcomes must list the same fixtures"
+    );
 }
 
 #[tokio::test]
@@ -110,25 +140,42 @@ async fn every_fixture_gets_its_documented_answer_through_lambda_http_and_the_ha
             .unwrap_or_else(|e| panic!("{}: lambda_http rejects the event: {e}", expected.fixture));
         let response = http::handle(&app, request).await;
         let body = body_text(response.body());
-        assert_eq!(response.status().as_u16(), expected.status, "{}: {body}", expected.fixture);
         assert_eq!(
-            response.headers().get("content-type").and_then(|v| v.to_str().ok()),
+            response.status().as_u16(),
+            expected.status,
+            "{}: {body}",
+            expected.fixture
+        );
+        assert_eq!(
+            response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
             Some("application/json"),
             "{}: every answer is JSON-typed",
             expected.fixture
         );
         match expected.code {
             Some(code) => {
-                let json: serde_json::Value = serde_json::from_str(&body)
-                    .unwrap_or_else(|e| panic!("{}: error body is JSON ({e}): {body}", expected.fixture));
+                let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| {
+                    panic!("{}: error body is JSON ({e}): {body}", expected.fixture)
+                });
                 assert_eq!(json["error"]["code"], code, "{}: {body}", expected.fixture);
                 let message = json["error"]["message"].as_str().unwrap_or("");
-                assert!(!message.is_empty(), "{}: the error says what is wrong", expected.fixture);
+                assert!(
+                    !message.is_empty(),
+                    "{}: the error says what is wrong",
+                    expected.fixture
+                );
             }
             None if expected.status == 200 => {
                 assert_eq!(body, "{}", "{}: the built-in rules defer", expected.fixture);
             }
-            None => assert_eq!(body, "", "{}: events are answered without a body", expected.fixture),
+            None => assert_eq!(
+                body, "",
+                "{}: events are answered without a body",
+                expected.fixture
+            ),
         }
     }
 }
@@ -140,7 +187,13 @@ async fn a_wrong_method_is_answered_with_the_allowed_one() {
         .expect("valid event");
     let response = http::handle(&app, request).await;
     assert_eq!(response.status().as_u16(), 405);
-    assert_eq!(response.headers().get("allow").and_then(|v| v.to_str().ok()), Some("POST"));
+    assert_eq!(
+        response
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok()),
+        Some("POST")
+    );
 }
 
 #[test]
@@ -157,19 +210,32 @@ fn a_body_flagged_base64_that_is_not_panics_inside_lambda_http_before_the_handle
 #[tokio::test]
 async fn fixtures_signed_for_the_dev_token_fail_with_any_other_token() {
     let (app, _) = dev_app(&[("TWILIO_AUTH_TOKEN", "another-token")]).await;
-    for expected in EXPECTED.iter().filter(|e| e.status == 200 || e.status == 204) {
+    for expected in EXPECTED
+        .iter()
+        .filter(|e| e.status == 200 || e.status == 204)
+    {
         let request = lambda_http::request::from_str(&fixture(expected.fixture).to_string())
             .expect("valid event");
         let response = http::handle(&app, request).await;
-        assert_eq!(response.status().as_u16(), 403, "{} must not verify with another token", expected.fixture);
+        assert_eq!(
+            response.status().as_u16(),
+            403,
+            "{} must not verify with another token",
+            expected.fixture
+        );
     }
 }
 
 #[tokio::test]
 async fn answered_callbacks_and_signature_failures_emit_metrics_lines() {
     let (app, sink) = dev_app(&[]).await;
-    for name in ["assignment-http-api", "assignment-unsigned", "event-reservation-accepted"] {
-        let request = lambda_http::request::from_str(&fixture(name).to_string()).expect("valid event");
+    for name in [
+        "assignment-http-api",
+        "assignment-unsigned",
+        "event-reservation-accepted",
+    ] {
+        let request =
+            lambda_http::request::from_str(&fixture(name).to_string()).expect("valid event");
         let _ = http::handle(&app, request).await;
     }
     let lines = sink.lines();
@@ -183,5 +249,9 @@ async fn answered_callbacks_and_signature_failures_emit_metrics_lines() {
                 .to_owned()
         })
         .collect();
-    assert_eq!(metric_names, ["Decisions", "SignatureFailures", "ReservationOutcomes"], "{lines:#?}");
+    assert_eq!(
+        metric_names,
+        ["Decisions", "SignatureFailures", "ReservationOutcomes"],
+        "{lines:#?}"
+    );
 }

@@ -61,7 +61,14 @@ fn callback_params() -> FormParams {
 }
 
 /// An HTTP API (payload 2.0) event for `domain` + `raw_path` on `stage`, carrying `params`.
-fn http_api_event(domain: &str, stage: &str, raw_path: &str, query: &str, params: &FormParams, signature: &str) -> Value {
+fn http_api_event(
+    domain: &str,
+    stage: &str,
+    raw_path: &str,
+    query: &str,
+    params: &FormParams,
+    signature: &str,
+) -> Value {
     let mut event = fixture("assignment-http-api");
     event["rawPath"] = json!(raw_path);
     event["rawQueryString"] = json!(query);
@@ -119,7 +126,9 @@ fn topologies() -> Vec<Topology> {
             name: "HTTP API with a query string in the callback URL",
             env: &[],
             url: format!("https://{HTTP_API}{ROUTE}?tenant=acme&region=us1"),
-            event: |p, s| http_api_event(HTTP_API, "$default", ROUTE, "tenant=acme&region=us1", p, s),
+            event: |p, s| {
+                http_api_event(HTTP_API, "$default", ROUTE, "tenant=acme&region=us1", p, s)
+            },
         },
         Topology {
             name: "REST API, stage Prod",
@@ -131,7 +140,9 @@ fn topologies() -> Vec<Topology> {
             name: "REST API on a custom domain with a base-path mapping",
             env: &[],
             url: format!("https://api.example.com/contact-center{ROUTE}"),
-            event: |p, s| rest_api_event("api.example.com", &format!("/contact-center{ROUTE}"), p, s),
+            event: |p, s| {
+                rest_api_event("api.example.com", &format!("/contact-center{ROUTE}"), p, s)
+            },
         },
         Topology {
             name: "HTTP API on a custom domain with a base-path mapping, via PUBLIC_BASE_URL",
@@ -153,10 +164,12 @@ fn topologies() -> Vec<Topology> {
             name: "cargo lambda watch behind an ngrok tunnel, via PUBLIC_BASE_URL",
             env: &[("PUBLIC_BASE_URL", "https://abcd-1-2-3-4.ngrok-free.app")],
             url: format!("https://abcd-1-2-3-4.ngrok-free.app{ROUTE}"),
-            // The tunnel forwards to the local emulator, which knows only its own address.
+            // `cargo lambda watch` reports the constant domain name `localhost`; the tunnel passes
+            // its own host on and says the public scheme was https.
             event: |p, s| {
-                let mut event = http_api_event("127.0.0.1", "$default", ROUTE, "", p, s);
+                let mut event = http_api_event("localhost", "$default", ROUTE, "", p, s);
                 event["headers"]["host"] = json!("abcd-1-2-3-4.ngrok-free.app");
+                event["headers"]["x-forwarded-proto"] = json!("https");
                 event
             },
         },
@@ -167,16 +180,22 @@ fn topologies() -> Vec<Topology> {
 async fn callbacks_signed_by_twilios_python_helper_are_accepted_in_every_topology() {
     let params = callback_params();
     let topologies = topologies();
-    let cases: Vec<(&str, String, &FormParams)> =
-        topologies.iter().map(|t| (DEV_TOKEN, t.url.clone(), &params)).collect();
+    let cases: Vec<(&str, String, &FormParams)> = topologies
+        .iter()
+        .map(|t| (DEV_TOKEN, t.url.clone(), &params))
+        .collect();
     let signatures = python_signatures(&cases);
     for (topology, signature) in topologies.iter().zip(&signatures) {
         let function = Function::start(topology.env).await;
         let answer = function.http((topology.event)(&params, signature)).await;
         assert_eq!(
-            answer.status, 200,
+            answer.status,
+            200,
             "{}: {} (signed for {})\n{}",
-            topology.name, answer.body, topology.url, function.output()
+            topology.name,
+            answer.body,
+            topology.url,
+            function.output()
         );
         assert_eq!(answer.body, "{}", "{}", topology.name);
     }
@@ -206,10 +225,22 @@ async fn tampered_callbacks_signed_by_twilios_python_helper_are_refused() {
 
     let function = Function::start(&[]).await;
     let cases = [
-        ("a changed parameter", http_api_event(HTTP_API, "$default", ROUTE, "", &changed, good)),
-        ("an added parameter", http_api_event(HTTP_API, "$default", ROUTE, "", &added, good)),
-        ("signed for another URL (http)", http_api_event(HTTP_API, "$default", ROUTE, "", &params, wrong_url)),
-        ("signed with another token", http_api_event(HTTP_API, "$default", ROUTE, "", &params, wrong_token)),
+        (
+            "a changed parameter",
+            http_api_event(HTTP_API, "$default", ROUTE, "", &changed, good),
+        ),
+        (
+            "an added parameter",
+            http_api_event(HTTP_API, "$default", ROUTE, "", &added, good),
+        ),
+        (
+            "signed for another URL (http)",
+            http_api_event(HTTP_API, "$default", ROUTE, "", &params, wrong_url),
+        ),
+        (
+            "signed with another token",
+            http_api_event(HTTP_API, "$default", ROUTE, "", &params, wrong_token),
+        ),
     ];
     for (why, event) in cases {
         let answer = function.http(event).await;
@@ -217,6 +248,10 @@ async fn tampered_callbacks_signed_by_twilios_python_helper_are_refused() {
         assert_eq!(answer.json()["error"]["code"], "invalid_signature", "{why}");
     }
     // The untampered request is accepted by the same process: the refusals were about the tampering.
-    let answer = function.http(http_api_event(HTTP_API, "$default", ROUTE, "", &params, good)).await;
+    let answer = function
+        .http(http_api_event(
+            HTTP_API, "$default", ROUTE, "", &params, good,
+        ))
+        .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
 }

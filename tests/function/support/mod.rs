@@ -25,7 +25,8 @@ pub(crate) fn repo() -> PathBuf {
 /// Reads `events/<name>.json`.
 pub(crate) fn fixture(name: &str) -> Value {
     let path = repo().join("events").join(format!("{name}.json"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()))
 }
 
@@ -49,7 +50,11 @@ impl HttpAnswer {
             if let Some(map) = response[field].as_object() {
                 for (name, value) in map {
                     let values = match value {
-                        Value::Array(values) => values.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+                        Value::Array(values) => values
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect(),
                         Value::String(value) => vec![value.clone()],
                         _ => Vec::new(),
                     };
@@ -62,12 +67,20 @@ impl HttpAnswer {
         let raw = response["body"].as_str().unwrap_or("");
         let body = if response["isBase64Encoded"].as_bool() == Some(true) {
             use base64::Engine;
-            String::from_utf8(base64::engine::general_purpose::STANDARD.decode(raw).expect("base64 body"))
-                .expect("utf-8 body")
+            String::from_utf8(
+                base64::engine::general_purpose::STANDARD
+                    .decode(raw)
+                    .expect("base64 body"),
+            )
+            .expect("utf-8 body")
         } else {
             raw.to_owned()
         };
-        Self { status, headers, body }
+        Self {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// The first value of a header.
@@ -80,7 +93,8 @@ impl HttpAnswer {
 
     /// The body as JSON.
     pub(crate) fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
     }
 }
 
@@ -124,8 +138,14 @@ impl Function {
         let mut child = command.spawn().expect("spawn the function binary");
         let output = Arc::new(Mutex::new(String::new()));
         for stream in [
-            child.stdout.take().map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
-            child.stderr.take().map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
         ]
         .into_iter()
         .flatten()
@@ -152,7 +172,10 @@ impl Function {
     pub(crate) async fn http(&self, event: Value) -> HttpAnswer {
         match self.invoke(event).await {
             Outcome::Response(response) => HttpAnswer::from_lambda(&response),
-            Outcome::Error(error) => panic!("the invocation failed: {error}\n--- output ---\n{}", self.output()),
+            Outcome::Error(error) => panic!(
+                "the invocation failed: {error}\n--- output ---\n{}",
+                self.output()
+            ),
         }
     }
 

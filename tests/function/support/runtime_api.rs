@@ -59,29 +59,47 @@ impl Drop for RuntimeApi {
 impl RuntimeApi {
     /// Starts listening on a free loopback port.
     pub(crate) async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
         let addr = listener.local_addr().expect("local address");
         let state = Arc::new(State::default());
         let shared = Arc::clone(&state);
         let server = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let state = Arc::clone(&shared);
                 tokio::spawn(async move {
                     let service = service_fn(move |request| serve(Arc::clone(&state), request));
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 });
             }
         });
-        Self { addr, state, server }
+        Self {
+            addr,
+            state,
+            server,
+        }
     }
 
     /// Queues `event` and waits (up to 30 s) for the function's answer.
     pub(crate) async fn invoke(&self, event: Value) -> Outcome {
         let id = format!("req-{}", self.state.next_id.fetch_add(1, Ordering::Relaxed));
         let (sender, receiver) = oneshot::channel();
-        self.state.waiting.lock().expect("lock").insert(id.clone(), sender);
-        self.state.queue.lock().expect("lock").push_back((id, event));
+        self.state
+            .waiting
+            .lock()
+            .expect("lock")
+            .insert(id.clone(), sender);
+        self.state
+            .queue
+            .lock()
+            .expect("lock")
+            .push_back((id, event));
         self.state.queued.notify_one();
         tokio::time::timeout(Duration::from_secs(30), receiver)
             .await
@@ -100,10 +118,18 @@ async fn next_event(state: &State) -> (String, Value) {
     }
 }
 
-async fn serve(state: Arc<State>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn serve(
+    state: Arc<State>,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
-    let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = request
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let json = || serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null);
     let rest = path.strip_prefix(PREFIX).unwrap_or("");
     let reply = |status: StatusCode, body: Bytes| {
@@ -121,32 +147,42 @@ async fn serve(state: Arc<State>, request: Request<Incoming>) -> Result<Response
         let mut response = reply(StatusCode::OK, Bytes::from(event.to_string()));
         let headers = response.headers_mut();
         headers.insert("lambda-runtime-aws-request-id", id.parse().expect("header"));
-        headers.insert("lambda-runtime-deadline-ms", deadline.to_string().parse().expect("header"));
+        headers.insert(
+            "lambda-runtime-deadline-ms",
+            deadline.to_string().parse().expect("header"),
+        );
         headers.insert(
             "lambda-runtime-invoked-function-arn",
-            "arn:aws:lambda:us-east-1:123456789012:function:taskrouter-test".parse().expect("header"),
+            "arn:aws:lambda:us-east-1:123456789012:function:taskrouter-test"
+                .parse()
+                .expect("header"),
         );
-        headers.insert("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000".parse().expect("header"));
+        headers.insert(
+            "lambda-runtime-trace-id",
+            "Root=1-00000000-000000000000000000000000"
+                .parse()
+                .expect("header"),
+        );
         return Ok(response);
     }
     if method == Method::POST && rest == "/init/error" {
         // The function reports why it could not start; the tests read its log output instead.
         return Ok(reply(StatusCode::ACCEPTED, Bytes::new()));
     }
-    if method == Method::POST {
-        if let Some(rest) = rest.strip_prefix("/invocation/") {
-            let (id, kind) = rest.split_once('/').unwrap_or((rest, ""));
-            let outcome = match kind {
-                "response" => Some(Outcome::Response(json())),
-                "error" => Some(Outcome::Error(json())),
-                _ => None,
-            };
-            if let Some(outcome) = outcome {
-                if let Some(sender) = state.waiting.lock().expect("lock").remove(id) {
-                    let _ = sender.send(outcome);
-                }
-                return Ok(reply(StatusCode::ACCEPTED, Bytes::new()));
+    if method == Method::POST
+        && let Some(rest) = rest.strip_prefix("/invocation/")
+    {
+        let (id, kind) = rest.split_once('/').unwrap_or((rest, ""));
+        let outcome = match kind {
+            "response" => Some(Outcome::Response(json())),
+            "error" => Some(Outcome::Error(json())),
+            _ => None,
+        };
+        if let Some(outcome) = outcome {
+            if let Some(sender) = state.waiting.lock().expect("lock").remove(id) {
+                let _ = sender.send(outcome);
             }
+            return Ok(reply(StatusCode::ACCEPTED, Bytes::new()));
         }
     }
     Ok(reply(StatusCode::NOT_FOUND, Bytes::new()))

@@ -1,0 +1,859 @@
+//! Cold start, peak memory and a long run of the release binary against a local Lambda Runtime
+//! API, side by side with the smallest `lambda_http` function (`examples/bare_function.rs`).
+//!
+//! ```text
+//! cargo build --release --example bare_function
+//! cargo bench --bench coldstart -- [--runs 20] [--load 100000] [--load-seconds 600]
+//!                                  [--function PATH] [--bare PATH] [SCENARIO ...]
+//! ```
+//!
+//! A cold run starts a fresh Runtime API emulator (`tests/function/support/runtime_api.rs`) on
+//! 127.0.0.1 with one event queued, spawns the binary with Lambda's environment and measures from
+//! just before `spawn` to the moment the emulator receives the response: process start, runtime
+//! and application initialisation, the first `GET …/invocation/next`, the handler and the
+//! response `POST`. Peak RSS is `VmHWM` from `/proc/<pid>/status`, read right after that first
+//! response. Runs of the scenarios are interleaved, so a busy moment of the machine spreads over
+//! all of them instead of skewing one.
+//!
+//! Scenarios (all but `load-bare` run by default; names select the scenarios they begin, so
+//! `ssm` selects both SSM ones):
+//!
+//! | name | binary | token | rules |
+//! |---|---|---|---|
+//! | `bare` | `bare_function` | none | none |
+//! | `env` | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` | built-in |
+//! | `env-50-rules` | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` | 50 rules, inline |
+//! | `ssm-http` | `taskrouter-lambda` | SSM on `moto_server`, plain HTTP | built-in |
+//! | `ssm-https` | `taskrouter-lambda` | SSM on `moto_server` over TLS, CA bundle in `SSL_CERT_FILE` | built-in |
+//! | `load` | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` | 10 rules; `--load` invocations through one process |
+//! | `load-bare` (only when named) | `bare_function` | none | none; the same long run, as the floor |
+//!
+//! The SSM scenarios need `moto_server` (PyPI `moto[server]`) and `openssl` on `PATH`; without
+//! them they are skipped with a notice. `ssm-https` is the production shape (SSM is HTTPS-only):
+//! it pays for the root certificates, the TLS handshake and the first use of AWS-LC's random
+//! generator. The bundle is the system's plus a throw-away local CA, so as many roots are parsed
+//! as on Lambda.
+//!
+//! Every answer is checked (status and body); a wrong answer aborts the run. Nothing here asserts
+//! on time: the figures are printed as Markdown tables for `BENCHMARKS.md`.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{ExitCode, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_ssm::config::Credentials;
+use aws_sdk_ssm::types::ParameterType;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use runtime_api::{Outcome, RuntimeApi};
+
+#[path = "support/callback.rs"]
+mod callback;
+#[path = "../tests/function/support/runtime_api.rs"]
+mod runtime_api;
+
+/// The SSM parameter holding the token in the SSM scenarios.
+const PARAMETER: &str = "/taskrouter/auth-token";
+/// How long `moto_server` may take to answer after it is started (it imports a lot of Python).
+const MOTO_STARTUP: Duration = Duration::from_secs(60);
+/// The most output kept from a function, for the message when it misbehaves.
+const OUTPUT_KEPT: usize = 16 * 1024;
+/// Lambda's log level for the function: what the template deploys.
+const LOG_LEVEL: &str = "INFO";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // The child mode `--put-parameter` exists because the process environment (`SSL_CERT_FILE`)
+    // is the only way to make the SDK trust the local CA without another dependency.
+    if args.first().map(String::as_str) == Some("--put-parameter") {
+        return put_parameter_child(&args[1..]);
+    }
+    let options = match Options::parse(&args) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("coldstart: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime");
+    match runtime.block_on(run(&options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("coldstart: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The command line.
+struct Options {
+    runs: usize,
+    load: usize,
+    load_limit: Duration,
+    function: PathBuf,
+    bare: PathBuf,
+    /// Scenario names to run; empty runs all.
+    only: Vec<String>,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Result<Self, String> {
+        let mut options = Options {
+            runs: 20,
+            load: 100_000,
+            load_limit: Duration::from_secs(600),
+            function: PathBuf::from(env!("CARGO_BIN_EXE_taskrouter-lambda")),
+            bare: default_bare_path(),
+            only: Vec::new(),
+        };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut value = |name: &str| {
+                args.next()
+                    .cloned()
+                    .ok_or_else(|| format!("{name} needs a value"))
+            };
+            let number = |name: &str, text: String| {
+                text.parse::<usize>()
+                    .map_err(|_| format!("{name} takes a whole number, got `{text}`"))
+            };
+            match arg.as_str() {
+                // Cargo passes `--bench` to every benchmark target.
+                "--bench" => {}
+                "--runs" => options.runs = number("--runs", value("--runs")?)?.max(1),
+                "--load" => options.load = number("--load", value("--load")?)?,
+                "--load-seconds" => {
+                    let seconds = number("--load-seconds", value("--load-seconds")?)?;
+                    options.load_limit = Duration::from_secs(seconds as u64);
+                }
+                "--function" => options.function = PathBuf::from(value("--function")?),
+                "--bare" => options.bare = PathBuf::from(value("--bare")?),
+                flag if flag.starts_with('-') => {
+                    return Err(format!(
+                        "unknown option `{flag}`: expected --runs, --load, --load-seconds, \
+                         --function, --bare or scenario names"
+                    ));
+                }
+                // `cargo bench -- <filter>` passes the filter to every benchmark target; a
+                // filter that names no scenario here runs nothing here.
+                name => options.only.push(name.to_owned()),
+            }
+        }
+        Ok(options)
+    }
+
+    /// Whether a cold-start scenario runs: all do by default; a name selects the scenarios it
+    /// begins (`ssm` selects `ssm-http` and `ssm-https`).
+    fn wants(&self, scenario: &str) -> bool {
+        self.only.is_empty()
+            || self
+                .only
+                .iter()
+                .any(|name| scenario.starts_with(name.as_str()))
+    }
+
+    /// Whether a load scenario runs: `load` by default or when named, `load-bare` only when named.
+    fn wants_load(&self, scenario: &str) -> bool {
+        let named = self.only.iter().any(|name| name == scenario);
+        named || (scenario == "load" && self.only.is_empty())
+    }
+}
+
+/// `target/<profile>/examples/bare_function`, next to the `deps/` directory this benchmark runs
+/// from.
+fn default_bare_path() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| {
+            Some(
+                exe.parent()?
+                    .parent()?
+                    .join("examples")
+                    .join("bare_function"),
+            )
+        })
+        .unwrap_or_else(|| PathBuf::from("bare_function"))
+}
+
+/// One way of starting the function.
+struct Scenario {
+    name: &'static str,
+    binary: PathBuf,
+    env: Vec<(String, String)>,
+    event: Value,
+    expected_body: &'static str,
+}
+
+async fn run(options: &Options) -> Result<(), String> {
+    let params = callback::params();
+    let event: Value = serde_json::from_str(&callback::event(&params)).expect("the event is JSON");
+    let env_token = vec![("TWILIO_AUTH_TOKEN".to_owned(), callback::TOKEN.to_owned())];
+
+    let mut scenarios = Vec::new();
+    if options.wants("bare") {
+        if options.bare.is_file() {
+            scenarios.push(Scenario {
+                name: "bare",
+                binary: options.bare.clone(),
+                env: Vec::new(),
+                event: event.clone(),
+                expected_body: "{}",
+            });
+        } else {
+            println!(
+                "notice: no bare function at {}, so no floor to compare with; build it first: \
+                 cargo build --release --example bare_function",
+                options.bare.display()
+            );
+        }
+    }
+    if options.wants("env") {
+        scenarios.push(Scenario {
+            name: "env",
+            binary: options.function.clone(),
+            env: env_token.clone(),
+            event: event.clone(),
+            expected_body: "{}",
+        });
+    }
+    if options.wants("env-50-rules") {
+        let mut env = env_token.clone();
+        env.push(("ASSIGNMENT_RULES".to_owned(), callback::rules(50)));
+        scenarios.push(Scenario {
+            name: "env-50-rules",
+            binary: options.function.clone(),
+            env,
+            event: event.clone(),
+            expected_body: callback::MATCHED_BODY,
+        });
+    }
+    // Kept alive until the runs end: dropping them stops the servers.
+    let mut motos = Vec::new();
+    let want_ssm = ["ssm-http", "ssm-https"]
+        .into_iter()
+        .filter(|name| options.wants(name));
+    for name in want_ssm.collect::<Vec<_>>() {
+        let tls = name == "ssm-https";
+        match Moto::start(tls).await {
+            Ok(moto) => {
+                let mut env = vec![
+                    (
+                        "TWILIO_AUTH_TOKEN_PARAMETER".to_owned(),
+                        PARAMETER.to_owned(),
+                    ),
+                    ("AWS_ENDPOINT_URL".to_owned(), moto.endpoint()),
+                    ("AWS_REGION".to_owned(), "us-east-1".to_owned()),
+                    ("AWS_DEFAULT_REGION".to_owned(), "us-east-1".to_owned()),
+                    ("AWS_ACCESS_KEY_ID".to_owned(), "testing".to_owned()),
+                    ("AWS_SECRET_ACCESS_KEY".to_owned(), "testing".to_owned()),
+                    ("AWS_SESSION_TOKEN".to_owned(), "testing".to_owned()),
+                ];
+                if let Some(bundle) = moto.bundle() {
+                    env.push(("SSL_CERT_FILE".to_owned(), bundle.display().to_string()));
+                }
+                scenarios.push(Scenario {
+                    name: if tls { "ssm-https" } else { "ssm-http" },
+                    binary: options.function.clone(),
+                    env,
+                    event: event.clone(),
+                    expected_body: "{}",
+                });
+                motos.push(moto);
+            }
+            Err(reason) => println!("notice: scenario {name} skipped: {reason}"),
+        }
+    }
+
+    if !scenarios.is_empty() {
+        cold_starts(&scenarios, options.runs).await?;
+    }
+    let mut env = env_token;
+    env.push(("ASSIGNMENT_RULES".to_owned(), callback::rules(10)));
+    let loads = [
+        Scenario {
+            name: "load",
+            binary: options.function.clone(),
+            env,
+            event: event.clone(),
+            expected_body: callback::MATCHED_BODY,
+        },
+        // The floor of a long run: the runtime's own cost per invocation.
+        Scenario {
+            name: "load-bare",
+            binary: options.bare.clone(),
+            env: Vec::new(),
+            event,
+            expected_body: "{}",
+        },
+    ];
+    for scenario in &loads {
+        if options.load > 0 && options.wants_load(scenario.name) {
+            load(scenario, options.load, options.load_limit).await?;
+        }
+    }
+    Ok(())
+}
+
+/// What one cold run measured.
+struct Sample {
+    first_response: Duration,
+    peak_rss_kib: u64,
+}
+
+async fn cold_starts(scenarios: &[Scenario], runs: usize) -> Result<(), String> {
+    println!("\n## Cold start: spawn → first response ({runs} runs each, interleaved)\n");
+    let mut samples: Vec<Vec<Sample>> = scenarios.iter().map(|_| Vec::new()).collect();
+    for round in 0..runs {
+        for (scenario, samples) in scenarios.iter().zip(&mut samples) {
+            let sample = cold_run(scenario)
+                .await
+                .map_err(|error| format!("{} (run {}): {error}", scenario.name, round + 1))?;
+            samples.push(sample);
+        }
+        print!(".");
+        let _ = std::io::stdout().flush();
+    }
+    println!("\n");
+    let floor = scenarios
+        .iter()
+        .zip(&samples)
+        .find(|(scenario, _)| scenario.name == "bare")
+        .map(|(_, samples)| median(&first_responses(samples)));
+    println!(
+        "| scenario | median ms | p90 ms | min ms | max ms | × bare (median) | peak RSS (VmHWM) median | binary size |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for (scenario, samples) in scenarios.iter().zip(&samples) {
+        let times = first_responses(samples);
+        let mut rss: Vec<u64> = samples.iter().map(|sample| sample.peak_rss_kib).collect();
+        rss.sort_unstable();
+        let ratio = floor.map_or_else(
+            || "–".to_owned(),
+            |floor| format!("{:.2}", median(&times).as_secs_f64() / floor.as_secs_f64()),
+        );
+        println!(
+            "| {} | {} | {} | {} | {} | {ratio} | {:.1} MiB | {:.2} MiB |",
+            scenario.name,
+            ms(median(&times)),
+            ms(percentile(&times, 90)),
+            ms(times[0]),
+            ms(times[times.len() - 1]),
+            rss[(rss.len() - 1) / 2] as f64 / 1024.0,
+            file_size(&scenario.binary) as f64 / (1024.0 * 1024.0),
+        );
+    }
+    Ok(())
+}
+
+fn first_responses(samples: &[Sample]) -> Vec<Duration> {
+    let mut times: Vec<Duration> = samples.iter().map(|sample| sample.first_response).collect();
+    times.sort_unstable();
+    times
+}
+
+/// The nearest-rank percentile of sorted `values`.
+fn percentile(values: &[Duration], percent: usize) -> Duration {
+    let rank = (values.len() * percent).div_ceil(100).max(1);
+    values[rank - 1]
+}
+
+fn median(values: &[Duration]) -> Duration {
+    percentile(values, 50)
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.2}", duration.as_secs_f64() * 1000.0)
+}
+
+fn file_size(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |metadata| metadata.len())
+}
+
+/// A started function process and the output it has written so far.
+struct Running {
+    api: RuntimeApi,
+    child: Child,
+    pid: u32,
+    output: Arc<Mutex<Output>>,
+}
+
+/// Output lines counted, and the last few kept for error messages.
+#[derive(Default)]
+struct Output {
+    lines: u64,
+    tail: String,
+}
+
+impl Running {
+    /// Starts an emulator, then the binary against it. The clock for the cold start starts just
+    /// before `spawn`, so it is returned with the process.
+    async fn start(scenario: &Scenario) -> Result<(Self, Instant), String> {
+        let api = RuntimeApi::start().await;
+        let mut command = Command::new(&scenario.binary);
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "taskrouter-bench")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench-stream")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/taskrouter-bench")
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .env("AWS_LAMBDA_LOG_LEVEL", LOG_LEVEL)
+            .envs(scenario.env.iter().map(|(name, value)| (name, value)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let started = Instant::now();
+        let mut child = command
+            .spawn()
+            .map_err(|error| format!("cannot start {}: {error}", scenario.binary.display()))?;
+        let pid = child
+            .id()
+            .ok_or("the process ended before its id was read")?;
+        let output = Arc::new(Mutex::new(Output::default()));
+        let streams: [Option<Box<dyn tokio::io::AsyncRead + Unpin + Send>>; 2] = [
+            child.stdout.take().map(|s| Box::new(s) as _),
+            child.stderr.take().map(|s| Box::new(s) as _),
+        ];
+        for stream in streams.into_iter().flatten() {
+            let output = Arc::clone(&output);
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(stream).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let mut output = output.lock().expect("output lock");
+                    output.lines += 1;
+                    output.tail.push_str(&line);
+                    output.tail.push('\n');
+                    if output.tail.len() > OUTPUT_KEPT {
+                        let cut = output.tail.len() - OUTPUT_KEPT / 2;
+                        let cut = (cut..output.tail.len())
+                            .find(|&i| output.tail.is_char_boundary(i))
+                            .unwrap_or(0);
+                        output.tail.drain(..cut);
+                    }
+                }
+            });
+        }
+        let running = Running {
+            api,
+            child,
+            pid,
+            output,
+        };
+        Ok((running, started))
+    }
+
+    /// Sends one event and checks the answer; fails if the process exits instead.
+    async fn invoke(&mut self, scenario: &Scenario) -> Result<(), String> {
+        let outcome = tokio::select! {
+            outcome = self.api.invoke(scenario.event.clone()) => outcome,
+            status = self.child.wait() => {
+                return Err(format!("the function exited ({status:?})\n{}", self.tail()));
+            }
+        };
+        match outcome {
+            Outcome::Response(response)
+                if response["statusCode"] == 200 && response["body"] == scenario.expected_body =>
+            {
+                Ok(())
+            }
+            Outcome::Response(response) => Err(format!(
+                "unexpected answer {response} (expected 200 with {})\n{}",
+                scenario.expected_body,
+                self.tail()
+            )),
+            Outcome::Error(error) => {
+                Err(format!("the invocation failed: {error}\n{}", self.tail()))
+            }
+        }
+    }
+
+    fn tail(&self) -> String {
+        self.output.lock().expect("output lock").tail.clone()
+    }
+
+    fn lines(&self) -> u64 {
+        self.output.lock().expect("output lock").lines
+    }
+
+    /// `VmHWM` and `VmRSS` of the process, in KiB.
+    fn memory(&self) -> Result<(u64, u64), String> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))
+            .map_err(|error| format!("cannot read /proc/{}/status: {error}", self.pid))?;
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                })
+                .ok_or_else(|| format!("no {name} in /proc/{}/status", self.pid))
+        };
+        Ok((field("VmHWM:")?, field("VmRSS:")?))
+    }
+
+    /// Ends the process with SIGTERM, as Lambda does when it shuts a sandbox down, so a wrapper
+    /// such as `valgrind` can write its report; SIGKILL after 30 s.
+    async fn stop(mut self) {
+        let terminated = Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status()
+            .await
+            .is_ok_and(|status| status.success());
+        let exited = terminated
+            && tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+                .await
+                .is_ok();
+        if !exited {
+            let _ = self.child.start_kill();
+            let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
+        }
+    }
+}
+
+async fn cold_run(scenario: &Scenario) -> Result<Sample, String> {
+    let (mut running, started) = Running::start(scenario).await?;
+    running.invoke(scenario).await?;
+    let first_response = started.elapsed();
+    let (peak_rss_kib, _) = running.memory()?;
+    running.stop().await;
+    Ok(Sample {
+        first_response,
+        peak_rss_kib,
+    })
+}
+
+/// `count` invocations through one process: every answer checked, memory read along the way.
+async fn load(scenario: &Scenario, count: usize, limit: Duration) -> Result<(), String> {
+    println!(
+        "\n## Load ({}): {count} invocations through one process\n",
+        scenario.name
+    );
+    let (mut running, _) = Running::start(scenario).await?;
+    running.invoke(scenario).await?;
+    let (_, rss_start) = running.memory()?;
+    let checkpoints = [1_000, 10_000, 50_000, count];
+    let mut memory = vec![(1, rss_start)];
+    let mut latencies = Vec::with_capacity(count);
+    let began = Instant::now();
+    let mut done = 1;
+    let mut errors = 0_usize;
+    let mut first_error = None;
+    while done < count {
+        if began.elapsed() > limit {
+            println!("notice: stopped after {done} invocations: --load-seconds reached");
+            break;
+        }
+        let sent = Instant::now();
+        let answered = running.invoke(scenario).await;
+        latencies.push(sent.elapsed());
+        done += 1;
+        if let Err(error) = answered {
+            errors += 1;
+            if first_error.is_none() {
+                first_error = Some(format!("invocation {done}: {error}"));
+            }
+            if running
+                .child
+                .try_wait()
+                .is_ok_and(|status| status.is_some())
+            {
+                break;
+            }
+        }
+        if checkpoints.contains(&done) {
+            memory.push((done, running.memory()?.1));
+        }
+    }
+    let elapsed = began.elapsed();
+    let (peak, rss_end) = running.memory()?;
+    let lines = running.lines();
+    running.stop().await;
+    latencies.sort_unstable();
+    println!(
+        "| invocations | errors | wall time | invocations/s | round trip p50 | p90 | p99 | max |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    if let Some(last) = latencies.last() {
+        println!(
+            "| {done} | {errors} | {:.1} s | {:.0} | {} µs | {} µs | {} µs | {} µs |",
+            elapsed.as_secs_f64(),
+            latencies.len() as f64 / elapsed.as_secs_f64(),
+            percentile(&latencies, 50).as_micros(),
+            percentile(&latencies, 90).as_micros(),
+            percentile(&latencies, 99).as_micros(),
+            last.as_micros(),
+        );
+    }
+    println!("\n| after invocation | VmRSS |\n|---|---|");
+    for (at, rss) in &memory {
+        println!("| {at} | {:.1} MiB |", *rss as f64 / 1024.0);
+    }
+    println!(
+        "\nVmRSS {:.1} MiB after the first invocation, {:.1} MiB after the last (VmHWM {:.1} MiB); \
+         {lines} log and metric lines written.",
+        rss_start as f64 / 1024.0,
+        rss_end as f64 / 1024.0,
+        peak as f64 / 1024.0,
+    );
+    match first_error {
+        None => Ok(()),
+        Some(error) => Err(format!(
+            "{errors} of {done} invocations failed; the first: {error}"
+        )),
+    }
+}
+
+/// A `moto_server` child process, killed when dropped, with the token parameter created.
+struct Moto {
+    _child: Child,
+    port: u16,
+    /// The certificates of the TLS variant, removed when dropped.
+    tls: Option<TempDir>,
+}
+
+impl Moto {
+    async fn start(tls: bool) -> Result<Self, String> {
+        let port = free_port()?;
+        let certificates = if tls {
+            Some(make_certificates()?)
+        } else {
+            None
+        };
+        let mut command = Command::new("moto_server");
+        command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        if let Some(dir) = &certificates {
+            command.arg("-c").arg(dir.path.join("leaf.pem"));
+            command.arg("-k").arg(dir.path.join("leaf.key"));
+        }
+        let mut child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|error| {
+                format!("cannot start moto_server ({error}): pip install 'moto[server]'")
+            })?;
+        let deadline = Instant::now() + MOTO_STARTUP;
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!("moto_server exited ({status}) before listening"));
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "moto_server did not listen within {MOTO_STARTUP:?}"
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let moto = Moto {
+            _child: child,
+            port,
+            tls: certificates,
+        };
+        moto.put_parameter().await?;
+        Ok(moto)
+    }
+
+    fn endpoint(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    fn bundle(&self) -> Option<PathBuf> {
+        self.tls.as_ref().map(|dir| dir.path.join("bundle.pem"))
+    }
+
+    /// Creates the token parameter, in a child process of this benchmark whose environment
+    /// points the SDK at the bundle when moto speaks TLS. Its first request also makes moto
+    /// load its SSM code, which would otherwise land in the first measured run.
+    async fn put_parameter(&self) -> Result<(), String> {
+        let exe = std::env::current_exe().map_err(|error| format!("own path: {error}"))?;
+        let mut command = Command::new(exe);
+        command.args([
+            "--put-parameter",
+            &self.endpoint(),
+            PARAMETER,
+            callback::TOKEN,
+        ]);
+        if let Some(bundle) = self.bundle() {
+            command.env("SSL_CERT_FILE", bundle);
+        }
+        let status = tokio::time::timeout(MOTO_STARTUP, command.status())
+            .await
+            .map_err(|_| "creating the parameter took over a minute".to_owned())?
+            .map_err(|error| format!("cannot run the parameter writer: {error}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("creating the parameter failed ({status})"))
+        }
+    }
+}
+
+/// `--put-parameter ENDPOINT NAME VALUE`: writes one SecureString, as an operator would.
+fn put_parameter_child(args: &[String]) -> ExitCode {
+    let [endpoint, name, value] = args else {
+        eprintln!("--put-parameter takes ENDPOINT NAME VALUE");
+        return ExitCode::from(2);
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime");
+    let written = runtime.block_on(async {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "bench"))
+            .load()
+            .await;
+        aws_sdk_ssm::Client::new(&config)
+            .put_parameter()
+            .name(name)
+            .value(value)
+            .r#type(ParameterType::SecureString)
+            .overwrite(true)
+            .send()
+            .await
+    });
+    match written {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!(
+                "PutParameter on {endpoint} failed: {}",
+                aws_sdk_ssm::error::DisplayErrorContext(&error)
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .map_err(|error| format!("no free loopback port: {error}"))
+}
+
+/// A directory removed when dropped.
+struct TempDir {
+    path: PathBuf,
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A throw-away CA, a certificate for 127.0.0.1 signed by it, and a bundle of the system's roots
+/// plus that CA, made with the `openssl` command.
+fn make_certificates() -> Result<TempDir, String> {
+    let dir = TempDir {
+        path: std::env::temp_dir().join(format!("coldstart-tls-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&dir.path).map_err(|error| format!("temp dir: {error}"))?;
+    let file = |name: &str| dir.path.join(name).display().to_string();
+    std::fs::write(
+        file("leaf.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n\
+         keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .map_err(|error| format!("leaf.ext: {error}"))?;
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let steps: [Vec<String>; 3] = [
+        ["req", "-x509"]
+            .iter()
+            .chain(&ec)
+            .map(|s| (*s).to_owned())
+            .chain([
+                "-keyout".into(),
+                file("ca.key"),
+                "-out".into(),
+                file("ca.pem"),
+            ])
+            .chain(["-days", "2", "-subj", "/CN=coldstart-ca"].map(str::to_owned))
+            .collect(),
+        ["req"]
+            .iter()
+            .chain(&ec)
+            .map(|s| (*s).to_owned())
+            .chain([
+                "-keyout".into(),
+                file("leaf.key"),
+                "-out".into(),
+                file("leaf.csr"),
+            ])
+            .chain(["-subj", "/CN=127.0.0.1"].map(str::to_owned))
+            .collect(),
+        vec![
+            "x509".into(),
+            "-req".into(),
+            "-in".into(),
+            file("leaf.csr"),
+            "-CA".into(),
+            file("ca.pem"),
+            "-CAkey".into(),
+            file("ca.key"),
+            "-set_serial".into(),
+            "1".into(),
+            "-days".into(),
+            "2".into(),
+            "-extfile".into(),
+            file("leaf.ext"),
+            "-out".into(),
+            file("leaf.pem"),
+        ],
+    ];
+    for step in steps {
+        let output = std::process::Command::new("openssl")
+            .args(&step)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|error| format!("cannot run openssl ({error}); it makes the test CA"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "openssl {} failed: {}",
+                step.join(" "),
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+    }
+    // The system's roots, where Debian and Amazon Linux keep them, then the local CA.
+    let system = [
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+    ]
+    .iter()
+    .find_map(|path| std::fs::read_to_string(path).ok())
+    .unwrap_or_default();
+    let ca = std::fs::read_to_string(file("ca.pem")).map_err(|error| format!("ca.pem: {error}"))?;
+    std::fs::write(file("bundle.pem"), format!("{system}\n{ca}"))
+        .map_err(|error| format!("bundle.pem: {error}"))?;
+    Ok(dir)
+}
