@@ -7,6 +7,7 @@
 
 use serde_json::Value;
 
+use crate::expression::json_kind;
 use crate::form::FormParams;
 use crate::sid::{
     AccountSid, ReservationSid, SidError, TaskQueueSid, TaskSid, WorkerSid, WorkflowSid,
@@ -138,19 +139,8 @@ fn attributes(params: &FormParams, parameter: &'static str) -> Result<Value, Cal
     // serde_json's messages carry positions, never the offending content.
     match serde_json::from_str::<Value>(text) {
         Ok(value @ Value::Object(_)) => Ok(value),
-        Ok(other) => Err(invalid(format!("found {}", json_type(&other)))),
+        Ok(other) => Err(invalid(format!("found {}", json_kind(&other)))),
         Err(error) => Err(invalid(error.to_string())),
-    }
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

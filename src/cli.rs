@@ -438,13 +438,7 @@ fn json_object(flag: &'static str, text: &str) -> Result<Value, CliError> {
         Ok(value @ Value::Object(_)) => Ok(value),
         Ok(other) => Err(CliError::NotObject {
             flag,
-            found: match other {
-                Value::Null => "null",
-                Value::Bool(_) => "a boolean",
-                Value::Number(_) => "a number",
-                Value::String(_) => "a string",
-                _ => "an array",
-            },
+            found: crate::expression::json_kind(&other),
         }),
         Err(error) => Err(CliError::Json {
             flag,

@@ -24,13 +24,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::public_url::{PublicBase, PublicUrlError};
-use crate::token::{AuthToken, TokenSource};
+use crate::token::{AuthToken, DEFAULT_REFRESH_INTERVAL, TokenSource};
 
 /// The default CloudWatch namespace for embedded metrics.
 pub const DEFAULT_METRICS_NAMESPACE: &str = "TaskRouterCallback";
-
-/// The default minimum time between re-reads of the token parameter after a mismatch.
-pub const DEFAULT_TOKEN_REFRESH: Duration = Duration::from_secs(60);
 
 /// A setting that stops the function from starting.
 #[derive(Debug, thiserror::Error)]
@@ -123,7 +120,7 @@ impl Config {
         }
 
         let token_refresh = match get("AUTH_TOKEN_REFRESH_SECONDS") {
-            None => DEFAULT_TOKEN_REFRESH,
+            None => DEFAULT_REFRESH_INTERVAL,
             Some(text) => text
                 .trim()
                 .parse::<u64>()
@@ -249,7 +246,7 @@ mod tests {
                 ..
             })
         ));
-        assert_eq!(config.token_refresh, DEFAULT_TOKEN_REFRESH);
+        assert_eq!(config.token_refresh, DEFAULT_REFRESH_INTERVAL);
         assert!(config.public_base.is_none());
         assert_eq!(config.rules, RulesSource::Builtin);
         assert_eq!(config.metrics_namespace, DEFAULT_METRICS_NAMESPACE);

@@ -21,6 +21,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::expression::json_kind;
 use crate::form::FormParams;
 use crate::sid::{
     AccountSid, ActivitySid, ReservationSid, SidError, TaskQueueSid, TaskSid, WorkerSid,
@@ -63,13 +64,13 @@ pub enum EventError {
     },
     /// An attributes parameter is JSON but not an object.
     #[error(
-        "the workspace event parameter `{parameter}` holds a JSON {found}: TaskRouter attributes \
+        "the workspace event parameter `{parameter}` holds {found}: TaskRouter attributes \
          are always a JSON object"
     )]
     AttributesNotObject {
         /// `TaskAttributes` or `WorkerAttributes`.
         parameter: &'static str,
-        /// The kind of JSON value found instead (`array`, `string`, ...), not its content.
+        /// The kind of JSON value found instead (`an array`, `a string`, ...), not its content.
         found: &'static str,
     },
     /// A numeric parameter is not an integer.
@@ -661,18 +662,6 @@ impl Form<'_> {
     }
 }
 
-/// The kind of a JSON value, for error messages that must not echo the value.
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -997,7 +986,7 @@ mod tests {
                 ),
                 EventError::AttributesNotObject {
                     parameter: "TaskAttributes",
-                    found: "string",
+                    found: "a string",
                 },
             ),
             (
@@ -1008,7 +997,7 @@ mod tests {
                 ),
                 EventError::AttributesNotObject {
                     parameter: "WorkerAttributes",
-                    found: "array",
+                    found: "an array",
                 },
             ),
             (
@@ -1071,7 +1060,7 @@ mod tests {
                     "task.created",
                     &[("TaskSid", TASK), ("TaskAttributes", r#""+14155550100""#)],
                 ),
-                "the workspace event parameter `TaskAttributes` holds a JSON string: TaskRouter \
+                "the workspace event parameter `TaskAttributes` holds a string: TaskRouter \
                  attributes are always a JSON object",
             ),
         ];

@@ -460,6 +460,19 @@ impl<'a> Iterator for ArrayIter<'a> {
     }
 }
 
+/// The kind of a JSON value with its article (`a string`, `an array`, `null`), for messages
+/// that must name what was found without echoing it (attributes hold customer data).
+pub fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// Walks `root` along `segments`. A missing key or index, or a step into a scalar, is null.
 pub fn lookup<'a>(root: &'a Value, segments: &[Segment]) -> Operand<'a> {
     let mut current = root;

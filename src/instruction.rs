@@ -1069,15 +1069,7 @@ fn describe(value: &Value) -> String {
 
 /// Only the kind of a value, for parameters whose value must not appear in messages.
 fn describe_kind(value: &Value) -> String {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-    .to_owned()
+    crate::expression::json_kind(value).to_owned()
 }
 
 /// The candidate closest to `input`, if close enough to be a likely typo. Case, `_` and `-` are

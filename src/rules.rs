@@ -753,7 +753,7 @@ fn type_error(at: &str, expected: &'static str, found: &Value) -> RulesError {
     RulesError::Type {
         at: at.to_owned(),
         expected,
-        found: json_type(found),
+        found: crate::expression::json_kind(found),
     }
 }
 
@@ -777,17 +777,6 @@ fn optional_string(map: &Map<String, Value>, key: &str, at: &str) -> Result<(), 
     match map.get(key) {
         None | Some(Value::String(_)) => Ok(()),
         Some(other) => Err(type_error(&format!("{at}: `{key}`"), "a string", other)),
-    }
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

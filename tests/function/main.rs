@@ -17,3 +17,6 @@ mod token_ssm;
 
 // The `taskrouter` command-line tool.
 mod cli;
+
+// The README's first command, `make run`, on the real `cargo lambda watch`.
+mod readme;
