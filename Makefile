@@ -33,6 +33,15 @@ export SAM_CLI_TELEMETRY := 0
 # confirmation on every build; this opts in without asking and is ignored by later releases.
 export SAM_CLI_BETA_RUST_CARGO_LAMBDA := 1
 
+# $(call ensure,COMMAND,PIP PACKAGE): installs the package with pip when COMMAND is missing, so the
+# README's first two commands work on a fresh machine.
+define ensure
+	@command -v $(1) >/dev/null 2>&1 || { \
+	  echo "installing $(2) with pip (needed by this target)"; \
+	  $(PIP) install --quiet --disable-pip-version-check '$(2)'; \
+	  if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi; }
+endef
+
 # $(call require,COMMAND,HOW TO INSTALL IT)
 define require
 	@command -v $(1) >/dev/null 2>&1 || { \
@@ -73,11 +82,14 @@ tools: ## Install the missing tools: cargo-lambda, SAM CLI, moto, twilio (pip), 
 	fi
 
 run: ## Run the function locally on cargo lambda watch (reloads on change; no AWS account needed)
-	$(call require,cargo-lambda,$(PIP) install cargo-lambda)
+	$(call ensure,cargo-lambda,cargo-lambda)
 	@echo "routes: POST http://127.0.0.1:$(PORT)/taskrouter/assignment_callback"
 	@echo "        POST http://127.0.0.1:$(PORT)/taskrouter/events"
 	@echo "token:  $(DEV_TOKEN)   public base URL: $(if $(PUBLIC_BASE_URL),$(PUBLIC_BASE_URL),derived from each request)"
 	@echo "try:    make send   |   make invoke EVENT=events/<name>.json"
+	@# cargo lambda watch compiles only when the first request arrives, which would outlast the
+	@# sender's timeout; build both binaries (the function and the CLI behind `make send`) first.
+	cargo build --bins
 	@# Settings reach the function through the environment, which cargo lambda watch passes on;
 	@# its --env-var flag would split values such as rules JSON at their commas.
 	TWILIO_AUTH_TOKEN=$(DEV_TOKEN) \
@@ -105,9 +117,13 @@ events: ## Regenerate the signed API Gateway event fixtures in events/
 
 test: ## Run the whole test suite: doc tests, then every other test with nextest
 	@cargo nextest --version >/dev/null 2>&1 || { \
-	  echo "error: cargo-nextest is not installed. Install it with: cargo install cargo-nextest --locked   (or run: make tools)" >&2; \
-	  exit 1; }
-	$(call require,moto_server,$(PIP) install 'moto[server]')
+	  echo "installing cargo-nextest (needed by this target; a few minutes)"; \
+	  cargo install cargo-nextest --locked; }
+	$(call ensure,moto_server,moto[server])
+	$(call ensure,cargo-lambda,cargo-lambda)
+	@python3 -c 'import twilio' >/dev/null 2>&1 || { \
+	  echo "installing twilio with pip (needed by this target)"; \
+	  $(PIP) install --quiet --disable-pip-version-check twilio; }
 	cargo test --doc
 	cargo nextest run
 
