@@ -306,6 +306,9 @@ async fn run(options: &Options) -> Result<(), String> {
 struct Sample {
     first_response: Duration,
     peak_rss_kib: u64,
+    /// CPU time of all the process's threads up to the first response.
+    cpu: Duration,
+    minor_faults: u64,
 }
 
 async fn cold_starts(scenarios: &[Scenario], runs: usize) -> Result<(), String> {
@@ -328,24 +331,30 @@ async fn cold_starts(scenarios: &[Scenario], runs: usize) -> Result<(), String> 
         .find(|(scenario, _)| scenario.name == "bare")
         .map(|(_, samples)| median(&first_responses(samples)));
     println!(
-        "| scenario | median ms | p90 ms | min ms | max ms | × bare (median) | peak RSS (VmHWM) median | binary size |"
+        "| scenario | median ms | p90 ms | min ms | max ms | × bare (median) | CPU ms median | minor faults median | peak RSS (VmHWM) median | binary size |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for (scenario, samples) in scenarios.iter().zip(&samples) {
         let times = first_responses(samples);
         let mut rss: Vec<u64> = samples.iter().map(|sample| sample.peak_rss_kib).collect();
         rss.sort_unstable();
+        let mut cpu: Vec<Duration> = samples.iter().map(|sample| sample.cpu).collect();
+        cpu.sort_unstable();
+        let mut faults: Vec<u64> = samples.iter().map(|sample| sample.minor_faults).collect();
+        faults.sort_unstable();
         let ratio = floor.map_or_else(
             || "–".to_owned(),
             |floor| format!("{:.2}", median(&times).as_secs_f64() / floor.as_secs_f64()),
         );
         println!(
-            "| {} | {} | {} | {} | {} | {ratio} | {:.1} MiB | {:.2} MiB |",
+            "| {} | {} | {} | {} | {} | {ratio} | {} | {} | {:.1} MiB | {:.2} MiB |",
             scenario.name,
             ms(median(&times)),
             ms(percentile(&times, 90)),
             ms(times[0]),
             ms(times[times.len() - 1]),
+            ms(median(&cpu)),
+            faults[(faults.len() - 1) / 2],
             rss[(rss.len() - 1) / 2] as f64 / 1024.0,
             file_size(&scenario.binary) as f64 / (1024.0 * 1024.0),
         );
@@ -509,6 +518,37 @@ impl Running {
 
     /// Ends the process with SIGTERM, as Lambda does when it shuts a sandbox down, so a wrapper
     /// such as `valgrind` can write its report; SIGKILL after 30 s.
+    /// CPU time summed over the threads (`/proc/<pid>/task/*/schedstat`, nanoseconds, so a
+    /// millisecond-long start is measurable) and minor page faults (`/proc/<pid>/stat`). CPU time
+    /// is what a busy machine inflates least.
+    fn cpu_and_faults(&self) -> Result<(Duration, u64), String> {
+        let proc = format!("/proc/{}", self.pid);
+        let unreadable = |what: &str, error: std::io::Error| format!("{proc}/{what}: {error}");
+        let mut cpu = Duration::ZERO;
+        let tasks = std::fs::read_dir(format!("{proc}/task"))
+            .map_err(|error| unreadable("task", error))?;
+        for task in tasks.flatten() {
+            let schedstat = std::fs::read_to_string(task.path().join("schedstat"))
+                .map_err(|error| unreadable("task/*/schedstat", error))?;
+            let nanos = schedstat
+                .split_whitespace()
+                .next()
+                .and_then(|field| field.parse::<u64>().ok())
+                .ok_or_else(|| format!("{proc}/task/*/schedstat is unexpected: {schedstat}"))?;
+            cpu += Duration::from_nanos(nanos);
+        }
+        let stat = std::fs::read_to_string(format!("{proc}/stat"))
+            .map_err(|error| unreadable("stat", error))?;
+        // Field 10 (minflt) counts from 1 and the command in parentheses may hold spaces, so
+        // count from the field after it (field 3).
+        let minor_faults = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(10 - 3))
+            .and_then(|field| field.parse::<u64>().ok())
+            .ok_or_else(|| format!("{proc}/stat is unexpected: {stat}"))?;
+        Ok((cpu, minor_faults))
+    }
+
     async fn stop(mut self) {
         let terminated = Command::new("kill")
             .args(["-TERM", &self.pid.to_string()])
@@ -531,10 +571,13 @@ async fn cold_run(scenario: &Scenario) -> Result<Sample, String> {
     running.invoke(scenario).await?;
     let first_response = started.elapsed();
     let (peak_rss_kib, _) = running.memory()?;
+    let (cpu, minor_faults) = running.cpu_and_faults()?;
     running.stop().await;
     Ok(Sample {
         first_response,
         peak_rss_kib,
+        cpu,
+        minor_faults,
     })
 }
 
