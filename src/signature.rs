@@ -32,8 +32,9 @@ const MAC_LEN: usize = 20;
 /// The query parameter Twilio adds to the URL of a signed JSON request (contract §4).
 const BODY_HASH_PARAM: &str = "bodySHA256";
 
-/// How many characters of a malformed header are echoed in an error.
-const ECHO_LIMIT: usize = 40;
+/// How many characters of a malformed header are echoed in an error: enough to recognise it, too
+/// few to be a usable signature of any algorithm.
+const ECHO_LIMIT: usize = 6;
 
 /// A request whose signature does not check out.
 ///
@@ -43,13 +44,16 @@ const ECHO_LIMIT: usize = 40;
 pub enum SignatureError {
     /// The header is not the base64 of a 20-byte HMAC-SHA1, so it cannot match any URL.
     #[error(
-        "the X-Twilio-Signature header {received:?} is not the base64 of a 20-byte HMAC-SHA1: \
+        "the X-Twilio-Signature header ({length} characters, starting {received:?}) is not the \
+         base64 of a 20-byte HMAC-SHA1: \
          the request was not signed by Twilio, or something between Twilio and this function \
          altered the header"
     )]
     Malformed {
-        /// The received header, cut to 40 characters (it is what the caller sent, not a secret).
+        /// The start of the received header (never the whole of it).
         received: String,
+        /// The header's length in characters.
+        length: usize,
     },
     /// The signature matches no token over any of the URLs tried.
     #[error(
@@ -289,6 +293,7 @@ fn decode_signature(signature: &str) -> Result<[u8; MAC_LEN], SignatureError> {
         .and_then(|bytes| <[u8; MAC_LEN]>::try_from(bytes).ok())
         .ok_or_else(|| SignatureError::Malformed {
             received: signature.chars().take(ECHO_LIMIT).collect(),
+            length: signature.chars().count(),
         })
 }
 
@@ -743,7 +748,7 @@ mod tests {
     fn a_malformed_header_is_echoed_cut_short() {
         let error = verify_form(&[TOKEN], &[BASE.to_owned()], &[], &"x".repeat(500))
             .expect_err("malformed");
-        insta::assert_snapshot!(error, @r#"the X-Twilio-Signature header "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" is not the base64 of a 20-byte HMAC-SHA1: the request was not signed by Twilio, or something between Twilio and this function altered the header"#);
+        insta::assert_snapshot!(error, @r#"the X-Twilio-Signature header (500 characters, starting "xxxxxx") is not the base64 of a 20-byte HMAC-SHA1: the request was not signed by Twilio, or something between Twilio and this function altered the header"#);
     }
 
     #[test]

@@ -226,3 +226,16 @@ async fn workspace_events_are_one_queryable_log_line_each_without_customer_data(
         );
     }
 }
+
+#[test]
+fn the_sam_template_can_never_switch_verification_off() {
+    let template = std::fs::read_to_string(repo().join("template.yaml")).expect("template.yaml");
+    assert!(
+        !template.contains("TASKROUTER_INSECURE_SKIP_SIGNATURE"),
+        "the deployed function must always verify signatures"
+    );
+    assert!(
+        template.contains("TWILIO_AUTH_TOKEN_PARAMETER"),
+        "the template wires the SSM token"
+    );
+}

@@ -373,3 +373,47 @@ async fn a_blank_parameter_value_is_refused_naming_the_parameter() {
         }
     );
 }
+
+#[tokio::test]
+async fn the_function_answers_503_while_ssm_is_down_and_recovers_without_a_restart() {
+    let port = free_port();
+    let endpoint = endpoint(port);
+    let function = crate::support::Function::start_with(&[
+        ("TWILIO_AUTH_TOKEN_PARAMETER", "/taskrouter/auth-token"),
+        ("AWS_ENDPOINT_URL", &endpoint),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ])
+    .await;
+    let callback = crate::support::fixture("assignment-http-api");
+
+    let down = function.http(callback.clone()).await;
+    assert_eq!(
+        down.status, 503,
+        "fail closed while SSM is unreachable: {}",
+        down.body
+    );
+    assert_eq!(down.json()["error"]["code"], "token_unavailable");
+
+    let moto = Moto::start_on(port).await;
+    moto.put_secure_string("/taskrouter/auth-token", crate::support::DEV_TOKEN)
+        .await;
+    // The store reads again at most once a second after a failure; ask until it has.
+    let mut answer = function.http(callback.clone()).await;
+    for _ in 0..40 {
+        if answer.status != 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        answer = function.http(callback.clone()).await;
+    }
+    assert_eq!(
+        answer.status,
+        200,
+        "the same process recovers: {}\n{}",
+        answer.body,
+        function.output()
+    );
+    assert_eq!(answer.body, "{}");
+}
