@@ -28,31 +28,36 @@ pub struct FormParams {
 impl FormParams {
     /// Decodes a form body (`+` as space, percent escapes as UTF-8).
     ///
+    /// Pairs are split on `&` and then on the first `=`; empty pairs are skipped and a `%` that
+    /// starts no valid escape is kept as it is, exactly as `application/x-www-form-urlencoded`
+    /// parsing is specified (<https://url.spec.whatwg.org/#urlencoded-parsing>).
+    ///
     /// # Errors
     ///
     /// [`FormError::Empty`] for an empty body, [`FormError::NotUtf8`] when a decoded key or value is
-    /// not UTF-8 (decoding it lossily would change what was signed).
+    /// not UTF-8, whether its bytes were sent raw or percent-encoded (decoding it lossily would
+    /// change what was signed). A literal U+FFFD, raw or encoded as `%EF%BF%BD`, is valid text.
     pub fn parse(body: &[u8]) -> Result<Self, FormError> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(FormError::Empty);
         }
         let mut pairs = Vec::new();
         for raw in body.split(|&b| b == b'&').filter(|raw| !raw.is_empty()) {
-            let mut decoded = form_urlencoded::parse(raw);
-            let Some((key, value)) = decoded.next() else {
-                continue;
+            let (raw_key, raw_value) = match raw.iter().position(|&b| b == b'=') {
+                Some(equals) => (&raw[..equals], &raw[equals + 1..]),
+                None => (raw, &[][..]),
             };
-            // `form_urlencoded` replaces invalid UTF-8 with U+FFFD; a replacement character that
-            // was not literally in the input means the bytes were not UTF-8.
-            let replaced = |text: &str| text.contains('\u{FFFD}');
-            if (replaced(&key) || replaced(&value))
-                && !String::from_utf8_lossy(raw).contains('\u{FFFD}')
-            {
-                return Err(FormError::NotUtf8 {
-                    key: key.chars().take(40).collect(),
-                });
+            // Decoded to bytes and checked strictly: `form_urlencoded::parse` would replace
+            // invalid UTF-8 with U+FFFD, which cannot be told apart from a U+FFFD that was sent.
+            match (decode(raw_key), decode(raw_value)) {
+                (Ok(key), Ok(value)) => pairs.push((key, value)),
+                (key, _) => {
+                    let key = key.unwrap_or_else(|lossy| lossy);
+                    return Err(FormError::NotUtf8 {
+                        key: key.chars().take(40).collect(),
+                    });
+                }
             }
-            pairs.push((key.into_owned(), value.into_owned()));
         }
         Ok(Self { pairs })
     }
@@ -90,8 +95,21 @@ impl FormParams {
     }
 }
 
+/// `+` as space, then `%XX` as the byte it encodes (a `%` that starts no escape stays), then a
+/// strict UTF-8 check.
+fn decode(raw: &[u8]) -> Result<String, String> {
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+    String::from_utf8(bytes).map_err(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -131,5 +149,85 @@ mod tests {
             FormParams::parse(params.encode().as_bytes()).expect("round trip"),
             params
         );
+    }
+
+    #[test]
+    fn a_raw_byte_that_is_not_utf8_is_rejected_not_replaced() {
+        // Found by the `form_callback` fuzz target: a raw 0xFF was decoded as U+FFFD and accepted,
+        // and the encoded body (`%EF%BF%BD`) was then rejected.
+        let cases: &[(&[u8], &str)] = &[
+            (b"\xff", "a lone invalid byte"),
+            (
+                b"AccountSid=AC0123456789abcdef0123456789abcdef&WorkflowS\xbbd=WW2123456789abcdef2123456789abcdef",
+                "an invalid byte inside a key",
+            ),
+            (b"TaskAttributes=%7B%7D\xc3", "a truncated sequence at the end of a value"),
+        ];
+        for (body, case) in cases {
+            let error = FormParams::parse(body).expect_err(case);
+            assert!(
+                matches!(error, FormError::NotUtf8 { .. }),
+                "{case}: {error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_replacement_character_that_was_sent_is_text_not_an_error() {
+        let params = FormParams::parse(b"CustomerName=Dana+%EF%BF%BD&Raw=\xef\xbf\xbd")
+            .expect("U+FFFD is valid UTF-8, raw or percent-encoded");
+        assert_eq!(params.get("CustomerName"), Some("Dana \u{FFFD}"));
+        assert_eq!(params.get("Raw"), Some("\u{FFFD}"));
+    }
+
+    #[test]
+    fn a_sent_replacement_character_does_not_excuse_an_invalid_escape_beside_it() {
+        let error = FormParams::parse(b"A=\xef\xbf\xbd%FF").expect_err("0xFF is not UTF-8");
+        assert_eq!(
+            error,
+            FormError::NotUtf8 {
+                key: "A".to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn the_error_names_the_key_as_far_as_it_decodes() {
+        let error = FormParams::parse(b"Bad%FFKey=1").expect_err("0xFF is not UTF-8");
+        assert_eq!(
+            error,
+            FormError::NotUtf8 {
+                key: "Bad\u{FFFD}Key".to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn a_percent_that_starts_no_escape_and_an_equals_in_a_value_are_kept() {
+        let params = FormParams::parse(b"A=100%&B=%zz&C=%4&D=b=c&%41=%4a%4A").expect("valid body");
+        assert_eq!(
+            params.pairs(),
+            &[
+                ("A".into(), "100%".into()),
+                ("B".into(), "%zz".into()),
+                ("C".into(), "%4".into()),
+                ("D".into(), "b=c".into()),
+                ("A".into(), "JJ".into()),
+            ]
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn every_body_that_parses_round_trips_through_encode(body in proptest::collection::vec(any::<u8>(), 1..64)) {
+            if let Ok(params) = FormParams::parse(&body) {
+                let encoded = params.encode();
+                if params.pairs().is_empty() {
+                    prop_assert_eq!(FormParams::parse(encoded.as_bytes()), Err(FormError::Empty));
+                } else {
+                    prop_assert_eq!(FormParams::parse(encoded.as_bytes()), Ok(params));
+                }
+            }
+        }
     }
 }
