@@ -4,7 +4,8 @@
 //! ```text
 //! cargo build --release --example bare_function
 //! cargo bench --bench coldstart -- [--runs 20] [--load 100000] [--load-seconds 600]
-//!                                  [--function PATH] [--bare PATH] [SCENARIO ...]
+//!                                  [--function PATH] [--bare PATH] [--compare PATH]
+//!                                  [SCENARIO ...]
 //! ```
 //!
 //! A cold run starts a fresh Runtime API emulator (`tests/function/support/runtime_api.rs`) on
@@ -33,6 +34,12 @@
 //! it pays for the root certificates, the TLS handshake and the first use of AWS-LC's random
 //! generator. The bundle is the system's plus a throw-away local CA, so as many roots are parsed
 //! as on Lambda.
+//!
+//! Without `--bench` (which `cargo bench` passes), as under `cargo test --benches`, the defaults
+//! are one run of each scenario and 100 invocations: a smoke test of the harness.
+//!
+//! `--compare PATH` adds, for each scenario of the function, a twin run with another build of
+//! it (another profile, another feature set), interleaved with the first.
 //!
 //! Every answer is checked (status and body); a wrong answer aborts the run. Nothing here asserts
 //! on time: the figures are printed as Markdown tables for `BENCHMARKS.md`.
@@ -100,6 +107,8 @@ struct Options {
     load_limit: Duration,
     function: PathBuf,
     bare: PathBuf,
+    /// A second build of the function whose cold starts are measured alongside the first.
+    compare: Option<PathBuf>,
     /// Scenario names to run; empty runs all.
     only: Vec<String>,
 }
@@ -112,8 +121,13 @@ impl Options {
             load_limit: Duration::from_secs(600),
             function: PathBuf::from(env!("CARGO_BIN_EXE_taskrouter-lambda")),
             bare: default_bare_path(),
+            compare: None,
             only: Vec::new(),
         };
+        if !args.iter().any(|arg| arg == "--bench") {
+            options.runs = 1;
+            options.load = 100;
+        }
         let mut args = args.iter();
         while let Some(arg) = args.next() {
             let mut value = |name: &str| {
@@ -126,7 +140,8 @@ impl Options {
                     .map_err(|_| format!("{name} takes a whole number, got `{text}`"))
             };
             match arg.as_str() {
-                // Cargo passes `--bench` to every benchmark target.
+                // Cargo passes `--bench` to every benchmark target under `cargo bench`; the
+                // defaults above are for that. Without it (`cargo test --benches`), a smoke run.
                 "--bench" => {}
                 "--runs" => options.runs = number("--runs", value("--runs")?)?.max(1),
                 "--load" => options.load = number("--load", value("--load")?)?,
@@ -136,10 +151,11 @@ impl Options {
                 }
                 "--function" => options.function = PathBuf::from(value("--function")?),
                 "--bare" => options.bare = PathBuf::from(value("--bare")?),
+                "--compare" => options.compare = Some(PathBuf::from(value("--compare")?)),
                 flag if flag.starts_with('-') => {
                     return Err(format!(
                         "unknown option `{flag}`: expected --runs, --load, --load-seconds, \
-                         --function, --bare or scenario names"
+                         --function, --bare, --compare or scenario names"
                     ));
                 }
                 // `cargo bench -- <filter>` passes the filter to every benchmark target; a
@@ -185,7 +201,7 @@ fn default_bare_path() -> PathBuf {
 
 /// One way of starting the function.
 struct Scenario {
-    name: &'static str,
+    name: String,
     binary: PathBuf,
     env: Vec<(String, String)>,
     event: Value,
@@ -201,7 +217,7 @@ async fn run(options: &Options) -> Result<(), String> {
     if options.wants("bare") {
         if options.bare.is_file() {
             scenarios.push(Scenario {
-                name: "bare",
+                name: "bare".to_owned(),
                 binary: options.bare.clone(),
                 env: Vec::new(),
                 event: event.clone(),
@@ -217,7 +233,7 @@ async fn run(options: &Options) -> Result<(), String> {
     }
     if options.wants("env") {
         scenarios.push(Scenario {
-            name: "env",
+            name: "env".to_owned(),
             binary: options.function.clone(),
             env: env_token.clone(),
             event: event.clone(),
@@ -228,7 +244,7 @@ async fn run(options: &Options) -> Result<(), String> {
         let mut env = env_token.clone();
         env.push(("ASSIGNMENT_RULES".to_owned(), callback::rules(50)));
         scenarios.push(Scenario {
-            name: "env-50-rules",
+            name: "env-50-rules".to_owned(),
             binary: options.function.clone(),
             env,
             event: event.clone(),
@@ -260,7 +276,7 @@ async fn run(options: &Options) -> Result<(), String> {
                     env.push(("SSL_CERT_FILE".to_owned(), bundle.display().to_string()));
                 }
                 scenarios.push(Scenario {
-                    name: if tls { "ssm-https" } else { "ssm-http" },
+                    name: name.to_owned(),
                     binary: options.function.clone(),
                     env,
                     event: event.clone(),
@@ -272,6 +288,22 @@ async fn run(options: &Options) -> Result<(), String> {
         }
     }
 
+    if let Some(other) = &options.compare {
+        // The same scenarios with the other binary, interleaved with the first, so both see the
+        // same moments of the machine.
+        let twins: Vec<Scenario> = scenarios
+            .iter()
+            .filter(|scenario| scenario.binary == options.function)
+            .map(|scenario| Scenario {
+                name: format!("{} [compare]", scenario.name),
+                binary: other.clone(),
+                env: scenario.env.clone(),
+                event: scenario.event.clone(),
+                expected_body: scenario.expected_body,
+            })
+            .collect();
+        scenarios.extend(twins);
+    }
     if !scenarios.is_empty() {
         cold_starts(&scenarios, options.runs).await?;
     }
@@ -279,7 +311,7 @@ async fn run(options: &Options) -> Result<(), String> {
     env.push(("ASSIGNMENT_RULES".to_owned(), callback::rules(10)));
     let loads = [
         Scenario {
-            name: "load",
+            name: "load".to_owned(),
             binary: options.function.clone(),
             env,
             event: event.clone(),
@@ -287,7 +319,7 @@ async fn run(options: &Options) -> Result<(), String> {
         },
         // The floor of a long run: the runtime's own cost per invocation.
         Scenario {
-            name: "load-bare",
+            name: "load-bare".to_owned(),
             binary: options.bare.clone(),
             env: Vec::new(),
             event,
@@ -295,7 +327,7 @@ async fn run(options: &Options) -> Result<(), String> {
         },
     ];
     for scenario in &loads {
-        if options.load > 0 && options.wants_load(scenario.name) {
+        if options.load > 0 && options.wants_load(&scenario.name) {
             load(scenario, options.load, options.load_limit).await?;
         }
     }
@@ -525,8 +557,8 @@ impl Running {
         let proc = format!("/proc/{}", self.pid);
         let unreadable = |what: &str, error: std::io::Error| format!("{proc}/{what}: {error}");
         let mut cpu = Duration::ZERO;
-        let tasks = std::fs::read_dir(format!("{proc}/task"))
-            .map_err(|error| unreadable("task", error))?;
+        let tasks =
+            std::fs::read_dir(format!("{proc}/task")).map_err(|error| unreadable("task", error))?;
         for task in tasks.flatten() {
             let schedstat = std::fs::read_to_string(task.path().join("schedstat"))
                 .map_err(|error| unreadable("task/*/schedstat", error))?;

@@ -8,6 +8,8 @@
 //!   for 1, 10 and 50 rules with the matching rule last. `from_str_handle` is the same without the
 //!   adapter's response envelope (`lambda_http::request::from_str` + [`http::handle`]);
 //!   `json_logs` adds the JSON log line the function writes per request (to a sink).
+//!   `bare_adapter` is the floor of the group: the same event through the same adapter to
+//!   `examples/bare_function.rs`'s handler, which answers `{}` without looking at the request.
 //! - `pieces`: each step on its own, and `hmac_sha1_floor`, one HMAC-SHA1 of the signing string,
 //!   the least any verifying implementation has to do.
 //! - `expression`: evaluating `when` expressions against a callback.
@@ -100,6 +102,19 @@ fn whole(c: &mut Criterion) {
     let runtime = runtime();
     let event = callback::event(&callback::params());
     let mut group = c.benchmark_group("whole");
+    // The floor of this group: `examples/bare_function.rs`'s handler behind the same adapter, so
+    // the event parsing and response serialisation every `lambda_http` function pays.
+    let mut bare = Adapter::from(service_fn(|_request: lambda_http::Request| async {
+        let mut response = lambda_http::Response::new(lambda_http::Body::Text("{}".to_owned()));
+        response.headers_mut().insert(
+            lambda_http::http::header::CONTENT_TYPE,
+            lambda_http::http::HeaderValue::from_static("application/json"),
+        );
+        Ok::<_, Infallible>(response)
+    }));
+    group.bench_with_input("bare_adapter", &event, |b, event| {
+        b.iter(|| invoke(&runtime, &mut bare, black_box(event.as_bytes())));
+    });
     for count in RULE_COUNTS {
         let app = app(&runtime, &callback::rules(count));
         let app = &app;
