@@ -152,5 +152,5 @@ deploy: build ## Deploy with SAM (guided on first use, when samconfig.toml has n
 	  sam deploy --guided; \
 	fi
 
-bench: ## Run the benchmarks
-	cargo bench
+bench: ## Run the rules benchmark (figures in BENCHMARKS.md)
+	cargo bench --bench decide
