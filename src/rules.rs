@@ -177,6 +177,15 @@ pub enum RulesError {
         /// The earlier rule's position.
         first: usize,
     },
+    /// A rule is named `default`, the name every decision made by the document's `default` logs.
+    #[error(
+        "rules[{index}]: the name `default` is reserved for the document's `default` answer, so logs \
+         and metrics can tell the two apart: rename the rule"
+    )]
+    ReservedName {
+        /// The rule's position in `rules`, from 0.
+        index: usize,
+    },
     /// A rule's `when` is empty.
     #[error(
         "{rule}: `when` is empty: write `\"when\": \"1 == 1\"` for a rule that matches every callback"
@@ -484,6 +493,9 @@ fn compile_rule(index: usize, spec: &Value) -> Result<Rule, RulesError> {
         }
         Some(Value::String(name)) if name.trim().is_empty() => {
             return Err(RulesError::EmptyName { index });
+        }
+        Some(Value::String(name)) if name == DEFAULT_NAME => {
+            return Err(RulesError::ReservedName { index });
         }
         Some(Value::String(name)) => name,
         Some(other) => return Err(type_error(&format!("{bare}: `name`"), "a string", other)),
@@ -1028,6 +1040,18 @@ fn callback_parameter<'a>(callback: &'a AssignmentCallback, name: &str) -> Opera
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    #[test]
+    fn a_rule_named_default_is_refused_so_logs_can_tell_it_from_the_fallback() {
+        // Found while fuzzing: a rule named `default` and the fallback both logged `rule=default`.
+        let json = r#"{"rules":[{"name":"default","when":"1 == 1","instruction":{"instruction":"accept"}}]}"#;
+        let error = Rules::compile(json).expect_err("the name is reserved");
+        assert_eq!(
+            error.to_string(),
+            "rules[0]: the name `default` is reserved for the document's `default` answer, so logs \
+             and metrics can tell the two apart: rename the rule"
+        );
+    }
 
     use super::*;
     use crate::form::FormParams;
