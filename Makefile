@@ -49,7 +49,7 @@ define require
 	  exit 1; }
 endef
 
-.PHONY: help tools run invoke send events test check build validate deploy bench
+.PHONY: help tools run invoke send events test check build validate deploy bench fuzz-build
 
 help: ## List the targets
 	@echo "usage: make TARGET [VARIABLE=value ...]"
@@ -154,3 +154,8 @@ deploy: build ## Deploy with SAM (guided on first use, when samconfig.toml has n
 
 bench: ## Run the rules benchmark (figures in BENCHMARKS.md)
 	cargo bench --bench decide
+
+fuzz-build: ## Build the cargo-fuzz targets (nightly toolchain and cargo-fuzz; see fuzz/README.md)
+	@rustup run nightly rustc --version >/dev/null 2>&1 || rustup toolchain install nightly --profile minimal
+	@cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+	cargo +nightly fuzz build

@@ -1,0 +1,135 @@
+//! Arbitrary text as a rules document: compiling never panics, and a document that compiles
+//! decides every callback with a body TaskRouter accepts: JSON, `{}` for a deferral, otherwise an
+//! instruction that validates again and serialises to the same bytes.
+
+#![no_main]
+
+use std::sync::LazyLock;
+
+use libfuzzer_sys::fuzz_target;
+use serde_json::{Value, json};
+use taskrouter_lambda::callback::AssignmentCallback;
+use taskrouter_lambda::form::FormParams;
+use taskrouter_lambda::instruction::{Answer, Instruction};
+use taskrouter_lambda::rules::Rules;
+
+/// A callback with these attributes, in the shape TaskRouter sends (contract §1).
+fn callback(task: &Value, worker: &Value) -> AssignmentCallback {
+    let pairs = [
+        (
+            "AccountSid",
+            "AC0123456789abcdef0123456789abcdef".to_owned(),
+        ),
+        (
+            "WorkspaceSid",
+            "WS1123456789abcdef1123456789abcdef".to_owned(),
+        ),
+        (
+            "WorkflowSid",
+            "WW2123456789abcdef2123456789abcdef".to_owned(),
+        ),
+        (
+            "TaskQueueSid",
+            "WQ3123456789abcdef3123456789abcdef".to_owned(),
+        ),
+        ("WorkerSid", "WK4123456789abcdef4123456789abcdef".to_owned()),
+        ("WorkerAttributes", worker.to_string()),
+        ("TaskSid", "WT5123456789abcdef5123456789abcdef".to_owned()),
+        ("TaskAttributes", task.to_string()),
+        ("TaskAge", "37".to_owned()),
+        ("TaskPriority", "5".to_owned()),
+        (
+            "ReservationSid",
+            "WR6123456789abcdef6123456789abcdef".to_owned(),
+        ),
+        ("Timestamp", "1795500000".to_owned()),
+        ("Extra", "a parameter Twilio added".to_owned()),
+    ];
+    AssignmentCallback::try_from(FormParams::from_pairs(pairs)).expect("a valid callback")
+}
+
+/// A voice task queued with `<Enqueue>`, a chat task, and a task with empty attributes.
+static CALLBACKS: LazyLock<Vec<AssignmentCallback>> = LazyLock::new(|| {
+    let worker = json!({
+        "contact_uri": "client:alice",
+        "skills": ["billing", "support"],
+        "languages": ["en", "es"],
+        "phone": "+14155550111",
+        "level": 3,
+    });
+    vec![
+        callback(
+            &json!({
+                "call_sid": "CA0123456789abcdef0123456789abcdef",
+                "account_sid": "AC0123456789abcdef0123456789abcdef",
+                "from": "+14155550100",
+                "to": "+14155550199",
+                "caller": "+14155550100",
+                "called": "+14155550199",
+                "direction": "inbound",
+                "call_status": "ringing",
+                "required_skill": "billing",
+            }),
+            &worker,
+        ),
+        callback(
+            &json!({
+                "type": "chat",
+                "channel": "web",
+                "customer_name": "Dana Reyes",
+                "required_skill": "sales",
+                "priority": 10,
+                "tags": ["vip", "returning"],
+            }),
+            &worker,
+        ),
+        callback(&json!({}), &json!({})),
+    ]
+});
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(json) = std::str::from_utf8(data) else {
+        return;
+    };
+    let rules = match Rules::compile(json) {
+        Ok(rules) => rules,
+        Err(error) => {
+            let _ = error.to_string();
+            return;
+        }
+    };
+    for callback in CALLBACKS.iter() {
+        let decision = rules.decide(callback);
+        let body: Value = serde_json::from_str(&decision.body).expect("the body is JSON");
+        let Value::Object(object) = &body else {
+            panic!("the body is not a JSON object: {}", decision.body);
+        };
+        if decision.answer == "defer" {
+            assert!(
+                object.is_empty(),
+                "a deferral that is not {{}}: {}",
+                decision.body
+            );
+        } else {
+            let instruction =
+                Instruction::from_json(&body).expect("the body is a valid instruction");
+            assert_eq!(instruction.name(), decision.answer);
+            assert_eq!(
+                Answer::from(instruction).to_body(),
+                decision.body,
+                "the body is not canonical"
+            );
+        }
+        for skipped in &decision.skipped {
+            assert_ne!(
+                skipped.rule, decision.rule,
+                "the chosen rule was also skipped"
+            );
+        }
+        assert_eq!(
+            rules.decide(callback),
+            decision,
+            "the same callback got another answer"
+        );
+    }
+});
