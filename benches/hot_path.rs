@@ -3,7 +3,7 @@
 //! `cargo bench --bench hot_path` (criterion; `-- <filter>` picks benchmarks by name). Groups:
 //!
 //! - `whole`: the event as the Runtime API delivers it (JSON bytes) through `lambda_http`'s
-//!   adapter and [`http::handle`] to the serialised response: event parsing, routing, form
+//!   adapter, as [`http::function`] wraps it around [`http::handle`], to the serialised response: event parsing, routing, form
 //!   decoding, signature verification, the typed callback, the rules' decision and the answer,
 //!   for 1, 10 and 50 rules with the matching rule last. `from_str_handle` is the same without the
 //!   adapter's response envelope (`lambda_http::request::from_str` + [`http::handle`]);
@@ -15,7 +15,7 @@
 //! - `expression`: evaluating `when` expressions against a callback.
 //! - `init`: compiling a 50-rule document, which a cold start pays once.
 //!
-//! The callback is `benches/support/callback.rs`'s: about 1.8 KB of form body, signed with the
+//! The callback is `benches/support/callback.rs`'s: about 1.7 KB of form body, signed with the
 //! development token. No logging subscriber is installed except in `json_logs`, so elsewhere the
 //! `tracing` calls cost what a disabled level costs.
 
@@ -118,9 +118,7 @@ fn whole(c: &mut Criterion) {
     for count in RULE_COUNTS {
         let app = app(&runtime, &callback::rules(count));
         let app = &app;
-        let mut adapter = Adapter::from(service_fn(move |request| async move {
-            Ok::<_, Infallible>(http::handle(app, request).await)
-        }));
+        let mut adapter = http::function(app);
         let answer = invoke(&runtime, &mut adapter, event.as_bytes());
         assert_answer(&serde_json::from_slice(&answer).expect("the response is JSON"));
         group.bench_with_input(

@@ -260,9 +260,19 @@ def fixtures():
     )
     yield "assignment-get-method", http_api(HTTP_API, ASSIGNMENT, "", None, method="GET", content_type=None)
     yield "unknown-route", signed_http_api("/taskrouter/assignment", valid)
+    # Events lambda_http cannot turn into a request (it panics; the function answers 400
+    # malformed_event). API Gateway itself does not send these, but hand-made test events do.
     broken = signed_http_api(ASSIGNMENT, valid)
     broken["body"] = "this is not base64!"
     yield "assignment-body-not-base64", broken
+    bad_host = signed_http_api(ASSIGNMENT, valid)
+    bad_host["headers"]["host"] = "^" + HTTP_API
+    yield "assignment-host-not-a-host", bad_host
+    yield "assignment-query-string-with-space", signed_http_api(ASSIGNMENT, valid, query="tenant=acme corp")
+    rest_bad_host = rest_api(REST_API, "Prod", ASSIGNMENT, rest_body, sign(f"https://{REST_API}/Prod{ASSIGNMENT}", valid))
+    rest_bad_host["headers"]["Host"] = "abc{def}.example.com"
+    rest_bad_host["multiValueHeaders"]["Host"] = ["abc{def}.example.com"]
+    yield "assignment-rest-api-host-not-a-host", rest_bad_host
 
     yield "event-reservation-accepted", signed_http_api(
         EVENTS, event_params("reservation.accepted", "reservation", RESERVATION, RESERVATION_FIELDS))

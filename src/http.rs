@@ -6,12 +6,18 @@
 //! an HTTP response. Nothing here returns an error to the runtime: behind API Gateway that would
 //! be a bare `502`, so every failure is a JSON error with the status [`Rejection::status`] gives.
 
+use std::convert::Infallible;
+use std::future::{self, Future};
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
-use lambda_http::request::RequestContext;
-use lambda_http::{Body, Request, RequestExt, Response};
-use serde_json::json;
+use lambda_http::request::{LambdaRequest, RequestContext};
+use lambda_http::{Adapter, Body, LambdaEvent, Request, RequestExt, Response, Service, service_fn};
+use serde::Serialize;
+use serde_json::{Value, json};
 
 use crate::app::{App, Verification};
 use crate::callback::{AssignmentCallback, CallbackError};
@@ -77,6 +83,14 @@ pub enum Rejection {
     /// `400`: the body is not a valid workspace event.
     #[error(transparent)]
     Event(#[from] EventError),
+    /// `400`: `lambda_http` cannot build an HTTP request from the API Gateway event (see
+    /// [`function`]); the detail is its panic message.
+    #[error(
+        "the API Gateway event cannot be read as an HTTP request (a Host header, domain name, \
+         path or query string that is not valid in a URL, or a body flagged base64 that is not): \
+         {0}"
+    )]
+    MalformedEvent(String),
 }
 
 impl Rejection {
@@ -86,7 +100,9 @@ impl Rejection {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Form(_) | Self::Callback(_) | Self::Event(_) => StatusCode::BAD_REQUEST,
+            Self::Form(_) | Self::Callback(_) | Self::Event(_) | Self::MalformedEvent(_) => {
+                StatusCode::BAD_REQUEST
+            }
             Self::MissingSignature | Self::InvalidSignature(_) => StatusCode::FORBIDDEN,
             Self::TokenUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -105,6 +121,7 @@ impl Rejection {
             Self::TokenUnavailable(_) => "token_unavailable",
             Self::Callback(error) => error.code(),
             Self::Event(error) => error.code(),
+            Self::MalformedEvent(_) => "malformed_event",
         }
     }
 
@@ -128,6 +145,116 @@ fn json_response(status: StatusCode, body: String) -> Response<Body> {
         HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// The function as the Lambda runtime calls it: an API Gateway event in, an API Gateway response
+/// out. [`lambda_runtime::run`](lambda_http::lambda_runtime::run) serves it in `main.rs`; the tests
+/// call it with the fixtures.
+///
+/// It is `lambda_http::run`'s own adapter around [`handle`], with one difference. `lambda_http`
+/// (1.3) panics while turning some events it has deserialised into a request: a `Host` header or
+/// domain name that is not a URL host, a raw query string with a space, a body flagged base64 that
+/// does not decode (its `build_request_uri` and `Body::from_maybe_encoded` unwrap). Left alone, the
+/// runtime reports that panic as a failed invocation, which API Gateway turns into a bare `502`.
+/// Here the conversion runs under `catch_unwind` and such an event is answered `400` with the
+/// `malformed_event` JSON error, like every other malformed request. (The adapter and
+/// `LambdaRequest` are public but hidden from `lambda_http`'s docs; the version is pinned by
+/// `Cargo.lock`, and the fixture tests exercise this path.)
+pub fn function(
+    app: &App,
+) -> impl Service<LambdaEvent<LambdaRequest>, Response = impl Serialize, Error = Infallible> + '_ {
+    let handler = service_fn(move |request: Request| async move {
+        Ok::<_, Infallible>(handle(app, request).await)
+    });
+    EventGuard {
+        app,
+        adapter: Adapter::from(handler),
+    }
+}
+
+/// `lambda_http`'s adapter with its request conversion guarded against panics (see [`function`]).
+struct EventGuard<'a, S> {
+    app: &'a App,
+    adapter: S,
+}
+
+/// What [`EventGuard`] answers: the adapter's response, or the error for an event it could not
+/// convert, in the response shape both API Gateway payload formats and function URLs accept.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Answer<R> {
+    Converted(R),
+    Refused(Value),
+}
+
+impl<'a, S> Service<LambdaEvent<LambdaRequest>> for EventGuard<'a, S>
+where
+    S: Service<LambdaEvent<LambdaRequest>, Error = Infallible>,
+    S::Future: Unpin,
+{
+    type Response = Answer<S::Response>;
+    type Error = Infallible;
+    type Future = Guarded<S::Future, S::Response>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.adapter.poll_ready(cx)
+    }
+
+    fn call(&mut self, event: LambdaEvent<LambdaRequest>) -> Self::Future {
+        // The adapter converts the event synchronously inside `call` and only returns a future for
+        // the handler, so this catches the conversion and nothing of ours. Unwind safety: the
+        // adapter holds only the handler, which the conversion does not touch.
+        match panic::catch_unwind(AssertUnwindSafe(|| self.adapter.call(event))) {
+            Ok(future) => Guarded::Converting(future),
+            Err(payload) => {
+                let detail = payload
+                    .downcast_ref::<&str>()
+                    .map(|text| (*text).to_owned())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic without a message".to_owned());
+                let response = reject(self.app, None, Rejection::MalformedEvent(detail));
+                Guarded::Refused(future::ready(Answer::Refused(gateway_response(response))))
+            }
+        }
+    }
+}
+
+/// The future of [`EventGuard::call`].
+enum Guarded<F, R> {
+    Converting(F),
+    Refused(future::Ready<Answer<R>>),
+}
+
+impl<F, R> Future for Guarded<F, R>
+where
+    F: Future<Output = Result<R, Infallible>> + Unpin,
+{
+    type Output = Result<Answer<R>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Both variants are `Unpin`, so the pin can be dropped.
+        match self.get_mut() {
+            Self::Converting(future) => Pin::new(future).poll(cx).map_ok(Answer::Converted),
+            Self::Refused(ready) => Pin::new(ready).poll(cx).map(Ok),
+        }
+    }
+}
+
+/// A response as the Lambda proxy integration expects it: `statusCode`, single-value `headers`,
+/// a text `body`. REST APIs (payload 1.0), HTTP APIs (2.0) and function URLs all read this shape.
+fn gateway_response(response: Response<Body>) -> Value {
+    let headers: serde_json::Map<String, Value> = response
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.into())))
+        .collect();
+    let body = String::from_utf8_lossy(response.body().as_ref()).into_owned();
+    json!({
+        "statusCode": response.status().as_u16(),
+        "headers": headers,
+        "body": body,
+        "isBase64Encoded": false,
+    })
 }
 
 /// Answers one request. Never fails: every outcome is an HTTP response.

@@ -1,11 +1,9 @@
 //! The Lambda function: initialises logging, reads the configuration, builds the application once
 //! and serves requests until the runtime stops it. Everything else lives in the library.
 
-use std::convert::Infallible;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use lambda_http::service_fn;
 use taskrouter_lambda::app::{App, StdoutSink, Verification};
 use taskrouter_lambda::config::Config;
 use taskrouter_lambda::http;
@@ -37,11 +35,7 @@ async fn main() -> ExitCode {
         }
     }
 
-    let app = &app;
-    let served = lambda_http::run(service_fn(move |request| async move {
-        Ok::<_, Infallible>(http::handle(app, request).await)
-    }))
-    .await;
+    let served = lambda_http::lambda_runtime::run(http::function(&app)).await;
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

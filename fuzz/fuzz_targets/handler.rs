@@ -1,6 +1,7 @@
-//! Arbitrary bytes as the Lambda event API Gateway delivers: whatever `lambda_http` turns into a
-//! request, `http::handle` answers with a documented status, a JSON content type and an empty or
-//! JSON body, and every metrics line it writes is JSON.
+//! Arbitrary bytes as the Lambda event API Gateway delivers: whatever deserialises as an API
+//! Gateway event, `http::function` (the function as the Lambda runtime calls it) answers with a
+//! documented status, a JSON content type and an empty or JSON body, and every metrics line it
+//! writes is JSON.
 //!
 //! Each request goes to two applications built once: one enforcing `X-Twilio-Signature` with the
 //! development token the fixtures in `events/` are signed with (built-in rules), and one with
@@ -12,11 +13,13 @@
 #![no_main]
 
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::panic;
 use std::sync::{Arc, LazyLock, Mutex};
 
-use lambda_http::http::{StatusCode, header};
-use lambda_http::{Body, Request};
+use lambda_http::http::StatusCode;
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Context, LambdaEvent, Service as _};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use taskrouter_lambda::app::{App, MetricsSink};
@@ -24,7 +27,7 @@ use taskrouter_lambda::config::Config;
 use taskrouter_lambda::http;
 use tokio::runtime::Runtime;
 
-/// The statuses `http::handle` documents (`Rejection::status`, `200` for an answer, `204` for an
+/// The statuses `http::function` documents (`Rejection::status`, `200` for an answer, `204` for an
 /// event).
 const DOCUMENTED: &[StatusCode] = &[
     StatusCode::OK,
@@ -93,17 +96,15 @@ static HARNESS: LazyLock<Harness> = LazyLock::new(|| {
 /// Where `lambda_http` has panicked so far, each reported once on stderr.
 static UPSTREAM_PANICS: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
-/// The event as `lambda_http` turns it into a request, or `None` when it does not.
+/// Calls `http::function` with the event, as the Lambda runtime does, and returns its future.
 ///
-/// `lambda_http` panics while building the request for some events it deserialises: a body
-/// flagged base64 that does not decode (`Body::from_maybe_encoded`), a `Host` header or domain name
-/// that is not a URL host (`build_request_uri` unwraps `Url::parse`), and others. Those panics
-/// happen upstream, before this crate sees the request; in Lambda the runtime turns them into one
-/// failed invocation (tested in `tests/function/binary.rs`). Only that upstream conversion runs
-/// inside `catch_unwind`, with libFuzzer's aborting panic hook set aside for its duration, so the
-/// fuzzer keeps exploring this crate's code; `http::handle` runs outside it, where any panic is a
-/// finding. Each new upstream panic location is printed once.
-fn request_from(text: &str) -> Option<Request> {
+/// The call itself is where `lambda_http` turns the event into a request, and it panics on some
+/// events (a body flagged base64 that does not decode, a `Host` that is not a URL host, a query
+/// string with a space); `http::function` catches those and answers `400` `malformed_event`. That
+/// catch needs unwinding, so libFuzzer's panic hook, which aborts, is set aside for the call only;
+/// the handler runs later, when the future is awaited, with the fuzzer's hook back in place, so any
+/// panic there is a finding. Each upstream panic location is printed once.
+fn call(app: &App, payload: LambdaRequest) -> impl Future<Output = Value> + '_ {
     let fuzzer_hook = panic::take_hook();
     panic::set_hook(Box::new(|info| {
         let location = info
@@ -112,41 +113,51 @@ fn request_from(text: &str) -> Option<Request> {
         if let Ok(mut seen) = UPSTREAM_PANICS.lock()
             && seen.insert(location.clone())
         {
-            eprintln!("skipped, a panic inside lambda_http: {info}");
+            eprintln!("caught by http::function, a panic inside lambda_http: {info}");
         }
     }));
-    let converted = panic::catch_unwind(|| lambda_http::request::from_str(text));
+    let future = http::function(app).call(LambdaEvent::new(payload, Context::default()));
     panic::set_hook(fuzzer_hook);
-    converted.ok()?.ok()
+    async move {
+        let response = future.await.unwrap_or_else(|never| match never {});
+        serde_json::to_value(&response).expect("the response serialises")
+    }
+}
+
+/// A response header, from `headers` (payload 2.0, and the guard's own answers) or
+/// `multiValueHeaders` (payload 1.0).
+fn header<'a>(response: &'a Value, name: &str) -> Option<&'a str> {
+    response["headers"][name]
+        .as_str()
+        .or_else(|| response["multiValueHeaders"][name][0].as_str())
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
+    let Ok(payload) = serde_json::from_slice::<Value>(data) else {
         return;
     };
     let harness = &*HARNESS;
     for app in [&harness.enforced, &harness.unverified] {
-        // `handle` takes the request by value, so each application gets its own conversion.
-        let Some(request) = request_from(text) else {
+        // Each application gets its own event: the call consumes it.
+        let Ok(event) = serde_json::from_value::<LambdaRequest>(payload.clone()) else {
             return;
         };
-        let response = harness.runtime.block_on(http::handle(app, request));
-        let status = response.status();
+        let response = harness.runtime.block_on(call(app, event));
+        let status = response["statusCode"]
+            .as_u64()
+            .and_then(|code| StatusCode::from_u16(u16::try_from(code).ok()?).ok())
+            .expect("a status code");
         assert!(DOCUMENTED.contains(&status), "undocumented status {status}");
         assert_eq!(
-            response
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .map(|value| value.as_bytes()),
-            Some(&b"application/json"[..]),
+            header(&response, "content-type"),
+            Some("application/json"),
             "every answer is JSON-typed"
         );
-        let body: &[u8] = match response.body() {
-            Body::Empty => b"",
-            Body::Text(text) => text.as_bytes(),
-            Body::Binary(bytes) => bytes,
-            _ => panic!("an unexpected body kind"),
-        };
+        assert_eq!(
+            response["isBase64Encoded"], false,
+            "every answer is text"
+        );
+        let body = response["body"].as_str().unwrap_or_default();
         if body.is_empty() {
             assert_eq!(
                 status,
@@ -154,7 +165,7 @@ fuzz_target!(|data: &[u8]| {
                 "an empty body with {status}"
             );
         } else {
-            let value: Value = serde_json::from_slice(body).expect("the body is JSON");
+            let value: Value = serde_json::from_str(body).expect("the body is JSON");
             assert!(value.is_object(), "the body is not a JSON object");
             if status != StatusCode::OK {
                 assert!(
@@ -164,13 +175,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         if status == StatusCode::METHOD_NOT_ALLOWED {
-            assert_eq!(
-                response
-                    .headers()
-                    .get(header::ALLOW)
-                    .map(|value| value.as_bytes()),
-                Some(&b"POST"[..])
-            );
+            assert_eq!(header(&response, "allow"), Some("POST"));
         }
     }
 });

@@ -2,7 +2,6 @@
 
 use serde_json::Value;
 
-use crate::support::runtime_api::Outcome;
 use crate::support::{Function, fixture, repo};
 
 /// Customer data that appears in the fixtures' attributes and must never reach the logs at info.
@@ -49,16 +48,23 @@ async fn valid_callbacks_from_every_api_gateway_shape_are_answered_with_the_defe
 }
 
 #[tokio::test]
-async fn a_panic_inside_lambda_http_fails_one_invocation_and_the_process_serves_the_next() {
+async fn events_lambda_http_panics_on_get_a_json_400_and_the_process_serves_the_next() {
     let function = Function::start(&[]).await;
-    match function.invoke(fixture("assignment-body-not-base64")).await {
-        Outcome::Error(error) => {
-            assert!(
-                error.to_string().to_lowercase().contains("panic"),
-                "{error}"
-            );
-        }
-        Outcome::Response(response) => panic!("expected a failed invocation, got {response}"),
+    for name in [
+        "assignment-body-not-base64",
+        "assignment-host-not-a-host",
+        "assignment-query-string-with-space",
+        "assignment-rest-api-host-not-a-host",
+    ] {
+        let answer = function.http(fixture(name)).await;
+        assert_eq!(answer.status, 400, "{name}: {}", answer.body);
+        assert_eq!(answer.header("content-type"), Some("application/json"));
+        assert_eq!(
+            answer.json()["error"]["code"],
+            "malformed_event",
+            "{name}: {}",
+            answer.body
+        );
     }
     let answer = function.http(fixture("assignment-http-api")).await;
     assert_eq!(
@@ -66,6 +72,11 @@ async fn a_panic_inside_lambda_http_fails_one_invocation_and_the_process_serves_
         "the same process answers the next callback"
     );
     assert_eq!(answer.body, "{}");
+    let refusals = log_lines(&function.output())
+        .into_iter()
+        .filter(|line| line["code"] == "malformed_event")
+        .count();
+    assert_eq!(refusals, 4, "one warning per malformed event");
 }
 
 #[tokio::test]
@@ -237,5 +248,21 @@ fn the_sam_template_can_never_switch_verification_off() {
     assert!(
         template.contains("TWILIO_AUTH_TOKEN_PARAMETER"),
         "the template wires the SSM token"
+    );
+}
+
+#[test]
+fn the_release_profile_unwinds_so_a_panic_in_lambda_http_is_answered_not_fatal() {
+    let manifest = std::fs::read_to_string(repo().join("Cargo.toml")).expect("Cargo.toml");
+    let release: Vec<&str> = manifest
+        .lines()
+        .skip_while(|line| line.trim() != "[profile.release]")
+        .skip(1)
+        .take_while(|line| !line.starts_with('['))
+        .map(str::trim)
+        .collect();
+    assert!(
+        release.contains(&r#"panic = "unwind""#),
+        "http::function catches lambda_http's panics, which needs unwinding: {release:?}"
     );
 }
