@@ -2,7 +2,7 @@
 //! API, side by side with the smallest `lambda_http` function (`examples/bare_function.rs`).
 //!
 //! ```text
-//! cargo build --release --example bare_function
+//! cargo build --profile bench --example bare_function
 //! cargo bench --bench coldstart -- [--runs 20] [--load 100000] [--load-seconds 600]
 //!                                  [--function PATH] [--bare PATH] [--compare PATH]
 //!                                  [SCENARIO ...]
@@ -226,7 +226,7 @@ async fn run(options: &Options) -> Result<(), String> {
         } else {
             println!(
                 "notice: no bare function at {}, so no floor to compare with; build it first: \
-                 cargo build --release --example bare_function",
+                 cargo build --profile bench --example bare_function",
                 options.bare.display()
             );
         }

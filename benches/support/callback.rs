@@ -3,7 +3,7 @@
 //!
 //! The parameters are those of the contract's §1 table, with the attributes a voice task created
 //! by `<Enqueue>` carries (Twilio's call parameters plus routing data) and a worker with skills and
-//! languages: about 1.8 KB of form body, in the range real callbacks have.
+//! languages: about 1.7 KB of form body, in the range real callbacks have.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
