@@ -1,5 +1,5 @@
 # The one entry point for working on this project, locally and in CI (.ci/run calls `make check`,
-# `make validate` and `make build`). `make` alone lists the targets.
+# `make validate`, `make build` and `make fuzz-build`). `make` alone lists the targets.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -20,6 +20,10 @@ PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 LOG_LEVEL ?= info
 # The event `invoke` sends: a complete API Gateway event.
 EVENT ?= events/assignment-http-api.json
+# The one benchmark `bench` runs (decide, hot_path, coldstart); empty runs them all.
+BENCH ?=
+# Extra options of `cargo fuzz build` in `fuzz-build` (CI passes --dev).
+FUZZ_BUILD ?=
 # The attributes `send` puts in its sample callback.
 TASK ?= {"type":"chat","required_skill":"billing"}
 WORKER ?= {"skills":["billing","support"],"contact_uri":"client:alice"}
@@ -152,10 +156,12 @@ deploy: build ## Deploy with SAM (guided on first use, when samconfig.toml has n
 	  sam deploy --guided; \
 	fi
 
-bench: ## Run the rules benchmark (figures in BENCHMARKS.md)
-	cargo bench --bench decide
+bench: ## Run the benchmarks of BENCHMARKS.md (BENCH=decide, hot_path or coldstart for one)
+	$(call ensure,moto_server,moto[server])
+	cargo build --profile bench --example bare_function
+	cargo bench $(if $(BENCH),--bench $(BENCH))
 
-fuzz-build: ## Build the cargo-fuzz targets (nightly toolchain and cargo-fuzz; see fuzz/README.md)
+fuzz-build: ## Build the cargo-fuzz targets (nightly and cargo-fuzz; FUZZ_BUILD=--dev builds unoptimised)
 	@rustup run nightly rustc --version >/dev/null 2>&1 || rustup toolchain install nightly --profile minimal
 	@cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
-	cargo +nightly fuzz build
+	cargo +nightly fuzz build $(FUZZ_BUILD)
