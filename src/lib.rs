@@ -13,7 +13,7 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`http`] | routing, content type, signature enforcement, the JSON error body, the log line and metrics per request |
+//! | [`http`] | the function the Lambda runtime calls (events `lambda_http` cannot read answered `400`), routing, content type, signature enforcement, the JSON error body, the log line and metrics per request |
 //! | [`app`] | everything a request needs, built once: rules, token store, metrics |
 //! | [`config`] | environment variables → typed settings; start-up errors naming the variable |
 //! | [`telemetry`] | JSON logs in Lambda, readable text locally |
@@ -32,10 +32,11 @@
 //!
 //! # The path of a request
 //!
-//! `main.rs` → [`http::handle`]: route and method → content type → [`form`] → [`public_url`] +
-//! [`token`] → [`signature`] (before anything in the payload is trusted) → [`callback`] →
-//! [`rules`] (which evaluates [`expression`]s and fills [`instruction`] templates) → the JSON body,
-//! one log line and one metrics line. Workspace events take the same path up to the signature,
+//! `main.rs` → [`http::function`] (the API Gateway event becomes a request) → [`http::handle`]:
+//! route and method → content type → [`form`] → [`public_url`] + [`token`] → [`signature`]
+//! (before anything in the payload is trusted) → [`callback`] → [`rules`] (which evaluates
+//! [`expression`]s and fills [`instruction`] templates) → the JSON body, one log line and one
+//! metrics line. Workspace events take the same path up to the signature,
 //! then [`event`] → a log line and, for reservation outcomes, a metrics line.
 
 pub mod app;
