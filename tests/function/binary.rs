@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use crate::fixtures::malformed_events;
 use crate::support::{Function, fixture, repo};
 
 /// Customer data that appears in the fixtures' attributes and must never reach the logs at info.
@@ -50,12 +51,7 @@ async fn valid_callbacks_from_every_api_gateway_shape_are_answered_with_the_defe
 #[tokio::test]
 async fn events_lambda_http_panics_on_get_a_json_400_and_the_process_serves_the_next() {
     let function = Function::start(&[]).await;
-    for name in [
-        "assignment-body-not-base64",
-        "assignment-host-not-a-host",
-        "assignment-query-string-with-space",
-        "assignment-rest-api-host-not-a-host",
-    ] {
+    for name in malformed_events() {
         let answer = function.http(fixture(name)).await;
         assert_eq!(answer.status, 400, "{name}: {}", answer.body);
         assert_eq!(answer.header("content-type"), Some("application/json"));
