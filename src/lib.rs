@@ -28,7 +28,7 @@
 //! | [`rules`] | the rules document, compiled once; the decision per callback |
 //! | [`instruction`] | typed, validated assignment instructions and their exact JSON |
 //! | [`metrics`] | CloudWatch Embedded Metric Format lines |
-//! | [`cli`] | the `taskrouter` command: check, decide, eval, sign, send |
+//! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`) |
 //!
 //! # The path of a request
 //!

@@ -1,0 +1,398 @@
+//! `sign` and `send`: signing form parameters and posting a signed sample callback.
+
+use std::time::Duration;
+
+use crate::callback::AssignmentCallback;
+use crate::form::FormParams;
+use crate::signature;
+
+use super::{CliError, FAILED, OK, Output, json_object};
+
+/// Where `send` posts by default: `cargo lambda watch`'s address and the function's route.
+pub const DEFAULT_URL: &str = "http://127.0.0.1:9000/taskrouter/assignment_callback";
+
+/// The token `send` signs with when neither `--token` nor `TWILIO_AUTH_TOKEN` is set; a local
+/// function configured with the same token accepts the request.
+pub const LOCAL_DEV_TOKEN: &str = "local-dev-token";
+
+/// How long `send` waits for the whole exchange; TaskRouter itself waits 5 s (contract §2).
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Placeholder SIDs for sample callbacks: well formed (prefix + 32 hex digits, contract §1) and
+/// obviously not real.
+const SAMPLE_SIDS: &[(&str, &str)] = &[
+    ("AccountSid", "AC00000000000000000000000000000000"),
+    ("WorkspaceSid", "WS00000000000000000000000000000000"),
+    ("WorkflowSid", "WW00000000000000000000000000000000"),
+    ("TaskQueueSid", "WQ00000000000000000000000000000000"),
+    ("WorkerSid", "WK00000000000000000000000000000000"),
+    ("TaskSid", "WT00000000000000000000000000000000"),
+    ("ReservationSid", "WR00000000000000000000000000000000"),
+];
+
+/// `--token`, else a non-empty `TWILIO_AUTH_TOKEN`, else [`LOCAL_DEV_TOKEN`].
+pub fn resolve_token(flag: Option<String>, environment: Option<String>) -> String {
+    flag.or(environment.filter(|token| !token.is_empty()))
+        .unwrap_or_else(|| LOCAL_DEV_TOKEN.to_owned())
+}
+
+pub(crate) fn sign(
+    url: &str,
+    token: &str,
+    params: &[(String, String)],
+    body: Option<&str>,
+) -> Result<Output, CliError> {
+    let mut pairs = match body {
+        Some(body) if !body.trim().is_empty() => {
+            FormParams::parse(body.as_bytes())?.pairs().to_vec()
+        }
+        _ => Vec::new(),
+    };
+    pairs.extend_from_slice(params);
+    Ok(Output {
+        stdout: format!("{}\n", signature::sign(token.as_bytes(), url, &pairs)),
+        ..Output::default()
+    })
+}
+
+pub(crate) fn send(
+    url: &str,
+    token: &str,
+    task: &str,
+    worker: &str,
+    params: &[(String, String)],
+) -> Result<Output, CliError> {
+    if url
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+    {
+        return Err(CliError::Https {
+            url: url.to_owned(),
+        });
+    }
+    let params = sample_callback(task, worker, params)?;
+    // Refuse what the function would refuse, before the network is involved.
+    AssignmentCallback::try_from(params.clone())?;
+    let signature = signature::sign(token.as_bytes(), url, params.pairs());
+    let http = |error: ureq::Error| CliError::Http {
+        url: url.to_owned(),
+        reason: error.to_string(),
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(SEND_TIMEOUT))
+        .build()
+        .into();
+    let mut response = agent
+        .post(url)
+        .header("X-Twilio-Signature", &signature)
+        .content_type("application/x-www-form-urlencoded")
+        .send(params.encode())
+        .map_err(http)?;
+    let status = response.status();
+    let body = response.body_mut().read_to_string().map_err(http)?;
+    Ok(Output {
+        stdout: if body.ends_with('\n') {
+            body
+        } else {
+            format!("{body}\n")
+        },
+        stderr: format!("status: {status}\n"),
+        code: if status.is_success() { OK } else { FAILED },
+    })
+}
+
+/// A complete assignment callback's form parameters: placeholder SIDs, `TaskAge` and
+/// `TaskPriority` 0, the given attributes, then each `params` pair replacing the parameter of
+/// that name or added after the others.
+///
+/// # Errors
+///
+/// [`CliError::Json`] or [`CliError::NotObject`] naming `--task` or `--worker`.
+pub fn sample_callback(
+    task: &str,
+    worker: &str,
+    params: &[(String, String)],
+) -> Result<FormParams, CliError> {
+    json_object("--task", task)?;
+    json_object("--worker", worker)?;
+    let mut pairs: Vec<(String, String)> = SAMPLE_SIDS
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect();
+    pairs.extend([
+        ("TaskAttributes".to_owned(), task.to_owned()),
+        ("WorkerAttributes".to_owned(), worker.to_owned()),
+        ("TaskAge".to_owned(), "0".to_owned()),
+        ("TaskPriority".to_owned(), "0".to_owned()),
+    ]);
+    for (name, value) in params {
+        match pairs.iter_mut().find(|(existing, _)| existing == name) {
+            Some(pair) => pair.1.clone_from(value),
+            None => pairs.push((name.clone(), value.clone())),
+        }
+    }
+    Ok(FormParams::from_pairs(pairs))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    use super::*;
+    use crate::cli::test_support::params;
+    use crate::cli::{Command, run};
+
+    #[test]
+    fn sign_matches_the_official_vector() {
+        // Contract §4: token 12345, the base URL and the common parameters.
+        let common = [
+            ("CallSid", "CA1234567890ABCDE"),
+            ("Caller", "+14158675309"),
+            ("Digits", "1234"),
+            ("From", "+14158675309"),
+            ("To", "+18005551212"),
+        ];
+        let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+        let with_params = run(
+            Command::Sign {
+                url: url.to_owned(),
+                token: "12345".to_owned(),
+                params: params(&common),
+                body: None,
+            },
+            None,
+        );
+        assert_eq!(with_params.stdout, "RSOYDt4T1cUTdK1PDd93/VVr8B8=\n");
+        let body =
+            "CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234&From=%2B14158675309";
+        let with_body = run(
+            Command::Sign {
+                url: url.to_owned(),
+                token: "12345".to_owned(),
+                params: params(&[("To", "+18005551212")]),
+                body: Some(body.to_owned()),
+            },
+            None,
+        );
+        assert_eq!(
+            with_body.stdout, "RSOYDt4T1cUTdK1PDd93/VVr8B8=\n",
+            "--body and --param combine"
+        );
+        let none = run(
+            Command::Sign {
+                url: url.to_owned(),
+                token: "12345".to_owned(),
+                params: Vec::new(),
+                body: None,
+            },
+            None,
+        );
+        assert_eq!(none.stdout, "zYQTYrRWXE7LtzbG4PfP7/bkkGo=\n");
+    }
+
+    #[test]
+    fn the_token_comes_from_the_flag_then_the_environment_then_the_local_default() {
+        let some = |text: &str| Some(text.to_owned());
+        assert_eq!(resolve_token(some("flag"), some("env")), "flag");
+        assert_eq!(resolve_token(None, some("env")), "env");
+        assert_eq!(resolve_token(None, some("")), LOCAL_DEV_TOKEN);
+        assert_eq!(resolve_token(None, None), LOCAL_DEV_TOKEN);
+    }
+
+    #[test]
+    fn the_sample_callback_is_complete_and_params_replace_or_extend_it() {
+        let form = sample_callback(
+            "{\"a\":1}",
+            "{}",
+            &params(&[("TaskAge", "30"), ("Extra", "x")]),
+        )
+        .expect("valid input");
+        let callback = AssignmentCallback::try_from(form.clone()).expect("a complete callback");
+        assert_eq!(callback.task_age, 30);
+        assert_eq!(callback.task_attributes["a"], 1);
+        assert_eq!(
+            form.pairs().iter().filter(|(k, _)| k == "TaskAge").count(),
+            1,
+            "replaced, not repeated"
+        );
+        assert_eq!(
+            form.pairs().last(),
+            Some(&("Extra".to_owned(), "x".to_owned()))
+        );
+    }
+
+    /// Answers one request on a loopback port with `status` and `body`; yields the raw request.
+    fn serve_once(status: &str, body: &'static str) -> (String, std::thread::JoinHandle<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let url = format!(
+            "http://{}/taskrouter/assignment_callback",
+            listener.local_addr().expect("bound")
+        );
+        let status = status.to_owned();
+        let handle = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().expect("one connection");
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .expect("timeout set");
+            let mut request = Vec::new();
+            let mut buffer = [0; 4096];
+            // Read the headers, then exactly Content-Length bytes of body.
+            loop {
+                let read = stream.read(&mut buffer).expect("the request arrives");
+                request.extend_from_slice(&buffer[..read]);
+                let text = String::from_utf8_lossy(&request).into_owned();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text
+                        .lines()
+                        .find_map(|line| {
+                            line.to_ascii_lowercase()
+                                .strip_prefix("content-length: ")
+                                .map(str::to_owned)
+                        })
+                        .and_then(|value| value.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length || read == 0 {
+                        break;
+                    }
+                }
+                if read == 0 {
+                    break;
+                }
+            }
+            let response = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            stream
+                .write_all(response.as_bytes())
+                .expect("the response is written");
+            String::from_utf8(request).expect("a UTF-8 request")
+        });
+        (url, handle)
+    }
+
+    #[test]
+    fn send_posts_a_signed_callback_and_prints_status_and_body() {
+        let (url, server) = serve_once("200 OK", "{\"instruction\":\"accept\"}");
+        let output = run(
+            Command::Send {
+                url: url.clone(),
+                token: None,
+                task: "{\"type\":\"chat\"}".to_owned(),
+                worker: "{}".to_owned(),
+                params: params(&[("TaskPriority", "5")]),
+            },
+            Some("secret-token".to_owned()),
+        );
+        assert_eq!(
+            output,
+            Output {
+                stdout: "{\"instruction\":\"accept\"}\n".to_owned(),
+                stderr: "status: 200 OK\n".to_owned(),
+                code: 0
+            }
+        );
+        let request = server.join().expect("the server thread ends");
+        let (head, body) = request.split_once("\r\n\r\n").expect("headers and body");
+        assert!(
+            head.starts_with("POST /taskrouter/assignment_callback HTTP/1.1\r\n"),
+            "{head}"
+        );
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("content-type: application/x-www-form-urlencoded"),
+            "{head}"
+        );
+        let header = head
+            .lines()
+            .find_map(|line| {
+                line.strip_prefix("X-Twilio-Signature: ")
+                    .or_else(|| line.strip_prefix("x-twilio-signature: "))
+            })
+            .expect("a signature header");
+        let form = FormParams::parse(body.as_bytes()).expect("a form body");
+        assert_eq!(form.get("TaskPriority"), Some("5"));
+        assert_eq!(form.get("TaskAttributes"), Some("{\"type\":\"chat\"}"));
+        assert_eq!(
+            header,
+            signature::sign(b"secret-token", &url, form.pairs()),
+            "signed with the environment token for this URL"
+        );
+    }
+
+    #[test]
+    fn send_exits_with_1_on_an_answer_that_is_not_2xx() {
+        let (url, server) = serve_once("403 Forbidden", "{\"error\":\"invalid_signature\"}");
+        let output = run(
+            Command::Send {
+                url,
+                token: Some("wrong".to_owned()),
+                task: "{}".to_owned(),
+                worker: "{}".to_owned(),
+                params: Vec::new(),
+            },
+            None,
+        );
+        server.join().expect("the server thread ends");
+        assert_eq!(output.code, 1);
+        assert_eq!(output.stderr, "status: 403 Forbidden\n");
+        assert_eq!(output.stdout, "{\"error\":\"invalid_signature\"}\n");
+    }
+
+    #[test]
+    fn send_refuses_https_and_points_to_sign() {
+        let output = run(
+            Command::Send {
+                url: "https://example.com/taskrouter/assignment_callback".to_owned(),
+                token: None,
+                task: "{}".to_owned(),
+                worker: "{}".to_owned(),
+                params: Vec::new(),
+            },
+            None,
+        );
+        assert_eq!(
+            (output.stderr.as_str(), output.code),
+            (
+                "error: send speaks plain http only, got https://example.com/taskrouter/assignment_callback: for https, print the signature with `taskrouter sign` and POST with curl\n",
+                1
+            )
+        );
+    }
+
+    #[test]
+    fn send_explains_a_connection_failure() {
+        // Bind and drop a listener so the port is very likely closed.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .expect("a port")
+            .local_addr()
+            .expect("bound")
+            .port();
+        let url = format!("http://127.0.0.1:{port}/taskrouter/assignment_callback");
+        let output = run(
+            Command::Send {
+                url: url.clone(),
+                token: None,
+                task: "{}".to_owned(),
+                worker: "{}".to_owned(),
+                params: Vec::new(),
+            },
+            None,
+        );
+        assert_eq!(output.code, 1);
+        assert!(
+            output
+                .stderr
+                .starts_with(&format!("error: cannot POST to {url}: ")),
+            "{}",
+            output.stderr
+        );
+        assert!(
+            output.stderr.contains("is the function running"),
+            "{}",
+            output.stderr
+        );
+    }
+}

@@ -1,0 +1,337 @@
+//! The `taskrouter` command line, as functions that return their output and exit code.
+//!
+//! `src/bin/taskrouter.rs` only parses the arguments with [`Cli`], calls [`run`] and prints the
+//! [`Output`]; everything here is testable without a process.
+//!
+//! | command | does | exit code |
+//! |---|---|---|
+//! | `check RULES.json` | compiles a rules document | 0 valid, 1 invalid |
+//! | `decide [--rules RULES.json] --task JSON --worker JSON [--param Name=Value …]` | the body the function would answer | 0, 1 on bad input |
+//! | `eval EXPRESSION --task JSON --worker JSON` | evaluates a TaskRouter expression | 0 (`true` or `false`), 2 on a syntax error |
+//! | `sign --url URL --token TOKEN [--param Name=Value …] [--body FORM]` | computes `X-Twilio-Signature` | 0 |
+//! | `send [--url URL] [--token TOKEN] [--task JSON] [--worker JSON] [--param Name=Value …]` | POSTs a signed sample callback | 0 on a 2xx answer, else 1 |
+//!
+//! Usage errors (clap's) exit with 2 as well.
+//!
+//! Each command group lives in its own file: [`rules`] (`check`, `decide`, `eval`) and
+//! [`callback`] (`sign`, `send`).
+
+pub mod callback;
+pub mod rules;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use serde_json::Value;
+
+use crate::callback::CallbackError;
+use crate::expression::SyntaxError;
+use crate::form::FormError;
+use crate::rules::RulesError;
+
+pub use callback::{DEFAULT_URL, LOCAL_DEV_TOKEN, resolve_token, sample_callback};
+
+/// The exit code for success.
+pub(crate) const OK: u8 = 0;
+/// The exit code for a failure (invalid rules, bad input, a non-2xx answer).
+pub(crate) const FAILED: u8 = 1;
+/// The exit code for an expression syntax error (and clap's usage errors).
+pub(crate) const SYNTAX: u8 = 2;
+
+/// Tools for TaskRouter assignment rules and callbacks.
+#[derive(Debug, Parser)]
+#[command(name = "taskrouter", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// A `taskrouter` subcommand.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Compile a rules document; prints `ok: N rules` or the first problem.
+    Check {
+        /// The rules document (JSON).
+        rules: PathBuf,
+    },
+    /// Print the exact JSON body the function would answer for a callback.
+    Decide {
+        /// The rules document; the built-in rules (defer with `{}`) when absent.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// The task's attributes (a JSON object).
+        #[arg(long, default_value = "{}")]
+        task: String,
+        /// The worker's attributes (a JSON object).
+        #[arg(long, default_value = "{}")]
+        worker: String,
+        /// A callback parameter, overriding the sample's or added to it; repeatable.
+        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+    },
+    /// Evaluate a TaskRouter expression; prints `true` or `false`.
+    Eval {
+        /// The expression; bare references read the task, `task.` and `worker.` either side.
+        expression: String,
+        /// The task's attributes (a JSON object).
+        #[arg(long, default_value = "{}")]
+        task: String,
+        /// The worker's attributes (a JSON object).
+        #[arg(long, default_value = "{}")]
+        worker: String,
+    },
+    /// Print the X-Twilio-Signature of form parameters posted to a URL.
+    Sign {
+        /// The full URL Twilio calls, exactly as configured.
+        #[arg(long)]
+        url: String,
+        /// The auth token.
+        #[arg(long)]
+        token: String,
+        /// A form parameter; repeatable.
+        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+        /// A form-encoded body whose parameters are signed too (`A=1&B=2`).
+        #[arg(long)]
+        body: Option<String>,
+    },
+    /// POST a signed sample assignment callback and print the answer.
+    Send {
+        /// Where to post; plain http only (for https, use `sign` with curl).
+        #[arg(long, default_value = DEFAULT_URL)]
+        url: String,
+        /// The auth token to sign with [default: $TWILIO_AUTH_TOKEN, else local-dev-token].
+        #[arg(long)]
+        token: Option<String>,
+        /// The task's attributes (a JSON object).
+        #[arg(long, default_value = "{}")]
+        task: String,
+        /// The worker's attributes (a JSON object).
+        #[arg(long, default_value = "{}")]
+        worker: String,
+        /// A callback parameter, overriding the sample's or added to it; repeatable.
+        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+    },
+}
+
+/// What a command printed and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Output {
+    /// Text for standard output.
+    pub stdout: String,
+    /// Text for standard error.
+    pub stderr: String,
+    /// The process exit code.
+    pub code: u8,
+}
+
+/// A command that could not do its work.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A rules file cannot be read.
+    #[error("cannot read `{path}`: {source}")]
+    Read {
+        /// The path given.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A rules document is invalid.
+    #[error("{path}: {source}")]
+    Rules {
+        /// The path given.
+        path: String,
+        /// The first problem (boxed: it is large).
+        source: Box<RulesError>,
+    },
+    /// A flag's value is not JSON.
+    #[error(
+        "{flag} is not valid JSON: {reason}; pass a JSON object such as '{{\"call_sid\": \"CA…\"}}'"
+    )]
+    Json {
+        /// The flag, e.g. `--task`.
+        flag: &'static str,
+        /// The parser's message.
+        reason: String,
+    },
+    /// A flag's JSON is not an object.
+    #[error("{flag} must be a JSON object, found {found}")]
+    NotObject {
+        /// The flag.
+        flag: &'static str,
+        /// The JSON type found.
+        found: &'static str,
+    },
+    /// The sample callback is invalid once the `--param` overrides are applied.
+    #[error("the callback is invalid: {0}; check the --param values")]
+    Callback(#[from] CallbackError),
+    /// An expression does not parse.
+    #[error("{0}")]
+    Syntax(#[from] SyntaxError),
+    /// `--body` is not a form body.
+    #[error("--body is not a form body: {0}")]
+    Form(#[from] FormError),
+    /// `send` was given an https URL; it speaks plain http only, to stay small.
+    #[error(
+        "send speaks plain http only, got {url}: for https, print the signature with `taskrouter sign` and POST with curl"
+    )]
+    Https {
+        /// The URL.
+        url: String,
+    },
+    /// The request could not be made or its answer not read.
+    #[error(
+        "cannot POST to {url}: {reason}; is the function running (e.g. `cargo lambda watch`)? For https, use `taskrouter sign` with curl"
+    )]
+    Http {
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl CliError {
+    /// The exit code this error ends the process with.
+    pub fn code(&self) -> u8 {
+        match self {
+            Self::Syntax(_) => SYNTAX,
+            _ => FAILED,
+        }
+    }
+}
+
+/// Parses `Name=Value` (split at the first `=`, so values may contain `=`).
+///
+/// # Errors
+///
+/// A message when there is no `=` or the name is empty.
+pub fn parse_param(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("expected NAME=VALUE, got `{text}`")),
+    }
+}
+
+/// Runs a command. `environment_token` is `TWILIO_AUTH_TOKEN`, read by the caller.
+pub fn run(command: Command, environment_token: Option<String>) -> Output {
+    let result = match command {
+        Command::Check { rules } => rules::check(&rules),
+        Command::Decide {
+            rules,
+            task,
+            worker,
+            params,
+        } => rules::decide(rules.as_deref(), &task, &worker, &params),
+        Command::Eval {
+            expression,
+            task,
+            worker,
+        } => rules::eval(&expression, &task, &worker),
+        Command::Sign {
+            url,
+            token,
+            params,
+            body,
+        } => callback::sign(&url, &token, &params, body.as_deref()),
+        Command::Send {
+            url,
+            token,
+            task,
+            worker,
+            params,
+        } => {
+            let token = resolve_token(token, environment_token);
+            callback::send(&url, &token, &task, &worker, &params)
+        }
+    };
+    result.unwrap_or_else(|error| Output {
+        stdout: String::new(),
+        stderr: format!("error: {error}\n"),
+        code: error.code(),
+    })
+}
+
+pub(crate) fn json_object(flag: &'static str, text: &str) -> Result<Value, CliError> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(value @ Value::Object(_)) => Ok(value),
+        Ok(other) => Err(CliError::NotObject {
+            flag,
+            found: crate::expression::json_kind(&other),
+        }),
+        Err(error) => Err(CliError::Json {
+            flag,
+            reason: error.to_string(),
+        }),
+    }
+}
+
+/// Test helpers shared by the command groups' tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// `(name, value)` pairs as the owned pairs `--param` produces.
+    pub(crate) fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::params;
+    use super::*;
+
+    #[test]
+    fn params_split_at_the_first_equals_sign() {
+        assert_eq!(parse_param("A=b=c"), Ok(("A".to_owned(), "b=c".to_owned())));
+        assert_eq!(
+            parse_param("Empty="),
+            Ok(("Empty".to_owned(), String::new()))
+        );
+        assert_eq!(
+            parse_param("NoValue"),
+            Err("expected NAME=VALUE, got `NoValue`".to_owned())
+        );
+        assert_eq!(
+            parse_param("=x"),
+            Err("expected NAME=VALUE, got `=x`".to_owned())
+        );
+    }
+
+    #[test]
+    fn the_command_line_parses_repeated_params_and_defaults() {
+        let cli = Cli::try_parse_from(["taskrouter", "send", "--param", "A=1", "--param", "B=2=3"])
+            .expect("valid");
+        assert_eq!(
+            cli.command,
+            Command::Send {
+                url: DEFAULT_URL.to_owned(),
+                token: None,
+                task: "{}".to_owned(),
+                worker: "{}".to_owned(),
+                params: params(&[("A", "1"), ("B", "2=3")]),
+            }
+        );
+        let error = Cli::try_parse_from([
+            "taskrouter",
+            "sign",
+            "--url",
+            "u",
+            "--token",
+            "t",
+            "--param",
+            "oops",
+        ])
+        .expect_err("a param without =");
+        assert!(
+            error
+                .to_string()
+                .contains("expected NAME=VALUE, got `oops`"),
+            "{error}"
+        );
+    }
+}
