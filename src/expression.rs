@@ -150,6 +150,7 @@ impl Expression {
                 left,
                 operator,
                 right,
+                ..
             } => operator.apply(self.operand(left, scope), self.operand(right, scope)),
         }
     }
@@ -180,6 +181,364 @@ impl FromStr for Expression {
     }
 }
 
+/// Looking inside a parsed expression: what it compares, whether its result is fixed, why it
+/// holds or not. Used to check and explain Workflow configurations; evaluation does not need it.
+impl Expression {
+    /// The result when it does not depend on the scope at all, as far as a cheap proof goes:
+    /// comparisons between constants (`1 == 1`, `'a' IN ['a']`), `x == null OR x != null` (and
+    /// its negation `x == null AND x != null`), and `AND`/`OR` of those. `None` means "depends
+    /// on the attributes" or "could not prove it".
+    ///
+    /// ```
+    /// use taskrouter_lambda::expression::Expression;
+    ///
+    /// let constant = |text: &str| Expression::parse(text).map(|e| e.constant());
+    /// assert_eq!(constant("1 == 1")?, Some(true));
+    /// assert_eq!(constant("vip == true OR 'a' IN ['a', 'b']")?, Some(true));
+    /// assert_eq!(constant("agent != null OR agent == null")?, Some(true));
+    /// assert_eq!(constant("1 == 2 AND vip == true")?, Some(false));
+    /// assert_eq!(constant("vip == true")?, None);
+    /// # Ok::<(), taskrouter_lambda::expression::SyntaxError>(())
+    /// ```
+    pub fn constant(&self) -> Option<bool> {
+        self.constant_of(&self.root)
+    }
+
+    /// Whether `other` tests exactly the same thing, however it is written: whitespace, quotes,
+    /// keyword case, redundant parentheses and leading zeros do not matter (`type=="a"` and
+    /// `(type == 'a')` are the same condition); the order of the parts does.
+    pub fn same_condition(&self, other: &Expression) -> bool {
+        same_condition(&self.root, &other.root) && self.references == other.references
+    }
+
+    /// Every comparison, in the order written.
+    pub fn comparisons(&self) -> Vec<Comparison<'_>> {
+        let mut found = Vec::new();
+        self.collect_comparisons(&self.root, &mut found);
+        found
+    }
+
+    /// Evaluates against `scope` and says why: the comparisons that decided the result, each with
+    /// the values its references had. For a false `AND` that is its first false part (evaluation
+    /// stops there), for a false `OR` every alternative, for a true `OR` the first true
+    /// alternative, for a true `AND` every part.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use taskrouter_lambda::expression::{Expression, JsonScope};
+    ///
+    /// let expression = Expression::parse("type == 'ticket' AND level >= 3")?;
+    /// let task = json!({"type": "ticket", "level": 1});
+    /// let why = expression.explain(&JsonScope { task: &task, worker: &json!({}) });
+    /// assert!(!why.holds);
+    /// assert_eq!(why.comparisons.len(), 1);
+    /// assert_eq!(why.comparisons[0].to_string(), "`level >= 3` is false (level = 1)");
+    /// # Ok::<(), taskrouter_lambda::expression::SyntaxError>(())
+    /// ```
+    pub fn explain<S: Scope + ?Sized>(&self, scope: &S) -> Explanation {
+        let mut comparisons = Vec::new();
+        let holds = self.explain_condition(&self.root, scope, &mut comparisons);
+        Explanation { holds, comparisons }
+    }
+
+    fn constant_of(&self, condition: &Condition) -> Option<bool> {
+        match condition {
+            Condition::Compare {
+                left,
+                operator,
+                right,
+                ..
+            } => match (left, right) {
+                (Term::Reference(_), _) | (_, Term::Reference(_)) => None,
+                _ => Some(operator.apply(
+                    self.operand(left, &NoAttributes),
+                    self.operand(right, &NoAttributes),
+                )),
+            },
+            Condition::Any(alternatives) => {
+                let results: Vec<Option<bool>> =
+                    alternatives.iter().map(|c| self.constant_of(c)).collect();
+                if results.contains(&Some(true)) || has_presence_pair(alternatives) {
+                    Some(true)
+                } else if results.iter().all(|r| *r == Some(false)) {
+                    Some(false)
+                } else {
+                    None
+                }
+            }
+            Condition::All(requirements) => {
+                let results: Vec<Option<bool>> =
+                    requirements.iter().map(|c| self.constant_of(c)).collect();
+                if results.contains(&Some(false)) || has_presence_pair(requirements) {
+                    Some(false)
+                } else if results.iter().all(|r| *r == Some(true)) {
+                    Some(true)
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    fn collect_comparisons<'e>(
+        &'e self,
+        condition: &'e Condition,
+        found: &mut Vec<Comparison<'e>>,
+    ) {
+        match condition {
+            Condition::Any(parts) | Condition::All(parts) => {
+                for part in parts {
+                    self.collect_comparisons(part, found);
+                }
+            }
+            Condition::Compare {
+                left,
+                operator,
+                right,
+                span,
+            } => found.push(Comparison {
+                text: self.text_of(*span),
+                left: self.side(left),
+                operator: operator.as_str(),
+                right: self.side(right),
+            }),
+        }
+    }
+
+    fn side<'e>(&'e self, term: &'e Term) -> Side<'e> {
+        match term {
+            Term::Literal(literal) => Side::Literal(literal),
+            Term::Array(items) => Side::Array(items),
+            Term::Reference(index) => match self.references.get(*index) {
+                Some(reference) => Side::Reference(reference),
+                // Indexes are made by the parser from this very list.
+                None => Side::Literal(&Literal::Null),
+            },
+        }
+    }
+
+    /// The source of a comparison with each run of whitespace shown as one space, so a
+    /// multi-line expression explains itself on one line.
+    fn text_of(&self, (start, end): (usize, usize)) -> String {
+        span(&self.source, start, end)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn explain_condition<S: Scope + ?Sized>(
+        &self,
+        condition: &Condition,
+        scope: &S,
+        out: &mut Vec<Explained>,
+    ) -> bool {
+        match condition {
+            Condition::Compare {
+                left, right, span, ..
+            } => {
+                let holds = self.holds(condition, scope);
+                let mut values = Vec::new();
+                for term in [left, right] {
+                    if let Term::Reference(index) = term
+                        && let Some(reference) = self.references.get(*index)
+                        && !values.iter().any(|(name, _)| name == reference.as_str())
+                    {
+                        values.push((
+                            reference.as_str().to_owned(),
+                            render_operand(scope.resolve(reference)),
+                        ));
+                    }
+                }
+                out.push(Explained {
+                    text: self.text_of(*span),
+                    holds,
+                    values,
+                });
+                holds
+            }
+            Condition::All(requirements) => {
+                let mark = out.len();
+                for requirement in requirements {
+                    let before = out.len();
+                    if !self.explain_condition(requirement, scope, out) {
+                        // Only the part that failed explains a false AND.
+                        out.drain(mark..before);
+                        return false;
+                    }
+                }
+                true
+            }
+            Condition::Any(alternatives) => {
+                let mark = out.len();
+                for alternative in alternatives {
+                    let before = out.len();
+                    if self.explain_condition(alternative, scope, out) {
+                        // Only the alternative that held explains a true OR.
+                        out.drain(mark..before);
+                        return true;
+                    }
+                }
+                false
+            }
+        }
+    }
+}
+
+/// The scope of constant folding: every reference is null (none is ever resolved there).
+struct NoAttributes;
+
+impl Scope for NoAttributes {
+    fn resolve(&self, _reference: &Reference) -> Operand<'_> {
+        Operand::Null
+    }
+}
+
+/// `r == null` (`Some((r, true))`) or `r != null` (`Some((r, false))`), either side.
+fn presence_test(condition: &Condition) -> Option<(usize, bool)> {
+    match condition {
+        Condition::Compare {
+            left: Term::Reference(index),
+            operator,
+            right: Term::Literal(Literal::Null),
+            ..
+        }
+        | Condition::Compare {
+            left: Term::Literal(Literal::Null),
+            operator,
+            right: Term::Reference(index),
+            ..
+        } => match operator {
+            Operator::Equal => Some((*index, true)),
+            Operator::NotEqual => Some((*index, false)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether `parts` hold both `r == null` and `r != null` for some `r`: exactly one of the two
+/// is true for any value, so an `OR` of them always holds and an `AND` never does.
+fn has_presence_pair(parts: &[Condition]) -> bool {
+    let tests: Vec<(usize, bool)> = parts.iter().filter_map(presence_test).collect();
+    tests
+        .iter()
+        .any(|(index, absent)| tests.contains(&(*index, !absent)))
+}
+
+/// Structural equality ignoring where things are written.
+fn same_condition(a: &Condition, b: &Condition) -> bool {
+    match (a, b) {
+        (Condition::Any(a), Condition::Any(b)) | (Condition::All(a), Condition::All(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_condition(a, b))
+        }
+        (
+            Condition::Compare {
+                left: left_a,
+                operator: operator_a,
+                right: right_a,
+                ..
+            },
+            Condition::Compare {
+                left: left_b,
+                operator: operator_b,
+                right: right_b,
+                ..
+            },
+        ) => left_a == left_b && operator_a == operator_b && right_a == right_b,
+        _ => false,
+    }
+}
+
+fn render_operand(operand: Operand<'_>) -> String {
+    operand.to_string()
+}
+
+/// As an explanation shows a value: JSON text for what came from attributes (`"Sales"`,
+/// `["a","b"]`, `null` for a missing key too), array literals in expression syntax, `{…}` for an
+/// object.
+impl fmt::Display for Operand<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = match *self {
+            Operand::Null => "null".to_owned(),
+            Operand::Bool(value) => value.to_string(),
+            Operand::Integer(value) => value.to_string(),
+            Operand::Float(value) => Literal::Float(value).to_string(),
+            Operand::String(value) => Value::from(value).to_string(),
+            Operand::Array(Array::Json(items)) => Value::from(items.to_vec()).to_string(),
+            Operand::Array(Array::Literals(items)) => format!(
+                "[{}]",
+                items
+                    .iter()
+                    .map(Literal::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Operand::Object => "{…}".to_owned(),
+        };
+        f.write_str(&text)
+    }
+}
+
+/// One comparison of an expression, as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison<'e> {
+    /// Its source text, whitespace runs shown as one space.
+    pub text: String,
+    /// The left operand.
+    pub left: Side<'e>,
+    /// The operator as documented: `==`, `!=`, `<`, `<=`, `>`, `>=`, `CONTAINS`, `IN`, `NOT IN`
+    /// or `HAS`.
+    pub operator: &'static str,
+    /// The right operand.
+    pub right: Side<'e>,
+}
+
+/// One side of a [`Comparison`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Side<'e> {
+    /// A constant.
+    Literal(&'e Literal),
+    /// An array literal.
+    Array(&'e [Literal]),
+    /// A reference to an attribute.
+    Reference(&'e Reference),
+}
+
+/// Why an expression holds or not, from [`Expression::explain`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// The result, the same as [`Expression::evaluate`]'s.
+    pub holds: bool,
+    /// The comparisons that decided it.
+    pub comparisons: Vec<Explained>,
+}
+
+/// A comparison as evaluated. `Display` reads ``` `level >= 3` is false (level = 1) ```.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explained {
+    /// Its source text, whitespace runs shown as one space.
+    pub text: String,
+    /// Its result.
+    pub holds: bool,
+    /// Each reference it reads, once, with the value it had as JSON text (`null` when missing).
+    pub values: Vec<(String, String)>,
+}
+
+impl fmt::Display for Explained {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` is {}", self.text, self.holds)?;
+        if !self.values.is_empty() {
+            let values: Vec<String> = self
+                .values
+                .iter()
+                .map(|(reference, value)| format!("{reference} = {value}"))
+                .collect();
+            write!(f, " ({})", values.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
 /// A node of the condition tree.
 #[derive(Debug, Clone, PartialEq)]
 enum Condition {
@@ -192,6 +551,8 @@ enum Condition {
         left: Term,
         operator: Operator,
         right: Term,
+        /// Where the comparison is written: 0-based character indexes, end excluded.
+        span: (usize, usize),
     },
 }
 
@@ -338,6 +699,25 @@ pub enum Literal {
     Float(f64),
     /// A quoted string, escapes already resolved.
     String(String),
+}
+
+/// In expression syntax: `null`, `true`, `42`, `5.1` (a float always with its point), `'text'`
+/// with `\\` and `\'` escaped, so the text parses back to the same literal.
+impl fmt::Display for Literal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Literal::Null => f.write_str("null"),
+            Literal::Bool(value) => write!(f, "{value}"),
+            Literal::Integer(value) => write!(f, "{value}"),
+            Literal::Float(value) if value.fract() == 0.0 => {
+                write!(f, "{value:.1}")
+            }
+            Literal::Float(value) => write!(f, "{value}"),
+            Literal::String(value) => {
+                write!(f, "'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
+            }
+        }
+    }
 }
 
 impl Literal {
@@ -1180,6 +1560,7 @@ impl Parser<'_> {
             left,
             operator,
             right,
+            span: (first, self.tokens[self.position - 1].end),
         })
     }
 
