@@ -1074,7 +1074,7 @@ fn describe_kind(value: &Value) -> String {
 
 /// The candidate closest to `input`, if close enough to be a likely typo. Case, `_` and `-` are
 /// ignored, so `PostWorkActivitySid` (the REST spelling) and `onenter` find their match.
-fn suggest(
+pub(crate) fn suggest(
     input: &str,
     candidates: impl IntoIterator<Item = &'static str>,
 ) -> Option<&'static str> {

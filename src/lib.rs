@@ -28,7 +28,8 @@
 //! | [`rules`] | the rules document, compiled once; the decision per callback |
 //! | [`instruction`] | typed, validated assignment instructions and their exact JSON |
 //! | [`metrics`] | CloudWatch Embedded Metric Format lines |
-//! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`) |
+//! | [`workflow`] | Workflow configurations: a typed model (`workflow/parse.rs`), warnings (`check.rs`), offline routing against workers and queues (`route.rs`, `workspace.rs`), semantic differences (`diff.rs`) |
+//! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`); workflow check, route (`cli/workflow.rs`) |
 //!
 //! # The path of a request
 //!
@@ -55,3 +56,4 @@ pub mod sid;
 pub mod signature;
 pub mod telemetry;
 pub mod token;
+pub mod workflow;

@@ -1,4 +1,5 @@
-//! `taskrouter`: check and try assignment rules, evaluate expressions, sign and send callbacks.
+//! `taskrouter`: check and try assignment rules, evaluate expressions, sign and send callbacks,
+//! check Workflow configurations and route tasks through them.
 //!
 //! The logic lives in [`taskrouter_lambda::cli`]; this only parses the arguments, reads
 //! `TWILIO_AUTH_TOKEN`, prints and exits.

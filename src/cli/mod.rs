@@ -10,14 +10,17 @@
 //! | `eval EXPRESSION --task JSON --worker JSON` | evaluates a TaskRouter expression | 0 (`true` or `false`), 2 on a syntax error |
 //! | `sign --url URL --token TOKEN [--param Name=Value …] [--body FORM]` | computes `X-Twilio-Signature` | 0 |
 //! | `send [--url URL] [--token TOKEN] [--task JSON] [--worker JSON] [--param Name=Value …]` | POSTs a signed sample callback | 0 on a 2xx answer, else 1 |
+//! | `workflow check FILE` | checks a Workflow configuration: every error, and warnings | 0 valid (warnings on stderr), 1 invalid |
+//! | `workflow route FILE --task JSON [--workers FILE] [--queues FILE] [--json]` | where a task goes and why | 0, 1 on an invalid configuration or bad input |
 //!
 //! Usage errors (clap's) exit with 2 as well.
 //!
-//! Each command group lives in its own file: [`rules`] (`check`, `decide`, `eval`) and
-//! [`callback`] (`sign`, `send`).
+//! Each command group lives in its own file: [`rules`] (`check`, `decide`, `eval`),
+//! [`callback`] (`sign`, `send`) and [`workflow`] (`workflow check`, `workflow route`).
 
 pub mod callback;
 pub mod rules;
+pub mod workflow;
 
 use std::path::PathBuf;
 
@@ -28,6 +31,7 @@ use crate::callback::CallbackError;
 use crate::expression::SyntaxError;
 use crate::form::FormError;
 use crate::rules::RulesError;
+use crate::workflow::WorkspaceError;
 
 pub use callback::{DEFAULT_URL, LOCAL_DEV_TOKEN, resolve_token, sample_callback};
 
@@ -38,7 +42,7 @@ pub(crate) const FAILED: u8 = 1;
 /// The exit code for an expression syntax error (and clap's usage errors).
 pub(crate) const SYNTAX: u8 = 2;
 
-/// Tools for TaskRouter assignment rules and callbacks.
+/// Tools for TaskRouter assignment rules, callbacks and Workflow configurations.
 #[derive(Debug, Parser)]
 #[command(name = "taskrouter", version, about)]
 pub struct Cli {
@@ -114,6 +118,12 @@ pub enum Command {
         #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
         params: Vec<(String, String)>,
     },
+    /// Check Workflow configurations and route tasks through them, offline.
+    Workflow {
+        /// What to do with the configuration.
+        #[command(subcommand)]
+        command: workflow::WorkflowCommand,
+    },
 }
 
 /// What a command printed and how it ended.
@@ -181,6 +191,14 @@ pub enum CliError {
         /// The URL.
         url: String,
     },
+    /// A `--workers` or `--queues` file cannot be used.
+    #[error("{path}: {source}")]
+    Workspace {
+        /// The path given.
+        path: String,
+        /// The first problem (boxed: it is large).
+        source: Box<WorkspaceError>,
+    },
     /// The request could not be made or its answer not read.
     #[error(
         "cannot POST to {url}: {reason}; is the function running (e.g. `cargo lambda watch`)? For https, use `taskrouter sign` with curl"
@@ -246,6 +264,7 @@ pub fn run(command: Command, environment_token: Option<String>) -> Output {
             let token = resolve_token(token, environment_token);
             callback::send(&url, &token, &task, &worker, &params)
         }
+        Command::Workflow { command } => workflow::run(command),
     };
     result.unwrap_or_else(|error| Output {
         stdout: String::new(),

@@ -1,0 +1,825 @@
+//! From JSON text to a [`Workflow`]: every problem in the document, each with its place.
+//!
+//! The document is walked as a [`serde_json::Value`] rather than derived with serde, as the
+//! rules document is, so that all problems are reported at once (serde stops at the first), each
+//! unknown key gets a suggestion, and numbers written as strings are read as Twilio's own pages
+//! write them.
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use super::{
+    Direction, Filter, KnownWorker, MAX_PRIORITY, MAX_TIMEOUT, OrderBy, TIME_OF_DAY_VARIABLES,
+    Target, Workflow, filter_place, is_time_of_day,
+};
+use crate::expression::{Expression, Reference, Segment, SyntaxError, json_kind};
+use crate::instruction::suggest;
+use crate::sid::{ActivitySid, SidError, TaskQueueSid};
+
+/// Keys of the document.
+const DOCUMENT_KEYS: &[&str] = &["task_routing"];
+/// Keys of `task_routing`.
+const ROUTING_KEYS: &[&str] = &["filters", "default_filter"];
+/// Keys of a filter.
+const FILTER_KEYS: &[&str] = &[
+    "filter_friendly_name",
+    "friendly_name",
+    "expression",
+    "targets",
+];
+/// Keys of a target and of `default_filter`.
+const TARGET_KEYS: &[&str] = &[
+    "queue",
+    "expression",
+    "priority",
+    "timeout",
+    "order_by",
+    "skip_if",
+    "known_worker_sid",
+    "known_worker_friendly_name",
+];
+
+/// A problem that makes a Workflow configuration unusable.
+///
+/// `at` names the place: `the configuration`, `task_routing`, ``filters[1] (`Sales Calls`)``,
+/// ``filters[1] (`Sales Calls`), targets[0]`` or `default_filter`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WorkflowError {
+    /// The text is not JSON.
+    #[error("the configuration is not valid JSON: {reason}")]
+    Json {
+        /// The parser's message, with line and column.
+        reason: String,
+    },
+    /// A value has the wrong JSON type.
+    #[error("{at}: expected {expected}, found {found}")]
+    Type {
+        /// Where, including the key.
+        at: String,
+        /// What was expected.
+        expected: &'static str,
+        /// The JSON type found.
+        found: &'static str,
+    },
+    /// An object has a key the format does not define.
+    #[error("{at}: unknown key `{key}`: {}", unknown_key_hint(.suggestion, .expected))]
+    UnknownKey {
+        /// The object holding the key.
+        at: String,
+        /// The key.
+        key: String,
+        /// A defined key close to it.
+        suggestion: Option<&'static str>,
+        /// The keys defined there.
+        expected: &'static [&'static str],
+    },
+    /// A required key is absent.
+    #[error("{at}: missing key `{key}`{hint}")]
+    MissingKey {
+        /// The object lacking the key.
+        at: String,
+        /// The key.
+        key: &'static str,
+        /// What to write, starting with `: `, or empty.
+        hint: &'static str,
+    },
+    /// Two keys that exclude each other are both present.
+    #[error("{at}: both `{first}` and `{second}`: {hint}")]
+    BothKeys {
+        /// The object.
+        at: String,
+        /// One key.
+        first: &'static str,
+        /// The other.
+        second: &'static str,
+        /// What to do.
+        hint: &'static str,
+    },
+    /// A string that must say something is empty.
+    #[error("{at}: `{field}` is empty: {hint}")]
+    Empty {
+        /// The object.
+        at: String,
+        /// The key.
+        field: &'static str,
+        /// What to write instead.
+        hint: &'static str,
+    },
+    /// An expression does not parse.
+    #[error("{at}: `{field}` is not a valid expression: {source}")]
+    Syntax {
+        /// The object.
+        at: String,
+        /// The key holding the expression.
+        field: &'static str,
+        /// The parser's error: message and column, the text, a caret under the problem.
+        source: SyntaxError,
+    },
+    /// A SID is malformed.
+    #[error("{at}: `{field}`: {source}")]
+    Sid {
+        /// The object.
+        at: String,
+        /// The key holding the SID.
+        field: &'static str,
+        /// What is wrong with it.
+        source: SidError,
+    },
+    /// A number that must be whole is not.
+    #[error("{at}: `{field}` is {value}: expected a whole number")]
+    NotWholeNumber {
+        /// The object.
+        at: String,
+        /// The key.
+        field: &'static str,
+        /// The value as written.
+        value: String,
+    },
+    /// A number is out of its range.
+    #[error("{at}: `{field}` is {value}: expected a whole number from 0 to {max} ({why})")]
+    OutOfRange {
+        /// The object.
+        at: String,
+        /// The key.
+        field: &'static str,
+        /// The value as written.
+        value: String,
+        /// The largest value allowed.
+        max: u64,
+        /// Where the bound comes from.
+        why: &'static str,
+    },
+    /// A reference that cannot name what its place reads.
+    #[error("{at}: `{field}`: `{reference}` {problem}")]
+    Reference {
+        /// The object.
+        at: String,
+        /// The key holding the expression or reference.
+        field: &'static str,
+        /// The reference as written.
+        reference: String,
+        /// What is wrong and what to write.
+        problem: String,
+    },
+    /// A filter has no targets.
+    #[error(
+        "{at}: `targets` is empty: a matching task would have no queue to wait in; add a target or remove the filter"
+    )]
+    NoTargets {
+        /// The filter.
+        at: String,
+    },
+    /// An `order_by` clause is malformed.
+    #[error("{at}: `order_by` clause `{clause}` {problem}")]
+    OrderBy {
+        /// The target.
+        at: String,
+        /// The clause as written.
+        clause: String,
+        /// What is wrong and what to write.
+        problem: String,
+    },
+}
+
+fn unknown_key_hint(suggestion: &Option<&'static str>, expected: &[&str]) -> String {
+    match suggestion {
+        Some(suggestion) => format!("did you mean `{suggestion}`?"),
+        None => format!(
+            "expected one of {}",
+            expected
+                .iter()
+                .map(|key| format!("`{key}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Every problem found in a Workflow configuration, in document order; never empty.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invalid {
+    /// The problems.
+    pub errors: Vec<WorkflowError>,
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.errors.iter().map(WorkflowError::to_string).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+impl Workflow {
+    /// Parses a Workflow configuration: the `Configuration` JSON, `{"task_routing": …}`.
+    ///
+    /// # Errors
+    ///
+    /// [`Invalid`] with every problem found: JSON that does not parse, wrong types, unknown keys
+    /// (with a suggestion), missing keys, expressions that do not parse (with a caret) or
+    /// reference what their place cannot read, malformed SIDs, numbers out of range, malformed
+    /// `order_by` clauses, a filter without targets.
+    pub fn parse(text: &str) -> Result<Workflow, Invalid> {
+        let document: Value = serde_json::from_str(text).map_err(|error| Invalid {
+            errors: vec![WorkflowError::Json {
+                reason: error.to_string(),
+            }],
+        })?;
+        let mut parser = Parser::default();
+        let workflow = parser.document(&document);
+        match workflow {
+            Some(workflow) if parser.errors.is_empty() => Ok(workflow),
+            _ => Err(Invalid {
+                errors: parser.errors,
+            }),
+        }
+    }
+}
+
+/// Which references an expression may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// A filter's `expression`: bare keys are task attributes.
+    Filter,
+    /// A target's `expression`: `task.` and `worker.`.
+    Target,
+    /// `skip_if`: `workers.*`.
+    SkipIf,
+}
+
+#[derive(Default)]
+struct Parser {
+    errors: Vec<WorkflowError>,
+}
+
+impl Parser {
+    fn document(&mut self, document: &Value) -> Option<Workflow> {
+        let document = self.object(document, "the configuration", "a JSON object")?;
+        let Some(routing) = document.get("task_routing") else {
+            let pasted_inside =
+                document.contains_key("filters") || document.contains_key("default_filter");
+            self.errors.push(WorkflowError::MissingKey {
+                at: "the configuration".to_owned(),
+                key: "task_routing",
+                hint: if pasted_inside {
+                    ": `filters` and `default_filter` belong inside it: {\"task_routing\": {\"filters\": […], \"default_filter\": {…}}}"
+                } else {
+                    ": the configuration is {\"task_routing\": {\"filters\": […], \"default_filter\": {…}}}"
+                },
+            });
+            if !pasted_inside {
+                self.check_keys(document, "the configuration", DOCUMENT_KEYS);
+            }
+            return None;
+        };
+        self.check_keys(document, "the configuration", DOCUMENT_KEYS);
+        let routing = self.object(
+            routing,
+            "task_routing",
+            "an object with `filters` and `default_filter`",
+        )?;
+        self.check_keys(routing, "task_routing", ROUTING_KEYS);
+        let filters = match routing.get("filters") {
+            None => Some(Vec::new()),
+            Some(Value::Array(specs)) => {
+                let filters: Vec<Option<Filter>> = specs
+                    .iter()
+                    .enumerate()
+                    .map(|(index, spec)| self.filter(index, spec))
+                    .collect();
+                filters.into_iter().collect()
+            }
+            Some(other) => {
+                self.type_error("task_routing: `filters`", "an array of filters", other);
+                None
+            }
+        };
+        let default_filter = match routing.get("default_filter") {
+            None => Some(None),
+            Some(spec) => self
+                .target("default_filter".to_owned(), spec, true)
+                .map(Some),
+        };
+        Some(Workflow {
+            filters: filters?,
+            default_filter: default_filter?,
+        })
+    }
+
+    fn filter(&mut self, index: usize, spec: &Value) -> Option<Filter> {
+        let bare = filter_place(index, None);
+        let spec = self.object(
+            spec,
+            &bare,
+            "a filter object with `expression` and `targets`",
+        )?;
+        let name = self.filter_name(spec, &bare);
+        let at = match &name {
+            Some(Some(name)) => filter_place(index, Some(name)),
+            _ => bare,
+        };
+        self.check_keys(spec, &at, FILTER_KEYS);
+        let expression = match spec.get("expression") {
+            None => {
+                self.errors.push(WorkflowError::MissingKey {
+                    at: at.clone(),
+                    key: "expression",
+                    hint: ": write `\"expression\": \"1 == 1\"` to match every task",
+                });
+                None
+            }
+            Some(value) => self.expression(value, &at, "expression", Place::Filter),
+        };
+        let targets = match spec.get("targets") {
+            None => {
+                self.errors.push(WorkflowError::MissingKey {
+                    at: at.clone(),
+                    key: "targets",
+                    hint: ": list the queues a matching task waits in, e.g. [{\"queue\": \"WQ…\"}]",
+                });
+                None
+            }
+            Some(Value::Array(specs)) if specs.is_empty() => {
+                self.errors
+                    .push(WorkflowError::NoTargets { at: at.clone() });
+                None
+            }
+            Some(Value::Array(specs)) => {
+                let targets: Vec<Option<Target>> = specs
+                    .iter()
+                    .enumerate()
+                    .map(|(position, spec)| {
+                        self.target(format!("{at}, targets[{position}]"), spec, position == 0)
+                    })
+                    .collect();
+                targets.into_iter().collect()
+            }
+            Some(other) => {
+                self.type_error(&format!("{at}: `targets`"), "an array of targets", other);
+                None
+            }
+        };
+        Some(Filter {
+            name: name?,
+            expression: expression?,
+            targets: targets?,
+        })
+    }
+
+    /// `filter_friendly_name`, or Twilio's older spelling `friendly_name`.
+    fn filter_name(&mut self, spec: &Map<String, Value>, at: &str) -> Option<Option<String>> {
+        if spec.contains_key("filter_friendly_name") && spec.contains_key("friendly_name") {
+            self.errors.push(WorkflowError::BothKeys {
+                at: at.to_owned(),
+                first: "filter_friendly_name",
+                second: "friendly_name",
+                hint: "they name the same thing; keep `filter_friendly_name`",
+            });
+            return None;
+        }
+        let (key, value) = match (spec.get("filter_friendly_name"), spec.get("friendly_name")) {
+            (Some(value), _) => ("filter_friendly_name", value),
+            (None, Some(value)) => ("friendly_name", value),
+            (None, None) => return Some(None),
+        };
+        match value {
+            Value::String(name) => Some(Some(name.clone())),
+            other => {
+                self.type_error(&format!("{at}: `{key}`"), "a string", other);
+                None
+            }
+        }
+    }
+
+    fn target(&mut self, at: String, spec: &Value, needs_queue: bool) -> Option<Target> {
+        let spec = self.object(spec, &at, "a target object with `queue`")?;
+        self.check_keys(spec, &at, TARGET_KEYS);
+        let queue = match spec.get("queue") {
+            None if needs_queue => {
+                self.errors.push(WorkflowError::MissingKey {
+                    at: at.clone(),
+                    key: "queue",
+                    hint: if at == "default_filter" {
+                        ": name the queue of tasks no filter matches, e.g. {\"queue\": \"WQ…\"}"
+                    } else {
+                        ": the first target of a filter has no earlier target to inherit a queue from"
+                    },
+                });
+                None
+            }
+            None => Some(None),
+            Some(Value::String(text)) => match TaskQueueSid::parse(text) {
+                Ok(sid) => Some(Some(sid)),
+                Err(source) => {
+                    self.errors.push(WorkflowError::Sid {
+                        at: at.clone(),
+                        field: "queue",
+                        source,
+                    });
+                    None
+                }
+            },
+            Some(other) => {
+                self.type_error(&format!("{at}: `queue`"), "a task queue SID (WQ…)", other);
+                None
+            }
+        };
+        let expression = self.optional_expression(spec, &at, "expression", Place::Target);
+        let priority = self.number(
+            spec,
+            &at,
+            "priority",
+            MAX_PRIORITY,
+            "a task's priority is at most 2^31 − 1",
+        );
+        let timeout = self.number(
+            spec,
+            &at,
+            "timeout",
+            MAX_TIMEOUT,
+            "seconds; no step can outlast the longest task TTL, 14 days",
+        );
+        let order_by = match spec.get("order_by") {
+            None => Some(Vec::new()),
+            Some(Value::String(text)) => self.order_by(text, &at),
+            Some(other) => {
+                self.type_error(
+                    &format!("{at}: `order_by`"),
+                    "a string such as \"worker.level DESC\"",
+                    other,
+                );
+                None
+            }
+        };
+        let skip_if = self.optional_expression(spec, &at, "skip_if", Place::SkipIf);
+        let known_worker = self.known_worker(spec, &at);
+        Some(Target {
+            queue: queue?,
+            expression: expression?,
+            priority: priority?,
+            timeout: timeout?,
+            order_by: order_by?,
+            skip_if: skip_if?,
+            known_worker: known_worker?,
+        })
+    }
+
+    fn optional_expression(
+        &mut self,
+        spec: &Map<String, Value>,
+        at: &str,
+        field: &'static str,
+        place: Place,
+    ) -> Option<Option<Expression>> {
+        match spec.get(field) {
+            None => Some(None),
+            Some(value) => self.expression(value, at, field, place).map(Some),
+        }
+    }
+
+    fn expression(
+        &mut self,
+        value: &Value,
+        at: &str,
+        field: &'static str,
+        place: Place,
+    ) -> Option<Expression> {
+        let Value::String(text) = value else {
+            self.type_error(&format!("{at}: `{field}`"), "an expression string", value);
+            return None;
+        };
+        if text.trim().is_empty() {
+            self.errors.push(WorkflowError::Empty {
+                at: at.to_owned(),
+                field,
+                hint: match place {
+                    Place::Filter => "write `1 == 1` to match every task",
+                    Place::Target => "leave it out to offer the task to every worker of the queue",
+                    Place::SkipIf => "leave it out, or write e.g. `workers.available == 0`",
+                },
+            });
+            return None;
+        }
+        let expression = match Expression::parse(text) {
+            Ok(expression) => expression,
+            Err(source) => {
+                self.errors.push(WorkflowError::Syntax {
+                    at: at.to_owned(),
+                    field,
+                    source,
+                });
+                return None;
+            }
+        };
+        let before = self.errors.len();
+        for reference in expression.references() {
+            if let Some(problem) = reference_problem(reference, place) {
+                self.errors.push(WorkflowError::Reference {
+                    at: at.to_owned(),
+                    field,
+                    reference: reference.as_str().to_owned(),
+                    problem,
+                });
+            }
+        }
+        (self.errors.len() == before).then_some(expression)
+    }
+
+    /// `priority` or `timeout`: absent, or a whole number from 0 to `max`, possibly written as a
+    /// string (Twilio's known-agent page writes `"priority": "100"`) or as `10.0`.
+    fn number(
+        &mut self,
+        spec: &Map<String, Value>,
+        at: &str,
+        field: &'static str,
+        max: u64,
+        why: &'static str,
+    ) -> Option<Option<u64>> {
+        let value = match spec.get(field) {
+            None => return Some(None),
+            Some(value) => value,
+        };
+        let shown = value.to_string();
+        let out_of_range = |value: &str| WorkflowError::OutOfRange {
+            at: at.to_owned(),
+            field,
+            value: value.to_owned(),
+            max,
+            why,
+        };
+        let number = match value {
+            Value::Number(number) => match (number.as_u64(), number.as_i64(), number.as_f64()) {
+                (Some(whole), _, _) => Ok(whole),
+                (None, Some(_negative), _) => Err(out_of_range(&shown)),
+                (None, None, Some(float)) if float.fract() == 0.0 && float >= 0.0 => {
+                    // Beyond u64, which is beyond every bound here.
+                    if float < 18_446_744_073_709_551_615.0 {
+                        Ok(float as u64)
+                    } else {
+                        Err(out_of_range(&shown))
+                    }
+                }
+                (None, None, Some(float)) if float.fract() == 0.0 => Err(out_of_range(&shown)),
+                _ => Err(WorkflowError::NotWholeNumber {
+                    at: at.to_owned(),
+                    field,
+                    value: shown.clone(),
+                }),
+            },
+            Value::String(text) => match text.trim().parse::<u64>() {
+                Ok(whole) => Ok(whole),
+                Err(_) if text.trim().parse::<i64>().is_ok() => Err(out_of_range(&shown)),
+                Err(_) => Err(WorkflowError::NotWholeNumber {
+                    at: at.to_owned(),
+                    field,
+                    value: shown.clone(),
+                }),
+            },
+            other => {
+                self.type_error(&format!("{at}: `{field}`"), "a whole number", other);
+                return None;
+            }
+        };
+        match number {
+            Ok(whole) if whole <= max => Some(Some(whole)),
+            Ok(_) => {
+                self.errors.push(out_of_range(&shown));
+                None
+            }
+            Err(error) => {
+                self.errors.push(error);
+                None
+            }
+        }
+    }
+
+    /// `worker.a DESC, worker.b ASC` (<https://www.twilio.com/docs/taskrouter/order-workers>).
+    fn order_by(&mut self, text: &str, at: &str) -> Option<Vec<OrderBy>> {
+        if text.trim().is_empty() {
+            self.errors.push(WorkflowError::Empty {
+                at: at.to_owned(),
+                field: "order_by",
+                hint: "leave it out (the worker idle longest goes first), or write e.g. `worker.level DESC`",
+            });
+            return None;
+        }
+        let mut clauses = Vec::new();
+        let mut valid = true;
+        for clause in text.split(',') {
+            let clause = clause.trim();
+            let problem = |problem: &str| WorkflowError::OrderBy {
+                at: at.to_owned(),
+                clause: clause.to_owned(),
+                problem: problem.to_owned(),
+            };
+            let words: Vec<&str> = clause.split_whitespace().collect();
+            let parsed = match words.as_slice() {
+                [] => Err(problem(
+                    "is empty: separate clauses with single commas, e.g. `worker.level DESC, worker.tenure ASC`",
+                )),
+                [_] => Err(problem("has no direction: add ASC or DESC")),
+                [attribute, direction] => {
+                    let direction = if direction.eq_ignore_ascii_case("asc") {
+                        Ok(Direction::Ascending)
+                    } else if direction.eq_ignore_ascii_case("desc") {
+                        Ok(Direction::Descending)
+                    } else {
+                        Err(problem(&format!(
+                            "has the direction `{direction}`: write ASC or DESC"
+                        )))
+                    };
+                    match (Reference::parse(attribute), direction) {
+                        (Ok(reference), Ok(direction)) if is_worker_attribute(&reference) => {
+                            Ok(OrderBy {
+                                attribute: reference,
+                                direction,
+                            })
+                        }
+                        (Ok(_), Ok(_)) => Err(problem(&format!(
+                            "does not name a worker attribute: write `worker.{attribute} {}`",
+                            words[1]
+                        ))),
+                        (Err(error), _) => Err(problem(&format!(
+                            "does not start with a reference: {} at column {} of `{attribute}`: {}",
+                            error.message(),
+                            error.column(),
+                            error.help()
+                        ))),
+                        (_, Err(error)) => Err(error),
+                    }
+                }
+                _ => Err(problem(
+                    "has more than an attribute and a direction: write `worker.<attribute> ASC|DESC` and separate clauses with commas",
+                )),
+            };
+            match parsed {
+                Ok(clause) => clauses.push(clause),
+                Err(error) => {
+                    self.errors.push(error);
+                    valid = false;
+                }
+            }
+        }
+        valid.then_some(clauses)
+    }
+
+    fn known_worker(&mut self, spec: &Map<String, Value>, at: &str) -> Option<Option<KnownWorker>> {
+        let (key, value, by_sid) = match (
+            spec.get("known_worker_sid"),
+            spec.get("known_worker_friendly_name"),
+        ) {
+            (None, None) => return Some(None),
+            (Some(_), Some(_)) => {
+                self.errors.push(WorkflowError::BothKeys {
+                    at: at.to_owned(),
+                    first: "known_worker_sid",
+                    second: "known_worker_friendly_name",
+                    hint: "TaskRouter takes one or the other; keep one",
+                });
+                return None;
+            }
+            (Some(value), None) => ("known_worker_sid", value, true),
+            (None, Some(value)) => ("known_worker_friendly_name", value, false),
+        };
+        let Value::String(text) = value else {
+            self.type_error(
+                &format!("{at}: `{key}`"),
+                "a task attribute reference such as \"task.agent_sid\"",
+                value,
+            );
+            return None;
+        };
+        let reference = match Reference::parse(text) {
+            Ok(reference) => reference,
+            Err(source) => {
+                self.errors.push(WorkflowError::Syntax {
+                    at: at.to_owned(),
+                    field: key,
+                    source,
+                });
+                return None;
+            }
+        };
+        let is_task_attribute = matches!(
+            reference.segments(),
+            [Segment::Key(root), _, ..] if root == "task"
+        );
+        if !is_task_attribute {
+            self.errors.push(WorkflowError::Reference {
+                at: at.to_owned(),
+                field: key,
+                reference: reference.as_str().to_owned(),
+                problem: format!(
+                    "does not name a task attribute: write `task.` and the attribute holding the worker's {}, e.g. `task.{}`",
+                    if by_sid { "SID" } else { "friendly name" },
+                    if by_sid { "agent_sid" } else { "agent_name" }
+                ),
+            });
+            return None;
+        }
+        Some(Some(if by_sid {
+            KnownWorker::Sid(reference)
+        } else {
+            KnownWorker::FriendlyName(reference)
+        }))
+    }
+
+    fn object<'v>(
+        &mut self,
+        value: &'v Value,
+        at: &str,
+        expected: &'static str,
+    ) -> Option<&'v Map<String, Value>> {
+        match value {
+            Value::Object(map) => Some(map),
+            other => {
+                self.type_error(at, expected, other);
+                None
+            }
+        }
+    }
+
+    fn type_error(&mut self, at: &str, expected: &'static str, found: &Value) {
+        self.errors.push(WorkflowError::Type {
+            at: at.to_owned(),
+            expected,
+            found: json_kind(found),
+        });
+    }
+
+    fn check_keys(&mut self, map: &Map<String, Value>, at: &str, allowed: &'static [&'static str]) {
+        for key in map.keys() {
+            if !allowed.contains(&key.as_str()) {
+                self.errors.push(WorkflowError::UnknownKey {
+                    at: at.to_owned(),
+                    key: key.clone(),
+                    suggestion: suggest(key, allowed.iter().copied()),
+                    expected: allowed,
+                });
+            }
+        }
+    }
+}
+
+fn is_worker_attribute(reference: &Reference) -> bool {
+    matches!(reference.segments(), [Segment::Key(root), _, ..] if root == "worker")
+}
+
+/// What is wrong with `reference` at `place`, or `None`.
+fn reference_problem(reference: &Reference, place: Place) -> Option<String> {
+    let segments = reference.segments();
+    if place != Place::SkipIf && is_time_of_day(reference) {
+        return time_of_day_problem(segments);
+    }
+    match place {
+        Place::Filter => None,
+        Place::Target => match segments {
+            [Segment::Key(root), ..] if root == "task" || root == "worker" => None,
+            _ => Some(format!(
+                "is not prefixed: in a target expression every reference starts with `task.` or `worker.`; write `task.{reference}` or `worker.{reference}`"
+            )),
+        },
+        Place::SkipIf => skip_if_problem(segments),
+    }
+}
+
+pub(super) fn time_of_day_problem(segments: &[Segment]) -> Option<String> {
+    let listed = "TaskRouter fills in `taskrouter.currentTime`, `taskrouter.currentHour`, `taskrouter.currentMin` and `taskrouter.dayOfWeek`";
+    match segments {
+        [_, Segment::Key(name)] if TIME_OF_DAY_VARIABLES.contains(&name.as_str()) => None,
+        [_, Segment::Key(name)] => Some(match suggest(name, TIME_OF_DAY_VARIABLES) {
+            Some(known) => format!(
+                "is not a time-of-day variable: did you mean `taskrouter.{known}`? ({listed})"
+            ),
+            None => format!("is not a time-of-day variable: {listed}"),
+        }),
+        _ => Some(format!("is not a time-of-day variable: {listed}")),
+    }
+}
+
+/// `workers.available`, `workers.unavailable`, `workers.WA…`
+/// (<https://www.twilio.com/docs/taskrouter/worker-presence>).
+fn skip_if_problem(segments: &[Segment]) -> Option<String> {
+    let listed = "skip_if reads `workers.available`, `workers.unavailable` and `workers.WA…` (how many of the queue's workers are in an available activity, an unavailable one, or that activity)";
+    match segments {
+        [Segment::Key(root), Segment::Key(name)] if root == "workers" => {
+            if name == "available" || name == "unavailable" {
+                None
+            } else if name.len() > 2 && name[..2].eq_ignore_ascii_case("wa") {
+                ActivitySid::parse(name)
+                    .err()
+                    .map(|error| format!("names no activity: {error}"))
+            } else {
+                Some(match suggest(name, ["available", "unavailable"]) {
+                    Some(known) => {
+                        format!("is not a skip_if variable: did you mean `workers.{known}`?")
+                    }
+                    None => format!("is not a skip_if variable: {listed}"),
+                })
+            }
+        }
+        _ => Some(format!("is not a skip_if variable: {listed}")),
+    }
+}

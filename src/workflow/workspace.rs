@@ -1,0 +1,416 @@
+//! The workers and queues a route is computed against.
+//!
+//! Both come as JSON documents: a bare array, or the answer of TaskRouter's list operation
+//! (`{"workers": […], "meta": …}` from `GET /v1/Workspaces/{WS}/Workers`, `{"task_queues": […]}`
+//! from `…/TaskQueues`), so a file saved from the REST API can be used as it is. Keys the entries
+//! do not need are ignored for the same reason (REST answers carry many).
+//!
+//! A worker: `{"sid": "WK…", "attributes": {…}, "activity_name": "Available", "activity_sid":
+//! "WA…", "available": true, "friendly_name": "alice"}`, only `sid` required. `attributes` may
+//! be an object or, as the REST API returns it, a string holding one. Whether a worker is
+//! available (can be reserved now, and counts in `workers.available`): `available` when given
+//! (the REST Worker resource has it); otherwise true when `activity_name` is `Available`, the
+//! available activity TaskRouter creates in every workspace, false for any other activity name,
+//! and true when neither is given. `worker.activity_name`, `worker.activity_sid` and
+//! `worker.sid` in target expressions read these properties (an attribute of the same name is
+//! used only when the property is not given); `workers.WA…` in `skip_if` counts workers by
+//! `activity_sid`.
+//!
+//! A queue: `{"sid": "WQ…", "target_workers": "skills HAS 'support'", "friendly_name":
+//! "Support"}`, only `sid` required; `target_workers` absent or null is `1==1`, the REST
+//! default ("every worker").
+
+use std::collections::HashSet;
+
+use serde_json::{Map, Value};
+
+use super::is_time_of_day;
+use super::parse::time_of_day_problem;
+use crate::expression::{Expression, SyntaxError, json_kind};
+use crate::sid::{ActivitySid, SidError, TaskQueueSid, WorkerSid};
+
+/// TaskRouter's default target workers of a queue: every worker.
+const EVERY_WORKER: &str = "1==1";
+
+/// A workers or queues document that cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WorkspaceError {
+    /// The text is not JSON.
+    #[error("the {what} file is not valid JSON: {reason}")]
+    Json {
+        /// `workers` or `queues`.
+        what: &'static str,
+        /// The parser's message.
+        reason: String,
+    },
+    /// The document is neither an array nor a REST list answer.
+    #[error(
+        "the {what} file must be a JSON array of {what}, or a TaskRouter list answer with `{key}`; found {found}"
+    )]
+    Shape {
+        /// `workers` or `queues`.
+        what: &'static str,
+        /// The list key of the REST answer.
+        key: &'static str,
+        /// What was found.
+        found: &'static str,
+    },
+    /// A value has the wrong type.
+    #[error("{at}: `{key}` must be {expected}, found {found}")]
+    Type {
+        /// The entry, e.g. `workers[2]`.
+        at: String,
+        /// The key.
+        key: &'static str,
+        /// What was expected.
+        expected: &'static str,
+        /// The JSON type found.
+        found: &'static str,
+    },
+    /// An entry is not an object or lacks its SID.
+    #[error("{at}: expected an object with a `sid`")]
+    NoSid {
+        /// The entry.
+        at: String,
+    },
+    /// A SID is malformed.
+    #[error("{at}: `{key}`: {source}")]
+    Sid {
+        /// The entry.
+        at: String,
+        /// The key.
+        key: &'static str,
+        /// What is wrong.
+        source: SidError,
+    },
+    /// `attributes` is a string that does not hold a JSON object.
+    #[error("{at}: `attributes` is a string that does not hold a JSON object: {reason}")]
+    Attributes {
+        /// The entry.
+        at: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A queue's `target_workers` does not parse.
+    #[error("{at}: `target_workers` is not a valid expression: {source}")]
+    Syntax {
+        /// The entry.
+        at: String,
+        /// The parser's error.
+        source: SyntaxError,
+    },
+    /// A queue's `target_workers` reads a time-of-day variable TaskRouter does not have.
+    #[error("{at}: `target_workers`: `{reference}` {problem}")]
+    Reference {
+        /// The entry.
+        at: String,
+        /// The reference.
+        reference: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A SID appears twice.
+    #[error("{at}: `{sid}` is listed twice: {what} are told apart by SID")]
+    Duplicate {
+        /// The later entry.
+        at: String,
+        /// The SID.
+        sid: String,
+        /// `workers` or `queues`.
+        what: &'static str,
+    },
+}
+
+/// A worker of the workspace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Worker {
+    sid: WorkerSid,
+    friendly_name: Option<String>,
+    attributes: Value,
+    activity_name: Option<String>,
+    activity_sid: Option<ActivitySid>,
+    available: bool,
+}
+
+/// A task queue of the workspace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queue {
+    sid: TaskQueueSid,
+    friendly_name: Option<String>,
+    target_workers: Expression,
+}
+
+/// What a route knows about the workspace: its workers (when given) and queues (any subset).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Workspace {
+    workers: Option<Vec<Worker>>,
+    queues: Vec<Queue>,
+}
+
+impl Workspace {
+    /// A workspace with these workers (`None`: unknown, so no step lists workers) and queues (a
+    /// queue not listed takes every worker, TaskRouter's default `1==1`).
+    pub fn new(workers: Option<Vec<Worker>>, queues: Vec<Queue>) -> Self {
+        Workspace { workers, queues }
+    }
+
+    /// The workers, when known.
+    pub fn workers(&self) -> Option<&[Worker]> {
+        self.workers.as_deref()
+    }
+
+    /// The queue with this SID, when listed.
+    pub fn queue(&self, sid: &TaskQueueSid) -> Option<&Queue> {
+        self.queues.iter().find(|queue| &queue.sid == sid)
+    }
+}
+
+impl Worker {
+    /// Parses a workers document (see the module documentation).
+    ///
+    /// # Errors
+    ///
+    /// [`WorkspaceError`] naming the entry: invalid JSON, a document that is not a list of
+    /// workers, an entry without a well-formed `WK…` SID, a SID listed twice, attributes that are
+    /// not an object, a malformed `activity_sid`, a wrong type.
+    pub fn parse_list(text: &str) -> Result<Vec<Worker>, WorkspaceError> {
+        let entries = list(text, "workers", "workers")?;
+        let mut seen = HashSet::new();
+        let mut workers = Vec::with_capacity(entries.len());
+        for (index, entry) in entries.iter().enumerate() {
+            let at = format!("workers[{index}]");
+            let map = entry
+                .as_object()
+                .ok_or_else(|| WorkspaceError::NoSid { at: at.clone() })?;
+            let sid = sid(map, &at, WorkerSid::parse)?;
+            if !seen.insert(sid.clone()) {
+                return Err(WorkspaceError::Duplicate {
+                    at,
+                    sid: sid.to_string(),
+                    what: "workers",
+                });
+            }
+            let at = format!("{at} (`{sid}`)");
+            let attributes = match map.get("attributes") {
+                None | Some(Value::Null) => Value::Object(Map::new()),
+                Some(value @ Value::Object(_)) => value.clone(),
+                Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
+                    Ok(value @ Value::Object(_)) => value,
+                    Ok(other) => {
+                        return Err(WorkspaceError::Attributes {
+                            at,
+                            reason: format!("it holds {}", json_kind(&other)),
+                        });
+                    }
+                    Err(error) => {
+                        return Err(WorkspaceError::Attributes {
+                            at,
+                            reason: error.to_string(),
+                        });
+                    }
+                },
+                Some(other) => {
+                    return Err(type_error(
+                        &at,
+                        "attributes",
+                        "an object (or a string holding one)",
+                        other,
+                    ));
+                }
+            };
+            let friendly_name = optional_string(map, &at, "friendly_name")?;
+            let activity_name = optional_string(map, &at, "activity_name")?;
+            let activity_sid = match optional_string(map, &at, "activity_sid")? {
+                None => None,
+                Some(text) => {
+                    Some(
+                        ActivitySid::parse(&text).map_err(|source| WorkspaceError::Sid {
+                            at: at.clone(),
+                            key: "activity_sid",
+                            source,
+                        })?,
+                    )
+                }
+            };
+            let available = match map.get("available") {
+                None | Some(Value::Null) => activity_name
+                    .as_deref()
+                    .is_none_or(|name| name == "Available"),
+                Some(Value::Bool(available)) => *available,
+                Some(other) => return Err(type_error(&at, "available", "true or false", other)),
+            };
+            workers.push(Worker {
+                sid,
+                friendly_name,
+                attributes,
+                activity_name,
+                activity_sid,
+                available,
+            });
+        }
+        Ok(workers)
+    }
+
+    /// The worker's SID.
+    pub fn sid(&self) -> &WorkerSid {
+        &self.sid
+    }
+
+    /// Its friendly name, when given.
+    pub fn friendly_name(&self) -> Option<&str> {
+        self.friendly_name.as_deref()
+    }
+
+    /// Its attributes (a JSON object).
+    pub fn attributes(&self) -> &Value {
+        &self.attributes
+    }
+
+    /// The name of its activity, when given.
+    pub fn activity_name(&self) -> Option<&str> {
+        self.activity_name.as_deref()
+    }
+
+    /// The SID of its activity, when given.
+    pub fn activity_sid(&self) -> Option<&ActivitySid> {
+        self.activity_sid.as_ref()
+    }
+
+    /// Whether it can be reserved now (see the module documentation).
+    pub fn is_available(&self) -> bool {
+        self.available
+    }
+}
+
+impl Queue {
+    /// Parses a queues document (see the module documentation).
+    ///
+    /// # Errors
+    ///
+    /// [`WorkspaceError`] naming the entry: invalid JSON, a document that is not a list of
+    /// queues, an entry without a well-formed `WQ…` SID, a SID listed twice, a `target_workers`
+    /// that does not parse, a wrong type.
+    pub fn parse_list(text: &str) -> Result<Vec<Queue>, WorkspaceError> {
+        let entries = list(text, "queues", "task_queues")?;
+        let mut seen = HashSet::new();
+        let mut queues = Vec::with_capacity(entries.len());
+        for (index, entry) in entries.iter().enumerate() {
+            let at = format!("queues[{index}]");
+            let map = entry
+                .as_object()
+                .ok_or_else(|| WorkspaceError::NoSid { at: at.clone() })?;
+            let sid = sid(map, &at, TaskQueueSid::parse)?;
+            if !seen.insert(sid.clone()) {
+                return Err(WorkspaceError::Duplicate {
+                    at,
+                    sid: sid.to_string(),
+                    what: "queues",
+                });
+            }
+            let at = format!("{at} (`{sid}`)");
+            let friendly_name = optional_string(map, &at, "friendly_name")?;
+            let text = optional_string(map, &at, "target_workers")?;
+            let text = text.as_deref().unwrap_or(EVERY_WORKER);
+            let target_workers =
+                Expression::parse(text).map_err(|source| WorkspaceError::Syntax {
+                    at: at.clone(),
+                    source,
+                })?;
+            if let Some(reference) = target_workers.references().find(|r| is_time_of_day(r))
+                && let Some(problem) = time_of_day_problem(reference.segments())
+            {
+                return Err(WorkspaceError::Reference {
+                    at,
+                    reference: reference.as_str().to_owned(),
+                    problem,
+                });
+            }
+            queues.push(Queue {
+                sid,
+                friendly_name,
+                target_workers,
+            });
+        }
+        Ok(queues)
+    }
+
+    /// The queue's SID.
+    pub fn sid(&self) -> &TaskQueueSid {
+        &self.sid
+    }
+
+    /// Its friendly name, when given.
+    pub fn friendly_name(&self) -> Option<&str> {
+        self.friendly_name.as_deref()
+    }
+
+    /// `target_workers`: which workers belong to it (bare keys are worker attributes).
+    pub fn target_workers(&self) -> &Expression {
+        &self.target_workers
+    }
+}
+
+/// The entries of a list document: a bare array, or a REST list answer's `key` array.
+fn list(text: &str, what: &'static str, key: &'static str) -> Result<Vec<Value>, WorkspaceError> {
+    let document: Value = serde_json::from_str(text).map_err(|error| WorkspaceError::Json {
+        what,
+        reason: error.to_string(),
+    })?;
+    match document {
+        Value::Array(entries) => Ok(entries),
+        Value::Object(mut map) => match map.remove(key) {
+            Some(Value::Array(entries)) => Ok(entries),
+            _ => Err(WorkspaceError::Shape {
+                what,
+                key,
+                found: "an object without it",
+            }),
+        },
+        other => Err(WorkspaceError::Shape {
+            what,
+            key,
+            found: json_kind(&other),
+        }),
+    }
+}
+
+fn sid<T>(
+    map: &Map<String, Value>,
+    at: &str,
+    parse: impl Fn(&str) -> Result<T, SidError>,
+) -> Result<T, WorkspaceError> {
+    match map.get("sid") {
+        Some(Value::String(text)) => parse(text).map_err(|source| WorkspaceError::Sid {
+            at: at.to_owned(),
+            key: "sid",
+            source,
+        }),
+        _ => Err(WorkspaceError::NoSid { at: at.to_owned() }),
+    }
+}
+
+fn optional_string(
+    map: &Map<String, Value>,
+    at: &str,
+    key: &'static str,
+) -> Result<Option<String>, WorkspaceError> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(other) => Err(type_error(at, key, "a string", other)),
+    }
+}
+
+fn type_error(
+    at: &str,
+    key: &'static str,
+    expected: &'static str,
+    found: &Value,
+) -> WorkspaceError {
+    WorkspaceError::Type {
+        at: at.to_owned(),
+        key,
+        expected,
+        found: json_kind(found),
+    }
+}
