@@ -211,6 +211,76 @@ impl Expression {
         same_condition(&self.root, &other.root) && self.references == other.references
     }
 
+    /// The expression written one way: single spaces, single quotes, upper-case keywords,
+    /// numbers without leading zeros, and parentheses around every `AND` or `OR` inside another
+    /// (TaskRouter documents no precedence, so the canonical form never relies on it). Two
+    /// expressions that are the [same condition](Self::same_condition) have the same canonical
+    /// text, which parses back to that condition (as long as the added parentheses stay within
+    /// [`MAX_NESTING`]).
+    ///
+    /// ```
+    /// use taskrouter_lambda::expression::Expression;
+    ///
+    /// let expression = Expression::parse(r#"type=="a" and (level >= 05 or vip in [true])"#)?;
+    /// assert_eq!(expression.canonical(), "type == 'a' AND (level >= 5 OR vip IN [true])");
+    /// # Ok::<(), taskrouter_lambda::expression::SyntaxError>(())
+    /// ```
+    pub fn canonical(&self) -> String {
+        let mut text = String::new();
+        self.write_canonical(&self.root, false, &mut text);
+        text
+    }
+
+    fn write_canonical(&self, condition: &Condition, nested: bool, out: &mut String) {
+        match condition {
+            Condition::Compare {
+                left,
+                operator,
+                right,
+                ..
+            } => {
+                self.write_term(left, out);
+                out.push(' ');
+                out.push_str(operator.as_str());
+                out.push(' ');
+                self.write_term(right, out);
+            }
+            Condition::Any(parts) | Condition::All(parts) => {
+                let joiner = if matches!(condition, Condition::Any(_)) {
+                    " OR "
+                } else {
+                    " AND "
+                };
+                if nested {
+                    out.push('(');
+                }
+                for (position, part) in parts.iter().enumerate() {
+                    if position > 0 {
+                        out.push_str(joiner);
+                    }
+                    self.write_canonical(part, true, out);
+                }
+                if nested {
+                    out.push(')');
+                }
+            }
+        }
+    }
+
+    fn write_term(&self, term: &Term, out: &mut String) {
+        use fmt::Write as _;
+        match self.side(term) {
+            Side::Literal(literal) => {
+                let _ = write!(out, "{literal}");
+            }
+            Side::Array(items) => {
+                let items: Vec<String> = items.iter().map(Literal::to_string).collect();
+                let _ = write!(out, "[{}]", items.join(", "));
+            }
+            Side::Reference(reference) => out.push_str(reference.as_str()),
+        }
+    }
+
     /// Every comparison, in the order written.
     pub fn comparisons(&self) -> Vec<Comparison<'_>> {
         let mut found = Vec::new();
@@ -2246,6 +2316,159 @@ mod tests {
         }));
     }
 
+    #[test]
+    fn constant_proves_what_holds_whatever_the_attributes() {
+        #[rustfmt::skip]
+        let cases = [
+            ("1 == 1", Some(true), "Twilio's match-everything idiom"),
+            ("true == true", Some(true), "booleans"),
+            ("'a' IN ['a', 'b']", Some(true), "a constant in a constant array"),
+            ("1 == 2", Some(false), "different constants"),
+            ("[1] HAS 2", Some(false), "a constant array without it"),
+            ("vip == true OR 1 == 1", Some(true), "an OR with a constant true part"),
+            ("vip == true AND 1 == 2", Some(false), "an AND with a constant false part"),
+            ("1 == 1 AND 2 == 2", Some(true), "an AND of constant trues"),
+            ("1 == 2 OR 2 == 3", Some(false), "an OR of constant falses"),
+            ("agent != null OR agent == null", Some(true), "presence or absence"),
+            ("null == agent OR agent != null", Some(true), "presence or absence, null written first"),
+            ("agent != null AND agent == null", Some(false), "presence and absence"),
+            ("vip == true", None, "depends on the task"),
+            ("vip == true OR 1 == 2", None, "one part depends on the task"),
+            ("vip == true AND 1 == 1", None, "the other part depends on the task"),
+            ("a != null OR b == null", None, "presence of one, absence of another"),
+            ("level > 0 OR level <= 0", None, "a tautology it does not try to prove (and a missing level fails it)"),
+            ("taskrouter.currentHour >= 0", None, "time of day is not a constant"),
+        ];
+        for (source, expected, why) in cases {
+            assert_eq!(parse(source).constant(), expected, "{why}: `{source}`");
+        }
+    }
+
+    #[test]
+    fn same_condition_ignores_spelling_but_not_meaning() {
+        #[rustfmt::skip]
+        let cases = [
+            ("type==\"Support\"", "type == 'Support'", true, "spaces and quotes"),
+            ("(type == 'a')", "type == 'a'", true, "redundant parentheses"),
+            ("language in ['en']", "language IN [\"en\"]", true, "keyword case"),
+            ("taskrouter.currentTime > 0800", "taskrouter.currentTime > 800", true, "leading zeros"),
+            ("a == 1\n  AND b == 2", "a == 1 AND b == 2", true, "line breaks"),
+            ("type == 'a'", "type == 'b'", false, "another value"),
+            ("type == 'a'", "type != 'a'", false, "another operator"),
+            ("a == 1 AND b == 2", "b == 2 AND a == 1", false, "order is kept"),
+            ("a == 1", "b == 1", false, "another key"),
+            ("a == 1 AND b == 2", "a == 1 OR b == 2", false, "AND is not OR"),
+        ];
+        for (a, b, expected, why) in cases {
+            assert_eq!(
+                parse(a).same_condition(&parse(b)),
+                expected,
+                "{why}: `{a}` vs `{b}`"
+            );
+        }
+    }
+
+    #[test]
+    fn comparisons_lists_each_comparison_with_its_sides() {
+        let expression = parse("(day IN ['Mon', 'Tue'] AND time > 800)\n OR 'x' == name");
+        let comparisons = expression.comparisons();
+        let texts: Vec<&str> = comparisons.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            ["day IN ['Mon', 'Tue']", "time > 800", "'x' == name"]
+        );
+        let operators: Vec<&str> = comparisons.iter().map(|c| c.operator).collect();
+        assert_eq!(operators, ["IN", ">", "=="]);
+        let day = Reference::parse("day").expect("valid");
+        assert_eq!(comparisons[0].left, Side::Reference(&day));
+        assert!(
+            matches!(comparisons[0].right, Side::Array([Literal::String(a), Literal::String(b)]) if a == "Mon" && b == "Tue")
+        );
+        assert_eq!(
+            comparisons[2].left,
+            Side::Literal(&Literal::String("x".into()))
+        );
+    }
+
+    #[test]
+    fn explain_names_the_comparisons_that_decided_and_their_values() {
+        let task =
+            json!({"type": "chat", "level": 2, "skills": ["a", "b"], "customer": {"tier": 1}});
+        #[rustfmt::skip]
+        let cases: [(&str, bool, &[&str], &str); 7] = [
+            ("type == 'chat' AND level >= 3 AND vip == true", false,
+             &["`level >= 3` is false (level = 2)"], "a false AND: its first false part only"),
+            ("type == 'voice' OR level > 5", false,
+             &["`type == 'voice'` is false (type = \"chat\")", "`level > 5` is false (level = 2)"], "a false OR: every alternative"),
+            ("level > 5 OR type == 'chat' OR vip == true", true,
+             &["`type == 'chat'` is true (type = \"chat\")"], "a true OR: the first true alternative"),
+            ("type == 'chat' AND skills HAS 'b'", true,
+             &["`type == 'chat'` is true (type = \"chat\")", "`skills HAS 'b'` is true (skills = [\"a\",\"b\"])"], "a true AND: every part"),
+            ("(type == 'voice' AND level > 1) OR (type == 'chat' AND level > 5)", false,
+             &["`type == 'voice'` is false (type = \"chat\")", "`level > 5` is false (level = 2)"], "each failed alternative's failed part"),
+            ("missing == level", false, &["`missing == level` is false (missing = null, level = 2)"], "a missing key reads null; both references listed"),
+            ("customer != null AND 1 == 1", true, &["`customer != null` is true (customer = {…})", "`1 == 1` is true"], "objects and constants"),
+        ];
+        for (source, holds, expected, why) in cases {
+            let explanation = parse(source).explain(&JsonScope {
+                task: &task,
+                worker: &Value::Null,
+            });
+            let shown: Vec<String> = explanation
+                .comparisons
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            assert_eq!(
+                (explanation.holds, shown.as_slice()),
+                (
+                    holds,
+                    expected
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect::<Vec<_>>()
+                        .as_slice()
+                ),
+                "{why}: `{source}`"
+            );
+        }
+    }
+
+    #[test]
+    fn a_reference_used_twice_in_one_comparison_is_shown_once() {
+        let explanation = parse("level == level").explain(&JsonScope {
+            task: &json!({"level": 1}),
+            worker: &Value::Null,
+        });
+        assert_eq!(
+            explanation.comparisons[0].values,
+            [("level".to_owned(), "1".to_owned())]
+        );
+    }
+
+    #[test]
+    fn literals_display_as_expression_syntax_that_parses_back() {
+        #[rustfmt::skip]
+        let cases = [
+            (Literal::Null, "null"),
+            (Literal::Bool(false), "false"),
+            (Literal::Integer(-42), "-42"),
+            (Literal::Float(5.1), "5.1"),
+            (Literal::Float(2.0), "2.0"),
+            (Literal::Float(1e20), "100000000000000000000.0"),
+            (Literal::String("it's a \\ path".into()), "'it\\'s a \\\\ path'"),
+        ];
+        for (literal, text) in cases {
+            assert_eq!(literal.to_string(), text);
+            let reparsed = parse(&format!("x == {text}"));
+            assert_eq!(
+                reparsed.comparisons()[0].right,
+                Side::Literal(&literal),
+                "{text} parses back"
+            );
+        }
+    }
+
     // Strategies for the properties below.
 
     fn quoted(text: &str) -> String {
@@ -2365,6 +2588,47 @@ mod tests {
         ) {
             let expression = Expression::parse(&source).map_err(|e| TestCaseError::fail(e.to_string()))?;
             let _ = expression.evaluate(&JsonScope { task: &task, worker: &worker });
+        }
+
+        #[test]
+        fn explain_agrees_with_evaluate(
+            source in condition_source(), task in document(), worker in document(),
+        ) {
+            let expression = Expression::parse(&source).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let scope = JsonScope { task: &task, worker: &worker };
+            let explanation = expression.explain(&scope);
+            prop_assert_eq!(explanation.holds, expression.evaluate(&scope));
+            prop_assert!(!explanation.comparisons.is_empty(), "something decided `{}`", source);
+            for comparison in &explanation.comparisons {
+                let alone = parse(&comparison.text).evaluate(&scope);
+                prop_assert_eq!(alone, comparison.holds, "`{}` evaluated alone", comparison.text);
+            }
+        }
+
+        #[test]
+        fn the_canonical_text_is_the_same_condition_and_a_fixed_point(source in condition_source()) {
+            let expression = Expression::parse(&source).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let canonical = expression.canonical();
+            let reparsed = Expression::parse(&canonical).map_err(|e| TestCaseError::fail(format!("{canonical}: {e}")))?;
+            prop_assert!(reparsed.same_condition(&expression), "`{}` → `{}`", source, canonical);
+            prop_assert_eq!(reparsed.canonical(), canonical);
+        }
+
+        #[test]
+        fn a_constant_result_is_the_result_for_any_attributes(
+            source in condition_source(), task in document(), worker in document(),
+        ) {
+            let expression = Expression::parse(&source).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            if let Some(constant) = expression.constant() {
+                prop_assert_eq!(expression.evaluate(&JsonScope { task: &task, worker: &worker }), constant);
+            }
+        }
+
+        #[test]
+        fn an_expression_is_the_same_condition_as_itself_respaced(source in condition_source()) {
+            let expression = Expression::parse(&source).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let respaced = Expression::parse(&format!("  ( {source} )  ")).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert!(expression.same_condition(&respaced));
         }
 
         #[test]

@@ -389,3 +389,356 @@ fn worker_label(worker: &Worker, availability: bool) -> String {
         format!("{} ({})", worker.sid(), notes.join("; "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::WorkflowCommand;
+    use crate::cli::{Command, Output, run};
+
+    fn path(relative: &str) -> PathBuf {
+        PathBuf::from(format!(
+            "{}/workflows/{relative}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+    }
+
+    /// A file in the temp directory, unique to this process and `name`, removed on drop.
+    struct TempFile(PathBuf);
+
+    impl TempFile {
+        fn new(name: &str, contents: &str) -> Self {
+            let path = std::env::temp_dir()
+                .join(format!("taskrouter-workflow-{}-{name}", std::process::id()));
+            std::fs::write(&path, contents).expect("the temp directory is writable");
+            Self(path)
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn check(file: PathBuf) -> Output {
+        run(
+            Command::Workflow {
+                command: WorkflowCommand::Check { file },
+            },
+            None,
+        )
+    }
+
+    fn route(example: &str, task: &str, workspace: bool, json: bool) -> Output {
+        run(
+            Command::Workflow {
+                command: WorkflowCommand::Route {
+                    file: path(&format!("examples/{example}")),
+                    task: task.to_owned(),
+                    workers: workspace.then(|| path("workspace/workers.json")),
+                    queues: workspace.then(|| path("workspace/queues.json")),
+                    json,
+                },
+            },
+            None,
+        )
+    }
+
+    #[test]
+    fn check_counts_what_a_valid_configuration_holds() {
+        let cases = [
+            (
+                "lifecycle-support-sales.json",
+                "ok: 2 filters, 3 targets, a default filter\n",
+            ),
+            (
+                "time-of-day.json",
+                "ok: 1 filter, 1 target, a default filter\n",
+            ),
+            (
+                "transfer.json",
+                "ok: 3 filters, 5 targets, a default filter\n",
+            ),
+            (
+                "helpline.json",
+                "ok: 4 filters, 10 targets, a default filter\n",
+            ),
+        ];
+        for (example, stdout) in cases {
+            let output = check(path(&format!("examples/{example}")));
+            assert_eq!(
+                output,
+                Output {
+                    stdout: stdout.to_owned(),
+                    stderr: String::new(),
+                    code: 0
+                },
+                "{example}"
+            );
+        }
+    }
+
+    #[test]
+    fn check_prints_warnings_on_stderr_and_still_exits_0() {
+        let file = TempFile::new(
+            "warnings.json",
+            r#"{"task_routing": {"filters": [
+                {"filter_friendly_name": "everything", "expression": "1==1", "targets": [{"queue": "WQ00000000000000000000000000000001"}, {"queue": "WQ00000000000000000000000000000002"}]},
+                {"filter_friendly_name": "open", "expression": "taskrouter.dayOfWeek IN ['Mon', 'THU']", "targets": [{"queue": "WQ00000000000000000000000000000001"}]}
+            ]}}"#,
+        );
+        let output = check(file.0.clone());
+        assert_eq!(output.code, 0);
+        assert_eq!(
+            output.stdout,
+            "ok: 2 filters, 3 targets, no default filter (4 warnings)\n"
+        );
+        insta::assert_snapshot!(output.stderr.replace(&file.0.display().to_string(), "FILE"), @r#"
+        warning: FILE: filters[0] (`everything`), targets[0]: no `timeout` and no `skip_if`: a task waits there until its TTL, so targets[1] is never reached; give it a timeout
+        warning: FILE: filters[1] (`open`): never reached: filters[0] (`everything`) matches every task (`1==1`) and keeps it; move this filter above it
+        warning: FILE: filters[1] (`open`): `expression`: `taskrouter.dayOfWeek` is never 'THU': it is one of 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun' (case matters); did you mean 'Thu'?
+        warning: FILE: task_routing: no `default_filter`: a task that matches no filter has no queue to wait in; add "default_filter": {"queue": "WQ…"}
+        "#);
+    }
+
+    #[test]
+    fn check_lists_every_error_with_the_path_and_exits_1() {
+        let file = TempFile::new(
+            "errors.json",
+            r#"{"task_routing": {"filters": [{"expression": "type ==", "targets": [{"queue": "WQ1", "timout": 5}]}]}}"#,
+        );
+        let output = check(file.0.clone());
+        assert_eq!((output.code, output.stdout.as_str()), (1, ""));
+        insta::assert_snapshot!(output.stderr.replace(&file.0.display().to_string(), "FILE"), @r"
+        error: FILE: filters[0]: `expression` is not a valid expression: unexpected end of expression at column 8
+          type ==
+                 ^ expected a value after ==
+        error: FILE: filters[0], targets[0]: unknown key `timout`: did you mean `timeout`?
+        error: FILE: filters[0], targets[0]: `queue`: `WQ1` is not a valid task queue SID: expected `WQ` followed by 32 hex digits
+        ");
+    }
+
+    #[test]
+    fn check_reports_a_file_that_cannot_be_read() {
+        let output = check(PathBuf::from("/nonexistent/workflow.json"));
+        assert_eq!(output.code, 1);
+        assert!(
+            output
+                .stderr
+                .starts_with("error: cannot read `/nonexistent/workflow.json`: "),
+            "{}",
+            output.stderr
+        );
+    }
+
+    #[test]
+    fn route_explains_a_task_that_falls_through_to_the_default_filter() {
+        let output = route(
+            "lifecycle-support-sales.json",
+            r#"{"type": "Billing"}"#,
+            true,
+            false,
+        );
+        assert_eq!((output.code, output.stderr.as_str()), (0, ""));
+        insta::assert_snapshot!(output.stdout, @r#"
+        filter: default_filter (no filter matched)
+          filters[0] (`Support Calls`): no match: `type=="Support"` is false (type = "Billing")
+          filters[1] (`Sales Calls`): no match: `type=="Sales"` is false (type = "Billing")
+        steps:
+          1. default_filter: queue WQ00000000000000000000000000000003 (Everyone), from task age 0 s until the task's TTL, priority unchanged
+               workers in offer order: WK00000000000000000000000000000001 (alice), WK00000000000000000000000000000002 (bob), WK00000000000000000000000000000003 (carol; not available: Offline), WK00000000000000000000000000000004 (dave), WK00000000000000000000000000000005 (erin; not available: Break)
+        "#);
+    }
+
+    #[test]
+    fn route_shows_the_escalation_timeline_with_skips_order_and_exclusions() {
+        let output = route(
+            "helpline.json",
+            r#"{"priority_level": "emergency", "channelType": "chat"}"#,
+            true,
+            false,
+        );
+        assert_eq!(output.code, 0);
+        insta::assert_snapshot!(output.stdout, @r#"
+        filter: filters[1] (`Emergency`)
+          filters[0] (`Transfer to a counsellor`): no match: `transferTargetType == 'worker'` is false (transferTargetType = null)
+          filters[1] (`Emergency`): match: `priority_level == 'emergency'` is true (priority_level = "emergency")
+        steps:
+          1. targets[0]: queue WQ00000000000000000000000000000007 (Supervisors), skipped at task age 0 s, priority 100
+               skip_if: `workers.available == 0` is true (workers.available = 0): the task skips this step
+               workers in offer order: WK00000000000000000000000000000003 (carol; not available: Offline)
+               not qualifying: WK00000000000000000000000000000001 (alice): not in the queue: `role == 'supervisor'` is false (role = null)
+               not qualifying: WK00000000000000000000000000000002 (bob): not in the queue: `role == 'supervisor'` is false (role = null)
+               not qualifying: WK00000000000000000000000000000004 (dave): not in the queue: `role == 'supervisor'` is false (role = null)
+               not qualifying: WK00000000000000000000000000000005 (erin): not in the queue: `role == 'supervisor'` is false (role = null)
+          2. targets[1]: queue WQ00000000000000000000000000000008 (Counsellors), from task age 0 s until the task's TTL, priority 100
+               expression: (worker.waitingOfflineContact != true AND ((task.channelType == 'voice' AND worker.channel.chat.assigned_tasks == 0) OR (task.channelType != 'voice' AND worker.channel.voice.assigned_tasks == 0)))
+               order_by: worker.level DESC
+               workers in offer order: WK00000000000000000000000000000003 (carol; not available: Offline), WK00000000000000000000000000000001 (alice)
+               not qualifying: WK00000000000000000000000000000002 (bob): not in the queue: `skills HAS 'counselling'` is false (skills = ["sales"])
+               not qualifying: WK00000000000000000000000000000004 (dave): `worker.waitingOfflineContact != true` is false (worker.waitingOfflineContact = true)
+               not qualifying: WK00000000000000000000000000000005 (erin): `task.channelType == 'voice'` is false (task.channelType = "chat"); `worker.channel.voice.assigned_tasks == 0` is false (worker.channel.voice.assigned_tasks = 1)
+        "#);
+    }
+
+    #[test]
+    fn route_without_workers_shows_the_timeline_alone() {
+        let output = route(
+            "transfer.json",
+            r#"{"lastAgentName": "carol"}"#,
+            false,
+            false,
+        );
+        insta::assert_snapshot!(output.stdout, @r#"
+        filter: filters[2] (`Back to the last agent`)
+          filters[0] (`Transfer to a worker`): no match: `transferTargetType == 'worker'` is false (transferTargetType = null)
+          filters[1] (`Transfer to the Spanish queue`): no match: `transferTargetType == 'queue'` is false (transferTargetType = null)
+          filters[2] (`Back to the last agent`): match: `lastAgentName != null` is true (lastAgentName = "carol")
+        steps:
+          1. targets[0]: queue WQ00000000000000000000000000000003, task age 0 s to 20 s, priority unchanged
+               known worker: task.lastAgentName = "carol"
+               skip_if `workers.available == 0`: evaluated with --workers only
+          2. targets[1]: queue WQ00000000000000000000000000000003, from task age 20 s until the task's TTL, priority unchanged
+        "#);
+    }
+
+    #[test]
+    fn route_notes_that_time_of_day_is_not_evaluated() {
+        let output = route("time-of-day.json", "{}", false, false);
+        assert!(
+            output.stdout.ends_with(
+                "note: taskrouter.* (time of day) reads null here: time-of-day expressions are not evaluated yet\n"
+            ),
+            "{}",
+            output.stdout
+        );
+    }
+
+    #[test]
+    fn route_json_names_the_filter_and_each_step_with_its_workers() {
+        let output = route(
+            "lifecycle-support-sales.json",
+            r#"{"type": "Support", "preferred_agents": ["carol", "alice"]}"#,
+            true,
+            true,
+        );
+        assert_eq!(output.code, 0);
+        let value: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
+        insta::assert_json_snapshot!(value, @r#"
+        {
+          "filter": "Support Calls",
+          "filters": [
+            {
+              "because": [
+                "`type==\"Support\"` is true (type = \"Support\")"
+              ],
+              "index": 0,
+              "matched": true,
+              "name": "Support Calls",
+              "skipped": false
+            }
+          ],
+          "steps": [
+            {
+              "available_workers": [
+                "WK00000000000000000000000000000001"
+              ],
+              "enters": 0,
+              "leaves": 15,
+              "priority": null,
+              "queue": "WQ00000000000000000000000000000001",
+              "skipped": false,
+              "target": "targets[0]",
+              "timeout": 15,
+              "workers": [
+                "WK00000000000000000000000000000001",
+                "WK00000000000000000000000000000003"
+              ]
+            },
+            {
+              "available_workers": [
+                "WK00000000000000000000000000000001",
+                "WK00000000000000000000000000000004"
+              ],
+              "enters": 15,
+              "leaves": 30,
+              "priority": null,
+              "queue": "WQ00000000000000000000000000000001",
+              "skipped": false,
+              "target": "targets[1]",
+              "timeout": 15,
+              "workers": [
+                "WK00000000000000000000000000000001",
+                "WK00000000000000000000000000000003",
+                "WK00000000000000000000000000000004",
+                "WK00000000000000000000000000000005"
+              ]
+            }
+          ]
+        }
+        "#);
+    }
+
+    #[test]
+    fn route_json_without_workers_has_no_workers_key_and_names_the_default() {
+        let output = route("lifecycle-support-sales.json", "{}", false, true);
+        let value: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
+        assert_eq!(value["filter"], "default_filter");
+        let step = value["steps"][0].as_object().expect("one step");
+        assert_eq!(step["queue"], "WQ00000000000000000000000000000003");
+        assert!(!step.contains_key("workers"), "{step:?}");
+    }
+
+    #[test]
+    fn route_refuses_bad_input_naming_the_flag_or_file() {
+        let output = route("lifecycle-support-sales.json", "[1]", false, false);
+        assert_eq!(
+            (output.code, output.stderr.as_str()),
+            (1, "error: --task must be a JSON object, found an array\n")
+        );
+        let workers = TempFile::new("workers.json", r#"[{"sid": "WK1"}]"#);
+        let output = run(
+            Command::Workflow {
+                command: WorkflowCommand::Route {
+                    file: path("examples/transfer.json"),
+                    task: "{}".to_owned(),
+                    workers: Some(workers.0.clone()),
+                    queues: None,
+                    json: false,
+                },
+            },
+            None,
+        );
+        assert_eq!(output.code, 1);
+        assert_eq!(
+            output.stderr,
+            format!(
+                "error: {}: workers[0]: `sid`: `WK1` is not a valid worker SID: expected `WK` followed by 32 hex digits\n",
+                workers.0.display()
+            )
+        );
+        let broken = TempFile::new("broken.json", r#"{"task_routing": {"filters": 1}}"#);
+        let output = run(
+            Command::Workflow {
+                command: WorkflowCommand::Route {
+                    file: broken.0.clone(),
+                    task: "{}".to_owned(),
+                    workers: None,
+                    queues: None,
+                    json: true,
+                },
+            },
+            None,
+        );
+        assert_eq!((output.code, output.stdout.as_str()), (1, ""));
+        assert_eq!(
+            output.stderr,
+            format!(
+                "error: {}: task_routing: `filters`: expected an array of filters, found a number\n",
+                broken.0.display()
+            )
+        );
+    }
+}

@@ -287,3 +287,156 @@ fn day_of_week(expression: &Expression, at: &str, field: &'static str, out: &mut
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The warnings of a document with these filters (JSON objects, comma-separated) and a
+    /// default filter.
+    fn warnings(filters: &str) -> Vec<String> {
+        let text = format!(
+            r#"{{"task_routing": {{"filters": [{filters}], "default_filter": {{"queue": "WQ00000000000000000000000000000009"}}}}}}"#
+        );
+        Workflow::parse(&text)
+            .unwrap_or_else(|invalid| panic!("valid: {invalid}"))
+            .warnings()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    /// A filter named `name` with this expression and one plain target.
+    fn filter(name: &str, expression: &str) -> String {
+        format!(
+            r#"{{"filter_friendly_name": "{name}", "expression": "{expression}", "targets": [{{"queue": "WQ00000000000000000000000000000001"}}]}}"#
+        )
+    }
+
+    #[test]
+    fn the_shipped_examples_have_no_warnings() {
+        let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/workflows/examples");
+        for entry in std::fs::read_dir(directory).expect("the examples directory") {
+            let path = entry.expect("a directory entry").path();
+            if path
+                .extension()
+                .is_some_and(|extension| extension == "json")
+            {
+                let text = std::fs::read_to_string(&path).expect("readable");
+                let workflow = Workflow::parse(&text).expect("valid");
+                assert_eq!(workflow.warnings(), [], "{}", path.display());
+            }
+        }
+    }
+
+    #[test]
+    fn a_filter_after_one_that_always_matches_is_never_reached() {
+        #[rustfmt::skip]
+        let cases: Vec<(String, Vec<&str>, &str)> = vec![
+            (
+                [filter("all", "1 == 1"), filter("vip", "vip == true")].join(","),
+                vec!["filters[1] (`vip`): never reached: filters[0] (`all`) matches every task (`1 == 1`) and keeps it; move this filter above it"],
+                "Twilio's match-everything idiom",
+            ),
+            (
+                [filter("all", "true == true OR vip == true"), filter("vip", "vip == true"), filter("b", "b == 1")].join(","),
+                vec![
+                    "filters[1] (`vip`): never reached: filters[0] (`all`) matches every task (`true == true OR vip == true`) and keeps it; move this filter above it",
+                    "filters[2] (`b`): never reached: filters[0] (`all`) matches every task (`true == true OR vip == true`) and keeps it; move this filter above it",
+                ],
+                "a tautology behind an OR; every later filter is named",
+            ),
+            (
+                [filter("a", "agent == null OR agent != null"), filter("b", "b == 1")].join(","),
+                vec!["filters[1] (`b`): never reached: filters[0] (`a`) matches every task (`agent == null OR agent != null`) and keeps it; move this filter above it"],
+                "presence or absence",
+            ),
+            (
+                [filter("sales", "type == 'sales'"), filter("sales again", "(type==\\\"sales\\\")")].join(","),
+                vec!["filters[1] (`sales again`): never reached: filters[0] (`sales`) has the same expression and keeps every task it matches; merge the two filters or change one expression"],
+                "the same condition, written differently",
+            ),
+            (
+                [
+                    r#"{"filter_friendly_name": "all", "expression": "1 == 1", "targets": [{"queue": "WQ00000000000000000000000000000001", "skip_if": "workers.available == 0"}]}"#.to_owned(),
+                    filter("vip", "vip == true"),
+                ].join(","),
+                vec![],
+                "every target of the earlier filter can be skipped, so tasks fall through",
+            ),
+            (
+                [filter("sales", "type == 'sales'"), filter("all", "1 == 1")].join(","),
+                vec![],
+                "a catch-all last is fine",
+            ),
+        ];
+        for (filters, expected, why) in cases {
+            assert_eq!(warnings(&filters), expected, "{why}");
+        }
+    }
+
+    #[test]
+    fn each_kind_of_warning_names_its_place_and_what_to_do() {
+        #[rustfmt::skip]
+        let cases: Vec<(String, &str, &str)> = vec![
+            (filter("none", "1 == 2"),
+             "filters[0] (`none`): `1 == 2` is false for every task, so the filter never matches; fix the expression or remove the filter",
+             "a filter that never matches"),
+            ([filter("vip", "vip == true"), filter("vip", "tier == 'gold'")].join(","),
+             "filters[1] (`vip`): filters[0] has the same name `vip`; give each filter its own name so the Console and routing events tell them apart",
+             "a duplicate name"),
+            (r#"{"expression": "1 == 1", "targets": [{"queue": "WQ00000000000000000000000000000001"}, {"queue": "WQ00000000000000000000000000000002"}]}"#.to_owned(),
+             "filters[0], targets[0]: no `timeout` and no `skip_if`: a task waits there until its TTL, so targets[1] is never reached; give it a timeout",
+             "a target without timeout before another"),
+            (r#"{"expression": "1 == 1", "targets": [{"queue": "WQ00000000000000000000000000000001", "timeout": 5}, {}, {}, {"timeout": 5}]}"#.to_owned(),
+             "filters[0], targets[1]: no `timeout` and no `skip_if`: a task waits there until its TTL, so targets[2] to targets[3] are never reached; give it a timeout",
+             "an inherited queue without timeout before two more"),
+            (filter("f", "task.type == 'chat'"),
+             "filters[0] (`f`): `expression`: `task.type` reads a task attribute named `task`: filters name task attributes without a prefix; write `type`",
+             "a task prefix in a filter"),
+            (filter("f", "worker.level > 2"),
+             "filters[0] (`f`): `expression`: `worker.level` reads a task attribute named `worker`: a filter reads only the task's attributes; worker conditions belong in a target's `expression`",
+             "a worker prefix in a filter"),
+            (filter("f", "taskrouter.dayOfWeek IN ['Mon', 'THU']"),
+             "filters[0] (`f`): `expression`: `taskrouter.dayOfWeek` is never 'THU': it is one of 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun' (case matters); did you mean 'Thu'?",
+             "the upper-case day of Twilio's own example"),
+            (filter("f", "'Sunday' == taskrouter.dayOfWeek"),
+             "filters[0] (`f`): `expression`: `taskrouter.dayOfWeek` is never 'Sunday': it is one of 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun' (case matters)",
+             "a full day name, written first"),
+            (r#"{"expression": "1 == 1", "targets": [{"queue": "WQ00000000000000000000000000000001", "expression": "taskrouter.dayOfWeek != 1"}]}"#.to_owned(),
+             "filters[0], targets[0]: `expression`: `taskrouter.dayOfWeek` is never 1: it is one of 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun' (case matters)",
+             "a number in a target expression"),
+        ];
+        for (filters, expected, why) in cases {
+            assert_eq!(warnings(&filters), [expected], "{why}");
+        }
+    }
+
+    #[test]
+    fn no_default_filter_is_a_warning() {
+        let workflow = Workflow::parse(
+            r#"{"task_routing": {"filters": [{"expression": "1 == 1", "targets": [{"queue": "WQ00000000000000000000000000000001"}]}]}}"#,
+        )
+        .expect("valid");
+        assert_eq!(
+            workflow
+                .warnings()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            [
+                "task_routing: no `default_filter`: a task that matches no filter has no queue to wait in; add \"default_filter\": {\"queue\": \"WQ…\"}"
+            ]
+        );
+    }
+
+    #[test]
+    fn skip_if_or_a_timeout_lets_tasks_reach_later_targets() {
+        let filters = r#"{"expression": "1 == 1", "targets": [
+            {"queue": "WQ00000000000000000000000000000001", "skip_if": "workers.available == 0"},
+            {"queue": "WQ00000000000000000000000000000002", "timeout": 10},
+            {"queue": "WQ00000000000000000000000000000003"}
+        ]}"#;
+        assert_eq!(warnings(filters), Vec::<String>::new());
+    }
+}

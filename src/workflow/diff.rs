@@ -203,3 +203,93 @@ fn quoted(expression: &Expression) -> String {
 fn optional_expression(expression: Option<&Expression>) -> String {
     expression.map_or_else(|| "(none)".to_owned(), quoted)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Workflow {
+        Workflow::parse(text).unwrap_or_else(|invalid| panic!("valid: {invalid}"))
+    }
+
+    fn differences(old: &str, new: &str) -> Vec<String> {
+        diff(&parse(old), &parse(new))
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    const BASE: &str = r#"{"task_routing": {"filters": [
+        {"filter_friendly_name": "Sales", "expression": "type == 'sales'", "targets": [
+            {"queue": "WQ00000000000000000000000000000001", "priority": 5, "timeout": 15},
+            {"queue": "WQ00000000000000000000000000000002", "order_by": "worker.level DESC"}
+        ]}
+    ], "default_filter": {"queue": "WQ00000000000000000000000000000003"}}}"#;
+
+    #[test]
+    fn formatting_never_shows_as_a_difference() {
+        let same = r#"{
+          "task_routing": {
+            "default_filter": {"queue": "WQ00000000000000000000000000000003"},
+            "filters": [
+              {
+                "targets": [
+                  {"timeout": "15", "priority": 5.0, "queue": "WQ00000000000000000000000000000001"},
+                  {"order_by": "worker.level  desc", "queue": "WQ00000000000000000000000000000002"}
+                ],
+                "expression": "(type==\"sales\")",
+                "friendly_name": "Sales"
+              }
+            ]
+          }
+        }"#;
+        assert_eq!(differences(BASE, same), Vec::<String>::new());
+        assert_eq!(parse(BASE), parse(same));
+        assert_eq!(
+            parse(BASE).to_json(),
+            parse(same).to_json(),
+            "one canonical document"
+        );
+    }
+
+    #[test]
+    fn real_differences_are_shown_filter_by_filter_and_target_by_target() {
+        let new = r#"{"task_routing": {"filters": [
+            {"filter_friendly_name": "Sales", "expression": "type == 'sales' AND vip == true", "targets": [
+                {"queue": "WQ00000000000000000000000000000001", "timeout": 30, "skip_if": "workers.available == 0"},
+                {"queue": "WQ00000000000000000000000000000002", "order_by": "worker.level ASC", "known_worker_sid": "task.agent"},
+                {"queue": "WQ00000000000000000000000000000004"}
+            ]},
+            {"expression": "1 == 1", "targets": [{"queue": "WQ00000000000000000000000000000003"}]}
+        ]}}"#;
+        insta::assert_snapshot!(differences(BASE, new).join("\n"), @r#"
+        filters[0] (`Sales`): `expression`: `type == 'sales'` → `type == 'sales' AND vip == true`
+        filters[0] (`Sales`), targets[0]: `skip_if`: (none) → `workers.available == 0`
+        filters[0] (`Sales`), targets[0]: `priority`: 5 → (none)
+        filters[0] (`Sales`), targets[0]: `timeout`: 15 → 30
+        filters[0] (`Sales`), targets[1]: `order_by`: `worker.level DESC` → `worker.level ASC`
+        filters[0] (`Sales`), targets[1]: `known worker`: (none) → known_worker_sid `task.agent`
+        filters[0] (`Sales`), targets[2]: added: {"queue":"WQ00000000000000000000000000000004"}
+        filters[1]: added: {"expression":"1 == 1","targets":[{"queue":"WQ00000000000000000000000000000003"}]}
+        default_filter: removed: {"queue":"WQ00000000000000000000000000000003"}
+        "#);
+        assert_ne!(parse(BASE), parse(new));
+    }
+
+    #[test]
+    fn renames_and_removals_are_named() {
+        let new = r#"{"task_routing": {"filters": [
+            {"filter_friendly_name": "Sales team", "expression": "type == 'sales'", "targets": [
+                {"queue": "WQ00000000000000000000000000000009", "priority": 5, "timeout": 15}
+            ]}
+        ], "default_filter": {"queue": "WQ00000000000000000000000000000003"}}}"#;
+        assert_eq!(
+            differences(BASE, new),
+            [
+                "filters[0] (`Sales team`): `filter_friendly_name`: `Sales` → `Sales team`",
+                "filters[0] (`Sales team`), targets[0]: `queue`: WQ00000000000000000000000000000001 → WQ00000000000000000000000000000009",
+                "filters[0] (`Sales team`), targets[1]: removed: {\"order_by\":\"worker.level DESC\",\"queue\":\"WQ00000000000000000000000000000002\"}",
+            ]
+        );
+    }
+}

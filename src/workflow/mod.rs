@@ -205,8 +205,9 @@ impl Workflow {
     }
 
     /// The canonical document: `task_routing` with `filters` and `default_filter`, keys in a
-    /// fixed order, numbers as JSON integers, `filter_friendly_name` for either spelling, absent
-    /// optional keys left out. Two equal workflows give the same document.
+    /// fixed order, numbers as JSON integers, `filter_friendly_name` for either spelling,
+    /// expressions in their [canonical form](Expression::canonical), absent optional keys left
+    /// out. Two equal workflows give the same document.
     pub fn to_json(&self) -> Value {
         let filters: Vec<Value> = self.filters.iter().map(Filter::to_json).collect();
         let mut routing = Map::new();
@@ -257,7 +258,7 @@ impl Filter {
         }
         map.insert(
             "expression".to_owned(),
-            Value::from(self.expression.source()),
+            Value::from(self.expression.canonical()),
         );
         map.insert(
             "targets".to_owned(),
@@ -317,7 +318,7 @@ impl Target {
             map.insert("queue".to_owned(), Value::from(queue.as_str()));
         }
         if let Some(expression) = &self.expression {
-            map.insert("expression".to_owned(), Value::from(expression.source()));
+            map.insert("expression".to_owned(), Value::from(expression.canonical()));
         }
         if let Some(priority) = self.priority {
             map.insert("priority".to_owned(), Value::from(priority));
@@ -332,7 +333,7 @@ impl Target {
             );
         }
         if let Some(skip_if) = &self.skip_if {
-            map.insert("skip_if".to_owned(), Value::from(skip_if.source()));
+            map.insert("skip_if".to_owned(), Value::from(skip_if.canonical()));
         }
         if let Some(known) = &self.known_worker {
             map.insert(

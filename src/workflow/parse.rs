@@ -823,3 +823,303 @@ fn skip_if_problem(segments: &[Segment]) -> Option<String> {
         _ => Some(format!("is not a skip_if variable: {listed}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const Q1: &str = "WQ00000000000000000000000000000001";
+
+    /// The messages of a document that must not parse.
+    fn errors(text: &str) -> Vec<String> {
+        Workflow::parse(text)
+            .expect_err("the document is invalid")
+            .errors
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    /// A document with one filter holding `target`, then the same filter with `filter` keys.
+    fn with_target(target: &str) -> String {
+        format!(
+            r#"{{"task_routing": {{"filters": [{{"filter_friendly_name": "f", "expression": "1 == 1", "targets": [{target}]}}], "default_filter": {{"queue": "{Q1}"}}}}}}"#
+        )
+    }
+
+    fn with_filter(filter: &str) -> String {
+        format!(r#"{{"task_routing": {{"filters": [{filter}]}}}}"#)
+    }
+
+    #[test]
+    fn every_shipped_example_parses() {
+        let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/workflows/examples");
+        let mut parsed = 0;
+        for entry in std::fs::read_dir(directory).expect("the examples directory") {
+            let path = entry.expect("a directory entry").path();
+            if path
+                .extension()
+                .is_some_and(|extension| extension == "json")
+            {
+                let text = std::fs::read_to_string(&path).expect("readable");
+                if let Err(invalid) = Workflow::parse(&text) {
+                    panic!("{}:\n{invalid}", path.display());
+                }
+                parsed += 1;
+            }
+        }
+        assert_eq!(parsed, 4, "the four documented examples");
+    }
+
+    #[test]
+    fn a_minimal_document_parses_into_the_model() {
+        let workflow = Workflow::parse(&with_target(&format!(
+            r#"{{"queue": "{Q1}", "expression": "worker.level > 1", "priority": 5, "timeout": 30,
+                "order_by": "worker.level desc, worker.tenure ASC", "skip_if": "workers.available == 0"}},
+               {{"known_worker_friendly_name": "task.agent"}}"#
+        )))
+        .expect("valid");
+        let filter = &workflow.filters()[0];
+        assert_eq!(filter.name(), Some("f"));
+        assert_eq!(filter.expression().source(), "1 == 1");
+        let [first, second] = filter.targets() else {
+            panic!("two targets")
+        };
+        assert_eq!(first.queue().map(TaskQueueSid::as_str), Some(Q1));
+        assert_eq!(
+            first.expression().map(Expression::source),
+            Some("worker.level > 1")
+        );
+        assert_eq!((first.priority(), first.timeout()), (Some(5), Some(30)));
+        let clauses: Vec<String> = first.order_by().iter().map(ToString::to_string).collect();
+        assert_eq!(clauses, ["worker.level DESC", "worker.tenure ASC"]);
+        assert_eq!(
+            first.skip_if().map(Expression::source),
+            Some("workers.available == 0")
+        );
+        assert_eq!(second.queue(), None, "inherited");
+        assert_eq!(
+            second.known_worker(),
+            Some(&KnownWorker::FriendlyName(
+                Reference::parse("task.agent").expect("valid")
+            ))
+        );
+        assert_eq!(
+            workflow
+                .default_filter()
+                .and_then(Target::queue)
+                .map(TaskQueueSid::as_str),
+            Some(Q1)
+        );
+    }
+
+    #[test]
+    fn numbers_may_be_written_as_strings_or_whole_floats() {
+        // Twilio's known-agent page writes "priority": "100", "timeout": "10".
+        let cases = [
+            (r#""100""#, Some(100), "a string"),
+            (r#"" 7 ""#, Some(7), "a string with spaces"),
+            ("12.0", Some(12), "a whole float"),
+            ("0", Some(0), "zero"),
+            ("2147483647", Some(2_147_483_647), "the largest priority"),
+        ];
+        for (written, expected, why) in cases {
+            let workflow = Workflow::parse(&with_target(&format!(
+                r#"{{"queue": "{Q1}", "priority": {written}}}"#
+            )))
+            .unwrap_or_else(|invalid| panic!("{why}: {invalid}"));
+            assert_eq!(
+                workflow.filters()[0].targets()[0].priority(),
+                expected,
+                "{why}"
+            );
+        }
+    }
+
+    #[test]
+    fn structural_errors_name_the_place_and_what_to_write() {
+        #[rustfmt::skip]
+        let cases: &[(&str, &str, &str)] = &[
+            ("[]", "the configuration: expected a JSON object, found an array", "not an object"),
+            ("{}", "the configuration: missing key `task_routing`: the configuration is {\"task_routing\": {\"filters\": […], \"default_filter\": {…}}}", "empty"),
+            (r#"{"filters": []}"#, "the configuration: missing key `task_routing`: `filters` and `default_filter` belong inside it: {\"task_routing\": {\"filters\": […], \"default_filter\": {…}}}", "the inside pasted alone"),
+            (r#"{"task_routing": {}, "taskrouting": 1}"#, "the configuration: unknown key `taskrouting`: did you mean `task_routing`?", "a typo at the top"),
+            (r#"{"task_routing": {"filter": []}}"#, "task_routing: unknown key `filter`: did you mean `filters`?", "singular filters"),
+            (r#"{"task_routing": {"filters": {}}}"#, "task_routing: `filters`: expected an array of filters, found an object", "filters as an object"),
+            (r#"{"task_routing": {"filters": [1]}}"#, "filters[0]: expected a filter object with `expression` and `targets`, found a number", "a filter that is a number"),
+            (r#"{"task_routing": {"default_filter": {}}}"#, "default_filter: missing key `queue`: name the queue of tasks no filter matches, e.g. {\"queue\": \"WQ…\"}", "a default without queue"),
+        ];
+        for (text, message, why) in cases {
+            assert_eq!(errors(text), [*message], "{why}");
+        }
+    }
+
+    #[test]
+    fn filter_errors_name_the_filter_by_index_and_name() {
+        #[rustfmt::skip]
+        let cases: &[(String, &str, &str)] = &[
+            (with_filter(r#"{"filter_friendly_name": "vip", "targets": [{"queue": "WQ00000000000000000000000000000001"}]}"#),
+             "filters[0] (`vip`): missing key `expression`: write `\"expression\": \"1 == 1\"` to match every task", "no expression"),
+            (with_filter(r#"{"expression": "1 == 1"}"#),
+             "filters[0]: missing key `targets`: list the queues a matching task waits in, e.g. [{\"queue\": \"WQ…\"}]", "no targets"),
+            (with_filter(r#"{"filter_friendly_name": "vip", "expression": "1 == 1", "targets": []}"#),
+             "filters[0] (`vip`): `targets` is empty: a matching task would have no queue to wait in; add a target or remove the filter", "empty targets"),
+            (with_filter(r#"{"filter_friendly_name": "vip", "expression": " ", "targets": [{"queue": "WQ00000000000000000000000000000001"}]}"#),
+             "filters[0] (`vip`): `expression` is empty: write `1 == 1` to match every task", "blank expression"),
+            (with_filter(r#"{"filter_friendly_name": 7, "expression": "1 == 1", "targets": [{"queue": "WQ00000000000000000000000000000001"}]}"#),
+             "filters[0]: `filter_friendly_name`: expected a string, found a number", "a numeric name"),
+            (with_filter(r#"{"filter_friendly_name": "a", "friendly_name": "b", "expression": "1 == 1", "targets": [{"queue": "WQ00000000000000000000000000000001"}]}"#),
+             "filters[0]: both `filter_friendly_name` and `friendly_name`: they name the same thing; keep `filter_friendly_name`", "both spellings"),
+            (with_filter(r#"{"friendly_name": "old", "expresion": "1 == 1", "targets": [{"queue": "WQ00000000000000000000000000000001"}]}"#),
+             "filters[0] (`old`): unknown key `expresion`: did you mean `expression`?\nfilters[0] (`old`): missing key `expression`: write `\"expression\": \"1 == 1\"` to match every task",
+             "the older spelling names the filter; a typo, and so no expression"),
+            (with_filter(r#"{"expression": "1 == 1", "targets": [{"timeout": 5}]}"#),
+             "filters[0], targets[0]: missing key `queue`: the first target of a filter has no earlier target to inherit a queue from", "nothing to inherit"),
+        ];
+        for (text, message, why) in cases {
+            assert_eq!(errors(text).join("\n"), *message, "{why}");
+        }
+    }
+
+    #[test]
+    fn target_errors_name_the_target_and_the_key() {
+        let at = "filters[0] (`f`), targets[0]";
+        #[rustfmt::skip]
+        let cases: &[(&str, &str, &str)] = &[
+            (r#"{"queue": "WQ1"}"#, "`queue`: `WQ1` is not a valid task queue SID: expected `WQ` followed by 32 hex digits", "a short SID"),
+            (r#"{"queue": "WK00000000000000000000000000000001"}"#, "`queue`: `WK00000000000000000000000000000001` is not a valid task queue SID: expected `WQ` followed by 32 hex digits", "a worker SID"),
+            (r#"{"queue": 1}"#, "`queue`: expected a task queue SID (WQ…), found a number", "a number"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "timout": 10}"#, "unknown key `timout`: did you mean `timeout`?", "a typo"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "Queue": "x"}"#, "unknown key `Queue`: did you mean `queue`?", "case"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "max_workers": 2}"#, "unknown key `max_workers`: expected one of `queue`, `expression`, `priority`, `timeout`, `order_by`, `skip_if`, `known_worker_sid`, `known_worker_friendly_name`", "no close key"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "priority": -1}"#, "`priority` is -1: expected a whole number from 0 to 2147483647 (a task's priority is at most 2^31 − 1)", "negative priority"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "priority": 2147483648}"#, "`priority` is 2147483648: expected a whole number from 0 to 2147483647 (a task's priority is at most 2^31 − 1)", "priority too large"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "timeout": 1209601}"#, "`timeout` is 1209601: expected a whole number from 0 to 1209600 (seconds; no step can outlast the longest task TTL, 14 days)", "timeout too large"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "timeout": "-5"}"#, "`timeout` is \"-5\": expected a whole number from 0 to 1209600 (seconds; no step can outlast the longest task TTL, 14 days)", "a negative string"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "timeout": 1.5}"#, "`timeout` is 1.5: expected a whole number", "a fraction"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "timeout": "soon"}"#, "`timeout` is \"soon\": expected a whole number", "words"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "timeout": true}"#, "`timeout`: expected a whole number, found a boolean", "a boolean"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "expression": ""}"#, "`expression` is empty: leave it out to offer the task to every worker of the queue", "an empty target expression"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "expression": "level > 1"}"#, "`expression`: `level` is not prefixed: in a target expression every reference starts with `task.` or `worker.`; write `task.level` or `worker.level`", "a bare key in a target"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "skip_if": "workers.availble == 0"}"#, "`skip_if`: `workers.availble` is not a skip_if variable: did you mean `workers.available`?", "a typo in skip_if"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "skip_if": "worker.level == 0"}"#, "`skip_if`: `worker.level` is not a skip_if variable: skip_if reads `workers.available`, `workers.unavailable` and `workers.WA…` (how many of the queue's workers are in an available activity, an unavailable one, or that activity)", "a worker attribute in skip_if"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "skip_if": "workers.WA123 > 2"}"#, "`skip_if`: `workers.WA123` names no activity: `WA123` is not a valid activity SID: expected `WA` followed by 32 hex digits", "a short activity SID"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "skip_if": ""}"#, "`skip_if` is empty: leave it out, or write e.g. `workers.available == 0`", "an empty skip_if"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "known_worker_sid": "agent_sid"}"#, "`known_worker_sid`: `agent_sid` does not name a task attribute: write `task.` and the attribute holding the worker's SID, e.g. `task.agent_sid`", "a bare known worker"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "known_worker_friendly_name": "worker.name"}"#, "`known_worker_friendly_name`: `worker.name` does not name a task attribute: write `task.` and the attribute holding the worker's friendly name, e.g. `task.agent_name`", "a worker reference"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "known_worker_sid": "task.a", "known_worker_friendly_name": "task.b"}"#, "both `known_worker_sid` and `known_worker_friendly_name`: TaskRouter takes one or the other; keep one", "both known worker keys"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "known_worker_sid": 5}"#, "`known_worker_sid`: expected a task attribute reference such as \"task.agent_sid\", found a number", "a number"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "order_by": "worker.level"}"#, "`order_by` clause `worker.level` has no direction: add ASC or DESC", "no direction"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "order_by": "worker.level UP"}"#, "`order_by` clause `worker.level UP` has the direction `UP`: write ASC or DESC", "a wrong direction"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "order_by": "level DESC"}"#, "`order_by` clause `level DESC` does not name a worker attribute: write `worker.level DESC`", "a bare attribute"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "order_by": "worker.level DESC,"}"#, "`order_by` clause `` is empty: separate clauses with single commas, e.g. `worker.level DESC, worker.tenure ASC`", "a trailing comma"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "order_by": "worker.level DESC worker.tenure ASC"}"#, "`order_by` clause `worker.level DESC worker.tenure ASC` has more than an attribute and a direction: write `worker.<attribute> ASC|DESC` and separate clauses with commas", "a missing comma"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "order_by": ""}"#, "`order_by` is empty: leave it out (the worker idle longest goes first), or write e.g. `worker.level DESC`", "empty"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "order_by": ["worker.level DESC"]}"#, "`order_by`: expected a string such as \"worker.level DESC\", found an array", "an array"),
+        ];
+        for (target, message, why) in cases {
+            assert_eq!(
+                errors(&with_target(target)),
+                [format!("{at}: {message}")],
+                "{why}"
+            );
+        }
+    }
+
+    #[test]
+    fn time_of_day_references_must_name_a_variable_taskrouter_fills_in() {
+        let cases = [
+            (
+                "taskrouter.currentTme > 800",
+                Some(
+                    "is not a time-of-day variable: did you mean `taskrouter.currentTime`? (TaskRouter fills in `taskrouter.currentTime`, `taskrouter.currentHour`, `taskrouter.currentMin` and `taskrouter.dayOfWeek`)",
+                ),
+            ),
+            (
+                "taskrouter.dayofweek == 'Mon'",
+                Some(
+                    "is not a time-of-day variable: did you mean `taskrouter.dayOfWeek`? (TaskRouter fills in `taskrouter.currentTime`, `taskrouter.currentHour`, `taskrouter.currentMin` and `taskrouter.dayOfWeek`)",
+                ),
+            ),
+            (
+                "taskrouter.timezone == 'UTC'",
+                Some(
+                    "is not a time-of-day variable: TaskRouter fills in `taskrouter.currentTime`, `taskrouter.currentHour`, `taskrouter.currentMin` and `taskrouter.dayOfWeek`",
+                ),
+            ),
+            (
+                "taskrouter.currentHour > 8 AND taskrouter.currentMin < 50",
+                None,
+            ),
+        ];
+        for (expression, problem) in cases {
+            let text = with_filter(&format!(
+                r#"{{"expression": "{expression}", "targets": [{{"queue": "{Q1}"}}]}}"#
+            ));
+            match problem {
+                None => assert!(Workflow::parse(&text).is_ok(), "{expression}"),
+                Some(problem) => {
+                    let reference = expression.split_whitespace().next().unwrap_or_default();
+                    assert_eq!(
+                        errors(&text),
+                        [format!("filters[0]: `expression`: `{reference}` {problem}")],
+                        "{expression}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_expression_error_shows_the_caret_of_the_rules() {
+        let text = with_filter(&format!(
+            r#"{{"filter_friendly_name": "voice", "expression": "call_sid != null AND", "targets": [{{"queue": "{Q1}"}}]}}"#
+        ));
+        insta::assert_snapshot!(errors(&text).join("\n"), @r"
+        filters[0] (`voice`): `expression` is not a valid expression: unexpected end of expression at column 21
+          call_sid != null AND
+                              ^ a condition starts with a value, a key or (
+        ");
+    }
+
+    #[test]
+    fn twilios_time_of_day_example_as_printed_is_refused_at_its_single_equals_sign() {
+        // https://www.twilio.com/docs/taskrouter/time-of-day-routing writes `= 'Sat'` once.
+        let text = with_filter(&format!(
+            r#"{{"filter_friendly_name": "MyFilterName", "expression": "(taskrouter.dayOfWeek IN ['Wed', 'Fri'] AND taskrouter.currentTime > 900) OR (taskrouter.dayOfWeek = 'Sat')", "targets": [{{"queue": "{Q1}"}}]}}"#
+        ));
+        insta::assert_snapshot!(errors(&text).join("\n"), @r"
+        filters[0] (`MyFilterName`): `expression` is not a valid expression: unknown operator `=` at column 100
+          (taskrouter.dayOfWeek IN ['Wed', 'Fri'] AND taskrouter.currentTime > 900) OR (taskrouter.dayOfWeek = 'Sat')
+                                                                                                             ^ use == to test equality
+        ");
+    }
+
+    #[test]
+    fn every_error_of_a_document_is_reported_at_once_in_document_order() {
+        let text = r#"{"task_routing": {
+            "filters": [
+              {"filter_friendly_name": "a", "expression": "type ==", "targets": [{"queue": "WQ1", "timout": 5}]},
+              {"filter_friendly_name": "b", "expression": "1 == 1", "targets": [{"queue": "WQ00000000000000000000000000000001", "priority": -3}]}
+            ],
+            "default_filter": {"queue": "nope"}
+        }}"#;
+        insta::assert_snapshot!(errors(text).join("\n"), @r"
+        filters[0] (`a`): `expression` is not a valid expression: unexpected end of expression at column 8
+          type ==
+                 ^ expected a value after ==
+        filters[0] (`a`), targets[0]: unknown key `timout`: did you mean `timeout`?
+        filters[0] (`a`), targets[0]: `queue`: `WQ1` is not a valid task queue SID: expected `WQ` followed by 32 hex digits
+        filters[1] (`b`), targets[0]: `priority` is -3: expected a whole number from 0 to 2147483647 (a task's priority is at most 2^31 − 1)
+        default_filter: `queue`: `nope` is not a valid task queue SID: expected `WQ` followed by 32 hex digits
+        ");
+    }
+
+    #[test]
+    fn invalid_json_is_one_error_with_line_and_column() {
+        assert_eq!(
+            errors("{\"task_routing\": {\n  \"filters\": [,]}}"),
+            ["the configuration is not valid JSON: expected value at line 2 column 15"]
+        );
+    }
+}

@@ -485,3 +485,393 @@ impl Scope for Counts<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn file(path: &str) -> String {
+        let path = format!("{}/workflows/{path}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
+    }
+
+    /// The sample workspace of `workflows/workspace/`.
+    fn sample_workspace() -> Workspace {
+        Workspace::new(
+            Some(Worker::parse_list(&file("workspace/workers.json")).expect("valid workers")),
+            Queue::parse_list(&file("workspace/queues.json")).expect("valid queues"),
+        )
+    }
+
+    fn example(name: &str) -> Workflow {
+        Workflow::parse(&file(&format!("examples/{name}"))).expect("a valid example")
+    }
+
+    /// Where the task went, and each step as `Queue enters–leaves: worker worker…` with the
+    /// qualifying workers by friendly name in offer order.
+    fn summary(route: &Route<'_>) -> (String, Vec<String>) {
+        let destination = match route.destination {
+            Destination::Filter(index, filter) => super::super::filter_place(index, filter.name()),
+            Destination::Default(_) => "default_filter".to_owned(),
+            Destination::Nowhere => "nowhere".to_owned(),
+        };
+        let steps = route
+            .steps
+            .iter()
+            .map(|step| {
+                let queue = step
+                    .queue_details
+                    .and_then(Queue::friendly_name)
+                    .map_or_else(|| step.queue.to_string(), str::to_owned);
+                let age =
+                    |age: Option<u64>| age.map_or_else(|| "TTL".to_owned(), |a| a.to_string());
+                let window = if step.is_skipped() {
+                    format!("skipped at {}", age(step.enters))
+                } else {
+                    format!("{}–{}", age(step.enters), age(step.leaves))
+                };
+                let workers = step.workers.as_ref().map_or_else(
+                    || "?".to_owned(),
+                    |candidates| {
+                        candidates
+                            .qualifying
+                            .iter()
+                            .map(|worker| worker.friendly_name().unwrap_or("?"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    },
+                );
+                format!("{queue} {window}: {workers}")
+            })
+            .collect();
+        (destination, steps)
+    }
+
+    #[test]
+    fn the_examples_route_tasks_as_twilio_documents() {
+        let workspace = sample_workspace();
+        #[rustfmt::skip]
+        let cases: &[(&str, Value, &str, &[&str], &str)] = &[
+            // Twilio's lifecycle page: support, sales, everyone else.
+            ("lifecycle-support-sales.json", json!({"type": "Support", "preferred_agents": ["carol", "alice"]}),
+             "filters[0] (`Support Calls`)",
+             &["Just Support 0–15: alice carol", "Just Support 15–30: alice carol dave erin"],
+             "a support call to its preferred agents, then to the inherited queue"),
+            ("lifecycle-support-sales.json", json!({"type": "Support"}),
+             "filters[0] (`Support Calls`)",
+             &["Just Support 0–15: ", "Just Support 15–30: alice carol dave erin"],
+             "no preferred agents: nobody in the first step"),
+            ("lifecycle-support-sales.json", json!({"type": "Sales"}),
+             "filters[1] (`Sales Calls`)", &["Just Sales 0–15: alice bob erin"], "a sales call"),
+            ("lifecycle-support-sales.json", json!({"type": "Billing"}),
+             "default_filter", &["Everyone 0–TTL: alice bob carol dave erin"], "anything else falls through"),
+            ("lifecycle-support-sales.json", json!({"type": "support"}),
+             "default_filter", &["Everyone 0–TTL: alice bob carol dave erin"], "values are case-sensitive"),
+            // Twilio's time-of-day page: until time of day is evaluated, no filter matches.
+            ("time-of-day.json", json!({}), "default_filter", &["After Hours 0–TTL: dave"], "taskrouter.* reads null"),
+            // Transfers and known workers.
+            ("transfer.json", json!({"transferTargetType": "worker", "transferTargetSid": "WK00000000000000000000000000000002", "workerSidsInConversation": ["WK00000000000000000000000000000001"]}),
+             "filters[0] (`Transfer to a worker`)",
+             &["Everyone 0–30: bob", "Everyone 30–TTL: bob carol dave erin"],
+             "to a worker, then to anyone not already in the conversation"),
+            ("transfer.json", json!({"transferTargetType": "worker", "transferTargetSid": null, "workerSidsInConversation": []}),
+             "filters[0] (`Transfer to a worker`)",
+             &["Everyone 0–30: ", "Everyone 30–TTL: alice bob carol dave erin"],
+             "a null known worker: nobody, until the timeout"),
+            ("transfer.json", json!({"transferTargetType": "queue", "transferQueueName": "Spanish", "workerSidsInConversation": ["WK00000000000000000000000000000002"]}),
+             "filters[1] (`Transfer to the Spanish queue`)", &["Spanish 0–TTL: dave erin"], "to a queue, without the transferring worker"),
+            ("transfer.json", json!({"lastAgentName": "carol"}),
+             "filters[2] (`Back to the last agent`)",
+             &["Everyone 0–20: carol", "Everyone 20–TTL: alice bob carol dave erin"],
+             "the last agent by friendly name; offline, but three workers are available so skip_if is false"),
+            // A production-style helpline.
+            ("helpline.json", json!({"priority_level": "emergency", "channelType": "chat"}),
+             "filters[1] (`Emergency`)",
+             &["Supervisors skipped at 0: carol", "Counsellors 0–TTL: carol alice"],
+             "no supervisor available: skipped at once; counsellors by level, highest first"),
+            ("helpline.json", json!({"keywords": ["suicide"], "channelType": "voice"}),
+             "filters[1] (`Emergency`)",
+             &["Supervisors skipped at 0: carol", "Counsellors 0–TTL: carol erin"],
+             "a keyword; voice: workers free on chat"),
+            ("helpline.json", json!({"language": "es-MX"}),
+             "filters[2] (`Spanish`)",
+             &["Spanish 0–120: bob dave erin", "Counsellors 120–420: dave erin", "Everyone 420–TTL: alice bob carol dave erin"],
+             "Spanish: by level (erin has none: last), then Spanish-speaking counsellors, then everyone"),
+            ("helpline.json", json!({"helpline": "youth", "channelType": "sms"}),
+             "filters[3] (`Youth line`)",
+             &["Counsellors 0–180: carol alice", "Counsellors 180–780: alice carol dave erin", "Everyone 780–TTL: alice bob carol dave erin"],
+             "the long expression, two order_by clauses, escalation with priority"),
+            ("helpline.json", json!({"channelType": "email", "helpline": "adult"}),
+             "default_filter", &["Everyone 0–TTL: alice bob carol dave erin"], "nothing matches"),
+            ("helpline.json", json!({"transferTargetType": "worker", "transferTargetSid": "WK00000000000000000000000000000003"}),
+             "filters[0] (`Transfer to a counsellor`)",
+             &["Everyone 0–60: carol", "Counsellors 60–TTL: alice carol dave erin"],
+             "a transfer to an offline counsellor waits 60 s for her"),
+        ];
+        for (name, task, destination, steps, why) in cases {
+            let workflow = example(name);
+            let route = workflow.route(task, &workspace);
+            let (went, walked) = summary(&route);
+            assert_eq!(
+                (
+                    went.as_str(),
+                    walked
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .as_slice()
+                ),
+                (*destination, *steps),
+                "{name}: {why}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_filter_tried_is_explained_with_the_task_values() {
+        let workflow = example("lifecycle-support-sales.json");
+        let workspace = Workspace::default();
+        let route = workflow.route(&json!({"type": "Billing"}), &workspace);
+        let explained: Vec<(usize, bool, String)> = route
+            .filters
+            .iter()
+            .map(|tried| {
+                (
+                    tried.index,
+                    tried.explanation.holds,
+                    because(&tried.explanation),
+                )
+            })
+            .collect();
+        assert_eq!(
+            explained,
+            [
+                (
+                    0,
+                    false,
+                    r#"`type=="Support"` is false (type = "Billing")"#.to_owned()
+                ),
+                (
+                    1,
+                    false,
+                    r#"`type=="Sales"` is false (type = "Billing")"#.to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn without_workers_steps_list_no_one_and_skip_if_is_not_evaluated() {
+        let workflow = example("helpline.json");
+        let workspace = Workspace::default();
+        let route = workflow.route(&json!({"priority_level": "emergency"}), &workspace);
+        assert_eq!(
+            summary(&route),
+            (
+                "filters[1] (`Emergency`)".to_owned(),
+                vec![
+                    "WQ00000000000000000000000000000007 0–30: ?".to_owned(),
+                    "WQ00000000000000000000000000000008 30–TTL: ?".to_owned(),
+                ]
+            )
+        );
+        assert_eq!(route.steps[0].skip, Skip::Unknown);
+    }
+
+    #[test]
+    fn a_filter_whose_every_step_is_skipped_lets_the_task_through_to_the_next_filters() {
+        // https://www.twilio.com/docs/taskrouter/worker-presence: "If a Task skips a filter,
+        // it's evaluated as if the Task didn't match the filter expression."
+        let workflow = Workflow::parse(
+            r#"{"task_routing": {"filters": [
+                {"filter_friendly_name": "supervisors", "expression": "1 == 1", "targets": [
+                    {"queue": "WQ00000000000000000000000000000007", "skip_if": "workers.available == 0", "timeout": 30}
+                ]},
+                {"filter_friendly_name": "sales", "expression": "type == 'sales'", "targets": [
+                    {"queue": "WQ00000000000000000000000000000002"}
+                ]}
+            ], "default_filter": {"queue": "WQ00000000000000000000000000000003"}}}"#,
+        )
+        .expect("valid");
+        let workspace = sample_workspace();
+        let route = workflow.route(&json!({"type": "sales"}), &workspace);
+        assert_eq!(
+            summary(&route),
+            (
+                "filters[1] (`sales`)".to_owned(),
+                vec!["Just Sales 0–TTL: alice bob erin".to_owned()]
+            )
+        );
+        assert!(route.filters[0].explanation.holds && route.filters[0].skipped);
+        let route = workflow.route(&json!({"type": "support"}), &workspace);
+        assert_eq!(summary(&route).0, "default_filter", "then the default");
+    }
+
+    #[test]
+    fn skip_if_is_evaluated_only_when_no_qualifying_worker_is_available() {
+        let workflow = Workflow::parse(
+            r#"{"task_routing": {"filters": [{"expression": "1 == 1", "targets": [
+                {"queue": "WQ00000000000000000000000000000002", "skip_if": "workers.available > 0", "timeout": 10},
+                {"queue": "WQ00000000000000000000000000000002", "expression": "worker.id == 'erin'", "skip_if": "workers.available > 0", "timeout": 10},
+                {"queue": "WQ00000000000000000000000000000002", "expression": "worker.id == 'erin'", "skip_if": "workers.WA00000000000000000000000000000003 == 0"}
+            ]}], "default_filter": {"queue": "WQ00000000000000000000000000000003"}}}"#,
+        )
+        .expect("valid");
+        let workspace = sample_workspace();
+        let route = workflow.route(&json!({}), &workspace);
+        assert_eq!(
+            route.steps[0].skip,
+            Skip::NotNeeded,
+            "alice and bob are available"
+        );
+        assert!(
+            route.steps[1].is_skipped(),
+            "only erin qualifies, on a break; two sales workers are available"
+        );
+        assert_eq!(
+            because(match &route.steps[1].skip {
+                Skip::Evaluated(explanation) => explanation,
+                other => panic!("evaluated, got {other:?}"),
+            }),
+            "`workers.available > 0` is true (workers.available = 2)"
+        );
+        assert_eq!(
+            (route.steps[1].enters, route.steps[1].leaves),
+            (Some(10), Some(10))
+        );
+        assert!(
+            !route.steps[2].is_skipped(),
+            "one sales worker is on a break (WA…3)"
+        );
+        assert_eq!(
+            (route.steps[2].enters, route.steps[2].leaves),
+            (Some(10), None)
+        );
+    }
+
+    #[test]
+    fn order_by_puts_workers_without_the_attribute_last_in_either_direction() {
+        // https://www.twilio.com/docs/taskrouter/order-workers
+        let workers = Worker::parse_list(
+            r#"[
+                {"sid": "WK00000000000000000000000000000001", "friendly_name": "none", "attributes": {}},
+                {"sid": "WK00000000000000000000000000000002", "friendly_name": "f10s8", "attributes": {"finance": 10, "support": 8}},
+                {"sid": "WK00000000000000000000000000000003", "friendly_name": "f10s5", "attributes": {"finance": 10, "support": 5}},
+                {"sid": "WK00000000000000000000000000000004", "friendly_name": "f10", "attributes": {"finance": 10}},
+                {"sid": "WK00000000000000000000000000000005", "friendly_name": "f2.5", "attributes": {"finance": 2.5, "support": "high"}}
+            ]"#,
+        )
+        .expect("valid");
+        let workspace = Workspace::new(Some(workers), Vec::new());
+        let cases = [
+            (
+                "worker.finance ASC, worker.support ASC",
+                "f2.5 f10s5 f10s8 f10 none",
+                "Twilio's example: Bob (5) before Alice (8); no support after",
+            ),
+            (
+                "worker.finance DESC, worker.support DESC",
+                "f10s8 f10s5 f10 f2.5 none",
+                "descending, still missing last",
+            ),
+            (
+                "worker.support DESC",
+                "f10s8 f10s5 none f10 f2.5",
+                "a string counts as missing; ties keep file order",
+            ),
+        ];
+        for (order_by, expected, why) in cases {
+            let workflow = Workflow::parse(&format!(
+                r#"{{"task_routing": {{"filters": [{{"expression": "1 == 1", "targets": [
+                    {{"queue": "WQ00000000000000000000000000000001", "order_by": "{order_by}"}}
+                ]}}]}}}}"#
+            ))
+            .expect("valid");
+            let route = workflow.route(&json!({}), &workspace);
+            assert_eq!(
+                summary(&route).1,
+                [format!(
+                    "WQ00000000000000000000000000000001 0–TTL: {expected}"
+                )],
+                "{why}"
+            );
+        }
+    }
+
+    #[test]
+    fn target_expressions_read_activity_and_sid_from_the_worker() {
+        // https://www.twilio.com/docs/taskrouter/activity-based-routing
+        let workflow = Workflow::parse(
+            r#"{"task_routing": {"filters": [{"expression": "1 == 1", "targets": [
+                {"queue": "WQ00000000000000000000000000000003", "expression": "worker.activity_name IN ['Offline', 'Break'] OR worker.sid == task.pinned OR worker.activity_sid == task.activity"}
+            ]}]}}"#,
+        )
+        .expect("valid");
+        let workspace = sample_workspace();
+        let route = workflow.route(
+            &json!({"pinned": "WK00000000000000000000000000000001", "activity": "WA00000000000000000000000000000001"}),
+            &workspace,
+        );
+        assert_eq!(
+            summary(&route).1,
+            ["Everyone 0–TTL: alice bob carol dave erin"]
+        );
+        let route = workflow.route(
+            &json!({"pinned": "WK00000000000000000000000000000001"}),
+            &workspace,
+        );
+        assert_eq!(summary(&route).1, ["Everyone 0–TTL: alice carol erin"]);
+    }
+
+    #[test]
+    fn a_queue_missing_from_the_queues_takes_every_worker_and_an_unmatched_task_goes_nowhere_without_a_default()
+     {
+        let workflow = Workflow::parse(
+            r#"{"task_routing": {"filters": [{"expression": "type == 'x'", "targets": [
+                {"queue": "WQ0000000000000000000000000000000f"}
+            ]}]}}"#,
+        )
+        .expect("valid");
+        let workspace = sample_workspace();
+        let route = workflow.route(&json!({"type": "x"}), &workspace);
+        assert_eq!(
+            summary(&route).1,
+            ["WQ0000000000000000000000000000000f 0–TTL: alice bob carol dave erin"]
+        );
+        let route = workflow.route(&json!({"type": "y"}), &workspace);
+        assert_eq!(summary(&route), ("nowhere".to_owned(), Vec::new()));
+    }
+
+    #[test]
+    fn excluded_workers_carry_the_first_reason() {
+        let workflow = example("transfer.json");
+        let workspace = sample_workspace();
+        let route = workflow.route(
+            &json!({"transferTargetType": "queue", "transferQueueName": "Spanish", "workerSidsInConversation": ["WK00000000000000000000000000000002"]}),
+            &workspace,
+        );
+        let reasons: Vec<(String, String)> = route.steps[0]
+            .workers
+            .as_ref()
+            .expect("workers known")
+            .excluded
+            .iter()
+            .map(|(worker, reason)| {
+                (
+                    worker.friendly_name().unwrap_or("?").to_owned(),
+                    reason.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                ("alice".to_owned(), r#"not in the queue: `languages HAS 'es'` is false (languages = ["en"])"#.to_owned()),
+                ("bob".to_owned(), r#"`worker.sid NOT IN task.workerSidsInConversation` is false (worker.sid = "WK00000000000000000000000000000002", task.workerSidsInConversation = ["WK00000000000000000000000000000002"])"#.to_owned()),
+                ("carol".to_owned(), r#"not in the queue: `languages HAS 'es'` is false (languages = ["en"])"#.to_owned()),
+            ]
+        );
+    }
+}

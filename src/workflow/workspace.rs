@@ -414,3 +414,131 @@ fn type_error(
         found: json_kind(found),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_saved_rest_answer_is_read_as_it_is() {
+        // The shape of GET /v1/Workspaces/{WS}/Workers: attributes as a string holding JSON,
+        // `available`, and many keys a route does not need.
+        let answer = json!({
+            "meta": {"key": "workers", "page": 0},
+            "workers": [{
+                "sid": "WK00000000000000000000000000000001",
+                "account_sid": "AC00000000000000000000000000000001",
+                "friendly_name": "alice",
+                "activity_name": "Generally Available",
+                "activity_sid": "WA00000000000000000000000000000007",
+                "available": true,
+                "attributes": "{\"skills\": [\"support\"]}",
+                "date_created": "2024-01-01T00:00:00Z",
+                "links": {"channels": "https://taskrouter.twilio.com/…"}
+            }]
+        });
+        let workers = Worker::parse_list(&answer.to_string()).expect("valid");
+        let [alice] = workers.as_slice() else {
+            panic!("one worker")
+        };
+        assert_eq!(alice.sid().as_str(), "WK00000000000000000000000000000001");
+        assert_eq!(alice.friendly_name(), Some("alice"));
+        assert_eq!(alice.attributes(), &json!({"skills": ["support"]}));
+        assert_eq!(alice.activity_name(), Some("Generally Available"));
+        assert_eq!(
+            alice.activity_sid().map(ActivitySid::as_str),
+            Some("WA00000000000000000000000000000007")
+        );
+        assert!(
+            alice.is_available(),
+            "`available` decides over the activity's name"
+        );
+
+        let queues = Queue::parse_list(
+            &json!({"task_queues": [
+                {"sid": "WQ00000000000000000000000000000001", "friendly_name": "Support", "target_workers": "skills HAS 'support'", "max_reserved_workers": 1},
+                {"sid": "WQ00000000000000000000000000000002", "target_workers": null}
+            ]})
+            .to_string(),
+        )
+        .expect("valid");
+        assert_eq!(queues[0].friendly_name(), Some("Support"));
+        assert_eq!(queues[0].target_workers().source(), "skills HAS 'support'");
+        assert_eq!(
+            queues[1].target_workers().source(),
+            "1==1",
+            "TaskRouter's default"
+        );
+    }
+
+    #[test]
+    fn availability_follows_available_then_the_activity_name() {
+        let cases = [
+            (
+                json!({"available": false, "activity_name": "Available"}),
+                false,
+                "`available` wins",
+            ),
+            (
+                json!({"activity_name": "Available"}),
+                true,
+                "TaskRouter's default available activity",
+            ),
+            (
+                json!({"activity_name": "Offline"}),
+                false,
+                "any other activity name",
+            ),
+            (
+                json!({"activity_name": "available"}),
+                false,
+                "activity names are case-sensitive",
+            ),
+            (json!({}), true, "nothing said: taken as available"),
+        ];
+        for (mut entry, expected, why) in cases {
+            entry["sid"] = json!("WK00000000000000000000000000000001");
+            let workers = Worker::parse_list(&json!([entry]).to_string()).expect(why);
+            assert_eq!(workers[0].is_available(), expected, "{why}");
+        }
+    }
+
+    #[test]
+    fn unusable_entries_are_named() {
+        #[rustfmt::skip]
+        let cases = [
+            ("{", "the workers file is not valid JSON: EOF while parsing an object at line 1 column 1", "not JSON"),
+            ("7", "the workers file must be a JSON array of workers, or a TaskRouter list answer with `workers`; found a number", "a number"),
+            (r#"{"items": []}"#, "the workers file must be a JSON array of workers, or a TaskRouter list answer with `workers`; found an object without it", "another list key"),
+            (r#"[{"friendly_name": "alice"}]"#, "workers[0]: expected an object with a `sid`", "no SID"),
+            (r#"[{"sid": "WQ00000000000000000000000000000001"}]"#, "workers[0]: `sid`: `WQ00000000000000000000000000000001` is not a valid worker SID: expected `WK` followed by 32 hex digits", "a queue SID"),
+            (r#"[{"sid": "WK00000000000000000000000000000001"}, {"sid": "WK00000000000000000000000000000001"}]"#, "workers[1]: `WK00000000000000000000000000000001` is listed twice: workers are told apart by SID", "twice"),
+            (r#"[{"sid": "WK00000000000000000000000000000001", "attributes": "[1]"}]"#, "workers[0] (`WK00000000000000000000000000000001`): `attributes` is a string that does not hold a JSON object: it holds an array", "attributes holding an array"),
+            (r#"[{"sid": "WK00000000000000000000000000000001", "attributes": 3}]"#, "workers[0] (`WK00000000000000000000000000000001`): `attributes` must be an object (or a string holding one), found a number", "numeric attributes"),
+            (r#"[{"sid": "WK00000000000000000000000000000001", "available": "yes"}]"#, "workers[0] (`WK00000000000000000000000000000001`): `available` must be true or false, found a string", "a string for available"),
+            (r#"[{"sid": "WK00000000000000000000000000000001", "activity_sid": "WA1"}]"#, "workers[0] (`WK00000000000000000000000000000001`): `activity_sid`: `WA1` is not a valid activity SID: expected `WA` followed by 32 hex digits", "a short activity SID"),
+        ];
+        for (text, message, why) in cases {
+            assert_eq!(
+                Worker::parse_list(text).expect_err(why).to_string(),
+                message,
+                "{why}"
+            );
+        }
+        #[rustfmt::skip]
+        let cases = [
+            (r#"[{"sid": "WQ00000000000000000000000000000001", "target_workers": "skills HAS"}]"#, "queues[0] (`WQ00000000000000000000000000000001`): `target_workers` is not a valid expression: unexpected end of expression at column 11\n  skills HAS\n            ^ expected a value after HAS", "a broken expression"),
+            (r#"[{"sid": "WQ00000000000000000000000000000001", "target_workers": "taskrouter.hour > 8"}]"#, "queues[0] (`WQ00000000000000000000000000000001`): `target_workers`: `taskrouter.hour` is not a time-of-day variable: TaskRouter fills in `taskrouter.currentTime`, `taskrouter.currentHour`, `taskrouter.currentMin` and `taskrouter.dayOfWeek`", "an unknown time variable"),
+            (r#"{"task_queues": [{"sid": "WQ00000000000000000000000000000001", "friendly_name": 1}]}"#, "queues[0] (`WQ00000000000000000000000000000001`): `friendly_name` must be a string, found a number", "a numeric name"),
+        ];
+        for (text, message, why) in cases {
+            assert_eq!(
+                Queue::parse_list(text).expect_err(why).to_string(),
+                message,
+                "{why}"
+            );
+        }
+    }
+}

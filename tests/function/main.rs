@@ -18,5 +18,8 @@ mod token_ssm;
 // The `taskrouter` command-line tool.
 mod cli;
 
+// `taskrouter workflow check` and `route` on every example in workflows/examples/.
+mod workflow;
+
 // The README's first command, `make run`, on the real `cargo lambda watch`.
 mod readme;

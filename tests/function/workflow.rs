@@ -1,0 +1,195 @@
+//! `taskrouter workflow check` and `route` as a user runs them: every example in
+//! `workflows/examples/` checked, and routed against the sample workspace in
+//! `workflows/workspace/`, through the compiled binary.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::support::repo;
+
+/// Runs the compiled `taskrouter workflow …` from the repository root, so paths read as in the
+/// README.
+fn workflow(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_taskrouter"))
+        .arg("workflow")
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("the taskrouter binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
+}
+
+/// A step as the JSON names it: its queue and the SIDs of its workers in offer order.
+type Step<'a> = (&'a str, &'a [&'a str]);
+
+const WORKSPACE: [&str; 4] = [
+    "--workers",
+    "workflows/workspace/workers.json",
+    "--queues",
+    "workflows/workspace/queues.json",
+];
+
+#[test]
+fn every_example_passes_check_without_warnings() {
+    let mut checked = Vec::new();
+    for entry in std::fs::read_dir(repo().join("workflows/examples")).expect("the examples") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_none_or(|extension| extension != "json") {
+            continue;
+        }
+        let relative = path.strip_prefix(repo()).expect("inside the repository");
+        let relative = relative.to_str().expect("a UTF-8 path");
+        let output = workflow(&["check", relative]);
+        assert_eq!(
+            (output.status.code(), text(&output.stderr).as_str()),
+            (Some(0), ""),
+            "{relative}"
+        );
+        assert!(text(&output.stdout).starts_with("ok: "), "{relative}");
+        checked.push(relative.to_owned());
+    }
+    checked.sort();
+    assert_eq!(
+        checked,
+        [
+            "workflows/examples/helpline.json",
+            "workflows/examples/lifecycle-support-sales.json",
+            "workflows/examples/time-of-day.json",
+            "workflows/examples/transfer.json",
+        ]
+    );
+}
+
+#[test]
+fn route_json_gives_the_filter_and_the_workers_of_each_step() {
+    #[rustfmt::skip]
+    let cases: &[(&str, &str, &str, &[Step<'_>], &str)] = &[
+        ("lifecycle-support-sales.json", r#"{"type": "Sales"}"#, "Sales Calls",
+         &[("WQ00000000000000000000000000000002", &["WK00000000000000000000000000000001", "WK00000000000000000000000000000002", "WK00000000000000000000000000000005"])],
+         "a sales call to the sales queue"),
+        ("lifecycle-support-sales.json", r#"{"type": "Billing"}"#, "default_filter",
+         &[("WQ00000000000000000000000000000003", &["WK00000000000000000000000000000001", "WK00000000000000000000000000000002", "WK00000000000000000000000000000003", "WK00000000000000000000000000000004", "WK00000000000000000000000000000005"])],
+         "anything else to everyone"),
+        ("time-of-day.json", "{}", "default_filter",
+         &[("WQ00000000000000000000000000000005", &["WK00000000000000000000000000000004"])],
+         "time of day reads null until it is evaluated"),
+        ("transfer.json", r#"{"transferTargetType": "worker", "transferTargetSid": "WK00000000000000000000000000000004", "workerSidsInConversation": ["WK00000000000000000000000000000004"]}"#, "Transfer to a worker",
+         &[("WQ00000000000000000000000000000003", &["WK00000000000000000000000000000004"]),
+           ("WQ00000000000000000000000000000003", &["WK00000000000000000000000000000001", "WK00000000000000000000000000000002", "WK00000000000000000000000000000003", "WK00000000000000000000000000000005"])],
+         "the known worker, then everyone else"),
+        ("helpline.json", r#"{"language": "es"}"#, "Spanish",
+         &[("WQ00000000000000000000000000000006", &["WK00000000000000000000000000000002", "WK00000000000000000000000000000004", "WK00000000000000000000000000000005"]),
+           ("WQ00000000000000000000000000000008", &["WK00000000000000000000000000000004", "WK00000000000000000000000000000005"]),
+           ("WQ00000000000000000000000000000003", &["WK00000000000000000000000000000001", "WK00000000000000000000000000000002", "WK00000000000000000000000000000003", "WK00000000000000000000000000000004", "WK00000000000000000000000000000005"])],
+         "ordered by level, then escalated"),
+    ];
+    for (example, task, filter, steps, why) in cases {
+        let file = format!("workflows/examples/{example}");
+        let mut args = vec!["route", file.as_str(), "--task", task, "--json"];
+        args.extend(WORKSPACE);
+        let output = workflow(&args);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{why}: {}",
+            text(&output.stderr)
+        );
+        let answer: Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+        assert_eq!(answer["filter"], *filter, "{why}");
+        let walked: Vec<(String, Vec<String>)> = answer["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .map(|step| {
+                let workers = step["workers"]
+                    .as_array()
+                    .expect("workers with --workers")
+                    .iter()
+                    .map(|sid| sid.as_str().expect("a SID").to_owned())
+                    .collect();
+                (step["queue"].as_str().expect("a queue").to_owned(), workers)
+            })
+            .collect();
+        let expected: Vec<(String, Vec<String>)> = steps
+            .iter()
+            .map(|(queue, workers)| {
+                (
+                    (*queue).to_owned(),
+                    workers.iter().map(|sid| (*sid).to_owned()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(walked, expected, "{why}");
+    }
+}
+
+#[test]
+fn route_explains_why_a_task_fell_through_to_the_default_filter() {
+    let mut args = vec![
+        "route",
+        "workflows/examples/helpline.json",
+        "--task",
+        r#"{"channelType": "email", "helpline": "adult"}"#,
+    ];
+    args.extend(WORKSPACE);
+    let output = workflow(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().take(6).collect();
+    assert_eq!(
+        lines,
+        [
+            "filter: default_filter (no filter matched)",
+            "  filters[0] (`Transfer to a counsellor`): no match: `transferTargetType == 'worker'` is false (transferTargetType = null)",
+            "  filters[1] (`Emergency`): no match: `priority_level == 'emergency'` is false (priority_level = null); `keywords HAS 'suicide'` is false (keywords = null)",
+            "  filters[2] (`Spanish`): no match: `language == 'es'` is false (language = null); `language IN ['es-MX', 'es-ES', 'es-US']` is false (language = null)",
+            "  filters[3] (`Youth line`): no match: `helpline == 'youth'` is false (helpline = \"adult\")",
+            "steps:",
+        ]
+    );
+}
+
+#[test]
+fn an_invalid_configuration_exits_1_with_every_error_on_stderr() {
+    let path = std::env::temp_dir().join(format!(
+        "taskrouter-workflow-bin-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(
+        &path,
+        r#"{"task_routing": {"filters": [{"expression": "type = 'a'", "targets": [{"queue": "WQ00000000000000000000000000000001", "timout": 5}]}]}}"#,
+    )
+    .expect("writable temp directory");
+    let file = path.to_str().expect("a UTF-8 path");
+    for args in [vec!["check", file], vec!["route", file, "--task", "{}"]] {
+        let output = workflow(&args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert_eq!(text(&output.stdout), "", "{args:?}");
+        let stderr = text(&output.stderr);
+        assert_eq!(stderr.matches("error: ").count(), 2, "{stderr}");
+        assert!(
+            stderr.contains("unknown operator `=` at column 6"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("unknown key `timout`: did you mean `timeout`?"),
+            "{stderr}"
+        );
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn route_without_task_is_a_usage_error() {
+    let output = workflow(&["route", "workflows/examples/transfer.json"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("--task"),
+        "{}",
+        text(&output.stderr)
+    );
+}
