@@ -5,7 +5,7 @@
 //!
 //! 1. Filters are tried top to bottom; the first whose expression matches the task's attributes
 //!    takes the task. Each filter tried is explained: the comparisons that decided it, with the
-//!    values the task gave them ([`Expression::explain`]).
+//!    values the task gave them ([`Expression::explain`](crate::expression::Expression::explain)).
 //! 2. The task walks that filter's targets in order. A target's timeout counts against the
 //!    task's age, so a step ends when the task is as old as the sum of the timeouts so far; a step
 //!    without a timeout holds the task until its TTL. When the last step times out TaskRouter
