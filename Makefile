@@ -164,7 +164,11 @@ bench: ## Run the benchmarks of BENCHMARKS.md (BENCH=decide, hot_path or coldsta
 	cargo bench $(if $(BENCH),--bench $(BENCH))
 
 storm: ## Reproduce a cold-start storm: 100 instances against an SSM throttled to 40/s (STORM=options)
-	cargo bench --bench storm -- $(STORM)
+	@# The function is the release build, as deployed. The harness (emulators and the SSM stand-in)
+	@# is built in the test profile, whose dependencies `make test` has already built: optimising it
+	@# would cost a second whole-program link of minutes for a process that only serves loopback HTTP.
+	cargo build --release --bin taskrouter-lambda
+	cargo test --bench storm -- --bench --function target/release/taskrouter-lambda $(STORM)
 
 fuzz-build: ## Build the cargo-fuzz targets (nightly and cargo-fuzz; FUZZ_BUILD=--dev builds unoptimised)
 	@rustup run nightly rustc --version >/dev/null 2>&1 || rustup toolchain install nightly --profile minimal

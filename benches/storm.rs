@@ -3,11 +3,16 @@
 //! does (40 `GetParameter` per second per account and region; contract §11).
 //!
 //! ```text
-//! make storm                                   # 100 instances, then the same storm unthrottled
-//! cargo bench --bench storm -- [--sizes 100[,150,…]] [--rate 40] [--burst 40] [--spread-ms 1000]
-//!                              [--deadline-ms 5000] [--follow-up-ms 2000] [--forged N]
-//!                              [--repeat N] [--control] [--timeline] [--strict] [--function PATH]
+//! make storm                        # 100 instances of the release build, then the same unthrottled
+//! make storm STORM='--sizes 40,60,100 --repeat 2'
+//! cargo test --bench storm -- --bench --function target/release/taskrouter-lambda \
+//!     [--sizes 100[,150,…]] [--rate 40] [--burst 40] [--spread-ms 1000] [--deadline-ms 5000]
+//!     [--follow-up-ms 2000|none] [--forged N] [--repeat N] [--control] [--timeline] [--strict]
 //! ```
+//!
+//! `make storm` builds the function with the release profile, as deployed, and this harness with
+//! the test profile (`cargo bench --bench storm` works too, at the price of a second whole-program
+//! link); `--bench` selects the full defaults below rather than the smoke run.
 //!
 //! One storm: a stand-in for SSM (`tests/function/support/ssm.rs`) holding the development token
 //! as a SecureString behind a token bucket of `--rate` per second holding `--burst` (`--rate 0`:
@@ -86,10 +91,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // Two workers, and every fork/exec on the blocking pool: a process start blocks its thread for
+    // milliseconds, and on one thread the emulators could not answer the instances already
+    // started meanwhile, which would show up as slow answers that are the harness's own.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
-        .expect("a current-thread runtime");
+        .expect("a tokio runtime");
     match runtime.block_on(run(&options)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -338,6 +347,8 @@ struct Reply {
 struct InstanceResult {
     forged: bool,
     key: String,
+    /// How long the fork/exec call itself took.
+    spawn_took: Duration,
     spawned_at: Duration,
     first: Reply,
     follow_up: Option<Reply>,
@@ -360,6 +371,8 @@ struct StormResult {
     /// The last first answer, since the storm began.
     last_answer: Duration,
     load_before: String,
+    /// CPU this harness used during the storm (its emulators, the stand-in, the spawning).
+    harness_cpu: Option<Duration>,
 }
 
 impl Storm {
@@ -375,6 +388,7 @@ impl Storm {
         let barrier = Arc::new(Barrier::new(count));
         let follow_up_sent: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
         let last_answer: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
+        let harness_cpu_before = cpu_time(std::process::id());
         let began = Instant::now();
         let mut tasks = tokio::task::JoinSet::new();
         for (index, api) in apis.into_iter().enumerate() {
@@ -403,6 +417,9 @@ impl Storm {
         while let Some(joined) = tasks.join_next().await {
             instances.push(joined.map_err(|error| format!("an instance's task failed: {error}"))??);
         }
+        let harness_cpu = cpu_time(std::process::id())
+            .zip(harness_cpu_before)
+            .map(|(after, before)| after.saturating_sub(before));
         instances.sort_by_key(|instance| instance.spawned_at);
         let requests = stand_in.recorded();
         let requests_lead = began.saturating_duration_since(stand_in.started());
@@ -424,6 +441,7 @@ impl Storm {
             follow_up_at,
             last_answer,
             load_before,
+            harness_cpu,
         })
     }
 }
@@ -477,8 +495,17 @@ impl Launch {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        let spawned = Instant::now();
-        let mut child = match command.spawn() {
+        let started = tokio::task::spawn_blocking(move || {
+            let spawned = Instant::now();
+            let child = command.spawn();
+            (spawned, spawned.elapsed(), child)
+        })
+        .await;
+        let Ok((spawned, spawn_took, started)) = started else {
+            self.barrier.wait().await;
+            return Err("the task starting an instance panicked".to_owned());
+        };
+        let mut child = match started {
             Ok(child) => child,
             Err(error) => {
                 // The others wait at the barrier for every instance.
@@ -518,6 +545,7 @@ impl Launch {
         Ok(InstanceResult {
             forged: self.forged,
             key,
+            spawn_took,
             spawned_at: spawned.saturating_duration_since(self.began),
             first,
             follow_up,
@@ -781,15 +809,28 @@ impl StormResult {
         };
         let ok = by_kind(&|kind| *kind == Kind::Answered);
         let refused = by_kind(&|kind| *kind == Kind::Unavailable);
+        let mut spawn_calls: Vec<Duration> = self.instances.iter().map(|i| i.spawn_took).collect();
+        spawn_calls.sort_unstable();
         println!(
             "\nspawn → answer: 200s p50 {} max {}; 503s p50 {} max {}. All {} processes spawned \
-             within {:.2} s; the last first answer came {:.2} s after the first spawn.",
+             within {:.2} s (one fork/exec call: p50 {:.1} ms, max {:.1} ms); the last first \
+             answer came {:.2} s after the first spawn.",
             seconds(percentile(&ok, 50)),
             seconds(ok.last().copied()),
             seconds(percentile(&refused, 50)),
             seconds(refused.last().copied()),
             self.instances.len(),
             spawned_over.as_secs_f64(),
+            percentile(&spawn_calls, 50)
+                .unwrap_or_default()
+                .as_secs_f64()
+                * 1000.0,
+            spawn_calls
+                .last()
+                .copied()
+                .unwrap_or_default()
+                .as_secs_f64()
+                * 1000.0,
             self.last_answer.as_secs_f64(),
         );
 
@@ -851,6 +892,25 @@ impl StormResult {
                 needed
             );
         }
+        let mut causes = std::collections::BTreeMap::<&str, usize>::new();
+        for instance in self.genuine().filter(|i| i.first.kind == Kind::Unavailable) {
+            let cause = token_failure(&instance.output).unwrap_or_default();
+            let kind = if cause.contains("ThrottlingException") {
+                "ThrottlingException"
+            } else if cause.contains("timed out") || cause.contains("timeout") {
+                "timeout"
+            } else {
+                "other"
+            };
+            *causes.entry(kind).or_default() += 1;
+        }
+        if !causes.is_empty() {
+            let causes: Vec<String> = causes
+                .iter()
+                .map(|(cause, count)| format!("{count} × {cause}"))
+                .collect();
+            println!("Why the 503s' token read failed: {}.", causes.join(", "));
+        }
         if let Some(cause) = self
             .instances
             .iter()
@@ -874,6 +934,13 @@ impl StormResult {
             self.last_answer.as_secs_f64(),
             busy * 100.0
         );
+        if let Some(harness) = self.harness_cpu {
+            println!(
+                "The harness itself (emulators, stand-in, spawning) used {:.2} s of CPU over the \
+                 whole storm, follow-up included.",
+                harness.as_secs_f64()
+            );
+        }
 
         let forged: Vec<&InstanceResult> = self.instances.iter().filter(|i| i.forged).collect();
         if !forged.is_empty() {
