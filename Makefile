@@ -22,6 +22,8 @@ LOG_LEVEL ?= info
 EVENT ?= events/assignment-http-api.json
 # The one benchmark `bench` runs (decide, hot_path, coldstart); empty runs them all.
 BENCH ?=
+# Options of the cold-start storm (`make storm`); see benches/storm.rs.
+STORM ?= --control
 # Extra options of `cargo fuzz build` in `fuzz-build` (CI passes --dev).
 FUZZ_BUILD ?=
 # The attributes `send` puts in its sample callback.
@@ -53,7 +55,7 @@ define require
 	  exit 1; }
 endef
 
-.PHONY: help tools run invoke send events test check build validate deploy bench fuzz-build
+.PHONY: help tools run invoke send events test check build validate deploy bench storm fuzz-build
 
 help: ## List the targets
 	@echo "usage: make TARGET [VARIABLE=value ...]"
@@ -160,6 +162,13 @@ bench: ## Run the benchmarks of BENCHMARKS.md (BENCH=decide, hot_path or coldsta
 	$(call ensure,moto_server,moto[server])
 	cargo build --profile bench --example bare_function
 	cargo bench $(if $(BENCH),--bench $(BENCH))
+
+storm: ## Reproduce a cold-start storm: 100 instances against an SSM throttled to 40/s (STORM=options)
+	@# The function is the release build, as deployed. The harness (emulators and the SSM stand-in)
+	@# is built in the test profile, whose dependencies `make test` has already built: optimising it
+	@# would cost a second whole-program link of minutes for a process that only serves loopback HTTP.
+	cargo build --release --bin taskrouter-lambda
+	cargo test --bench storm -- --bench --function target/release/taskrouter-lambda $(STORM)
 
 fuzz-build: ## Build the cargo-fuzz targets (nightly and cargo-fuzz; FUZZ_BUILD=--dev builds unoptimised)
 	@rustup run nightly rustc --version >/dev/null 2>&1 || rustup toolchain install nightly --profile minimal

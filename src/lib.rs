@@ -27,7 +27,7 @@
 //! | [`expression`] | TaskRouter's expression language: parser and allocation-free evaluator |
 //! | [`rules`] | the rules document, compiled once; the decision per callback |
 //! | [`instruction`] | typed, validated assignment instructions and their exact JSON |
-//! | [`metrics`] | CloudWatch Embedded Metric Format lines |
+//! | [`metrics`] | CloudWatch Embedded Metric Format lines, and the list of every metric published (the template's dashboard and alarms are checked against it) |
 //! | [`workflow`] | Workflow configurations: a typed model (`workflow/parse.rs`), warnings (`check.rs`), offline routing against workers and queues (`route.rs`, `workspace.rs`), semantic differences (`diff.rs`) |
 //! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`); workflow check, route (`cli/workflow.rs`) |
 //!

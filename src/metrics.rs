@@ -99,8 +99,60 @@ const TASK_AGE: &str = "TaskAge";
 const SIGNATURE_FAILURES: &str = "SignatureFailures";
 const RESERVATION_OUTCOMES: &str = "ReservationOutcomes";
 
+/// The dimension sets of each kind of line. The lines below and [`PUBLISHED`] both use these, so
+/// what is written and what is declared cannot drift apart.
+const DECISION_SETS: &[&[&str]] = &[&[FUNCTION, INSTRUCTION], &[FUNCTION, RULE]];
+const FUNCTION_SETS: &[&[&str]] = &[&[FUNCTION]];
+const SIGNATURE_FAILURE_SETS: &[&[&str]] = &[&[FUNCTION, ROUTE]];
+const OUTCOME_SETS: &[&[&str]] = &[&[FUNCTION, OUTCOME]];
+
 /// A counter's value: each line records one occurrence.
 const ONE: u8 = 1;
+
+/// A metric the function publishes, and every set of dimensions it is published under.
+///
+/// CloudWatch finds a metric only by its name together with its exact set of dimension keys, so a
+/// dashboard widget or an alarm must name one of these sets to see any data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Published {
+    /// The metric name.
+    pub name: &'static str,
+    /// Its CloudWatch unit, as written in the EMF line.
+    pub unit: &'static str,
+    /// The dimension sets, each a list of dimension keys.
+    pub dimension_sets: &'static [&'static [&'static str]],
+}
+
+/// Every metric the function publishes, in the namespace given by `METRICS_NAMESPACE`: the one
+/// list that the template's dashboard and alarms are checked against (the integration tests), and
+/// that every line this module writes is checked against (the unit tests below).
+pub const PUBLISHED: &[Published] = &[
+    Published {
+        name: DECISIONS,
+        unit: "Count",
+        dimension_sets: DECISION_SETS,
+    },
+    Published {
+        name: HANDLING_TIME,
+        unit: "Milliseconds",
+        dimension_sets: FUNCTION_SETS,
+    },
+    Published {
+        name: TASK_AGE,
+        unit: "Seconds",
+        dimension_sets: FUNCTION_SETS,
+    },
+    Published {
+        name: SIGNATURE_FAILURES,
+        unit: "Count",
+        dimension_sets: SIGNATURE_FAILURE_SETS,
+    },
+    Published {
+        name: RESERVATION_OUTCOMES,
+        unit: "Count",
+        dimension_sets: OUTCOME_SETS,
+    },
+];
 
 /// Builds EMF lines for one function in one namespace.
 ///
@@ -194,7 +246,7 @@ impl Metrics {
             namespace: &self.namespace,
             // Two dimension sets in one directive: the same count is published once per
             // instruction and once per rule, without the instruction × rule cross product.
-            dimensions: &[&[FUNCTION, INSTRUCTION], &[FUNCTION, RULE]],
+            dimensions: DECISION_SETS,
             metrics: vec![Definition {
                 name: DECISIONS,
                 unit: Unit::Count,
@@ -203,7 +255,7 @@ impl Metrics {
         if !distributions.is_empty() {
             directives.push(Directive {
                 namespace: &self.namespace,
-                dimensions: &[&[FUNCTION]],
+                dimensions: FUNCTION_SETS,
                 metrics: distributions,
             });
         }
@@ -229,7 +281,7 @@ impl Metrics {
                 timestamp_ms,
                 vec![Directive {
                     namespace: &self.namespace,
-                    dimensions: &[&[FUNCTION, ROUTE]],
+                    dimensions: SIGNATURE_FAILURE_SETS,
                     metrics: vec![Definition {
                         name: SIGNATURE_FAILURES,
                         unit: Unit::Count,
@@ -251,7 +303,7 @@ impl Metrics {
                 timestamp_ms,
                 vec![Directive {
                     namespace: &self.namespace,
-                    dimensions: &[&[FUNCTION, OUTCOME]],
+                    dimensions: OUTCOME_SETS,
                     metrics: vec![Definition {
                         name: RESERVATION_OUTCOMES,
                         unit: Unit::Count,
@@ -846,6 +898,38 @@ mod tests {
         );
         assert_eq!(document["ReservationOutcomes"], 1);
         assert_eq!(document["Outcome"], "rescinded");
+    }
+
+    #[test]
+    fn every_metric_a_line_defines_is_published_and_every_published_metric_is_written() {
+        let metrics = metrics();
+        let lines = [
+            metrics.decision(AT, "accept", "vip", 12.5, Some(30)),
+            metrics.signature_failure(AT, "/assignment", "missing header"),
+            metrics.reservation_outcome(AT, "accepted"),
+        ];
+        let mut written: Vec<(String, String, Vec<Vec<String>>)> = Vec::new();
+        for line in &lines {
+            for (definitions, dimension_sets) in directives(&assert_valid_emf(line)) {
+                for (name, unit) in definitions {
+                    written.push((name, unit, dimension_sets.clone()));
+                }
+            }
+        }
+        written.sort();
+        let mut published: Vec<(String, String, Vec<Vec<String>>)> = PUBLISHED
+            .iter()
+            .map(|metric| {
+                let sets = metric
+                    .dimension_sets
+                    .iter()
+                    .map(|set| set.iter().map(|key| (*key).to_owned()).collect())
+                    .collect();
+                (metric.name.to_owned(), metric.unit.to_owned(), sets)
+            })
+            .collect();
+        published.sort();
+        assert_eq!(written, published);
     }
 
     #[test]

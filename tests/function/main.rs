@@ -15,6 +15,12 @@ mod twilio_python;
 // The auth token from SSM Parameter Store, against a real moto server.
 mod token_ssm;
 
+// The SSM stand-in that throttles like Parameter Store, against the real SDK and the function.
+mod ssm_throttling;
+
+// The template's dashboard and alarms checked against the metrics and log lines really written.
+mod dashboard;
+
 // The `taskrouter` command-line tool.
 mod cli;
 

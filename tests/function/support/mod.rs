@@ -1,7 +1,8 @@
-//! Shared test support: the fixtures, the function binary on an emulated Runtime API, and an
-//! in-process app for direct handler calls.
+//! Shared test support: the fixtures, the function binary on an emulated Runtime API, an SSM
+//! stand-in that throttles, and an in-process app for direct handler calls.
 
 pub(crate) mod runtime_api;
+pub(crate) mod ssm;
 
 use std::path::PathBuf;
 use std::process::Stdio;
