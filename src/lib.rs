@@ -28,7 +28,8 @@
 //! | [`rules`] | the rules document, compiled once; the decision per callback |
 //! | [`instruction`] | typed, validated assignment instructions and their exact JSON |
 //! | [`metrics`] | CloudWatch Embedded Metric Format lines |
-//! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`) |
+//! | [`rest`] | the outbound TaskRouter REST client of the CLI: credentials and host, rustls/AWS-LC transport with retries and Twilio's error JSON, typed operations (the function does not use it) |
+//! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`); task (`cli/task.rs`); reservation (`cli/reservation.rs`); connect (`cli/connect.rs`) |
 //!
 //! # The path of a request
 //!
@@ -50,6 +51,7 @@ pub mod http;
 pub mod instruction;
 pub mod metrics;
 pub mod public_url;
+pub mod rest;
 pub mod rules;
 pub mod sid;
 pub mod signature;
