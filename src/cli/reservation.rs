@@ -82,7 +82,7 @@ pub enum Action {
         #[arg(long, value_name = "WA…")]
         activity: ActivitySid,
     },
-    /// Connect the call waiting in <Enqueue> to the worker (accepts the reservation).
+    /// Connect the call waiting in a TwiML Enqueue to the worker (accepts the reservation).
     Dequeue {
         /// Which reservation.
         #[command(flatten)]
@@ -136,7 +136,7 @@ pub enum Action {
         #[arg(long)]
         status_callback_url: Option<String>,
     },
-    /// Send the call waiting in <Enqueue> to new TwiML.
+    /// Send the call waiting in a TwiML Enqueue to new TwiML.
     Redirect {
         /// Which reservation.
         #[command(flatten)]

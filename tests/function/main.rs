@@ -18,5 +18,12 @@ mod token_ssm;
 // The `taskrouter` command-line tool.
 mod cli;
 
+// The TaskRouter REST client and its commands against a scripted stand-in for Twilio (retries,
+// Twilio's error JSON, refused updates) and `connect --check` against the real function.
+mod rest;
+
+// The REST client and its commands against Stoplight Prism serving Twilio's OpenAPI description.
+mod rest_prism;
+
 // The README's first command, `make run`, on the real `cargo lambda watch`.
 mod readme;
