@@ -19,7 +19,8 @@ mod token_ssm;
 mod cli;
 
 // The TaskRouter REST client and its commands against a scripted stand-in for Twilio (retries,
-// Twilio's error JSON, refused updates) and `connect --check` against the real function.
+// Twilio's error JSON, refused updates), `connect --check` against the real function, and
+// `make connect` reading a stack's outputs from CloudFormation on moto.
 mod rest;
 
 // The REST client and its commands against Stoplight Prism serving Twilio's OpenAPI description.

@@ -687,3 +687,100 @@ fn missing_credentials_are_named_and_help_shows_no_secret() {
         assert_no_secret(&output);
     }
 }
+
+/// A deployed stack as CloudFormation describes it, on moto: only its outputs matter here.
+fn create_stack(endpoint: &str, name: &str, assignment: &str, events: &str) {
+    let template = json!({
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {
+            "AssignmentCallbackUrl": {"Value": assignment},
+            "EventCallbackUrl": {"Value": events},
+            "LogGroupName": {"Value": "/aws/lambda/taskrouter"},
+        },
+    });
+    let status = Command::new("python3")
+        .args([
+            "-c",
+            "import boto3, sys; boto3.client('cloudformation').create_stack(StackName=sys.argv[1], TemplateBody=sys.argv[2])",
+            name,
+            &template.to_string(),
+        ])
+        .envs(aws_env(endpoint))
+        .status()
+        .expect("python3 runs (boto3 comes with moto and the SAM CLI)");
+    assert!(status.success(), "moto created the stack");
+}
+
+fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_DEFAULT_REGION", "us-east-1".to_owned()),
+        ("SAM_CLI_TELEMETRY", "0".to_owned()),
+    ]
+}
+
+#[tokio::test]
+async fn make_connect_takes_the_urls_from_the_deployed_stacks_outputs() {
+    let moto = crate::token_ssm::Moto::start().await;
+    let assignment =
+        "https://abc123defg.execute-api.us-east-1.amazonaws.com/taskrouter/assignment_callback";
+    let events = "https://abc123defg.execute-api.us-east-1.amazonaws.com/taskrouter/events";
+    create_stack(
+        &moto.endpoint(),
+        "taskrouter-connect-test",
+        assignment,
+        events,
+    );
+    let workspace = json!({"sid": WS, "friendly_name": "Tutorial", "event_callback_url": "", "events_filter": null}).to_string();
+    let twilio = Server::script(vec![
+        Reply::json(200, &workflow(Some(assignment))),
+        Reply::json(200, &workspace),
+    ]);
+    let endpoint = moto.endpoint();
+    let url = twilio.url.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("make")
+            .args([
+                "--no-print-directory",
+                "connect",
+                &format!("WORKSPACE={WS}"),
+                &format!("WORKFLOW={WW}"),
+                "STACK=taskrouter-connect-test",
+                "EVENTS_FILTER=reservation.accepted",
+                "DRY_RUN=1",
+            ])
+            .current_dir(crate::support::repo())
+            .envs(aws_env(&endpoint))
+            .env("TWILIO_ACCOUNT_SID", ACCOUNT)
+            .env("TWILIO_AUTH_TOKEN", TOKEN)
+            .env("TASKROUTER_API_URL", url)
+            .output()
+            .expect("make runs")
+    })
+    .await
+    .expect("the command finished");
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
+    for line in [
+        format!("workflow AssignmentCallbackUrl           {assignment} (unchanged)"),
+        format!("workspace EventCallbackUrl               (none) → {events}"),
+        "workspace EventsFilter                   (none) → reservation.accepted".to_owned(),
+    ] {
+        assert!(stdout.contains(&line), "missing `{line}` in:\n{stdout}");
+    }
+    assert!(
+        twilio
+            .requests()
+            .iter()
+            .all(|request| request.method == "GET"),
+        "a dry run only reads"
+    );
+    assert_no_secret(&output);
+}
