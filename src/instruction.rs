@@ -9,6 +9,11 @@
 //! so an [`Instruction`] is valid by construction, and [`Answer::to_body`] serialises it exactly
 //! once: TaskRouter rejects an escaped body with warning 40001 (contract §2).
 //!
+//! The same value is what a REST reservation update sends (contract §7): beside the callback JSON,
+//! [`Instruction::to_form`] writes it as the PascalCase form parameters of
+//! `UpdateTaskReservation` / `UpdateWorkerReservation`. Validated once, written two ways, each
+//! pinned by its snapshot (`bodies`, `rest_forms`).
+//!
 //! Sources:
 //! - the callback instructions and their parameters:
 //!   <https://www.twilio.com/docs/taskrouter/handle-assignment-callbacks>;

@@ -208,8 +208,7 @@ fn describe(change: &Change, before: &str, after: &str) -> String {
     }
 }
 
-/// Sends the updates that change something; returns what the API answered (the resource after
-/// the update, or as fetched when nothing needed to change).
+/// Sends the updates that change something, then reads the resources back.
 fn apply(
     args: &Connect,
     client: &Client,
@@ -218,31 +217,28 @@ fn apply(
     let workflow_changes = plan
         .iter()
         .any(|change| change.resource == "workflow" && change.changes());
-    let workflow = if workflow_changes {
+    if workflow_changes {
         let update = WorkflowUpdate {
             assignment_callback_url: Some(args.assignment_url.clone()),
             fallback_assignment_callback_url: Some(args.assignment_url.clone()),
         };
         client.update_workflow(&args.workspace, &args.workflow, &update)?;
-        client
-            .fetch_workflow(&args.workspace, &args.workflow)?
-            .resource
-    } else {
-        client
-            .fetch_workflow(&args.workspace, &args.workflow)?
-            .resource
-    };
+    }
+    // Read back rather than trust the update's answer: this is what Twilio will use.
+    let workflow = client
+        .fetch_workflow(&args.workspace, &args.workflow)?
+        .resource;
     let workspace_changes = plan
         .iter()
         .any(|change| change.resource == "workspace" && change.changes());
-    let workspace = if workspace_changes {
+    if workspace_changes {
         let update = WorkspaceUpdate {
             event_callback_url: args.events_url.clone(),
             events_filter: args.events_filter.clone(),
         };
         client.update_workspace(&args.workspace, &update)?;
-        Some(client.fetch_workspace(&args.workspace)?.resource)
-    } else if plan.iter().any(|change| change.resource == "workspace") {
+    }
+    let workspace = if plan.iter().any(|change| change.resource == "workspace") {
         Some(client.fetch_workspace(&args.workspace)?.resource)
     } else {
         None

@@ -49,7 +49,8 @@ pub(crate) const SYNTAX: u8 = 2;
 /// The exit code of `reservation …` when the reservation is no longer pending.
 pub(crate) const NOT_PENDING: u8 = 3;
 
-/// Tools for TaskRouter assignment rules and callbacks.
+/// Tools for TaskRouter: assignment rules, signed callbacks, and the REST API (tasks,
+/// reservations, connecting a Workflow to the function).
 #[derive(Debug, Parser)]
 #[command(name = "taskrouter", version, about)]
 pub struct Cli {
