@@ -17,7 +17,7 @@ use taskrouter_lambda::rest::resources::{NewTask, ReservationStatus};
 use taskrouter_lambda::rest::{Client, ReservationOf, RestConfig, RestError, RetryPolicy};
 use taskrouter_lambda::sid::{ReservationSid, TaskSid, WorkspaceSid};
 
-use crate::support::standin::{Recorded, Reply, Server};
+use crate::support::standin::{Recorded, Reply, Server, TestCa};
 
 const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 const WS: &str = "WS0123456789abcdef0123456789abcdef";
@@ -783,4 +783,45 @@ async fn make_connect_takes_the_urls_from_the_deployed_stacks_outputs() {
         "a dry run only reads"
     );
     assert_no_secret(&output);
+}
+
+#[test]
+fn send_posts_over_https_with_the_same_client_and_verifies_the_certificate() {
+    let ca = TestCa::new();
+    let server = Server::start_tls(&ca, |_| Reply::json(200, "{}"));
+    let url = format!("{}/taskrouter/assignment_callback", server.url);
+    let send = |ca_file: Option<&std::path::Path>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_taskrouter"));
+        command
+            .args(["send", "--url", &url, "--token", "local-dev-token"])
+            .env_remove("SSL_CERT_DIR");
+        match ca_file {
+            Some(path) => command.env("SSL_CERT_FILE", path),
+            None => command.env_remove("SSL_CERT_FILE"),
+        };
+        command.output().expect("the binary runs")
+    };
+    let trusted = send(Some(&ca.ca_file));
+    assert_eq!(trusted.status.code(), Some(0), "{}", text(&trusted.stderr));
+    assert_eq!(text(&trusted.stdout), "{}\n");
+    assert_eq!(text(&trusted.stderr), "status: 200 OK\n");
+    let request = &server.requests()[0];
+    assert_eq!(request.method, "POST");
+    assert!(
+        request.header("x-twilio-signature").is_some(),
+        "{request:?}"
+    );
+    // The system's roots do not include the test authority: the handshake must fail.
+    let untrusted = send(None);
+    assert_eq!(untrusted.status.code(), Some(1));
+    assert!(
+        text(&untrusted.stderr).starts_with(&format!("error: cannot POST to {url}: ")),
+        "{}",
+        text(&untrusted.stderr)
+    );
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "no request without a verified certificate"
+    );
 }

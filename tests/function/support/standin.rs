@@ -9,11 +9,14 @@
 //!   that hands the request to `http::handle`, as `cargo lambda watch` does).
 //!
 //! One request per connection (`Connection: close`), bodies by `Content-Length` only: small on
-//! purpose, it only has to speak to `ureq`.
+//! purpose, it only has to speak to `ureq`. [`Server::start_tls`] serves the same over TLS
+//! (rustls with AWS-LC) with a certificate from a throwaway authority ([`TestCa`]), which the
+//! client under test trusts through `SSL_CERT_FILE`.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -112,6 +115,47 @@ impl Server {
         listener: TcpListener,
         handler: impl Fn(&Recorded) -> Reply + Send + 'static,
     ) -> Self {
+        Self::serve_with(listener, "http", |stream| Some(Box::new(stream)), handler)
+    }
+
+    /// Serves `handler` over TLS with a certificate for 127.0.0.1 issued by `ca`.
+    pub(crate) fn start_tls(
+        ca: &TestCa,
+        handler: impl Fn(&Recorded) -> Reply + Send + 'static,
+    ) -> Self {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![
+                    CertificateDer::from_pem_slice(ca.server_cert.as_bytes())
+                        .expect("a PEM certificate"),
+                ],
+                PrivateKeyDer::from_pem_slice(ca.server_key.as_bytes()).expect("a PEM key"),
+            )
+            .expect("a server configuration");
+        let config = Arc::new(config);
+        Self::serve_with(
+            TcpListener::bind("127.0.0.1:0").expect("a loopback port"),
+            "https",
+            move |stream| {
+                let connection = rustls::ServerConnection::new(Arc::clone(&config)).ok()?;
+                Some(Box::new(rustls::StreamOwned::new(connection, stream)))
+            },
+            handler,
+        )
+    }
+
+    fn serve_with(
+        listener: TcpListener,
+        scheme: &str,
+        wrap: impl Fn(TcpStream) -> Option<Box<dyn ReadWrite>> + Send + 'static,
+        handler: impl Fn(&Recorded) -> Reply + Send + 'static,
+    ) -> Self {
         let address = listener.local_addr().expect("bound");
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
@@ -124,16 +168,20 @@ impl Server {
                         break;
                     }
                     let Ok(stream) = stream else { continue };
-                    if let Some(request) = read_request(&stream) {
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                    let Some(mut stream) = wrap(stream) else {
+                        continue;
+                    };
+                    if let Some(request) = read_request(&mut stream) {
                         let reply = handler(&request);
                         requests.lock().expect("lock").push(request);
-                        write_reply(stream, &reply);
+                        write_reply(&mut stream, &reply);
                     }
                 }
             })
         };
         Self {
-            url: format!("http://{address}"),
+            url: format!("{scheme}://{address}"),
             requests,
             stop,
             thread: Some(thread),
@@ -162,17 +210,20 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         // Wake the accept loop so it sees the flag.
-        let _ = TcpStream::connect(self.url.trim_start_matches("http://"));
+        let address = self.url.split("://").nth(1).unwrap_or_default();
+        let _ = TcpStream::connect(address);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
     }
 }
 
-fn read_request(stream: &TcpStream) -> Option<Recorded> {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
+/// A connection, plain or TLS.
+pub(crate) trait ReadWrite: Read + Write {}
+
+impl<T: Read + Write> ReadWrite for T {}
+
+fn read_request(stream: &mut dyn ReadWrite) -> Option<Recorded> {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
@@ -205,7 +256,7 @@ fn read_request(stream: &TcpStream) -> Option<Recorded> {
     })
 }
 
-fn write_reply(mut stream: TcpStream, reply: &Reply) {
+fn write_reply(stream: &mut dyn ReadWrite, reply: &Reply) {
     let mut head = format!("HTTP/1.1 {} Reply\r\n", reply.status);
     for (name, value) in &reply.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -217,4 +268,48 @@ fn write_reply(mut stream: TcpStream, reply: &Reply) {
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(reply.body.as_bytes());
     let _ = stream.flush();
+}
+
+/// A throwaway certificate authority and a certificate for `127.0.0.1` it issued; the
+/// authority's certificate is written to a PEM file for `SSL_CERT_FILE`, removed on drop.
+pub(crate) struct TestCa {
+    /// The authority's certificate (PEM), for `SSL_CERT_FILE`.
+    pub(crate) ca_file: PathBuf,
+    server_cert: String,
+    server_key: String,
+}
+
+impl TestCa {
+    pub(crate) fn new() -> Self {
+        let ca_key = rcgen::KeyPair::generate().expect("a CA key");
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "taskrouter-lambda test CA");
+        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).expect("a CA");
+        let server_key = rcgen::KeyPair::generate().expect("a server key");
+        let server = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+            .expect("server params")
+            .signed_by(&server_key, &ca)
+            .expect("a server certificate");
+        static CREATED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let ca_file = std::env::temp_dir().join(format!(
+            "taskrouter-test-ca-{}-{}.pem",
+            std::process::id(),
+            CREATED.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::write(&ca_file, ca.pem()).expect("the temp dir is writable");
+        Self {
+            ca_file,
+            server_cert: server.pem(),
+            server_key: server_key.serialize_pem(),
+        }
+    }
+}
+
+impl Drop for TestCa {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.ca_file);
+    }
 }
