@@ -25,7 +25,7 @@ pub enum Action {
         /// Its priority: higher is assigned first.
         #[arg(long, value_name = "N")]
         priority: Option<u32>,
-        /// Seconds until TaskRouter cancels it, 1-1209600 [default: Twilio's, 86400].
+        /// Seconds until TaskRouter cancels it, 1-1209600 [default: the workspace's].
         #[arg(long, value_name = "S", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_TASK_TIMEOUT)))]
         timeout: Option<u32>,
         /// Its task channel: a unique name such as voice or chat, or a TC… SID.
