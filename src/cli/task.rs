@@ -22,10 +22,11 @@ pub enum Action {
         /// The task's attributes (a JSON object), e.g. '{"selected_language":"es"}'.
         #[arg(long, default_value = "{}")]
         attributes: String,
-        /// Its priority: higher is assigned first.
-        #[arg(long, value_name = "N")]
+        /// Its priority, 0-2147483647, higher first [default: the matching Workflow target's].
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=i64::from(i32::MAX)))]
         priority: Option<u32>,
-        /// Seconds until TaskRouter cancels it, 1-1209600 [default: the workspace's].
+        /// Seconds the task may wait to be assigned, 1-1209600 [default: 86400] (CreateTask's
+        /// Timeout in Twilio's OpenAPI description; then task.canceled fires).
         #[arg(long, value_name = "S", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_TASK_TIMEOUT)))]
         timeout: Option<u32>,
         /// Its task channel: a unique name such as voice or chat, or a TC… SID.

@@ -182,9 +182,10 @@ pub struct NewTask {
     pub attributes: serde_json::Map<String, serde_json::Value>,
     /// The workflow that routes it.
     pub workflow_sid: Option<WorkflowSid>,
-    /// Its priority, 0 … 2^31−1.
+    /// Its priority, 0 … 2^31−1 (`CreateTask`'s `Priority`); unset, the matching Workflow target's.
     pub priority: Option<u32>,
-    /// Seconds until TaskRouter cancels it, 1 … [`MAX_TASK_TIMEOUT`].
+    /// Seconds the task may wait to be assigned, 1 … [`MAX_TASK_TIMEOUT`]; Twilio's default is
+    /// 86,400 (`CreateTask`'s `Timeout` in the OpenAPI description).
     pub timeout: Option<u32>,
     /// Its channel: a unique name (`default`, `voice`, `chat`, …) or a `TC…` SID.
     pub task_channel: Option<String>,
