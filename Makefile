@@ -75,6 +75,7 @@ help: ## List the targets
 	@echo "           PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) (run; empty = derive from the request)"
 	@echo '           TASK=$(TASK) (send)'
 	@echo '           WORKER=$(WORKER) (send)'
+	@echo '           WORKSPACE=WS… WORKFLOW=WW… [STACK= EVENTS_FILTER= DRY_RUN=1 CHECK=1] (connect)'
 
 tools: ## Install the missing tools: cargo-lambda, SAM CLI, moto, twilio (pip), cargo-nextest, cargo-deny, Prism (npm)
 	@missing=(); \
