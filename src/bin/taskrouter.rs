@@ -1,8 +1,8 @@
 //! `taskrouter`: check and try assignment rules, evaluate expressions, sign and send callbacks,
 //! check Workflow configurations and route tasks through them.
 //!
-//! The logic lives in [`taskrouter_lambda::cli`]; this only parses the arguments, reads
-//! `TWILIO_AUTH_TOKEN`, prints and exits.
+//! The logic lives in [`taskrouter_lambda::cli`]; this only parses the arguments, hands over the
+//! environment, prints and exits.
 
 use std::process::ExitCode;
 
@@ -11,7 +11,7 @@ use taskrouter_lambda::cli::{self, Cli};
 
 fn main() -> ExitCode {
     let Cli { command } = Cli::parse();
-    let output = cli::run(command, std::env::var("TWILIO_AUTH_TOKEN").ok());
+    let output = cli::run_with(command, &|name| std::env::var(name).ok());
     print!("{}", output.stdout);
     eprint!("{}", output.stderr);
     ExitCode::from(output.code)

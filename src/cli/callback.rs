@@ -1,9 +1,11 @@
-//! `sign` and `send`: signing form parameters and posting a signed sample callback.
+//! `sign` and `send`: signing form parameters and posting a signed sample callback (http or
+//! https, through the REST client's HTTP stack).
 
 use std::time::Duration;
 
 use crate::callback::AssignmentCallback;
 use crate::form::FormParams;
+use crate::rest::transport::http_agent;
 use crate::signature;
 
 use super::{CliError, FAILED, OK, Output, json_object};
@@ -17,6 +19,8 @@ pub const LOCAL_DEV_TOKEN: &str = "local-dev-token";
 
 /// How long `send` waits for the whole exchange; TaskRouter itself waits 5 s (contract §2).
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long `send` waits for a connection (TLS included).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Placeholder SIDs for sample callbacks: well formed (prefix + 32 hex digits, contract §1) and
 /// obviously not real.
@@ -62,35 +66,11 @@ pub(crate) fn send(
     worker: &str,
     params: &[(String, String)],
 ) -> Result<Output, CliError> {
-    if url
-        .get(..8)
-        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
-    {
-        return Err(CliError::Https {
-            url: url.to_owned(),
-        });
-    }
     let params = sample_callback(task, worker, params)?;
     // Refuse what the function would refuse, before the network is involved.
     AssignmentCallback::try_from(params.clone())?;
     let signature = signature::sign(token.as_bytes(), url, params.pairs());
-    let http = |error: ureq::Error| CliError::Http {
-        url: url.to_owned(),
-        reason: error.to_string(),
-    };
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(SEND_TIMEOUT))
-        .build()
-        .into();
-    let mut response = agent
-        .post(url)
-        .header("X-Twilio-Signature", &signature)
-        .content_type("application/x-www-form-urlencoded")
-        .send(params.encode())
-        .map_err(http)?;
-    let status = response.status();
-    let body = response.body_mut().read_to_string().map_err(http)?;
+    let (status, body) = post_signed(url, &signature, &params)?;
     Ok(Output {
         stdout: if body.ends_with('\n') {
             body
@@ -100,6 +80,37 @@ pub(crate) fn send(
         stderr: format!("status: {status}\n"),
         code: if status.is_success() { OK } else { FAILED },
     })
+}
+
+/// POSTs a signed form to `url` (http or https, through the project's one HTTP client,
+/// [`crate::rest::transport::http_agent`]) and returns the status and the body.
+///
+/// # Errors
+///
+/// [`CliError::Http`] when no answer came, [`CliError::Rest`] when https is needed and the
+/// system has no root certificates.
+pub(crate) fn post_signed(
+    url: &str,
+    signature: &str,
+    params: &FormParams,
+) -> Result<(ureq::http::StatusCode, String), CliError> {
+    let https = url
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
+    let agent = http_agent(https, CONNECT_TIMEOUT, SEND_TIMEOUT)?;
+    let http = |error: ureq::Error| CliError::Http {
+        url: url.to_owned(),
+        reason: error.to_string(),
+    };
+    let mut response = agent
+        .post(url)
+        .header("X-Twilio-Signature", signature)
+        .content_type("application/x-www-form-urlencoded")
+        .send(params.encode())
+        .map_err(http)?;
+    let status = response.status();
+    let body = response.body_mut().read_to_string().map_err(http)?;
+    Ok((status, body))
 }
 
 /// A complete assignment callback's form parameters: placeholder SIDs, `TaskAge` and
@@ -342,10 +353,18 @@ mod tests {
     }
 
     #[test]
-    fn send_refuses_https_and_points_to_sign() {
+    fn send_speaks_https_through_the_same_client() {
+        // Nothing listens on the port: the https request is attempted (not refused up front) and
+        // fails to connect.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .expect("a port")
+            .local_addr()
+            .expect("bound")
+            .port();
+        let url = format!("https://127.0.0.1:{port}/taskrouter/assignment_callback");
         let output = run(
             Command::Send {
-                url: "https://example.com/taskrouter/assignment_callback".to_owned(),
+                url: url.clone(),
                 token: None,
                 task: "{}".to_owned(),
                 worker: "{}".to_owned(),
@@ -353,12 +372,13 @@ mod tests {
             },
             None,
         );
-        assert_eq!(
-            (output.stderr.as_str(), output.code),
-            (
-                "error: send speaks plain http only, got https://example.com/taskrouter/assignment_callback: for https, print the signature with `taskrouter sign` and POST with curl\n",
-                1
-            )
+        assert_eq!(output.code, 1);
+        assert!(
+            output
+                .stderr
+                .starts_with(&format!("error: cannot POST to {url}: ")),
+            "{}",
+            output.stderr
         );
     }
 
@@ -390,7 +410,9 @@ mod tests {
             output.stderr
         );
         assert!(
-            output.stderr.contains("is the function running"),
+            output
+                .stderr
+                .ends_with("is the function running and reachable at this URL?\n"),
             "{}",
             output.stderr
         );

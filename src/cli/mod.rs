@@ -9,17 +9,25 @@
 //! | `decide [--rules RULES.json] --task JSON --worker JSON [--param Name=Value …]` | the body the function would answer | 0, 1 on bad input |
 //! | `eval EXPRESSION --task JSON --worker JSON` | evaluates a TaskRouter expression | 0 (`true` or `false`), 2 on a syntax error |
 //! | `sign --url URL --token TOKEN [--param Name=Value …] [--body FORM]` | computes `X-Twilio-Signature` | 0 |
-//! | `send [--url URL] [--token TOKEN] [--task JSON] [--worker JSON] [--param Name=Value …]` | POSTs a signed sample callback | 0 on a 2xx answer, else 1 |
+//! | `send [--url URL] [--token TOKEN] [--task JSON] [--worker JSON] [--param Name=Value …]` | POSTs a signed sample callback (http or https) | 0 on a 2xx answer, else 1 |
 //! | `workflow check FILE` | checks a Workflow configuration: every error, and warnings | 0 valid (warnings on stderr), 1 invalid |
 //! | `workflow route FILE --task JSON [--workers FILE] [--queues FILE] [--json]` | where a task goes and why | 0, 1 on an invalid configuration or bad input |
+//! | `task create --workspace WS… --workflow WW… [--attributes JSON] …` | creates a task over the REST API | 0, 1 on failure |
+//! | `reservation accept\|reject\|dequeue\|call\|redirect\|conference\|show …` | decides or shows a reservation over the REST API | 0 done (or already in the requested state), 3 no longer pending, 1 otherwise |
+//! | `connect --workspace WS… --workflow WW… --assignment-url URL [--events-url URL] [--events-filter a,b] [--dry-run] [--check]` | sets the callback URLs, reads them back, optionally proves a signed callback verifies | 0, 1 on failure |
 //!
-//! Usage errors (clap's) exit with 2 as well.
+//! Usage errors (clap's) exit with 2 as well. The REST commands read their credentials from the
+//! environment ([`crate::rest::config`]).
 //!
 //! Each command group lives in its own file: [`rules`] (`check`, `decide`, `eval`),
-//! [`callback`] (`sign`, `send`) and [`workflow`] (`workflow check`, `workflow route`).
+//! [`callback`] (`sign`, `send`), [`workflow`] (`workflow check`, `workflow route`), [`task`],
+//! [`reservation`] and [`connect`].
 
 pub mod callback;
+pub mod connect;
+pub mod reservation;
 pub mod rules;
+pub mod task;
 pub mod workflow;
 
 use std::path::PathBuf;
@@ -30,6 +38,8 @@ use serde_json::Value;
 use crate::callback::CallbackError;
 use crate::expression::SyntaxError;
 use crate::form::FormError;
+use crate::instruction::InstructionError;
+use crate::rest::{Client, ConfigError, RestConfig, RestError};
 use crate::rules::RulesError;
 use crate::workflow::WorkspaceError;
 
@@ -41,8 +51,11 @@ pub(crate) const OK: u8 = 0;
 pub(crate) const FAILED: u8 = 1;
 /// The exit code for an expression syntax error (and clap's usage errors).
 pub(crate) const SYNTAX: u8 = 2;
+/// The exit code of `reservation …` when the reservation is no longer pending.
+pub(crate) const NOT_PENDING: u8 = 3;
 
-/// Tools for TaskRouter assignment rules, callbacks and Workflow configurations.
+/// Tools for TaskRouter: assignment rules, signed callbacks, Workflow configurations, and the
+/// REST API (tasks, reservations, connecting a Workflow to the function).
 #[derive(Debug, Parser)]
 #[command(name = "taskrouter", version, about)]
 pub struct Cli {
@@ -102,7 +115,7 @@ pub enum Command {
     },
     /// POST a signed sample assignment callback and print the answer.
     Send {
-        /// Where to post; plain http only (for https, use `sign` with curl).
+        /// Where to post (http or https).
         #[arg(long, default_value = DEFAULT_URL)]
         url: String,
         /// The auth token to sign with [default: $TWILIO_AUTH_TOKEN, else local-dev-token].
@@ -124,6 +137,20 @@ pub enum Command {
         #[command(subcommand)]
         command: workflow::WorkflowCommand,
     },
+    /// Create TaskRouter tasks over the REST API (credentials: TWILIO_* variables).
+    Task {
+        /// What to do.
+        #[command(subcommand)]
+        action: task::Action,
+    },
+    /// Accept, reject or instruct a reservation over the REST API, or show it.
+    Reservation {
+        /// What to do.
+        #[command(subcommand)]
+        action: reservation::Action,
+    },
+    /// Point a Workflow (and its Workspace's events) at the function, then read back.
+    Connect(connect::Connect),
 }
 
 /// What a command printed and how it ended.
@@ -183,14 +210,6 @@ pub enum CliError {
     /// `--body` is not a form body.
     #[error("--body is not a form body: {0}")]
     Form(#[from] FormError),
-    /// `send` was given an https URL; it speaks plain http only, to stay small.
-    #[error(
-        "send speaks plain http only, got {url}: for https, print the signature with `taskrouter sign` and POST with curl"
-    )]
-    Https {
-        /// The URL.
-        url: String,
-    },
     /// A `--workers` or `--queues` file cannot be used.
     #[error("{path}: {source}")]
     Workspace {
@@ -200,15 +219,35 @@ pub enum CliError {
         source: Box<WorkspaceError>,
     },
     /// The request could not be made or its answer not read.
-    #[error(
-        "cannot POST to {url}: {reason}; is the function running (e.g. `cargo lambda watch`)? For https, use `taskrouter sign` with curl"
-    )]
+    #[error("cannot POST to {url}: {reason}; is the function running and reachable at this URL?")]
     Http {
         /// The URL.
         url: String,
         /// What went wrong.
         reason: String,
     },
+    /// The REST commands' credentials or base URL.
+    #[error("{0}")]
+    RestConfig(#[from] ConfigError),
+    /// A REST request failed.
+    #[error("{0}")]
+    Rest(#[from] RestError),
+    /// The flags do not make a valid instruction.
+    #[error("{0}")]
+    Instruction(InstructionError),
+    /// A reservation given neither through its task nor its worker.
+    #[error("name the reservation's task (--task WT…) or worker (--worker WK…)")]
+    NoReservationPath,
+    /// `connect --check` without the auth token.
+    #[error(
+        "connect --check needs the auth token: Twilio signs callbacks with the account's auth token, and an API key cannot stand in for it; set TWILIO_AUTH_TOKEN as well (API keys still log in)"
+    )]
+    CheckNeedsAuthToken,
+    /// `connect --check` and the Workflow has no URL.
+    #[error(
+        "the workflow has no AssignmentCallbackUrl to check: run connect without --dry-run first"
+    )]
+    NothingToCheck,
 }
 
 impl CliError {
@@ -233,8 +272,22 @@ pub fn parse_param(text: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Runs a command. `environment_token` is `TWILIO_AUTH_TOKEN`, read by the caller.
+/// Runs a command with only `TWILIO_AUTH_TOKEN` from the environment (`environment_token`); the
+/// REST commands then find no credentials. See [`run_with`].
 pub fn run(command: Command, environment_token: Option<String>) -> Output {
+    run_with(command, &|name| {
+        if name == crate::rest::config::AUTH_TOKEN {
+            environment_token.clone()
+        } else {
+            None
+        }
+    })
+}
+
+/// Runs a command, reading the environment through `env` (e.g. `|name| std::env::var(name).ok()`):
+/// `TWILIO_AUTH_TOKEN` for `send`, the variables of [`crate::rest::config`] for the REST commands.
+pub fn run_with(command: Command, env: &dyn Fn(&str) -> Option<String>) -> Output {
+    let environment_token = env(crate::rest::config::AUTH_TOKEN);
     let result = match command {
         Command::Check { rules } => rules::check(&rules),
         Command::Decide {
@@ -265,12 +318,48 @@ pub fn run(command: Command, environment_token: Option<String>) -> Output {
             callback::send(&url, &token, &task, &worker, &params)
         }
         Command::Workflow { command } => workflow::run(command),
+        Command::Task { action } => {
+            rest_client(env).and_then(|(client, _)| task::run(&action, &client))
+        }
+        Command::Reservation { action } => {
+            rest_client(env).and_then(|(client, _)| reservation::run(&action, &client))
+        }
+        Command::Connect(args) => {
+            rest_client(env).and_then(|(client, config)| connect::run(&args, &client, &config))
+        }
     };
     result.unwrap_or_else(|error| Output {
         stdout: String::new(),
         stderr: format!("error: {error}\n"),
         code: error.code(),
     })
+}
+
+/// The REST client configured from the environment.
+fn rest_client(env: &dyn Fn(&str) -> Option<String>) -> Result<(Client, RestConfig), CliError> {
+    let config = RestConfig::from_lookup(env)?;
+    Ok((Client::new(&config)?, config))
+}
+
+/// Twilio's answer for `--json`: pretty, one trailing newline.
+pub(crate) fn json_text(value: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+    text.push('\n');
+    text
+}
+
+/// A flag's JSON object as a map.
+pub(crate) fn json_map(
+    flag: &'static str,
+    text: &str,
+) -> Result<serde_json::Map<String, Value>, CliError> {
+    match json_object(flag, text)? {
+        Value::Object(map) => Ok(map),
+        other => Err(CliError::NotObject {
+            flag,
+            found: crate::expression::json_kind(&other),
+        }),
+    }
 }
 
 pub(crate) fn json_object(flag: &'static str, text: &str) -> Result<Value, CliError> {

@@ -26,6 +26,13 @@ mod cli;
 
 // `taskrouter workflow check` and `route` on every example in workflows/examples/.
 mod workflow;
+// The TaskRouter REST client and its commands against a scripted stand-in for Twilio (retries,
+// Twilio's error JSON, refused updates), `connect --check` against the real function, and
+// `make connect` reading a stack's outputs from CloudFormation on moto.
+mod rest;
+
+// The REST client and its commands against Stoplight Prism serving Twilio's OpenAPI description.
+mod rest_prism;
 
 // The README's first command, `make run`, on the real `cargo lambda watch`.
 mod readme;

@@ -18,14 +18,14 @@ use tokio::process::{Child, Command};
 /// How long moto may take to answer after it is started (it imports a lot of Python).
 const MOTO_STARTUP: Duration = Duration::from_secs(60);
 
-/// A `moto_server` child process, killed when dropped.
-struct Moto {
+/// A `moto_server` child process, killed when dropped (also used by rest.rs for CloudFormation).
+pub(crate) struct Moto {
     child: Child,
     port: u16,
 }
 
 impl Moto {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self::start_on(free_port()).await
     }
 
@@ -91,7 +91,7 @@ impl Moto {
         );
     }
 
-    fn endpoint(&self) -> String {
+    pub(crate) fn endpoint(&self) -> String {
         endpoint(self.port)
     }
 

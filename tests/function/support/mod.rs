@@ -1,8 +1,10 @@
 //! Shared test support: the fixtures, the function binary on an emulated Runtime API, an SSM
 //! stand-in that throttles, and an in-process app for direct handler calls.
 
+pub(crate) mod prism;
 pub(crate) mod runtime_api;
 pub(crate) mod ssm;
+pub(crate) mod standin;
 
 use std::path::PathBuf;
 use std::process::Stdio;

@@ -1,0 +1,320 @@
+//! The TaskRouter operations (contract §7), one method each, named after their `operationId` in
+//! Twilio's OpenAPI description.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::instruction::{Instruction, Redirect};
+use crate::sid::{ReservationSid, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid};
+
+use super::config::RestConfig;
+use super::resources::{
+    NewTask, Reservation, Task, TaskUpdate, Workflow, WorkflowUpdate, Workspace, WorkspaceUpdate,
+};
+use super::transport::{Replay, Request, RestError, RetryPolicy, Transport};
+
+/// A typed answer and the JSON it was read from (printed by `--json`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer<T> {
+    /// What the commands use.
+    pub resource: T,
+    /// Twilio's whole answer.
+    pub json: Value,
+}
+
+/// The path a reservation is reached by: through its task or through its worker. Both lead to
+/// the same reservation (`…Tasks/{WT}/Reservations/{WR}`, `…Workers/{WK}/Reservations/{WR}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReservationOf {
+    /// `UpdateTaskReservation` / `FetchTaskReservation`.
+    Task(TaskSid),
+    /// `UpdateWorkerReservation` / `FetchWorkerReservation`.
+    Worker(WorkerSid),
+}
+
+/// The TaskRouter REST client.
+#[derive(Debug)]
+pub struct Client {
+    transport: Transport,
+}
+
+impl Client {
+    /// A client for `config` with the default [`RetryPolicy`].
+    ///
+    /// # Errors
+    ///
+    /// [`RestError::NoRootCertificates`] for an https base URL on a system without root
+    /// certificates.
+    pub fn new(config: &RestConfig) -> Result<Self, RestError> {
+        Self::with_policy(config, RetryPolicy::default())
+    }
+
+    /// A client with its own timeouts and retries.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::new`].
+    pub fn with_policy(config: &RestConfig, policy: RetryPolicy) -> Result<Self, RestError> {
+        Ok(Self {
+            transport: Transport::new(config, policy)?,
+        })
+    }
+
+    /// This client sending one more header with every request (see
+    /// [`Transport::with_header`]).
+    #[must_use]
+    pub fn with_header(self, name: &str, value: &str) -> Self {
+        Self {
+            transport: self.transport.with_header(name, value),
+        }
+    }
+
+    /// The transport, for requests no typed method makes (tests of deliberate mistakes).
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// `FetchTaskReservation` / `FetchWorkerReservation`.
+    ///
+    /// # Errors
+    ///
+    /// [`RestError`] as [`Transport::send`] says, or [`RestError::Decode`].
+    pub fn fetch_reservation(
+        &self,
+        workspace: &WorkspaceSid,
+        of: &ReservationOf,
+        reservation: &ReservationSid,
+    ) -> Result<Answer<Reservation>, RestError> {
+        self.call(Request::get(reservation_path(workspace, of, reservation)))
+    }
+
+    /// `UpdateTaskReservation` / `UpdateWorkerReservation` with an instruction written as REST
+    /// form parameters ([`Instruction::to_form`]).
+    ///
+    /// A refusal (the reservation is no longer pending) comes back as [`RestError::Api`]; the
+    /// caller decides whether to fetch the reservation (the `reservation` command does).
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::fetch_reservation`].
+    pub fn update_reservation(
+        &self,
+        workspace: &WorkspaceSid,
+        of: &ReservationOf,
+        reservation: &ReservationSid,
+        instruction: &Instruction,
+    ) -> Result<Answer<Reservation>, RestError> {
+        self.call(Request::post(
+            reservation_path(workspace, of, reservation),
+            instruction.to_form(),
+            replay_of(instruction),
+        ))
+    }
+
+    /// `CreateTask` (answered `201`). Not repeated when its outcome is unknown: that could
+    /// create a second task.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::fetch_reservation`].
+    pub fn create_task(
+        &self,
+        workspace: &WorkspaceSid,
+        task: &NewTask,
+    ) -> Result<Answer<Task>, RestError> {
+        self.call(Request::post(
+            format!("/v1/Workspaces/{workspace}/Tasks"),
+            task.to_form(),
+            Replay::Unsafe,
+        ))
+    }
+
+    /// `FetchTask`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::fetch_reservation`].
+    pub fn fetch_task(
+        &self,
+        workspace: &WorkspaceSid,
+        task: &TaskSid,
+    ) -> Result<Answer<Task>, RestError> {
+        self.call(Request::get(format!(
+            "/v1/Workspaces/{workspace}/Tasks/{task}"
+        )))
+    }
+
+    /// `UpdateTask`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::fetch_reservation`].
+    pub fn update_task(
+        &self,
+        workspace: &WorkspaceSid,
+        task: &TaskSid,
+        update: &TaskUpdate,
+    ) -> Result<Answer<Task>, RestError> {
+        self.call(Request::post(
+            format!("/v1/Workspaces/{workspace}/Tasks/{task}"),
+            update.to_form(),
+            Replay::Safe,
+        ))
+    }
+
+    /// `FetchWorkflow`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::fetch_reservation`].
+    pub fn fetch_workflow(
+        &self,
+        workspace: &WorkspaceSid,
+        workflow: &WorkflowSid,
+    ) -> Result<Answer<Workflow>, RestError> {
+        self.call(Request::get(format!(
+            "/v1/Workspaces/{workspace}/Workflows/{workflow}"
+        )))
+    }
+
+    /// `UpdateWorkflow`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::fetch_reservation`].
+    pub fn update_workflow(
+        &self,
+        workspace: &WorkspaceSid,
+        workflow: &WorkflowSid,
+        update: &WorkflowUpdate,
+    ) -> Result<Answer<Workflow>, RestError> {
+        self.call(Request::post(
+            format!("/v1/Workspaces/{workspace}/Workflows/{workflow}"),
+            update.to_form(),
+            Replay::Safe,
+        ))
+    }
+
+    /// `FetchWorkspace`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::fetch_reservation`].
+    pub fn fetch_workspace(
+        &self,
+        workspace: &WorkspaceSid,
+    ) -> Result<Answer<Workspace>, RestError> {
+        self.call(Request::get(format!("/v1/Workspaces/{workspace}")))
+    }
+
+    /// `UpdateWorkspace`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::fetch_reservation`].
+    pub fn update_workspace(
+        &self,
+        workspace: &WorkspaceSid,
+        update: &WorkspaceUpdate,
+    ) -> Result<Answer<Workspace>, RestError> {
+        self.call(Request::post(
+            format!("/v1/Workspaces/{workspace}"),
+            update.to_form(),
+            Replay::Safe,
+        ))
+    }
+
+    fn call<T: DeserializeOwned>(&self, request: Request) -> Result<Answer<T>, RestError> {
+        let response = self.transport.send(&request)?;
+        let decode = |reason: String| RestError::Decode {
+            method: request.method.as_str(),
+            url: format!("{}{}", self.transport.base_url(), request.path),
+            reason,
+        };
+        let json: Value =
+            serde_json::from_str(&response.body).map_err(|error| decode(error.to_string()))?;
+        let resource = T::deserialize(&json).map_err(|error| decode(error.to_string()))?;
+        Ok(Answer { resource, json })
+    }
+}
+
+fn reservation_path(
+    workspace: &WorkspaceSid,
+    of: &ReservationOf,
+    reservation: &ReservationSid,
+) -> String {
+    match of {
+        ReservationOf::Task(task) => {
+            format!("/v1/Workspaces/{workspace}/Tasks/{task}/Reservations/{reservation}")
+        }
+        ReservationOf::Worker(worker) => {
+            format!("/v1/Workspaces/{workspace}/Workers/{worker}/Reservations/{reservation}")
+        }
+    }
+}
+
+/// `call` and `redirect` without `accept` leave the reservation pending, so a repeat would act
+/// again; every other update moves it out of pending, and a repeat is refused (transport docs).
+pub fn replay_of(instruction: &Instruction) -> Replay {
+    match instruction {
+        Instruction::Call(call) if call.accept != Some(true) => Replay::Unsafe,
+        Instruction::Redirect(Redirect { accept: false, .. }) => Replay::Unsafe,
+        _ => Replay::Safe,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn only_updates_that_leave_the_reservation_pending_are_unsafe_to_repeat() {
+        let cases = [
+            (json!({"instruction": "accept"}), Replay::Safe),
+            (
+                json!({"instruction": "reject", "activity_sid": "WA0123456789abcdef0123456789abcdef"}),
+                Replay::Safe,
+            ),
+            (json!({"instruction": "dequeue"}), Replay::Safe),
+            (json!({"instruction": "conference"}), Replay::Safe),
+            (
+                json!({"instruction": "call", "url": "https://example.com/t", "from": "+1"}),
+                Replay::Unsafe,
+            ),
+            (
+                json!({"instruction": "call", "url": "https://example.com/t", "from": "+1", "accept": true}),
+                Replay::Safe,
+            ),
+            (
+                json!({"instruction": "redirect", "call_sid": "CA0123456789abcdef0123456789abcdef", "url": "https://example.com/t"}),
+                Replay::Unsafe,
+            ),
+            (
+                json!({"instruction": "redirect", "call_sid": "CA0123456789abcdef0123456789abcdef", "url": "https://example.com/t", "accept": true}),
+                Replay::Safe,
+            ),
+        ];
+        for (value, expected) in cases {
+            let instruction = Instruction::from_json(&value).expect("valid");
+            assert_eq!(replay_of(&instruction), expected, "{value}");
+        }
+    }
+
+    #[test]
+    fn reservations_are_reached_through_their_task_or_their_worker() {
+        let workspace = WorkspaceSid::parse("WS0123456789abcdef0123456789abcdef").expect("sid");
+        let reservation = ReservationSid::parse("WR0123456789abcdef0123456789abcdef").expect("sid");
+        let task = TaskSid::parse("WT0123456789abcdef0123456789abcdef").expect("sid");
+        let worker = WorkerSid::parse("WK0123456789abcdef0123456789abcdef").expect("sid");
+        assert_eq!(
+            reservation_path(&workspace, &ReservationOf::Task(task), &reservation),
+            "/v1/Workspaces/WS0123456789abcdef0123456789abcdef/Tasks/WT0123456789abcdef0123456789abcdef/Reservations/WR0123456789abcdef0123456789abcdef"
+        );
+        assert_eq!(
+            reservation_path(&workspace, &ReservationOf::Worker(worker), &reservation),
+            "/v1/Workspaces/WS0123456789abcdef0123456789abcdef/Workers/WK0123456789abcdef0123456789abcdef/Reservations/WR0123456789abcdef0123456789abcdef"
+        );
+    }
+}

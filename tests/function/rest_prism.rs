@@ -1,0 +1,527 @@
+//! The REST client and its commands against Twilio's own description of the API: Stoplight Prism
+//! serving `twilio_taskrouter_v1.json` (support/prism.rs). Every request the client can make must
+//! be accepted; deliberate mistakes must come back as the client's clear errors. Prism's two
+//! blind spots (contract §7: it refuses every array, and it accepts unknown parameter names) are
+//! covered by [`every_form_key_the_client_sends_exists_in_its_operations_schema`], which reads
+//! the description itself.
+
+use std::process::{Command, Output};
+
+use serde_json::{Map, Value, json};
+use taskrouter_lambda::instruction::{HttpUrl, Instruction};
+use taskrouter_lambda::rest::resources::{
+    EventsFilter, NewTask, TaskTransition, TaskUpdate, WorkflowUpdate, WorkspaceUpdate,
+};
+use taskrouter_lambda::rest::transport::{Replay, Request};
+use taskrouter_lambda::rest::{Client, ReservationOf, RestConfig};
+use taskrouter_lambda::sid::{ReservationSid, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid};
+
+use crate::support::prism::{ACCOUNT, Prism, SPEC_BYTES, spec, spec_bytes};
+
+const WS: &str = "WS0123456789abcdef0123456789abcdef";
+const WW: &str = "WW0123456789abcdef0123456789abcdef";
+const WT: &str = "WT0123456789abcdef0123456789abcdef";
+const WK: &str = "WK0123456789abcdef0123456789abcdef";
+const WR: &str = "WR0123456789abcdef0123456789abcdef";
+const WA: &str = "WA0123456789abcdef0123456789abcdef";
+const CA: &str = "CA0123456789abcdef0123456789abcdef";
+const TOKEN: &str = "prism-token-that-must-stay-secret";
+
+/// Every instruction with every parameter it takes (as in `instruction.rs`'s fixtures).
+fn instructions() -> Vec<(&'static str, Instruction)> {
+    let values = [
+        ("accept", json!({"instruction": "accept"})),
+        (
+            "reject",
+            json!({"instruction": "reject", "activity_sid": WA}),
+        ),
+        (
+            "dequeue",
+            json!({
+                "instruction": "dequeue", "to": "client:alice", "from": "+18001234567",
+                "post_work_activity_sid": WA, "record": "record-from-answer", "timeout": 30,
+                "status_callback_url": "https://example.com/status",
+                "status_callback_events": "initiated,ringing,answered,completed",
+            }),
+        ),
+        (
+            "call",
+            json!({
+                "instruction": "call", "url": "https://example.com/twiml", "from": "+18001234567",
+                "to": "sip:alice@example.com", "accept": true, "record": "do-not-record",
+                "timeout": 999, "status_callback_url": "http://example.com/status",
+            }),
+        ),
+        (
+            "redirect",
+            json!({
+                "instruction": "redirect", "call_sid": CA, "url": "https://example.com/hold",
+                "accept": true, "post_work_activity_sid": WA,
+            }),
+        ),
+        (
+            "conference",
+            json!({
+                "instruction": "conference", "to": "client:alice", "from": "+18001234567",
+                "post_work_activity_sid": WA, "timeout": 45,
+                "status_callback": "https://example.com/leg", "status_callback_method": "GET",
+                "status_callback_event": "ringing,answered", "record": true, "muted": false,
+                "beep": "onEnter", "start_conference_on_enter": true,
+                "end_conference_on_exit": false, "wait_url": "https://example.com/hold.mp3",
+                "wait_method": "GET", "early_media": true, "max_participants": 2,
+                "conference_status_callback": "https://example.com/conference",
+                "conference_status_callback_method": "POST",
+                "conference_status_callback_event": "start,end,join,leave,mute,hold,speaker",
+                "conference_record": "record-from-start", "conference_trim": "do-not-trim",
+                "recording_channels": "dual",
+                "recording_status_callback": "https://example.com/recording",
+                "recording_status_callback_method": "POST",
+                "conference_recording_status_callback": "https://example.com/conference-recording",
+                "conference_recording_status_callback_method": "GET", "region": "ie1",
+                "sip_auth_username": "alice", "sip_auth_password": "s3cret",
+                "end_conference_on_customer_exit": true, "beep_on_customer_entrance": false,
+                "jitter_buffer_size": "medium",
+            }),
+        ),
+    ];
+    values
+        .into_iter()
+        .map(|(name, value)| (name, Instruction::from_json(&value).expect(name)))
+        .collect()
+}
+
+fn attributes() -> Map<String, Value> {
+    json!({"selected_language": "es", "type": "support"})
+        .as_object()
+        .cloned()
+        .expect("an object")
+}
+
+fn url(text: &str) -> HttpUrl {
+    HttpUrl::new(text).expect("a valid URL")
+}
+
+fn new_task() -> NewTask {
+    NewTask {
+        attributes: attributes(),
+        workflow_sid: Some(WorkflowSid::parse(WW).expect("sid")),
+        priority: Some(10),
+        timeout: Some(3600),
+        task_channel: Some("voice".to_owned()),
+    }
+}
+
+fn task_update() -> TaskUpdate {
+    TaskUpdate {
+        attributes: Some(attributes()),
+        assignment_status: Some(TaskTransition::Canceled),
+        reason: Some("the caller hung up".to_owned()),
+        priority: Some(5),
+    }
+}
+
+fn workflow_update() -> WorkflowUpdate {
+    WorkflowUpdate {
+        assignment_callback_url: Some(url("https://example.com/taskrouter/assignment_callback")),
+        fallback_assignment_callback_url: Some(url(
+            "https://example.com/taskrouter/assignment_callback",
+        )),
+    }
+}
+
+fn workspace_update() -> WorkspaceUpdate {
+    WorkspaceUpdate {
+        event_callback_url: Some(url("https://example.com/taskrouter/events")),
+        events_filter: Some(
+            EventsFilter::parse("reservation.accepted,task.canceled").expect("valid"),
+        ),
+    }
+}
+
+/// A form body: PascalCase names and values.
+type Form = Vec<(&'static str, String)>;
+
+/// Every form body the client sends, by the operation it is sent to (and what it is), each with
+/// every parameter the client can set.
+fn forms() -> Vec<(&'static str, String, Form)> {
+    let mut forms = Vec::new();
+    for (name, instruction) in instructions() {
+        for operation in ["UpdateTaskReservation", "UpdateWorkerReservation"] {
+            forms.push((operation, name.to_owned(), instruction.to_form()));
+        }
+    }
+    forms.push(("CreateTask", "task".to_owned(), new_task().to_form()));
+    forms.push(("UpdateTask", "task".to_owned(), task_update().to_form()));
+    forms.push((
+        "UpdateWorkflow",
+        "urls".to_owned(),
+        workflow_update().to_form(),
+    ));
+    forms.push((
+        "UpdateWorkspace",
+        "events".to_owned(),
+        workspace_update().to_form(),
+    ));
+    forms
+}
+
+/// The operation named `id` in the description.
+fn operation<'a>(spec: &'a Value, id: &str) -> &'a Value {
+    spec["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .flat_map(|item| item.as_object().into_iter().flat_map(|ops| ops.values()))
+        .find(|operation| operation["operationId"] == id)
+        .unwrap_or_else(|| panic!("the description has no operation {id}"))
+}
+
+/// A schema with a `$ref` resolved.
+fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(reference) => {
+            let name = reference.trim_start_matches("#/components/schemas/");
+            &spec["components"]["schemas"][name]
+        }
+        None => schema,
+    }
+}
+
+/// Why `value` does not fit `schema`, if it does not.
+fn misfit(spec: &Value, schema: &Value, value: &str) -> Option<String> {
+    let schema = resolve(spec, schema);
+    if let Some(allowed) = schema["enum"].as_array()
+        && !allowed.iter().any(|item| item == value)
+    {
+        return Some(format!("not one of {allowed:?}"));
+    }
+    match schema["type"].as_str() {
+        Some("integer") if value.parse::<i64>().is_err() => Some("not an integer".to_owned()),
+        Some("boolean") if !matches!(value, "true" | "false") => Some("not a boolean".to_owned()),
+        _ if schema["format"] == "uri" && !value.starts_with("http") => {
+            Some("not a URI".to_owned())
+        }
+        _ => schema["pattern"].as_str().and_then(|pattern| {
+            // Every pattern of these bodies is a SID: `^XX[0-9a-fA-F]{32}$`.
+            let prefix = pattern.strip_prefix('^')?.get(..2)?;
+            let well_formed = value.len() == 34
+                && value.starts_with(prefix)
+                && value[2..].bytes().all(|b| b.is_ascii_hexdigit());
+            (!well_formed).then(|| format!("does not match {pattern}"))
+        }),
+    }
+}
+
+#[test]
+fn the_description_is_the_pinned_file_from_twilio_cli_core() {
+    // spec_bytes() checks the sha256; the size is the contract's (§7).
+    assert_eq!(spec_bytes().len(), SPEC_BYTES);
+    assert_eq!(spec()["openapi"], "3.0.1");
+}
+
+#[test]
+fn every_form_key_the_client_sends_exists_in_its_operations_schema() {
+    let spec = spec();
+    for (operation_id, what, form) in forms() {
+        let properties = &operation(&spec, operation_id)["requestBody"]["content"]["application/x-www-form-urlencoded"]
+            ["schema"]["properties"];
+        let label = format!("{operation_id} ({what})");
+        assert!(!form.is_empty(), "{label}: a full body sends something");
+        for (key, value) in &form {
+            let property = &properties[*key];
+            assert!(
+                property.is_object(),
+                "{label}: `{key}` is not a parameter of {operation_id} in Twilio's description (a typo Prism would let through)"
+            );
+            let repeated = form.iter().filter(|(other, _)| other == key).count();
+            if property["type"] == "array" {
+                // An array goes out as one key per value, never as one comma-joined value.
+                assert!(
+                    !value.contains(','),
+                    "{label}: `{key}` joins values: {value}"
+                );
+                if let Some(why) = misfit(&spec, &property["items"], value) {
+                    panic!("{label}: `{key}={value}` is {why}");
+                }
+            } else {
+                assert_eq!(repeated, 1, "{label}: `{key}` is not an array but repeats");
+                if let Some(why) = misfit(&spec, property, value) {
+                    panic!("{label}: `{key}={value}` is {why}");
+                }
+            }
+        }
+    }
+    // The event lists are arrays in the description, and the client sends them repeated.
+    let conference = forms()
+        .into_iter()
+        .find(|(id, what, _)| *id == "UpdateTaskReservation" && what == "conference")
+        .expect("the conference form")
+        .2;
+    let events: Vec<&str> = conference
+        .iter()
+        .filter(|(key, _)| *key == "ConferenceStatusCallbackEvent")
+        .map(|(_, value)| value.as_str())
+        .collect();
+    assert_eq!(
+        events,
+        ["start", "end", "join", "leave", "mute", "hold", "speaker"]
+    );
+}
+
+fn client(prism: &Prism) -> Client {
+    let vars = [
+        ("TWILIO_ACCOUNT_SID", ACCOUNT.to_owned()),
+        ("TWILIO_AUTH_TOKEN", TOKEN.to_owned()),
+        ("TASKROUTER_API_URL", prism.url.clone()),
+    ];
+    let config = RestConfig::from_lookup(|name| {
+        vars.iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.clone())
+    })
+    .expect("valid");
+    Client::new(&config).expect("a client")
+}
+
+#[test]
+fn every_request_the_client_can_make_is_accepted_and_mistakes_come_back_clear() {
+    let prism = Prism::start();
+    let client = client(&prism);
+    let workspace = WorkspaceSid::parse(WS).expect("sid");
+    let workflow = WorkflowSid::parse(WW).expect("sid");
+    let task = TaskSid::parse(WT).expect("sid");
+    let reservation = ReservationSid::parse(WR).expect("sid");
+    let paths = [
+        ReservationOf::Task(task.clone()),
+        ReservationOf::Worker(WorkerSid::parse(WK).expect("sid")),
+    ];
+    for of in &paths {
+        for (name, instruction) in instructions() {
+            let answer = client
+                .update_reservation(&workspace, of, &reservation, &instruction)
+                .unwrap_or_else(|error| panic!("{name} via {of:?}: {error}\n{}", prism.log()));
+            assert!(answer.resource.sid.as_str().starts_with("WR"), "{name}");
+        }
+        client
+            .fetch_reservation(&workspace, of, &reservation)
+            .unwrap_or_else(|error| panic!("fetch via {of:?}: {error}"));
+    }
+    let created = client
+        .create_task(&workspace, &new_task())
+        .expect("CreateTask");
+    assert!(created.resource.sid.as_str().starts_with("WT"));
+    assert_eq!(
+        created.json["sid"],
+        created.resource.sid.as_str(),
+        "the JSON is kept whole"
+    );
+    client.fetch_task(&workspace, &task).expect("FetchTask");
+    client
+        .update_task(&workspace, &task, &task_update())
+        .expect("UpdateTask");
+    client
+        .fetch_workflow(&workspace, &workflow)
+        .expect("FetchWorkflow");
+    client
+        .update_workflow(&workspace, &workflow, &workflow_update())
+        .expect("UpdateWorkflow");
+    client.fetch_workspace(&workspace).expect("FetchWorkspace");
+    client
+        .update_workspace(&workspace, &workspace_update())
+        .expect("UpdateWorkspace");
+
+    // Deliberate mistakes, past the client's own validation through its transport.
+    let reservation_path = format!("/v1/Workspaces/{WS}/Tasks/{WT}/Reservations/{WR}");
+    let mistakes = [
+        (
+            Request::post(
+                reservation_path.clone(),
+                vec![("ReservationStatus", "accept".to_owned())],
+                Replay::Safe,
+            ),
+            422,
+            "Request body property ReservationStatus must be equal to one of the allowed values: pending, accepted, rejected, timeout, canceled, rescinded, wrapping, completed",
+            "a bad enum",
+        ),
+        (
+            Request::get(format!("/v1/Workspaces/WS{}/Tasks/{WT}", "0".repeat(31))),
+            422,
+            "Request path parameter workspacesid must match pattern \"^WS[0-9a-fA-F]{32}$\"",
+            "a SID one digit short",
+        ),
+        (
+            Request::post(
+                format!("/v1/Workspaces/{WS}/Tasks"),
+                vec![("Priority", "high".to_owned())],
+                Replay::Unsafe,
+            ),
+            422,
+            "Request body property Priority must be integer",
+            "a wrong type",
+        ),
+        (
+            Request::post(
+                reservation_path,
+                vec![("DequeueStatusCallbackUrl", "not a url".to_owned())],
+                Replay::Safe,
+            ),
+            422,
+            "DequeueStatusCallbackUrl",
+            "a malformed URL",
+        ),
+    ];
+    for (request, status, message, why) in mistakes {
+        let error = client.transport().send(&request).expect_err(why);
+        let api = error.api().unwrap_or_else(|| panic!("{why}: {error}"));
+        assert_eq!(api.status, status, "{why}: {error}");
+        assert!(error.to_string().contains(message), "{why}: {error}");
+        assert!(!format!("{error} {error:?}").contains(TOKEN), "{why}");
+    }
+    // Prism answers the status a request prefers: an error path through the typed client.
+    let error = client
+        .with_header("Prefer", "code=404")
+        .fetch_workspace(&workspace)
+        .expect_err("Prism answers 404");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "GET {}/v1/Workspaces/{WS} answered 404: The server cannot find the requested content: Requested status code 404 is not defined in the document.; check the SIDs: they must belong to this account and workspace",
+            prism.url
+        )
+    );
+}
+
+fn taskrouter(prism: &Prism, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_taskrouter"))
+        .args(args)
+        .env_remove("TWILIO_API_KEY")
+        .env_remove("TWILIO_API_SECRET")
+        .env("TWILIO_ACCOUNT_SID", ACCOUNT)
+        .env("TWILIO_AUTH_TOKEN", TOKEN)
+        .env("TASKROUTER_API_URL", &prism.url)
+        .output()
+        .expect("the taskrouter binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("UTF-8")
+}
+
+#[test]
+fn the_commands_run_end_to_end_against_twilios_description() {
+    let prism = Prism::start();
+    let target = |verb: &'static str, by: &'static str, sid: &'static str| {
+        vec![
+            "reservation",
+            verb,
+            "--workspace",
+            WS,
+            by,
+            sid,
+            "--reservation",
+            WR,
+        ]
+    };
+    let with = |mut args: Vec<&'static str>, extra: &[&'static str]| {
+        args.extend_from_slice(extra);
+        args
+    };
+    // (arguments, exit code, expected stdout (exact, or a part when it starts with "…"), why)
+    let cases: Vec<(Vec<&str>, i32, String, &str)> = vec![
+        (
+            vec!["task", "create", "--workspace", WS, "--workflow", WW, "--attributes", r#"{"selected_language":"es"}"#, "--priority", "5", "--timeout", "600", "--channel", "voice"],
+            0,
+            "task:   WTaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\nstatus: pending\nqueue:  WQaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa (Example Task Queue)\n".to_owned(),
+            "task create prints SID, status and queue",
+        ),
+        (
+            vec!["task", "create", "--workspace", WS, "--workflow", WW, "--json"],
+            0,
+            "…\"sid\": \"WTaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"".to_owned(),
+            "task create --json prints Twilio's answer",
+        ),
+        (
+            target("accept", "--task", WT),
+            0,
+            "reservation: WRaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\nstatus:      accepted\ntask:        WTaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\nworker:      WKaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa (Doug)\n".to_owned(),
+            "accept through the task",
+        ),
+        (target("accept", "--worker", WK), 0, "…status:      accepted".to_owned(), "accept through the worker"),
+        (with(target("reject", "--task", WT), &["--activity", WA]), 0, "…reservation: WR".to_owned(), "reject"),
+        (
+            with(target("dequeue", "--task", WT), &["--to", "client:alice", "--from", "+18005550100", "--post-work-activity", WA, "--record", "record-from-answer", "--timeout", "30", "--status-callback-url", "https://example.com/status", "--status-callback-events", "initiated,completed"]),
+            0,
+            "…reservation: WR".to_owned(),
+            "dequeue with every flag",
+        ),
+        (
+            with(target("call", "--worker", WK), &["--url", "https://example.com/twiml", "--from", "+18005550100", "--to", "client:alice", "--accept", "--record", "do-not-record", "--timeout", "20", "--status-callback-url", "https://example.com/status"]),
+            0,
+            "…reservation: WR".to_owned(),
+            "call with every flag",
+        ),
+        (
+            with(target("redirect", "--task", WT), &["--call", CA, "--url", "https://example.com/hold", "--accept"]),
+            0,
+            "…reservation: WR".to_owned(),
+            "redirect",
+        ),
+        (
+            with(target("conference", "--task", WT), &["--to", "client:alice", "--from", "+18005550100", "--timeout", "30", "--record", "--conference-record", "record-from-start", "--conference-status-callback", "https://example.com/conference", "--conference-status-callback-event", "start,end", "--param", "beep=onEnter", "--param", "end_conference_on_exit=true", "--param", "max_participants=10", "--param", "region=ie1"]),
+            0,
+            "…reservation: WR".to_owned(),
+            "conference with flags and --param",
+        ),
+        (target("show", "--worker", WK), 0, "…status:      accepted".to_owned(), "show"),
+        (
+            vec!["connect", "--workspace", WS, "--workflow", WW, "--assignment-url", "https://abc123defg.execute-api.us-east-1.amazonaws.com/taskrouter/assignment_callback", "--events-url", "https://abc123defg.execute-api.us-east-1.amazonaws.com/taskrouter/events", "--events-filter", "reservation.accepted,reservation.timeout", "--dry-run"],
+            0,
+            "plan (--dry-run: nothing is changed):\n  \
+             workflow AssignmentCallbackUrl           http://example.com → https://abc123defg.execute-api.us-east-1.amazonaws.com/taskrouter/assignment_callback\n  \
+             workflow FallbackAssignmentCallbackUrl   (none) → https://abc123defg.execute-api.us-east-1.amazonaws.com/taskrouter/assignment_callback\n  \
+             workspace EventCallbackUrl               (none) → https://abc123defg.execute-api.us-east-1.amazonaws.com/taskrouter/events\n  \
+             workspace EventsFilter                   (none) → reservation.accepted,reservation.timeout\n".to_owned(),
+            "connect --dry-run prints the plan",
+        ),
+        (
+            vec!["connect", "--workspace", WS, "--workflow", WW, "--assignment-url", "https://abc123defg.execute-api.us-east-1.amazonaws.com/taskrouter/assignment_callback"],
+            1,
+            "…connected:".to_owned(),
+            "connect reads back and notices the mock did not keep the URL",
+        ),
+    ];
+    for (args, code, expected, why) in cases {
+        let output = taskrouter(&prism, &args);
+        let stdout = text(&output.stdout);
+        let stderr = text(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{why}: {stderr}\n{}",
+            prism.log()
+        );
+        match expected.strip_prefix('…') {
+            Some(part) => assert!(stdout.contains(part), "{why}: {stdout}"),
+            None => assert_eq!(stdout, expected, "{why}"),
+        }
+        assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN), "{why}");
+    }
+    let output = taskrouter(
+        &prism,
+        &[
+            "connect",
+            "--workspace",
+            WS,
+            "--workflow",
+            WW,
+            "--assignment-url",
+            "https://example.com/cb",
+        ],
+    );
+    assert_eq!(
+        text(&output.stderr),
+        "error: Twilio does not hold what was set:\n  \
+         workflow AssignmentCallbackUrl reads http://example.com after the update, not https://example.com/cb\n  \
+         workflow FallbackAssignmentCallbackUrl reads (none) after the update, not https://example.com/cb\n"
+    );
+}
