@@ -8,7 +8,8 @@
 //! # Layout
 //!
 //! [`http`] is the only module that knows about Lambda or HTTP. The domain modules are pure (no
-//! environment, no clock, no network); [`token`] owns the one network call (SSM), [`config`] and
+//! environment, no clock, no network: [`http`] reads the clock once per callback and passes the
+//! instant in); [`token`] owns the one network call (SSM), [`config`] and
 //! [`telemetry`] read the environment, and [`app`] puts the pieces together once per cold start.
 //!
 //! | module | owns |
@@ -25,18 +26,21 @@
 //! | [`event`] | the typed workspace event |
 //! | [`sid`] | Twilio SIDs as validated newtypes |
 //! | [`expression`] | TaskRouter's expression language: parser and allocation-free evaluator |
-//! | [`rules`] | the rules document, compiled once; the decision per callback |
+//! | [`time_of_day`] | TaskRouter's `taskrouter.*` time-of-day attributes: an instant read once, in UTC |
+//! | [`schedule`] | opening hours in an IANA time zone, with holidays (`schedules.*` in rules) |
+//! | [`rules`] | the rules document, compiled once; the decision per callback at an instant |
 //! | [`instruction`] | typed, validated assignment instructions and their exact JSON |
 //! | [`metrics`] | CloudWatch Embedded Metric Format lines |
-//! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`) |
+//! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`); test (`cli/test.rs`) |
 //!
 //! # The path of a request
 //!
 //! `main.rs` → [`http::function`] (the API Gateway event becomes a request) → [`http::handle`]:
 //! route and method → content type → [`form`] → [`public_url`] + [`token`] → [`signature`]
-//! (before anything in the payload is trusted) → [`callback`] → [`rules`] (which evaluates
-//! [`expression`]s and fills [`instruction`] templates) → the JSON body, one log line and one
-//! metrics line. Workspace events take the same path up to the signature,
+//! (before anything in the payload is trusted) → [`callback`] → the clock, read once →
+//! [`rules`] (which evaluates [`expression`]s, reading [`time_of_day`] and [`schedule`]s at that
+//! instant, and fills [`instruction`] templates) → the JSON body, one log line and one metrics
+//! line. Workspace events take the same path up to the signature,
 //! then [`event`] → a log line and, for reservation outcomes, a metrics line.
 
 pub mod app;
@@ -51,7 +55,9 @@ pub mod instruction;
 pub mod metrics;
 pub mod public_url;
 pub mod rules;
+pub mod schedule;
 pub mod sid;
 pub mod signature;
 pub mod telemetry;
+pub mod time_of_day;
 pub mod token;

@@ -6,22 +6,27 @@
 //! | command | does | exit code |
 //! |---|---|---|
 //! | `check RULES.json` | compiles a rules document | 0 valid, 1 invalid |
-//! | `decide [--rules RULES.json] --task JSON --worker JSON [--param Name=Value …]` | the body the function would answer | 0, 1 on bad input |
-//! | `eval EXPRESSION --task JSON --worker JSON` | evaluates a TaskRouter expression | 0 (`true` or `false`), 2 on a syntax error |
+//! | `decide [--rules RULES.json] --task JSON --worker JSON [--param Name=Value …] [--now RFC3339]` | the body the function would answer | 0, 1 on bad input |
+//! | `eval EXPRESSION --task JSON --worker JSON [--now RFC3339]` | evaluates a TaskRouter expression | 0 (`true` or `false`), 2 on a syntax error |
+//! | `test FILE.test.json …` | runs the cases of test documents against their rules | 0 all pass, 1 a case failed, 2 a document is invalid |
 //! | `sign --url URL --token TOKEN [--param Name=Value …] [--body FORM]` | computes `X-Twilio-Signature` | 0 |
 //! | `send [--url URL] [--token TOKEN] [--task JSON] [--worker JSON] [--param Name=Value …]` | POSTs a signed sample callback | 0 on a 2xx answer, else 1 |
 //!
 //! Usage errors (clap's) exit with 2 as well.
 //!
-//! Each command group lives in its own file: [`rules`] (`check`, `decide`, `eval`) and
-//! [`callback`] (`sign`, `send`).
+//! `decide` and `eval` read the clock once, when `--now` is not given; nothing else here does.
+//!
+//! Each command group lives in its own file: [`rules`] (`check`, `decide`, `eval`),
+//! [`callback`] (`sign`, `send`) and [`test`] (`test`).
 
 pub mod callback;
 pub mod rules;
+pub mod test;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use jiff::Timestamp;
 use serde_json::Value;
 
 use crate::callback::CallbackError;
@@ -69,10 +74,14 @@ pub enum Command {
         /// A callback parameter, overriding the sample's or added to it; repeatable.
         #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
         params: Vec<(String, String)>,
+        /// The instant to decide at, e.g. 2026-12-01T14:30:00Z [default: the current time].
+        #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+        now: Option<Timestamp>,
     },
     /// Evaluate a TaskRouter expression; prints `true` or `false`.
     Eval {
-        /// The expression; bare references read the task, `task.` and `worker.` either side.
+        /// The expression; bare references read the task, `task.` and `worker.` either side,
+        /// `taskrouter.` the time of day in UTC.
         expression: String,
         /// The task's attributes (a JSON object).
         #[arg(long, default_value = "{}")]
@@ -80,6 +89,17 @@ pub enum Command {
         /// The worker's attributes (a JSON object).
         #[arg(long, default_value = "{}")]
         worker: String,
+        /// The instant `taskrouter.` attributes are read at, e.g. 2026-12-01T14:30:00Z
+        /// [default: the current time].
+        #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+        now: Option<Timestamp>,
+    },
+    /// Run test documents: each case's callback against the rules, compared with its expected
+    /// rule and answer.
+    Test {
+        /// Test documents (JSON), e.g. rules/examples/*.test.json.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
     },
     /// Print the X-Twilio-Signature of form parameters posted to a URL.
     Sign {
@@ -215,6 +235,19 @@ pub fn parse_param(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// Parses `--now`: an RFC 3339 timestamp with an offset (`Z` for UTC).
+///
+/// # Errors
+///
+/// A message quoting the text and showing the format.
+pub fn parse_now(text: &str) -> Result<Timestamp, String> {
+    text.parse::<Timestamp>().map_err(|_| {
+        format!(
+            "`{text}` is not an RFC 3339 timestamp with an offset: write e.g. 2026-12-01T14:30:00Z (UTC) or 2026-12-01T09:30:00-05:00"
+        )
+    })
+}
+
 /// Runs a command. `environment_token` is `TWILIO_AUTH_TOKEN`, read by the caller.
 pub fn run(command: Command, environment_token: Option<String>) -> Output {
     let result = match command {
@@ -224,12 +257,26 @@ pub fn run(command: Command, environment_token: Option<String>) -> Output {
             task,
             worker,
             params,
-        } => rules::decide(rules.as_deref(), &task, &worker, &params),
+            now,
+        } => rules::decide(
+            rules.as_deref(),
+            &task,
+            &worker,
+            &params,
+            now.unwrap_or_else(Timestamp::now),
+        ),
         Command::Eval {
             expression,
             task,
             worker,
-        } => rules::eval(&expression, &task, &worker),
+            now,
+        } => rules::eval(
+            &expression,
+            &task,
+            &worker,
+            now.unwrap_or_else(Timestamp::now),
+        ),
+        Command::Test { files } => Ok(test::run(&files)),
         Command::Sign {
             url,
             token,

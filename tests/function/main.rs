@@ -15,8 +15,12 @@ mod twilio_python;
 // The auth token from SSM Parameter Store, against a real moto server.
 mod token_ssm;
 
-// The `taskrouter` command-line tool.
+// The `taskrouter` command-line tool, including `taskrouter test` over every rules example.
 mod cli;
+
+// Time-of-day and business-hours rules: real events at fixed instants through lambda_http, and
+// the compiled function at the time it runs.
+mod time_of_day;
 
 // The README's first command, `make run`, on the real `cargo lambda watch`.
 mod readme;
