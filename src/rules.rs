@@ -519,7 +519,8 @@ impl Rules {
         let scope = Context {
             callback,
             instant: now,
-            utc: TimeOfDay::utc(now),
+            // Only rules that read the time pay for turning the instant into its attributes.
+            utc: self.reads_clock.then(|| TimeOfDay::utc(now)),
             schedules: &self.schedules,
         };
         let mut skipped = Vec::new();
@@ -1232,8 +1233,9 @@ fn stand_in(key: &str) -> &'static str {
 struct Context<'a> {
     callback: &'a AssignmentCallback,
     instant: Timestamp,
-    /// `instant` read in UTC once, for the `taskrouter.` attributes.
-    utc: TimeOfDay,
+    /// `instant` read in UTC once, for the `taskrouter.` attributes; `None` when no rule reads
+    /// the time (so no reference can ask for it).
+    utc: Option<TimeOfDay>,
     schedules: &'a Schedules,
 }
 
@@ -1241,7 +1243,7 @@ impl Scope for Context<'_> {
     /// As the callback's own scope, plus `taskrouter.` (the time of day in UTC) and
     /// `schedules.name.attribute` (a schedule) at the instant. Nothing is allocated.
     fn resolve(&self, reference: &Reference) -> Operand<'_> {
-        if let Some(value) = time_of_day::resolve(reference, Some(&self.utc)) {
+        if let Some(value) = time_of_day::resolve(reference, self.utc.as_ref()) {
             return value;
         }
         match reference.segments() {

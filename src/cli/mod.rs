@@ -14,10 +14,11 @@
 //!
 //! Usage errors (clap's) exit with 2 as well.
 //!
-//! `decide` and `eval` read the clock once, when `--now` is not given; nothing else here does.
+//! The clock is read at most once per command: by `decide` and `eval` without `--now`, and by
+//! `test` for the cases of rules that do not read the time.
 //!
 //! Each command group lives in its own file: [`rules`] (`check`, `decide`, `eval`),
-//! [`callback`] (`sign`, `send`) and [`test`] (`test`).
+//! [`callback`] (`sign`, `send`) and [`test`](mod@test) (`test`).
 
 pub mod callback;
 pub mod rules;
