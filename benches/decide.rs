@@ -200,8 +200,14 @@ fn time(c: &mut Criterion) {
     group.bench_function("schedule_is_open", |b| {
         b.iter(|| schedule.is_open(black_box(now())));
     });
-    let callback = callback();
     let examples = format!("{}/rules/examples", env!("CARGO_MANIFEST_DIR"));
+    let business = std::fs::read_to_string(format!("{examples}/business-hours.json"))
+        .expect("the business-hours example");
+    // Once per cold start: the time zone is looked up in the bundled database and parsed.
+    group.bench_function("compile_business_hours", |b| {
+        b.iter(|| Rules::compile(black_box(&business)).expect("the example compiles"));
+    });
+    let callback = callback();
     for (name, file, rule) in [
         (
             "decide_twilio_time_of_day",
