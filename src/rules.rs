@@ -245,10 +245,12 @@ pub enum RulesError {
         name: String,
     },
     /// A schedule is invalid: an unknown time zone, a malformed date or period, ….
-    #[error("schedule `{name}`: {source}")]
+    #[error("schedule `{name}`{readers}: {source}")]
     Schedule {
         /// The schedule's name.
         name: String,
+        /// ` (read by rule `a`, …)`: the rules that read the schedule, or empty.
+        readers: String,
         /// What is wrong.
         source: ScheduleError,
     },
@@ -469,7 +471,7 @@ impl Rules {
             DOCUMENT_KEYS,
         )?;
         optional_string(document, "description", "the rules document")?;
-        let schedules = compile_schedules(document.get(SCHEDULES))?;
+        let schedules = compile_schedules(document.get(SCHEDULES), document.get("rules"))?;
         let specs = match document.get("rules") {
             None => {
                 return Err(RulesError::MissingKey {
@@ -588,8 +590,9 @@ impl Rules {
     }
 }
 
-/// The document's `schedules`, each compiled.
-fn compile_schedules(spec: Option<&Value>) -> Result<Schedules, RulesError> {
+/// The document's `schedules`, each compiled. `rules` (the document's, not compiled yet) only
+/// serves the message of a schedule that does not compile, which names the rules reading it.
+fn compile_schedules(spec: Option<&Value>, rules: Option<&Value>) -> Result<Schedules, RulesError> {
     let specs = match spec {
         None => return Ok(Schedules::default()),
         Some(Value::Object(specs)) => specs,
@@ -611,12 +614,37 @@ fn compile_schedules(spec: Option<&Value>) -> Result<Schedules, RulesError> {
         }
         let schedule = Schedule::compile(spec).map_err(|source| RulesError::Schedule {
             name: name.clone(),
+            readers: readers(name, rules),
             source,
         })?;
         schedules.push((name.clone(), schedule));
     }
     schedules.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
     Ok(Schedules(schedules))
+}
+
+/// ` (read by rule `a`, rule `b`)` for the rules whose `when` or instruction mentions
+/// `schedules.<name>.`, or empty. A text search: it only words a message.
+fn readers(name: &str, rules: Option<&Value>) -> String {
+    let needle = format!("{SCHEDULES}.{name}.");
+    let names: Vec<String> = rules
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|rule| {
+            ["when", "instruction"].iter().any(|key| {
+                rule.get(key)
+                    .is_some_and(|value| value.to_string().contains(&needle))
+            })
+        })
+        .filter_map(|rule| rule.get("name").and_then(Value::as_str))
+        .map(|rule| format!("rule `{rule}`"))
+        .collect();
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!(" (read by {})", names.join(", "))
+    }
 }
 
 /// What a `schedules.<name>.<attribute>` reference holds, for reading literals compared with it.
@@ -2186,6 +2214,8 @@ mod tests {
             (document(r#"{"new-york": {"time_zone": "UTC", "open": {}}}"#, "1 == 1"),
              "schedule `new-york`: the name cannot be used in a reference such as `schedules.new-york.open`: use letters, digits and _, not starting with a digit, e.g. new_york", "a name with a hyphen"),
             (document("[]", "1 == 1"), "`schedules`: expected an object of named schedules, found an array", "not an object"),
+            (document(r#"{"ny": {"time_zone": "America/New York", "open": {}}}"#, "schedules.ny.open == true"),
+             "schedule `ny` (read by rule `open`): `time_zone`: `America/New York` is not a time zone of the IANA database (did you mean `America/New_York`?): write a name such as America/New_York, Europe/Paris or UTC", "an unknown zone, naming the rule that reads it"),
             (document(ny, "schedules.paris.open == true"),
              "rule `open` (rules[0]): `when`: `schedules.paris.open` names no schedule: the document defines ny", "an undefined schedule"),
             (document("{}", "schedules.ny.open == true"),

@@ -158,15 +158,16 @@ async fn the_compiled_function_reads_a_schedule_in_its_zone_with_the_bundled_dat
 }
 
 #[tokio::test]
-async fn an_unknown_time_zone_stops_the_compiled_function_at_start_naming_the_schedule() {
-    let rules =
-        r#"{"schedules": {"ny": {"time_zone": "America/New_Yrok", "open": {}}}, "rules": []}"#;
+async fn an_unknown_time_zone_stops_the_compiled_function_at_start_naming_the_schedule_and_its_rule()
+ {
+    let rules = r#"{"schedules": {"ny": {"time_zone": "America/New_Yrok", "open": {}}},
+        "rules": [{"name": "office-hours", "when": "schedules.ny.open == true", "instruction": {"instruction": "accept"}}]}"#;
     let mut function = Function::start(&[("ASSIGNMENT_RULES", rules)]).await;
     let code = function.exit_code().await;
     let output = function.output();
     assert_ne!(code, Some(0), "{output}");
     assert!(
-        output.contains("ASSIGNMENT_RULES is invalid: schedule `ny`: `time_zone`: `America/New_Yrok` is not a time zone"),
+        output.contains("ASSIGNMENT_RULES is invalid: schedule `ny` (read by rule `office-hours`): `time_zone`: `America/New_Yrok` is not a time zone of the IANA database (did you mean `America/New_York`?)"),
         "{output}"
     );
 }
