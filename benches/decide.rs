@@ -1,16 +1,26 @@
 //! How long a decision takes: 1, 10 and 50 rules where only the last matches (the worst case),
-//! with a static and a templated answer, and one expression evaluated alone.
+//! with a static and a templated answer, and one expression evaluated alone; and what the time
+//! costs: reading the clock once per callback, turning it into TaskRouter's UTC attributes, and
+//! deciding with time-of-day rules and with a schedule in a time zone.
 //!
 //! Run with `cargo bench --bench decide`.
 
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use jiff::Timestamp;
 use serde_json::{Value, json};
 use taskrouter_lambda::callback::AssignmentCallback;
 use taskrouter_lambda::expression::{Expression, JsonScope};
 use taskrouter_lambda::form::FormParams;
 use taskrouter_lambda::rules::Rules;
+use taskrouter_lambda::schedule::Schedule;
+use taskrouter_lambda::time_of_day::TimeOfDay;
+
+/// The instant the decisions are made at: a Wednesday, 14:30 UTC (09:30 in New York).
+fn now() -> Timestamp {
+    "2026-12-02T14:30:00Z".parse().expect("an instant")
+}
 
 /// An inbound call queued with `<Enqueue>`, with the CRM fields a contact centre adds.
 fn task() -> Value {
@@ -129,6 +139,7 @@ fn document(count: usize, templated: bool) -> String {
 
 fn decide(c: &mut Criterion) {
     let callback = callback();
+    let now = now();
     let size: usize = callback
         .params
         .pairs()
@@ -141,12 +152,12 @@ fn decide(c: &mut Criterion) {
         for count in [1, 10, 50] {
             let rules = Rules::compile(&document(count, templated)).expect("the document compiles");
             assert_eq!(
-                rules.decide(&callback).rule,
+                rules.decide(&callback, now).rule,
                 "voice",
                 "the last rule matches"
             );
             group.bench_with_input(BenchmarkId::from_parameter(count), &rules, |b, rules| {
-                b.iter(|| black_box(rules.decide(black_box(&callback))));
+                b.iter(|| black_box(rules.decide(black_box(&callback), black_box(now))));
             });
         }
         group.finish();
@@ -162,6 +173,7 @@ fn evaluate(c: &mut Criterion) {
     let scope = JsonScope {
         task: &task,
         worker: &worker,
+        now: None,
     };
     assert!(expression.evaluate(&scope));
     c.bench_function("evaluate", |b| {
@@ -169,5 +181,54 @@ fn evaluate(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, decide, evaluate);
+/// The time: the clock read the transport does once per callback, the UTC attributes made of it,
+/// a schedule read at an instant, and whole decisions whose rules read the time.
+fn time(c: &mut Criterion) {
+    let mut group = c.benchmark_group("time");
+    group.bench_function("read_clock", |b| b.iter(Timestamp::now));
+    group.bench_function("utc_attributes", |b| {
+        b.iter(|| TimeOfDay::utc(black_box(now())));
+    });
+    let schedule = Schedule::compile(&json!({
+        "time_zone": "America/New_York",
+        "open": {"Mon-Fri": ["08:00-18:00"], "Sat": ["10:00-14:00"]},
+        "closed": ["2026-11-26", "2026-12-25", "2027-01-01"],
+        "dates": {"2026-12-24": ["08:00-13:00"], "2026-12-31": ["08:00-13:00"]}
+    }))
+    .expect("the schedule compiles");
+    assert!(schedule.is_open(now()));
+    group.bench_function("schedule_is_open", |b| {
+        b.iter(|| schedule.is_open(black_box(now())));
+    });
+    let examples = format!("{}/rules/examples", env!("CARGO_MANIFEST_DIR"));
+    let business = std::fs::read_to_string(format!("{examples}/business-hours.json"))
+        .expect("the business-hours example");
+    // Once per cold start: the time zone is looked up in the bundled database and parsed.
+    group.bench_function("compile_business_hours", |b| {
+        b.iter(|| Rules::compile(black_box(&business)).expect("the example compiles"));
+    });
+    let callback = callback();
+    for (name, file, rule) in [
+        (
+            "decide_twilio_time_of_day",
+            "twilio-time-of-day.json",
+            "opening-hours",
+        ),
+        (
+            "decide_business_hours",
+            "business-hours.json",
+            "office-hours-voice",
+        ),
+    ] {
+        let text = std::fs::read_to_string(format!("{examples}/{file}")).expect("the example");
+        let rules = Rules::compile(&text).expect("the example compiles");
+        assert_eq!(rules.decide(&callback, now()).rule, rule, "{file}");
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(rules.decide(black_box(&callback), black_box(now()))));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, decide, evaluate, time);
 criterion_main!(benches);

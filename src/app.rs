@@ -6,6 +6,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use jiff::Timestamp;
+
 use crate::config::{Config, RulesSource};
 use crate::metrics::{Metrics, MetricsError};
 use crate::public_url::PublicBase;
@@ -110,6 +112,15 @@ pub struct App {
     pub metrics: Metrics,
     /// Where metric lines are written.
     pub sink: Arc<dyn MetricsSink>,
+    /// The clock the transport reads once per assignment callback: [`system_clock`]. The one
+    /// seam through which time enters; in-process tests put a fixed instant here. No setting
+    /// changes it, so a deployed function always decides at the real time.
+    pub clock: fn() -> Timestamp,
+}
+
+/// The system's clock: the current time.
+pub fn system_clock() -> Timestamp {
+    Timestamp::now()
 }
 
 impl std::fmt::Debug for App {
@@ -175,6 +186,7 @@ impl App {
             rules,
             metrics,
             sink,
+            clock: system_clock,
         })
     }
 }

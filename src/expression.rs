@@ -7,6 +7,7 @@
 //! (language == "en" OR language == "fr") AND skill_rating >= 5.1
 //! task.required_language IN worker.spoken_languages
 //! preferred_agents != null
+//! taskrouter.dayOfWeek IN ['Mon', 'Tue'] AND taskrouter.currentTime > 0800
 //! ```
 //!
 //! [`Expression::parse`] turns the text into a small tree; [`Expression::evaluate`] walks it
@@ -21,7 +22,7 @@
 //! let expression = Expression::parse("task.type == 'ticket' AND worker.skills HAS 'support'")?;
 //! let task = json!({"type": "ticket"});
 //! let worker = json!({"skills": ["support", "billing"]});
-//! assert!(expression.evaluate(&JsonScope { task: &task, worker: &worker }));
+//! assert!(expression.evaluate(&JsonScope { task: &task, worker: &worker, now: None }));
 //! # Ok::<(), taskrouter_lambda::expression::SyntaxError>(())
 //! ```
 //!
@@ -31,8 +32,11 @@
 //!   `true`, `false`, `null`, and arrays of those (`['a', "b", 1]`, possibly empty).
 //! - References: keys made of letters, digits and `_` (not starting with a digit), joined by `.`,
 //!   with `[n]` array indexes: `task.skills[2].name`. Hyphens are not allowed in keys (contract §5).
-//! - Operators: `==`, `!=`, `<`, `<=`, `>`, `>=`, `CONTAINS`, `IN`, `NOT IN`, `HAS`; logic `AND`,
-//!   `OR` and parentheses. Keywords are case-insensitive (`in`, `In`, `and`…).
+//! - Time of day: `taskrouter.currentTime`, `taskrouter.currentHour`, `taskrouter.currentMin` and
+//!   `taskrouter.dayOfWeek`, in UTC, filled from the instant the [`Scope`] carries
+//!   ([`crate::time_of_day`]; null without one).
+//! - Operators: `==` (also written `=`), `!=`, `<`, `<=`, `>`, `>=`, `CONTAINS`, `IN`, `NOT IN`,
+//!   `HAS`; logic `AND`, `OR` and parentheses. Keywords are case-insensitive (`in`, `In`, `and`…).
 //!
 //! # Decisions where Twilio is silent
 //!
@@ -43,10 +47,18 @@
 //! | string escapes | `\\`, `\'` and `\"`; any other backslash sequence is a syntax error |
 //! | numbers | `-?digits(.digits)?`; leading zeros allowed (`0800` is 800, as in <https://www.twilio.com/docs/taskrouter/time-of-day-routing>); no exponents |
 //! | integers vs floats | compared numerically and exactly: `1 == 1.0`, `2 > 1.5` |
-//! | `=` instead of `==` | a syntax error that suggests `==` (the time-of-day page writes `dayOfWeek = 'Sat'` once; the expression-syntax page only documents `==`) |
+//! | `=` instead of `==` | **accepted as equality**, exactly `==`: the worked example of the time-of-day page writes `taskrouter.dayOfWeek = 'Sat'` (the expression-syntax page only documents `==`), and users copy it. `<>`, `&&` and `\|\|` stay syntax errors that say what to write |
+//! | `taskrouter.` references | only the four attributes TaskRouter fills, spelled as Twilio spells them (case-sensitive); anything else after `taskrouter.` (`taskrouter.currenttime`) is a syntax error, since it could only ever be null |
+//! | `'THU'` and `taskrouter.dayOfWeek` | a string literal compared with `taskrouter.dayOfWeek`, alone or in an array literal, is read as a day name **in any case**: `'THU'`, `'thu'` and `'Thu'` all mean Thursday, so the worked example (`IN ['Mon', 'Tue', 'THU']`) routes Thursday as its prose says. A literal that is no day (`'Thurs'`, `1`) is a syntax error, as such a test could never hold. Values read from attributes compare exactly (`Thu` only) |
+//! | `taskrouter.currentHour` (documented as a string) against numbers | `currentHour`, like `currentTime` and `currentMin`, **is a number**, so Twilio's `taskrouter.currentHour > 8 AND taskrouter.currentHour < 18` holds from 09:00 to 17:59; a string literal of digits compared with any of the three is read as that number (`'09'` is 9, `'0800'` is 800), so the documented string form works too; any other string is a syntax error |
+//! | days and order | `<`, `<=`, `>`, `>=` and `CONTAINS` on `taskrouter.dayOfWeek` are syntax errors: string order (`'Fri' < 'Mon'`) is not the order of the week; list the days with `IN` |
 //! | array literals | constants only (no references, no nesting) |
 //! | keys that are keywords | `null`, `in`, `and`… cannot start a reference; reach them through a prefix (`task.in`) |
 //! | nesting | at most [`MAX_NESTING`] levels of parentheses, so hostile input cannot exhaust the stack |
+//!
+//! The reading of literals against the time-of-day attributes applies to any reference whose
+//! kind is [`Known`]: [`Expression::parse_with`] lets a caller name more (the rules engine does,
+//! for its schedules' local attributes).
 //!
 //! # Type rules
 //!
@@ -80,12 +92,28 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
+use crate::time_of_day::{self, Attribute, TimeOfDay};
+
 /// How deeply parentheses may nest. Parsing and evaluation recurse once per level; the limit
 /// keeps hostile input from exhausting the stack while leaving room for any real routing rule.
 pub const MAX_NESTING: usize = 32;
 
 /// The operator list shown when an unknown word sits where an operator belongs.
 const OPERATOR_LIST: &str = "operators are ==, !=, <, <=, >, >=, CONTAINS, IN, NOT IN and HAS";
+
+/// What a reference is known to hold, so that literals compared with it are read in its terms
+/// (module docs, *Decisions*): the time-of-day attributes, and whatever
+/// [`Expression::parse_with`]'s caller names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Known {
+    /// A day name, `Mon` … `Sun`: string literals compared with it are read in any case, and
+    /// must be day names; it has no order.
+    DayOfWeek,
+    /// A number: string literals of digits compared with it are read as numbers.
+    Number,
+    /// `true` or `false`: literals compared with it must be booleans; it has no order.
+    Boolean,
+}
 
 /// A parsed expression, ready to be evaluated any number of times.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,12 +136,29 @@ impl Expression {
     /// tokens, a bad array index, a hyphen in a key, an empty expression, or parentheses nested
     /// deeper than [`MAX_NESTING`].
     pub fn parse(source: &str) -> Result<Expression, SyntaxError> {
+        Expression::parse_with(source, &|_| None)
+    }
+
+    /// Parses an expression in which `known` names what more references hold (beyond
+    /// `taskrouter.`'s), so literals compared with them are read and checked as with the
+    /// time-of-day attributes: the rules engine names its schedules' local attributes this way.
+    ///
+    /// # Errors
+    ///
+    /// As [`Expression::parse`], and a literal that cannot be what the reference it is compared
+    /// with holds (`'Thurs'` for a day, `'noon'` for a number), or an operator that does not
+    /// apply to it (`<` on a day).
+    pub fn parse_with(
+        source: &str,
+        known: &dyn Fn(&Reference) -> Option<Known>,
+    ) -> Result<Expression, SyntaxError> {
         let tokens = Lexer::new(source).tokenize()?;
         let mut parser = Parser {
             source,
             tokens,
             position: 0,
             references: Vec::new(),
+            known,
         };
         let root = parser.parse_expression()?;
         Ok(Expression {
@@ -299,7 +344,7 @@ impl Expression {
     ///
     /// let expression = Expression::parse("type == 'ticket' AND level >= 3")?;
     /// let task = json!({"type": "ticket", "level": 1});
-    /// let why = expression.explain(&JsonScope { task: &task, worker: &json!({}) });
+    /// let why = expression.explain(&JsonScope { task: &task, worker: &json!({}), now: None });
     /// assert!(!why.holds);
     /// assert_eq!(why.comparisons.len(), 1);
     /// assert_eq!(why.comparisons[0].to_string(), "`level >= 3` is false (level = 1)");
@@ -942,25 +987,35 @@ pub fn lookup<'a>(root: &'a Value, segments: &[Segment]) -> Operand<'a> {
 /// Resolves references during evaluation.
 ///
 /// The rules engine maps a first segment `task` to the task attributes, `worker` to the worker
-/// attributes, `callback` to the callback fields, and anything else to the task attributes (as
-/// Workflow filters do, contract §5).
+/// attributes, `callback` to the callback fields, `taskrouter` to the time of day at the instant
+/// of the decision ([`time_of_day::resolve`]), `schedules` to the document's schedules, and
+/// anything else to the task attributes (as Workflow filters do, contract §5). A scope that
+/// carries an instant answers `taskrouter.` references with one line:
+/// `if let Some(value) = time_of_day::resolve(reference, now) { return value; }`.
 pub trait Scope {
     /// The value `reference` names; [`Operand::Null`] when it names nothing.
     fn resolve(&self, reference: &Reference) -> Operand<'_>;
 }
 
 /// A [`Scope`] over task and worker attributes as JSON: `task.…` and `worker.…` walk the
-/// respective document, any other reference walks the task attributes.
+/// respective document, `taskrouter.…` reads the time of day at `now`, any other reference
+/// walks the task attributes.
 #[derive(Debug, Clone, Copy)]
 pub struct JsonScope<'a> {
     /// Task attributes.
     pub task: &'a Value,
     /// Worker attributes.
     pub worker: &'a Value,
+    /// The instant the `taskrouter.` attributes are read at, already turned into them; `None`
+    /// leaves them null.
+    pub now: Option<TimeOfDay>,
 }
 
 impl Scope for JsonScope<'_> {
     fn resolve(&self, reference: &Reference) -> Operand<'_> {
+        if let Some(value) = time_of_day::resolve(reference, self.now.as_ref()) {
+            return value;
+        }
         match reference.segments() {
             [Segment::Key(first), rest @ ..] if first == "task" => lookup(self.task, rest),
             [Segment::Key(first), rest @ ..] if first == "worker" => lookup(self.worker, rest),
@@ -974,6 +1029,9 @@ impl Scope for JsonScope<'_> {
 pub struct Reference {
     text: String,
     segments: Vec<Segment>,
+    /// The time-of-day attribute a `taskrouter.` reference names, found once when parsing so
+    /// resolving it compares no strings.
+    time_of_day: Option<Attribute>,
 }
 
 impl Reference {
@@ -1020,6 +1078,12 @@ impl Reference {
     /// The reference as written.
     pub fn as_str(&self) -> &str {
         &self.text
+    }
+
+    /// The TaskRouter time-of-day attribute this reference names (`taskrouter.dayOfWeek`, …),
+    /// if it is one.
+    pub fn time_of_day(&self) -> Option<Attribute> {
+        self.time_of_day
     }
 }
 
@@ -1379,7 +1443,8 @@ impl<'s> Lexer<'s> {
             (Some('<'), Some('>')) => (Err("use != to test inequality"), 2),
             (Some('<'), _) => (Ok(Operator::Less), 1),
             (Some('>'), _) => (Ok(Operator::Greater), 1),
-            (Some('='), _) => (Err("use == to test equality"), 1),
+            // The time-of-day page's worked example writes `=` (module docs, *Decisions*).
+            (Some('='), _) => (Ok(Operator::Equal), 1),
             (Some('!'), _) => (Err("use != or NOT IN; there is no other negation"), 1),
             (Some('&'), Some('&')) => (Err("use AND to combine conditions"), 2),
             (Some('&'), _) => (Err("use AND to combine conditions"), 1),
@@ -1439,10 +1504,53 @@ impl<'s> Lexer<'s> {
                 return Ok(keyword);
             }
         }
+        let time_of_day = self.time_of_day(start, &segments)?;
         Ok(TokenKind::Reference(Reference {
             text: self.text(start),
             segments,
+            time_of_day,
         }))
+    }
+
+    /// The attribute a reference starting with `taskrouter` names; an error for anything else
+    /// under that root, which TaskRouter reserves and which could only ever be null.
+    fn time_of_day(
+        &self,
+        start: usize,
+        segments: &[Segment],
+    ) -> Result<Option<Attribute>, SyntaxError> {
+        let [Segment::Key(root), rest @ ..] = segments else {
+            return Ok(None);
+        };
+        if root != time_of_day::ROOT {
+            return Ok(None);
+        }
+        let names = time_of_day::attribute_names();
+        let help = |name: &str| match Attribute::ALL
+            .iter()
+            .find(|attribute| attribute.name().eq_ignore_ascii_case(name))
+        {
+            Some(attribute) => format!(
+                "did you mean `taskrouter.{}`? Names are case-sensitive",
+                attribute.name()
+            ),
+            None => format!("TaskRouter fills taskrouter. followed by one of {names}"),
+        };
+        match rest {
+            [Segment::Key(name)] => match Attribute::from_name(name) {
+                Some(attribute) => Ok(Some(attribute)),
+                None => Err(self.error(
+                    start,
+                    format!("unknown time-of-day attribute `{}`", self.text(start)),
+                    help(name),
+                )),
+            },
+            _ => Err(self.error(
+                start,
+                format!("`{}` is not a time-of-day attribute", self.text(start)),
+                help(""),
+            )),
+        }
     }
 
     fn key(&mut self) -> String {
@@ -1480,14 +1588,20 @@ impl<'s> Lexer<'s> {
     }
 }
 
-struct Parser<'s> {
+struct Parser<'s, 'k> {
     source: &'s str,
     tokens: Vec<Token>,
     position: usize,
     references: Vec<Reference>,
+    /// What the caller knows references hold, beyond the time-of-day attributes.
+    known: &'k dyn Fn(&Reference) -> Option<Known>,
 }
 
-impl Parser<'_> {
+/// The 0-based character spans of the literals in a term: one for a literal, one per item for an
+/// array literal, none for a reference.
+type Spans = Vec<(usize, usize)>;
+
+impl Parser<'_, '_> {
     fn peek(&self) -> &Token {
         // The lexer always ends the list with `End`, and nothing advances past it.
         &self.tokens[self.position.min(self.tokens.len() - 1)]
@@ -1583,7 +1697,8 @@ impl Parser<'_> {
     /// `term operator term`
     fn parse_comparison(&mut self) -> Result<Condition, SyntaxError> {
         let first = self.peek().start;
-        let left = self.parse_term("a condition starts with a value, a key or (")?;
+        let (mut left, left_spans) =
+            self.parse_term("a condition starts with a value, a key or (")?;
         // Only needed for an error message; computed then, as it walks the source from the start.
         let left_text =
             |parser: &Self| span(parser.source, first, parser.tokens[parser.position - 1].end);
@@ -1625,7 +1740,13 @@ impl Parser<'_> {
                 return Err(self.unexpected(help));
             }
         };
-        let right = self.parse_term(&format!("expected a value after {}", operator.as_str()))?;
+        let (mut right, right_spans) =
+            self.parse_term(&format!("expected a value after {}", operator.as_str()))?;
+        self.read_literals(
+            (&mut left, &left_spans),
+            (operator, &token),
+            (&mut right, &right_spans),
+        )?;
         Ok(Condition::Compare {
             left,
             operator,
@@ -1634,12 +1755,130 @@ impl Parser<'_> {
         })
     }
 
-    /// A literal, a reference or an array literal.
-    fn parse_term(&mut self, help: &str) -> Result<Term, SyntaxError> {
-        match self.peek().kind.clone() {
+    /// What a term is known to hold: the time-of-day attributes, then what the caller names.
+    fn known(&self, term: &Term) -> Option<(Known, &Reference)> {
+        let Term::Reference(index) = term else {
+            return None;
+        };
+        let reference = self.references.get(*index)?;
+        reference
+            .time_of_day()
+            .map(Attribute::known)
+            .or_else(|| (self.known)(reference))
+            .map(|known| (known, reference))
+    }
+
+    /// When one side of a comparison is a reference of a [`Known`] kind: checks the operator
+    /// applies to it and reads the literals on the other side in its terms (module docs,
+    /// *Decisions*).
+    fn read_literals(
+        &self,
+        (left, left_spans): (&mut Term, &Spans),
+        (operator, operator_token): (Operator, &Token),
+        (right, right_spans): (&mut Term, &Spans),
+    ) -> Result<(), SyntaxError> {
+        let (known, reference, other, spans) = match (self.known(left), self.known(right)) {
+            (Some((known, reference)), _) => (known, reference.clone(), right, right_spans),
+            (None, Some((known, reference))) => (known, reference.clone(), left, left_spans),
+            (None, None) => return Ok(()),
+        };
+        let unordered = matches!(
+            operator,
+            Operator::Less
+                | Operator::LessOrEqual
+                | Operator::Greater
+                | Operator::GreaterOrEqual
+                | Operator::Contains
+        );
+        match known {
+            Known::DayOfWeek if unordered => {
+                return Err(SyntaxError::new(
+                    self.source,
+                    operator_token.start,
+                    format!("`{}` does not apply to days of the week", operator.as_str()),
+                    format!(
+                        "days have no order here: list them, e.g. `{reference} IN ['Mon', 'Tue']`"
+                    ),
+                ));
+            }
+            Known::Boolean if unordered => {
+                return Err(SyntaxError::new(
+                    self.source,
+                    operator_token.start,
+                    format!("`{}` does not apply to true or false", operator.as_str()),
+                    format!("compare with == or !=, e.g. `{reference} == true`"),
+                ));
+            }
+            _ => {}
+        }
+        let literals: Vec<&mut Literal> = match other {
+            Term::Literal(literal) => vec![literal],
+            Term::Array(items) => items.iter_mut().collect(),
+            Term::Reference(_) => return Ok(()),
+        };
+        for (literal, &(start, end)) in literals.into_iter().zip(spans) {
+            self.read_literal(known, &reference, literal, start, end)?;
+        }
+        Ok(())
+    }
+
+    /// Reads one literal compared with `reference` in the terms of `known`.
+    fn read_literal(
+        &self,
+        known: Known,
+        reference: &Reference,
+        literal: &mut Literal,
+        start: usize,
+        end: usize,
+    ) -> Result<(), SyntaxError> {
+        let problem = |what: &str, help: String| {
+            SyntaxError::new(
+                self.source,
+                start,
+                format!("`{}` is not {what}", span(self.source, start, end)),
+                help,
+            )
+        };
+        match (known, &*literal) {
+            (_, Literal::Null) => Ok(()),
+            (Known::DayOfWeek, Literal::String(name)) => match time_of_day::parse_day(name) {
+                Some(day) => {
+                    *literal = Literal::String(time_of_day::day_name(day).to_owned());
+                    Ok(())
+                }
+                None => Err(problem("a day of the week", day_help(reference))),
+            },
+            (Known::DayOfWeek, _) => Err(problem("a day of the week", day_help(reference))),
+            (Known::Number, Literal::Integer(_) | Literal::Float(_)) => Ok(()),
+            (Known::Number, Literal::String(digits))
+                if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) =>
+            {
+                match digits.parse::<i64>() {
+                    Ok(number) => {
+                        *literal = Literal::Integer(number);
+                        Ok(())
+                    }
+                    Err(_) => Err(problem("a number in range", number_help(reference))),
+                }
+            }
+            (Known::Number, _) => Err(problem("a number", number_help(reference))),
+            (Known::Boolean, Literal::Bool(_)) => Ok(()),
+            (Known::Boolean, _) => Err(problem(
+                "true or false",
+                format!(
+                    "`{reference}` is true or false: compare it with one, e.g. `{reference} == true`"
+                ),
+            )),
+        }
+    }
+
+    /// A literal, a reference or an array literal, with the spans of its literals.
+    fn parse_term(&mut self, help: &str) -> Result<(Term, Spans), SyntaxError> {
+        let token = self.peek().clone();
+        match token.kind {
             TokenKind::Literal(literal) => {
                 self.advance();
-                Ok(Term::Literal(literal))
+                Ok((Term::Literal(literal), vec![(token.start, token.end)]))
             }
             TokenKind::Reference(reference) => {
                 self.advance();
@@ -1650,7 +1889,7 @@ impl Parser<'_> {
                         self.references.len() - 1
                     }
                 };
-                Ok(Term::Reference(index))
+                Ok((Term::Reference(index), Vec::new()))
             }
             TokenKind::OpenBracket => self.parse_array(),
             _ => Err(self.unexpected(help)),
@@ -1658,12 +1897,13 @@ impl Parser<'_> {
     }
 
     /// `[ (literal (, literal)*)? ]`
-    fn parse_array(&mut self) -> Result<Term, SyntaxError> {
+    fn parse_array(&mut self) -> Result<(Term, Spans), SyntaxError> {
         let open = self.advance();
         let mut items = Vec::new();
+        let mut spans = Vec::new();
         if self.peek().kind == TokenKind::CloseBracket {
             self.advance();
-            return Ok(Term::Array(items));
+            return Ok((Term::Array(items), spans));
         }
         let source = self.source;
         let unclosed =
@@ -1672,8 +1912,9 @@ impl Parser<'_> {
         loop {
             match self.peek().kind.clone() {
                 TokenKind::Literal(literal) => {
-                    self.advance();
+                    let token = self.advance();
                     items.push(literal);
+                    spans.push((token.start, token.end));
                 }
                 TokenKind::End => return Err(unclosed()),
                 TokenKind::Reference(_) | TokenKind::OpenBracket => {
@@ -1690,13 +1931,23 @@ impl Parser<'_> {
                 }
                 TokenKind::CloseBracket => {
                     self.advance();
-                    return Ok(Term::Array(items));
+                    return Ok((Term::Array(items), spans));
                 }
                 TokenKind::End => return Err(unclosed()),
                 _ => return Err(self.unexpected("separate array items with , and close with ]")),
             }
         }
     }
+}
+
+/// What to write instead of a literal that is not a day.
+fn day_help(reference: &Reference) -> String {
+    format!("`{reference}` holds a day: write Mon, Tue, Wed, Thu, Fri, Sat or Sun (in any case)")
+}
+
+/// What to write instead of a literal that is not a number.
+fn number_help(reference: &Reference) -> String {
+    format!("`{reference}` holds a number: compare it with one, e.g. `{reference} >= 8`")
 }
 
 #[cfg(test)]
@@ -1711,7 +1962,11 @@ mod tests {
     }
 
     fn evaluate(source: &str, task: &Value, worker: &Value) -> bool {
-        parse(source).evaluate(&JsonScope { task, worker })
+        parse(source).evaluate(&JsonScope {
+            task,
+            worker,
+            now: None,
+        })
     }
 
     fn rendered_error(source: &str) -> String {
@@ -1937,6 +2192,201 @@ mod tests {
         }
     }
 
+    /// Evaluates at an instant, with the given task attributes.
+    fn evaluate_at(source: &str, task: &Value, instant: &str) -> bool {
+        let now = TimeOfDay::utc(instant.parse().expect("an RFC 3339 instant"));
+        parse(source).evaluate(&JsonScope {
+            task,
+            worker: &Value::Null,
+            now: Some(now),
+        })
+    }
+
+    #[test]
+    fn twilios_time_of_day_examples_route_as_their_prose_says() {
+        // https://www.twilio.com/docs/taskrouter/time-of-day-routing (contract §5), verbatim:
+        // single `=`, upper-case 'THU', times with and without leading zeros.
+        let worked = "(taskrouter.dayOfWeek IN ['Mon', 'Tue', 'THU'] AND taskrouter.currentTime > 800 AND taskrouter.currentTime < 1730) OR (taskrouter.dayOfWeek IN ['Wed', 'Fri'] AND taskrouter.currentTime > 900 AND taskrouter.currentTime < 1830) OR (taskrouter.dayOfWeek = 'Sat' AND taskrouter.currentTime > 1100 AND taskrouter.currentTime < 1530)";
+        let hours = "taskrouter.currentHour > 8 AND taskrouter.currentHour < 18";
+        let issue = "taskrouter.dayOfWeek IN ['Mon','Tue'] AND taskrouter.currentTime > 0800";
+        // 2026-11-30 is a Monday.
+        #[rustfmt::skip]
+        let cases = [
+            (worked, "2026-12-03T10:00:00Z", true, "Thursday ('THU') 10:00 is open"),
+            (worked, "2026-12-03T17:30:00Z", false, "Thursday 17:30 is closed (< 1730)"),
+            (worked, "2026-11-30T08:00:00Z", false, "Monday 08:00 is not after 800"),
+            (worked, "2026-11-30T08:01:00Z", true, "Monday 08:01 is"),
+            (worked, "2026-12-02T08:30:00Z", false, "Wednesday opens at 09:00"),
+            (worked, "2026-12-02T09:30:00Z", true, "Wednesday 09:30"),
+            (worked, "2026-12-04T18:29:00Z", true, "Friday 18:29"),
+            (worked, "2026-12-05T12:00:00Z", true, "Saturday 12:00 (`= 'Sat'`)"),
+            (worked, "2026-12-05T15:30:00Z", false, "Saturday 15:30 is closed"),
+            (worked, "2026-12-06T12:00:00Z", false, "Sunday is closed"),
+            (worked, "2026-12-03T05:00:00-05:00", true, "an instant with an offset is read in UTC: 10:00 UTC"),
+            (hours, "2026-12-03T09:00:00Z", true, "09:00: hour 9 > 8"),
+            (hours, "2026-12-03T08:59:00Z", false, "08:59: hour 8 is not > 8"),
+            (hours, "2026-12-03T17:59:00Z", true, "17:59: hour 17 < 18"),
+            (hours, "2026-12-03T18:00:00Z", false, "18:00: hour 18 is not < 18"),
+            (issue, "2026-12-01T14:00:00Z", true, "the issue's Tuesday 14:00 UTC"),
+            (issue, "2026-12-01T07:00:00Z", false, "Tuesday 07:00 UTC"),
+            (issue, "2026-12-02T14:00:00Z", false, "Wednesday is not listed"),
+        ];
+        for (source, instant, expected, message) in cases {
+            assert_eq!(
+                evaluate_at(source, &json!({}), instant),
+                expected,
+                "{message}: `{source}`"
+            );
+        }
+    }
+
+    #[test]
+    fn a_single_equals_sign_is_equality() {
+        let task = json!({"language": "en", "level": 3, "vip": true});
+        #[rustfmt::skip]
+        let cases = [
+            "language = 'en'", "level = 3", "vip = true", "missing = null",
+            "language = 'fr' OR level = 3", "'en' = language",
+        ];
+        for source in cases {
+            let double = source.replace(" = ", " == ");
+            assert!(evaluate(source, &task, &Value::Null), "`{source}` holds");
+            assert!(
+                parse(source).same_condition(&parse(&double)),
+                "`{source}` is `{double}`"
+            );
+        }
+        assert!(!evaluate("language = 'fr'", &task, &Value::Null));
+    }
+
+    #[test]
+    fn literals_compared_with_time_of_day_attributes_are_read_in_their_terms() {
+        // 2026-12-03T09:05Z is a Thursday.
+        let at = "2026-12-03T09:05:00Z";
+        let task = json!({"open_days": ["Thu"], "shouting_days": ["THU"], "hour": "09", "taskrouter": {"dayOfWeek": "Sun"}});
+        #[rustfmt::skip]
+        let cases = [
+            ("taskrouter.dayOfWeek == 'thu'", true, "a day literal in lower case"),
+            ("taskrouter.dayOfWeek == 'THU'", true, "a day literal in upper case"),
+            ("'tHu' = taskrouter.dayOfWeek", true, "the literal on the left"),
+            ("taskrouter.dayOfWeek != 'THU'", false, "!= reads the day too"),
+            ("taskrouter.dayOfWeek NOT IN ['sat', 'SUN']", true, "NOT IN reads every item"),
+            ("['Mon', 'thu'] HAS taskrouter.dayOfWeek", true, "HAS with the array on the left"),
+            ("taskrouter.dayOfWeek IN task.open_days", true, "attribute values compare exactly"),
+            ("taskrouter.dayOfWeek IN task.shouting_days", false, "attribute values are not case-folded"),
+            ("taskrouter.currentHour == '09'", true, "currentHour's documented string form"),
+            ("taskrouter.currentHour == '9'", true, "a string of digits is its number"),
+            ("taskrouter.currentHour == 9.0", true, "a float"),
+            ("taskrouter.currentHour IN ['08', '09', 10]", true, "mixed items"),
+            ("taskrouter.currentTime >= '0900'", true, "currentTime against a string of digits"),
+            ("taskrouter.currentMin == '05'", true, "currentMin"),
+            ("taskrouter.currentHour == task.hour", false, "an attribute's string is not read as a number"),
+            ("taskrouter.dayOfWeek != null", true, "an attribute present at an instant"),
+            ("task.taskrouter.dayOfWeek == 'Sun'", true, "a task attribute named taskrouter, through task."),
+        ];
+        for (source, expected, message) in cases {
+            assert_eq!(
+                evaluate_at(source, &task, at),
+                expected,
+                "{message}: `{source}`"
+            );
+        }
+        assert!(
+            evaluate(
+                "taskrouter.currentTime == null AND taskrouter.dayOfWeek == null",
+                &task,
+                &Value::Null
+            ),
+            "without an instant the attributes are null, whatever the task holds"
+        );
+    }
+
+    #[test]
+    fn time_of_day_mistakes_are_syntax_errors_with_a_caret() {
+        #[rustfmt::skip]
+        let cases = [
+            ("taskrouter.currenttime > 800", 1, "unknown time-of-day attribute `taskrouter.currenttime`", "did you mean `taskrouter.currentTime`? Names are case-sensitive", "wrong case"),
+            ("taskrouter.hour > 8", 1, "unknown time-of-day attribute `taskrouter.hour`", "TaskRouter fills taskrouter. followed by one of currentTime, currentHour, currentMin, dayOfWeek", "an unknown name"),
+            ("a == 1 OR taskrouter == null", 11, "`taskrouter` is not a time-of-day attribute", "TaskRouter fills taskrouter. followed by one of currentTime, currentHour, currentMin, dayOfWeek", "the bare root"),
+            ("taskrouter.dayOfWeek.name == 'x'", 1, "`taskrouter.dayOfWeek.name` is not a time-of-day attribute", "TaskRouter fills taskrouter. followed by one of currentTime, currentHour, currentMin, dayOfWeek", "a path below an attribute"),
+            ("taskrouter.dayOfWeek == 'Thurs'", 25, "`'Thurs'` is not a day of the week", "`taskrouter.dayOfWeek` holds a day: write Mon, Tue, Wed, Thu, Fri, Sat or Sun (in any case)", "a misspelled day"),
+            ("taskrouter.dayOfWeek IN ['Mon', 'Funday']", 33, "`'Funday'` is not a day of the week", "`taskrouter.dayOfWeek` holds a day: write Mon, Tue, Wed, Thu, Fri, Sat or Sun (in any case)", "an array item that is no day"),
+            ("taskrouter.dayOfWeek == 1", 25, "`1` is not a day of the week", "`taskrouter.dayOfWeek` holds a day: write Mon, Tue, Wed, Thu, Fri, Sat or Sun (in any case)", "a number for a day"),
+            ("'Thursday' == taskrouter.dayOfWeek", 1, "`'Thursday'` is not a day of the week", "`taskrouter.dayOfWeek` holds a day: write Mon, Tue, Wed, Thu, Fri, Sat or Sun (in any case)", "the literal on the left"),
+            ("taskrouter.dayOfWeek < 'Fri'", 22, "`<` does not apply to days of the week", "days have no order here: list them, e.g. `taskrouter.dayOfWeek IN ['Mon', 'Tue']`", "ordering days"),
+            ("taskrouter.dayOfWeek CONTAINS 'u'", 22, "`CONTAINS` does not apply to days of the week", "days have no order here: list them, e.g. `taskrouter.dayOfWeek IN ['Mon', 'Tue']`", "a substring of a day"),
+            ("taskrouter.currentHour > 'noon'", 26, "`'noon'` is not a number", "`taskrouter.currentHour` holds a number: compare it with one, e.g. `taskrouter.currentHour >= 8`", "a word for a number"),
+            ("taskrouter.currentTime == '8:30'", 27, "`'8:30'` is not a number", "`taskrouter.currentTime` holds a number: compare it with one, e.g. `taskrouter.currentTime >= 8`", "a clock time for HHMM"),
+            ("taskrouter.currentMin == true", 26, "`true` is not a number", "`taskrouter.currentMin` holds a number: compare it with one, e.g. `taskrouter.currentMin >= 8`", "a boolean for a number"),
+            ("taskrouter.currentTime == '99999999999999999999'", 27, "`'99999999999999999999'` is not a number in range", "`taskrouter.currentTime` holds a number: compare it with one, e.g. `taskrouter.currentTime >= 8`", "digits beyond 64 bits"),
+        ];
+        for (source, column, message, help, why) in cases {
+            let error = Expression::parse(source).expect_err(why);
+            assert_eq!(
+                (error.column(), error.message(), error.help()),
+                (column, message, help),
+                "{why}: `{source}`"
+            );
+        }
+        let rendered = rendered_error("taskrouter.dayOfWeek = 'Thurs'");
+        assert_eq!(
+            rendered,
+            [
+                "`'Thurs'` is not a day of the week at column 24",
+                "  taskrouter.dayOfWeek = 'Thurs'",
+                "                         ^ `taskrouter.dayOfWeek` holds a day: write Mon, Tue, Wed, Thu, Fri, Sat or Sun (in any case)",
+            ]
+            .join("\n")
+        );
+    }
+
+    #[test]
+    fn callers_can_name_more_known_references_and_their_literals_are_read_the_same_way() {
+        let known = |reference: &Reference| match reference.as_str() {
+            "office.day" => Some(Known::DayOfWeek),
+            "office.hour" => Some(Known::Number),
+            "office.open" => Some(Known::Boolean),
+            _ => None,
+        };
+        let parse_known = |source: &str| Expression::parse_with(source, &known);
+        let task = json!({"office": {"day": "Thu", "hour": 9, "open": true}});
+        for source in [
+            "office.day IN ['mon', 'THU']",
+            "office.hour == '09'",
+            "office.open == true",
+            "other == 'thu' OR office.day = 'thu'",
+        ] {
+            let expression =
+                parse_known(source).unwrap_or_else(|error| panic!("{source}: {error}"));
+            assert!(
+                expression.evaluate(&JsonScope {
+                    task: &task,
+                    worker: &Value::Null,
+                    now: None
+                }),
+                "`{source}` holds"
+            );
+        }
+        #[rustfmt::skip]
+        let errors = [
+            ("office.open == 'yes'", 16, "`'yes'` is not true or false", "a string for a boolean"),
+            ("office.open > false", 13, "`>` does not apply to true or false", "ordering booleans"),
+            ("office.day == 'Thurs'", 15, "`'Thurs'` is not a day of the week", "a misspelled day"),
+        ];
+        for (source, column, message, why) in errors {
+            let error = parse_known(source).expect_err(why);
+            assert_eq!(
+                (error.column(), error.message()),
+                (column, message),
+                "{why}"
+            );
+        }
+        assert!(
+            Expression::parse("office.open == 'yes'").is_ok(),
+            "unknown to plain parse: an ordinary task attribute"
+        );
+    }
+
     #[test]
     fn keywords_are_case_insensitive() {
         let task = json!({"language": "en", "skills": ["a"], "name": "anna", "flag": true});
@@ -2006,7 +2456,7 @@ mod tests {
     #[test]
     fn syntax_errors_show_the_column_and_a_caret() {
         #[rustfmt::skip]
-        let cases: [(&str, &[&str], &str); 16] = [
+        let cases: [(&str, &[&str], &str); 15] = [
             (
                 "skills HAS )",
                 &[
@@ -2060,15 +2510,6 @@ mod tests {
                     "  ^ a condition starts with a value, a key or (",
                 ],
                 "missing left operand",
-            ),
-            (
-                "day = 'Sat'",
-                &[
-                    "unknown operator `=` at column 5",
-                    "  day = 'Sat'",
-                    "      ^ use == to test equality",
-                ],
-                "single equals sign",
             ),
             (
                 "skills LIKE 'x'",
@@ -2288,6 +2729,7 @@ mod tests {
         let scope = JsonScope {
             task: &task,
             worker: &worker,
+            now: None,
         };
         let resolve = |text: &str| scope.resolve(&Reference::parse(text).expect("valid reference"));
         assert_eq!(resolve("task.team"), Operand::String("task-team"));
@@ -2308,11 +2750,13 @@ mod tests {
         let senior = json!({"level": 4});
         assert!(!expression.evaluate(&JsonScope {
             task: &task,
-            worker: &junior
+            worker: &junior,
+            now: None,
         }));
         assert!(expression.evaluate(&JsonScope {
             task: &task,
-            worker: &senior
+            worker: &senior,
+            now: None,
         }));
     }
 
@@ -2413,6 +2857,7 @@ mod tests {
             let explanation = parse(source).explain(&JsonScope {
                 task: &task,
                 worker: &Value::Null,
+                now: None,
             });
             let shown: Vec<String> = explanation
                 .comparisons
@@ -2439,6 +2884,7 @@ mod tests {
         let explanation = parse("level == level").explain(&JsonScope {
             task: &json!({"level": 1}),
             worker: &Value::Null,
+            now: None,
         });
         assert_eq!(
             explanation.comparisons[0].values,
@@ -2587,7 +3033,7 @@ mod tests {
             source in condition_source(), task in document(), worker in document(),
         ) {
             let expression = Expression::parse(&source).map_err(|e| TestCaseError::fail(e.to_string()))?;
-            let _ = expression.evaluate(&JsonScope { task: &task, worker: &worker });
+            let _ = expression.evaluate(&JsonScope { task: &task, worker: &worker, now: None });
         }
 
         #[test]
@@ -2595,7 +3041,7 @@ mod tests {
             source in condition_source(), task in document(), worker in document(),
         ) {
             let expression = Expression::parse(&source).map_err(|e| TestCaseError::fail(e.to_string()))?;
-            let scope = JsonScope { task: &task, worker: &worker };
+            let scope = JsonScope { task: &task, worker: &worker, now: None };
             let explanation = expression.explain(&scope);
             prop_assert_eq!(explanation.holds, expression.evaluate(&scope));
             prop_assert!(!explanation.comparisons.is_empty(), "something decided `{}`", source);
@@ -2620,7 +3066,7 @@ mod tests {
         ) {
             let expression = Expression::parse(&source).map_err(|e| TestCaseError::fail(e.to_string()))?;
             if let Some(constant) = expression.constant() {
-                prop_assert_eq!(expression.evaluate(&JsonScope { task: &task, worker: &worker }), constant);
+                prop_assert_eq!(expression.evaluate(&JsonScope { task: &task, worker: &worker, now: None }), constant);
             }
         }
 
@@ -2669,7 +3115,7 @@ mod tests {
         fn in_and_not_in_split_present_scalars_and_reject_everything_else(
             reference in reference_source(), array in array_source(), task in document(), worker in document(),
         ) {
-            let scope = JsonScope { task: &task, worker: &worker };
+            let scope = JsonScope { task: &task, worker: &worker, now: None };
             let is_in = parse(&format!("{reference} IN {array}")).evaluate(&scope);
             let is_not_in = parse(&format!("{reference} NOT IN {array}")).evaluate(&scope);
             let value = scope.resolve(&Reference::parse(&reference).expect("valid reference"));
@@ -2684,7 +3130,7 @@ mod tests {
         fn not_equal_null_is_exactly_presence(
             reference in reference_source(), task in document(), worker in document(),
         ) {
-            let scope = JsonScope { task: &task, worker: &worker };
+            let scope = JsonScope { task: &task, worker: &worker, now: None };
             let present = parse(&format!("{reference} != null")).evaluate(&scope);
             let absent = parse(&format!("{reference} == null")).evaluate(&scope);
             let value = scope.resolve(&Reference::parse(&reference).expect("valid reference"));

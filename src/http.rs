@@ -475,7 +475,8 @@ async fn assign(
 ) -> Result<Response<Body>, Rejection> {
     let params = verified_form(app, request, Route::Assignment).await?;
     let callback = AssignmentCallback::try_from(params)?;
-    let decision = app.rules.decide(&callback);
+    // The clock is read once per callback, so every rule of the decision sees the same instant.
+    let decision = app.rules.decide(&callback, (app.clock)());
     for skipped in &decision.skipped {
         tracing::info!(
             reservation_sid = %callback.reservation_sid,

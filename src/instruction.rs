@@ -1326,7 +1326,7 @@ fn fold(text: &str) -> String {
 
 /// Edit distance counting a swap of two neighbours as one edit (optimal string alignment), so
 /// `form` is one edit from `from`.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let mut before_previous = vec![0; b.len() + 1];

@@ -8,7 +8,8 @@
 //! # Layout
 //!
 //! [`http`] is the only module that knows about Lambda or HTTP. The domain modules are pure (no
-//! environment, no clock, no network); [`token`] owns the one network call (SSM), [`config`] and
+//! environment, no clock, no network: [`http`] reads the clock once per callback and passes the
+//! instant in); [`token`] owns the one network call (SSM), [`config`] and
 //! [`telemetry`] read the environment, and [`app`] puts the pieces together once per cold start.
 //!
 //! | module | owns |
@@ -25,20 +26,23 @@
 //! | [`event`] | the typed workspace event |
 //! | [`sid`] | Twilio SIDs as validated newtypes |
 //! | [`expression`] | TaskRouter's expression language: parser and allocation-free evaluator |
-//! | [`rules`] | the rules document, compiled once; the decision per callback |
+//! | [`time_of_day`] | TaskRouter's `taskrouter.*` time-of-day attributes: an instant read once, in UTC |
+//! | [`schedule`] | opening hours in an IANA time zone, with holidays (`schedules.*` in rules) |
+//! | [`rules`] | the rules document, compiled once; the decision per callback at an instant |
 //! | [`instruction`] | typed, validated assignment instructions and their exact JSON |
 //! | [`metrics`] | CloudWatch Embedded Metric Format lines, and the list of every metric published (the template's dashboard and alarms are checked against it) |
 //! | [`workflow`] | Workflow configurations: a typed model (`workflow/parse.rs`), warnings (`check.rs`), offline routing against workers and queues (`route.rs`, `workspace.rs`), semantic differences (`diff.rs`) |
 //! | [`rest`] | the outbound TaskRouter REST client of the CLI: credentials and host, rustls/AWS-LC transport with retries and Twilio's error JSON, typed operations (the function does not use it) |
-//! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`); workflow check, route (`cli/workflow.rs`); task (`cli/task.rs`); reservation (`cli/reservation.rs`); connect (`cli/connect.rs`) |
+//! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`); test (`cli/test.rs`); workflow check, route (`cli/workflow.rs`); task (`cli/task.rs`); reservation (`cli/reservation.rs`); connect (`cli/connect.rs`) |
 //!
 //! # The path of a request
 //!
 //! `main.rs` → [`http::function`] (the API Gateway event becomes a request) → [`http::handle`]:
 //! route and method → content type → [`form`] → [`public_url`] + [`token`] → [`signature`]
-//! (before anything in the payload is trusted) → [`callback`] → [`rules`] (which evaluates
-//! [`expression`]s and fills [`instruction`] templates) → the JSON body, one log line and one
-//! metrics line. Workspace events take the same path up to the signature,
+//! (before anything in the payload is trusted) → [`callback`] → the clock, read once →
+//! [`rules`] (which evaluates [`expression`]s, reading [`time_of_day`] and [`schedule`]s at that
+//! instant, and fills [`instruction`] templates) → the JSON body, one log line and one metrics
+//! line. Workspace events take the same path up to the signature,
 //! then [`event`] → a log line and, for reservation outcomes, a metrics line.
 
 pub mod app;
@@ -54,8 +58,10 @@ pub mod metrics;
 pub mod public_url;
 pub mod rest;
 pub mod rules;
+pub mod schedule;
 pub mod sid;
 pub mod signature;
 pub mod telemetry;
+pub mod time_of_day;
 pub mod token;
 pub mod workflow;

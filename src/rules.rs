@@ -1,9 +1,9 @@
 //! Assignment rules: which answer each assignment callback gets.
 //!
 //! A rules document is JSON, compiled once at start by [`Rules::compile`] into a runtime
-//! structure; [`Rules::decide`] then picks the answer for a callback and cannot fail. Everything
-//! that can be checked without a callback is checked at compile time, so a broken document stops
-//! the function from starting instead of failing requests.
+//! structure; [`Rules::decide`] then picks the answer for a callback at an instant and cannot
+//! fail. Everything that can be checked without a callback is checked at compile time, so a
+//! broken document stops the function from starting instead of failing requests.
 //!
 //! # Format
 //!
@@ -23,7 +23,14 @@
 //!       }
 //!     }
 //!   ],
-//!   "default": { "instruction": "accept" }
+//!   "default": { "instruction": "accept" },
+//!   "schedules": {
+//!     "new_york": {
+//!       "time_zone": "America/New_York",
+//!       "open": { "Mon-Fri": ["08:00-18:00"] },
+//!       "closed": ["2026-12-25"]
+//!     }
+//!   }
 //! }
 //! ```
 //!
@@ -32,6 +39,9 @@
 //!   §2: TaskRouter waits for an accept or reject through the REST API).
 //! - Every rule has a `name` (non-empty, unique: it is logged with every decision), a `when` and
 //!   an `instruction`. `description` is allowed at the top level and in rules, for people.
+//! - `schedules` (optional) names opening hours in a time zone, with holidays, for rules to read
+//!   as `schedules.<name>.open` ([`crate::schedule`] has the format). A name is letters, digits
+//!   and `_`, not starting with a digit, since it is written in references.
 //! - Any other key is an error, so a typo (`"whne"`, `"defualt"`) stops the start instead of
 //!   silently changing what is answered.
 //! - `instruction` is an assignment instruction exactly as TaskRouter expects it (contract §2,
@@ -49,11 +59,18 @@
 //! | `call_sid`, `customer.tier` (bare) | the task's attributes, as in Workflow filters |
 //! | `task.…`, `worker.…` | the task's and the worker's attributes, as in Workflow targets |
 //! | `callback.TaskQueueSid`, … | a parameter of the callback itself, by its Twilio name |
+//! | `taskrouter.currentTime`, `taskrouter.dayOfWeek`, … | TaskRouter's time-of-day attributes, in UTC ([`crate::time_of_day`]) |
+//! | `schedules.new_york.open`, `schedules.new_york.currentTime`, … | a schedule of the document, on its own wall clock ([`crate::schedule`]) |
+//!
+//! The clock is read once per callback by the caller of [`Rules::decide`], so every rule of one
+//! decision sees the same instant. A `schedules.` reference must name a schedule of the document
+//! and one of its attributes, or the document does not compile.
 //!
 //! `callback.` names one parameter: `AccountSid`, `WorkspaceSid`, `WorkflowSid`, `TaskQueueSid`,
 //! `WorkerSid`, `TaskSid`, `ReservationSid` and `Timestamp` are strings, `TaskAge` and
 //! `TaskPriority` integers, and any other parameter received is a string (missing: `null`). A task
-//! attribute literally named `task`, `worker` or `callback` is reached as `task.task`, … .
+//! attribute literally named `task`, `worker`, `callback`, `taskrouter` or `schedules` is reached
+//! as `task.task`, … .
 //!
 //! # Templates
 //!
@@ -82,9 +99,15 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
+use jiff::Timestamp;
+
 use crate::callback::AssignmentCallback;
-use crate::expression::{Expression, Operand, Reference, Scope, Segment, SyntaxError, lookup};
+use crate::expression::{
+    Expression, Known, Operand, Reference, Scope, Segment, SyntaxError, lookup,
+};
 use crate::instruction::{Answer, Instruction, InstructionError};
+use crate::schedule::{self, Schedule, ScheduleError};
+use crate::time_of_day::{self, TimeOfDay};
 
 /// The built-in document: defer every reservation.
 const BUILTIN: &str = include_str!("../rules/default.json");
@@ -93,7 +116,10 @@ const BUILTIN: &str = include_str!("../rules/default.json");
 const DEFAULT_NAME: &str = "default";
 
 /// Keys a document may have.
-const DOCUMENT_KEYS: &str = "`rules`, `default` or `description`";
+const DOCUMENT_KEYS: &str = "`rules`, `default`, `schedules` or `description`";
+
+/// The root of references to the document's schedules.
+const SCHEDULES: &str = "schedules";
 /// Keys a rule may have.
 const RULE_KEYS: &str = "`name`, `when`, `instruction` or `description`";
 
@@ -204,6 +230,40 @@ pub enum RulesError {
         /// The parser's error: message and column, the expression, a caret under the problem.
         source: SyntaxError,
     },
+    /// `schedules` is not an object of named schedules.
+    #[error("`schedules`: expected an object of named schedules, found {found}")]
+    Schedules {
+        /// The JSON type found.
+        found: &'static str,
+    },
+    /// A schedule's name cannot be written in a reference.
+    #[error(
+        "schedule `{name}`: the name cannot be used in a reference such as `schedules.{name}.open`: use letters, digits and _, not starting with a digit, e.g. new_york"
+    )]
+    ScheduleName {
+        /// The name as written.
+        name: String,
+    },
+    /// A schedule is invalid: an unknown time zone, a malformed date or period, ….
+    #[error("schedule `{name}`{readers}: {source}")]
+    Schedule {
+        /// The schedule's name.
+        name: String,
+        /// ` (read by rule `a`, …)`: the rules that read the schedule, or empty.
+        readers: String,
+        /// What is wrong.
+        source: ScheduleError,
+    },
+    /// A `schedules.` reference that names no schedule of the document or no attribute of one.
+    #[error("{at}: `{reference}` {problem}")]
+    ScheduleReference {
+        /// The rule and the place (`when` or a template).
+        at: String,
+        /// The reference as written.
+        reference: String,
+        /// What is wrong and what to write.
+        problem: String,
+    },
     /// A `callback.` reference that cannot name a parameter.
     #[error("{at}: `{reference}` {problem}")]
     CallbackReference {
@@ -267,6 +327,30 @@ pub enum RulesError {
 pub struct Rules {
     rules: Vec<Rule>,
     default: Static,
+    schedules: Schedules,
+    /// Whether some rule reads the time (a `taskrouter.` or `schedules.` reference).
+    reads_clock: bool,
+}
+
+/// The document's schedules by name, sorted for lookup.
+#[derive(Debug, Clone, Default)]
+struct Schedules(Vec<(String, Schedule)>);
+
+impl Schedules {
+    fn get(&self, name: &str) -> Option<&Schedule> {
+        self.0
+            .binary_search_by(|(known, _)| known.as_str().cmp(name))
+            .ok()
+            .map(|index| &self.0[index].1)
+    }
+
+    fn names(&self) -> String {
+        self.0
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// One compiled rule.
@@ -275,6 +359,8 @@ struct Rule {
     name: String,
     when: Expression,
     answer: Compiled,
+    /// Whether `when` or a template reads the time.
+    reads_clock: bool,
 }
 
 /// A rule's answer, ready to serve.
@@ -359,6 +445,8 @@ impl Rules {
         Rules::compile(BUILTIN).unwrap_or_else(|_| Rules {
             rules: Vec::new(),
             default: defer(),
+            schedules: Schedules::default(),
+            reads_clock: false,
         })
     }
 
@@ -366,9 +454,11 @@ impl Rules {
     ///
     /// # Errors
     ///
-    /// [`RulesError`] naming the rule (by name and index) and the problem: invalid JSON, an
-    /// unknown or missing key, an empty or duplicate name, an empty or invalid `when`, a malformed
-    /// template, a templated `default`, or an instruction TaskRouter would refuse.
+    /// [`RulesError`] naming the rule (by name and index) or the schedule, and the problem:
+    /// invalid JSON, an unknown or missing key, an empty or duplicate name, an empty or invalid
+    /// `when`, a malformed template, a templated `default`, an instruction TaskRouter would
+    /// refuse, a schedule that does not compile (an unknown time zone, a malformed date or
+    /// period), or a reference to a schedule the document does not define.
     pub fn compile(json: &str) -> Result<Rules, RulesError> {
         let document: Value = serde_json::from_str(json).map_err(|error| RulesError::Json {
             reason: error.to_string(),
@@ -377,10 +467,11 @@ impl Rules {
         check_keys(
             document,
             "the rules document",
-            &["rules", "default", "description"],
+            &["rules", "default", "schedules", "description"],
             DOCUMENT_KEYS,
         )?;
         optional_string(document, "description", "the rules document")?;
+        let schedules = compile_schedules(document.get(SCHEDULES), document.get("rules"))?;
         let specs = match document.get("rules") {
             None => {
                 return Err(RulesError::MissingKey {
@@ -395,7 +486,7 @@ impl Rules {
         let mut names: HashMap<String, usize> = HashMap::with_capacity(specs.len());
         let mut rules = Vec::with_capacity(specs.len());
         for (index, spec) in specs.iter().enumerate() {
-            let rule = compile_rule(index, spec)?;
+            let rule = compile_rule(index, spec, &schedules)?;
             if let Some(&first) = names.get(&rule.name) {
                 return Err(RulesError::DuplicateName {
                     name: rule.name,
@@ -413,15 +504,30 @@ impl Rules {
                 compile_default(spec)?
             }
         };
-        Ok(Rules { rules, default })
+        let reads_clock = rules.iter().any(|rule| rule.reads_clock);
+        Ok(Rules {
+            rules,
+            default,
+            schedules,
+            reads_clock,
+        })
     }
 
-    /// Chooses the answer for `callback`: the first rule whose `when` matches and whose templates
-    /// fill, else the default. The same callback always gets the same answer.
-    pub fn decide(&self, callback: &AssignmentCallback) -> Decision<'_> {
+    /// Chooses the answer for `callback` at `now`: the first rule whose `when` matches and whose
+    /// templates fill, else the default. The same callback at the same instant always gets the
+    /// same answer. `now` is read once by the caller, so every rule sees the same time; only
+    /// `taskrouter.` and `schedules.` references read it.
+    pub fn decide(&self, callback: &AssignmentCallback, now: Timestamp) -> Decision<'_> {
+        let scope = Context {
+            callback,
+            instant: now,
+            // Only rules that read the time pay for turning the instant into its attributes.
+            utc: self.reads_clock.then(|| TimeOfDay::utc(now)),
+            schedules: &self.schedules,
+        };
         let mut skipped = Vec::new();
         for rule in &self.rules {
-            if !rule.when.evaluate(callback) {
+            if !rule.when.evaluate(&scope) {
                 continue;
             }
             match &rule.answer {
@@ -433,7 +539,7 @@ impl Rules {
                         skipped,
                     };
                 }
-                Compiled::Templated(templated) => match templated.fill(callback) {
+                Compiled::Templated(templated) => match templated.fill(&scope) {
                     Ok(answer) => {
                         return Decision {
                             rule: &rule.name,
@@ -466,6 +572,136 @@ impl Rules {
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
+
+    /// The number of schedules the document defines.
+    pub fn schedule_count(&self) -> usize {
+        self.schedules.0.len()
+    }
+
+    /// Whether a decision can depend on the time: some rule reads a `taskrouter.` or
+    /// `schedules.` reference, in its `when` or its templates.
+    pub fn reads_clock(&self) -> bool {
+        self.reads_clock
+    }
+
+    /// The rules' names, in order (the default, always possible, is not listed).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().map(|rule| rule.name.as_str())
+    }
+}
+
+/// The document's `schedules`, each compiled. `rules` (the document's, not compiled yet) only
+/// serves the message of a schedule that does not compile, which names the rules reading it.
+fn compile_schedules(spec: Option<&Value>, rules: Option<&Value>) -> Result<Schedules, RulesError> {
+    let specs = match spec {
+        None => return Ok(Schedules::default()),
+        Some(Value::Object(specs)) => specs,
+        Some(other) => {
+            return Err(RulesError::Schedules {
+                found: crate::expression::json_kind(other),
+            });
+        }
+    };
+    let mut schedules = Vec::with_capacity(specs.len());
+    for (name, spec) in specs {
+        let mut chars = name.chars();
+        let writable = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !writable {
+            return Err(RulesError::ScheduleName { name: name.clone() });
+        }
+        let schedule = Schedule::compile(spec).map_err(|source| RulesError::Schedule {
+            name: name.clone(),
+            readers: readers(name, rules),
+            source,
+        })?;
+        schedules.push((name.clone(), schedule));
+    }
+    schedules.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+    Ok(Schedules(schedules))
+}
+
+/// ` (read by rule `a`, rule `b`)` for the rules whose `when` or instruction mentions
+/// `schedules.<name>.`, or empty. A text search: it only words a message.
+fn readers(name: &str, rules: Option<&Value>) -> String {
+    let needle = format!("{SCHEDULES}.{name}.");
+    let names: Vec<String> = rules
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|rule| {
+            ["when", "instruction"].iter().any(|key| {
+                rule.get(key)
+                    .is_some_and(|value| value.to_string().contains(&needle))
+            })
+        })
+        .filter_map(|rule| rule.get("name").and_then(Value::as_str))
+        .map(|rule| format!("rule `{rule}`"))
+        .collect();
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!(" (read by {})", names.join(", "))
+    }
+}
+
+/// What a `schedules.<name>.<attribute>` reference holds, for reading literals compared with it.
+fn schedule_known(reference: &Reference) -> Option<Known> {
+    match reference.segments() {
+        [Segment::Key(root), Segment::Key(_), Segment::Key(attribute)] if root == SCHEDULES => {
+            schedule::Attribute::from_name(attribute).map(schedule::Attribute::known)
+        }
+        _ => None,
+    }
+}
+
+/// Rejects `schedules.` references that name no schedule of the document or no attribute of one.
+fn check_schedule_reference(
+    reference: &Reference,
+    at: &str,
+    schedules: &Schedules,
+) -> Result<(), RulesError> {
+    let problem = |problem: String| RulesError::ScheduleReference {
+        at: at.to_owned(),
+        reference: reference.as_str().to_owned(),
+        problem,
+    };
+    let defined = || match schedules.names() {
+        names if names.is_empty() => {
+            "the document defines no schedules: add one under `schedules`".to_owned()
+        }
+        names => format!("the document defines {names}"),
+    };
+    match reference.segments() {
+        [Segment::Key(root), rest @ ..] if root == SCHEDULES => match rest {
+            [Segment::Key(name), Segment::Key(attribute)] => {
+                if schedules.get(name).is_none() {
+                    return Err(problem(format!("names no schedule: {}", defined())));
+                }
+                match schedule::Attribute::from_name(attribute) {
+                    Some(_) => Ok(()),
+                    None => Err(problem(format!(
+                        "names no attribute of a schedule: write `schedules.{name}.` followed by one of {}",
+                        schedule::Attribute::names()
+                    ))),
+                }
+            }
+            _ => Err(problem(format!(
+                "does not name an attribute of a schedule: write `schedules.<name>.open` (or {}); {}",
+                schedule::Attribute::names(),
+                defined()
+            ))),
+        },
+        _ => Ok(()),
+    }
+}
+
+/// Whether a reference reads the time.
+fn reads_clock(reference: &Reference) -> bool {
+    reference.time_of_day().is_some()
+        || matches!(reference.segments(), [Segment::Key(root), ..] if root == SCHEDULES)
 }
 
 /// The `{}` deferral.
@@ -476,7 +712,7 @@ fn defer() -> Static {
     }
 }
 
-fn compile_rule(index: usize, spec: &Value) -> Result<Rule, RulesError> {
+fn compile_rule(index: usize, spec: &Value, schedules: &Schedules) -> Result<Rule, RulesError> {
     let bare = format!("rules[{index}]");
     let spec = object(
         spec,
@@ -528,13 +764,15 @@ fn compile_rule(index: usize, spec: &Value) -> Result<Rule, RulesError> {
     if when.trim().is_empty() {
         return Err(RulesError::EmptyWhen { rule: at });
     }
-    let when = Expression::parse(when).map_err(|source| RulesError::Syntax {
-        rule: at.clone(),
-        column: source.column(),
-        source,
-    })?;
+    let when =
+        Expression::parse_with(when, &schedule_known).map_err(|source| RulesError::Syntax {
+            rule: at.clone(),
+            column: source.column(),
+            source,
+        })?;
     for reference in when.references() {
         check_callback_reference(reference, &format!("{at}: `when`"))?;
+        check_schedule_reference(reference, &format!("{at}: `when`"), schedules)?;
     }
     let instruction = match spec.get("instruction") {
         None => {
@@ -551,10 +789,24 @@ fn compile_rule(index: usize, spec: &Value) -> Result<Rule, RulesError> {
         )?,
     };
     let answer = compile_instruction(instruction, &at)?;
+    let mut reads = when.references().any(reads_clock);
+    if let Compiled::Templated(templated) = &answer {
+        for template in templated.node.templates() {
+            for reference in template.references() {
+                check_schedule_reference(
+                    reference,
+                    &format!("{at}: `{}`", template.field),
+                    schedules,
+                )?;
+                reads |= reads_clock(reference);
+            }
+        }
+    }
     Ok(Rule {
         name: name.clone(),
         when,
         answer,
+        reads_clock: reads,
     })
 }
 
@@ -793,11 +1045,11 @@ fn optional_string(map: &Map<String, Value>, key: &str, at: &str) -> Result<(), 
 }
 
 impl Templated {
-    /// Fills the templates from the callback and validates the result; `Err` is the skip reason.
-    fn fill(&self, callback: &AssignmentCallback) -> Result<Answer, String> {
+    /// Fills the templates from the scope and validates the result; `Err` is the skip reason.
+    fn fill(&self, scope: &Context<'_>) -> Result<Answer, String> {
         let filled = self
             .node
-            .render(&mut |template: &Template| template.fill(callback))?;
+            .render(&mut |template: &Template| template.fill(scope))?;
         let instruction =
             Instruction::from_json(&filled).map_err(|error| self.rejection(&error))?;
         Ok(Answer::Instruction(instruction))
@@ -908,6 +1160,14 @@ impl Template {
         text
     }
 
+    /// The references, in order.
+    fn references(&self) -> impl Iterator<Item = &Reference> {
+        self.pieces.iter().filter_map(|piece| match piece {
+            Piece::Reference(reference) => Some(reference),
+            Piece::Text(_) => None,
+        })
+    }
+
     /// The first `{{reference}}`, for messages.
     fn first_reference(&self) -> String {
         self.pieces
@@ -997,10 +1257,49 @@ fn stand_in(key: &str) -> &'static str {
     }
 }
 
+/// What one decision's rules read: the callback, and the instant it is decided at.
+struct Context<'a> {
+    callback: &'a AssignmentCallback,
+    instant: Timestamp,
+    /// `instant` read in UTC once, for the `taskrouter.` attributes; `None` when no rule reads
+    /// the time (so no reference can ask for it).
+    utc: Option<TimeOfDay>,
+    schedules: &'a Schedules,
+}
+
+impl Scope for Context<'_> {
+    /// As the callback's own scope, plus `taskrouter.` (the time of day in UTC) and
+    /// `schedules.name.attribute` (a schedule) at the instant. Nothing is allocated.
+    fn resolve(&self, reference: &Reference) -> Operand<'_> {
+        if let Some(value) = time_of_day::resolve(reference, self.utc.as_ref()) {
+            return value;
+        }
+        match reference.segments() {
+            [Segment::Key(root), rest @ ..] if root == SCHEDULES => match rest {
+                // Both were checked when the document was compiled.
+                [Segment::Key(name), Segment::Key(attribute)] => self
+                    .schedules
+                    .get(name)
+                    .zip(schedule::Attribute::from_name(attribute))
+                    .map_or(Operand::Null, |(schedule, attribute)| {
+                        schedule.get(attribute, self.instant)
+                    }),
+                _ => Operand::Null,
+            },
+            _ => self.callback.resolve(reference),
+        }
+    }
+}
+
 impl Scope for AssignmentCallback {
     /// Bare references read the task's attributes, `task.` and `worker.` the task's and the
-    /// worker's, `callback.Name` the callback's parameter `Name`. Nothing is allocated.
+    /// worker's, `callback.Name` the callback's parameter `Name`. The callback alone carries no
+    /// instant, so `taskrouter.` attributes are null here; [`Rules::decide`] adds the instant it
+    /// is given (and the document's schedules). Nothing is allocated.
     fn resolve(&self, reference: &Reference) -> Operand<'_> {
+        if let Some(value) = time_of_day::resolve(reference, None) {
+            return value;
+        }
         match reference.segments() {
             [Segment::Key(root), rest @ ..] if root == "task" => {
                 lookup(&self.task_attributes, rest)
@@ -1126,6 +1425,11 @@ mod tests {
         })
     }
 
+    /// The instant of decisions that do not depend on the time: a Wednesday, 12:00 UTC.
+    fn noon() -> Timestamp {
+        "2026-12-02T12:00:00Z".parse().expect("an instant")
+    }
+
     fn rules(json: &str) -> Rules {
         Rules::compile(json).expect("a valid rules document")
     }
@@ -1143,7 +1447,7 @@ mod tests {
         assert!(rules.is_empty());
         assert_eq!(rules.len(), 0);
         for task in [json!({}), voice_task()] {
-            let decision = rules.decide(&callback(task, worker(), &[]));
+            let decision = rules.decide(&callback(task, worker(), &[]), noon());
             assert_eq!(decision.rule, "default");
             assert_eq!(decision.answer, "defer");
             assert_eq!(decision.body, "{}");
@@ -1154,7 +1458,7 @@ mod tests {
     #[test]
     fn a_missing_default_defers() {
         let rules = rules(r#"{"rules": []}"#);
-        let decision = rules.decide(&callback(json!({}), json!({}), &[]));
+        let decision = rules.decide(&callback(json!({}), json!({}), &[]), noon());
         assert_eq!(
             (decision.rule, decision.answer, &*decision.body),
             ("default", "defer", "{}")
@@ -1177,7 +1481,7 @@ mod tests {
             ),
             (
                 r#"{"rules": [], "defualt": {}}"#.to_owned(),
-                "the rules document: unknown key `defualt`: expected `rules`, `default` or `description`",
+                "the rules document: unknown key `defualt`: expected `rules`, `default`, `schedules` or `description`",
                 "a misspelt top-level key",
             ),
             (
@@ -1396,7 +1700,7 @@ mod tests {
             ),
         ];
         for (task, rule, answer, body) in cases {
-            let decision = rules.decide(&callback(task.clone(), worker(), &[]));
+            let decision = rules.decide(&callback(task.clone(), worker(), &[]), noon());
             assert_eq!(
                 (decision.rule, decision.answer, &*decision.body),
                 (rule, answer, body),
@@ -1408,7 +1712,7 @@ mod tests {
                 "default": {"instruction": "reject", "activity_sid": "WA00000000000000000000000000000009"}}"#,
         )
         .expect("valid");
-        let decision = none.decide(&callback(json!({"type": "chat"}), worker(), &[]));
+        let decision = none.decide(&callback(json!({"type": "chat"}), worker(), &[]), noon());
         assert_eq!(decision.rule, "default");
         assert_eq!(decision.answer, "reject");
         assert_eq!(
@@ -1521,7 +1825,7 @@ mod tests {
                 r#"{{"rules": [{{"name": "r", "when": {}, "instruction": {{"instruction": "accept"}}}}]}}"#,
                 Value::from(expression)
             ));
-            let matched = rules.decide(&callback).rule == "r";
+            let matched = rules.decide(&callback, noon()).rule == "r";
             assert_eq!(matched, expected, "{why}: {expression}");
         }
     }
@@ -1539,7 +1843,7 @@ mod tests {
         );
         let mut task = voice_task();
         task["vip"] = json!(true);
-        let decision = rules.decide(&callback(task, worker(), &[]));
+        let decision = rules.decide(&callback(task, worker(), &[]), noon());
         assert_eq!(decision.rule, "voice");
         assert_eq!(decision.answer, "call");
         assert!(decision.skipped.is_empty());
@@ -1566,7 +1870,7 @@ mod tests {
         );
         let mut task = voice_task();
         task["to"] = Value::Null;
-        let decision = rules.decide(&callback(task, worker(), &[]));
+        let decision = rules.decide(&callback(task, worker(), &[]), noon());
         assert_eq!(decision.rule, "plain");
         assert_eq!(decision.body, r#"{"instruction":"dequeue"}"#);
         assert_eq!(
@@ -1588,7 +1892,7 @@ mod tests {
                 },
             ]
         );
-        let missing = rules.decide(&callback(voice_task(), json!({}), &[]));
+        let missing = rules.decide(&callback(voice_task(), json!({}), &[]), noon());
         assert_eq!(
             missing.skipped[0].reason,
             "`{{worker.contact_uri}}` in `to` is missing or null"
@@ -1606,7 +1910,7 @@ mod tests {
             ], "default": {"instruction": "accept"}}"#,
         );
         let task = json!({"call_sid": "+14155550100", "wait": "ftp://files.example.com/music"});
-        let decision = rules.decide(&callback(task, worker(), &[]));
+        let decision = rules.decide(&callback(task, worker(), &[]), noon());
         assert_eq!(decision.rule, "default");
         assert_eq!(decision.answer, "accept");
         assert_eq!(
@@ -1637,7 +1941,7 @@ mod tests {
         let rules = rules(
             r#"{"rules": [{"name": "all", "when": "1 == 1", "instruction": {"instruction": "accept"}}]}"#,
         );
-        let decision = rules.decide(&callback(json!({}), json!({}), &[]));
+        let decision = rules.decide(&callback(json!({}), json!({}), &[]), noon());
         assert!(matches!(decision.body, Cow::Borrowed(_)));
         assert_eq!(decision.skipped.capacity(), 0);
     }
@@ -1646,9 +1950,9 @@ mod tests {
     fn the_same_callback_always_gets_the_same_answer() {
         let rules = example("voice-dequeue.json");
         let callback = callback(voice_task(), worker(), &[]);
-        let first = rules.decide(&callback);
+        let first = rules.decide(&callback, noon());
         for _ in 0..5 {
-            assert_eq!(rules.decide(&callback), first);
+            assert_eq!(rules.decide(&callback, noon()), first);
         }
     }
 
@@ -1664,18 +1968,21 @@ mod tests {
                     .to_string_lossy()
                     .into_owned()
             })
+            .filter(|name| !name.ends_with(".test.json"))
             .collect();
         names.sort();
         assert_eq!(
             names,
             [
                 "accept-all.json",
+                "business-hours.json",
                 "redirect-to-twiml.json",
                 "reject-missing-skill.json",
+                "twilio-time-of-day.json",
                 "voice-conference.json",
                 "voice-dequeue.json"
             ],
-            "a new example needs a test below"
+            "a new example needs a test document beside it (run by tests/function/cli.rs)"
         );
         for name in &names {
             example(name);
@@ -1686,7 +1993,7 @@ mod tests {
     fn accept_all_accepts_voice_and_other_tasks() {
         let rules = example("accept-all.json");
         for task in [voice_task(), json!({"type": "chat"})] {
-            let decision = rules.decide(&callback(task, worker(), &[]));
+            let decision = rules.decide(&callback(task, worker(), &[]), noon());
             assert_eq!(
                 (decision.rule, &*decision.body),
                 ("default", r#"{"instruction":"accept"}"#)
@@ -1697,7 +2004,7 @@ mod tests {
     #[test]
     fn voice_dequeue_connects_calls_to_the_worker_from_the_dialed_number() {
         let rules = example("voice-dequeue.json");
-        let decision = rules.decide(&callback(voice_task(), worker(), &[]));
+        let decision = rules.decide(&callback(voice_task(), worker(), &[]), noon());
         assert_eq!(decision.rule, "dequeue-from-dialed-number");
         assert_eq!(
             decision.body,
@@ -1706,7 +2013,7 @@ mod tests {
 
         let mut called_only = voice_task();
         called_only.as_object_mut().expect("an object").remove("to");
-        let decision = rules.decide(&callback(called_only, worker(), &[]));
+        let decision = rules.decide(&callback(called_only, worker(), &[]), noon());
         assert_eq!(decision.rule, "dequeue-from-called-number");
         assert_eq!(
             decision.skipped[0].reason,
@@ -1718,14 +2025,14 @@ mod tests {
             decision.body
         );
 
-        let decision = rules.decide(&callback(voice_task(), json!({"skills": []}), &[]));
+        let decision = rules.decide(&callback(voice_task(), json!({"skills": []}), &[]), noon());
         assert_eq!(
             (decision.rule, decision.answer),
             ("voice-call-not-dequeued", "defer")
         );
         assert_eq!(decision.skipped.len(), 2);
 
-        let decision = rules.decide(&callback(json!({"type": "chat"}), worker(), &[]));
+        let decision = rules.decide(&callback(json!({"type": "chat"}), worker(), &[]), noon());
         assert_eq!(
             (decision.rule, &*decision.body),
             ("default", r#"{"instruction":"accept"}"#)
@@ -1735,7 +2042,7 @@ mod tests {
     #[test]
     fn voice_conference_joins_calls_and_accepts_other_tasks() {
         let rules = example("voice-conference.json");
-        let decision = rules.decide(&callback(voice_task(), worker(), &[]));
+        let decision = rules.decide(&callback(voice_task(), worker(), &[]), noon());
         assert_eq!(decision.rule, "conference-from-dialed-number");
         assert_eq!(
             decision.body,
@@ -1743,13 +2050,13 @@ mod tests {
         );
         let mut no_to = voice_task();
         no_to["to"] = Value::Null;
-        let decision = rules.decide(&callback(no_to, worker(), &[]));
+        let decision = rules.decide(&callback(no_to, worker(), &[]), noon());
         assert_eq!(decision.rule, "conference");
         assert_eq!(
             decision.body,
             r#"{"instruction":"conference","end_conference_on_exit":true}"#
         );
-        let decision = rules.decide(&callback(json!({"type": "chat"}), worker(), &[]));
+        let decision = rules.decide(&callback(json!({"type": "chat"}), worker(), &[]), noon());
         assert_eq!(decision.answer, "accept");
     }
 
@@ -1790,7 +2097,7 @@ mod tests {
             ),
         ];
         for (task, worker, rule, body, why) in cases {
-            let decision = rules.decide(&callback(task, worker, &[]));
+            let decision = rules.decide(&callback(task, worker, &[]), noon());
             assert_eq!((decision.rule, &*decision.body), (rule, body), "{why}");
         }
     }
@@ -1798,7 +2105,7 @@ mod tests {
     #[test]
     fn redirect_to_twiml_redirects_the_queued_call() {
         let rules = example("redirect-to-twiml.json");
-        let decision = rules.decide(&callback(voice_task(), worker(), &[]));
+        let decision = rules.decide(&callback(voice_task(), worker(), &[]), noon());
         assert_eq!(decision.rule, "redirect-voice-call");
         assert_eq!(
             decision.body,
@@ -1806,7 +2113,127 @@ mod tests {
                 r#"{{"instruction":"redirect","call_sid":"{CALL_SID}","url":"https://example.com/twiml/connect-agent?reservation={RESERVATION_SID}","accept":true}}"#
             )
         );
-        let decision = rules.decide(&callback(json!({"type": "chat"}), worker(), &[]));
+        let decision = rules.decide(&callback(json!({"type": "chat"}), worker(), &[]), noon());
         assert_eq!((decision.rule, decision.answer), ("default", "accept"));
+    }
+
+    fn at(instant: &str) -> Timestamp {
+        instant.parse().expect("an RFC 3339 instant")
+    }
+
+    #[test]
+    fn time_of_day_rules_decide_at_the_instant_passed_in() {
+        let rules = example("twilio-time-of-day.json");
+        let chat = || callback(json!({"type": "chat"}), worker(), &[]);
+        #[rustfmt::skip]
+        let cases = [
+            ("2026-12-03T10:00:00Z", "opening-hours", "Thursday ('THU') 10:00 UTC"),
+            ("2026-12-05T12:00:00Z", "opening-hours", "Saturday (`= 'Sat'`) 12:00 UTC"),
+            ("2026-12-03T17:30:00Z", "daytime", "Thursday 17:30 UTC: closed, hour 17"),
+            ("2026-12-02T08:30:00Z", "default", "Wednesday 08:30 UTC: closed, hour 8"),
+        ];
+        for (instant, rule, message) in cases {
+            assert_eq!(rules.decide(&chat(), at(instant)).rule, rule, "{message}");
+        }
+    }
+
+    #[test]
+    fn schedules_decide_by_the_wall_clock_of_their_zone_across_both_changes() {
+        let rules = example("business-hours.json");
+        let call = || callback(voice_task(), worker(), &[]);
+        #[rustfmt::skip]
+        let cases = [
+            ("2026-03-06T12:30:00Z", "after-hours-reject", "Friday before the spring change: 07:30 EST"),
+            ("2026-03-09T12:30:00Z", "office-hours-voice", "Monday after it: 08:30 EDT"),
+            ("2026-10-30T22:30:00Z", "after-hours-reject", "Friday before the autumn change: 18:30 EDT"),
+            ("2026-11-02T22:30:00Z", "office-hours-voice", "Monday after it: 17:30 EST"),
+            ("2026-12-25T15:00:00Z", "after-hours-reject", "Christmas"),
+        ];
+        for (instant, rule, message) in cases {
+            assert_eq!(rules.decide(&call(), at(instant)).rule, rule, "{message}");
+        }
+    }
+
+    #[test]
+    fn templates_fill_from_the_time_of_day_and_schedules_at_the_instant() {
+        let rules = rules(
+            r#"{"schedules": {"paris": {"time_zone": "Europe/Paris", "open": {"Mon-Fri": ["09:00-17:00"]}}},
+                "rules": [{"name": "r", "when": "1 == 1", "instruction": {"instruction": "call", "from": "+15005550006",
+                    "url": "https://example.com/twiml?utc={{taskrouter.dayOfWeek}}{{taskrouter.currentTime}}&paris={{schedules.paris.dayOfWeek}}{{schedules.paris.currentTime}}&open={{schedules.paris.open}}"}}]}"#,
+        );
+        assert!(rules.reads_clock());
+        // 23:30 UTC on a Sunday is 00:30 on Monday in Paris (CET, UTC+1).
+        let decision = rules.decide(
+            &callback(json!({}), worker(), &[]),
+            at("2026-12-06T23:30:00Z"),
+        );
+        assert_eq!(
+            decision.body,
+            r#"{"instruction":"call","url":"https://example.com/twiml?utc=Sun2330&paris=Mon30&open=false","from":"+15005550006"}"#
+        );
+    }
+
+    #[test]
+    fn a_document_reads_the_clock_only_when_a_rule_reads_the_time() {
+        #[rustfmt::skip]
+        let cases = [
+            ("voice-dequeue.json", false),
+            ("accept-all.json", false),
+            ("twilio-time-of-day.json", true),
+            ("business-hours.json", true),
+        ];
+        for (name, reads) in cases {
+            assert_eq!(example(name).reads_clock(), reads, "{name}");
+        }
+        let unused = rules(
+            r#"{"schedules": {"paris": {"time_zone": "Europe/Paris", "open": {}}}, "rules": []}"#,
+        );
+        assert!(
+            !unused.reads_clock(),
+            "a schedule no rule reads does not make decisions depend on time"
+        );
+        assert_eq!(unused.schedule_count(), 1);
+    }
+
+    #[test]
+    fn schedule_problems_stop_the_compile_naming_the_schedule_or_the_rule() {
+        let document = |schedules: &str, when: &str| {
+            format!(
+                r#"{{"schedules": {schedules}, "rules": [{{"name": "open", "when": {}, "instruction": {{"instruction": "accept"}}}}]}}"#,
+                Value::from(when)
+            )
+        };
+        let ny =
+            r#"{"ny": {"time_zone": "America/New_York", "open": {"Mon-Fri": ["08:00-18:00"]}}}"#;
+        #[rustfmt::skip]
+        let cases = [
+            (document(r#"{"ny": {"time_zone": "America/NewYork", "open": {}}}"#, "1 == 1"),
+             "schedule `ny`: `time_zone`: `America/NewYork` is not a time zone of the IANA database (did you mean `America/New_York`?): write a name such as America/New_York, Europe/Paris or UTC", "an unknown zone"),
+            (document(r#"{"ny": {"time_zone": "UTC", "open": {}, "closed": ["2026-12-32"]}}"#, "1 == 1"),
+             "schedule `ny`: `closed[0]`: `2026-12-32` is not a date: write YYYY-MM-DD with a real month and day, e.g. 2026-12-25", "a malformed date"),
+            (document(r#"{"new-york": {"time_zone": "UTC", "open": {}}}"#, "1 == 1"),
+             "schedule `new-york`: the name cannot be used in a reference such as `schedules.new-york.open`: use letters, digits and _, not starting with a digit, e.g. new_york", "a name with a hyphen"),
+            (document("[]", "1 == 1"), "`schedules`: expected an object of named schedules, found an array", "not an object"),
+            (document(r#"{"ny": {"time_zone": "America/New York", "open": {}}}"#, "schedules.ny.open == true"),
+             "schedule `ny` (read by rule `open`): `time_zone`: `America/New York` is not a time zone of the IANA database (did you mean `America/New_York`?): write a name such as America/New_York, Europe/Paris or UTC", "an unknown zone, naming the rule that reads it"),
+            (document(ny, "schedules.paris.open == true"),
+             "rule `open` (rules[0]): `when`: `schedules.paris.open` names no schedule: the document defines ny", "an undefined schedule"),
+            (document("{}", "schedules.ny.open == true"),
+             "rule `open` (rules[0]): `when`: `schedules.ny.open` names no schedule: the document defines no schedules: add one under `schedules`", "no schedules at all"),
+            (document(ny, "schedules.ny.isOpen == true"),
+             "rule `open` (rules[0]): `when`: `schedules.ny.isOpen` names no attribute of a schedule: write `schedules.ny.` followed by one of open, currentTime, currentHour, currentMin, dayOfWeek", "an unknown attribute"),
+            (document(ny, "schedules.ny == null"),
+             "rule `open` (rules[0]): `when`: `schedules.ny` does not name an attribute of a schedule: write `schedules.<name>.open` (or open, currentTime, currentHour, currentMin, dayOfWeek); the document defines ny", "a schedule without an attribute"),
+            (document(ny, "schedules.ny.open == 'yes'"),
+             "rule `open` (rules[0]): `when` is not a valid expression: `'yes'` is not true or false at column 22\n  schedules.ny.open == 'yes'\n                       ^ `schedules.ny.open` is true or false: compare it with one, e.g. `schedules.ny.open == true`", "a string for open"),
+            (document(ny, "schedules.ny.dayOfWeek IN ['Sat', 'Sunday']"),
+             "rule `open` (rules[0]): `when` is not a valid expression: `'Sunday'` is not a day of the week at column 35\n  schedules.ny.dayOfWeek IN ['Sat', 'Sunday']\n                                    ^ `schedules.ny.dayOfWeek` holds a day: write Mon, Tue, Wed, Thu, Fri, Sat or Sun (in any case)", "a local day that is no day"),
+            (format!(r#"{{"schedules": {ny}, "rules": [{{"name": "t", "when": "1 == 1", "instruction": {{"instruction": "call", "from": "+15005550006", "url": "https://example.com/?d={{{{schedules.la.dayOfWeek}}}}"}}}}]}}"#),
+             "rule `t` (rules[0]): `url`: `schedules.la.dayOfWeek` names no schedule: the document defines ny", "an undefined schedule in a template"),
+        ];
+        for (json, message, why) in cases {
+            let error = Rules::compile(&json).expect_err(why);
+            assert_eq!(error.to_string(), message, "{why}");
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! Arbitrary text as an expression and as a lone reference: parsing never panics, an expression
-//! that parses evaluates against fixed scopes and parses again from its own source to the same
-//! tree, and every reference it holds parses alone to the same reference.
+//! that parses evaluates against fixed scopes (with and without an instant for the
+//! `taskrouter.` time-of-day attributes) and parses again from its own source to the same tree,
+//! and every reference it holds parses alone to the same reference. The same text is parsed with
+//! the rules engine's extra known kinds (days, numbers, booleans) too.
 
 #![no_main]
 
@@ -8,7 +10,24 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
-use taskrouter_lambda::expression::{Expression, JsonScope, Reference, Scope};
+use taskrouter_lambda::expression::{Expression, JsonScope, Known, Reference, Scope};
+use taskrouter_lambda::time_of_day::TimeOfDay;
+
+/// Instants for the time-of-day attributes: none, a Thursday morning, a Saturday at midnight.
+static INSTANTS: LazyLock<Vec<Option<TimeOfDay>>> = LazyLock::new(|| {
+    let at = |text: &str| Some(TimeOfDay::utc(text.parse().expect("an instant")));
+    vec![None, at("2026-12-03T08:05:00Z"), at("2026-12-05T00:00:00Z")]
+});
+
+/// Kinds the rules engine knows for its schedules' attributes, keyed here by a few references.
+fn known(reference: &Reference) -> Option<Known> {
+    match reference.as_str() {
+        "day" => Some(Known::DayOfWeek),
+        "hour" => Some(Known::Number),
+        "open" => Some(Known::Boolean),
+        _ => None,
+    }
+}
 
 /// Task and worker attributes to evaluate against: a realistic pair, empty objects, and values
 /// that are not objects at all.
@@ -47,12 +66,22 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
 
+    if let Ok(expression) = Expression::parse_with(source, &known) {
+        for (task, worker) in SCOPES.iter() {
+            for now in INSTANTS.iter() {
+                let _ = expression.evaluate(&JsonScope { task, worker, now: *now });
+            }
+        }
+    }
+
     match Expression::parse(source) {
         Ok(expression) => {
-            let outcomes: Vec<bool> = SCOPES
-                .iter()
-                .map(|(task, worker)| expression.evaluate(&JsonScope { task, worker }))
-                .collect();
+            let scopes = || {
+                SCOPES.iter().flat_map(|(task, worker)| {
+                    INSTANTS.iter().map(move |now| JsonScope { task, worker, now: *now })
+                })
+            };
+            let outcomes: Vec<bool> = scopes().map(|scope| expression.evaluate(&scope)).collect();
 
             let again = Expression::parse(expression.source())
                 .expect("an expression parses again from its own source");
@@ -60,8 +89,8 @@ fuzz_target!(|data: &[u8]| {
                 again, expression,
                 "parsing the source again gave another tree"
             );
-            for ((task, worker), outcome) in SCOPES.iter().zip(&outcomes) {
-                assert_eq!(again.evaluate(&JsonScope { task, worker }), *outcome);
+            for (scope, outcome) in scopes().zip(&outcomes) {
+                assert_eq!(again.evaluate(&scope), *outcome);
             }
 
             for reference in expression.references() {
@@ -89,7 +118,9 @@ fuzz_target!(|data: &[u8]| {
                 "parsing the reference again gave another one"
             );
             for (task, worker) in SCOPES.iter() {
-                let _ = JsonScope { task, worker }.resolve(&reference);
+                for now in INSTANTS.iter() {
+                    let _ = JsonScope { task, worker, now: *now }.resolve(&reference);
+                }
             }
         }
         Err(error) => {

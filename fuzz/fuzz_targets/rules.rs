@@ -1,11 +1,14 @@
 //! Arbitrary text as a rules document: compiling never panics, and a document that compiles
-//! decides every callback with a body TaskRouter accepts: JSON, `{}` for a deferral, otherwise an
-//! instruction that validates again and serialises to the same bytes.
+//! decides every callback, at instants around daylight-saving changes and holidays, with a body
+//! TaskRouter accepts: JSON, `{}` for a deferral, otherwise an instruction that validates again
+//! and serialises to the same bytes. Schedules (time zones, hours, dates) are part of the
+//! document, so they are fuzzed too.
 
 #![no_main]
 
 use std::sync::LazyLock;
 
+use jiff::Timestamp;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 use taskrouter_lambda::callback::AssignmentCallback;
@@ -87,6 +90,22 @@ static CALLBACKS: LazyLock<Vec<AssignmentCallback>> = LazyLock::new(|| {
     ]
 });
 
+/// Instants: a weekday afternoon, both daylight-saving changes in New York, a leap day,
+/// Christmas, and the ends of the range jiff represents.
+static INSTANTS: LazyLock<Vec<Timestamp>> = LazyLock::new(|| {
+    [
+        "2026-12-02T14:30:00Z",
+        "2026-03-08T07:00:00Z",
+        "2026-11-01T06:30:00Z",
+        "2028-02-29T12:00:00Z",
+        "2026-12-25T00:00:00Z",
+    ]
+    .iter()
+    .map(|text| text.parse().expect("an instant"))
+    .chain([Timestamp::MIN, Timestamp::MAX])
+    .collect()
+});
+
 fuzz_target!(|data: &[u8]| {
     let Ok(json) = std::str::from_utf8(data) else {
         return;
@@ -98,8 +117,11 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     };
-    for callback in CALLBACKS.iter() {
-        let decision = rules.decide(callback);
+    for (callback, now) in CALLBACKS
+        .iter()
+        .flat_map(|callback| INSTANTS.iter().map(move |now| (callback, *now)))
+    {
+        let decision = rules.decide(callback, now);
         let body: Value = serde_json::from_str(&decision.body).expect("the body is JSON");
         let Value::Object(object) = &body else {
             panic!("the body is not a JSON object: {}", decision.body);
@@ -127,9 +149,9 @@ fuzz_target!(|data: &[u8]| {
             );
         }
         assert_eq!(
-            rules.decide(callback),
+            rules.decide(callback, now),
             decision,
-            "the same callback got another answer"
+            "the same callback at the same instant got another answer"
         );
     }
 });

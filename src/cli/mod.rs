@@ -6,8 +6,9 @@
 //! | command | does | exit code |
 //! |---|---|---|
 //! | `check RULES.json` | compiles a rules document | 0 valid, 1 invalid |
-//! | `decide [--rules RULES.json] --task JSON --worker JSON [--param Name=Value …]` | the body the function would answer | 0, 1 on bad input |
-//! | `eval EXPRESSION --task JSON --worker JSON` | evaluates a TaskRouter expression | 0 (`true` or `false`), 2 on a syntax error |
+//! | `decide [--rules RULES.json] --task JSON --worker JSON [--param Name=Value …] [--now RFC3339]` | the body the function would answer | 0, 1 on bad input |
+//! | `eval EXPRESSION --task JSON --worker JSON [--now RFC3339]` | evaluates a TaskRouter expression | 0 (`true` or `false`), 2 on a syntax error |
+//! | `test FILE.test.json …` | runs the cases of test documents against their rules | 0 all pass, 1 a case failed, 2 a document is invalid |
 //! | `sign --url URL --token TOKEN [--param Name=Value …] [--body FORM]` | computes `X-Twilio-Signature` | 0 |
 //! | `send [--url URL] [--token TOKEN] [--task JSON] [--worker JSON] [--param Name=Value …]` | POSTs a signed sample callback (http or https) | 0 on a 2xx answer, else 1 |
 //! | `workflow check FILE` | checks a Workflow configuration: every error, and warnings | 0 valid (warnings on stderr), 1 invalid |
@@ -19,20 +20,25 @@
 //! Usage errors (clap's) exit with 2 as well. The REST commands read their credentials from the
 //! environment ([`crate::rest::config`]).
 //!
+//! The clock is read at most once per command: by `decide` and `eval` without `--now`, and by
+//! `test` for the cases of rules that do not read the time.
+//!
 //! Each command group lives in its own file: [`rules`] (`check`, `decide`, `eval`),
-//! [`callback`] (`sign`, `send`), [`workflow`] (`workflow check`, `workflow route`), [`task`],
-//! [`reservation`] and [`connect`].
+//! [`callback`] (`sign`, `send`), [`test`](mod@test) (`test`), [`workflow`] (`workflow check`,
+//! `workflow route`), [`task`], [`reservation`] and [`connect`].
 
 pub mod callback;
 pub mod connect;
 pub mod reservation;
 pub mod rules;
 pub mod task;
+pub mod test;
 pub mod workflow;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use jiff::Timestamp;
 use serde_json::Value;
 
 use crate::callback::CallbackError;
@@ -86,10 +92,14 @@ pub enum Command {
         /// A callback parameter, overriding the sample's or added to it; repeatable.
         #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
         params: Vec<(String, String)>,
+        /// The instant to decide at, e.g. 2026-12-01T14:30:00Z [default: the current time].
+        #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+        now: Option<Timestamp>,
     },
     /// Evaluate a TaskRouter expression; prints `true` or `false`.
     Eval {
-        /// The expression; bare references read the task, `task.` and `worker.` either side.
+        /// The expression; bare references read the task, `task.` and `worker.` either side,
+        /// `taskrouter.` the time of day in UTC.
         expression: String,
         /// The task's attributes (a JSON object).
         #[arg(long, default_value = "{}")]
@@ -97,6 +107,17 @@ pub enum Command {
         /// The worker's attributes (a JSON object).
         #[arg(long, default_value = "{}")]
         worker: String,
+        /// The instant `taskrouter.` attributes are read at, e.g. 2026-12-01T14:30:00Z
+        /// [default: the current time].
+        #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+        now: Option<Timestamp>,
+    },
+    /// Run test documents: each case's callback against the rules, compared with its expected
+    /// rule and answer.
+    Test {
+        /// Test documents (JSON), e.g. rules/examples/*.test.json.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
     },
     /// Print the X-Twilio-Signature of form parameters posted to a URL.
     Sign {
@@ -272,6 +293,19 @@ pub fn parse_param(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// Parses `--now`: an RFC 3339 timestamp with an offset (`Z` for UTC).
+///
+/// # Errors
+///
+/// A message quoting the text and showing the format.
+pub fn parse_now(text: &str) -> Result<Timestamp, String> {
+    text.parse::<Timestamp>().map_err(|_| {
+        format!(
+            "`{text}` is not an RFC 3339 timestamp with an offset: write e.g. 2026-12-01T14:30:00Z (UTC) or 2026-12-01T09:30:00-05:00"
+        )
+    })
+}
+
 /// Runs a command with only `TWILIO_AUTH_TOKEN` from the environment (`environment_token`); the
 /// REST commands then find no credentials. See [`run_with`].
 pub fn run(command: Command, environment_token: Option<String>) -> Output {
@@ -295,12 +329,26 @@ pub fn run_with(command: Command, env: &dyn Fn(&str) -> Option<String>) -> Outpu
             task,
             worker,
             params,
-        } => rules::decide(rules.as_deref(), &task, &worker, &params),
+            now,
+        } => rules::decide(
+            rules.as_deref(),
+            &task,
+            &worker,
+            &params,
+            now.unwrap_or_else(Timestamp::now),
+        ),
         Command::Eval {
             expression,
             task,
             worker,
-        } => rules::eval(&expression, &task, &worker),
+            now,
+        } => rules::eval(
+            &expression,
+            &task,
+            &worker,
+            now.unwrap_or_else(Timestamp::now),
+        ),
+        Command::Test { files } => Ok(test::run(&files)),
         Command::Sign {
             url,
             token,

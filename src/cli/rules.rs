@@ -2,13 +2,16 @@
 
 use std::path::Path;
 
+use jiff::Timestamp;
+
 use crate::callback::AssignmentCallback;
 use crate::expression::{Expression, JsonScope};
 use crate::rules::Rules;
+use crate::time_of_day::TimeOfDay;
 
 use super::{CliError, OK, Output, json_object, sample_callback};
 
-fn load_rules(path: &Path) -> Result<Rules, CliError> {
+pub(crate) fn load_rules(path: &Path) -> Result<Rules, CliError> {
     let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
         path: path.display().to_string(),
         source,
@@ -22,8 +25,13 @@ fn load_rules(path: &Path) -> Result<Rules, CliError> {
 pub(crate) fn check(path: &Path) -> Result<Output, CliError> {
     let rules = load_rules(path)?;
     let noun = if rules.len() == 1 { "rule" } else { "rules" };
+    let schedules = match rules.schedule_count() {
+        0 => String::new(),
+        1 => ", 1 schedule".to_owned(),
+        count => format!(", {count} schedules"),
+    };
     Ok(Output {
-        stdout: format!("ok: {} {noun}\n", rules.len()),
+        stdout: format!("ok: {} {noun}{schedules}\n", rules.len()),
         ..Output::default()
     })
 }
@@ -33,13 +41,14 @@ pub(crate) fn decide(
     task: &str,
     worker: &str,
     params: &[(String, String)],
+    now: Timestamp,
 ) -> Result<Output, CliError> {
     let rules = match rules {
         Some(path) => load_rules(path)?,
         None => Rules::builtin(),
     };
     let callback = AssignmentCallback::try_from(sample_callback(task, worker, params)?)?;
-    let decision = rules.decide(&callback);
+    let decision = rules.decide(&callback, now);
     let mut stderr = String::new();
     for skipped in &decision.skipped {
         stderr.push_str(&format!("skipped: {}: {}\n", skipped.rule, skipped.reason));
@@ -52,13 +61,19 @@ pub(crate) fn decide(
     })
 }
 
-pub(crate) fn eval(expression: &str, task: &str, worker: &str) -> Result<Output, CliError> {
+pub(crate) fn eval(
+    expression: &str,
+    task: &str,
+    worker: &str,
+    now: Timestamp,
+) -> Result<Output, CliError> {
     let expression = Expression::parse(expression)?;
     let task = json_object("--task", task)?;
     let worker = json_object("--worker", worker)?;
     let matched = expression.evaluate(&JsonScope {
         task: &task,
         worker: &worker,
+        now: Some(TimeOfDay::utc(now)),
     });
     Ok(Output {
         stdout: format!("{matched}\n"),
@@ -71,7 +86,8 @@ mod tests {
     use std::path::PathBuf;
 
     use crate::cli::test_support::params;
-    use crate::cli::{Command, Output, run};
+    use crate::cli::{Cli, Command, Output, parse_now, run};
+    use clap::Parser as _;
 
     fn example(name: &str) -> PathBuf {
         PathBuf::from(format!(
@@ -99,23 +115,39 @@ mod tests {
     }
 
     fn decide(rules: Option<PathBuf>, task: &str, worker: &str, pairs: &[(&str, &str)]) -> Output {
+        decide_at(rules, task, worker, pairs, None)
+    }
+
+    fn decide_at(
+        rules: Option<PathBuf>,
+        task: &str,
+        worker: &str,
+        pairs: &[(&str, &str)],
+        now: Option<&str>,
+    ) -> Output {
         run(
             Command::Decide {
                 rules,
                 task: task.to_owned(),
                 worker: worker.to_owned(),
                 params: params(pairs),
+                now: now.map(|text| parse_now(text).expect("a valid --now")),
             },
             None,
         )
     }
 
     fn eval(expression: &str, task: &str, worker: &str) -> Output {
+        eval_at(expression, task, worker, None)
+    }
+
+    fn eval_at(expression: &str, task: &str, worker: &str, now: Option<&str>) -> Output {
         run(
             Command::Eval {
                 expression: expression.to_owned(),
                 task: task.to_owned(),
                 worker: worker.to_owned(),
+                now: now.map(|text| parse_now(text).expect("a valid --now")),
             },
             None,
         )
@@ -321,6 +353,125 @@ mod tests {
         assert_eq!(
             output.stderr,
             "error: unexpected `)` at column 12\n  skills HAS )\n             ^ expected a value after HAS\n"
+        );
+    }
+
+    #[test]
+    fn eval_reads_the_time_of_day_at_now() {
+        // Twilio's worked example (contract §5): 'THU' is Thursday, `=` is equality.
+        let expression = "(taskrouter.dayOfWeek IN ['Mon', 'Tue', 'THU'] AND taskrouter.currentTime > 800 AND taskrouter.currentTime < 1730) OR (taskrouter.dayOfWeek = 'Sat' AND taskrouter.currentTime > 1100 AND taskrouter.currentTime < 1530)";
+        #[rustfmt::skip]
+        let cases = [
+            ("2026-12-03T10:00:00Z", "true\n", "Thursday 10:00 UTC"),
+            ("2026-12-03T05:00:00-05:00", "true\n", "the same instant written with an offset"),
+            ("2026-12-03T18:00:00Z", "false\n", "Thursday 18:00 UTC"),
+            ("2026-12-05T12:00:00Z", "true\n", "Saturday 12:00 UTC"),
+            ("2026-12-06T12:00:00Z", "false\n", "Sunday"),
+        ];
+        for (now, expected, why) in cases {
+            let output = eval_at(expression, "{}", "{}", Some(now));
+            assert_eq!(
+                (output.stdout.as_str(), output.code),
+                (expected, 0),
+                "{why}: {}",
+                output.stderr
+            );
+        }
+    }
+
+    #[test]
+    fn without_now_eval_and_decide_read_the_current_time() {
+        // Whatever the time, the day of the week is one of the seven.
+        let output = eval(
+            "taskrouter.dayOfWeek IN ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']",
+            "{}",
+            "{}",
+        );
+        assert_eq!(output.stdout, "true\n");
+        let rules = TempFile::new(
+            "any-day.json",
+            r#"{"rules": [{"name": "any-day", "when": "taskrouter.currentTime >= 0 AND taskrouter.currentTime < 2400", "instruction": {"instruction": "accept"}}]}"#,
+        );
+        let output = decide(Some(rules.0.clone()), "{}", "{}", &[]);
+        assert_eq!(output.stderr, "rule: any-day\n");
+    }
+
+    #[test]
+    fn decide_at_now_reads_schedules_in_their_time_zone() {
+        // The same UTC time, 12:30, on both sides of New York's spring change (2026-03-08).
+        let business = example("business-hours.json");
+        let task = r#"{"call_sid": "CA0123456789abcdef0123456789abcdef", "to": "+18005550199"}"#;
+        let worker = r#"{"contact_uri": "client:alice"}"#;
+        let before = decide_at(
+            Some(business.clone()),
+            task,
+            worker,
+            &[],
+            Some("2026-03-06T12:30:00Z"),
+        );
+        let after = decide_at(
+            Some(business),
+            task,
+            worker,
+            &[],
+            Some("2026-03-09T12:30:00Z"),
+        );
+        assert_eq!(
+            before.stderr, "rule: after-hours-reject\n",
+            "07:30 EST: {}",
+            before.stdout
+        );
+        assert_eq!(
+            after.stderr, "rule: office-hours-voice\n",
+            "08:30 EDT: {}",
+            after.stdout
+        );
+    }
+
+    #[test]
+    fn now_must_be_an_rfc_3339_timestamp_with_an_offset() {
+        assert_eq!(
+            parse_now("2026-12-01T14:30:00Z"),
+            Ok("2026-12-01T14:30:00Z".parse().expect("valid"))
+        );
+        for bad in [
+            "2026-12-01T14:30:00",
+            "2026-12-01",
+            "yesterday",
+            "1764599400",
+        ] {
+            assert_eq!(
+                parse_now(bad),
+                Err(format!(
+                    "`{bad}` is not an RFC 3339 timestamp with an offset: write e.g. 2026-12-01T14:30:00Z (UTC) or 2026-12-01T09:30:00-05:00"
+                )),
+                "{bad}"
+            );
+        }
+        let error = Cli::try_parse_from(["taskrouter", "eval", "1 == 1", "--now", "tomorrow"])
+            .expect_err("an invalid --now is a usage error");
+        assert_eq!(error.exit_code(), 2);
+        assert!(
+            error
+                .to_string()
+                .contains("`tomorrow` is not an RFC 3339 timestamp with an offset"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn check_counts_schedules_when_a_document_has_some() {
+        let output = run(
+            Command::Check {
+                rules: example("business-hours.json"),
+            },
+            None,
+        );
+        assert_eq!(
+            (output.stdout.as_str(), output.code),
+            ("ok: 4 rules, 1 schedule\n", 0),
+            "{}",
+            output.stderr
         );
     }
 }

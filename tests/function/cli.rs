@@ -58,6 +58,8 @@ fn check_accepts_every_shipped_document_with_exit_code_0() {
         (example("voice-conference.json"), "ok: 2 rules\n"),
         (example("reject-missing-skill.json"), "ok: 2 rules\n"),
         (example("redirect-to-twiml.json"), "ok: 1 rule\n"),
+        (example("business-hours.json"), "ok: 4 rules, 1 schedule\n"),
+        (example("twilio-time-of-day.json"), "ok: 2 rules\n"),
     ];
     for (path, expected) in cases {
         let output = taskrouter(&["check", &path]);
@@ -155,15 +157,205 @@ fn eval_prints_true_or_false_and_exits_with_2_on_a_syntax_error() {
         );
         assert_eq!(stdout(&output), expected, "{expression} with {worker}");
     }
-    let output = taskrouter(&["eval", "language = 'en'"]);
+    let output = taskrouter(&["eval", "taskrouter.dayOfWeek = 'Thurs'"]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(stdout(&output), "");
     let error = stderr(&output);
     assert!(error.starts_with("error: "), "{error}");
     assert!(
-        error.contains("\n  language = 'en'\n           ^"),
-        "a caret under `=`: {error}"
+        error.contains("\n  taskrouter.dayOfWeek = 'Thurs'\n                         ^"),
+        "a caret under the day that is no day: {error}"
     );
+}
+
+#[test]
+fn eval_and_decide_take_now_as_an_rfc_3339_timestamp() {
+    // Twilio's worked example, verbatim (contract §5): 2026-12-03 is a Thursday.
+    let worked = "(taskrouter.dayOfWeek IN ['Mon', 'Tue', 'THU'] AND taskrouter.currentTime > 800 AND taskrouter.currentTime < 1730) OR (taskrouter.dayOfWeek IN ['Wed', 'Fri'] AND taskrouter.currentTime > 900 AND taskrouter.currentTime < 1830) OR (taskrouter.dayOfWeek = 'Sat' AND taskrouter.currentTime > 1100 AND taskrouter.currentTime < 1530)";
+    for (now, expected) in [
+        ("2026-12-03T14:30:00Z", "true\n"),
+        ("2026-12-03T18:30:00Z", "false\n"),
+    ] {
+        let output = taskrouter(&["eval", worked, "--now", now]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert_eq!(stdout(&output), expected, "at {now}");
+    }
+    let output = taskrouter(&[
+        "decide",
+        "--rules",
+        &example("business-hours.json"),
+        "--task",
+        r#"{"type": "chat"}"#,
+        "--now",
+        "2026-12-25T15:00:00Z",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "{\"instruction\":\"reject\",\"activity_sid\":\"WA00000000000000000000000000000002\"}\n"
+    );
+    assert_eq!(stderr(&output), "rule: after-hours-reject\n");
+    let output = taskrouter(&["eval", "1 == 1", "--now", "2026-12-03 14:30"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains(
+            "`2026-12-03 14:30` is not an RFC 3339 timestamp with an offset: write e.g. 2026-12-01T14:30:00Z (UTC) or 2026-12-01T09:30:00-05:00"
+        ),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// Every rules document in `rules/examples/`, and the test document beside each.
+fn examples_and_tests() -> Vec<(PathBuf, PathBuf)> {
+    let directory = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules/examples");
+    let mut pairs: Vec<(PathBuf, PathBuf)> = std::fs::read_dir(&directory)
+        .expect("rules/examples exists")
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| {
+            let name = path.to_string_lossy();
+            name.ends_with(".json") && !name.ends_with(".test.json")
+        })
+        .map(|rules| {
+            let test = rules.with_extension("test.json");
+            (rules, test)
+        })
+        .collect();
+    pairs.sort();
+    pairs
+}
+
+#[test]
+fn taskrouter_test_passes_every_example_and_reaches_each_of_its_rules_and_its_default() {
+    let pairs = examples_and_tests();
+    assert!(pairs.len() >= 7, "{pairs:?}");
+    for (rules, test) in &pairs {
+        assert!(
+            test.exists(),
+            "{} has no test document: add {}",
+            rules.display(),
+            test.display()
+        );
+    }
+    let tests: Vec<&str> = pairs
+        .iter()
+        .map(|(_, test)| test.to_str().expect("a UTF-8 path"))
+        .collect();
+    let mut args = vec!["test"];
+    args.extend(&tests);
+    let output = taskrouter(&args);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{out}{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+    let lines: Vec<&str> = out.lines().collect();
+    let (summary, cases) = lines.split_last().expect("a summary line");
+    assert!(
+        cases.iter().all(|line| line.starts_with("ok   ")),
+        "every line is a passing case; a `note:` names a rule no case reaches:\n{out}"
+    );
+    assert_eq!(*summary, format!("{} passed, 0 failed", cases.len()));
+    for test in &tests {
+        assert!(
+            out.contains(&format!("ok   {test}: ")),
+            "{test} ran:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn a_wrong_expectation_fails_the_run_showing_the_expected_and_the_actual_answer() {
+    let rules = example("business-hours.json");
+    let test = TempRules::new(
+        "wrong.test.json",
+        &format!(
+            r#"{{
+              "rules": "{rules}",
+              "now": "2026-12-25T15:00:00Z",
+              "cases": [
+                {{"name": "a chat on a weekday morning is accepted", "now": "2026-12-02T14:30:00Z",
+                  "task": {{"type": "chat"}}, "expect": {{"rule": "office-hours"}}}},
+                {{"name": "christmas is open (it is not)", "task": {{"type": "chat"}},
+                  "expect": {{"rule": "office-hours", "answer": {{"instruction": "accept"}}}}}}
+              ]
+            }}"#
+        ),
+    );
+    let output = taskrouter(&["test", test.path()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let path = test.path();
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "ok   {path}: a chat on a weekday morning is accepted\n\
+             FAIL {path}: christmas is open (it is not)\n\
+             \x20      expected: rule `office-hours`, answer {{\"instruction\":\"accept\"}}\n\
+             \x20      actual:   rule `after-hours-reject`, answer {{\"instruction\":\"reject\",\"activity_sid\":\"WA00000000000000000000000000000002\"}}\n\
+             note: {path}: no case reaches `office-hours-voice`, `after-hours-on-call-voice`, `default`\n\
+             1 passed, 1 failed\n"
+        )
+    );
+}
+
+#[test]
+fn an_invalid_test_document_exits_with_2_naming_the_file_the_case_and_the_problem() {
+    let rules = example("business-hours.json");
+    let typo = TempRules::new(
+        "typo.test.json",
+        &format!(
+            r#"{{"rules": "{rules}", "cases": [
+                {{"name": "weekday", "now": "2026-12-02T14:30:00Z", "exepct": {{"rule": "office-hours"}}}}
+            ]}}"#
+        ),
+    );
+    let no_now = TempRules::new(
+        "no-now.test.json",
+        &format!(
+            r#"{{"rules": "{rules}", "cases": [{{"name": "whenever", "expect": {{"rule": "office-hours"}}}}]}}"#
+        ),
+    );
+    let unknown_rule = TempRules::new(
+        "unknown-rule.test.json",
+        &format!(
+            r#"{{"rules": "{rules}", "now": "2026-12-02T14:30:00Z", "cases": [{{"name": "weekday", "expect": {{"rule": "office_hours"}}}}]}}"#
+        ),
+    );
+    let passing = TempRules::new(
+        "passing.test.json",
+        &format!(
+            r#"{{"rules": "{rules}", "cases": [{{"name": "weekday", "now": "2026-12-02T14:30:00Z", "expect": {{"rule": "office-hours"}}}}]}}"#
+        ),
+    );
+    let output = taskrouter(&[
+        "test",
+        typo.path(),
+        no_now.path(),
+        unknown_rule.path(),
+        passing.path(),
+        "/nonexistent/missing.test.json",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "ok   {path}: weekday\n\
+             note: {path}: no case reaches `office-hours-voice`, `after-hours-on-call-voice`, `after-hours-reject`, `default`\n\
+             1 passed, 0 failed\n",
+            path = passing.path()
+        ),
+        "the valid document still runs"
+    );
+    let errors = stderr(&output);
+    let lines: Vec<&str> = errors.lines().collect();
+    assert_eq!(
+        lines[..4],
+        [
+            format!("error: {}: case `weekday` (cases[0]): unknown key `exepct`: expected `name`, `task`, `worker`, `params`, `now`, `expect` or `description`", typo.path()),
+            format!("error: {}: case `whenever` (cases[0]): missing key `now`: the rules read the time (`taskrouter.` or `schedules.`), so give the case a `now` such as \"2026-12-01T14:30:00Z\", or the document a default one, and the result will not depend on when the test runs", no_now.path()),
+            format!("error: {}: case `weekday` (cases[0]): `expect`: `rule`: `office_hours` is not a rule of the document: expect one of `office-hours-voice`, `office-hours`, `after-hours-on-call-voice`, `after-hours-reject`, `default`", unknown_rule.path()),
+            "error: /nonexistent/missing.test.json: cannot read it: No such file or directory (os error 2)".to_owned(),
+        ]
+    );
+    assert_eq!(lines.len(), 4, "{errors}");
 }
 
 #[test]

@@ -21,11 +21,16 @@ mod ssm_throttling;
 // The template's dashboard and alarms checked against the metrics and log lines really written.
 mod dashboard;
 
-// The `taskrouter` command-line tool.
+// The `taskrouter` command-line tool, including `taskrouter test` over every rules example.
 mod cli;
+
+// Time-of-day and business-hours rules: real events at fixed instants through lambda_http, and
+// the compiled function at the time it runs.
+mod time_of_day;
 
 // `taskrouter workflow check` and `route` on every example in workflows/examples/.
 mod workflow;
+
 // The TaskRouter REST client and its commands against a scripted stand-in for Twilio (retries,
 // Twilio's error JSON, refused updates), `connect --check` against the real function, and
 // `make connect` reading a stack's outputs from CloudFormation on moto.

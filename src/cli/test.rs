@@ -1,0 +1,603 @@
+//! `test`: the test documents that come with rules documents.
+//!
+//! Rules route customers; they deserve tests that run in CI like any code. A test document names
+//! its rules document and lists cases, each a callback (task and worker attributes, callback
+//! parameters, an instant) and what it must get: the rule that must match, the exact answer, or
+//! both.
+//!
+//! ```json
+//! {
+//!   "description": "optional text, ignored",
+//!   "rules": "business-hours.json",
+//!   "now": "2026-12-02T15:00:00Z",
+//!   "cases": [
+//!     {
+//!       "name": "a call during office hours rings the agent",
+//!       "description": "optional text, ignored",
+//!       "task": { "call_sid": "CA0123456789abcdef0123456789abcdef", "to": "+18005550199" },
+//!       "worker": { "contact_uri": "client:alice" },
+//!       "params": { "TaskQueueSid": "WQ0123456789abcdef0123456789abcdef" },
+//!       "now": "2026-12-01T14:30:00Z",
+//!       "expect": { "rule": "office-hours-voice", "answer": { "instruction": "accept" } }
+//!     }
+//!   ]
+//! }
+//! ```
+//!
+//! - `rules` (required): the rules document's path, relative to the test document.
+//! - `now` (optional, document and case): the RFC 3339 instant the case is decided at; a case's
+//!   own wins. When the rules read the time (a `taskrouter.` or `schedules.` reference) every case
+//!   needs one, so a result never depends on when the test runs.
+//! - `task`, `worker` (JSON objects, default `{}`) and `params` (callback parameters by their
+//!   Twilio name, strings or integers) complete the sample callback of `taskrouter decide`.
+//! - `expect` needs `rule` (a rule of the document, or `default`), `answer` (the exact JSON
+//!   body, compared as JSON: `{}` is the deferral), or both.
+//!
+//! Output: one line per case, `ok` or `FAIL`, the document and the case's name; under a failure
+//! the expected and the actual rule and answer, and any rule skipped on the way. Then a note for
+//! each rule (and the default) no case of a document reached, and the summary `N passed, N
+//! failed`. Exit code 0 when every case passes, 1 when one fails, 2 when a document is invalid
+//! (named on stderr with the case and the problem; the other documents still run).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use serde_json::{Map, Value};
+
+use crate::callback::AssignmentCallback;
+use crate::rules::Rules;
+
+use super::{FAILED, OK, Output, SYNTAX, rules::load_rules, sample_callback};
+
+/// Keys a test document may have.
+const DOCUMENT_KEYS: &str = "`rules`, `cases`, `now` or `description`";
+/// Keys a case may have.
+const CASE_KEYS: &str = "`name`, `task`, `worker`, `params`, `now`, `expect` or `description`";
+/// Keys `expect` may have.
+const EXPECT_KEYS: &str = "`rule` and/or `answer`";
+/// The rule name of the document's default answer (as [`crate::rules::Decision::rule`] says).
+const DEFAULT_RULE: &str = "default";
+
+/// A test document that cannot be run. Each message names where: the case (by name and index)
+/// or the document, and what to write.
+#[derive(Debug, thiserror::Error)]
+pub enum TestError {
+    /// The file cannot be read.
+    #[error("cannot read it: {0}")]
+    Read(std::io::Error),
+    /// The text is not JSON.
+    #[error("not valid JSON: {0}")]
+    Json(String),
+    /// A value has the wrong type, or a key is unknown or missing.
+    #[error("{at}: {problem}")]
+    Shape {
+        /// Where: `the test document`, ``case `x` (cases[1])``, ….
+        at: String,
+        /// What is wrong and what to write.
+        problem: String,
+    },
+    /// The rules document cannot be loaded.
+    #[error("`rules`: {0}")]
+    Rules(String),
+}
+
+/// One case, ready to run.
+#[derive(Debug)]
+struct Case {
+    name: String,
+    callback: AssignmentCallback,
+    now: Timestamp,
+    rule: Option<String>,
+    answer: Option<Value>,
+}
+
+/// Runs every document and prints the report (module docs).
+pub(crate) fn run(files: &[PathBuf]) -> Output {
+    // The instant of cases that need none (rules that do not read the time): any will do.
+    let now = Timestamp::now();
+    let mut output = Output::default();
+    let (mut passed, mut failed, mut invalid) = (0_usize, 0_usize, false);
+    for file in files {
+        let shown = file.display();
+        match load(file, now) {
+            Err(error) => {
+                invalid = true;
+                let _ = writeln!(output.stderr, "error: {shown}: {error}");
+            }
+            Ok((rules, cases)) => {
+                let mut reached = vec![false; rules.len() + 1];
+                for case in &cases {
+                    let decision = rules.decide(&case.callback, case.now);
+                    let index = rules
+                        .names()
+                        .position(|name| name == decision.rule)
+                        .unwrap_or(rules.len());
+                    reached[index] = true;
+                    let actual: Value = serde_json::from_str(&decision.body).unwrap_or_default();
+                    let rule_ok = case
+                        .rule
+                        .as_deref()
+                        .is_none_or(|rule| rule == decision.rule);
+                    let answer_ok = case.answer.as_ref().is_none_or(|answer| *answer == actual);
+                    if rule_ok && answer_ok {
+                        passed += 1;
+                        let _ = writeln!(output.stdout, "ok   {shown}: {}", case.name);
+                        continue;
+                    }
+                    failed += 1;
+                    let _ = writeln!(output.stdout, "FAIL {shown}: {}", case.name);
+                    let mut expected = Vec::new();
+                    if let Some(rule) = &case.rule {
+                        expected.push(format!("rule `{rule}`"));
+                    }
+                    if let Some(answer) = &case.answer {
+                        expected.push(format!("answer {answer}"));
+                    }
+                    let _ = writeln!(output.stdout, "       expected: {}", expected.join(", "));
+                    let _ = writeln!(
+                        output.stdout,
+                        "       actual:   rule `{}`, answer {}",
+                        decision.rule, decision.body
+                    );
+                    for skipped in &decision.skipped {
+                        let _ = writeln!(
+                            output.stdout,
+                            "       skipped:  rule `{}`: {}",
+                            skipped.rule, skipped.reason
+                        );
+                    }
+                }
+                let unreached: Vec<String> = rules
+                    .names()
+                    .chain([DEFAULT_RULE])
+                    .zip(&reached)
+                    .filter(|(_, reached)| !**reached)
+                    .map(|(name, _)| format!("`{name}`"))
+                    .collect();
+                if !unreached.is_empty() {
+                    let _ = writeln!(
+                        output.stdout,
+                        "note: {shown}: no case reaches {}",
+                        unreached.join(", ")
+                    );
+                }
+            }
+        }
+    }
+    let _ = writeln!(output.stdout, "{passed} passed, {failed} failed");
+    output.code = if invalid {
+        SYNTAX
+    } else if failed > 0 {
+        FAILED
+    } else {
+        OK
+    };
+    output
+}
+
+/// Reads a test document, its rules, and every case's callback.
+fn load(file: &Path, clock: Timestamp) -> Result<(Rules, Vec<Case>), TestError> {
+    let text = std::fs::read_to_string(file).map_err(TestError::Read)?;
+    let document: Value =
+        serde_json::from_str(&text).map_err(|error| TestError::Json(error.to_string()))?;
+    let at = "the test document";
+    let document = object(&document, at, "a JSON object with `rules` and `cases`")?;
+    check_keys(
+        document,
+        at,
+        &["rules", "cases", "now", "description"],
+        DOCUMENT_KEYS,
+    )?;
+    optional_string(document, "description", at)?;
+    let rules_path = match document.get("rules") {
+        Some(Value::String(path)) => file.parent().unwrap_or(Path::new("")).join(path),
+        Some(other) => {
+            return Err(shape(
+                at,
+                format!("`rules` must be a path, found {}", kind(other)),
+            ));
+        }
+        None => {
+            return Err(shape(
+                at,
+                "missing key `rules`: name the rules document, relative to this file, e.g. \"rules\": \"business-hours.json\"",
+            ));
+        }
+    };
+    let rules = load_rules(&rules_path).map_err(|error| TestError::Rules(error.to_string()))?;
+    let default_now = match document.get("now") {
+        None => None,
+        Some(value) => Some(instant(value, at)?),
+    };
+    let specs = match document.get("cases") {
+        Some(Value::Array(specs)) if !specs.is_empty() => specs,
+        Some(Value::Array(_)) => return Err(shape(at, "`cases` is empty: add at least one case")),
+        Some(other) => {
+            return Err(shape(
+                at,
+                format!("`cases` must be an array of cases, found {}", kind(other)),
+            ));
+        }
+        None => return Err(shape(at, "missing key `cases`: list the cases to run")),
+    };
+    let mut cases: Vec<Case> = Vec::with_capacity(specs.len());
+    for (index, spec) in specs.iter().enumerate() {
+        let case = load_case(index, spec, &rules, default_now, clock)?;
+        if let Some(first) = cases.iter().position(|known| known.name == case.name) {
+            return Err(shape(
+                &format!("case `{}` (cases[{index}])", case.name),
+                format!("the name is already used by cases[{first}]: case names must be unique"),
+            ));
+        }
+        cases.push(case);
+    }
+    Ok((rules, cases))
+}
+
+fn load_case(
+    index: usize,
+    spec: &Value,
+    rules: &Rules,
+    default_now: Option<Timestamp>,
+    clock: Timestamp,
+) -> Result<Case, TestError> {
+    let bare = format!("cases[{index}]");
+    let spec = object(spec, &bare, "a case object with `name` and `expect`")?;
+    let name = match spec.get("name") {
+        Some(Value::String(name)) if !name.trim().is_empty() => name.clone(),
+        Some(Value::String(_)) => return Err(shape(&bare, "`name` is empty: name every case")),
+        Some(other) => {
+            return Err(shape(
+                &bare,
+                format!("`name` must be a string, found {}", kind(other)),
+            ));
+        }
+        None => {
+            return Err(shape(
+                &bare,
+                "missing key `name`: name every case, it is printed with its result",
+            ));
+        }
+    };
+    let at = format!("case `{name}` ({bare})");
+    check_keys(
+        spec,
+        &at,
+        &[
+            "name",
+            "task",
+            "worker",
+            "params",
+            "now",
+            "expect",
+            "description",
+        ],
+        CASE_KEYS,
+    )?;
+    optional_string(spec, "description", &at)?;
+    let attributes = |key: &str| match spec.get(key) {
+        None => Ok("{}".to_owned()),
+        Some(value @ Value::Object(_)) => Ok(value.to_string()),
+        Some(other) => Err(shape(
+            &at,
+            format!(
+                "`{key}` must be a JSON object of attributes, found {}",
+                kind(other)
+            ),
+        )),
+    };
+    let (task, worker) = (attributes("task")?, attributes("worker")?);
+    let mut params = Vec::new();
+    match spec.get("params") {
+        None => {}
+        Some(Value::Object(map)) => {
+            for (parameter, value) in map {
+                let value = match value {
+                    Value::String(text) => text.clone(),
+                    Value::Number(number) if number.is_u64() || number.is_i64() => {
+                        number.to_string()
+                    }
+                    other => {
+                        return Err(shape(
+                            &at,
+                            format!(
+                                "`params`: `{parameter}` must be a string or an integer, found {}",
+                                kind(other)
+                            ),
+                        ));
+                    }
+                };
+                params.push((parameter.clone(), value));
+            }
+        }
+        Some(other) => {
+            return Err(shape(
+                &at,
+                format!(
+                    "`params` must be an object of callback parameters, e.g. {{\"TaskAge\": 300}}, found {}",
+                    kind(other)
+                ),
+            ));
+        }
+    }
+    let callback = sample_callback(&task, &worker, &params)
+        .map_err(|error| shape(&at, error.to_string()))
+        .and_then(|form| {
+            AssignmentCallback::try_from(form).map_err(|error| {
+                shape(
+                    &at,
+                    format!("the callback is invalid: {error}; check `params`"),
+                )
+            })
+        })?;
+    let now = match (spec.get("now"), default_now) {
+        (Some(value), _) => instant(value, &at)?,
+        (None, Some(now)) => now,
+        (None, None) if rules.reads_clock() => {
+            return Err(shape(
+                &at,
+                "missing key `now`: the rules read the time (`taskrouter.` or `schedules.`), so give the case a `now` such as \"2026-12-01T14:30:00Z\", or the document a default one, and the result will not depend on when the test runs",
+            ));
+        }
+        (None, None) => clock,
+    };
+    let expect = match spec.get("expect") {
+        Some(Value::Object(expect)) => expect,
+        Some(other) => {
+            return Err(shape(
+                &at,
+                format!(
+                    "`expect` must be an object with {EXPECT_KEYS}, found {}",
+                    kind(other)
+                ),
+            ));
+        }
+        None => {
+            return Err(shape(
+                &at,
+                format!("missing key `expect`: give the expected {EXPECT_KEYS}"),
+            ));
+        }
+    };
+    let expect_at = format!("{at}: `expect`");
+    check_keys(expect, &expect_at, &["rule", "answer"], EXPECT_KEYS)?;
+    let rule = match expect.get("rule") {
+        None => None,
+        Some(Value::String(rule)) => {
+            if rule != DEFAULT_RULE && !rules.names().any(|name| name == rule) {
+                let names: Vec<String> = rules
+                    .names()
+                    .chain([DEFAULT_RULE])
+                    .map(|name| format!("`{name}`"))
+                    .collect();
+                return Err(shape(
+                    &expect_at,
+                    format!(
+                        "`rule`: `{rule}` is not a rule of the document: expect one of {}",
+                        names.join(", ")
+                    ),
+                ));
+            }
+            Some(rule.clone())
+        }
+        Some(other) => {
+            return Err(shape(
+                &expect_at,
+                format!("`rule` must be a rule's name, found {}", kind(other)),
+            ));
+        }
+    };
+    let answer = match expect.get("answer") {
+        None => None,
+        Some(answer @ Value::Object(_)) => Some(answer.clone()),
+        Some(other) => {
+            return Err(shape(
+                &expect_at,
+                format!(
+                    "`answer` must be the answer's JSON object ({{}} for the deferral), found {}",
+                    kind(other)
+                ),
+            ));
+        }
+    };
+    if rule.is_none() && answer.is_none() {
+        return Err(shape(&expect_at, format!("give {EXPECT_KEYS}")));
+    }
+    Ok(Case {
+        name,
+        callback,
+        now,
+        rule,
+        answer,
+    })
+}
+
+fn shape(at: &str, problem: impl Into<String>) -> TestError {
+    TestError::Shape {
+        at: at.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    crate::expression::json_kind(value)
+}
+
+fn object<'v>(
+    value: &'v Value,
+    at: &str,
+    expected: &str,
+) -> Result<&'v Map<String, Value>, TestError> {
+    match value {
+        Value::Object(map) => Ok(map),
+        other => Err(shape(
+            at,
+            format!("expected {expected}, found {}", kind(other)),
+        )),
+    }
+}
+
+fn check_keys(
+    map: &Map<String, Value>,
+    at: &str,
+    allowed: &[&str],
+    expected: &str,
+) -> Result<(), TestError> {
+    match map.keys().find(|key| !allowed.contains(&key.as_str())) {
+        Some(key) => Err(shape(
+            at,
+            format!("unknown key `{key}`: expected {expected}"),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn optional_string(map: &Map<String, Value>, key: &str, at: &str) -> Result<(), TestError> {
+    match map.get(key) {
+        None | Some(Value::String(_)) => Ok(()),
+        Some(other) => Err(shape(
+            at,
+            format!("`{key}` must be a string, found {}", kind(other)),
+        )),
+    }
+}
+
+/// A `now` value: an RFC 3339 timestamp with an offset.
+fn instant(value: &Value, at: &str) -> Result<Timestamp, TestError> {
+    match value {
+        Value::String(text) => {
+            super::parse_now(text).map_err(|problem| shape(at, format!("`now`: {problem}")))
+        }
+        other => Err(shape(
+            at,
+            format!(
+                "`now` must be an RFC 3339 timestamp such as \"2026-12-01T14:30:00Z\", found {}",
+                kind(other)
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file in the temp directory, unique to this process and `name`, removed on drop.
+    struct TempFile(PathBuf);
+
+    impl TempFile {
+        fn new(name: &str, contents: &str) -> Self {
+            let path =
+                std::env::temp_dir().join(format!("taskrouter-test-{}-{name}", std::process::id()));
+            std::fs::write(&path, contents).expect("the temp directory is writable");
+            Self(path)
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn example(name: &str) -> String {
+        format!("{}/rules/examples/{name}", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    /// A test document for `rules` with `cases` (JSON text).
+    fn document(rules: &str, cases: &str) -> String {
+        format!(r#"{{"rules": "{}", "cases": {cases}}}"#, example(rules))
+    }
+
+    #[test]
+    fn every_mistake_in_a_test_document_is_named_with_its_case() {
+        let dequeue = "voice-dequeue.json";
+        let hours = "business-hours.json";
+        #[rustfmt::skip]
+        let cases = [
+            ("[]".to_owned(), "the test document: expected a JSON object with `rules` and `cases`, found an array", "not an object"),
+            (r#"{"cases": []}"#.to_owned(), "the test document: missing key `rules`: name the rules document, relative to this file, e.g. \"rules\": \"business-hours.json\"", "no rules"),
+            (format!(r#"{{"rules": "{}", "case": []}}"#, example(dequeue)), "the test document: unknown key `case`: expected `rules`, `cases`, `now` or `description`", "a typo at the top"),
+            (document(dequeue, "[]"), "the test document: `cases` is empty: add at least one case", "no cases"),
+            (document(dequeue, r#"[{"expect": {"rule": "default"}}]"#), "cases[0]: missing key `name`: name every case, it is printed with its result", "a case without a name"),
+            (document(dequeue, r#"[{"name": "a", "expect": {"rule": "default"}}, {"name": "a", "expect": {"rule": "default"}}]"#), "case `a` (cases[1]): the name is already used by cases[0]: case names must be unique", "a repeated name"),
+            (document(dequeue, r#"[{"name": "a"}]"#), "case `a` (cases[0]): missing key `expect`: give the expected `rule` and/or `answer`", "no expectation"),
+            (document(dequeue, r#"[{"name": "a", "expect": {}}]"#), "case `a` (cases[0]): `expect`: give `rule` and/or `answer`", "an empty expectation"),
+            (document(dequeue, r#"[{"name": "a", "expect": {"answer": "accept"}}]"#), "case `a` (cases[0]): `expect`: `answer` must be the answer's JSON object ({} for the deferral), found a string", "an answer that is not an object"),
+            (document(dequeue, r#"[{"name": "a", "task": "voice", "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): `task` must be a JSON object of attributes, found a string", "attributes that are not an object"),
+            (document(dequeue, r#"[{"name": "a", "params": {"TaskAge": true}, "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): `params`: `TaskAge` must be a string or an integer, found a boolean", "a boolean parameter"),
+            (document(dequeue, r#"[{"name": "a", "params": {"TaskSid": "WT1"}, "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): the callback is invalid: parameter `TaskSid`: `WT1` is not a valid task SID: expected `WT` followed by 32 hex digits; check `params`", "a malformed SID"),
+            (document(dequeue, r#"[{"name": "a", "now": "noon", "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): `now`: `noon` is not an RFC 3339 timestamp with an offset: write e.g. 2026-12-01T14:30:00Z (UTC) or 2026-12-01T09:30:00-05:00", "a malformed instant"),
+            (document(hours, r#"[{"name": "a", "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): missing key `now`: the rules read the time (`taskrouter.` or `schedules.`), so give the case a `now` such as \"2026-12-01T14:30:00Z\", or the document a default one, and the result will not depend on when the test runs", "no instant for rules that read the time"),
+            (format!(r#"{{"rules": "{}", "cases": [{{"name": "a", "expect": {{"rule": "default"}}}}]}}"#, "/nonexistent/rules.json"), "`rules`: cannot read `/nonexistent/rules.json`: No such file or directory (os error 2)", "rules that cannot be read"),
+        ];
+        for (json, message, why) in cases {
+            let file = TempFile::new("invalid.test.json", &json);
+            let error = load(&file.0, Timestamp::UNIX_EPOCH).expect_err(why);
+            assert_eq!(error.to_string(), message, "{why}");
+        }
+    }
+
+    #[test]
+    fn a_case_passes_on_the_rule_alone_on_the_answer_alone_or_on_both() {
+        let call = r#"{"call_sid": "CA0123456789abcdef0123456789abcdef", "to": "+18005550199"}"#;
+        let dequeue = r#"{"instruction": "dequeue", "post_work_activity_sid": "WA00000000000000000000000000000000", "from": "+18005550199", "to": "client:alice"}"#;
+        let file = TempFile::new(
+            "kinds.test.json",
+            &document(
+                "voice-dequeue.json",
+                &format!(
+                    r#"[
+                    {{"name": "rule", "task": {call}, "worker": {{"contact_uri": "client:alice"}}, "expect": {{"rule": "dequeue-from-dialed-number"}}}},
+                    {{"name": "answer, keys in any order", "task": {call}, "worker": {{"contact_uri": "client:alice"}}, "expect": {{"answer": {dequeue}}}}},
+                    {{"name": "both", "task": {call}, "worker": {{"contact_uri": "client:alice"}}, "expect": {{"rule": "dequeue-from-dialed-number", "answer": {dequeue}}}}},
+                    {{"name": "wrong answer", "task": {call}, "worker": {{"contact_uri": "client:alice"}}, "expect": {{"rule": "dequeue-from-dialed-number", "answer": {{}}}}}}
+                ]"#
+                ),
+            ),
+        );
+        let output = run(std::slice::from_ref(&file.0));
+        let shown = file.0.display();
+        assert_eq!(output.code, FAILED, "{}", output.stderr);
+        assert_eq!(
+            output.stdout,
+            format!(
+                "ok   {shown}: rule\n\
+                 ok   {shown}: answer, keys in any order\n\
+                 ok   {shown}: both\n\
+                 FAIL {shown}: wrong answer\n\
+                 \x20      expected: rule `dequeue-from-dialed-number`, answer {{}}\n\
+                 \x20      actual:   rule `dequeue-from-dialed-number`, answer {{\"instruction\":\"dequeue\",\"to\":\"client:alice\",\"from\":\"+18005550199\",\"post_work_activity_sid\":\"WA00000000000000000000000000000000\"}}\n\
+                 note: {shown}: no case reaches `dequeue-from-called-number`, `voice-call-not-dequeued`, `default`\n\
+                 3 passed, 1 failed\n"
+            )
+        );
+    }
+
+    #[test]
+    fn a_failure_lists_the_rules_skipped_on_the_way() {
+        let file = TempFile::new(
+            "skipped.test.json",
+            &document(
+                "voice-dequeue.json",
+                r#"[{"name": "no contact", "task": {"call_sid": "CA0123456789abcdef0123456789abcdef"}, "expect": {"rule": "default"}}]"#,
+            ),
+        );
+        let output = run(std::slice::from_ref(&file.0));
+        let shown = file.0.display();
+        assert_eq!(output.code, FAILED);
+        assert_eq!(
+            output.stdout,
+            format!(
+                "FAIL {shown}: no contact\n\
+                 \x20      expected: rule `default`\n\
+                 \x20      actual:   rule `voice-call-not-dequeued`, answer {{}}\n\
+                 \x20      skipped:  rule `dequeue-from-dialed-number`: `{{{{task.to}}}}` in `from` is missing or null\n\
+                 \x20      skipped:  rule `dequeue-from-called-number`: `{{{{task.called}}}}` in `from` is missing or null\n\
+                 note: {shown}: no case reaches `dequeue-from-dialed-number`, `dequeue-from-called-number`, `default`\n\
+                 0 passed, 1 failed\n"
+            )
+        );
+    }
+}

@@ -1,0 +1,789 @@
+//! Opening hours where the business is: named schedules in a time zone, with holidays.
+//!
+//! TaskRouter only knows UTC (contract §5), so teams convert their opening hours by hand and
+//! break them twice a year when daylight-saving time starts and ends. A rules document declares
+//! schedules instead, each in an IANA time zone, and rules read them under the `schedules.` root,
+//! which is ours (TaskRouter's own `taskrouter.` attributes keep their UTC meaning):
+//!
+//! ```json
+//! "schedules": {
+//!   "new_york": {
+//!     "time_zone": "America/New_York",
+//!     "open": { "Mon-Fri": ["08:00-12:00", "13:00-18:00"], "Sat": ["10:00-14:00"] },
+//!     "closed": ["2026-11-26", "2026-12-25"],
+//!     "dates": { "2026-12-24": ["08:00-13:00"] }
+//!   }
+//! }
+//! ```
+//!
+//! | key | meaning |
+//! |---|---|
+//! | `time_zone` (required) | an IANA time zone name (`America/New_York`, `Europe/Paris`, `UTC`); wall-clock hours follow its daylight-saving rules |
+//! | `open` (required) | the weekly hours: keys are days (`Mon` … `Sun`, any case), ranges (`Mon-Fri`, `Fri-Mon` wraps) or lists (`Sat,Sun`); values list `HH:MM-HH:MM` periods, start included, end excluded, `24:00` for the end of the day. A day listed nowhere is closed |
+//! | `closed` | dates (`YYYY-MM-DD`, local) on which the schedule is closed all day: holidays |
+//! | `dates` | dates with their own hours instead of the weekly ones, e.g. an early close (`[]` closes the whole day) |
+//! | `description` | text for people |
+//!
+//! In a rule, `schedules.<name>.<attribute>` reads the schedule at the instant of the decision:
+//!
+//! | attribute | holds |
+//! |---|---|
+//! | `open` | `true` while the schedule is open, `false` otherwise |
+//! | `dayOfWeek`, `currentTime`, `currentHour`, `currentMin` | TaskRouter's time-of-day attributes ([`crate::time_of_day`]), read on the schedule's wall clock instead of in UTC |
+//!
+//! Hours are wall-clock hours: `08:00-18:00` in `America/New_York` is 13:00–23:00 UTC in winter
+//! and 12:00–22:00 UTC in summer. On the night clocks go forward the skipped hour never happens;
+//! on the night they go back the repeated hour is open (or closed) both times. A period cannot
+//! cross midnight (`22:00-06:00`): write it as two, on each day.
+//!
+//! The time zone database is compiled into the binary (jiff's bundled copy of the IANA
+//! database), so zones resolve the same way on every machine, including Lambda's
+//! `provided.al2023` runtime, and a zone unknown to it stops the start instead of failing
+//! requests. The module is pure: the instant is passed in.
+
+use jiff::Timestamp;
+use jiff::civil::{Date, Weekday};
+use jiff::tz::TimeZone;
+use serde_json::{Map, Value};
+
+use crate::expression::{Known, Operand, json_kind};
+use crate::time_of_day::{self, DAY_NAMES, TimeOfDay};
+
+/// Keys a schedule may have.
+const SCHEDULE_KEYS: &str = "`time_zone`, `open`, `closed`, `dates` or `description`";
+
+/// Minutes in a day: the end of the last period of a day (`24:00`).
+const MINUTES_PER_DAY: u16 = 24 * 60;
+
+/// A schedule that cannot be compiled. Each message says where in the schedule (`time_zone`,
+/// `open` key `Mon-Fri`, `closed[2]`, …), quotes the input, and says what to write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    /// A value has the wrong JSON type.
+    #[error("{at}: expected {expected}, found {found}")]
+    Type {
+        /// Where the value is, e.g. `time_zone`.
+        at: String,
+        /// What was expected.
+        expected: &'static str,
+        /// The JSON type found.
+        found: &'static str,
+    },
+    /// A key the format does not define (often a typo).
+    #[error("unknown key `{key}`: expected {SCHEDULE_KEYS}")]
+    UnknownKey {
+        /// The key.
+        key: String,
+    },
+    /// A required key is absent.
+    #[error("missing key `{key}`: {hint}")]
+    MissingKey {
+        /// The key.
+        key: &'static str,
+        /// What to write.
+        hint: &'static str,
+    },
+    /// `time_zone` names no zone of the bundled IANA database.
+    #[error(
+        "`time_zone`: `{name}` is not a time zone of the IANA database{suggestion}: write a name such as America/New_York, Europe/Paris or UTC"
+    )]
+    UnknownZone {
+        /// The name as written.
+        name: String,
+        /// ` (did you mean `…`?)`, or empty.
+        suggestion: String,
+    },
+    /// A key of `open` is not a day, a range or a list of them.
+    #[error(
+        "`open`: `{key}` is not a day: write Mon, Tue, Wed, Thu, Fri, Sat or Sun, a range such as Mon-Fri, or a list such as Sat,Sun"
+    )]
+    Days {
+        /// The key as written.
+        key: String,
+    },
+    /// A day appears under two keys of `open`, so its hours would be ambiguous.
+    #[error(
+        "`open`: {day} is in both `{first}` and `{second}`: give each day its hours under one key"
+    )]
+    RepeatedDay {
+        /// The day.
+        day: &'static str,
+        /// The first key naming it.
+        first: String,
+        /// The second key naming it.
+        second: String,
+    },
+    /// A period is not `HH:MM-HH:MM` with the start before the end.
+    #[error("{at}: `{period}` {problem}")]
+    Period {
+        /// Where, e.g. `open` key `Mon-Fri`.
+        at: String,
+        /// The period as written.
+        period: String,
+        /// What is wrong and what to write.
+        problem: String,
+    },
+    /// A date is not a valid `YYYY-MM-DD`.
+    #[error(
+        "{at}: `{date}` is not a date: write YYYY-MM-DD with a real month and day, e.g. 2026-12-25"
+    )]
+    Date {
+        /// Where, e.g. `closed[1]`.
+        at: String,
+        /// The text as written.
+        date: String,
+    },
+    /// A date is listed twice (in `closed`, in `dates`, or in both).
+    #[error("{at}: {date} is already listed: give each date once, in `closed` or in `dates`")]
+    RepeatedDate {
+        /// Where the second one is.
+        at: String,
+        /// The date.
+        date: Date,
+    },
+}
+
+/// Something a rule can read from a schedule: `schedules.<name>.<attribute>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attribute {
+    /// `open`: whether the schedule is open.
+    Open,
+    /// One of TaskRouter's time-of-day attributes on the schedule's wall clock.
+    Local(time_of_day::Attribute),
+}
+
+impl Attribute {
+    /// The attribute named `name` (case-sensitive, as TaskRouter's own names are).
+    pub fn from_name(name: &str) -> Option<Attribute> {
+        if name == "open" {
+            return Some(Attribute::Open);
+        }
+        time_of_day::Attribute::from_name(name).map(Attribute::Local)
+    }
+
+    /// What the attribute holds, so literals compared with it are read in its terms.
+    pub fn known(self) -> Known {
+        match self {
+            Attribute::Open => Known::Boolean,
+            Attribute::Local(attribute) => attribute.known(),
+        }
+    }
+
+    /// The names a schedule answers to, for messages.
+    pub fn names() -> String {
+        format!("open, {}", time_of_day::attribute_names())
+    }
+}
+
+/// One period of opening, in minutes since local midnight: `start` included, `end` excluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Period {
+    start: u16,
+    end: u16,
+}
+
+impl Period {
+    fn contains(self, minute: u16) -> bool {
+        self.start <= minute && minute < self.end
+    }
+}
+
+/// A compiled schedule.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    zone: TimeZone,
+    /// Opening periods per weekday, Monday first.
+    weekly: [Vec<Period>; 7],
+    /// Dates with their own periods (empty: closed), sorted by date.
+    dates: Vec<(Date, Vec<Period>)>,
+}
+
+impl Schedule {
+    /// Compiles a schedule from its JSON spec (module docs).
+    ///
+    /// # Errors
+    ///
+    /// [`ScheduleError`] for a spec that is not an object, an unknown or missing key, a time zone
+    /// the IANA database does not have, a key of `open` that is not a day, a day given hours twice,
+    /// a period that is not `HH:MM-HH:MM` with its start before its end, a date that is not a
+    /// real `YYYY-MM-DD`, or a date listed twice.
+    pub fn compile(spec: &Value) -> Result<Schedule, ScheduleError> {
+        let Value::Object(spec) = spec else {
+            return Err(type_error(
+                "the schedule",
+                "an object with `time_zone` and `open`",
+                spec,
+            ));
+        };
+        if let Some(key) = spec.keys().find(|key| {
+            !matches!(
+                key.as_str(),
+                "time_zone" | "open" | "closed" | "dates" | "description"
+            )
+        }) {
+            return Err(ScheduleError::UnknownKey { key: key.clone() });
+        }
+        if let Some(description) = spec.get("description").filter(|value| !value.is_string()) {
+            return Err(type_error("`description`", "a string", description));
+        }
+        let zone = match spec.get("time_zone") {
+            None => {
+                return Err(ScheduleError::MissingKey {
+                    key: "time_zone",
+                    hint: "name the IANA time zone the hours are in, e.g. \"time_zone\": \"America/New_York\"",
+                });
+            }
+            Some(Value::String(name)) => zone(name)?,
+            Some(other) => {
+                return Err(type_error(
+                    "`time_zone`",
+                    "a time zone name such as \"America/New_York\"",
+                    other,
+                ));
+            }
+        };
+        let weekly = match spec.get("open") {
+            None => {
+                return Err(ScheduleError::MissingKey {
+                    key: "open",
+                    hint: "give the weekly hours, e.g. \"open\": {\"Mon-Fri\": [\"08:00-18:00\"]}",
+                });
+            }
+            Some(Value::Object(open)) => weekly(open)?,
+            Some(other) => {
+                return Err(type_error(
+                    "`open`",
+                    "an object of days and hours, e.g. {\"Mon-Fri\": [\"08:00-18:00\"]}",
+                    other,
+                ));
+            }
+        };
+        let mut dates: Vec<(Date, Vec<Period>)> = Vec::new();
+        match spec.get("closed") {
+            None => {}
+            Some(Value::Array(closed)) => {
+                for (index, value) in closed.iter().enumerate() {
+                    let at = format!("`closed[{index}]`");
+                    let Value::String(text) = value else {
+                        return Err(type_error(&at, "a date such as \"2026-12-25\"", value));
+                    };
+                    add_date(&mut dates, date(text, &at)?, Vec::new(), &at)?;
+                }
+            }
+            Some(other) => {
+                return Err(type_error(
+                    "`closed`",
+                    "an array of dates such as [\"2026-12-25\"]",
+                    other,
+                ));
+            }
+        }
+        match spec.get("dates") {
+            None => {}
+            Some(Value::Object(special)) => {
+                for (key, value) in special {
+                    let at = format!("`dates` key `{key}`");
+                    let day = date(key, &at)?;
+                    let periods = periods(value, &at)?;
+                    add_date(&mut dates, day, periods, &at)?;
+                }
+            }
+            Some(other) => {
+                return Err(type_error(
+                    "`dates`",
+                    "an object of dates and hours, e.g. {\"2026-12-24\": [\"08:00-13:00\"]}",
+                    other,
+                ));
+            }
+        }
+        dates.sort_unstable_by_key(|(date, _)| *date);
+        Ok(Schedule {
+            zone,
+            weekly,
+            dates,
+        })
+    }
+
+    /// The time zone.
+    pub fn zone(&self) -> &TimeZone {
+        &self.zone
+    }
+
+    /// Whether the schedule is open at `instant`.
+    pub fn is_open(&self, instant: Timestamp) -> bool {
+        let local = self.zone.to_datetime(instant);
+        let reading = TimeOfDay::from_civil(local);
+        let periods = match self
+            .dates
+            .binary_search_by_key(&local.date(), |(date, _)| *date)
+        {
+            Ok(index) => &self.dates[index].1,
+            Err(_) => &self.weekly[weekday_index(reading.weekday())],
+        };
+        let minute = reading.minute_of_day();
+        periods.iter().any(|period| period.contains(minute))
+    }
+
+    /// The value of `attribute` at `instant`.
+    pub fn get(&self, attribute: Attribute, instant: Timestamp) -> Operand<'static> {
+        match attribute {
+            Attribute::Open => Operand::Bool(self.is_open(instant)),
+            Attribute::Local(attribute) => TimeOfDay::in_zone(instant, &self.zone).get(attribute),
+        }
+    }
+}
+
+fn type_error(at: &str, expected: &'static str, found: &Value) -> ScheduleError {
+    ScheduleError::Type {
+        at: at.to_owned(),
+        expected,
+        found: json_kind(found),
+    }
+}
+
+/// Monday is 0.
+fn weekday_index(weekday: Weekday) -> usize {
+    usize::from(weekday.to_monday_zero_offset().unsigned_abs())
+}
+
+/// The zone named `name` in the bundled database.
+fn zone(name: &str) -> Result<TimeZone, ScheduleError> {
+    // jiff also accepts POSIX TZ strings and fixed offsets through other routines; `get` reads
+    // only the IANA database, which is what a reader of the document expects.
+    TimeZone::get(name).map_err(|_| ScheduleError::UnknownZone {
+        name: name.to_owned(),
+        suggestion: zone_suggestion(name)
+            .map(|known| format!(" (did you mean `{known}`?)"))
+            .unwrap_or_default(),
+    })
+}
+
+/// The zone name closest to a misspelled one, when one is close enough to be the likely intent.
+fn zone_suggestion(name: &str) -> Option<String> {
+    let wanted = name.to_ascii_lowercase().replace(' ', "_");
+    let last = |text: &str| text.rsplit('/').next().unwrap_or(text).to_owned();
+    jiff::tz::db()
+        .available()
+        .map(|known| known.as_str().to_owned())
+        .filter_map(|known| {
+            let folded = known.to_ascii_lowercase();
+            // A city given without its region (`New_York`) is as likely as a typo.
+            let distance = if last(&folded) == wanted {
+                0
+            } else {
+                crate::instruction::edit_distance(&wanted, &folded)
+            };
+            (distance <= (folded.len() / 6).max(1)).then_some((distance, known))
+        })
+        .min()
+        .map(|(_, known)| known)
+}
+
+/// The weekly periods of `open`, Monday first.
+fn weekly(open: &Map<String, Value>) -> Result<[Vec<Period>; 7], ScheduleError> {
+    let mut weekly: [Vec<Period>; 7] = Default::default();
+    let mut given: [Option<&str>; 7] = [None; 7];
+    for (key, value) in open {
+        let at = format!("`open` key `{key}`");
+        let periods = periods(value, &at)?;
+        for day in days(key)? {
+            if let Some(first) = given[day] {
+                return Err(ScheduleError::RepeatedDay {
+                    day: DAY_NAMES[day],
+                    first: first.to_owned(),
+                    second: key.clone(),
+                });
+            }
+            given[day] = Some(key);
+            weekly[day].clone_from(&periods);
+        }
+    }
+    Ok(weekly)
+}
+
+/// The days a key of `open` names, Monday = 0: `Mon`, `Mon-Fri`, `Fri-Mon`, `Sat,Sun`.
+fn days(key: &str) -> Result<Vec<usize>, ScheduleError> {
+    let bad = || ScheduleError::Days {
+        key: key.to_owned(),
+    };
+    let day = |name: &str| {
+        time_of_day::parse_day(name.trim())
+            .map(weekday_index)
+            .ok_or_else(bad)
+    };
+    let mut days = Vec::new();
+    for part in key.split(',') {
+        match part.split_once('-') {
+            Some((first, last)) => {
+                let (first, last) = (day(first)?, day(last)?);
+                let mut current = first;
+                loop {
+                    days.push(current);
+                    if current == last {
+                        break;
+                    }
+                    current = (current + 1) % 7;
+                }
+            }
+            None => days.push(day(part)?),
+        }
+    }
+    // A day named twice in one key (`Mon,Mon-Fri`) is the same hours twice: harmless, kept once.
+    days.sort_unstable();
+    days.dedup();
+    Ok(days)
+}
+
+/// The periods of an array of `HH:MM-HH:MM` strings.
+fn periods(value: &Value, at: &str) -> Result<Vec<Period>, ScheduleError> {
+    let Value::Array(items) = value else {
+        return Err(type_error(
+            at,
+            "an array of periods such as [\"08:00-18:00\"] ([] for closed)",
+            value,
+        ));
+    };
+    let mut periods = Vec::with_capacity(items.len());
+    for item in items {
+        let Value::String(text) = item else {
+            return Err(type_error(at, "periods written as \"HH:MM-HH:MM\"", item));
+        };
+        periods.push(period(text, at)?);
+    }
+    Ok(periods)
+}
+
+/// `HH:MM-HH:MM`, start before end, `24:00` allowed as an end.
+fn period(text: &str, at: &str) -> Result<Period, ScheduleError> {
+    let problem = |problem: &str| ScheduleError::Period {
+        at: at.to_owned(),
+        period: text.to_owned(),
+        problem: problem.to_owned(),
+    };
+    let shape = "is not a period: write HH:MM-HH:MM on a 24-hour clock, e.g. 08:00-18:00";
+    let (start, end) = text.split_once('-').ok_or_else(|| problem(shape))?;
+    let (start, end) = (
+        clock(start).ok_or_else(|| problem(shape))?,
+        clock(end).ok_or_else(|| problem(shape))?,
+    );
+    if start >= MINUTES_PER_DAY {
+        return Err(problem(
+            "starts at the end of the day: a period starts at 00:00 to 23:59",
+        ));
+    }
+    if end <= start {
+        return Err(problem(
+            "does not end after it starts: periods cannot cross midnight, so split one such as \
+             22:00-06:00 into 22:00-24:00 on the first day and 00:00-06:00 on the next",
+        ));
+    }
+    Ok(Period { start, end })
+}
+
+/// `HH:MM` as minutes since midnight, `00:00` to `24:00`; exactly two digits each.
+fn clock(text: &str) -> Option<u16> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 5 || bytes[2] != b':' {
+        return None;
+    }
+    let two = |high: u8, low: u8| -> Option<u16> {
+        (high.is_ascii_digit() && low.is_ascii_digit())
+            .then(|| u16::from(high - b'0') * 10 + u16::from(low - b'0'))
+    };
+    let (hour, minute) = (two(bytes[0], bytes[1])?, two(bytes[3], bytes[4])?);
+    match (hour, minute) {
+        (0..=23, 0..=59) | (24, 0) => Some(hour * 60 + minute),
+        _ => None,
+    }
+}
+
+/// `YYYY-MM-DD`, exactly, naming a real day.
+fn date(text: &str, at: &str) -> Result<Date, ScheduleError> {
+    let bad = || ScheduleError::Date {
+        at: at.to_owned(),
+        date: text.to_owned(),
+    };
+    let bytes = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<i16> {
+        let part = text.get(range)?;
+        part.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| part.parse().ok())
+            .flatten()
+    };
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return Err(bad());
+    }
+    let (year, month, day) = (
+        digits(0..4).ok_or_else(bad)?,
+        digits(5..7).ok_or_else(bad)?,
+        digits(8..10).ok_or_else(bad)?,
+    );
+    let month = i8::try_from(month).map_err(|_| bad())?;
+    let day = i8::try_from(day).map_err(|_| bad())?;
+    Date::new(year, month, day).map_err(|_| bad())
+}
+
+fn add_date(
+    dates: &mut Vec<(Date, Vec<Period>)>,
+    date: Date,
+    periods: Vec<Period>,
+    at: &str,
+) -> Result<(), ScheduleError> {
+    if dates.iter().any(|(known, _)| *known == date) {
+        return Err(ScheduleError::RepeatedDate {
+            at: at.to_owned(),
+            date,
+        });
+    }
+    dates.push((date, periods));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schedule(spec: Value) -> Schedule {
+        Schedule::compile(&spec).unwrap_or_else(|error| panic!("the schedule compiles: {error}"))
+    }
+
+    fn instant(text: &str) -> Timestamp {
+        text.parse().expect("an RFC 3339 instant")
+    }
+
+    /// New York office hours: weekdays 08:00-18:00, Saturday mornings, two holidays, an early
+    /// close on Christmas Eve.
+    fn new_york() -> Schedule {
+        schedule(json!({
+            "time_zone": "America/New_York",
+            "open": {"Mon-Fri": ["08:00-18:00"], "Sat": ["10:00-14:00"]},
+            "closed": ["2026-11-26", "2026-12-25"],
+            "dates": {"2026-12-24": ["08:00-13:00"]}
+        }))
+    }
+
+    #[test]
+    fn opening_hours_hold_in_the_zone_on_both_sides_of_both_daylight_saving_changes() {
+        let schedule = new_york();
+        #[rustfmt::skip]
+        let cases = [
+            // 2026-03-08 (Sunday): New York moves from EST (UTC-5) to EDT (UTC-4).
+            ("2026-03-06T12:30:00Z", false, "Friday before the change: 07:30 EST, not open yet"),
+            ("2026-03-06T13:00:00Z", true, "Friday before the change: 08:00 EST opens"),
+            ("2026-03-06T22:59:00Z", true, "Friday before the change: 17:59 EST"),
+            ("2026-03-06T23:00:00Z", false, "Friday before the change: 18:00 EST closes"),
+            ("2026-03-09T12:00:00Z", true, "Monday after the change: 08:00 EDT opens, an hour earlier in UTC"),
+            ("2026-03-09T11:59:00Z", false, "Monday after the change: 07:59 EDT"),
+            ("2026-03-09T22:00:00Z", false, "Monday after the change: 18:00 EDT closes, an hour earlier in UTC"),
+            // 2026-11-01 (Sunday): New York moves back from EDT to EST.
+            ("2026-10-30T12:00:00Z", true, "Friday before the change: 08:00 EDT"),
+            ("2026-10-30T21:59:00Z", true, "Friday before the change: 17:59 EDT"),
+            ("2026-10-30T22:00:00Z", false, "Friday before the change: 18:00 EDT"),
+            ("2026-11-02T12:00:00Z", false, "Monday after the change: 07:00 EST, not open yet"),
+            ("2026-11-02T13:00:00Z", true, "Monday after the change: 08:00 EST opens"),
+            ("2026-11-02T22:30:00Z", true, "Monday after the change: 17:30 EST, later in UTC"),
+            // Saturdays, Sundays, holidays and the early close.
+            ("2026-11-07T15:00:00Z", true, "Saturday 10:00 EST"),
+            ("2026-11-07T19:00:00Z", false, "Saturday 14:00 EST closes"),
+            ("2026-11-08T16:00:00Z", false, "Sunday is not listed: closed"),
+            ("2026-11-26T16:00:00Z", false, "Thanksgiving, a Thursday, is closed"),
+            ("2026-11-27T16:00:00Z", true, "the Friday after is open"),
+            ("2026-12-24T17:59:00Z", true, "Christmas Eve 12:59 EST"),
+            ("2026-12-24T18:00:00Z", false, "Christmas Eve closes at 13:00 EST"),
+            ("2026-12-25T16:00:00Z", false, "Christmas is closed"),
+        ];
+        for (at, open, message) in cases {
+            assert_eq!(schedule.is_open(instant(at)), open, "{message}: {at}");
+        }
+    }
+
+    #[test]
+    fn holidays_are_local_dates_not_utc_dates() {
+        // Auckland is UTC+13 in December: its Christmas starts at 11:00 UTC on the 24th.
+        let schedule = schedule(json!({
+            "time_zone": "Pacific/Auckland",
+            "open": {"Mon-Sun": ["00:00-24:00"]},
+            "closed": ["2026-12-25"]
+        }));
+        #[rustfmt::skip]
+        let cases = [
+            ("2026-12-24T10:59:00Z", true, "23:59 on the 24th in Auckland"),
+            ("2026-12-24T11:00:00Z", false, "00:00 on the 25th in Auckland, still the 24th in UTC"),
+            ("2026-12-25T10:59:00Z", false, "23:59 on the 25th in Auckland"),
+            ("2026-12-25T11:00:00Z", true, "the 26th in Auckland, still the 25th in UTC"),
+        ];
+        for (at, open, message) in cases {
+            assert_eq!(schedule.is_open(instant(at)), open, "{message}: {at}");
+        }
+    }
+
+    #[test]
+    fn hours_on_the_change_nights_follow_the_wall_clock() {
+        let schedule = schedule(json!({
+            "time_zone": "America/New_York",
+            "open": {"Sun": ["01:00-02:00", "03:00-04:00"]}
+        }));
+        #[rustfmt::skip]
+        let cases = [
+            ("2026-03-08T06:59:00Z", true, "01:59 EST, the last minute before clocks skip to 03:00"),
+            ("2026-03-08T07:00:00Z", true, "03:00 EDT, one UTC minute later"),
+            ("2026-03-08T08:00:00Z", false, "04:00 EDT"),
+            ("2026-11-01T05:30:00Z", true, "the first 01:30 (EDT)"),
+            ("2026-11-01T06:30:00Z", true, "the second 01:30 (EST): the repeated hour is open again"),
+            ("2026-11-01T07:00:00Z", false, "02:00 EST"),
+        ];
+        for (at, open, message) in cases {
+            assert_eq!(schedule.is_open(instant(at)), open, "{message}: {at}");
+        }
+    }
+
+    #[test]
+    fn local_attributes_are_twilios_names_read_on_the_schedules_wall_clock() {
+        let schedule = new_york();
+        let read = |at: &str, name: &str| {
+            schedule.get(
+                Attribute::from_name(name).expect("an attribute"),
+                instant(at),
+            )
+        };
+        #[rustfmt::skip]
+        let cases = [
+            ("2026-03-06T13:05:00Z", "currentTime", Operand::Integer(805), "EST"),
+            ("2026-03-09T13:05:00Z", "currentTime", Operand::Integer(905), "EDT"),
+            ("2026-03-09T13:05:00Z", "currentHour", Operand::Integer(9), "EDT hour"),
+            ("2026-03-09T13:05:00Z", "currentMin", Operand::Integer(5), "minute"),
+            ("2026-03-10T03:00:00Z", "dayOfWeek", Operand::String("Mon"), "still Monday in New York"),
+            ("2026-03-09T13:05:00Z", "open", Operand::Bool(true), "open"),
+            ("2026-03-08T13:05:00Z", "open", Operand::Bool(false), "closed on Sunday"),
+        ];
+        for (at, name, expected, message) in cases {
+            assert_eq!(read(at, name), expected, "{message}: {name} at {at}");
+        }
+        assert_eq!(
+            Attribute::from_name("Open"),
+            None,
+            "names are case-sensitive"
+        );
+        assert_eq!(
+            Attribute::names(),
+            "open, currentTime, currentHour, currentMin, dayOfWeek"
+        );
+    }
+
+    #[test]
+    fn the_earliest_and_latest_instants_are_read_without_panicking() {
+        let schedule = new_york();
+        for extreme in [Timestamp::MIN, Timestamp::MAX] {
+            let _ = schedule.is_open(extreme);
+            for name in ["open", "dayOfWeek", "currentTime"] {
+                let _ = schedule.get(Attribute::from_name(name).expect("an attribute"), extreme);
+            }
+        }
+    }
+
+    #[test]
+    fn days_ranges_and_lists_name_the_weekdays_they_cover() {
+        #[rustfmt::skip]
+        let cases: [(&str, &[usize], &str); 6] = [
+            ("Mon", &[0], "one day"),
+            ("mon-FRI", &[0, 1, 2, 3, 4], "a range, in any case"),
+            ("Fri-Mon", &[0, 4, 5, 6], "a range wrapping over the weekend"),
+            ("Sat,Sun", &[5, 6], "a list"),
+            ("Mon-Wed, Fri", &[0, 1, 2, 4], "a range and a day, with a space"),
+            ("Sun-Sat", &[0, 1, 2, 3, 4, 5, 6], "the whole week"),
+        ];
+        for (key, expected, message) in cases {
+            assert_eq!(days(key).expect(message), expected, "{message}: {key}");
+        }
+    }
+
+    #[test]
+    fn periods_are_exact_24_hour_clock_times() {
+        assert_eq!(
+            period("00:00-24:00", "x"),
+            Ok(Period {
+                start: 0,
+                end: 1440
+            })
+        );
+        assert_eq!(
+            period("08:30-17:45", "x"),
+            Ok(Period {
+                start: 510,
+                end: 1065
+            })
+        );
+        for bad in [
+            "8:00-18:00",
+            "08:00-25:00",
+            "08:60-09:00",
+            "08:00",
+            "08:00–18:00",
+            "24:00-24:00",
+            "",
+            "08:00-18:00-19:00",
+        ] {
+            assert!(period(bad, "x").is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn every_mistake_stops_the_compile_with_a_message_quoting_the_input() {
+        let base =
+            || json!({"time_zone": "America/New_York", "open": {"Mon-Fri": ["08:00-18:00"]}});
+        let with = |key: &str, value: Value| {
+            let mut spec = base();
+            spec[key] = value;
+            spec
+        };
+        #[rustfmt::skip]
+        let cases = [
+            (json!("America/New_York"), "the schedule: expected an object with `time_zone` and `open`, found a string", "not an object"),
+            (json!({"open": {}}), "missing key `time_zone`: name the IANA time zone the hours are in, e.g. \"time_zone\": \"America/New_York\"", "no zone"),
+            (json!({"time_zone": "UTC"}), "missing key `open`: give the weekly hours, e.g. \"open\": {\"Mon-Fri\": [\"08:00-18:00\"]}", "no hours"),
+            (with("timezone", json!("UTC")), "unknown key `timezone`: expected `time_zone`, `open`, `closed`, `dates` or `description`", "a typo in a key"),
+            (with("time_zone", json!("America/New_Yrok")), "`time_zone`: `America/New_Yrok` is not a time zone of the IANA database (did you mean `America/New_York`?): write a name such as America/New_York, Europe/Paris or UTC", "a misspelled zone"),
+            (with("time_zone", json!("New_York")), "`time_zone`: `New_York` is not a time zone of the IANA database (did you mean `America/New_York`?): write a name such as America/New_York, Europe/Paris or UTC", "a city without its region"),
+            (with("time_zone", json!("Mars/Olympus_Mons")), "`time_zone`: `Mars/Olympus_Mons` is not a time zone of the IANA database: write a name such as America/New_York, Europe/Paris or UTC", "no zone close to it"),
+            (with("time_zone", json!(-5)), "`time_zone`: expected a time zone name such as \"America/New_York\", found a number", "an offset instead of a zone"),
+            (with("open", json!({"Weekdays": ["08:00-18:00"]})), "`open`: `Weekdays` is not a day: write Mon, Tue, Wed, Thu, Fri, Sat or Sun, a range such as Mon-Fri, or a list such as Sat,Sun", "a key that is not a day"),
+            (with("open", json!({"Mon-Fri": ["08:00-18:00"], "Fri": ["08:00-12:00"]})), "`open`: Fri is in both `Fri` and `Mon-Fri`: give each day its hours under one key", "a day twice"),
+            (with("open", json!({"Mon": ["22:00-06:00"]})), "`open` key `Mon`: `22:00-06:00` does not end after it starts: periods cannot cross midnight, so split one such as 22:00-06:00 into 22:00-24:00 on the first day and 00:00-06:00 on the next", "a period across midnight"),
+            (with("open", json!({"Mon": ["8am-6pm"]})), "`open` key `Mon`: `8am-6pm` is not a period: write HH:MM-HH:MM on a 24-hour clock, e.g. 08:00-18:00", "a 12-hour clock"),
+            (with("open", json!({"Mon": "08:00-18:00"})), "`open` key `Mon`: expected an array of periods such as [\"08:00-18:00\"] ([] for closed), found a string", "a period outside an array"),
+            (with("closed", json!(["2026-12-25", "2026-13-01"])), "`closed[1]`: `2026-13-01` is not a date: write YYYY-MM-DD with a real month and day, e.g. 2026-12-25", "month 13"),
+            (with("closed", json!(["2026-02-29"])), "`closed[0]`: `2026-02-29` is not a date: write YYYY-MM-DD with a real month and day, e.g. 2026-12-25", "not a leap year"),
+            (with("closed", json!(["12/25/2026"])), "`closed[0]`: `12/25/2026` is not a date: write YYYY-MM-DD with a real month and day, e.g. 2026-12-25", "a US date"),
+            (with("closed", json!(["2026-12-25", "2026-12-25"])), "`closed[1]`: 2026-12-25 is already listed: give each date once, in `closed` or in `dates`", "a date twice"),
+            (with("closed", json!("2026-12-25")), "`closed`: expected an array of dates such as [\"2026-12-25\"], found a string", "a date outside an array"),
+            (with("dates", json!({"2026-12-24T00:00": ["08:00-13:00"]})), "`dates` key `2026-12-24T00:00`: `2026-12-24T00:00` is not a date: write YYYY-MM-DD with a real month and day, e.g. 2026-12-25", "a date with a time"),
+            (json!({"time_zone": "UTC", "open": {}, "closed": ["2026-12-24"], "dates": {"2026-12-24": []}}), "`dates` key `2026-12-24`: 2026-12-24 is already listed: give each date once, in `closed` or in `dates`", "a date in closed and in dates"),
+        ];
+        for (spec, message, why) in cases {
+            let error = Schedule::compile(&spec).expect_err(why);
+            assert_eq!(error.to_string(), message, "{why}");
+        }
+    }
+
+    #[test]
+    fn the_bundled_database_knows_zones_without_reading_the_system() {
+        // The IANA database is compiled in (jiff's `tzdb-bundle-always`, without
+        // `tzdb-zoneinfo`), so a zone resolves the same on a machine without /usr/share/zoneinfo,
+        // such as Lambda's provided.al2023 image.
+        assert_eq!(
+            format!("{:?}", jiff::tz::db()),
+            "TimeZoneDatabase(Bundled(available))"
+        );
+        for name in [
+            "America/New_York",
+            "Europe/Paris",
+            "Asia/Kolkata",
+            "Australia/Lord_Howe",
+            "UTC",
+        ] {
+            assert!(TimeZone::get(name).is_ok(), "{name}");
+        }
+    }
+}
