@@ -14,10 +14,10 @@
 //! | module | owns |
 //! |---|---|
 //! | [`http`] | the function the Lambda runtime calls (events `lambda_http` cannot read answered `400`), routing, content type, signature enforcement, the JSON error body, the log line and metrics per request |
-//! | [`app`] | everything a request needs, built once: rules, token store, metrics |
+//! | [`app`] | everything a request needs, built once: rules (default and per tenant), token store(s), metrics |
 //! | [`config`] | environment variables → typed settings; start-up errors naming the variable |
 //! | [`telemetry`] | JSON logs in Lambda, readable text locally |
-//! | [`token`] | the auth token: from the environment or SSM Parameter Store, cached, rotated |
+//! | [`token`] | the auth tokens: from the environment or SSM Parameter Store, cached, rotated; one account's, or one per account chosen by `AccountSid` with bounds on what an unverified request can make it read (`token/store.rs`, `token/ssm.rs`, `token/accounts.rs`) |
 //! | [`public_url`] | the URL TaskRouter called, from API Gateway's request context or `PUBLIC_BASE_URL` |
 //! | [`signature`] | `X-Twilio-Signature`: HMAC-SHA1 over URL and sorted parameters, constant-time |
 //! | [`form`] | the raw form body as ordered, lossless pairs |
@@ -26,6 +26,7 @@
 //! | [`sid`] | Twilio SIDs as validated newtypes |
 //! | [`expression`] | TaskRouter's expression language: parser and allocation-free evaluator |
 //! | [`rules`] | the rules document, compiled once; the decision per callback |
+//! | [`rulebook`] | which rules document decides a callback: a tenant's (`WS….json`, `AC….json`) or the default |
 //! | [`instruction`] | typed, validated assignment instructions and their exact JSON |
 //! | [`metrics`] | CloudWatch Embedded Metric Format lines |
 //! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`) |
@@ -33,8 +34,9 @@
 //! # The path of a request
 //!
 //! `main.rs` → [`http::function`] (the API Gateway event becomes a request) → [`http::handle`]:
-//! route and method → content type → [`form`] → [`public_url`] + [`token`] → [`signature`]
-//! (before anything in the payload is trusted) → [`callback`] → [`rules`] (which evaluates
+//! route and method → content type → [`form`] → [`public_url`] + [`token`] (with a token per
+//! account, the unverified `AccountSid` only chooses whose) → [`signature`] (before anything in
+//! the payload is trusted) → [`callback`] → [`rulebook`] → [`rules`] (which evaluates
 //! [`expression`]s and fills [`instruction`] templates) → the JSON body, one log line and one
 //! metrics line. Workspace events take the same path up to the signature,
 //! then [`event`] → a log line and, for reservation outcomes, a metrics line.
@@ -50,6 +52,7 @@ pub mod http;
 pub mod instruction;
 pub mod metrics;
 pub mod public_url;
+pub mod rulebook;
 pub mod rules;
 pub mod sid;
 pub mod signature;
