@@ -24,7 +24,7 @@ use crate::callback::{AssignmentCallback, CallbackError};
 use crate::event::{EventError, WorkspaceEvent};
 use crate::form::{FormError, FormParams};
 use crate::public_url::{self, Origin, RequestFacts};
-use crate::sid::AccountSid;
+use crate::sid::{AccountSid, SidError};
 use crate::signature::{self, SignatureError, Verified};
 use crate::token::{AccountError, TokenError, TokenSet, TokenStore};
 
@@ -36,6 +36,8 @@ pub const EVENTS_ROUTE: &str = "/taskrouter/events";
 const SIGNATURE_HEADER: &str = "x-twilio-signature";
 /// The parameter naming the account, in every TaskRouter callback (contract §1, §6).
 const ACCOUNT_PARAMETER: &str = "AccountSid";
+/// How many characters of a malformed, unverified `AccountSid` are echoed: a SID's length.
+const ECHO_LIMIT: usize = 34;
 
 /// The routes this function serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -344,11 +346,14 @@ fn reject(app: &App, route: Option<Route>, rejection: Rejection) -> Response<Bod
             );
         }
     }
+    // Every request refused before it could be verified counts, so a flood of invented accounts
+    // shows in the alarm whether its look-ups found nothing or the budget was spent.
     if matches!(
         rejection,
         Rejection::MissingSignature
             | Rejection::InvalidSignature { .. }
             | Rejection::UnknownAccount(_)
+            | Rejection::LookupsExhausted(_)
     ) {
         app.sink.emit(app.metrics.signature_failure(
             now_ms(),
@@ -507,7 +512,13 @@ fn claimed_account(params: &FormParams) -> Result<AccountSid, AccountError> {
     if values.any(|value| value != first) {
         return Err(AccountError::Repeated);
     }
-    AccountSid::parse(first).map_err(AccountError::Malformed)
+    AccountSid::parse(first).map_err(|error| {
+        // Unverified input echoed in the answer and the log: enough of it to recognise, no more.
+        AccountError::Malformed(SidError {
+            input: error.input.chars().take(ECHO_LIMIT).collect(),
+            ..error
+        })
+    })
 }
 
 /// A REST API (payload 1.0) event carries its query only as decoded maps; an HTTP API event's

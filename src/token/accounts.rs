@@ -502,7 +502,9 @@ impl AccountTokens {
                 Ok((store, set))
             }
             Err(TokenError::ParameterNotFound { name }) => {
-                if self.forget_failed(account, &store, true) {
+                // Logged once per look-up that found nothing (the budget bounds those), or, for a
+                // listed account, which is a misconfiguration, every time.
+                if self.forget_failed(account, &store, true) || self.allowed.is_some() {
                     tracing::warn!(
                         account_sid = %account,
                         parameter = %name,

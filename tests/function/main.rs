@@ -15,6 +15,10 @@ mod twilio_python;
 // The auth token from SSM Parameter Store, against a real moto server.
 mod token_ssm;
 
+// Many accounts, a token each under an SSM prefix: callbacks signed per account, forgeries, a
+// flood of invented accounts with the SSM requests counted by moto, tenant rules.
+mod accounts;
+
 // The `taskrouter` command-line tool.
 mod cli;
 

@@ -1,7 +1,9 @@
 //! Shared test support: the fixtures, the function binary on an emulated Runtime API, and an
 //! in-process app for direct handler calls.
 
+pub(crate) mod moto;
 pub(crate) mod runtime_api;
+pub(crate) mod twilio;
 
 use std::path::PathBuf;
 use std::process::Stdio;
