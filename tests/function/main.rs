@@ -16,8 +16,11 @@ mod twilio_python;
 mod token_ssm;
 
 // Many accounts, a token each under an SSM prefix: callbacks signed per account, forgeries, a
-// flood of invented accounts with the SSM requests counted by moto, tenant rules.
+// flood of invented accounts with the SSM requests counted by moto.
 mod accounts;
+
+// Rules per tenant: a document per account or workspace in ASSIGNMENT_RULES_DIR.
+mod tenant_rules;
 
 // The `taskrouter` command-line tool.
 mod cli;
