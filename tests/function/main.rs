@@ -22,6 +22,9 @@ mod accounts;
 // Rules per tenant: a document per account or workspace in ASSIGNMENT_RULES_DIR.
 mod tenant_rules;
 
+// The SAM template resolved per configuration: IAM on SSM, environment, layers, deploy-time rules.
+mod template;
+
 // The `taskrouter` command-line tool.
 mod cli;
 
