@@ -309,7 +309,10 @@ async fn run(options: &Options) -> Result<(), String> {
         }
         for name in wanted {
             let token = if name == ssm {
-                ("TWILIO_AUTH_TOKEN_PARAMETER".to_owned(), PARAMETER.to_owned())
+                (
+                    "TWILIO_AUTH_TOKEN_PARAMETER".to_owned(),
+                    PARAMETER.to_owned(),
+                )
             } else {
                 (
                     "TWILIO_AUTH_TOKEN_PARAMETER_PREFIX".to_owned(),
