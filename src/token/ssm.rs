@@ -3,7 +3,7 @@
 //!
 //! Every read of a token goes through here, whether the deployment serves one account or many:
 //! [`client`] is the only place the SSM client's timeouts and retries are set, and
-//! [`SsmParameters::read`] the only place a primary and its secondary are read.
+//! `SsmParameters::read` the only place a primary and its secondary are read.
 
 use std::fmt;
 use std::time::Duration;
