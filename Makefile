@@ -125,6 +125,8 @@ test: ## Run the whole test suite: doc tests, then every other test with nextest
 	  cargo install cargo-nextest --locked; }
 	$(call ensure,moto_server,moto[server])
 	$(call ensure,cargo-lambda,cargo-lambda)
+	@# cfn-lint (a dependency of the SAM CLI) reads template.yaml for the template tests.
+	$(call ensure,cfn-lint,cfn-lint)
 	@python3 -c 'import twilio' >/dev/null 2>&1 || { \
 	  echo "installing twilio with pip (needed by this target)"; \
 	  $(PIP) install --quiet --disable-pip-version-check twilio; }
