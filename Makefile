@@ -161,6 +161,8 @@ test: ## Run the whole test suite: doc tests, then every other test with nextest
 	$(call ensure,moto_server,moto[server])
 	$(call ensure,cargo-lambda,cargo-lambda)
 	$(call ensure,sam,aws-sam-cli)
+	@# cfn-lint (a dependency of the SAM CLI) reads template.yaml for the template tests.
+	$(call ensure,cfn-lint,cfn-lint)
 	@python3 -c 'import twilio' >/dev/null 2>&1 || { \
 	  echo "installing twilio with pip (needed by this target)"; \
 	  $(PIP) install --quiet --disable-pip-version-check twilio; }

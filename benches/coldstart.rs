@@ -26,11 +26,15 @@
 //! | `env-50-rules` | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` | 50 rules, inline |
 //! | `ssm-http` | `taskrouter-lambda` | SSM on `moto_server`, plain HTTP | built-in |
 //! | `ssm-https` | `taskrouter-lambda` | SSM on `moto_server` over TLS, CA bundle in `SSL_CERT_FILE` | built-in |
+//! | `accounts-http` | `taskrouter-lambda` | a token per account (`TWILIO_AUTH_TOKEN_PARAMETER_PREFIX`) on `moto_server`, plain HTTP: nothing read at start, the callback's account read on the first callback | built-in |
+//! | `accounts-https` | `taskrouter-lambda` | the same over TLS | built-in |
 //! | `load` | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` | 10 rules; `--load` invocations through one process |
 //! | `load-bare` (only when named) | `bare_function` | none | none; the same long run, as the floor |
+//! | `load-accounts` (only when named) | `taskrouter-lambda` | a token per account, moto over HTTP | 10 rules; the same long run for one known account |
+//! | `load-accounts-flood` (only when named) | `taskrouter-lambda` | the same | 10 rules; before each of the known account's callbacks, [`FLOOD_PER_CALLBACK`] callbacks of accounts never seen (each SID new, forged); the known account's round trips are reported apart from the flood's |
 //!
-//! The SSM scenarios need `moto_server` (PyPI `moto[server]`) and `openssl` on `PATH`; without
-//! them they are skipped with a notice. `ssm-https` is the production shape (SSM is HTTPS-only):
+//! The SSM and accounts scenarios need `moto_server` (PyPI `moto[server]`) and `openssl` on
+//! `PATH`; without them they are skipped with a notice. `ssm-https` is the production shape (SSM is HTTPS-only):
 //! it pays for the root certificates, the TLS handshake and the first use of AWS-LC's random
 //! generator. The bundle is the system's plus a throw-away local CA, so as many roots are parsed
 //! as on Lambda.
@@ -66,6 +70,14 @@ mod runtime_api;
 
 /// The SSM parameter holding the token in the SSM scenarios.
 const PARAMETER: &str = "/taskrouter/auth-token";
+/// The parameter prefix of the accounts scenarios.
+const ACCOUNTS_PREFIX: &str = "/taskrouter/accounts/";
+/// The account of the benchmark's callback (`support/callback.rs`), whose token the accounts
+/// scenarios find under [`ACCOUNTS_PREFIX`].
+const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
+/// Callbacks of never-seen accounts sent before each known-account callback in
+/// `load-accounts-flood`.
+const FLOOD_PER_CALLBACK: usize = 10;
 /// How long `moto_server` may take to answer after it is started (it imports a lot of Python).
 const MOTO_STARTUP: Duration = Duration::from_secs(60);
 /// The most output kept from a function, for the message when it misbehaves.
@@ -253,39 +265,69 @@ async fn run(options: &Options) -> Result<(), String> {
     }
     // Kept alive until the runs end: dropping them stops the servers.
     let mut motos = Vec::new();
-    let want_ssm = ["ssm-http", "ssm-https"]
-        .into_iter()
-        .filter(|name| options.wants(name));
-    for name in want_ssm.collect::<Vec<_>>() {
-        let tls = name == "ssm-https";
-        match Moto::start(tls).await {
-            Ok(moto) => {
-                let mut env = vec![
-                    (
-                        "TWILIO_AUTH_TOKEN_PARAMETER".to_owned(),
-                        PARAMETER.to_owned(),
-                    ),
-                    ("AWS_ENDPOINT_URL".to_owned(), moto.endpoint()),
-                    ("AWS_REGION".to_owned(), "us-east-1".to_owned()),
-                    ("AWS_DEFAULT_REGION".to_owned(), "us-east-1".to_owned()),
-                    ("AWS_ACCESS_KEY_ID".to_owned(), "testing".to_owned()),
-                    ("AWS_SECRET_ACCESS_KEY".to_owned(), "testing".to_owned()),
-                    ("AWS_SESSION_TOKEN".to_owned(), "testing".to_owned()),
-                ];
-                if let Some(bundle) = moto.bundle() {
-                    env.push(("SSL_CERT_FILE".to_owned(), bundle.display().to_string()));
-                }
-                scenarios.push(Scenario {
-                    name: name.to_owned(),
-                    binary: options.function.clone(),
-                    env,
-                    event: event.clone(),
-                    expected_body: "{}",
-                });
-                motos.push(moto);
-            }
-            Err(reason) => println!("notice: scenario {name} skipped: {reason}"),
+    let mut accounts_env = None;
+    for (tls, ssm, accounts) in [
+        (false, "ssm-http", "accounts-http"),
+        (true, "ssm-https", "accounts-https"),
+    ] {
+        let plain_load = !tls
+            && (options.wants_load("load-accounts") || options.wants_load("load-accounts-flood"));
+        let wanted: Vec<&str> = [ssm, accounts]
+            .into_iter()
+            .filter(|name| options.wants(name))
+            .collect();
+        if wanted.is_empty() && !plain_load {
+            continue;
         }
+        let moto = match Moto::start(tls).await {
+            Ok(moto) => moto,
+            Err(reason) => {
+                println!("notice: scenarios {ssm}, {accounts} skipped: {reason}");
+                continue;
+            }
+        };
+        let mut aws = vec![
+            ("AWS_ENDPOINT_URL".to_owned(), moto.endpoint()),
+            ("AWS_REGION".to_owned(), "us-east-1".to_owned()),
+            ("AWS_DEFAULT_REGION".to_owned(), "us-east-1".to_owned()),
+            ("AWS_ACCESS_KEY_ID".to_owned(), "testing".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY".to_owned(), "testing".to_owned()),
+            ("AWS_SESSION_TOKEN".to_owned(), "testing".to_owned()),
+        ];
+        if let Some(bundle) = moto.bundle() {
+            aws.push(("SSL_CERT_FILE".to_owned(), bundle.display().to_string()));
+        }
+        let per_account: Vec<(String, String)> = [(
+            "TWILIO_AUTH_TOKEN_PARAMETER_PREFIX".to_owned(),
+            ACCOUNTS_PREFIX.to_owned(),
+        )]
+        .into_iter()
+        .chain(aws.iter().cloned())
+        .collect();
+        if plain_load {
+            accounts_env = Some(per_account.clone());
+        }
+        for name in wanted {
+            let token = if name == ssm {
+                (
+                    "TWILIO_AUTH_TOKEN_PARAMETER".to_owned(),
+                    PARAMETER.to_owned(),
+                )
+            } else {
+                (
+                    "TWILIO_AUTH_TOKEN_PARAMETER_PREFIX".to_owned(),
+                    ACCOUNTS_PREFIX.to_owned(),
+                )
+            };
+            scenarios.push(Scenario {
+                name: name.to_owned(),
+                binary: options.function.clone(),
+                env: [token].into_iter().chain(aws.iter().cloned()).collect(),
+                event: event.clone(),
+                expected_body: "{}",
+            });
+        }
+        motos.push(moto);
     }
 
     if let Some(other) = &options.compare {
@@ -329,6 +371,25 @@ async fn run(options: &Options) -> Result<(), String> {
     for scenario in &loads {
         if options.load > 0 && options.wants_load(&scenario.name) {
             load(scenario, options.load, options.load_limit).await?;
+        }
+    }
+    if let Some(env) = accounts_env
+        && options.load > 0
+    {
+        let mut env = env;
+        env.push(("ASSIGNMENT_RULES".to_owned(), callback::rules(10)));
+        let known = Scenario {
+            name: "load-accounts".to_owned(),
+            binary: options.function.clone(),
+            env,
+            event: loads[0].event.clone(),
+            expected_body: callback::MATCHED_BODY,
+        };
+        if options.wants_load("load-accounts") {
+            load(&known, options.load, options.load_limit).await?;
+        }
+        if options.wants_load("load-accounts-flood") {
+            load_flood(&known, options.load, options.load_limit).await?;
         }
     }
     Ok(())
@@ -520,6 +581,23 @@ impl Running {
         }
     }
 
+    /// Sends one event and returns the function's response, whatever it is; fails if the
+    /// process exits or the invocation fails.
+    async fn respond(&mut self, event: Value) -> Result<Value, String> {
+        let outcome = tokio::select! {
+            outcome = self.api.invoke(event) => outcome,
+            status = self.child.wait() => {
+                return Err(format!("the function exited ({status:?})\n{}", self.tail()));
+            }
+        };
+        match outcome {
+            Outcome::Response(response) => Ok(response),
+            Outcome::Error(error) => {
+                Err(format!("the invocation failed: {error}\n{}", self.tail()))
+            }
+        }
+    }
+
     fn tail(&self) -> String {
         self.output.lock().expect("output lock").tail.clone()
     }
@@ -694,7 +772,87 @@ async fn load(scenario: &Scenario, count: usize, limit: Duration) -> Result<(), 
     }
 }
 
-/// A `moto_server` child process, killed when dropped, with the token parameter created.
+/// `count` callbacks of a known account through one process in per-account mode, each after
+/// [`FLOOD_PER_CALLBACK`] callbacks of accounts the process has never seen (a new, invented SID
+/// each time, signed with a token that is not theirs). The known account's round trips are
+/// reported apart from the flood's, next to how the flood was answered.
+async fn load_flood(scenario: &Scenario, count: usize, limit: Duration) -> Result<(), String> {
+    println!(
+        "\n## Load (load-accounts-flood): {count} callbacks of a known account, each after \
+         {FLOOD_PER_CALLBACK} of invented accounts\n"
+    );
+    let (mut running, _) = Running::start(scenario).await?;
+    running.invoke(scenario).await?;
+    let (_, rss_start) = running.memory()?;
+    let mut known = Vec::with_capacity(count);
+    let mut flood = Vec::with_capacity(count * FLOOD_PER_CALLBACK);
+    let (mut refused_after_lookup, mut refused_without) = (0_usize, 0_usize);
+    let mut params = callback::params();
+    let began = Instant::now();
+    let mut invented = 0_u64;
+    for _ in 1..count {
+        if began.elapsed() > limit {
+            println!("notice: stopped: --load-seconds reached");
+            break;
+        }
+        for _ in 0..FLOOD_PER_CALLBACK {
+            invented += 1;
+            for (key, value) in &mut params {
+                if key == "AccountSid" {
+                    *value = format!("AC{invented:032x}");
+                }
+            }
+            let event: Value =
+                serde_json::from_str(&callback::event(&params)).expect("the event is JSON");
+            let sent = Instant::now();
+            let response = running.respond(event).await?;
+            flood.push(sent.elapsed());
+            let code = serde_json::from_str::<Value>(response["body"].as_str().unwrap_or(""))
+                .ok()
+                .and_then(|body| body["error"]["code"].as_str().map(str::to_owned));
+            match (response["statusCode"].as_u64(), code.as_deref()) {
+                (Some(403), Some("unknown_account")) => refused_after_lookup += 1,
+                (Some(503), Some("account_lookups_exhausted")) => refused_without += 1,
+                _ => return Err(format!("an invented account got {response}")),
+            }
+        }
+        let sent = Instant::now();
+        running.invoke(scenario).await?;
+        known.push(sent.elapsed());
+    }
+    let elapsed = began.elapsed();
+    let (peak, rss_end) = running.memory()?;
+    running.stop().await;
+    known.sort_unstable();
+    flood.sort_unstable();
+    println!("| callbacks | count | round trip p50 | p90 | p99 | max |");
+    println!("|---|---|---|---|---|---|");
+    for (what, latencies) in [("known account", &known), ("invented accounts", &flood)] {
+        if let Some(last) = latencies.last() {
+            println!(
+                "| {what} | {} | {} µs | {} µs | {} µs | {} µs |",
+                latencies.len(),
+                percentile(latencies, 50).as_micros(),
+                percentile(latencies, 90).as_micros(),
+                percentile(latencies, 99).as_micros(),
+                last.as_micros(),
+            );
+        }
+    }
+    println!(
+        "\n{:.1} s; invented accounts: {refused_after_lookup} refused 403 after a look-up, \
+         {refused_without} refused 503 without one; VmRSS {:.1} MiB after the first callback, \
+         {:.1} MiB after the last (VmHWM {:.1} MiB).",
+        elapsed.as_secs_f64(),
+        rss_start as f64 / 1024.0,
+        rss_end as f64 / 1024.0,
+        peak as f64 / 1024.0,
+    );
+    Ok(())
+}
+
+/// A `moto_server` child process, killed when dropped, with the token parameters created: the
+/// single-account one and the benchmark account's under [`ACCOUNTS_PREFIX`].
 struct Moto {
     _child: Child,
     port: u16,
@@ -744,7 +902,9 @@ impl Moto {
             port,
             tls: certificates,
         };
-        moto.put_parameter().await?;
+        moto.put_parameter(PARAMETER).await?;
+        moto.put_parameter(&format!("{ACCOUNTS_PREFIX}{ACCOUNT}"))
+            .await?;
         Ok(moto)
     }
 
@@ -757,18 +917,13 @@ impl Moto {
         self.tls.as_ref().map(|dir| dir.path.join("bundle.pem"))
     }
 
-    /// Creates the token parameter, in a child process of this benchmark whose environment
-    /// points the SDK at the bundle when moto speaks TLS. Its first request also makes moto
-    /// load its SSM code, which would otherwise land in the first measured run.
-    async fn put_parameter(&self) -> Result<(), String> {
+    /// Creates the token parameter `name`, in a child process of this benchmark whose
+    /// environment points the SDK at the bundle when moto speaks TLS. Its first request also
+    /// makes moto load its SSM code, which would otherwise land in the first measured run.
+    async fn put_parameter(&self, name: &str) -> Result<(), String> {
         let exe = std::env::current_exe().map_err(|error| format!("own path: {error}"))?;
         let mut command = Command::new(exe);
-        command.args([
-            "--put-parameter",
-            &self.endpoint(),
-            PARAMETER,
-            callback::TOKEN,
-        ]);
+        command.args(["--put-parameter", &self.endpoint(), name, callback::TOKEN]);
         if let Some(bundle) = self.bundle() {
             command.env("SSL_CERT_FILE", bundle);
         }

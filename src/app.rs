@@ -1,9 +1,11 @@
 //! The application: everything a request needs, built once at cold start.
 //!
-//! [`App::build`] turns a [`Config`] into compiled rules, a token store and a metrics writer, and
-//! fails with a message naming the setting when any of them cannot be built. The transport
+//! [`App::build`] turns a [`Config`] into compiled rules (the default document and any tenant
+//! documents), a token store (one account's, or one per account) and a metrics writer, and fails
+//! with a message naming the setting when any of them cannot be built. The transport
 //! ([`crate::http`]) borrows the `App` for every request.
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
@@ -11,8 +13,10 @@ use jiff::Timestamp;
 use crate::config::{Config, RulesSource};
 use crate::metrics::{Metrics, MetricsError};
 use crate::public_url::PublicBase;
+use crate::rulebook::{RuleBook, RuleBookError};
 use crate::rules::{Rules, RulesError};
-use crate::token::TokenStore;
+use crate::sid::AccountSid;
+use crate::token::{AccountTokens, TokenStore};
 
 /// The function's name as Lambda reports it, used as the metrics dimension.
 const LOCAL_FUNCTION_NAME: &str = "local";
@@ -34,11 +38,34 @@ pub enum StartError {
         /// Which setting held the rules.
         setting: &'static str,
         /// What is wrong, naming the rule.
-        source: RulesError,
+        source: Box<RulesError>,
     },
     /// `METRICS_NAMESPACE` is invalid.
     #[error("METRICS_NAMESPACE is invalid: {0}")]
     Metrics(#[from] MetricsError),
+    /// `ASSIGNMENT_RULES_DIR`, or a file in it, cannot be read.
+    #[error("ASSIGNMENT_RULES_DIR: `{path}` cannot be read: {source}")]
+    RulesDir {
+        /// The directory or file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A tenant document is misnamed or invalid.
+    #[error("ASSIGNMENT_RULES_DIR is invalid: {0}")]
+    TenantRules(#[from] RuleBookError),
+    /// A tenant document names an account that `TWILIO_ACCOUNT_SIDS` does not list, so it could
+    /// never decide anything: most likely a SID missing from the list or a stale file.
+    #[error(
+        "ASSIGNMENT_RULES_DIR holds `{file}` for account `{account}`, which TWILIO_ACCOUNT_SIDS \
+         does not list: add the account to the list or remove the file"
+    )]
+    TenantNotServed {
+        /// The document's file name.
+        file: String,
+        /// The account it names.
+        account: AccountSid,
+    },
 }
 
 /// Where embedded-metric lines go: stdout in Lambda (CloudWatch Logs extracts them), a buffer
@@ -86,15 +113,30 @@ impl MetricsSink for MemorySink {
 pub enum Verification {
     /// Every request must carry a valid `X-Twilio-Signature` for one of these tokens.
     Enforced(Box<TokenStore>),
+    /// Every request must carry a valid `X-Twilio-Signature` for one of the tokens of the account
+    /// its `AccountSid` names.
+    PerAccount(Box<AccountTokens>),
     /// `TASKROUTER_INSECURE_SKIP_SIGNATURE=true`: requests are answered unverified, and every one
     /// is logged as such.
     Disabled,
+}
+
+impl Verification {
+    /// Where the tokens come from, for the start-up log line; `None` when verification is off.
+    pub fn describe_source(&self) -> Option<String> {
+        match self {
+            Self::Enforced(store) => Some(store.describe_source()),
+            Self::PerAccount(accounts) => Some(accounts.describe_source()),
+            Self::Disabled => None,
+        }
+    }
 }
 
 impl std::fmt::Debug for Verification {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Enforced(store) => write!(f, "Enforced({})", store.describe_source()),
+            Self::PerAccount(accounts) => write!(f, "PerAccount({})", accounts.describe_source()),
             Self::Disabled => f.write_str("Disabled"),
         }
     }
@@ -106,8 +148,8 @@ pub struct App {
     pub public_base: Option<PublicBase>,
     /// How `X-Twilio-Signature` is checked.
     pub verification: Verification,
-    /// The compiled assignment rules.
-    pub rules: Rules,
+    /// The compiled assignment rules: the default document and the tenants' own.
+    pub rules: RuleBook,
     /// Builds embedded-metric lines.
     pub metrics: Metrics,
     /// Where metric lines are written.
@@ -128,7 +170,8 @@ impl std::fmt::Debug for App {
         f.debug_struct("App")
             .field("public_base", &self.public_base)
             .field("verification", &self.verification)
-            .field("rules", &self.rules.len())
+            .field("rules", &self.rules.default_rules().len())
+            .field("tenant_documents", &self.rules.tenant_documents())
             .finish_non_exhaustive()
     }
 }
@@ -140,9 +183,11 @@ impl App {
     ///
     /// # Errors
     ///
-    /// [`StartError`] naming the setting when the rules or the metrics namespace are invalid.
-    /// A token parameter that cannot be read is not an error here: the store keeps trying and
-    /// requests get `503` until it succeeds (fail closed, recover without a restart).
+    /// [`StartError`] naming the setting (and the file) when a rules document or the metrics
+    /// namespace is invalid. A token parameter that cannot be read is not an error here: the
+    /// store keeps trying and requests get `503` until it succeeds (fail closed, recover without
+    /// a restart). With a token per account nothing is read at start: each account's token is
+    /// read on its first callback.
     pub async fn build(
         config: Config,
         function_name: Option<&str>,
@@ -153,7 +198,7 @@ impl App {
             RulesSource::Inline(json) => {
                 Rules::compile(json).map_err(|source| StartError::Rules {
                     setting: "ASSIGNMENT_RULES",
-                    source,
+                    source: Box::new(source),
                 })?
             }
             RulesSource::File(path) => {
@@ -164,29 +209,81 @@ impl App {
                     })?;
                 Rules::compile(&json).map_err(|source| StartError::Rules {
                     setting: "ASSIGNMENT_RULES_FILE",
-                    source,
+                    source: Box::new(source),
                 })?
             }
         };
+        let mut book = RuleBook::new(rules);
+        if let Some(directory) = &config.tenant_rules {
+            add_tenant_documents(&mut book, directory)?;
+        }
+        let allowed = config
+            .accounts
+            .as_ref()
+            .and_then(|accounts| accounts.allowed());
+        if let Some(allowed) = allowed
+            && let Some((account, file)) = book
+                .accounts()
+                .filter(|(account, _)| !allowed.contains(account))
+                .min_by_key(|(_, file)| *file)
+        {
+            return Err(StartError::TenantNotServed {
+                file: file.to_owned(),
+                account: account.clone(),
+            });
+        }
         let metrics = Metrics::new(
             &config.metrics_namespace,
             function_name.unwrap_or(LOCAL_FUNCTION_NAME),
         )?;
-        let verification = match config.token {
+        let verification = match (config.token, config.accounts) {
             _ if config.skip_signature => Verification::Disabled,
-            Some(source) => Verification::Enforced(Box::new(
+            (Some(source), _) => Verification::Enforced(Box::new(
                 TokenStore::new(source, config.token_refresh).await,
             )),
+            (None, Some(accounts)) => Verification::PerAccount(Box::new(
+                AccountTokens::new(accounts, config.token_refresh).await,
+            )),
             // `Config` refuses to start without a token unless verification is off.
-            None => Verification::Disabled,
+            (None, None) => Verification::Disabled,
         };
         Ok(Self {
             public_base: config.public_base,
             verification,
-            rules,
+            rules: book,
             metrics,
             sink,
             clock: system_clock,
         })
     }
+}
+
+/// Adds every `*.json` file of `directory` to `book`, in name order so an error is always the
+/// same one. Other files (a README, `.gitkeep`) and subdirectories are left alone.
+fn add_tenant_documents(book: &mut RuleBook, directory: &Path) -> Result<(), StartError> {
+    let unreadable = |path: &Path, source| StartError::RulesDir {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(directory).map_err(|error| unreadable(directory, error))? {
+        let entry = entry.map_err(|error| unreadable(directory, error))?;
+        let path = entry.path();
+        let is_json = path
+            .extension()
+            .is_some_and(|extension| extension.eq_ignore_ascii_case("json"));
+        if is_json && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    for path in files {
+        let json = std::fs::read_to_string(&path).map_err(|error| unreadable(&path, error))?;
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        book.add(&name, &json)?;
+    }
+    Ok(())
 }

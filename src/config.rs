@@ -11,20 +11,37 @@
 //! | `TWILIO_AUTH_TOKEN_SECONDARY` | a second accepted token, during a rotation | — |
 //! | `TWILIO_AUTH_TOKEN_PARAMETER` | name of the SSM SecureString holding the token (production) | — |
 //! | `TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER` | name of an SSM parameter with a second token | — |
-//! | `AUTH_TOKEN_REFRESH_SECONDS` | after a mismatch, re-read the parameter at most this often | `60` |
+//! | `TWILIO_AUTH_TOKEN_PARAMETER_PREFIX` | many accounts: each account's token in `<prefix><AccountSid>` (secondary `<prefix>secondary/<AccountSid>`) | — |
+//! | `TWILIO_ACCOUNT_SIDS` | many accounts: the only accounts served, comma-separated | any account with a parameter |
+//! | `ACCOUNT_LOOKUPS_PER_MINUTE` | many accounts: SSM look-ups a minute unverified requests may cause | `10` |
+//! | `AUTH_TOKEN_REFRESH_SECONDS` | after a mismatch, re-read the parameter at most this often (and how long an absent account is remembered) | `60` |
 //! | `PUBLIC_BASE_URL` | public base URL the routes are reached under (custom domain, tunnel) | derived per request |
 //! | `ASSIGNMENT_RULES` | the rules document, inline JSON | the built-in rules |
 //! | `ASSIGNMENT_RULES_FILE` | a path to the rules document | the built-in rules |
+//! | `ASSIGNMENT_RULES_DIR` | a directory of tenant documents, `<AccountSid>.json` / `<WorkspaceSid>.json` | none: the one document decides |
 //! | `METRICS_NAMESPACE` | CloudWatch namespace of the embedded metrics | `TaskRouterCallback` |
 //! | `TASKROUTER_INSECURE_SKIP_SIGNATURE` | `true` answers unsigned requests (local experiments only) | `false` |
 //!
 //! An empty value counts as unset, because SAM passes empty template parameters as `""`.
+//!
+//! The token settings come in two families that cannot be mixed: one account's token
+//! (`TWILIO_AUTH_TOKEN…`, `TWILIO_AUTH_TOKEN_PARAMETER…`) or a token per account
+//! (`TWILIO_AUTH_TOKEN_PARAMETER_PREFIX`, with `TWILIO_ACCOUNT_SIDS` and
+//! `ACCOUNT_LOOKUPS_PER_MINUTE`). A setting of one family next to the other stops the start.
 
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::public_url::{PublicBase, PublicUrlError};
-use crate::token::{AuthToken, DEFAULT_REFRESH_INTERVAL, TokenSource};
+use crate::sid::AccountSid;
+use crate::token::accounts::{
+    ACCOUNT_SIDS_VAR, DEFAULT_LOOKUPS_PER_MINUTE, LOOKUPS_VAR, MAX_LOOKUPS_PER_MINUTE, PREFIX_VAR,
+};
+use crate::token::{
+    AccountSettings, AuthToken, DEFAULT_REFRESH_INTERVAL, PARAMETER_VAR, SECONDARY_PARAMETER_VAR,
+    SECONDARY_TOKEN_VAR, TOKEN_VAR, TokenSource,
+};
 
 /// The default CloudWatch namespace for embedded metrics.
 pub const DEFAULT_METRICS_NAMESPACE: &str = "TaskRouterCallback";
@@ -35,9 +52,19 @@ pub enum ConfigError {
     /// No way to obtain the auth token.
     #[error(
         "no auth token configured: set TWILIO_AUTH_TOKEN (the token itself, for local runs) or \
-         TWILIO_AUTH_TOKEN_PARAMETER (the name of an SSM SecureString holding it)"
+         TWILIO_AUTH_TOKEN_PARAMETER (the name of an SSM SecureString holding it), or \
+         TWILIO_AUTH_TOKEN_PARAMETER_PREFIX (one SecureString per account under that path)"
     )]
     NoToken,
+    /// A single-account token setting and the per-account prefix are both set.
+    #[error(
+        "{single} (one account's token) and TWILIO_AUTH_TOKEN_PARAMETER_PREFIX (a token per \
+         account) are both set: a deployment verifies with one or the other, so unset one of them"
+    )]
+    MixedTokenSettings {
+        /// The single-account variable that is set.
+        single: &'static str,
+    },
     /// Two settings that exclude each other are both set.
     #[error("{first} and {second} are both set: set only one of them")]
     Conflict {
@@ -70,14 +97,21 @@ pub enum RulesSource {
 /// The function's settings.
 #[derive(Debug)]
 pub struct Config {
-    /// Where the auth token comes from; `None` only when verification is switched off.
+    /// Where the auth token of a single-account deployment comes from; `None` when the tokens
+    /// are per account (`accounts`) or verification is switched off.
     pub token: Option<TokenSource>,
+    /// The token parameters of a many-account deployment; `None` for a single account. Never set
+    /// together with `token`.
+    pub accounts: Option<AccountSettings>,
     /// Minimum time between re-reads of the token parameter after a mismatch.
     pub token_refresh: Duration,
     /// The public base URL, when the request cannot tell it (custom domains, tunnels).
     pub public_base: Option<PublicBase>,
-    /// Where the assignment rules come from.
+    /// Where the assignment rules come from: the default document.
     pub rules: RulesSource,
+    /// A directory of tenant documents (`ASSIGNMENT_RULES_DIR`), each deciding for the account or
+    /// workspace it is named after.
+    pub tenant_rules: Option<PathBuf>,
     /// CloudWatch namespace for embedded metrics.
     pub metrics_namespace: String,
     /// Answer without checking `X-Twilio-Signature` (local experiments only; logged on every request).
@@ -114,8 +148,13 @@ impl Config {
             }
         };
 
-        let token = Self::token_source(&get)?;
-        if token.is_none() && !skip_signature {
+        let accounts = Self::account_settings(&get)?;
+        let token = if accounts.is_some() {
+            None
+        } else {
+            Self::token_source(&get)?
+        };
+        if token.is_none() && accounts.is_none() && !skip_signature {
             return Err(ConfigError::NoToken);
         }
 
@@ -153,18 +192,77 @@ impl Config {
             (None, None) => RulesSource::Builtin,
         };
 
+        let tenant_rules = get("ASSIGNMENT_RULES_DIR").map(|path| PathBuf::from(path.trim()));
+
         let metrics_namespace = get("METRICS_NAMESPACE")
             .map(|text| text.trim().to_owned())
             .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_owned());
 
         Ok(Self {
             token,
+            accounts,
             token_refresh,
             public_base,
             rules,
+            tenant_rules,
             metrics_namespace,
             skip_signature,
         })
+    }
+
+    /// The per-account settings, when `TWILIO_AUTH_TOKEN_PARAMETER_PREFIX` is set; none of the
+    /// single-account token variables may be set with it, and its companions need it.
+    fn account_settings(
+        get: &impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<AccountSettings>, ConfigError> {
+        let Some(prefix) = get(PREFIX_VAR) else {
+            for variable in [ACCOUNT_SIDS_VAR, LOOKUPS_VAR] {
+                if get(variable).is_some() {
+                    return Err(ConfigError::Invalid {
+                        variable,
+                        reason: format!(
+                            "it applies to a token per account, which needs {PREFIX_VAR}; a \
+                             single token serves one account"
+                        ),
+                    });
+                }
+            }
+            return Ok(None);
+        };
+        for single in [
+            TOKEN_VAR,
+            SECONDARY_TOKEN_VAR,
+            PARAMETER_VAR,
+            SECONDARY_PARAMETER_VAR,
+        ] {
+            if get(single).is_some() {
+                return Err(ConfigError::MixedTokenSettings { single });
+            }
+        }
+        let allowed = get(ACCOUNT_SIDS_VAR)
+            .map(|list| account_list(&list))
+            .transpose()?;
+        let lookups = match get(LOOKUPS_VAR) {
+            None => DEFAULT_LOOKUPS_PER_MINUTE,
+            Some(text) => text
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|&count| (1..=MAX_LOOKUPS_PER_MINUTE).contains(&count))
+                .ok_or_else(|| ConfigError::Invalid {
+                    variable: LOOKUPS_VAR,
+                    reason: format!(
+                        "expected a whole number of look-ups from 1 to {MAX_LOOKUPS_PER_MINUTE}, got `{text}`"
+                    ),
+                })?,
+        };
+        let lookups = NonZeroU32::new(lookups).unwrap_or(NonZeroU32::MIN);
+        AccountSettings::new(prefix.trim().to_owned(), allowed, lookups)
+            .map(Some)
+            .map_err(|error| ConfigError::Invalid {
+                variable: PREFIX_VAR,
+                reason: error.to_string(),
+            })
     }
 
     /// `TWILIO_AUTH_TOKEN` wins over `TWILIO_AUTH_TOKEN_PARAMETER`; a secondary belongs to the
@@ -222,6 +320,34 @@ impl Config {
             None => Ok(None),
         }
     }
+}
+
+/// The accounts of `TWILIO_ACCOUNT_SIDS`: SIDs separated by commas or whitespace, duplicates
+/// ignored.
+fn account_list(text: &str) -> Result<Vec<AccountSid>, ConfigError> {
+    let mut accounts: Vec<AccountSid> = Vec::new();
+    for item in text
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|item| !item.is_empty())
+    {
+        let account = AccountSid::parse(item).map_err(|error| ConfigError::Invalid {
+            variable: ACCOUNT_SIDS_VAR,
+            reason: format!("{error}; list the served accounts' SIDs separated by commas"),
+        })?;
+        if !accounts.contains(&account) {
+            accounts.push(account);
+        }
+    }
+    if accounts.is_empty() {
+        return Err(ConfigError::Invalid {
+            variable: ACCOUNT_SIDS_VAR,
+            reason: format!(
+                "`{text}` lists no account SID: list the served accounts' SIDs separated by \
+                 commas, or leave it unset to serve every account with a parameter"
+            ),
+        });
+    }
+    Ok(accounts)
 }
 
 #[cfg(test)]
@@ -316,7 +442,8 @@ mod tests {
             (
                 &[],
                 "no auth token configured: set TWILIO_AUTH_TOKEN (the token itself, for local runs) \
-                 or TWILIO_AUTH_TOKEN_PARAMETER (the name of an SSM SecureString holding it)",
+                 or TWILIO_AUTH_TOKEN_PARAMETER (the name of an SSM SecureString holding it), or \
+                 TWILIO_AUTH_TOKEN_PARAMETER_PREFIX (one SecureString per account under that path)",
             ),
             (
                 &[
@@ -360,6 +487,150 @@ mod tests {
                     ("ASSIGNMENT_RULES_FILE", "r.json"),
                 ],
                 "ASSIGNMENT_RULES and ASSIGNMENT_RULES_FILE are both set: set only one of them",
+            ),
+        ];
+        for (vars, message) in cases {
+            let error = config(vars).expect_err(message);
+            assert_eq!(error.to_string(), *message, "{vars:?}");
+        }
+    }
+
+    const ACCOUNT_A: &str = "AC0000000000000000000000000000000a";
+    const ACCOUNT_B: &str = "AC0000000000000000000000000000000b";
+
+    #[test]
+    fn a_prefix_selects_a_token_per_account_with_the_default_budget_and_no_list() {
+        let config = config(&[
+            (
+                "TWILIO_AUTH_TOKEN_PARAMETER_PREFIX",
+                " /taskrouter/accounts/ ",
+            ),
+            ("TWILIO_ACCOUNT_SIDS", ""),
+            ("TWILIO_AUTH_TOKEN", ""),
+        ])
+        .expect("valid: empty values count as unset");
+        assert!(config.token.is_none(), "no single-account token");
+        let accounts = config.accounts.expect("per-account tokens");
+        assert_eq!(accounts.prefix(), "/taskrouter/accounts/");
+        assert_eq!(accounts.allowed(), None);
+        assert_eq!(
+            accounts.lookups_per_minute().get(),
+            DEFAULT_LOOKUPS_PER_MINUTE
+        );
+    }
+
+    #[test]
+    fn a_list_of_accounts_and_a_budget_are_read_with_the_prefix() {
+        let config = config(&[
+            ("TWILIO_AUTH_TOKEN_PARAMETER_PREFIX", "/t/"),
+            (
+                "TWILIO_ACCOUNT_SIDS",
+                &format!("{ACCOUNT_A}, {ACCOUNT_B}\n{ACCOUNT_A},"),
+            ),
+            ("ACCOUNT_LOOKUPS_PER_MINUTE", "3"),
+        ])
+        .expect("valid");
+        let accounts = config.accounts.expect("per-account tokens");
+        let listed: Vec<&str> = accounts
+            .allowed()
+            .expect("a list")
+            .iter()
+            .map(AccountSid::as_str)
+            .collect();
+        assert_eq!(
+            listed,
+            [ACCOUNT_A, ACCOUNT_B],
+            "separated by commas or whitespace, once each"
+        );
+        assert_eq!(accounts.lookups_per_minute().get(), 3);
+    }
+
+    #[test]
+    fn tenant_rules_come_from_a_directory_next_to_the_default_document() {
+        let config = config(&[
+            ("TWILIO_AUTH_TOKEN", "a"),
+            ("ASSIGNMENT_RULES_FILE", "rules/examples/accept-all.json"),
+            ("ASSIGNMENT_RULES_DIR", "rules/tenants"),
+        ])
+        .expect("valid");
+        assert_eq!(config.tenant_rules, Some(PathBuf::from("rules/tenants")));
+        assert_eq!(
+            config.rules,
+            RulesSource::File("rules/examples/accept-all.json".into())
+        );
+    }
+
+    #[test]
+    fn single_and_per_account_token_settings_cannot_be_mixed() {
+        let per_account = (
+            "TWILIO_AUTH_TOKEN_PARAMETER_PREFIX",
+            "/taskrouter/accounts/",
+        );
+        for single in [
+            "TWILIO_AUTH_TOKEN",
+            "TWILIO_AUTH_TOKEN_SECONDARY",
+            "TWILIO_AUTH_TOKEN_PARAMETER",
+            "TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER",
+        ] {
+            let error = config(&[per_account, (single, "/x")]).expect_err(single);
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "{single} (one account's token) and TWILIO_AUTH_TOKEN_PARAMETER_PREFIX (a \
+                     token per account) are both set: a deployment verifies with one or the \
+                     other, so unset one of them"
+                ),
+            );
+        }
+        for companion in ["TWILIO_ACCOUNT_SIDS", "ACCOUNT_LOOKUPS_PER_MINUTE"] {
+            let error = config(&[("TWILIO_AUTH_TOKEN_PARAMETER", "/p"), (companion, "5")])
+                .expect_err(companion);
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "{companion} is invalid: it applies to a token per account, which needs \
+                     TWILIO_AUTH_TOKEN_PARAMETER_PREFIX; a single token serves one account"
+                ),
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_per_account_settings_are_refused_naming_the_variable_and_the_input() {
+        let prefix = ("TWILIO_AUTH_TOKEN_PARAMETER_PREFIX", "/t/");
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (
+                &[("TWILIO_AUTH_TOKEN_PARAMETER_PREFIX", "/taskrouter/accounts")],
+                "TWILIO_AUTH_TOKEN_PARAMETER_PREFIX is invalid: `/taskrouter/accounts` is not a \
+                 usable ssm parameter prefix: give a path that starts and ends with `/`, without \
+                 spaces, at most 900 characters, e.g. `/taskrouter/accounts/`",
+            ),
+            (
+                &[
+                    prefix,
+                    (
+                        "TWILIO_ACCOUNT_SIDS",
+                        "AC123, AC0000000000000000000000000000000a",
+                    ),
+                ],
+                "TWILIO_ACCOUNT_SIDS is invalid: `AC123` is not a valid account SID: expected \
+                 `AC` followed by 32 hex digits; list the served accounts' SIDs separated by commas",
+            ),
+            (
+                &[prefix, ("TWILIO_ACCOUNT_SIDS", " , ")],
+                "TWILIO_ACCOUNT_SIDS is invalid: ` , ` lists no account SID: list the served \
+                 accounts' SIDs separated by commas, or leave it unset to serve every account \
+                 with a parameter",
+            ),
+            (
+                &[prefix, ("ACCOUNT_LOOKUPS_PER_MINUTE", "0")],
+                "ACCOUNT_LOOKUPS_PER_MINUTE is invalid: expected a whole number of look-ups from \
+                 1 to 600, got `0`",
+            ),
+            (
+                &[prefix, ("ACCOUNT_LOOKUPS_PER_MINUTE", "601")],
+                "ACCOUNT_LOOKUPS_PER_MINUTE is invalid: expected a whole number of look-ups from \
+                 1 to 600, got `601`",
             ),
         ];
         for (vars, message) in cases {

@@ -24,8 +24,9 @@ use crate::callback::{AssignmentCallback, CallbackError};
 use crate::event::{EventError, WorkspaceEvent};
 use crate::form::{FormError, FormParams};
 use crate::public_url::{self, Origin, RequestFacts};
-use crate::signature::{self, SignatureError};
-use crate::token::TokenError;
+use crate::sid::{AccountSid, SidError};
+use crate::signature::{self, SignatureError, Verified};
+use crate::token::{AccountError, TokenError, TokenSet, TokenStore};
 
 /// The assignment callback route (the Workflow's `AssignmentCallbackUrl`).
 pub const ASSIGNMENT_ROUTE: &str = "/taskrouter/assignment_callback";
@@ -33,6 +34,10 @@ pub const ASSIGNMENT_ROUTE: &str = "/taskrouter/assignment_callback";
 pub const EVENTS_ROUTE: &str = "/taskrouter/events";
 /// The signature header Twilio sends on every webhook.
 const SIGNATURE_HEADER: &str = "x-twilio-signature";
+/// The parameter naming the account, in every TaskRouter callback (contract §1, §6).
+const ACCOUNT_PARAMETER: &str = "AccountSid";
+/// How many characters of a malformed, unverified `AccountSid` are echoed: a SID's length.
+const ECHO_LIMIT: usize = 34;
 
 /// The routes this function serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,9 +75,23 @@ pub enum Rejection {
         "the X-Twilio-Signature header is missing: only requests signed by Twilio are answered"
     )]
     MissingSignature,
-    /// `403`: the signature does not match this request.
+    /// `403`: the signature does not match this request (checked with the tokens of `account`
+    /// when the deployment has a token per account).
     #[error("the X-Twilio-Signature header does not match this request")]
-    InvalidSignature(SignatureError),
+    InvalidSignature {
+        /// Why it does not match (logged at debug level: the URLs tried).
+        cause: SignatureError,
+        /// The account whose tokens were tried, with a token per account.
+        account: Option<AccountSid>,
+    },
+    /// `403`: with a token per account, the `AccountSid` names no account served here (not
+    /// listed, no parameter), or is missing, repeated or malformed.
+    #[error(transparent)]
+    UnknownAccount(AccountError),
+    /// `503`: with a token per account, the account is not known to this instance yet and the
+    /// budget of look-ups is spent; TaskRouter then tries the fallback URL.
+    #[error(transparent)]
+    LookupsExhausted(AccountError),
     /// `503`: the auth token cannot be loaded, so nothing can be verified; TaskRouter then tries
     /// the fallback URL.
     #[error("the auth token is unavailable, so the request cannot be verified; try again")]
@@ -103,8 +122,12 @@ impl Rejection {
             Self::Form(_) | Self::Callback(_) | Self::Event(_) | Self::MalformedEvent(_) => {
                 StatusCode::BAD_REQUEST
             }
-            Self::MissingSignature | Self::InvalidSignature(_) => StatusCode::FORBIDDEN,
-            Self::TokenUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::MissingSignature | Self::InvalidSignature { .. } | Self::UnknownAccount(_) => {
+                StatusCode::FORBIDDEN
+            }
+            Self::TokenUnavailable(_) | Self::LookupsExhausted(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 
@@ -117,11 +140,32 @@ impl Rejection {
             Self::Form(FormError::Empty) => "empty_body",
             Self::Form(FormError::NotUtf8 { .. }) => "invalid_form",
             Self::MissingSignature => "missing_signature",
-            Self::InvalidSignature(_) => "invalid_signature",
+            Self::InvalidSignature { .. } => "invalid_signature",
+            Self::UnknownAccount(_) => "unknown_account",
+            Self::LookupsExhausted(_) => "account_lookups_exhausted",
             Self::TokenUnavailable(_) => "token_unavailable",
             Self::Callback(error) => error.code(),
             Self::Event(error) => error.code(),
             Self::MalformedEvent(_) => "malformed_event",
+        }
+    }
+
+    /// The account a refused request claimed, when it named a well-formed one and the deployment
+    /// has a token per account. Not verified: for logs and metric properties, never dimensions.
+    pub fn claimed_account(&self) -> Option<&AccountSid> {
+        match self {
+            Self::InvalidSignature { account, .. } => account.as_ref(),
+            Self::UnknownAccount(error) | Self::LookupsExhausted(error) => error.account(),
+            _ => None,
+        }
+    }
+
+    /// The rejection for an account whose tokens cannot be had.
+    fn from_account(error: AccountError) -> Self {
+        match error {
+            AccountError::Unavailable { source, .. } => Self::TokenUnavailable(source),
+            AccountError::LookupsExhausted(_) => Self::LookupsExhausted(error),
+            other => Self::UnknownAccount(other),
         }
     }
 
@@ -275,16 +319,19 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 fn reject(app: &App, route: Option<Route>, rejection: Rejection) -> Response<Body> {
     let status = rejection.status();
     let path = route.map_or("-", Route::path);
+    // Claimed, not verified: a field to search by, never trusted.
+    let claimed_account_sid = rejection.claimed_account().map(AccountSid::as_str);
     match &rejection {
         Rejection::TokenUnavailable(cause) => {
-            tracing::error!(route = path, status = status.as_u16(), %cause, "request refused: auth token unavailable");
+            tracing::error!(route = path, status = status.as_u16(), claimed_account_sid, %cause, "request refused: auth token unavailable");
         }
-        Rejection::InvalidSignature(cause) => {
+        Rejection::InvalidSignature { cause, .. } => {
             // The candidates tried help diagnose a URL mismatch; they contain no secret.
             tracing::warn!(
                 route = path,
                 status = status.as_u16(),
                 code = rejection.code(),
+                claimed_account_sid,
                 "request refused: {rejection}"
             );
             tracing::debug!(route = path, reason = %cause, "signature check failed");
@@ -294,18 +341,26 @@ fn reject(app: &App, route: Option<Route>, rejection: Rejection) -> Response<Bod
                 route = path,
                 status = status.as_u16(),
                 code = rejection.code(),
+                claimed_account_sid,
                 "request refused: {rejection}"
             );
         }
     }
+    // Every request refused before it could be verified counts, so a flood of invented accounts
+    // shows in the alarm whether its look-ups found nothing or the budget was spent.
     if matches!(
         rejection,
-        Rejection::MissingSignature | Rejection::InvalidSignature(_)
+        Rejection::MissingSignature
+            | Rejection::InvalidSignature { .. }
+            | Rejection::UnknownAccount(_)
+            | Rejection::LookupsExhausted(_)
     ) {
-        app.sink.emit(
-            app.metrics
-                .signature_failure(now_ms(), path, rejection.code()),
-        );
+        app.sink.emit(app.metrics.signature_failure(
+            now_ms(),
+            path,
+            rejection.code(),
+            claimed_account_sid,
+        ));
     }
     rejection.into_response()
 }
@@ -372,40 +427,98 @@ async fn verified_form(
         ));
     }
     let params = FormParams::parse(request.body().as_ref())?;
-    match &app.verification {
+    let signature = || {
+        request
+            .headers()
+            .get(SIGNATURE_HEADER)
+            .ok_or(Rejection::MissingSignature)
+            .map(|value| value.to_str().unwrap_or(""))
+    };
+    let candidate_urls = || {
+        let query_pairs = v1_query_pairs(request);
+        public_url::candidates(
+            app.public_base.as_ref(),
+            &request_facts(request, &query_pairs),
+        )
+    };
+    let verified = match &app.verification {
         Verification::Disabled => {
             tracing::warn!(
                 route = route.path(),
                 "X-Twilio-Signature NOT CHECKED: TASKROUTER_INSECURE_SKIP_SIGNATURE=true; never run this way in production"
             );
+            return Ok(params);
         }
         Verification::Enforced(store) => {
-            let signature = request
-                .headers()
-                .get(SIGNATURE_HEADER)
-                .ok_or(Rejection::MissingSignature)?
-                .to_str()
-                .unwrap_or("");
-            let query_pairs = v1_query_pairs(request);
-            let urls = public_url::candidates(
-                app.public_base.as_ref(),
-                &request_facts(request, &query_pairs),
-            );
+            let signature = signature()?;
+            let urls = candidate_urls();
             let tokens = store.tokens().await.map_err(Rejection::TokenUnavailable)?;
-            let mut verified =
-                signature::verify_form(&tokens.as_keys(), &urls, params.pairs(), signature);
-            if verified.is_err() {
-                // The token may have been rotated: re-read it (rate-limited) and try once more.
-                if let Some(tokens) = store.refresh_after_mismatch().await {
-                    verified =
-                        signature::verify_form(&tokens.as_keys(), &urls, params.pairs(), signature);
-                }
-            }
-            let verified = verified.map_err(Rejection::InvalidSignature)?;
-            tracing::debug!(route = route.path(), url = %verified.url, "signature verified");
+            check_signature(store, tokens, &urls, &params, signature)
+                .await
+                .map_err(|cause| Rejection::InvalidSignature {
+                    cause,
+                    account: None,
+                })?
         }
-    }
+        Verification::PerAccount(accounts) => {
+            // The header first: an unsigned request costs no look-up.
+            let signature = signature()?;
+            let account = claimed_account(&params).map_err(Rejection::UnknownAccount)?;
+            let urls = candidate_urls();
+            let (store, tokens) = accounts
+                .tokens(&account)
+                .await
+                .map_err(Rejection::from_account)?;
+            check_signature(&store, tokens, &urls, &params, signature)
+                .await
+                .map_err(|cause| Rejection::InvalidSignature {
+                    cause,
+                    account: Some(account),
+                })?
+        }
+    };
+    tracing::debug!(route = route.path(), url = %verified.url, "signature verified");
     Ok(params)
+}
+
+/// Checks `signature` with `tokens`; on a mismatch, once more with the store's re-read tokens
+/// when it has new ones (a rotation; the re-read is rate-limited by the store).
+async fn check_signature(
+    store: &TokenStore,
+    tokens: std::sync::Arc<TokenSet>,
+    urls: &[String],
+    params: &FormParams,
+    signature: &str,
+) -> Result<Verified, SignatureError> {
+    let verified = signature::verify_form(&tokens.as_keys(), urls, params.pairs(), signature);
+    if verified.is_ok() {
+        return verified;
+    }
+    match store.refresh_after_mismatch().await {
+        Some(tokens) => signature::verify_form(&tokens.as_keys(), urls, params.pairs(), signature),
+        None => verified,
+    }
+}
+
+/// The account an unverified callback claims: the one `AccountSid` parameter, well formed. It
+/// only chooses which tokens to verify with; the signature decides.
+fn claimed_account(params: &FormParams) -> Result<AccountSid, AccountError> {
+    let mut values = params
+        .pairs()
+        .iter()
+        .filter(|(key, _)| key == ACCOUNT_PARAMETER)
+        .map(|(_, value)| value.as_str());
+    let first = values.next().ok_or(AccountError::Missing)?;
+    if values.any(|value| value != first) {
+        return Err(AccountError::Repeated);
+    }
+    AccountSid::parse(first).map_err(|error| {
+        // Unverified input echoed in the answer and the log: enough of it to recognise, no more.
+        AccountError::Malformed(SidError {
+            input: error.input.chars().take(ECHO_LIMIT).collect(),
+            ..error
+        })
+    })
 }
 
 /// A REST API (payload 1.0) event carries its query only as decoded maps; an HTTP API event's
@@ -475,8 +588,9 @@ async fn assign(
 ) -> Result<Response<Body>, Rejection> {
     let params = verified_form(app, request, Route::Assignment).await?;
     let callback = AssignmentCallback::try_from(params)?;
+    let (rules, document) = app.rules.select(&callback);
     // The clock is read once per callback, so every rule of the decision sees the same instant.
-    let decision = app.rules.decide(&callback, (app.clock)());
+    let decision = rules.decide(&callback, (app.clock)());
     for skipped in &decision.skipped {
         tracing::info!(
             reservation_sid = %callback.reservation_sid,
@@ -487,6 +601,7 @@ async fn assign(
     }
     let handling_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     tracing::info!(
+        account_sid = %callback.account_sid,
         task_sid = %callback.task_sid,
         reservation_sid = %callback.reservation_sid,
         worker_sid = %callback.worker_sid,
@@ -495,6 +610,7 @@ async fn assign(
         task_age = callback.task_age,
         decision = decision.answer,
         rule = decision.rule,
+        rules_document = %document,
         handling_us,
         "assignment answered"
     );
@@ -504,6 +620,7 @@ async fn assign(
         decision.rule,
         handling_us as f64 / 1000.0,
         i64::try_from(callback.task_age).ok(),
+        callback.account_sid.as_str(),
     ));
     Ok(json_response(StatusCode::OK, decision.body.into_owned()))
 }
@@ -514,6 +631,7 @@ async fn record_event(app: &App, request: &Request) -> Result<Response<Body>, Re
     let event = WorkspaceEvent::try_from(&params)?;
     let fields = event.log_fields();
     tracing::info!(
+        account_sid = %event.account_sid,
         event_type = fields.event_type,
         resource_type = fields.resource_type,
         resource_sid = fields.resource_sid,
@@ -537,8 +655,11 @@ async fn record_event(app: &App, request: &Request) -> Result<Response<Body>, Re
         "workspace event"
     );
     if let Some(outcome) = event.reservation_outcome() {
-        app.sink
-            .emit(app.metrics.reservation_outcome(now_ms(), outcome.as_str()));
+        app.sink.emit(app.metrics.reservation_outcome(
+            now_ms(),
+            outcome.as_str(),
+            event.account_sid.as_str(),
+        ));
     }
     // Contract §6: TaskRouter expects `204` with a JSON content type.
     let mut response = json_response(StatusCode::NO_CONTENT, String::new());

@@ -15,10 +15,10 @@
 //! | module | owns |
 //! |---|---|
 //! | [`http`] | the function the Lambda runtime calls (events `lambda_http` cannot read answered `400`), routing, content type, signature enforcement, the JSON error body, the log line and metrics per request |
-//! | [`app`] | everything a request needs, built once: rules, token store, metrics |
+//! | [`app`] | everything a request needs, built once: rules (default and per tenant), token store(s), metrics |
 //! | [`config`] | environment variables → typed settings; start-up errors naming the variable |
 //! | [`telemetry`] | JSON logs in Lambda, readable text locally |
-//! | [`token`] | the auth token: from the environment or SSM Parameter Store, cached, rotated |
+//! | [`token`] | the auth tokens: from the environment or SSM Parameter Store, cached, rotated; one account's, or one per account chosen by `AccountSid` with bounds on what an unverified request can make it read (`token/store.rs`, `token/ssm.rs`, `token/accounts.rs`) |
 //! | [`public_url`] | the URL TaskRouter called, from API Gateway's request context or `PUBLIC_BASE_URL` |
 //! | [`signature`] | `X-Twilio-Signature`: HMAC-SHA1 over URL and sorted parameters, constant-time |
 //! | [`form`] | the raw form body as ordered, lossless pairs |
@@ -29,6 +29,7 @@
 //! | [`time_of_day`] | TaskRouter's `taskrouter.*` time-of-day attributes: an instant read once, in UTC |
 //! | [`schedule`] | opening hours in an IANA time zone, with holidays (`schedules.*` in rules) |
 //! | [`rules`] | the rules document, compiled once; the decision per callback at an instant |
+//! | [`rulebook`] | which rules document decides a callback: a tenant's (`WS….json`, `AC….json`) or the default |
 //! | [`instruction`] | typed, validated assignment instructions and their exact JSON |
 //! | [`metrics`] | CloudWatch Embedded Metric Format lines, and the list of every metric published (the template's dashboard and alarms are checked against it) |
 //! | [`workflow`] | Workflow configurations: a typed model (`workflow/parse.rs`), warnings (`check.rs`), offline routing against workers and queues (`route.rs`, `workspace.rs`), semantic differences (`diff.rs`) |
@@ -38,11 +39,12 @@
 //! # The path of a request
 //!
 //! `main.rs` → [`http::function`] (the API Gateway event becomes a request) → [`http::handle`]:
-//! route and method → content type → [`form`] → [`public_url`] + [`token`] → [`signature`]
-//! (before anything in the payload is trusted) → [`callback`] → the clock, read once →
-//! [`rules`] (which evaluates [`expression`]s, reading [`time_of_day`] and [`schedule`]s at that
-//! instant, and fills [`instruction`] templates) → the JSON body, one log line and one metrics
-//! line. Workspace events take the same path up to the signature,
+//! route and method → content type → [`form`] → [`public_url`] + [`token`] (with a token per
+//! account, the unverified `AccountSid` only chooses whose) → [`signature`] (before anything in
+//! the payload is trusted) → [`callback`] → [`rulebook`] → the clock, read once → [`rules`]
+//! (which evaluates [`expression`]s, reading [`time_of_day`] and [`schedule`]s at that instant,
+//! and fills [`instruction`] templates) → the JSON body, one log line and one metrics line.
+//! Workspace events take the same path up to the signature,
 //! then [`event`] → a log line and, for reservation outcomes, a metrics line.
 
 pub mod app;
@@ -57,6 +59,7 @@ pub mod instruction;
 pub mod metrics;
 pub mod public_url;
 pub mod rest;
+pub mod rulebook;
 pub mod rules;
 pub mod schedule;
 pub mod sid;

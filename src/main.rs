@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use taskrouter_lambda::app::{App, StdoutSink, Verification};
+use taskrouter_lambda::app::{App, StdoutSink};
 use taskrouter_lambda::config::Config;
 use taskrouter_lambda::http;
 use taskrouter_lambda::telemetry::LogSettings;
@@ -23,13 +23,16 @@ async fn main() -> ExitCode {
         Ok(app) => app,
         Err(error) => return refuse_to_start(&error),
     };
-    match &app.verification {
-        Verification::Enforced(store) => {
-            tracing::info!(token_source = %store.describe_source(), rules = app.rules.len(), "ready");
+    let rules = app.rules.default_rules().len();
+    let tenant_documents = app.rules.tenant_documents();
+    match app.verification.describe_source() {
+        Some(token_source) => {
+            tracing::info!(token_source, rules, tenant_documents, "ready");
         }
-        Verification::Disabled => {
+        None => {
             tracing::warn!(
-                rules = app.rules.len(),
+                rules,
+                tenant_documents,
                 "ready WITHOUT signature verification (TASKROUTER_INSECURE_SKIP_SIGNATURE=true)"
             );
         }

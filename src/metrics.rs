@@ -19,6 +19,24 @@
 //! outcome) together with `Function`; latencies and ages only by `Function`, because splitting a
 //! distribution by rule rarely answers a question that the logs cannot. Nothing per task, worker
 //! or reservation ever becomes a dimension.
+//!
+//! # Which account: a property, not a dimension
+//!
+//! A deployment may serve many Twilio accounts, and every line says which one it belongs to: the
+//! decision and reservation-outcome lines carry the verified `AccountSid`, a signature failure
+//! of a deployment with a token per account carries the `ClaimedAccountSid` (unverified). Both are
+//! EMF *properties*: top-level members that no dimension set names. CloudWatch extracts no metric
+//! from a property, so it costs nothing but the bytes of the log line, and Logs Insights can
+//! still split any metric by it (`stats sum(Decisions) by AccountSid`).
+//!
+//! Why not a dimension: CloudWatch bills every unique combination of metric name and dimension
+//! values as one custom metric, $0.30 a month each for the first 10,000
+//! (<https://aws.amazon.com/cloudwatch/pricing/>, us-east-1). `[Function, AccountSid]` on
+//! `Decisions` alone would add a metric per account: $300 a month for 1,000 accounts, before
+//! `HandlingTime` or the per-rule counts. On `SignatureFailures` it would be worse than
+//! expensive: the claimed account is chosen by whoever sends the request, so a flood of invented
+//! SIDs would create a metric per SID. The dimension sets below are the whole list of metrics the
+//! function can create; per-account questions go to the logs.
 
 use std::borrow::Cow;
 
@@ -86,25 +104,40 @@ const MAX_NAMESPACE_LEN: usize = 255;
 const MAX_DIMENSION_VALUE_LEN: usize = 1024;
 
 /// Dimension keys. Each is also a top-level member of every line that uses it.
-const FUNCTION: &str = "Function";
-const INSTRUCTION: &str = "Instruction";
-const RULE: &str = "Rule";
-const ROUTE: &str = "Route";
-const OUTCOME: &str = "Outcome";
+pub const FUNCTION: &str = "Function";
+/// Dimension key: the instruction answered (`accept`, `defer`, …).
+pub const INSTRUCTION: &str = "Instruction";
+/// Dimension key: the rule that decided.
+pub const RULE: &str = "Rule";
+/// Dimension key: the route of a refused request.
+pub const ROUTE: &str = "Route";
+/// Dimension key: how a reservation ended.
+pub const OUTCOME: &str = "Outcome";
 
-/// Metric names. Each is also a top-level numeric member of every line that defines it.
-const DECISIONS: &str = "Decisions";
-const HANDLING_TIME: &str = "HandlingTime";
-const TASK_AGE: &str = "TaskAge";
-const SIGNATURE_FAILURES: &str = "SignatureFailures";
-const RESERVATION_OUTCOMES: &str = "ReservationOutcomes";
+/// Property (never a dimension): the verified account of a decision or a reservation outcome.
+pub const ACCOUNT_SID: &str = "AccountSid";
+/// Property (never a dimension): the account a refused request claimed, unverified.
+pub const CLAIMED_ACCOUNT_SID: &str = "ClaimedAccountSid";
 
-/// The dimension sets of each kind of line. The lines below and [`PUBLISHED`] both use these, so
-/// what is written and what is declared cannot drift apart.
-const DECISION_SETS: &[&[&str]] = &[&[FUNCTION, INSTRUCTION], &[FUNCTION, RULE]];
-const FUNCTION_SETS: &[&[&str]] = &[&[FUNCTION]];
-const SIGNATURE_FAILURE_SETS: &[&[&str]] = &[&[FUNCTION, ROUTE]];
-const OUTCOME_SETS: &[&[&str]] = &[&[FUNCTION, OUTCOME]];
+/// Metric name: one per assignment decision.
+pub const DECISIONS: &str = "Decisions";
+/// Metric name: milliseconds from the request to the decision.
+pub const HANDLING_TIME: &str = "HandlingTime";
+/// Metric name: the task's age in seconds at assignment.
+pub const TASK_AGE: &str = "TaskAge";
+/// Metric name: one per request refused for its signature (or an account that cannot verify it).
+pub const SIGNATURE_FAILURES: &str = "SignatureFailures";
+/// Metric name: one per reservation outcome from a workspace event.
+pub const RESERVATION_OUTCOMES: &str = "ReservationOutcomes";
+
+/// `Decisions`: once per instruction and once per rule, without the instruction × rule product.
+const DECISION_DIMENSIONS: &[&[&str]] = &[&[FUNCTION, INSTRUCTION], &[FUNCTION, RULE]];
+/// `HandlingTime` and `TaskAge`.
+const TIMING_DIMENSIONS: &[&[&str]] = &[&[FUNCTION]];
+/// `SignatureFailures`.
+const SIGNATURE_FAILURE_DIMENSIONS: &[&[&str]] = &[&[FUNCTION, ROUTE]];
+/// `ReservationOutcomes`.
+const RESERVATION_OUTCOME_DIMENSIONS: &[&[&str]] = &[&[FUNCTION, OUTCOME]];
 
 /// A counter's value: each line records one occurrence.
 const ONE: u8 = 1;
@@ -130,27 +163,27 @@ pub const PUBLISHED: &[Published] = &[
     Published {
         name: DECISIONS,
         unit: "Count",
-        dimension_sets: DECISION_SETS,
+        dimension_sets: DECISION_DIMENSIONS,
     },
     Published {
         name: HANDLING_TIME,
         unit: "Milliseconds",
-        dimension_sets: FUNCTION_SETS,
+        dimension_sets: TIMING_DIMENSIONS,
     },
     Published {
         name: TASK_AGE,
         unit: "Seconds",
-        dimension_sets: FUNCTION_SETS,
+        dimension_sets: TIMING_DIMENSIONS,
     },
     Published {
         name: SIGNATURE_FAILURES,
         unit: "Count",
-        dimension_sets: SIGNATURE_FAILURE_SETS,
+        dimension_sets: SIGNATURE_FAILURE_DIMENSIONS,
     },
     Published {
         name: RESERVATION_OUTCOMES,
         unit: "Count",
-        dimension_sets: OUTCOME_SETS,
+        dimension_sets: RESERVATION_OUTCOME_DIMENSIONS,
     },
 ];
 
@@ -216,7 +249,8 @@ impl Metrics {
     }
 
     /// One assignment decision: `Decisions` counted by `[Function, Instruction]` and by
-    /// `[Function, Rule]`; `HandlingTime` (milliseconds) and `TaskAge` (seconds) by `[Function]`.
+    /// `[Function, Rule]`; `HandlingTime` (milliseconds) and `TaskAge` (seconds) by `[Function]`;
+    /// the callback's `AccountSid` as a property.
     ///
     /// A handling time that is negative or not finite is left out rather than written as `null`,
     /// which would make CloudWatch reject the whole line. `task_age_s` is left out when `None`.
@@ -227,6 +261,7 @@ impl Metrics {
         rule: &str,
         handling_ms: f64,
         task_age_s: Option<i64>,
+        account_sid: &str,
     ) -> String {
         let handling_ms = (handling_ms.is_finite() && handling_ms >= 0.0).then_some(handling_ms);
         let mut distributions = Vec::new();
@@ -246,7 +281,7 @@ impl Metrics {
             namespace: &self.namespace,
             // Two dimension sets in one directive: the same count is published once per
             // instruction and once per rule, without the instruction × rule cross product.
-            dimensions: DECISION_SETS,
+            dimensions: DECISION_DIMENSIONS,
             metrics: vec![Definition {
                 name: DECISIONS,
                 unit: Unit::Count,
@@ -255,7 +290,7 @@ impl Metrics {
         if !distributions.is_empty() {
             directives.push(Directive {
                 namespace: &self.namespace,
-                dimensions: FUNCTION_SETS,
+                dimensions: TIMING_DIMENSIONS,
                 metrics: distributions,
             });
         }
@@ -264,24 +299,32 @@ impl Metrics {
             function: &self.function,
             instruction: dimension_value(instruction),
             rule: dimension_value(rule),
+            account_sid,
             decisions: ONE,
             handling_time: handling_ms,
             task_age: task_age_s,
         })
     }
 
-    /// A rejected signature or a missing signature header: `SignatureFailures` counted by
-    /// `[Function, Route]`.
+    /// A rejected signature or a missing signature header (or, with a token per account, an
+    /// account that cannot verify it): `SignatureFailures` counted by `[Function, Route]`.
     ///
-    /// `reason` is written to the line for log queries but is not a dimension, so new reasons
-    /// never create new metrics.
-    pub fn signature_failure(&self, timestamp_ms: u64, route: &str, reason: &str) -> String {
+    /// `reason` and `claimed_account_sid` (the unverified `AccountSid` of a deployment with a
+    /// token per account) are written to the line for log queries but are not dimensions, so new
+    /// reasons and invented accounts never create new metrics.
+    pub fn signature_failure(
+        &self,
+        timestamp_ms: u64,
+        route: &str,
+        reason: &str,
+        claimed_account_sid: Option<&str>,
+    ) -> String {
         render(&SignatureFailureLine {
             aws: Metadata::new(
                 timestamp_ms,
                 vec![Directive {
                     namespace: &self.namespace,
-                    dimensions: SIGNATURE_FAILURE_SETS,
+                    dimensions: SIGNATURE_FAILURE_DIMENSIONS,
                     metrics: vec![Definition {
                         name: SIGNATURE_FAILURES,
                         unit: Unit::Count,
@@ -291,19 +334,26 @@ impl Metrics {
             function: &self.function,
             route: dimension_value(route),
             reason,
+            claimed_account_sid,
             signature_failures: ONE,
         })
     }
 
     /// How a reservation ended, from a workspace event: `ReservationOutcomes` counted by
-    /// `[Function, Outcome]` (e.g. `ReservationOutcome::as_str` in `crate::event`).
-    pub fn reservation_outcome(&self, timestamp_ms: u64, outcome: &str) -> String {
+    /// `[Function, Outcome]` (e.g. `ReservationOutcome::as_str` in `crate::event`), the event's
+    /// `AccountSid` as a property.
+    pub fn reservation_outcome(
+        &self,
+        timestamp_ms: u64,
+        outcome: &str,
+        account_sid: &str,
+    ) -> String {
         render(&ReservationOutcomeLine {
             aws: Metadata::new(
                 timestamp_ms,
                 vec![Directive {
                     namespace: &self.namespace,
-                    dimensions: OUTCOME_SETS,
+                    dimensions: RESERVATION_OUTCOME_DIMENSIONS,
                     metrics: vec![Definition {
                         name: RESERVATION_OUTCOMES,
                         unit: Unit::Count,
@@ -312,6 +362,7 @@ impl Metrics {
             ),
             function: &self.function,
             outcome: dimension_value(outcome),
+            account_sid,
             reservation_outcomes: ONE,
         })
     }
@@ -392,8 +443,9 @@ struct Definition {
     unit: Unit,
 }
 
-// The member names below must equal the dimension and metric constants above; the EMF validator
-// in the tests fails any line whose directives reference a member that is not there.
+// The member names below must equal the dimension, property and metric constants above; the EMF
+// validator in the tests fails any line whose directives reference a member that is not there,
+// and a test checks the property names.
 
 #[derive(Serialize)]
 struct DecisionLine<'a> {
@@ -405,6 +457,8 @@ struct DecisionLine<'a> {
     instruction: Cow<'a, str>,
     #[serde(rename = "Rule")]
     rule: Cow<'a, str>,
+    #[serde(rename = "AccountSid")]
+    account_sid: &'a str,
     #[serde(rename = "Decisions")]
     decisions: u8,
     #[serde(rename = "HandlingTime", skip_serializing_if = "Option::is_none")]
@@ -423,6 +477,8 @@ struct SignatureFailureLine<'a> {
     route: Cow<'a, str>,
     #[serde(rename = "Reason")]
     reason: &'a str,
+    #[serde(rename = "ClaimedAccountSid", skip_serializing_if = "Option::is_none")]
+    claimed_account_sid: Option<&'a str>,
     #[serde(rename = "SignatureFailures")]
     signature_failures: u8,
 }
@@ -435,6 +491,8 @@ struct ReservationOutcomeLine<'a> {
     function: &'a str,
     #[serde(rename = "Outcome")]
     outcome: Cow<'a, str>,
+    #[serde(rename = "AccountSid")]
+    account_sid: &'a str,
     #[serde(rename = "ReservationOutcomes")]
     reservation_outcomes: u8,
 }
@@ -447,6 +505,9 @@ mod tests {
 
     /// A fixed time so snapshots are stable: 2024-05-06T12:53:20Z.
     const AT: u64 = 1_715_000_000_000;
+
+    /// The account of the lines.
+    const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 
     fn metrics() -> Metrics {
         Metrics::new("TaskRouterCallback", "taskrouter-lambda").expect("valid configuration")
@@ -653,23 +714,23 @@ mod tests {
         let lines = [
             (
                 "a full decision",
-                metrics.decision(AT, "accept", "vip", 12.5, Some(30)),
+                metrics.decision(AT, "accept", "vip", 12.5, Some(30), ACCOUNT),
             ),
             (
                 "a decision without task age",
-                metrics.decision(AT, "reject", "default", 3.0, None),
+                metrics.decision(AT, "reject", "default", 3.0, None, ACCOUNT),
             ),
             (
                 "a decision with a broken clock",
-                metrics.decision(AT, "accept", "vip", f64::NAN, None),
+                metrics.decision(AT, "accept", "vip", f64::NAN, None, ACCOUNT),
             ),
             (
                 "a signature failure",
-                metrics.signature_failure(AT, "/assignment", "mismatch"),
+                metrics.signature_failure(AT, "/assignment", "mismatch", None),
             ),
             (
                 "a reservation outcome",
-                metrics.reservation_outcome(AT, "timeout"),
+                metrics.reservation_outcome(AT, "timeout", ACCOUNT),
             ),
         ];
         for (why, line) in lines {
@@ -752,7 +813,7 @@ mod tests {
 
     #[test]
     fn a_decision_counts_by_instruction_and_rule_and_times_by_function_only() {
-        let line = metrics().decision(AT, "accept", "vip", 12.5, Some(30));
+        let line = metrics().decision(AT, "accept", "vip", 12.5, Some(30), ACCOUNT);
         let document = assert_valid_emf(&line);
         assert_eq!(
             directives(&document),
@@ -808,7 +869,7 @@ mod tests {
             ("neither", f64::NAN, None, vec![]),
         ];
         for (why, handling_ms, task_age, expected) in cases {
-            let line = metrics().decision(AT, "accept", "vip", handling_ms, task_age);
+            let line = metrics().decision(AT, "accept", "vip", handling_ms, task_age, ACCOUNT);
             assert!(!line.contains("null"), "{why}: {line}");
             let document = assert_valid_emf(&line);
             let found = directives(&document);
@@ -836,14 +897,14 @@ mod tests {
         let rule = r#"vip "gold" \ tier"#;
         let reason = "header \"X-Twilio-Signature\"\nmissing";
         let metrics = metrics();
-        let decision = metrics.decision(AT, "accept", rule, 1.0, None);
+        let decision = metrics.decision(AT, "accept", rule, 1.0, None, ACCOUNT);
         assert!(
             decision.contains(r#""Rule":"vip \"gold\" \\ tier""#),
             "{decision}"
         );
         assert_eq!(assert_valid_emf(&decision)["Rule"], rule);
 
-        let failure = metrics.signature_failure(AT, "/events\"", reason);
+        let failure = metrics.signature_failure(AT, "/events\"", reason, None);
         let document = assert_valid_emf(&failure);
         assert_eq!(document["Reason"], reason);
         assert_eq!(document["Route"], "/events\"");
@@ -860,10 +921,11 @@ mod tests {
             ("vip", "vip", "already valid"),
         ];
         for (raw, expected, why) in cases {
-            let document = assert_valid_emf(&metrics().decision(AT, "accept", raw, 1.0, None));
+            let document =
+                assert_valid_emf(&metrics().decision(AT, "accept", raw, 1.0, None, ACCOUNT));
             assert_eq!(document["Rule"], expected, "{why}");
         }
-        let document = assert_valid_emf(&metrics().reservation_outcome(AT, &long));
+        let document = assert_valid_emf(&metrics().reservation_outcome(AT, &long, ACCOUNT));
         assert_eq!(
             string(document.get("Outcome"), "outcome").len(),
             1024,
@@ -873,8 +935,12 @@ mod tests {
 
     #[test]
     fn a_signature_failure_counts_by_route_and_keeps_the_reason_out_of_the_dimensions() {
-        let document =
-            assert_valid_emf(&metrics().signature_failure(AT, "/assignment", "missing header"));
+        let document = assert_valid_emf(&metrics().signature_failure(
+            AT,
+            "/assignment",
+            "missing header",
+            None,
+        ));
         assert_eq!(
             directives(&document),
             vec![(
@@ -888,7 +954,7 @@ mod tests {
 
     #[test]
     fn a_reservation_outcome_counts_by_outcome() {
-        let document = assert_valid_emf(&metrics().reservation_outcome(AT, "rescinded"));
+        let document = assert_valid_emf(&metrics().reservation_outcome(AT, "rescinded", ACCOUNT));
         assert_eq!(
             directives(&document),
             vec![(
@@ -901,12 +967,54 @@ mod tests {
     }
 
     #[test]
+    fn the_account_is_a_property_of_every_line_and_a_dimension_of_none() {
+        let metrics = metrics();
+        let lines = [
+            (
+                "a decision",
+                metrics.decision(AT, "accept", "vip", 1.0, Some(3), ACCOUNT),
+                ACCOUNT_SID,
+                ACCOUNT,
+            ),
+            (
+                "a reservation outcome",
+                metrics.reservation_outcome(AT, "accepted", ACCOUNT),
+                ACCOUNT_SID,
+                ACCOUNT,
+            ),
+            (
+                "a refusal claiming an account",
+                metrics.signature_failure(AT, "/events", "unknown_account", Some(ACCOUNT)),
+                CLAIMED_ACCOUNT_SID,
+                ACCOUNT,
+            ),
+        ];
+        for (why, line, property, value) in lines {
+            let document = assert_valid_emf(&line);
+            assert_eq!(document[property], value, "{why}");
+            for (_, sets) in directives(&document) {
+                for set in sets {
+                    assert!(
+                        !set.iter().any(|key| key.contains("Account")),
+                        "{why}: an account in the dimension set {set:?}"
+                    );
+                }
+            }
+        }
+        let unclaimed = metrics.signature_failure(AT, "/events", "missing_signature", None);
+        assert!(
+            !unclaimed.contains("Account"),
+            "a single-account refusal has no account member: {unclaimed}"
+        );
+    }
+
+    #[test]
     fn every_metric_a_line_defines_is_published_and_every_published_metric_is_written() {
         let metrics = metrics();
         let lines = [
-            metrics.decision(AT, "accept", "vip", 12.5, Some(30)),
-            metrics.signature_failure(AT, "/assignment", "missing header"),
-            metrics.reservation_outcome(AT, "accepted"),
+            metrics.decision(AT, "accept", "vip", 12.5, Some(30), ACCOUNT),
+            metrics.signature_failure(AT, "/assignment", "invalid_signature", Some(ACCOUNT)),
+            metrics.reservation_outcome(AT, "accepted", ACCOUNT),
         ];
         let mut written: Vec<(String, String, Vec<Vec<String>>)> = Vec::new();
         for line in &lines {
@@ -937,15 +1045,15 @@ mod tests {
         let metrics = metrics();
         insta::assert_snapshot!(
             "decision_line",
-            metrics.decision(AT, "accept", "vip", 12.5, Some(30))
+            metrics.decision(AT, "accept", "vip", 12.5, Some(30), ACCOUNT)
         );
         insta::assert_snapshot!(
             "signature_failure_line",
-            metrics.signature_failure(AT, "/assignment", "signature mismatch")
+            metrics.signature_failure(AT, "/assignment", "signature mismatch", None)
         );
         insta::assert_snapshot!(
             "reservation_outcome_line",
-            metrics.reservation_outcome(AT, "timeout")
+            metrics.reservation_outcome(AT, "timeout", ACCOUNT)
         );
     }
 

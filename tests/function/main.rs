@@ -21,6 +21,16 @@ mod ssm_throttling;
 // The template's dashboard and alarms checked against the metrics and log lines really written.
 mod dashboard;
 
+// Many accounts, a token each under an SSM prefix: callbacks signed per account, forgeries, a
+// flood of invented accounts with the SSM requests counted by moto.
+mod accounts;
+
+// Rules per tenant: a document per account or workspace in ASSIGNMENT_RULES_DIR.
+mod tenant_rules;
+
+// The SAM template resolved per configuration: IAM on SSM, environment, layers, deploy-time rules.
+mod template;
+
 // The `taskrouter` command-line tool, including `taskrouter test` over every rules example.
 mod cli;
 

@@ -1,10 +1,12 @@
 //! Shared test support: the fixtures, the function binary on an emulated Runtime API, an SSM
 //! stand-in that throttles, and an in-process app for direct handler calls.
 
+pub(crate) mod moto;
 pub(crate) mod prism;
 pub(crate) mod runtime_api;
 pub(crate) mod ssm;
 pub(crate) mod standin;
+pub(crate) mod twilio;
 
 use std::path::PathBuf;
 use std::process::Stdio;

@@ -1,0 +1,770 @@
+//! One deployment, many Twilio accounts: a [`TokenStore`] per account, chosen by the callback's
+//! `AccountSid`.
+//!
+//! Each Twilio account and subaccount signs its callbacks with its own auth token (contract §10).
+//! With `TWILIO_AUTH_TOKEN_PARAMETER_PREFIX=/taskrouter/accounts/` the token of account `AC…` is
+//! the SSM `SecureString` `/taskrouter/accounts/AC…` and its rotation secondary, while one is under
+//! way, `/taskrouter/accounts/secondary/AC…` ([`AccountSettings::primary_parameter`],
+//! [`AccountSettings::secondary_parameter`]). Both are read on the account's first callback, then
+//! kept by that account's store with every rule of [`TokenStore`]: re-read after a mismatch,
+//! failures spaced and failing closed for that account only.
+//!
+//! The `AccountSid` only *selects* the token; the signature still decides. A callback that claims
+//! account B but was signed with account A's token is checked with B's token and fails.
+//!
+//! # An attacker controls `AccountSid`
+//!
+//! The parameter arrives in a body nobody has verified yet (contract §10), so whoever can reach
+//! the URL chooses which account is looked up. What they cannot do, and why:
+//!
+//! | an unverified request cannot | because |
+//! |---|---|
+//! | make SSM be read more than a few times a minute, however many SIDs it invents | a look-up of an account this instance does not know spends from one budget, `ACCOUNT_LOOKUPS_PER_MINUTE` (default [`DEFAULT_LOOKUPS_PER_MINUTE`]) for all accounts together, refilled evenly over the minute; when it is spent the request is answered `503` at once without a read. A look-up that finds an account gives its share back, so the real accounts' first callbacks after a cold start never wait for the budget: only look-ups that find nothing, and re-reads after a mismatch, spend it. An invented SID found absent is remembered for the refresh interval (`AUTH_TOKEN_REFRESH_SECONDS`), so repeating one SID costs one look-up per interval. Each look-up is two `GetParameter` requests (primary and secondary, concurrently; a not-found answer is not retried, a transient failure may be, once). So over any minute at most twice the budget of look-ups happen: the budget at once, and as much again refilled. With `TWILIO_ACCOUNT_SIDS` an account not on the list is refused before any look-up: zero requests |
+//! | push a known account's token out of the cache | an account whose token was loaded stays in the cache for the life of the process; nothing evicts it. Only look-ups that found nothing are evicted (from their own, separate cache) |
+//! | grow memory without bound | the accounts cached are those whose parameter exists (a set only the operator can grow) or, with `TWILIO_ACCOUNT_SIDS`, those listed; accounts found absent are kept in a cache of at most [`ABSENT_CAPACITY`] entries, oldest first out; a look-up in flight holds an entry only until it ends. The budget itself is two numbers |
+//! | slow down callbacks of known accounts | a known account's tokens are a hash-map look-up under a lock that is never held across a read: no known account waits for another account's read, for the budget or for a cache of absent accounts |
+//!
+//! The bound is per instance: an attacker whose flood makes Lambda start more instances gets a
+//! budget per instance. The function's reserved concurrency caps the instances (and the cost of
+//! the flood itself); `TWILIO_ACCOUNT_SIDS` removes the question. What the budget does cost:
+//! while it is spent, the *first* callback of an account this instance has not seen yet is
+//! answered `503` (TaskRouter then tries the fallback URL, and the reservation is offered again
+//! later); known accounts are never affected.
+//!
+//! # Time
+//!
+//! The budget and the memory of absent accounts read the time from a [`Clock`] the caller passes
+//! in ([`SystemClock`] in the function), so their per-minute behaviour is tested by moving a
+//! [`ManualClock`] instead of sleeping.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, SdkConfig};
+
+use super::ssm::{self, SsmParameters};
+use super::store::TokenStore;
+use super::{TokenError, TokenSet, TokenSource, usable_parameter_name};
+use crate::sid::{AccountSid, SidError};
+
+/// The environment variable naming the parameter prefix of a many-account deployment.
+pub const PREFIX_VAR: &str = "TWILIO_AUTH_TOKEN_PARAMETER_PREFIX";
+/// The environment variable listing the accounts served (optional).
+pub const ACCOUNT_SIDS_VAR: &str = "TWILIO_ACCOUNT_SIDS";
+/// The environment variable setting the look-up budget.
+pub const LOOKUPS_VAR: &str = "ACCOUNT_LOOKUPS_PER_MINUTE";
+
+/// The look-ups a minute unverified requests may cause by default: enough for an operator's new
+/// account to be found within seconds, small against SSM's default 40 transactions a second
+/// shared by the whole AWS account and region (contract §11; each look-up is two requests).
+pub const DEFAULT_LOOKUPS_PER_MINUTE: u32 = 10;
+
+/// The most look-ups a minute `ACCOUNT_LOOKUPS_PER_MINUTE` may allow: 20 `GetParameter` a
+/// second, half of SSM's default limit (contract §11).
+pub const MAX_LOOKUPS_PER_MINUTE: u32 = 600;
+
+/// The most accounts remembered as absent. At the default budget and refresh interval at most
+/// about 20 are alive at once; the cap holds whatever the settings.
+pub const ABSENT_CAPACITY: usize = 1024;
+
+/// The longest prefix accepted, leaving room for `secondary/` and an account SID within SSM's
+/// 1,011-character parameter names
+/// (<https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-parameter-name-constraints.html>).
+const MAX_PREFIX_LEN: usize = 900;
+
+/// The path under the prefix where accounts' secondary tokens live.
+const SECONDARY_PATH: &str = "secondary/";
+
+/// Why a callback's account cannot be verified. The transport answers `403` for every variant
+/// but [`AccountError::LookupsExhausted`] and [`AccountError::Unavailable`], which are `503`.
+///
+/// Messages are safe to return to the caller: they name the claimed account, never a parameter
+/// name or a token. The operator's detail (which parameter to create) is logged where the
+/// look-up happens.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountError {
+    /// `403`: the callback has no `AccountSid`.
+    #[error(
+        "the callback has no AccountSid, so no auth token can be chosen to check its X-Twilio-Signature"
+    )]
+    Missing,
+    /// `403`: the callback has more than one `AccountSid`.
+    #[error(
+        "the callback has more than one AccountSid, so no auth token can be chosen to check its X-Twilio-Signature"
+    )]
+    Repeated,
+    /// `403`: the `AccountSid` is not an account SID.
+    #[error(
+        "parameter `AccountSid`: {0}; no auth token can be chosen to check the X-Twilio-Signature"
+    )]
+    Malformed(SidError),
+    /// `403`: the account is not in `TWILIO_ACCOUNT_SIDS`.
+    #[error(
+        "account `{0}` is not served by this function, so its X-Twilio-Signature cannot be checked"
+    )]
+    NotAllowed(AccountSid),
+    /// `403`: the account has no token parameter (now, or when last looked up).
+    #[error(
+        "account `{0}` is not served by this function, so its X-Twilio-Signature cannot be checked"
+    )]
+    NoParameter(AccountSid),
+    /// `503`: the account is not known to this instance and the look-up budget is spent.
+    #[error(
+        "account `{0}` has not been seen by this instance and too many unknown accounts were looked up in the last minute: try again shortly"
+    )]
+    LookupsExhausted(AccountSid),
+    /// `503`: the account's token parameter exists but cannot be read.
+    #[error("the auth token of account `{account}` is unavailable: {source}")]
+    Unavailable {
+        /// The account.
+        account: AccountSid,
+        /// Why its parameter cannot be read.
+        source: TokenError,
+    },
+}
+
+impl AccountError {
+    /// The account named, when the request named a well-formed one.
+    pub fn account(&self) -> Option<&AccountSid> {
+        match self {
+            Self::Missing | Self::Repeated | Self::Malformed(_) => None,
+            Self::NotAllowed(account)
+            | Self::NoParameter(account)
+            | Self::LookupsExhausted(account)
+            | Self::Unavailable { account, .. } => Some(account),
+        }
+    }
+}
+
+/// The settings of a many-account deployment, as the config module read them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSettings {
+    prefix: String,
+    allowed: Option<Vec<AccountSid>>,
+    lookups_per_minute: NonZeroU32,
+}
+
+impl AccountSettings {
+    /// Tokens under `prefix` (e.g. `/taskrouter/accounts/`), for the accounts in `allowed` only
+    /// when it is given, with at most `lookups_per_minute` look-ups a minute caused by unverified
+    /// requests (see the module docs).
+    ///
+    /// # Errors
+    ///
+    /// [`TokenError::InvalidParameterPrefix`] when `prefix` does not start and end with `/`, holds
+    /// whitespace or control characters, or is longer than 900 characters. SSM requires a leading
+    /// `/` in a name with a hierarchy; the trailing one keeps `/taskrouter/accounts` from
+    /// silently becoming `/taskrouter/accountsAC…`.
+    pub fn new(
+        prefix: String,
+        allowed: Option<Vec<AccountSid>>,
+        lookups_per_minute: NonZeroU32,
+    ) -> Result<Self, TokenError> {
+        let usable = prefix.starts_with('/')
+            && prefix.ends_with('/')
+            && prefix.len() <= MAX_PREFIX_LEN
+            && usable_parameter_name(&prefix);
+        if !usable {
+            return Err(TokenError::InvalidParameterPrefix { prefix });
+        }
+        Ok(Self {
+            prefix,
+            allowed,
+            lookups_per_minute,
+        })
+    }
+
+    /// The parameter prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The accounts served, when the deployment lists them.
+    pub fn allowed(&self) -> Option<&[AccountSid]> {
+        self.allowed.as_deref()
+    }
+
+    /// The look-up budget per minute.
+    pub fn lookups_per_minute(&self) -> NonZeroU32 {
+        self.lookups_per_minute
+    }
+
+    /// The parameter holding `account`'s auth token: `<prefix><AccountSid>`.
+    pub fn primary_parameter(&self, account: &AccountSid) -> String {
+        format!("{}{account}", self.prefix)
+    }
+
+    /// The parameter holding `account`'s secondary token during a rotation:
+    /// `<prefix>secondary/<AccountSid>`. It may not exist.
+    ///
+    /// A separate path rather than `<prefix><AccountSid>/secondary`, so no parameter name is also
+    /// the path of another.
+    pub fn secondary_parameter(&self, account: &AccountSid) -> String {
+        format!("{}{SECONDARY_PATH}{account}", self.prefix)
+    }
+}
+
+impl fmt::Display for AccountSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "ssm parameters {prefix}<AccountSid> (secondary {prefix}{SECONDARY_PATH}<AccountSid>), ",
+            prefix = self.prefix
+        )?;
+        match &self.allowed {
+            Some(allowed) => write!(f, "{} accounts listed", allowed.len()),
+            None => write!(
+                f,
+                "any account, at most {} look-ups a minute",
+                self.lookups_per_minute
+            ),
+        }
+    }
+}
+
+/// Where the budget and the memory of absent accounts read the time.
+pub trait Clock: Send + Sync {
+    /// The current instant.
+    fn now(&self) -> Instant;
+}
+
+/// The system's monotonic clock: what the function uses.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+}
+
+/// A clock that moves only when told: for tests and tools that check per-minute behaviour
+/// without waiting for the minute.
+#[derive(Debug)]
+pub struct ManualClock {
+    start: Instant,
+    elapsed: Mutex<Duration>,
+}
+
+impl ManualClock {
+    /// A clock standing at the moment it is created.
+    pub fn new() -> Self {
+        Self {
+            start: Instant::now(),
+            elapsed: Mutex::new(Duration::ZERO),
+        }
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        *self.elapsed.lock().unwrap_or_else(PoisonError::into_inner) += by;
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Instant {
+        self.start + *self.elapsed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A token bucket: `capacity` look-ups, refilled one at a time, evenly, `capacity` a minute.
+///
+/// Written here rather than taken from a rate-limiting crate because a look-up that finds an
+/// account gives its share back ([`Budget::give_back`]), which the GCRA limiters of the crates
+/// cannot express; the whole algorithm is the dozen lines of `refill`.
+pub(crate) struct Budget {
+    capacity: u32,
+    refill_every: Duration,
+    clock: Arc<dyn Clock>,
+    state: Mutex<BudgetState>,
+}
+
+struct BudgetState {
+    available: u32,
+    /// The instant the last refill step was counted from.
+    counted_from: Instant,
+}
+
+impl Budget {
+    /// A full budget of `per_minute` look-ups.
+    pub(crate) fn new(per_minute: u32, clock: Arc<dyn Clock>) -> Self {
+        let capacity = per_minute.max(1);
+        let now = clock.now();
+        Self {
+            capacity,
+            refill_every: Duration::from_secs(60) / capacity,
+            clock,
+            state: Mutex::new(BudgetState {
+                available: capacity,
+                counted_from: now,
+            }),
+        }
+    }
+
+    /// Spends one look-up if one is left.
+    pub(crate) fn try_take(&self) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        self.refill(&mut state);
+        if state.available == 0 {
+            return false;
+        }
+        state.available -= 1;
+        true
+    }
+
+    /// Returns a look-up that turned out not to need the budget.
+    pub(crate) fn give_back(&self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        self.refill(&mut state);
+        state.available = (state.available + 1).min(self.capacity);
+    }
+
+    fn refill(&self, state: &mut BudgetState) {
+        let now = self.clock.now();
+        if state.available >= self.capacity {
+            // A full bucket accumulates nothing: the next step counts from now.
+            state.counted_from = now;
+            return;
+        }
+        let elapsed = now.saturating_duration_since(state.counted_from);
+        let steps = elapsed.as_nanos() / self.refill_every.as_nanos();
+        if steps == 0 {
+            return;
+        }
+        let missing = self.capacity - state.available;
+        let added = u32::try_from(steps).unwrap_or(u32::MAX).min(missing);
+        state.available += added;
+        state.counted_from = if state.available == self.capacity {
+            now
+        } else {
+            state.counted_from + self.refill_every * added
+        };
+    }
+}
+
+/// Accounts recently found to have no parameter, each until its time is up; oldest first out.
+///
+/// Entries are inserted with the same lifetime, so insertion order is expiry order and a queue is
+/// the whole eviction policy.
+struct Absent {
+    until: HashMap<AccountSid, Instant>,
+    order: VecDeque<(AccountSid, Instant)>,
+    lifetime: Duration,
+}
+
+impl Absent {
+    fn new(lifetime: Duration) -> Self {
+        Self {
+            until: HashMap::new(),
+            order: VecDeque::new(),
+            lifetime,
+        }
+    }
+
+    fn contains(&self, account: &AccountSid, now: Instant) -> bool {
+        self.until.get(account).is_some_and(|&until| now < until)
+    }
+
+    fn insert(&mut self, account: AccountSid, now: Instant) {
+        self.purge(now);
+        while self.order.len() >= ABSENT_CAPACITY {
+            self.pop_oldest();
+        }
+        let until = now + self.lifetime;
+        self.until.insert(account.clone(), until);
+        self.order.push_back((account, until));
+    }
+
+    /// Drops the entries whose time is up.
+    fn purge(&mut self, now: Instant) {
+        while self.order.front().is_some_and(|(_, until)| *until <= now) {
+            self.pop_oldest();
+        }
+    }
+
+    fn pop_oldest(&mut self) {
+        if let Some((account, until)) = self.order.pop_front()
+            // A later insert of the same account owns the map entry now.
+            && self.until.get(&account) == Some(&until)
+        {
+            self.until.remove(&account);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.order.len()
+    }
+}
+
+/// What the cache of a many-account deployment holds, for tests and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Footprint {
+    /// Accounts with a store: loaded, listed, or being looked up.
+    pub accounts: usize,
+    /// Accounts remembered as absent.
+    pub absent: usize,
+}
+
+struct State {
+    stores: HashMap<AccountSid, Arc<TokenStore>>,
+    absent: Absent,
+}
+
+/// The tokens of many accounts: a lazily built [`TokenStore`] per account under the settings'
+/// prefix, with the protections of the module docs.
+pub struct AccountTokens {
+    settings: AccountSettings,
+    allowed: Option<HashSet<AccountSid>>,
+    client: aws_sdk_ssm::Client,
+    refresh_interval: Duration,
+    clock: Arc<dyn Clock>,
+    budget: Arc<Budget>,
+    /// Never held across an `.await`: look-ups of known accounts never wait on a read.
+    state: Mutex<State>,
+}
+
+impl AccountTokens {
+    /// Builds the cache, loading the AWS SDK configuration the standard way (`AWS_REGION`,
+    /// credentials, `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_SSM` when set). Nothing is read from
+    /// SSM until an account's first callback.
+    ///
+    /// `refresh_interval` bounds each account's re-reads after a mismatch and is how long an
+    /// account found absent is remembered.
+    pub async fn new(settings: AccountSettings, refresh_interval: Duration) -> Self {
+        let sdk_config = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        Self::with_sdk_config(
+            settings,
+            refresh_interval,
+            &sdk_config,
+            Arc::new(SystemClock),
+        )
+    }
+
+    /// As [`AccountTokens::new`], with an SDK configuration and a clock of the caller's choosing.
+    /// The SSM client's timeouts and retries are the module's whatever `sdk_config` says.
+    pub fn with_sdk_config(
+        settings: AccountSettings,
+        refresh_interval: Duration,
+        sdk_config: &SdkConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let budget = Arc::new(Budget::new(
+            settings.lookups_per_minute.get(),
+            Arc::clone(&clock),
+        ));
+        Self {
+            allowed: settings
+                .allowed
+                .as_ref()
+                .map(|accounts| accounts.iter().cloned().collect()),
+            settings,
+            client: ssm::client(sdk_config),
+            refresh_interval,
+            clock,
+            budget,
+            state: Mutex::new(State {
+                stores: HashMap::new(),
+                absent: Absent::new(refresh_interval),
+            }),
+        }
+    }
+
+    /// The tokens of `account`, with the store that holds them (for
+    /// [`TokenStore::refresh_after_mismatch`]).
+    ///
+    /// # Errors
+    ///
+    /// [`AccountError::NotAllowed`] when a list of accounts is configured and `account` is not on
+    /// it (nothing is read); [`AccountError::NoParameter`] when its parameter does not exist, now
+    /// or at a look-up less than the refresh interval ago; [`AccountError::LookupsExhausted`]
+    /// when `account` is unknown here and the budget is spent (nothing is read);
+    /// [`AccountError::Unavailable`] when its parameter cannot be read.
+    pub async fn tokens(
+        &self,
+        account: &AccountSid,
+    ) -> Result<(Arc<TokenStore>, Arc<TokenSet>), AccountError> {
+        let (store, charged) = self.store_for(account)?;
+        match store.tokens().await {
+            Ok(set) => {
+                if charged {
+                    // The account exists: finding it was not the attacker's doing to pay for.
+                    self.budget.give_back();
+                }
+                Ok((store, set))
+            }
+            Err(TokenError::ParameterNotFound { name }) => {
+                // Logged once per look-up that found nothing (the budget bounds those), or, for a
+                // listed account, which is a misconfiguration, every time.
+                if self.forget_failed(account, &store, true) || self.allowed.is_some() {
+                    tracing::warn!(
+                        account_sid = %account,
+                        parameter = %name,
+                        "no auth token for this account: its callbacks are refused; to serve it, create the parameter as a SecureString holding the account's auth token"
+                    );
+                }
+                Err(AccountError::NoParameter(account.clone()))
+            }
+            Err(source) => {
+                self.forget_failed(account, &store, false);
+                Err(AccountError::Unavailable {
+                    account: account.clone(),
+                    source,
+                })
+            }
+        }
+    }
+
+    /// Where the tokens come from, for logs. Never a token.
+    pub fn describe_source(&self) -> String {
+        self.settings.to_string()
+    }
+
+    /// What the cache holds now.
+    pub fn footprint(&self) -> Footprint {
+        let mut state = self.lock();
+        let now = self.clock.now();
+        state.absent.purge(now);
+        Footprint {
+            accounts: state.stores.len(),
+            absent: state.absent.len(),
+        }
+    }
+
+    /// The store of `account`, built (and, for an account not listed, paid for from the budget)
+    /// if it has none; `true` when this call paid.
+    fn store_for(&self, account: &AccountSid) -> Result<(Arc<TokenStore>, bool), AccountError> {
+        if let Some(allowed) = &self.allowed
+            && !allowed.contains(account)
+        {
+            return Err(AccountError::NotAllowed(account.clone()));
+        }
+        let mut state = self.lock();
+        if let Some(store) = state.stores.get(account) {
+            return Ok((Arc::clone(store), false));
+        }
+        let now = self.clock.now();
+        if state.absent.contains(account, now) {
+            return Err(AccountError::NoParameter(account.clone()));
+        }
+        // A listed account is the operator's: its first look-up is not the attacker's to spend.
+        let charged = self.allowed.is_none();
+        if charged && !self.budget.try_take() {
+            return Err(AccountError::LookupsExhausted(account.clone()));
+        }
+        let store = Arc::new(self.build_store(account));
+        state.stores.insert(account.clone(), Arc::clone(&store));
+        Ok((store, charged))
+    }
+
+    /// After a failed first load: without a list, the store is dropped (nothing stays behind for
+    /// an account that may not exist) and an absent account is remembered. A listed account keeps
+    /// its store, whose own spacing of reads after a failure then applies. `true` when this call
+    /// dropped the store.
+    fn forget_failed(&self, account: &AccountSid, store: &Arc<TokenStore>, absent: bool) -> bool {
+        if self.allowed.is_some() || store.is_loaded() {
+            return false;
+        }
+        let mut state = self.lock();
+        let ours = state
+            .stores
+            .get(account)
+            .is_some_and(|held| Arc::ptr_eq(held, store));
+        if !ours {
+            // Another caller sharing the same failed load already did this.
+            return false;
+        }
+        state.stores.remove(account);
+        if absent {
+            let now = self.clock.now();
+            state.absent.insert(account.clone(), now);
+        }
+        true
+    }
+
+    fn build_store(&self, account: &AccountSid) -> TokenStore {
+        let name = self.settings.primary_parameter(account);
+        let secondary = self.settings.secondary_parameter(account);
+        let description = TokenSource::Parameter {
+            name: name.clone(),
+            secondary: Some(secondary.clone()),
+        }
+        .to_string();
+        TokenStore::lazy(
+            SsmParameters::new(self.client.clone(), name, Some(secondary)),
+            description,
+            self.refresh_interval,
+            Arc::clone(&self.budget),
+        )
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // The state is a cache: a panic elsewhere while it was held leaves nothing inconsistent.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl fmt::Debug for AccountTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccountTokens")
+            .field("source", &self.describe_source())
+            .field("refresh_interval", &self.refresh_interval)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sid(n: u32) -> AccountSid {
+        AccountSid::parse(&format!("AC{n:032x}")).expect("a valid account SID")
+    }
+
+    #[test]
+    fn a_budget_spends_its_capacity_then_refills_one_look_up_at_a_time() {
+        let clock = Arc::new(ManualClock::new());
+        let budget = Budget::new(10, clock.clone());
+        let taken = (0..25).filter(|_| budget.try_take()).count();
+        assert_eq!(taken, 10, "a full budget allows its capacity at once");
+
+        clock.advance(Duration::from_secs(5));
+        assert!(!budget.try_take(), "5 s is less than one step of 6 s");
+        clock.advance(Duration::from_secs(1));
+        assert!(budget.try_take(), "one step of 60 s / 10 has passed");
+        assert!(!budget.try_take(), "and only one");
+
+        clock.advance(Duration::from_secs(60 * 60));
+        let taken = (0..25).filter(|_| budget.try_take()).count();
+        assert_eq!(taken, 10, "an hour refills no more than the capacity");
+    }
+
+    #[test]
+    fn over_any_minute_a_budget_allows_at_most_twice_its_rate() {
+        // Capacity at the start of a minute plus the minute's refill: the bound the tests of the
+        // function rely on. A try every 100 ms from 0 s to 60 s inclusive.
+        let clock = Arc::new(ManualClock::new());
+        let budget = Budget::new(6, clock.clone());
+        let mut taken = 0;
+        for _ in 0..=600 {
+            taken += usize::from(budget.try_take());
+            clock.advance(Duration::from_millis(100));
+        }
+        assert_eq!(taken, 6 + 6, "six at once, then one every ten seconds");
+    }
+
+    #[test]
+    fn a_look_up_given_back_can_be_spent_again_but_never_beyond_the_capacity() {
+        let clock = Arc::new(ManualClock::new());
+        let budget = Budget::new(2, clock);
+        assert!(budget.try_take());
+        assert!(budget.try_take());
+        assert!(!budget.try_take());
+        budget.give_back();
+        assert!(budget.try_take(), "given back");
+        budget.give_back();
+        budget.give_back();
+        budget.give_back();
+        let taken = (0..5).filter(|_| budget.try_take()).count();
+        assert_eq!(taken, 2, "giving back never overfills");
+    }
+
+    #[test]
+    fn absent_accounts_are_remembered_for_their_lifetime_and_at_most_the_capacity() {
+        let clock = ManualClock::new();
+        let mut absent = Absent::new(Duration::from_secs(60));
+        absent.insert(sid(1), clock.now());
+        clock.advance(Duration::from_secs(59));
+        assert!(absent.contains(&sid(1), clock.now()), "within its lifetime");
+        clock.advance(Duration::from_secs(1));
+        assert!(!absent.contains(&sid(1), clock.now()), "past its lifetime");
+
+        for n in 0..(ABSENT_CAPACITY as u32 * 3) {
+            absent.insert(sid(n + 100), clock.now());
+            assert!(absent.len() <= ABSENT_CAPACITY, "never above the capacity");
+        }
+        assert_eq!(absent.len(), ABSENT_CAPACITY);
+        assert!(
+            absent.contains(&sid(100 + ABSENT_CAPACITY as u32 * 3 - 1), clock.now()),
+            "the newest is kept"
+        );
+        assert!(
+            !absent.contains(&sid(100), clock.now()),
+            "the oldest went first"
+        );
+        assert_eq!(
+            absent.until.len(),
+            absent.order.len(),
+            "map and queue agree"
+        );
+    }
+
+    #[test]
+    fn an_account_remembered_again_is_not_forgotten_by_its_older_entry() {
+        let clock = ManualClock::new();
+        let mut absent = Absent::new(Duration::from_secs(60));
+        absent.insert(sid(1), clock.now());
+        clock.advance(Duration::from_secs(30));
+        absent.insert(sid(1), clock.now());
+        clock.advance(Duration::from_secs(40));
+        absent.purge(clock.now());
+        assert!(
+            absent.contains(&sid(1), clock.now()),
+            "the first entry expired, the second has 20 s left"
+        );
+    }
+
+    #[test]
+    fn settings_name_each_accounts_parameters_and_refuse_unusable_prefixes() {
+        let budget = NonZeroU32::new(10).expect("non-zero");
+        let settings =
+            AccountSettings::new("/taskrouter/accounts/".to_owned(), None, budget).expect("valid");
+        assert_eq!(
+            settings.primary_parameter(&sid(1)),
+            "/taskrouter/accounts/AC00000000000000000000000000000001"
+        );
+        assert_eq!(
+            settings.secondary_parameter(&sid(1)),
+            "/taskrouter/accounts/secondary/AC00000000000000000000000000000001"
+        );
+        assert_eq!(
+            settings.to_string(),
+            "ssm parameters /taskrouter/accounts/<AccountSid> (secondary \
+             /taskrouter/accounts/secondary/<AccountSid>), any account, at most 10 look-ups a minute"
+        );
+        let listed = AccountSettings::new("/t/".to_owned(), Some(vec![sid(1), sid(2)]), budget)
+            .expect("valid");
+        assert!(
+            listed.to_string().ends_with("2 accounts listed"),
+            "{listed}"
+        );
+
+        for (prefix, why) in [
+            ("/taskrouter/accounts", "no trailing slash"),
+            ("taskrouter/accounts/", "no leading slash"),
+            ("/task router/", "a space"),
+            ("", "empty"),
+        ] {
+            assert_eq!(
+                AccountSettings::new(prefix.to_owned(), None, budget),
+                Err(TokenError::InvalidParameterPrefix {
+                    prefix: prefix.to_owned()
+                }),
+                "{why}"
+            );
+        }
+        let long = format!("/{}/", "a".repeat(MAX_PREFIX_LEN));
+        assert!(
+            AccountSettings::new(long, None, budget).is_err(),
+            "too long"
+        );
+    }
+}

@@ -1,0 +1,504 @@
+//! Twilio auth tokens: where they come from and the caches that keep them for the process.
+//!
+//! `X-Twilio-Signature` is an HMAC keyed with the account's auth token (contract §4), so every
+//! callback needs a token before anything else can be trusted. This module is the only one that
+//! touches the network: it reads tokens from SSM Parameter Store and keeps them.
+//!
+//! | part | owns |
+//! |---|---|
+//! | this file | [`AuthToken`] (a secret), [`TokenSet`] (primary and secondary), [`TokenSource`], [`TokenError`] |
+//! | [`store`] | [`TokenStore`]: one account's tokens, loaded, cached, re-read after a mismatch, the spacing of reads after a failure |
+//! | [`ssm`] | the one SSM read path: `GetParameter` with its timeouts and retries, errors classified |
+//! | [`accounts`] | [`AccountTokens`]: one deployment, many accounts, a [`TokenStore`] per account under a parameter prefix, and what an attacker who invents `AccountSid`s can and cannot do to it |
+//!
+//! # Sources
+//!
+//! The config module turns the environment into a [`TokenSource`] (one account) or an
+//! [`AccountSettings`] (many); this module never reads the environment itself.
+//!
+//! - [`TokenSource::Env`]: the token in `TWILIO_AUTH_TOKEN` (and optionally
+//!   `TWILIO_AUTH_TOKEN_SECONDARY`). Ready at once; AWS is never contacted, which keeps the cold
+//!   start short.
+//! - [`TokenSource::Parameter`]: the name in `TWILIO_AUTH_TOKEN_PARAMETER` of an SSM Parameter
+//!   Store `SecureString` (and optionally `TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER`), read with
+//!   `GetParameter` and `WithDecryption=true`. A secondary parameter that does not exist is not an
+//!   error: there is simply no secondary token.
+//! - [`AccountSettings`]: `TWILIO_AUTH_TOKEN_PARAMETER_PREFIX`, one `SecureString` per account
+//!   named `<prefix><AccountSid>`, its rotation secondary at `<prefix>secondary/<AccountSid>`; the
+//!   callback's `AccountSid` selects which one verifies it ([`accounts`] has the details).
+//!
+//! A Secrets Manager secret is read through the same `GetParameter` call by naming it
+//! `/aws/reference/secretsmanager/<secret-id>`
+//! (<https://docs.aws.amazon.com/systems-manager/latest/userguide/integration-ps-secretsmanager.html>).
+//! The secret must hold the bare token as its plaintext value, not a JSON key/value object; the
+//! function's role then needs `secretsmanager:GetSecretValue` on the secret as well as
+//! `ssm:GetParameter`.
+//!
+//! # Rotation
+//!
+//! Twilio accepts the secondary auth token while a rotation is under way (contract §4), so a
+//! [`TokenSet`] holds a primary and an optional secondary and a signature matching either is
+//! accepted. When a signature matches neither, the caller asks
+//! [`TokenStore::refresh_after_mismatch`]: the parameters are read again, at most once per refresh
+//! interval, so a token rotated in SSM is picked up without a cold start while a stream of forged
+//! requests cannot turn into a stream of SSM calls. With many accounts each account rotates on its
+//! own, and every such re-read also spends from one budget shared by all accounts ([`accounts`]).
+//!
+//! # Failing closed, within TaskRouter's deadline
+//!
+//! TaskRouter waits five seconds for an answer, cold start included, then calls the fallback URL
+//! (contract §2, §3). Without a token nothing can be verified, so [`TokenStore::tokens`] returns an
+//! error (the transport answers 503) and a later call reads again. The figures:
+//!
+//! | what | figure | why |
+//! |---|---|---|
+//! | whole `GetParameter` call, retries included | 2 s | leaves 3 s of the 5 s for the cold start and the answer |
+//! | one attempt | 1 s | an in-region SSM call takes tens of milliseconds; a hung connection should not use the whole budget |
+//! | TCP + TLS connect | 1 s | as above |
+//! | attempts | 2, backoff ≤ 200 ms | one retry rides out a dropped connection; more would not fit |
+//! | reads after a failure | at most one per second per account ([`RETRY_AFTER_FAILURE`]) | under load, requests answer 503 at once instead of queueing behind SSM |
+//! | re-reads after a mismatch | at most one per refresh interval per account (config, e.g. [`DEFAULT_REFRESH_INTERVAL`]) | forged signatures must not drive SSM traffic |
+//!
+//! Both intervals run from the end of the last read, so callers queued behind a slow read see its
+//! outcome instead of starting another read. The primary and secondary parameters are read
+//! concurrently, so a read of both is bounded by the same 2 s.
+//!
+//! # Secrets
+//!
+//! Tokens are held as [`secrecy::SecretString`]: its `Debug` prints nothing of the value, it has
+//! no `Display`, it cannot be serialised (the `serde` feature of `secrecy` is not enabled, and
+//! [`AuthToken`] implements no serde trait), and `zeroize` overwrites its memory when it is
+//! dropped: a re-read that replaces a token, or an account forgotten, leaves no copy behind in the
+//! heap. Strings a token passes through on its way in (the SSM answer, the environment variable's
+//! value) are overwritten too once the token is wrapped. What this cannot reach: the process
+//! environment block itself (`TWILIO_AUTH_TOKEN` stays there for the life of the process, as in
+//! every program configured through the environment), buffers inside the AWS SDK's HTTP and JSON
+//! layers, and the HMAC's key block on the stack during one verification.
+
+pub mod accounts;
+pub mod ssm;
+pub mod store;
+
+use std::fmt;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroize;
+
+pub use accounts::{
+    AccountError, AccountSettings, AccountTokens, Clock, Footprint, ManualClock, SystemClock,
+};
+pub use store::TokenStore;
+
+/// The environment variable holding the auth token itself (read by the config module).
+pub const TOKEN_VAR: &str = "TWILIO_AUTH_TOKEN";
+/// The environment variable holding the secondary auth token during a rotation.
+pub const SECONDARY_TOKEN_VAR: &str = "TWILIO_AUTH_TOKEN_SECONDARY";
+/// The environment variable naming the SSM parameter that holds the auth token.
+pub const PARAMETER_VAR: &str = "TWILIO_AUTH_TOKEN_PARAMETER";
+/// The environment variable naming the SSM parameter that holds the secondary auth token.
+pub const SECONDARY_PARAMETER_VAR: &str = "TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER";
+
+/// A sensible refresh interval for [`TokenStore::new`]: a rotated token is picked up within a
+/// minute, and forged requests cost at most one SSM read a minute per instance.
+pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
+
+/// After a failed read, how long [`TokenStore::tokens`] answers with that failure before it reads
+/// again.
+pub const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
+
+/// Why no usable auth token is available.
+///
+/// At request time every variant means "cannot verify": the transport answers 503 so TaskRouter
+/// tries the fallback URL (with many accounts, a parameter that does not exist is answered 403
+/// instead: see [`AccountError`]). From the constructors of [`AuthToken`] and [`TokenSource`] they
+/// are configuration errors that stop the function from starting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// The value is empty or only whitespace.
+    #[error("{origin} is empty: store the Twilio account's auth token there")]
+    Empty {
+        /// Where the value came from, e.g. ``ssm parameter `/taskrouter/auth-token` ``.
+        origin: String,
+    },
+    /// The value is a JSON object, as the Secrets Manager console stores key/value secrets.
+    #[error(
+        "{origin} holds a JSON object, not an auth token: store the bare token as the plaintext value"
+    )]
+    JsonObject {
+        /// Where the value came from.
+        origin: String,
+    },
+    /// The configured parameter name cannot name an SSM parameter.
+    #[error(
+        "`{name}` is not a usable ssm parameter name: give a name or path without spaces, e.g. `/taskrouter/auth-token`"
+    )]
+    InvalidParameterName {
+        /// The rejected name.
+        name: String,
+    },
+    /// The parameter prefix of a many-account deployment cannot prefix SSM parameter names.
+    #[error(
+        "`{prefix}` is not a usable ssm parameter prefix: give a path that starts and ends with `/`, without spaces, at most 900 characters, e.g. `/taskrouter/accounts/`"
+    )]
+    InvalidParameterPrefix {
+        /// The rejected prefix.
+        prefix: String,
+    },
+    /// The primary parameter does not exist (in this account and region).
+    #[error(
+        "ssm parameter `{name}` not found: create it as a SecureString holding the Twilio account's auth token, or correct TWILIO_AUTH_TOKEN_PARAMETER (and check the region)"
+    )]
+    ParameterNotFound {
+        /// The parameter that was asked for.
+        name: String,
+    },
+    /// SSM (or KMS, decrypting) refused the function's role.
+    #[error(
+        "reading ssm parameter `{name}` was denied: allow the function's role ssm:GetParameter on it and kms:Decrypt on its key ({cause})"
+    )]
+    AccessDenied {
+        /// The parameter that was asked for.
+        name: String,
+        /// The SDK's description of the failure.
+        cause: String,
+    },
+    /// SSM could not be reached or did not answer in time, or answered with an unexpected error.
+    #[error(
+        "could not read ssm parameter `{name}`: {cause}; requests are refused until a later read succeeds"
+    )]
+    Unavailable {
+        /// The parameter that was asked for.
+        name: String,
+        /// The SDK's description of the failure.
+        cause: String,
+    },
+}
+
+/// A Twilio auth token: the HMAC key of `X-Twilio-Signature`.
+///
+/// A secret, held as a [`SecretString`]: `Debug` prints `AuthToken(***)`, there is no `Display`,
+/// no serde trait, and no `PartialEq` that could tempt a comparison with attacker-supplied bytes
+/// in variable time; its memory is overwritten when the last clone is dropped.
+///
+/// ```compile_fail
+/// // An auth token cannot be serialised: this does not compile.
+/// let token = taskrouter_lambda::token::AuthToken::new("s3cret".to_owned()).unwrap();
+/// let _ = serde_json::to_string(&token);
+/// ```
+#[derive(Clone)]
+pub struct AuthToken(SecretString);
+
+impl AuthToken {
+    /// Wraps a token, dropping surrounding whitespace (a value pasted from a file often ends in a
+    /// newline, and no auth token contains whitespace, so the newline could only break every
+    /// signature). `value` is overwritten before it is dropped, whatever the outcome.
+    ///
+    /// # Errors
+    ///
+    /// [`TokenError::Empty`] when nothing but whitespace is left, [`TokenError::JsonObject`] when
+    /// the value is a JSON object.
+    pub fn new(value: String) -> Result<Self, TokenError> {
+        Self::from_origin(value, "the auth token")
+    }
+
+    /// As [`AuthToken::new`], naming `origin` in the error.
+    pub(crate) fn from_origin(mut value: String, origin: &str) -> Result<Self, TokenError> {
+        let wrapped = {
+            let trimmed = value.trim();
+            if trimmed.is_empty() {
+                Err(TokenError::Empty {
+                    origin: origin.to_owned(),
+                })
+            } else if trimmed.starts_with('{') {
+                Err(TokenError::JsonObject {
+                    origin: origin.to_owned(),
+                })
+            } else {
+                // A copy of exactly the token's bytes into the secret's own allocation, so the
+                // original string (whose capacity may be larger, and which a conversion to a
+                // boxed str could reallocate without wiping) is ours to overwrite below.
+                Ok(Self(SecretString::from(trimmed)))
+            }
+        };
+        value.zeroize();
+        wrapped
+    }
+
+    /// The token's bytes, to key the HMAC with. Never log them.
+    pub fn expose(&self) -> &[u8] {
+        self.0.expose_secret().as_bytes()
+    }
+}
+
+impl fmt::Debug for AuthToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuthToken(***)")
+    }
+}
+
+/// The tokens a signature may be made with: the primary and, during a rotation, the secondary.
+#[derive(Debug, Clone)]
+pub struct TokenSet {
+    primary: AuthToken,
+    secondary: Option<AuthToken>,
+}
+
+impl TokenSet {
+    /// A set of the primary token and an optional secondary one.
+    pub fn new(primary: AuthToken, secondary: Option<AuthToken>) -> Self {
+        Self { primary, secondary }
+    }
+
+    /// The primary token.
+    pub fn primary(&self) -> &AuthToken {
+        &self.primary
+    }
+
+    /// The secondary token, present while a rotation is under way.
+    pub fn secondary(&self) -> Option<&AuthToken> {
+        self.secondary.as_ref()
+    }
+
+    /// The HMAC keys to try, primary first.
+    pub fn as_keys(&self) -> Vec<&[u8]> {
+        std::iter::once(&self.primary)
+            .chain(self.secondary.as_ref())
+            .map(AuthToken::expose)
+            .collect()
+    }
+
+    /// Whether `other` holds the same tokens. Both sides are ours (never request input), so a
+    /// variable-time comparison leaks nothing.
+    pub(crate) fn same_tokens(&self, other: &Self) -> bool {
+        self.as_keys() == other.as_keys()
+    }
+}
+
+/// Where the auth token of a single-account deployment comes from, as the config module parsed it
+/// from the environment.
+///
+/// `Debug` never shows a token; `Display` describes the source for logs.
+#[derive(Debug, Clone)]
+pub enum TokenSource {
+    /// The token itself, from `TWILIO_AUTH_TOKEN` (and `TWILIO_AUTH_TOKEN_SECONDARY`).
+    Env {
+        /// The primary token.
+        primary: AuthToken,
+        /// The secondary token during a rotation.
+        secondary: Option<AuthToken>,
+    },
+    /// SSM parameters holding the token, from `TWILIO_AUTH_TOKEN_PARAMETER` (and
+    /// `TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER`).
+    Parameter {
+        /// The name (or path, or `/aws/reference/secretsmanager/<id>`) of the primary parameter.
+        name: String,
+        /// The parameter of the secondary token; it may not exist.
+        secondary: Option<String>,
+    },
+}
+
+impl TokenSource {
+    /// The tokens given directly, e.g. the values of `TWILIO_AUTH_TOKEN` and
+    /// `TWILIO_AUTH_TOKEN_SECONDARY` (pass `None` when the latter is unset).
+    ///
+    /// # Errors
+    ///
+    /// [`TokenError::Empty`] (or [`TokenError::JsonObject`]) naming the variable whose value is
+    /// not a token.
+    pub fn env(primary: String, secondary: Option<String>) -> Result<Self, TokenError> {
+        Ok(Self::Env {
+            primary: AuthToken::from_origin(primary, &format!("env {TOKEN_VAR}"))?,
+            secondary: secondary
+                .map(|value| AuthToken::from_origin(value, &format!("env {SECONDARY_TOKEN_VAR}")))
+                .transpose()?,
+        })
+    }
+
+    /// The token in SSM parameter `name`, e.g. the values of `TWILIO_AUTH_TOKEN_PARAMETER` and
+    /// `TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER` (pass `None` when the latter is unset).
+    ///
+    /// # Errors
+    ///
+    /// [`TokenError::InvalidParameterName`] when a name is empty or holds whitespace or control
+    /// characters (a stray newline in the configuration would otherwise surface only as
+    /// "not found" at every cold start).
+    pub fn parameter(name: String, secondary: Option<String>) -> Result<Self, TokenError> {
+        fn checked(name: String) -> Result<String, TokenError> {
+            if usable_parameter_name(&name) {
+                Ok(name)
+            } else {
+                Err(TokenError::InvalidParameterName { name })
+            }
+        }
+        Ok(Self::Parameter {
+            name: checked(name)?,
+            secondary: secondary.map(checked).transpose()?,
+        })
+    }
+}
+
+/// Whether `name` can name an SSM parameter as far as this function can tell: not empty, no
+/// whitespace, no control characters. SSM itself checks the rest.
+pub(crate) fn usable_parameter_name(name: &str) -> bool {
+    !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+impl fmt::Display for TokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Env {
+                secondary: None, ..
+            } => write!(f, "env {TOKEN_VAR}"),
+            Self::Env {
+                secondary: Some(_), ..
+            } => write!(f, "env {TOKEN_VAR} and {SECONDARY_TOKEN_VAR}"),
+            Self::Parameter {
+                name,
+                secondary: None,
+            } => write!(f, "ssm parameter {name}"),
+            Self::Parameter {
+                name,
+                secondary: Some(secondary),
+            } => write!(f, "ssm parameter {name} (secondary {secondary})"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_tokens_sets_and_sources_hides_the_token() {
+        let source = TokenSource::env("s3cret-primary".to_owned(), Some("s3cret-next".to_owned()))
+            .expect("valid tokens");
+        let TokenSource::Env { primary, secondary } = source.clone() else {
+            panic!("an env source");
+        };
+        let set = TokenSet::new(primary.clone(), secondary);
+        let printed = [
+            (format!("{primary:?}"), "AuthToken"),
+            (format!("{primary:#?}"), "AuthToken, pretty"),
+            (format!("{set:?}"), "TokenSet"),
+            (format!("{source:?}"), "TokenSource"),
+            (format!("{source}"), "TokenSource as Display"),
+        ];
+        for (text, what) in &printed {
+            assert!(!text.contains("s3cret"), "{what} leaked the token: {text}");
+        }
+        assert_eq!(printed[0].0, "AuthToken(***)");
+        assert!(printed[2].0.contains("AuthToken(***)"), "{}", printed[2].0);
+    }
+
+    #[test]
+    fn empty_and_json_values_are_refused_and_surrounding_whitespace_is_dropped() {
+        let refused = [
+            ("", "empty"),
+            ("   ", "spaces"),
+            ("\n", "a lone newline"),
+            (
+                "{\"token\":\"abc\"}",
+                "a Secrets Manager key/value secret is JSON",
+            ),
+        ];
+        for (value, why) in refused {
+            assert!(AuthToken::new(value.to_owned()).is_err(), "{why}");
+        }
+        let kept = [
+            ("abc123", "abc123", "a plain token is kept as given"),
+            (
+                "abc123\n",
+                "abc123",
+                "a trailing newline from a file is dropped",
+            ),
+            ("  abc123 ", "abc123", "surrounding spaces are dropped"),
+        ];
+        for (value, expected, why) in kept {
+            let token = AuthToken::new(value.to_owned()).expect(why);
+            assert_eq!(token.expose(), expected.as_bytes(), "{why}");
+        }
+    }
+
+    #[test]
+    fn a_token_is_held_in_a_secret_that_is_wiped_on_drop() {
+        // The type is the guarantee: `SecretBox<str>` zeroizes its allocation in `Drop`
+        // (secrecy's own tests cover the wiping). This pins that the token is held in one, so a
+        // change back to a plain `String` fails here.
+        fn held_in_a_secret(token: &AuthToken) -> &SecretString {
+            &token.0
+        }
+        let token = AuthToken::new("abc123".to_owned()).expect("a token");
+        assert_eq!(held_in_a_secret(&token).expose_secret(), "abc123");
+    }
+
+    #[test]
+    fn errors_name_their_input_and_say_what_to_do() {
+        let cases = [
+            (
+                TokenSource::env(" ".to_owned(), None).expect_err("blank primary"),
+                "env TWILIO_AUTH_TOKEN is empty: store the Twilio account's auth token there",
+            ),
+            (
+                TokenSource::env("abc".to_owned(), Some(String::new()))
+                    .expect_err("empty secondary"),
+                "env TWILIO_AUTH_TOKEN_SECONDARY is empty: store the Twilio account's auth token there",
+            ),
+            (
+                TokenSource::parameter("/taskrouter/auth-token\n".to_owned(), None)
+                    .expect_err("a newline in the name"),
+                "`/taskrouter/auth-token\n` is not a usable ssm parameter name: give a name or path without spaces, e.g. `/taskrouter/auth-token`",
+            ),
+            (
+                TokenSource::parameter("/a".to_owned(), Some(String::new()))
+                    .expect_err("an empty secondary name"),
+                "`` is not a usable ssm parameter name: give a name or path without spaces, e.g. `/taskrouter/auth-token`",
+            ),
+            (
+                TokenError::ParameterNotFound {
+                    name: "/taskrouter/auth-token".to_owned(),
+                },
+                "ssm parameter `/taskrouter/auth-token` not found: create it as a SecureString holding the Twilio account's auth token, or correct TWILIO_AUTH_TOKEN_PARAMETER (and check the region)",
+            ),
+            (
+                TokenError::Unavailable {
+                    name: "/taskrouter/auth-token".to_owned(),
+                    cause: "dispatch failure".to_owned(),
+                },
+                "could not read ssm parameter `/taskrouter/auth-token`: dispatch failure; requests are refused until a later read succeeds",
+            ),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(error.to_string(), expected);
+        }
+    }
+
+    #[test]
+    fn sources_describe_themselves_without_tokens() {
+        let cases = [
+            (
+                TokenSource::env("abc".to_owned(), None),
+                "env TWILIO_AUTH_TOKEN",
+                "env, primary only",
+            ),
+            (
+                TokenSource::env("abc".to_owned(), Some("def".to_owned())),
+                "env TWILIO_AUTH_TOKEN and TWILIO_AUTH_TOKEN_SECONDARY",
+                "env with a secondary",
+            ),
+            (
+                TokenSource::parameter("/x/y".to_owned(), None),
+                "ssm parameter /x/y",
+                "one parameter",
+            ),
+            (
+                TokenSource::parameter("/x/y".to_owned(), Some("/x/z".to_owned())),
+                "ssm parameter /x/y (secondary /x/z)",
+                "with a secondary parameter",
+            ),
+        ];
+        for (source, expected, why) in cases {
+            assert_eq!(source.expect(why).to_string(), expected, "{why}");
+        }
+    }
+}

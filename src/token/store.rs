@@ -1,0 +1,619 @@
+//! One account's tokens for the life of the process: [`TokenStore`].
+//!
+//! A single-account deployment has one store; a many-account deployment has one per account
+//! ([`super::accounts`]). Either way this is where a token is loaded, kept, re-read after a
+//! signature mismatch and, after a failed read, where reads are spaced ([`RETRY_AFTER_FAILURE`]):
+//! the rules of the parent module's table hold per store.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use tokio::sync::{Mutex, RwLock};
+use tokio::time::Instant;
+
+use super::accounts::Budget;
+use super::ssm::{self, SsmParameters};
+use super::{RETRY_AFTER_FAILURE, TokenError, TokenSet, TokenSource};
+
+/// The auth tokens for the life of the process: loaded once, re-read only after a signature
+/// mismatch (rotation) or a failed load.
+///
+/// Shared by reference between requests; all methods take `&self` and are safe to call
+/// concurrently. Concurrent callers that need a read share one.
+pub struct TokenStore {
+    origin: Origin,
+    description: String,
+    refresh_interval: Duration,
+    /// Spent by every re-read after a mismatch, on top of `refresh_interval`: with many accounts
+    /// the per-store interval alone would allow one re-read per account per interval.
+    mismatch_budget: Option<Arc<Budget>>,
+    /// One account of many: a parameter that does not exist is that account's layer to report
+    /// (it knows what to tell the operator), so this store does not log it.
+    account_store: bool,
+    /// Whether `slot` holds a set, readable without the lock.
+    loaded: AtomicBool,
+    /// The last good set, or why there is none yet. Once a set is loaded it is only ever replaced
+    /// by a newer good set: a failed re-read keeps it.
+    slot: RwLock<Slot>,
+    /// Held for the duration of a read, so concurrent callers wait for its outcome instead of
+    /// starting reads of their own.
+    gate: Mutex<Gate>,
+    reads: AtomicU64,
+}
+
+/// What can be read again.
+enum Origin {
+    /// Tokens given in the configuration: nothing to re-read.
+    Fixed,
+    /// SSM parameters.
+    Ssm(SsmParameters),
+    /// Replies handed out in order, for testing the caching rules without a network.
+    #[cfg(test)]
+    Scripted(tests::Script),
+}
+
+enum Slot {
+    /// Nothing read yet (a store built lazily, for an account of a many-account deployment).
+    Unloaded,
+    Ready(Arc<TokenSet>),
+    Failed(TokenError),
+}
+
+struct Gate {
+    /// When the last read finished, successful or not.
+    last_read: Option<Instant>,
+}
+
+impl Gate {
+    fn read_within(&self, interval: Duration) -> bool {
+        self.last_read
+            .is_some_and(|finished| finished.elapsed() < interval)
+    }
+}
+
+impl TokenStore {
+    /// Builds the store. `Env`: ready at once, without touching AWS. `Parameter`: loads the AWS
+    /// SDK configuration the standard way (`AWS_REGION`, credentials, and `AWS_ENDPOINT_URL` /
+    /// `AWS_ENDPOINT_URL_SSM` when set), then tries the first read. A failed read is remembered,
+    /// not fatal: [`TokenStore::tokens`] reports it and reads again later.
+    ///
+    /// `refresh_interval` bounds how often [`TokenStore::refresh_after_mismatch`] reads SSM.
+    pub async fn new(source: TokenSource, refresh_interval: Duration) -> TokenStore {
+        let description = source.to_string();
+        match source {
+            TokenSource::Env { primary, secondary } => Self::fixed(
+                TokenSet::new(primary, secondary),
+                description,
+                refresh_interval,
+            ),
+            TokenSource::Parameter { name, secondary } => {
+                // Loaded only here: the env source must not pay for AWS configuration at cold start.
+                let sdk_config = aws_config::defaults(BehaviorVersion::latest()).load().await;
+                let parameters = SsmParameters::new(ssm::client(&sdk_config), name, secondary);
+                Self::loading(Origin::Ssm(parameters), description, refresh_interval).await
+            }
+        }
+    }
+
+    /// As [`TokenStore::new`], with an SDK configuration built by the caller (an endpoint,
+    /// region or credentials of its choosing). The SSM client's timeouts and retries are set here
+    /// whatever `sdk_config` says, so a read always fits TaskRouter's deadline. `sdk_config` is
+    /// ignored for an `Env` source.
+    pub async fn with_sdk_config(
+        source: TokenSource,
+        refresh_interval: Duration,
+        sdk_config: &SdkConfig,
+    ) -> TokenStore {
+        let description = source.to_string();
+        match source {
+            TokenSource::Env { primary, secondary } => Self::fixed(
+                TokenSet::new(primary, secondary),
+                description,
+                refresh_interval,
+            ),
+            TokenSource::Parameter { name, secondary } => {
+                let parameters = SsmParameters::new(ssm::client(sdk_config), name, secondary);
+                Self::loading(Origin::Ssm(parameters), description, refresh_interval).await
+            }
+        }
+    }
+
+    /// A store of SSM `parameters` that reads nothing until it is first asked: one account of a
+    /// many-account deployment. Its re-reads after a mismatch also spend from `mismatch_budget`.
+    pub(crate) fn lazy(
+        parameters: SsmParameters,
+        description: String,
+        refresh_interval: Duration,
+        mismatch_budget: Arc<Budget>,
+    ) -> TokenStore {
+        Self::unloaded(
+            Origin::Ssm(parameters),
+            description,
+            refresh_interval,
+            mismatch_budget,
+        )
+    }
+
+    fn unloaded(
+        origin: Origin,
+        description: String,
+        refresh_interval: Duration,
+        mismatch_budget: Arc<Budget>,
+    ) -> TokenStore {
+        TokenStore {
+            origin,
+            description,
+            refresh_interval,
+            mismatch_budget: Some(mismatch_budget),
+            account_store: true,
+            loaded: AtomicBool::new(false),
+            slot: RwLock::new(Slot::Unloaded),
+            gate: Mutex::new(Gate { last_read: None }),
+            reads: AtomicU64::new(0),
+        }
+    }
+
+    fn fixed(set: TokenSet, description: String, refresh_interval: Duration) -> TokenStore {
+        TokenStore {
+            origin: Origin::Fixed,
+            description,
+            refresh_interval,
+            mismatch_budget: None,
+            account_store: false,
+            loaded: AtomicBool::new(true),
+            slot: RwLock::new(Slot::Ready(Arc::new(set))),
+            gate: Mutex::new(Gate { last_read: None }),
+            reads: AtomicU64::new(0),
+        }
+    }
+
+    /// A store over `origin` after its first read, successful or not.
+    async fn loading(origin: Origin, description: String, refresh_interval: Duration) -> Self {
+        let outcome = origin.read().await;
+        log_load(&description, &outcome);
+        let loaded = outcome.is_ok();
+        let slot = match outcome {
+            Ok(set) => Slot::Ready(Arc::new(set)),
+            Err(error) => Slot::Failed(error),
+        };
+        TokenStore {
+            origin,
+            description,
+            refresh_interval,
+            mismatch_budget: None,
+            account_store: false,
+            loaded: AtomicBool::new(loaded),
+            slot: RwLock::new(slot),
+            gate: Mutex::new(Gate {
+                last_read: Some(Instant::now()),
+            }),
+            reads: AtomicU64::new(1),
+        }
+    }
+
+    /// The current tokens.
+    ///
+    /// # Errors
+    ///
+    /// The reason no token has been loaded yet. After a failure the source is read again on the
+    /// first call at least [`RETRY_AFTER_FAILURE`] after the failed read ended; calls in between
+    /// get the same error at once. A store built lazily reads on its first call.
+    pub async fn tokens(&self) -> Result<Arc<TokenSet>, TokenError> {
+        if let Some(set) = self.ready().await {
+            return Ok(set);
+        }
+        let mut gate = self.gate.lock().await;
+        self.load_unless_recently_failed(&mut gate).await
+    }
+
+    /// Reads the source again after a signature matched none of the current tokens, in case the
+    /// token was rotated. Returns the new set when the read succeeded and found tokens different
+    /// from those held; `None` when there is nothing new to try: the source was read less than
+    /// the refresh interval ago, the shared budget of a many-account deployment is spent, the read
+    /// failed (the tokens held are kept), the tokens are unchanged, or the source is `Env`.
+    ///
+    /// Callers that arrive while another caller's read is under way wait for it and get its
+    /// result instead of reading again.
+    pub async fn refresh_after_mismatch(&self) -> Option<Arc<TokenSet>> {
+        if matches!(self.origin, Origin::Fixed) {
+            return None;
+        }
+        let seen = self.ready().await;
+        let mut gate = self.gate.lock().await;
+        let Some(seen) = seen else {
+            // Nothing was loaded, so there was nothing to mismatch: load as `tokens()` would.
+            return self.load_unless_recently_failed(&mut gate).await.ok();
+        };
+        // Once a set is loaded the slot only ever holds a set.
+        let held = self.ready().await?;
+        if !Arc::ptr_eq(&seen, &held) {
+            // Another caller's read replaced the set while this one waited for the gate.
+            return Some(held);
+        }
+        if gate.read_within(self.refresh_interval) {
+            return None;
+        }
+        if let Some(budget) = &self.mismatch_budget
+            && !budget.try_take()
+        {
+            tracing::debug!(source = %self.description, "auth token not re-read: the look-up budget is spent");
+            return None;
+        }
+        match self.read(&mut gate).await {
+            Ok(fresh) if fresh.same_tokens(&held) => {
+                tracing::info!(source = %self.description, "auth token re-read: unchanged");
+                None
+            }
+            Ok(fresh) => {
+                let fresh = Arc::new(fresh);
+                self.store(&fresh).await;
+                tracing::info!(
+                    source = %self.description,
+                    secondary = fresh.secondary().is_some(),
+                    "auth token re-read: replaced"
+                );
+                Some(fresh)
+            }
+            Err(error) => {
+                tracing::warn!(
+                    source = %self.description,
+                    %error,
+                    "auth token re-read failed; keeping the tokens already loaded"
+                );
+                None
+            }
+        }
+    }
+
+    /// Where the tokens come from, for logs: e.g. `env TWILIO_AUTH_TOKEN` or
+    /// `ssm parameter /taskrouter/auth-token`. Never a token.
+    pub fn describe_source(&self) -> String {
+        self.description.clone()
+    }
+
+    /// How many times the source has been read since the store was built, the first load
+    /// included (each read is one `GetParameter` per configured parameter). Always `0` for `Env`.
+    /// For metrics and tests.
+    pub fn reads(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
+    }
+
+    /// Whether a set of tokens has been loaded (and so is held until the process ends).
+    pub(crate) fn is_loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    /// Replaces the held set (only ever by a good one).
+    async fn store(&self, set: &Arc<TokenSet>) {
+        *self.slot.write().await = Slot::Ready(Arc::clone(set));
+        self.loaded.store(true, Ordering::Release);
+    }
+
+    /// The loaded set, if any.
+    async fn ready(&self) -> Option<Arc<TokenSet>> {
+        match &*self.slot.read().await {
+            Slot::Ready(set) => Some(Arc::clone(set)),
+            Slot::Unloaded | Slot::Failed(_) => None,
+        }
+    }
+
+    /// With the gate held: the loaded set, or the last failure if it is recent, or a new read.
+    async fn load_unless_recently_failed(
+        &self,
+        gate: &mut Gate,
+    ) -> Result<Arc<TokenSet>, TokenError> {
+        match &*self.slot.read().await {
+            Slot::Ready(set) => return Ok(Arc::clone(set)),
+            Slot::Failed(error) if gate.read_within(RETRY_AFTER_FAILURE) => {
+                return Err(error.clone());
+            }
+            Slot::Failed(_) | Slot::Unloaded => {}
+        }
+        let outcome = self.read(gate).await;
+        let reported_elsewhere =
+            self.account_store && matches!(outcome, Err(TokenError::ParameterNotFound { .. }));
+        if !reported_elsewhere {
+            log_load(&self.description, &outcome);
+        }
+        match outcome {
+            Ok(set) => {
+                let set = Arc::new(set);
+                self.store(&set).await;
+                Ok(set)
+            }
+            Err(error) => {
+                *self.slot.write().await = Slot::Failed(error.clone());
+                Err(error)
+            }
+        }
+    }
+
+    /// Reads the source once, counting the read and recording when it ended.
+    async fn read(&self, gate: &mut Gate) -> Result<TokenSet, TokenError> {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        let outcome = self.origin.read().await;
+        gate.last_read = Some(Instant::now());
+        outcome
+    }
+}
+
+/// Logs the outcome of a load (never the token).
+fn log_load(description: &str, outcome: &Result<TokenSet, TokenError>) {
+    match outcome {
+        Ok(set) => tracing::info!(
+            source = description,
+            secondary = set.secondary().is_some(),
+            "auth token loaded"
+        ),
+        Err(error) => tracing::warn!(source = description, %error, "auth token not loaded"),
+    }
+}
+
+impl Origin {
+    async fn read(&self) -> Result<TokenSet, TokenError> {
+        match self {
+            // Never asked: a fixed store's slot always holds its set and it is never refreshed.
+            Self::Fixed => Err(TokenError::Unavailable {
+                name: "(none)".to_owned(),
+                cause: "tokens given in the configuration cannot be re-read".to_owned(),
+            }),
+            Self::Ssm(parameters) => parameters.read().await,
+            #[cfg(test)]
+            Self::Scripted(script) => script.next().await,
+        }
+    }
+}
+
+impl fmt::Debug for TokenStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenStore")
+            .field("source", &self.description)
+            .field("refresh_interval", &self.refresh_interval)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use super::super::accounts::ManualClock;
+    use super::super::{AuthToken, DEFAULT_REFRESH_INTERVAL};
+    use super::*;
+
+    /// Replies for [`Origin::Scripted`], each after `delay` so concurrent callers overlap.
+    pub(super) struct Script {
+        replies: std::sync::Mutex<VecDeque<Result<TokenSet, TokenError>>>,
+        delay: Duration,
+    }
+
+    impl Script {
+        pub(super) async fn next(&self) -> Result<TokenSet, TokenError> {
+            tokio::time::sleep(self.delay).await;
+            self.replies
+                .lock()
+                .expect("the script's lock is never poisoned")
+                .pop_front()
+                .expect("the script has a reply for every read the test expects")
+        }
+    }
+
+    fn token(value: &str) -> AuthToken {
+        AuthToken::new(value.to_owned()).expect("a test token is not empty")
+    }
+
+    fn set(primary: &str, secondary: Option<&str>) -> TokenSet {
+        TokenSet::new(token(primary), secondary.map(token))
+    }
+
+    fn unreachable() -> TokenError {
+        TokenError::Unavailable {
+            name: "/taskrouter/auth-token".to_owned(),
+            cause: "dispatch failure".to_owned(),
+        }
+    }
+
+    fn script(replies: Vec<Result<TokenSet, TokenError>>) -> Origin {
+        Origin::Scripted(Script {
+            replies: std::sync::Mutex::new(replies.into()),
+            delay: Duration::from_millis(50),
+        })
+    }
+
+    async fn scripted(
+        replies: Vec<Result<TokenSet, TokenError>>,
+        refresh_interval: Duration,
+    ) -> TokenStore {
+        TokenStore::loading(script(replies), "scripted".to_owned(), refresh_interval).await
+    }
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn keys(set: &TokenSet) -> Vec<String> {
+        set.as_keys()
+            .into_iter()
+            .map(|key| String::from_utf8_lossy(key).into_owned())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn debug_of_a_store_hides_the_token() {
+        let source = TokenSource::env("s3cret-primary".to_owned(), Some("s3cret-next".to_owned()))
+            .expect("valid tokens");
+        let store = TokenStore::new(source, DEFAULT_REFRESH_INTERVAL).await;
+        let printed = format!("{store:?}");
+        assert!(!printed.contains("s3cret"), "{printed}");
+    }
+
+    #[tokio::test]
+    async fn an_env_source_is_ready_at_once_and_never_re_read() {
+        let source = TokenSource::env("abc".to_owned(), Some("def".to_owned())).expect("valid");
+        let store = TokenStore::new(source, Duration::ZERO).await;
+        let tokens = store.tokens().await.expect("env tokens are always ready");
+        assert_eq!(keys(&tokens), ["abc", "def"]);
+        assert!(store.refresh_after_mismatch().await.is_none());
+        assert_eq!(store.reads(), 0);
+        assert_eq!(
+            store.describe_source(),
+            "env TWILIO_AUTH_TOKEN and TWILIO_AUTH_TOKEN_SECONDARY"
+        );
+    }
+
+    // The tests below run on real time: pausing it needs tokio's `test-util` feature. They only
+    // rely on "less than a second passes between two statements" and on sleeps lasting at least
+    // as long as asked.
+
+    #[tokio::test]
+    async fn a_failed_load_is_answered_from_memory_until_the_retry_spacing_has_passed() {
+        let store = scripted(vec![Err(unreachable()), Ok(set("abc", None))], HOUR).await;
+        assert_eq!(
+            store.reads(),
+            1,
+            "the first load happens in the constructor"
+        );
+
+        assert_eq!(
+            store.tokens().await.expect_err("still failed"),
+            unreachable()
+        );
+        assert_eq!(
+            store.reads(),
+            1,
+            "within the spacing the failure is not re-read"
+        );
+
+        tokio::time::sleep(RETRY_AFTER_FAILURE).await;
+        let tokens = store.tokens().await.expect("the second read succeeds");
+        assert_eq!(keys(&tokens), ["abc"]);
+        assert_eq!(store.reads(), 2);
+
+        store.tokens().await.expect("a loaded set is kept");
+        assert_eq!(store.reads(), 2, "a loaded set is not read again");
+    }
+
+    #[tokio::test]
+    async fn a_lazy_store_reads_nothing_until_asked_then_keeps_what_it_read() {
+        let budget = Arc::new(Budget::new(1, Arc::new(ManualClock::new())));
+        let store = TokenStore::unloaded(
+            script(vec![Ok(set("abc", None))]),
+            "scripted".to_owned(),
+            HOUR,
+            budget,
+        );
+        assert_eq!(store.reads(), 0, "built without reading");
+        assert!(!store.is_loaded());
+        assert_eq!(
+            keys(&store.tokens().await.expect("read on first use")),
+            ["abc"]
+        );
+        assert!(store.is_loaded());
+        store.tokens().await.expect("kept");
+        assert_eq!(store.reads(), 1, "read once");
+    }
+
+    #[tokio::test]
+    async fn re_reads_after_a_mismatch_stop_when_the_shared_budget_is_spent() {
+        let budget = Arc::new(Budget::new(1, Arc::new(ManualClock::new())));
+        let store = TokenStore::unloaded(
+            script(vec![Ok(set("old", None)), Ok(set("old", None))]),
+            "scripted".to_owned(),
+            Duration::ZERO,
+            budget,
+        );
+        store.tokens().await.expect("the first load is not charged");
+        assert!(store.refresh_after_mismatch().await.is_none(), "unchanged");
+        assert_eq!(store.reads(), 2, "the one look-up of the budget was spent");
+        assert!(store.refresh_after_mismatch().await.is_none());
+        assert_eq!(
+            store.reads(),
+            2,
+            "with the budget spent a mismatch reads nothing, whatever the interval"
+        );
+    }
+
+    #[tokio::test]
+    async fn concurrent_callers_after_a_failure_share_one_read() {
+        let store = scripted(vec![Err(unreachable()), Ok(set("abc", None))], HOUR).await;
+        tokio::time::sleep(RETRY_AFTER_FAILURE).await;
+        let store = Arc::new(store);
+        let mut callers = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let store = Arc::clone(&store);
+            callers.spawn(async move { store.tokens().await });
+        }
+        for result in callers.join_all().await {
+            let tokens = result.expect("every caller gets the one read's tokens");
+            assert_eq!(keys(&tokens), ["abc"]);
+        }
+        assert_eq!(store.reads(), 2, "eight callers, one read");
+    }
+
+    #[tokio::test]
+    async fn a_mismatch_within_the_refresh_interval_does_not_read_again() {
+        let store = scripted(vec![Ok(set("abc", None))], HOUR).await;
+        assert!(store.refresh_after_mismatch().await.is_none());
+        assert_eq!(store.reads(), 1, "only the first load");
+    }
+
+    #[tokio::test]
+    async fn a_mismatch_past_the_refresh_interval_returns_only_a_changed_set() {
+        let store = scripted(
+            vec![
+                Ok(set("old", None)),
+                Ok(set("new", Some("old"))),
+                Ok(set("new", Some("old"))),
+            ],
+            Duration::ZERO,
+        )
+        .await;
+        let fresh = store
+            .refresh_after_mismatch()
+            .await
+            .expect("a rotated token");
+        assert_eq!(keys(&fresh), ["new", "old"]);
+        assert_eq!(keys(&store.tokens().await.expect("loaded")), ["new", "old"]);
+        assert_eq!(store.reads(), 2);
+
+        assert!(
+            store.refresh_after_mismatch().await.is_none(),
+            "an unchanged set offers nothing new to try"
+        );
+        assert_eq!(store.reads(), 3, "but it was read");
+    }
+
+    #[tokio::test]
+    async fn a_failed_re_read_keeps_the_tokens_already_loaded() {
+        let store = scripted(
+            vec![Ok(set("abc", None)), Err(unreachable())],
+            Duration::ZERO,
+        )
+        .await;
+        assert!(store.refresh_after_mismatch().await.is_none());
+        assert_eq!(store.reads(), 2, "the re-read was attempted");
+        assert_eq!(keys(&store.tokens().await.expect("kept")), ["abc"]);
+    }
+
+    #[tokio::test]
+    async fn concurrent_mismatches_share_one_re_read_and_all_get_its_tokens() {
+        // A zero interval would let every caller read; only the waiting makes them share.
+        let store = scripted(
+            vec![Ok(set("old", None)), Ok(set("new", None))],
+            Duration::ZERO,
+        )
+        .await;
+        let store = Arc::new(store);
+        let mut callers = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let store = Arc::clone(&store);
+            callers.spawn(async move { store.refresh_after_mismatch().await });
+        }
+        for result in callers.join_all().await {
+            let fresh = result.expect("every caller gets the re-read set");
+            assert_eq!(keys(&fresh), ["new"]);
+        }
+        assert_eq!(store.reads(), 2, "eight callers, one re-read");
+    }
+}

@@ -1,0 +1,725 @@
+//! One deployment, many Twilio accounts: a token per account under an SSM prefix, on a real
+//! `moto_server`, with callbacks signed by Twilio's Python helper.
+//!
+//! Two kinds of test. Through the compiled function (the Runtime API emulator): what a callback
+//! gets, and what its logs and metric lines say. In process, on `AccountTokens` with a
+//! `ManualClock`: the per-minute properties, exactly, without waiting for the minute. Either way
+//! the `GetParameter` requests are counted by moto's own request recorder (see
+//! `support/moto.rs`), never on our side of the SDK.
+
+use std::future::Future as _;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use taskrouter_lambda::form::FormParams;
+use taskrouter_lambda::sid::AccountSid;
+use taskrouter_lambda::signature;
+use taskrouter_lambda::token::accounts::ABSENT_CAPACITY;
+use taskrouter_lambda::token::{
+    AccountError, AccountSettings, AccountTokens, Footprint, ManualClock, TokenSet,
+};
+
+use crate::support::moto::Moto;
+use crate::support::twilio::{self, ASSIGNMENT, EVENT, ToSign};
+use crate::support::{Function, HttpAnswer};
+
+const PREFIX: &str = "/taskrouter/accounts/";
+
+/// One of the test's Twilio accounts.
+struct Account {
+    sid: &'static str,
+    token: &'static str,
+}
+
+const A: Account = Account {
+    sid: "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    token: "token-of-account-a",
+};
+const B: Account = Account {
+    sid: "ACbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+    token: "token-of-account-b",
+};
+const C: Account = Account {
+    sid: "ACcccccccccccccccccccccccccccccccc",
+    token: "token-of-account-c",
+};
+/// C's secondary token: C is rotating.
+const C_SECONDARY: &str = "next-token-of-account-c";
+
+fn primary(account: &str) -> String {
+    format!("{PREFIX}{account}")
+}
+
+fn secondary(account: &str) -> String {
+    format!("{PREFIX}secondary/{account}")
+}
+
+/// An account SID nobody created: `n` in hex.
+fn invented(n: u32) -> AccountSid {
+    AccountSid::parse(&format!("AC{n:032x}")).expect("a well-formed SID")
+}
+
+/// The fixture's callback as sent by `account`.
+fn from(fixture: &str, account: &str) -> FormParams {
+    twilio::with(&twilio::params(fixture), "AccountSid", account)
+}
+
+/// Moto holding the tokens of A, B and C (C with its secondary).
+async fn three_accounts() -> Moto {
+    let moto = Moto::start().await;
+    for account in [&A, &B, &C] {
+        moto.put_secure_string(&primary(account.sid), account.token)
+            .await;
+    }
+    moto.put_secure_string(&secondary(C.sid), C_SECONDARY).await;
+    moto
+}
+
+/// The compiled function with a token per account under [`PREFIX`], on `moto`, plus `extra`.
+async fn function(moto: &Moto, extra: &[(&str, &str)]) -> Function {
+    let mut env: Vec<(&str, String)> = moto.function_env();
+    env.push(("TWILIO_AUTH_TOKEN_PARAMETER_PREFIX", PREFIX.to_owned()));
+    env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Function::start_with(&env).await
+}
+
+/// The JSON lines the function printed (logs and metric lines).
+fn json_lines(output: &str) -> Vec<Value> {
+    output
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .collect()
+}
+
+fn code(answer: &HttpAnswer) -> String {
+    answer.json()["error"]["code"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+fn keys(set: &TokenSet) -> Vec<String> {
+    set.as_keys()
+        .into_iter()
+        .map(|key| String::from_utf8_lossy(key).into_owned())
+        .collect()
+}
+
+fn settings(allowed: Option<Vec<AccountSid>>, lookups_per_minute: u32) -> AccountSettings {
+    AccountSettings::new(
+        PREFIX.to_owned(),
+        allowed,
+        NonZeroU32::new(lookups_per_minute).expect("a budget"),
+    )
+    .expect("valid settings")
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+// Through the compiled function.
+
+#[tokio::test]
+async fn callbacks_of_three_accounts_signed_by_twilios_python_helper_are_each_verified_with_their_own_token()
+ {
+    let moto = three_accounts().await;
+    let function = function(&moto, &[]).await;
+    let events = twilio::signed_events(&[
+        ToSign {
+            fixture: ASSIGNMENT,
+            params: from(ASSIGNMENT, A.sid),
+            token: A.token,
+        },
+        ToSign {
+            fixture: ASSIGNMENT,
+            params: from(ASSIGNMENT, B.sid),
+            token: B.token,
+        },
+        ToSign {
+            fixture: ASSIGNMENT,
+            params: from(ASSIGNMENT, C.sid),
+            token: C.token,
+        },
+        ToSign {
+            fixture: ASSIGNMENT,
+            params: from(ASSIGNMENT, C.sid),
+            token: C_SECONDARY,
+        },
+        ToSign {
+            fixture: EVENT,
+            params: from(EVENT, B.sid),
+            token: B.token,
+        },
+    ]);
+    let expected = [
+        (200, "account A, its token"),
+        (200, "account B, its token"),
+        (200, "account C, its primary token"),
+        (200, "account C, its secondary token during a rotation"),
+        (204, "account B's workspace event"),
+    ];
+    for round in ["first", "second"] {
+        for (event, (status, why)) in events.iter().zip(expected) {
+            let answer = function.http(event.clone()).await;
+            assert_eq!(
+                answer.status,
+                status,
+                "{round} round, {why}: {}\n{}",
+                answer.body,
+                function.output()
+            );
+        }
+    }
+    assert_eq!(
+        moto.get_parameter_count(PREFIX),
+        6,
+        "each account read once, on its first callback: its primary and its secondary"
+    );
+
+    let lines = json_lines(&function.output());
+    let answered: Vec<&str> = lines
+        .iter()
+        .filter(|line| line["message"] == "assignment answered")
+        .filter_map(|line| line["account_sid"].as_str())
+        .collect();
+    assert_eq!(
+        answered[..4],
+        [A.sid, B.sid, C.sid, C.sid],
+        "each log line names its account"
+    );
+    let events_logged: Vec<&str> = lines
+        .iter()
+        .filter(|line| line["message"] == "workspace event")
+        .filter_map(|line| line["account_sid"].as_str())
+        .collect();
+    assert_eq!(events_logged, [B.sid, B.sid]);
+    let metric_accounts: Vec<&str> = lines
+        .iter()
+        .filter(|line| line["Decisions"] == 1)
+        .filter_map(|line| line["AccountSid"].as_str())
+        .collect();
+    assert_eq!(
+        metric_accounts[..4],
+        [A.sid, B.sid, C.sid, C.sid],
+        "each decision's metric line names its account as a property"
+    );
+    let tokens = [A.token, B.token, C.token, C_SECONDARY];
+    let output = function.output();
+    for token in tokens {
+        assert!(!output.contains(token), "a token in the output: {token}");
+    }
+}
+
+#[tokio::test]
+async fn cross_account_forgeries_and_callbacks_of_unknown_accounts_are_refused_403() {
+    let moto = three_accounts().await;
+    let function = function(&moto, &[]).await;
+    let assignment = twilio::params(ASSIGNMENT);
+    let events = twilio::signed_events(&[
+        ToSign {
+            fixture: ASSIGNMENT,
+            params: from(ASSIGNMENT, B.sid),
+            token: A.token,
+        },
+        ToSign {
+            fixture: EVENT,
+            params: from(EVENT, B.sid),
+            token: A.token,
+        },
+        ToSign {
+            fixture: ASSIGNMENT,
+            params: from(ASSIGNMENT, invented(7).as_str()),
+            token: A.token,
+        },
+        ToSign {
+            fixture: ASSIGNMENT,
+            params: twilio::without(&assignment, "AccountSid"),
+            token: A.token,
+        },
+        ToSign {
+            fixture: ASSIGNMENT,
+            params: twilio::with(&assignment, "AccountSid", "AC123"),
+            token: A.token,
+        },
+        ToSign {
+            fixture: ASSIGNMENT,
+            params: from(ASSIGNMENT, B.sid),
+            token: B.token,
+        },
+    ]);
+    let expected = [
+        (403, "invalid_signature", "claims B, signed with A's token"),
+        (
+            403,
+            "invalid_signature",
+            "a workspace event claiming B, signed with A's token",
+        ),
+        (
+            403,
+            "unknown_account",
+            "an account with no parameter, signed with A's token",
+        ),
+        (403, "unknown_account", "no AccountSid"),
+        (403, "unknown_account", "an AccountSid that is no SID"),
+        (200, "", "B's own callback, in the same process"),
+    ];
+    for (event, (status, expected_code, why)) in events.into_iter().zip(expected) {
+        let answer = function.http(event).await;
+        assert_eq!(answer.status, status, "{why}: {}", answer.body);
+        if status != 200 {
+            assert_eq!(code(&answer), expected_code, "{why}");
+        }
+    }
+    let lines = json_lines(&function.output());
+    let claimed: Vec<&str> = lines
+        .iter()
+        .filter(|line| {
+            line["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("request refused"))
+        })
+        .filter_map(|line| line["claimed_account_sid"].as_str())
+        .collect();
+    assert_eq!(
+        claimed,
+        [B.sid, B.sid, invented(7).as_str()],
+        "refusals name the account claimed (when it is a SID)"
+    );
+    let failures: Vec<(&str, Option<&str>)> = lines
+        .iter()
+        .filter(|line| line["SignatureFailures"] == 1)
+        .map(|line| {
+            (
+                line["Reason"].as_str().unwrap_or(""),
+                line["ClaimedAccountSid"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        failures,
+        [
+            ("invalid_signature", Some(B.sid)),
+            ("invalid_signature", Some(B.sid)),
+            ("unknown_account", Some(invented(7).as_str())),
+            ("unknown_account", None),
+            ("unknown_account", None),
+        ],
+        "each refusal is one SignatureFailures metric line, the claim a property"
+    );
+}
+
+#[tokio::test]
+async fn with_a_list_of_accounts_any_other_is_refused_without_a_single_ssm_request() {
+    let moto = three_accounts().await;
+    let list = format!("{},{}", A.sid, B.sid);
+    let function = function(&moto, &[("TWILIO_ACCOUNT_SIDS", &list)]).await;
+    let mut callbacks = vec![ToSign {
+        fixture: ASSIGNMENT,
+        params: from(ASSIGNMENT, C.sid),
+        token: C.token,
+    }];
+    for n in 0..50 {
+        callbacks.push(ToSign {
+            fixture: ASSIGNMENT,
+            params: from(ASSIGNMENT, invented(n).as_str()),
+            token: "forged",
+        });
+    }
+    callbacks.push(ToSign {
+        fixture: ASSIGNMENT,
+        params: from(ASSIGNMENT, A.sid),
+        token: A.token,
+    });
+    let events = twilio::signed_events(&callbacks);
+    let (others, listed) = events.split_at(events.len() - 1);
+    for event in others {
+        let answer = function.http(event.clone()).await;
+        assert_eq!(answer.status, 403, "{}", answer.body);
+        assert_eq!(code(&answer), "unknown_account");
+    }
+    let answer = function.http(listed[0].clone()).await;
+    assert_eq!(answer.status, 200, "a listed account: {}", answer.body);
+    let mut requests = moto.get_parameter_requests();
+    requests.sort();
+    let mut expected = vec![primary(A.sid), secondary(A.sid)];
+    expected.sort();
+    assert_eq!(
+        requests, expected,
+        "only the listed account that called was read: C (which has a parameter) and 50 \
+         invented accounts cost nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_flood_of_invented_account_sids_reads_ssm_a_bounded_number_of_times_while_known_accounts_answer()
+ {
+    let moto = three_accounts().await;
+    let function = function(&moto, &[]).await;
+    let genuine = twilio::signed_events(&[ToSign {
+        fixture: ASSIGNMENT,
+        params: from(ASSIGNMENT, A.sid),
+        token: A.token,
+    }])
+    .remove(0);
+    assert_eq!(function.http(genuine.clone()).await.status, 200);
+
+    let started = Instant::now();
+    let url = twilio::url(ASSIGNMENT);
+    let (mut unknown, mut exhausted) = (0, 0);
+    for n in 0..300 {
+        // Forged, as a flood would be: signed with a token of the attacker's choosing.
+        let params = from(ASSIGNMENT, invented(n).as_str());
+        let forged = signature::sign(b"attacker's token", &url, params.pairs());
+        let answer = function
+            .http(twilio::event(ASSIGNMENT, &params, &forged))
+            .await;
+        match (answer.status, code(&answer).as_str()) {
+            (403, "unknown_account") => unknown += 1,
+            (503, "account_lookups_exhausted") => exhausted += 1,
+            other => panic!("invented account {n}: {other:?} {}", answer.body),
+        }
+        if n % 30 == 0 {
+            let answer = function.http(genuine.clone()).await;
+            assert_eq!(
+                answer.status, 200,
+                "account A during the flood: {}",
+                answer.body
+            );
+        }
+    }
+    let elapsed = started.elapsed();
+
+    // The default budget: 10 look-ups at once, then one every 6 s; two requests each.
+    let most_lookups = 10 + elapsed.as_secs().div_ceil(6) as usize;
+    let invented_requests = moto.get_parameter_count(PREFIX) - 2;
+    assert!(
+        invented_requests <= 2 * most_lookups,
+        "{invented_requests} GetParameter for 300 invented accounts in {elapsed:?}: at most \
+         {most_lookups} look-ups allowed"
+    );
+    assert!(
+        unknown >= 10 && invented_requests >= 20,
+        "the budget's first ten look-ups did happen ({unknown} refused as unknown, \
+         {invented_requests} requests)"
+    );
+    assert_eq!(unknown + exhausted, 300);
+    assert_eq!(
+        moto.get_parameter_count(&primary(A.sid)),
+        1,
+        "account A was read once, before the flood, and never again"
+    );
+    println!(
+        "300 invented accounts in {elapsed:?}: {invented_requests} GetParameter requests, \
+         {unknown} refused 403 after a look-up, {exhausted} refused 503 without one"
+    );
+}
+
+#[tokio::test]
+async fn one_accounts_parameter_removed_and_another_unreadable_while_the_others_keep_answering() {
+    let moto = three_accounts().await;
+    let d = Account {
+        sid: "ACdddddddddddddddddddddddddddddddd",
+        token: "token-of-account-d",
+    };
+    // Readable by SSM, but no token: a blank value (as after a botched edit in the console).
+    moto.put_secure_string(&primary(d.sid), " ").await;
+    let function = function(&moto, &[]).await;
+    let events = twilio::signed_events(&[
+        ToSign {
+            fixture: ASSIGNMENT,
+            params: from(ASSIGNMENT, A.sid),
+            token: A.token,
+        },
+        ToSign {
+            fixture: ASSIGNMENT,
+            params: from(ASSIGNMENT, B.sid),
+            token: B.token,
+        },
+        ToSign {
+            fixture: ASSIGNMENT,
+            params: from(ASSIGNMENT, C.sid),
+            token: C.token,
+        },
+        ToSign {
+            fixture: ASSIGNMENT,
+            params: from(ASSIGNMENT, d.sid),
+            token: d.token,
+        },
+    ]);
+    let [a, b, c, d_event] = <[Value; 4]>::try_from(events).expect("four events");
+    for (event, why) in [(&a, "A"), (&c, "C")] {
+        assert_eq!(
+            function.http(event.clone()).await.status,
+            200,
+            "{why} before"
+        );
+    }
+
+    moto.delete_parameter(&primary(B.sid)).await;
+
+    let cases = [
+        (&a, 200, "", "A keeps answering"),
+        (&b, 403, "unknown_account", "B's parameter was removed"),
+        (&c, 200, "", "C keeps answering"),
+        (
+            &d_event,
+            503,
+            "token_unavailable",
+            "D's parameter holds no token",
+        ),
+        (&a, 200, "", "A still"),
+        (&c, 200, "", "C still"),
+    ];
+    for (event, status, expected_code, why) in cases {
+        let answer = function.http(event.clone()).await;
+        assert_eq!(answer.status, status, "{why}: {}", answer.body);
+        if status != 200 {
+            assert_eq!(code(&answer), expected_code, "{why}");
+        }
+    }
+    let output = function.output();
+    assert!(
+        output.contains(&format!("\"parameter\":\"{}\"", primary(B.sid))),
+        "the log names the parameter to create:\n{output}"
+    );
+}
+
+#[tokio::test]
+async fn single_account_and_per_account_token_settings_together_stop_the_function_at_start() {
+    let mut function = Function::start(&[("TWILIO_AUTH_TOKEN_PARAMETER_PREFIX", PREFIX)]).await;
+    let exit = function.exit_code().await;
+    let output = function.output();
+    assert_ne!(exit, Some(0), "{output}");
+    assert!(
+        output.contains("TWILIO_AUTH_TOKEN (one account's token) and TWILIO_AUTH_TOKEN_PARAMETER_PREFIX (a token per account) are both set"),
+        "{output}"
+    );
+}
+
+// In process, on a clock that moves only when told.
+
+/// `AccountTokens` reading `moto`, on `clock`.
+async fn tokens_on(
+    moto: &Moto,
+    settings: AccountSettings,
+    clock: &Arc<ManualClock>,
+) -> AccountTokens {
+    let clock: Arc<ManualClock> = Arc::clone(clock);
+    AccountTokens::with_sdk_config(settings, MINUTE, &moto.sdk_config().await, clock)
+}
+
+/// Looks up each of `accounts` in turn; counts the look-ups that found nothing and those refused
+/// because the budget was spent. Any other outcome fails the test.
+async fn flood(tokens: &AccountTokens, accounts: std::ops::Range<u32>) -> (usize, usize) {
+    let (mut absent, mut exhausted) = (0, 0);
+    for n in accounts {
+        match tokens.tokens(&invented(n)).await {
+            Err(AccountError::NoParameter(_)) => absent += 1,
+            Err(AccountError::LookupsExhausted(_)) => exhausted += 1,
+            other => panic!("invented account {n}: {other:?}"),
+        }
+    }
+    (absent, exhausted)
+}
+
+#[tokio::test]
+async fn invented_account_sids_cost_at_most_the_budget_a_minute_however_many_there_are() {
+    let moto = Moto::start().await;
+    let clock = Arc::new(ManualClock::new());
+    let tokens = tokens_on(&moto, settings(None, 10), &clock).await;
+
+    assert_eq!(flood(&tokens, 0..1000).await, (10, 990), "the budget: 10");
+    assert_eq!(
+        moto.get_parameter_count(PREFIX),
+        20,
+        "two requests a look-up"
+    );
+    assert_eq!(
+        tokens.footprint(),
+        Footprint {
+            accounts: 0,
+            absent: 10
+        },
+        "nothing kept for the 990, and no store for the 10"
+    );
+
+    assert_eq!(
+        flood(&tokens, 0..10).await,
+        (10, 0),
+        "the same ten again: remembered as absent"
+    );
+    assert_eq!(moto.get_parameter_count(PREFIX), 20, "without a request");
+
+    clock.advance(Duration::from_secs(30));
+    assert_eq!(
+        flood(&tokens, 1000..2000).await,
+        (5, 995),
+        "half a minute refills half the budget"
+    );
+    assert_eq!(moto.get_parameter_count(PREFIX), 30);
+
+    clock.advance(MINUTE);
+    assert_eq!(flood(&tokens, 2000..12_000).await, (10, 9990));
+    assert_eq!(moto.get_parameter_count(PREFIX), 50);
+    let footprint = tokens.footprint();
+    assert_eq!(footprint.accounts, 0);
+    assert_eq!(
+        footprint.absent, 10,
+        "the absent accounts of earlier minutes are forgotten after the refresh interval"
+    );
+    assert!(footprint.absent <= ABSENT_CAPACITY);
+}
+
+#[tokio::test]
+async fn a_known_account_is_neither_evicted_nor_kept_waiting_by_look_ups_of_invented_ones() {
+    let moto = three_accounts().await;
+    let clock = Arc::new(ManualClock::new());
+    let tokens = Arc::new(tokens_on(&moto, settings(None, 50), &clock).await);
+    let account_a = AccountSid::parse(A.sid).expect("a SID");
+    let (store_a, set) = tokens.tokens(&account_a).await.expect("A's tokens");
+    assert_eq!(keys(&set), [A.token]);
+
+    // Fifty look-ups of invented accounts, all in flight at moto at once.
+    let mut lookups = tokio::task::JoinSet::new();
+    for n in 0..50 {
+        let tokens = Arc::clone(&tokens);
+        lookups.spawn(async move { tokens.tokens(&invented(n)).await.map(|_| ()) });
+    }
+    tokio::task::yield_now().await;
+    assert!(
+        tokens.footprint().accounts > 1,
+        "look-ups of invented accounts are under way: {:?}",
+        tokens.footprint()
+    );
+    // A's tokens are there on the first poll: no lock, read or budget of another account's
+    // look-up stands in the way.
+    let mut known = std::pin::pin!(tokens.tokens(&account_a));
+    match known.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(Ok((store, set))) => {
+            assert!(Arc::ptr_eq(&store, &store_a), "the same store");
+            assert_eq!(keys(&set), [A.token]);
+        }
+        Poll::Ready(Err(error)) => panic!("account A refused: {error}"),
+        Poll::Pending => panic!("account A waited for the look-ups of invented accounts"),
+    }
+    for outcome in lookups.join_all().await {
+        assert!(
+            matches!(outcome, Err(AccountError::NoParameter(_))),
+            "{outcome:?}"
+        );
+    }
+
+    // Ten thousand more: the budget is spent, so they cost nothing and push nothing out.
+    assert_eq!(flood(&tokens, 50..10_050).await, (0, 10_000));
+    let (store, set) = tokens.tokens(&account_a).await.expect("A's tokens");
+    assert!(
+        Arc::ptr_eq(&store, &store_a),
+        "A's store was never replaced"
+    );
+    assert_eq!(keys(&set), [A.token]);
+    assert_eq!(
+        moto.get_parameter_count(&primary(A.sid)),
+        1,
+        "A's token was read once"
+    );
+    assert_eq!(
+        tokens.footprint(),
+        Footprint {
+            accounts: 1,
+            absent: 50
+        }
+    );
+}
+
+#[tokio::test]
+async fn accounts_that_exist_are_found_whatever_the_budget_and_do_not_spend_it() {
+    let moto = three_accounts().await;
+    let clock = Arc::new(ManualClock::new());
+    let tokens = tokens_on(&moto, settings(None, 1), &clock).await;
+    for account in [&A, &B, &C] {
+        let sid = AccountSid::parse(account.sid).expect("a SID");
+        let (_, set) = tokens.tokens(&sid).await.expect("an account that exists");
+        assert_eq!(keys(&set)[0], account.token);
+    }
+    assert_eq!(
+        moto.get_parameter_count(PREFIX),
+        6,
+        "three accounts with a budget of one look-up"
+    );
+    assert_eq!(
+        flood(&tokens, 0..5).await,
+        (1, 4),
+        "the one look-up is still there for an invented account"
+    );
+}
+
+#[tokio::test]
+async fn an_account_created_after_a_failed_look_up_is_found_once_the_refresh_interval_has_passed() {
+    let moto = Moto::start().await;
+    let clock = Arc::new(ManualClock::new());
+    let tokens = tokens_on(&moto, settings(None, 10), &clock).await;
+    let account_a = AccountSid::parse(A.sid).expect("a SID");
+    assert_eq!(
+        tokens.tokens(&account_a).await.map(|_| ()),
+        Err(AccountError::NoParameter(account_a.clone()))
+    );
+    moto.put_secure_string(&primary(A.sid), A.token).await;
+    assert_eq!(
+        tokens.tokens(&account_a).await.map(|_| ()),
+        Err(AccountError::NoParameter(account_a.clone())),
+        "remembered as absent for the refresh interval"
+    );
+    assert_eq!(moto.get_parameter_count(PREFIX), 2);
+    clock.advance(MINUTE);
+    let (_, set) = tokens.tokens(&account_a).await.expect("found");
+    assert_eq!(keys(&set), [A.token]);
+}
+
+#[tokio::test]
+async fn each_account_rotates_on_its_own_and_re_reads_after_a_mismatch_spend_the_budget() {
+    let moto = three_accounts().await;
+    let clock = Arc::new(ManualClock::new());
+    // A zero refresh interval: only the shared budget limits re-reads.
+    let tokens = AccountTokens::with_sdk_config(
+        settings(None, 2),
+        Duration::ZERO,
+        &moto.sdk_config().await,
+        Arc::clone(&clock) as Arc<ManualClock>,
+    );
+    let (account_a, account_b) = (
+        AccountSid::parse(A.sid).expect("a SID"),
+        AccountSid::parse(B.sid).expect("a SID"),
+    );
+    let (store_a, _) = tokens.tokens(&account_a).await.expect("A");
+    tokens.tokens(&account_b).await.expect("B");
+
+    // A rotates: its new token becomes primary, the old one stays valid as secondary.
+    moto.put_secure_string(&primary(A.sid), "rotated-token-of-a")
+        .await;
+    moto.put_secure_string(&secondary(A.sid), A.token).await;
+    let fresh = store_a
+        .refresh_after_mismatch()
+        .await
+        .expect("A's rotated tokens");
+    assert_eq!(keys(&fresh), ["rotated-token-of-a", A.token]);
+    let (_, b_set) = tokens.tokens(&account_b).await.expect("B");
+    assert_eq!(keys(&b_set), [B.token], "B is untouched");
+
+    assert!(
+        store_a.refresh_after_mismatch().await.is_none(),
+        "unchanged"
+    );
+    assert!(
+        store_a.refresh_after_mismatch().await.is_none(),
+        "the budget of two re-reads is spent"
+    );
+    assert_eq!(
+        moto.get_parameter_count(&primary(A.sid)),
+        3,
+        "A's first load and two re-reads; the third mismatch read nothing"
+    );
+    assert_eq!(moto.get_parameter_count(&primary(B.sid)), 1);
+}
