@@ -352,16 +352,14 @@ mod tests {
         assert_eq!(output.stdout, "{\"error\":\"invalid_signature\"}\n");
     }
 
-    #[test]
-    fn send_speaks_https_through_the_same_client() {
-        // Nothing listens on the port: the https request is attempted (not refused up front) and
-        // fails to connect.
+    /// `send` to a loopback port nothing listens on (a listener bound and dropped), over `scheme`.
+    fn send_to_a_closed_port(scheme: &str) -> (String, Output) {
         let port = TcpListener::bind("127.0.0.1:0")
             .expect("a port")
             .local_addr()
             .expect("bound")
             .port();
-        let url = format!("https://127.0.0.1:{port}/taskrouter/assignment_callback");
+        let url = format!("{scheme}://127.0.0.1:{port}/taskrouter/assignment_callback");
         let output = run(
             Command::Send {
                 url: url.clone(),
@@ -372,49 +370,30 @@ mod tests {
             },
             None,
         );
-        assert_eq!(output.code, 1);
-        assert!(
-            output
-                .stderr
-                .starts_with(&format!("error: cannot POST to {url}: ")),
-            "{}",
-            output.stderr
-        );
+        (url, output)
     }
 
     #[test]
-    fn send_explains_a_connection_failure() {
-        // Bind and drop a listener so the port is very likely closed.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .expect("a port")
-            .local_addr()
-            .expect("bound")
-            .port();
-        let url = format!("http://127.0.0.1:{port}/taskrouter/assignment_callback");
-        let output = run(
-            Command::Send {
-                url: url.clone(),
-                token: None,
-                task: "{}".to_owned(),
-                worker: "{}".to_owned(),
-                params: Vec::new(),
-            },
-            None,
-        );
-        assert_eq!(output.code, 1);
-        assert!(
-            output
-                .stderr
-                .starts_with(&format!("error: cannot POST to {url}: ")),
-            "{}",
-            output.stderr
-        );
-        assert!(
-            output
-                .stderr
-                .ends_with("is the function running and reachable at this URL?\n"),
-            "{}",
-            output.stderr
-        );
+    fn send_explains_a_connection_failure_over_http_and_https() {
+        // https goes through the same client: the request is attempted (not refused up front)
+        // and fails to connect, like plain http.
+        for scheme in ["http", "https"] {
+            let (url, output) = send_to_a_closed_port(scheme);
+            assert_eq!(output.code, 1, "{scheme}");
+            assert!(
+                output
+                    .stderr
+                    .starts_with(&format!("error: cannot POST to {url}: ")),
+                "{scheme}: {}",
+                output.stderr
+            );
+            assert!(
+                output
+                    .stderr
+                    .ends_with("is the function running and reachable at this URL?\n"),
+                "{scheme}: {}",
+                output.stderr
+            );
+        }
     }
 }
