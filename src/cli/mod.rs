@@ -12,7 +12,7 @@
 //! | `sign --url URL --token TOKEN [--param Name=Value …] [--body FORM]` | computes `X-Twilio-Signature` | 0 |
 //! | `send [--url URL] [--token TOKEN] [--task JSON] [--worker JSON] [--param Name=Value …]` | POSTs a signed sample callback (http or https) | 0 on a 2xx answer, else 1 |
 //! | `workflow check FILE` | checks a Workflow configuration: every error, and warnings | 0 valid (warnings on stderr), 1 invalid |
-//! | `workflow route FILE --task JSON [--workers FILE] [--queues FILE] [--json]` | where a task goes and why | 0, 1 on an invalid configuration or bad input |
+//! | `workflow route FILE --task JSON [--workers FILE] [--queues FILE] [--now RFC3339] [--json]` | where a task goes and why | 0, 1 on an invalid configuration or bad input |
 //! | `task create --workspace WS… --workflow WW… [--attributes JSON] …` | creates a task over the REST API | 0, 1 on failure |
 //! | `reservation accept\|reject\|dequeue\|call\|redirect\|conference\|show …` | decides or shows a reservation over the REST API | 0 done (or already in the requested state), 3 no longer pending, 1 otherwise |
 //! | `connect --workspace WS… --workflow WW… --assignment-url URL [--events-url URL] [--events-filter a,b] [--dry-run] [--check]` | sets the callback URLs, reads them back, optionally proves a signed callback verifies | 0, 1 on failure |
@@ -20,8 +20,8 @@
 //! Usage errors (clap's) exit with 2 as well. The REST commands read their credentials from the
 //! environment ([`crate::rest::config`]).
 //!
-//! The clock is read at most once per command: by `decide` and `eval` without `--now`, and by
-//! `test` for the cases of rules that do not read the time.
+//! The clock is read at most once per command: by `decide`, `eval` and `workflow route` without
+//! `--now`, and by `test` for the cases of rules that do not read the time.
 //!
 //! Each command group lives in its own file: [`rules`] (`check`, `decide`, `eval`),
 //! [`callback`] (`sign`, `send`), [`test`](mod@test) (`test`), [`workflow`] (`workflow check`,
