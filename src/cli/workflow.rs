@@ -1,5 +1,6 @@
 //! `workflow check` and `workflow route`: a Workflow configuration checked, and a task routed
-//! through it, offline.
+//! through it, offline; the subcommands' arguments, `diff` and `apply` (over the REST API,
+//! [`super::workflow_live`]) included.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -8,7 +9,8 @@ use clap::Subcommand;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::{CliError, FAILED, OK, Output, json_object, parse_now};
+use super::{CliError, FAILED, OK, Output, json_object, parse_now, workflow_live};
+use crate::sid::{WorkflowSid, WorkspaceSid};
 use crate::time_of_day::{TimeOfDay, day_name};
 use crate::workflow::route::{Destination, Skip, Step, because};
 use crate::workflow::{Queue, Route, Worker, Workflow, Workspace, filter_place};
@@ -45,10 +47,53 @@ pub enum WorkflowCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Compare the file with the live Workflow's configuration, semantically (whitespace, key
+    /// order, number formatting are not differences): exit 0 equal, 1 different, 2 trouble.
+    /// Credentials: TWILIO_* variables.
+    Diff {
+        /// The configuration file (JSON).
+        file: PathBuf,
+        /// The workspace (WS…).
+        #[arg(long, value_name = "WS…")]
+        workspace: WorkspaceSid,
+        /// The workflow (WW…).
+        #[arg(long, value_name = "WW…")]
+        workflow: WorkflowSid,
+    },
+    /// Check the file (errors: nothing sent), show the differences, and set the live Workflow's
+    /// Configuration to it (never the callback URLs); then read it back.
+    Apply {
+        /// The configuration file (JSON).
+        file: PathBuf,
+        /// The workspace (WS…).
+        #[arg(long, value_name = "WS…")]
+        workspace: WorkspaceSid,
+        /// The workflow (WW…).
+        #[arg(long, value_name = "WW…")]
+        workflow: WorkflowSid,
+        /// Show the differences; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
-pub(crate) fn run(command: WorkflowCommand) -> Result<Output, CliError> {
+/// Runs a subcommand; `env` reads the REST commands' variables (`diff`, `apply`).
+pub(crate) fn run(
+    command: WorkflowCommand,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Output, CliError> {
     match command {
+        WorkflowCommand::Diff {
+            file,
+            workspace,
+            workflow,
+        } => Ok(workflow_live::diff(&file, &workspace, &workflow, env)),
+        WorkflowCommand::Apply {
+            file,
+            workspace,
+            workflow,
+            dry_run,
+        } => workflow_live::apply(&file, &workspace, &workflow, dry_run, env),
         WorkflowCommand::Check { file } => check(&file),
         WorkflowCommand::Route {
             file,
@@ -74,25 +119,45 @@ fn read(path: &Path) -> Result<String, CliError> {
     })
 }
 
-/// The parsed configuration, or the output listing its errors.
-fn load(path: &Path) -> Result<Result<Workflow, Output>, CliError> {
+/// A configuration file: where it is, its text as written, and its model.
+pub(crate) struct Local {
+    /// The path given.
+    pub(crate) path: PathBuf,
+    /// The text, exactly as read.
+    pub(crate) text: String,
+    /// The parsed configuration.
+    pub(crate) workflow: Workflow,
+}
+
+/// The parsed configuration, or the output listing its errors (exit code 1).
+pub(crate) fn load(path: &Path) -> Result<Result<Local, Output>, CliError> {
     let text = read(path)?;
-    Ok(Workflow::parse(&text).map_err(|invalid| {
-        let mut stderr = String::new();
-        for error in &invalid.errors {
-            let _ = writeln!(stderr, "error: {}: {error}", path.display());
-        }
-        Output {
-            stdout: String::new(),
-            stderr,
-            code: FAILED,
-        }
-    }))
+    Ok(match Workflow::parse(&text) {
+        Ok(workflow) => Ok(Local {
+            path: path.to_owned(),
+            text,
+            workflow,
+        }),
+        Err(invalid) => Err(errors(path, &invalid)),
+    })
+}
+
+/// Every error of an invalid file, one `error: FILE: …` line each (exit code 1).
+fn errors(path: &Path, invalid: &crate::workflow::Invalid) -> Output {
+    let mut stderr = String::new();
+    for error in &invalid.errors {
+        let _ = writeln!(stderr, "error: {}: {error}", path.display());
+    }
+    Output {
+        stdout: String::new(),
+        stderr,
+        code: FAILED,
+    }
 }
 
 fn check(path: &Path) -> Result<Output, CliError> {
     let workflow = match load(path)? {
-        Ok(workflow) => workflow,
+        Ok(local) => local.workflow,
         Err(output) => return Ok(output),
     };
     let warnings = workflow.warnings();
@@ -141,7 +206,7 @@ fn route(
     as_json: bool,
 ) -> Result<Output, CliError> {
     let workflow = match load(path)? {
-        Ok(workflow) => workflow,
+        Ok(local) => local.workflow,
         Err(output) => return Ok(output),
     };
     let task = json_object("--task", task)?;

@@ -520,13 +520,44 @@ mod tests {
         );
         let rewritten = UNNAMED.replace("channel == 'chat'", "channel == 'sms'");
         #[rustfmt::skip]
-        let cases: Vec<(Vec<&str>, Vec<&str>, Vec<(usize, usize)>, &str)> = vec![
-            (vec![SALES, SUPPORT], vec![VIP, SALES, SUPPORT], vec![(0, 1), (1, 2)], "an insertion at the top leaves the others paired by name"),
-            (vec![SALES, SUPPORT], vec![SUPPORT, SALES], vec![(0, 1), (1, 0)], "a reordering pairs by name"),
-            (vec![SALES, SUPPORT], vec![&renamed, SUPPORT], vec![(1, 1), (0, 0)], "a rename pairs as the same filter with another name"),
-            (vec![SUPPORT, UNNAMED], vec![&retargeted, UNNAMED], vec![(0, 0), (1, 1)], "new targets, same name"),
-            (vec![UNNAMED, SALES], vec![SALES, &rewritten], vec![(1, 0), (0, 1)], "an unnamed filter whose expression changed pairs with the unnamed one left"),
-            (vec![SALES], vec![VIP], vec![], "two names, two expressions: a different filter, not a rename"),
+        type Case<'a> = (Vec<&'a str>, Vec<&'a str>, Vec<(usize, usize)>, &'a str);
+        let cases: Vec<Case<'_>> = vec![
+            (
+                vec![SALES, SUPPORT],
+                vec![VIP, SALES, SUPPORT],
+                vec![(0, 1), (1, 2)],
+                "an insertion at the top leaves the others paired by name",
+            ),
+            (
+                vec![SALES, SUPPORT],
+                vec![SUPPORT, SALES],
+                vec![(0, 1), (1, 0)],
+                "a reordering pairs by name",
+            ),
+            (
+                vec![SALES, SUPPORT],
+                vec![&renamed, SUPPORT],
+                vec![(1, 1), (0, 0)],
+                "a rename pairs as the same filter with another name",
+            ),
+            (
+                vec![SUPPORT, UNNAMED],
+                vec![&retargeted, UNNAMED],
+                vec![(0, 0), (1, 1)],
+                "new targets, same name",
+            ),
+            (
+                vec![UNNAMED, SALES],
+                vec![SALES, &rewritten],
+                vec![(1, 0), (0, 1)],
+                "an unnamed filter whose expression changed pairs with the unnamed one left",
+            ),
+            (
+                vec![SALES],
+                vec![VIP],
+                vec![],
+                "two names, two expressions: a different filter, not a rename",
+            ),
         ];
         for (old, new, expected, why) in cases {
             let (old, new) = (workflow(&old), workflow(&new));
