@@ -9,8 +9,9 @@
 //! (so a Terraform `file()` of the same file then matches byte for byte); the callback URLs are
 //! `connect`'s and are never sent. It then reads the Workflow back and compares again.
 //!
-//! A live configuration that does not parse (an old YAML-era document, or one written by hand
-//! in the Console) cannot be compared filter by filter: both commands say so, show the start of
+//! A live configuration that does not parse (such as the example Workflow of Twilio's OpenAPI
+//! description, `task-routing:\n  - filter: …`, which is not JSON) cannot be compared filter by
+//! filter: both commands say so, show the start of
 //! what it holds, and `apply` may still replace it.
 
 use std::fmt::Write as _;

@@ -389,7 +389,7 @@ fn received(prism: &Prism) -> Vec<String> {
 fn against_twilios_description_the_live_configuration_that_does_not_parse_is_named_and_apply_replaces_it()
  {
     // Prism answers FetchWorkflow and UpdateWorkflow with the description's example, whose
-    // `configuration` is the YAML-era `task-routing:\n  - filter: …` text (with literal
+    // `configuration` is the `task-routing:\n  - filter: …` text (with literal
     // backslash-n): not JSON. So diff reports it as unparsable, and a read back after apply still
     // holds it (Prism keeps nothing): apply must say Twilio does not hold what was sent.
     let prism = Prism::start();
