@@ -92,6 +92,7 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
+use crate::instruction::suggest;
 use crate::time_of_day::{self, Attribute, TimeOfDay};
 
 /// How deeply parentheses may nest. Parsing and evaluation recurse once per level; the limit
@@ -416,6 +417,7 @@ impl Expression {
                 left: self.side(left),
                 operator: operator.as_str(),
                 right: self.side(right),
+                applies: *operator,
             }),
         }
     }
@@ -606,6 +608,36 @@ pub struct Comparison<'e> {
     pub operator: &'static str,
     /// The right operand.
     pub right: Side<'e>,
+    /// The operator itself, to evaluate the comparison alone.
+    applies: Operator,
+}
+
+impl Comparison<'_> {
+    /// Evaluates this comparison alone against `scope`, by the same rules as a whole
+    /// expression: what a checker needs to ask whether one test can ever hold.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use taskrouter_lambda::expression::{Expression, JsonScope};
+    ///
+    /// let expression = Expression::parse("level >= 3 OR vip == true")?;
+    /// let task = json!({"level": 4});
+    /// let scope = JsonScope { task: &task, worker: &json!({}), now: None };
+    /// let results: Vec<bool> = expression.comparisons().iter().map(|c| c.evaluate(&scope)).collect();
+    /// assert_eq!(results, [true, false]);
+    /// # Ok::<(), taskrouter_lambda::expression::SyntaxError>(())
+    /// ```
+    pub fn evaluate<S: Scope + ?Sized>(&self, scope: &S) -> bool {
+        fn operand<'a, S: Scope + ?Sized>(side: Side<'a>, scope: &'a S) -> Operand<'a> {
+            match side {
+                Side::Literal(literal) => literal.as_operand(),
+                Side::Array(items) => Operand::Array(Array::Literals(items)),
+                Side::Reference(reference) => scope.resolve(reference),
+            }
+        }
+        self.applies
+            .apply(operand(self.left, scope), operand(self.right, scope))
+    }
 }
 
 /// One side of a [`Comparison`].
@@ -1526,15 +1558,24 @@ impl<'s> Lexer<'s> {
             return Ok(None);
         }
         let names = time_of_day::attribute_names();
-        let help = |name: &str| match Attribute::ALL
-            .iter()
-            .find(|attribute| attribute.name().eq_ignore_ascii_case(name))
-        {
-            Some(attribute) => format!(
-                "did you mean `taskrouter.{}`? Names are case-sensitive",
-                attribute.name()
-            ),
-            None => format!("TaskRouter fills taskrouter. followed by one of {names}"),
+        // A name that differs only in case is named as such; a likely typo (by edit distance,
+        // the same measure as for instruction keys) gets the closest attribute.
+        let help = |name: &str| {
+            let suggestion = Attribute::ALL
+                .iter()
+                .map(|attribute| attribute.name())
+                .find(|known| known.eq_ignore_ascii_case(name));
+            match suggestion {
+                Some(known) => {
+                    format!("did you mean `taskrouter.{known}`? Names are case-sensitive")
+                }
+                None => match suggest(name, Attribute::ALL.map(Attribute::name)) {
+                    Some(known) => format!(
+                        "did you mean `taskrouter.{known}`? TaskRouter fills taskrouter. followed by one of {names}"
+                    ),
+                    None => format!("TaskRouter fills taskrouter. followed by one of {names}"),
+                },
+            }
         };
         match rest {
             [Segment::Key(name)] => match Attribute::from_name(name) {
@@ -1846,9 +1887,11 @@ impl Parser<'_, '_> {
                     *literal = Literal::String(time_of_day::day_name(day).to_owned());
                     Ok(())
                 }
-                None => Err(problem("a day of the week", day_help(reference))),
+                None => Err(problem("a day of the week", day_help(reference, literal))),
             },
-            (Known::DayOfWeek, _) => Err(problem("a day of the week", day_help(reference))),
+            (Known::DayOfWeek, _) => {
+                Err(problem("a day of the week", day_help(reference, literal)))
+            }
             (Known::Number, Literal::Integer(_) | Literal::Float(_)) => Ok(()),
             (Known::Number, Literal::String(digits))
                 if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) =>
@@ -1941,8 +1984,21 @@ impl Parser<'_, '_> {
 }
 
 /// What to write instead of a literal that is not a day.
-fn day_help(reference: &Reference) -> String {
-    format!("`{reference}` holds a day: write Mon, Tue, Wed, Thu, Fri, Sat or Sun (in any case)")
+fn day_help(reference: &Reference, literal: &Literal) -> String {
+    let days = "write Mon, Tue, Wed, Thu, Fri, Sat or Sun (in any case)";
+    // Full or longer names (`'Thursday'`, `'Tues'`) are the usual slip: name the day they begin
+    // with.
+    let meant = match literal {
+        Literal::String(name) => name.get(..3).and_then(time_of_day::parse_day),
+        _ => None,
+    };
+    match meant {
+        Some(day) => format!(
+            "`{reference}` holds a day: did you mean '{}'? {days}",
+            time_of_day::day_name(day)
+        ),
+        None => format!("`{reference}` holds a day: {days}"),
+    }
 }
 
 /// What to write instead of a literal that is not a number.
@@ -2307,12 +2363,15 @@ mod tests {
         let cases = [
             ("taskrouter.currenttime > 800", 1, "unknown time-of-day attribute `taskrouter.currenttime`", "did you mean `taskrouter.currentTime`? Names are case-sensitive", "wrong case"),
             ("taskrouter.hour > 8", 1, "unknown time-of-day attribute `taskrouter.hour`", "TaskRouter fills taskrouter. followed by one of currentTime, currentHour, currentMin, dayOfWeek", "an unknown name"),
+            ("taskrouter.currentTme > 800", 1, "unknown time-of-day attribute `taskrouter.currentTme`", "did you mean `taskrouter.currentTime`? TaskRouter fills taskrouter. followed by one of currentTime, currentHour, currentMin, dayOfWeek", "a typo"),
+            ("taskrouter.day_of_week == 'Mon'", 1, "unknown time-of-day attribute `taskrouter.day_of_week`", "did you mean `taskrouter.dayOfWeek`? TaskRouter fills taskrouter. followed by one of currentTime, currentHour, currentMin, dayOfWeek", "snake case"),
+            ("taskrouter.currentMinute > 30", 1, "unknown time-of-day attribute `taskrouter.currentMinute`", "TaskRouter fills taskrouter. followed by one of currentTime, currentHour, currentMin, dayOfWeek", "too far from any name to guess"),
             ("a == 1 OR taskrouter == null", 11, "`taskrouter` is not a time-of-day attribute", "TaskRouter fills taskrouter. followed by one of currentTime, currentHour, currentMin, dayOfWeek", "the bare root"),
             ("taskrouter.dayOfWeek.name == 'x'", 1, "`taskrouter.dayOfWeek.name` is not a time-of-day attribute", "TaskRouter fills taskrouter. followed by one of currentTime, currentHour, currentMin, dayOfWeek", "a path below an attribute"),
-            ("taskrouter.dayOfWeek == 'Thurs'", 25, "`'Thurs'` is not a day of the week", "`taskrouter.dayOfWeek` holds a day: write Mon, Tue, Wed, Thu, Fri, Sat or Sun (in any case)", "a misspelled day"),
+            ("taskrouter.dayOfWeek == 'Thurs'", 25, "`'Thurs'` is not a day of the week", "`taskrouter.dayOfWeek` holds a day: did you mean 'Thu'? write Mon, Tue, Wed, Thu, Fri, Sat or Sun (in any case)", "a longer name"),
             ("taskrouter.dayOfWeek IN ['Mon', 'Funday']", 33, "`'Funday'` is not a day of the week", "`taskrouter.dayOfWeek` holds a day: write Mon, Tue, Wed, Thu, Fri, Sat or Sun (in any case)", "an array item that is no day"),
             ("taskrouter.dayOfWeek == 1", 25, "`1` is not a day of the week", "`taskrouter.dayOfWeek` holds a day: write Mon, Tue, Wed, Thu, Fri, Sat or Sun (in any case)", "a number for a day"),
-            ("'Thursday' == taskrouter.dayOfWeek", 1, "`'Thursday'` is not a day of the week", "`taskrouter.dayOfWeek` holds a day: write Mon, Tue, Wed, Thu, Fri, Sat or Sun (in any case)", "the literal on the left"),
+            ("'Thursday' == taskrouter.dayOfWeek", 1, "`'Thursday'` is not a day of the week", "`taskrouter.dayOfWeek` holds a day: did you mean 'Thu'? write Mon, Tue, Wed, Thu, Fri, Sat or Sun (in any case)", "the full name, on the left"),
             ("taskrouter.dayOfWeek < 'Fri'", 22, "`<` does not apply to days of the week", "days have no order here: list them, e.g. `taskrouter.dayOfWeek IN ['Mon', 'Tue']`", "ordering days"),
             ("taskrouter.dayOfWeek CONTAINS 'u'", 22, "`CONTAINS` does not apply to days of the week", "days have no order here: list them, e.g. `taskrouter.dayOfWeek IN ['Mon', 'Tue']`", "a substring of a day"),
             ("taskrouter.currentHour > 'noon'", 26, "`'noon'` is not a number", "`taskrouter.currentHour` holds a number: compare it with one, e.g. `taskrouter.currentHour >= 8`", "a word for a number"),
@@ -2334,7 +2393,7 @@ mod tests {
             [
                 "`'Thurs'` is not a day of the week at column 24",
                 "  taskrouter.dayOfWeek = 'Thurs'",
-                "                         ^ `taskrouter.dayOfWeek` holds a day: write Mon, Tue, Wed, Thu, Fri, Sat or Sun (in any case)",
+                "                         ^ `taskrouter.dayOfWeek` holds a day: did you mean 'Thu'? write Mon, Tue, Wed, Thu, Fri, Sat or Sun (in any case)",
             ]
             .join("\n")
         );

@@ -2227,7 +2227,7 @@ mod tests {
             (document(ny, "schedules.ny.open == 'yes'"),
              "rule `open` (rules[0]): `when` is not a valid expression: `'yes'` is not true or false at column 22\n  schedules.ny.open == 'yes'\n                       ^ `schedules.ny.open` is true or false: compare it with one, e.g. `schedules.ny.open == true`", "a string for open"),
             (document(ny, "schedules.ny.dayOfWeek IN ['Sat', 'Sunday']"),
-             "rule `open` (rules[0]): `when` is not a valid expression: `'Sunday'` is not a day of the week at column 35\n  schedules.ny.dayOfWeek IN ['Sat', 'Sunday']\n                                    ^ `schedules.ny.dayOfWeek` holds a day: write Mon, Tue, Wed, Thu, Fri, Sat or Sun (in any case)", "a local day that is no day"),
+             "rule `open` (rules[0]): `when` is not a valid expression: `'Sunday'` is not a day of the week at column 35\n  schedules.ny.dayOfWeek IN ['Sat', 'Sunday']\n                                    ^ `schedules.ny.dayOfWeek` holds a day: did you mean 'Sun'? write Mon, Tue, Wed, Thu, Fri, Sat or Sun (in any case)", "a local day that is no day"),
             (format!(r#"{{"schedules": {ny}, "rules": [{{"name": "t", "when": "1 == 1", "instruction": {{"instruction": "call", "from": "+15005550006", "url": "https://example.com/?d={{{{schedules.la.dayOfWeek}}}}"}}}}]}}"#),
              "rule `t` (rules[0]): `url`: `schedules.la.dayOfWeek` names no schedule: the document defines ny", "an undefined schedule in a template"),
         ];

@@ -173,6 +173,23 @@ impl TimeOfDay {
     }
 }
 
+/// Every reading of a week, one per minute, Monday 00:00 first: the whole domain of the
+/// attributes, for checks that ask whether a test of the time of day can ever hold
+/// (`taskrouter workflow check`). 10,080 readings.
+pub fn every_minute_of_the_week() -> impl Iterator<Item = TimeOfDay> {
+    (0..7_i8).flat_map(|day| {
+        // 0..7 is always a valid Monday-zero offset.
+        let weekday = Weekday::from_monday_zero_offset(day).unwrap_or(Weekday::Monday);
+        (0..24_u8).flat_map(move |hour| {
+            (0..60_u8).map(move |minute| TimeOfDay {
+                weekday,
+                hour,
+                minute,
+            })
+        })
+    })
+}
+
 /// The value of a `taskrouter.` reference at `now`; `None` when `reference` is not one, so the
 /// scope resolves it as usual. With no instant (`now` is `None`) every attribute is null, as an
 /// attribute that is not there.
@@ -288,6 +305,23 @@ mod tests {
                 index
             );
         }
+    }
+
+    #[test]
+    fn the_week_has_every_minute_once_in_order() {
+        let week: Vec<TimeOfDay> = every_minute_of_the_week().collect();
+        assert_eq!(week.len(), 7 * 24 * 60);
+        assert_eq!(week[0], at("2026-11-30T00:00:00Z"), "a Monday, midnight");
+        assert_eq!(week[8 * 60 + 5], at("2026-11-30T08:05:00Z"), "Monday 08:05");
+        assert_eq!(
+            week[week.len() - 1],
+            at("2026-12-06T23:59:00Z"),
+            "Sunday 23:59"
+        );
+        let mut sorted = week.clone();
+        sorted.sort_by_key(|now| (now.weekday().to_monday_zero_offset(), now.minute_of_day()));
+        sorted.dedup();
+        assert_eq!(sorted, week, "no reading twice, already in order");
     }
 
     #[test]

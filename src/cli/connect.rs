@@ -221,6 +221,7 @@ fn apply(
         let update = WorkflowUpdate {
             assignment_callback_url: Some(args.assignment_url.clone()),
             fallback_assignment_callback_url: Some(args.assignment_url.clone()),
+            configuration: None,
         };
         client.update_workflow(&args.workspace, &args.workflow, &update)?;
     }

@@ -12,7 +12,9 @@
 //! | `sign --url URL --token TOKEN [--param Name=Value …] [--body FORM]` | computes `X-Twilio-Signature` | 0 |
 //! | `send [--url URL] [--token TOKEN] [--task JSON] [--worker JSON] [--param Name=Value …]` | POSTs a signed sample callback (http or https) | 0 on a 2xx answer, else 1 |
 //! | `workflow check FILE` | checks a Workflow configuration: every error, and warnings | 0 valid (warnings on stderr), 1 invalid |
-//! | `workflow route FILE --task JSON [--workers FILE] [--queues FILE] [--json]` | where a task goes and why | 0, 1 on an invalid configuration or bad input |
+//! | `workflow route FILE --task JSON [--workers FILE] [--queues FILE] [--now RFC3339] [--json]` | where a task goes and why | 0, 1 on an invalid configuration or bad input |
+//! | `workflow diff FILE --workspace WS… --workflow WW…` | compares the file with the live Workflow's configuration, semantically | 0 equal, 1 different, 2 no comparison (invalid file, credentials, request) |
+//! | `workflow apply FILE --workspace WS… --workflow WW… [--dry-run]` | checks the file, shows the differences, sets the Workflow's `Configuration` (nothing else), reads it back | 0 applied or nothing to apply, 1 invalid file (nothing sent) or failure |
 //! | `task create --workspace WS… --workflow WW… [--attributes JSON] …` | creates a task over the REST API | 0, 1 on failure |
 //! | `reservation accept\|reject\|dequeue\|call\|redirect\|conference\|show …` | decides or shows a reservation over the REST API | 0 done (or already in the requested state), 3 no longer pending, 1 otherwise |
 //! | `connect --workspace WS… --workflow WW… --assignment-url URL [--events-url URL] [--events-filter a,b] [--dry-run] [--check]` | sets the callback URLs, reads them back, optionally proves a signed callback verifies | 0, 1 on failure |
@@ -20,12 +22,13 @@
 //! Usage errors (clap's) exit with 2 as well. The REST commands read their credentials from the
 //! environment ([`crate::rest::config`]).
 //!
-//! The clock is read at most once per command: by `decide` and `eval` without `--now`, and by
-//! `test` for the cases of rules that do not read the time.
+//! The clock is read at most once per command: by `decide`, `eval` and `workflow route` without
+//! `--now`, and by `test` for the cases of rules that do not read the time.
 //!
 //! Each command group lives in its own file: [`rules`] (`check`, `decide`, `eval`),
 //! [`callback`] (`sign`, `send`), [`test`](mod@test) (`test`), [`workflow`] (`workflow check`,
-//! `workflow route`), [`task`], [`reservation`] and [`connect`].
+//! `workflow route`), [`workflow_live`] (`workflow diff`, `workflow apply`), [`task`],
+//! [`reservation`] and [`connect`].
 
 pub mod callback;
 pub mod connect;
@@ -34,6 +37,7 @@ pub mod rules;
 pub mod task;
 pub mod test;
 pub mod workflow;
+pub mod workflow_live;
 
 use std::path::PathBuf;
 
@@ -152,7 +156,8 @@ pub enum Command {
         #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
         params: Vec<(String, String)>,
     },
-    /// Check Workflow configurations and route tasks through them, offline.
+    /// Check Workflow configurations and route tasks through them, offline; compare them with
+    /// the live Workflow and apply them (REST API, TWILIO_* variables).
     Workflow {
         /// What to do with the configuration.
         #[command(subcommand)]
@@ -365,7 +370,7 @@ pub fn run_with(command: Command, env: &dyn Fn(&str) -> Option<String>) -> Outpu
             let token = resolve_token(token, environment_token);
             callback::send(&url, &token, &task, &worker, &params)
         }
-        Command::Workflow { command } => workflow::run(command),
+        Command::Workflow { command } => workflow::run(command, env),
         Command::Task { action } => {
             rest_client(env).and_then(|(client, _)| task::run(&action, &client))
         }
@@ -384,7 +389,9 @@ pub fn run_with(command: Command, env: &dyn Fn(&str) -> Option<String>) -> Outpu
 }
 
 /// The REST client configured from the environment.
-fn rest_client(env: &dyn Fn(&str) -> Option<String>) -> Result<(Client, RestConfig), CliError> {
+pub(crate) fn rest_client(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Client, RestConfig), CliError> {
     let config = RestConfig::from_lookup(env)?;
     Ok((Client::new(&config)?, config))
 }

@@ -1,13 +1,17 @@
 //! `workflow check` and `workflow route`: a Workflow configuration checked, and a task routed
-//! through it, offline.
+//! through it, offline; the subcommands' arguments, `diff` and `apply` (over the REST API,
+//! [`super::workflow_live`]) included.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
+use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::{CliError, FAILED, OK, Output, json_object};
+use super::{CliError, FAILED, OK, Output, json_object, parse_now, workflow_live};
+use crate::sid::{WorkflowSid, WorkspaceSid};
+use crate::time_of_day::{TimeOfDay, day_name};
 use crate::workflow::route::{Destination, Skip, Step, because};
 use crate::workflow::{Queue, Route, Worker, Workflow, Workspace, filter_place};
 
@@ -35,22 +39,76 @@ pub enum WorkflowCommand {
         /// a saved answer of TaskRouter's TaskQueues list.
         #[arg(long)]
         queues: Option<PathBuf>,
+        /// The instant the task is created at, e.g. 2026-12-03T10:00:00Z: what `taskrouter.*`
+        /// (time of day, in UTC) reads [default: the current time].
+        #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+        now: Option<Timestamp>,
         /// Print one JSON object instead of the explanation.
         #[arg(long)]
         json: bool,
     },
+    /// Compare the file with the live Workflow's configuration, semantically (whitespace, key
+    /// order, number formatting are not differences): exit 0 equal, 1 different, 2 trouble.
+    /// Credentials: TWILIO_* variables.
+    Diff {
+        /// The configuration file (JSON).
+        file: PathBuf,
+        /// The workspace (WS…).
+        #[arg(long, value_name = "WS…")]
+        workspace: WorkspaceSid,
+        /// The workflow (WW…).
+        #[arg(long, value_name = "WW…")]
+        workflow: WorkflowSid,
+    },
+    /// Check the file (errors: nothing sent), show the differences, and set the live Workflow's
+    /// Configuration to it (never the callback URLs); then read it back.
+    Apply {
+        /// The configuration file (JSON).
+        file: PathBuf,
+        /// The workspace (WS…).
+        #[arg(long, value_name = "WS…")]
+        workspace: WorkspaceSid,
+        /// The workflow (WW…).
+        #[arg(long, value_name = "WW…")]
+        workflow: WorkflowSid,
+        /// Show the differences; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
-pub(crate) fn run(command: WorkflowCommand) -> Result<Output, CliError> {
+/// Runs a subcommand; `env` reads the REST commands' variables (`diff`, `apply`).
+pub(crate) fn run(
+    command: WorkflowCommand,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Output, CliError> {
     match command {
+        WorkflowCommand::Diff {
+            file,
+            workspace,
+            workflow,
+        } => Ok(workflow_live::diff(&file, &workspace, &workflow, env)),
+        WorkflowCommand::Apply {
+            file,
+            workspace,
+            workflow,
+            dry_run,
+        } => workflow_live::apply(&file, &workspace, &workflow, dry_run, env),
         WorkflowCommand::Check { file } => check(&file),
         WorkflowCommand::Route {
             file,
             task,
             workers,
             queues,
+            now,
             json,
-        } => route(&file, &task, workers.as_deref(), queues.as_deref(), json),
+        } => route(
+            &file,
+            &task,
+            (workers.as_deref(), queues.as_deref()),
+            now.unwrap_or_else(Timestamp::now),
+            json,
+        ),
     }
 }
 
@@ -61,25 +119,45 @@ fn read(path: &Path) -> Result<String, CliError> {
     })
 }
 
-/// The parsed configuration, or the output listing its errors.
-fn load(path: &Path) -> Result<Result<Workflow, Output>, CliError> {
+/// A configuration file: where it is, its text as written, and its model.
+pub(crate) struct Local {
+    /// The path given.
+    pub(crate) path: PathBuf,
+    /// The text, exactly as read.
+    pub(crate) text: String,
+    /// The parsed configuration.
+    pub(crate) workflow: Workflow,
+}
+
+/// The parsed configuration, or the output listing its errors (exit code 1).
+pub(crate) fn load(path: &Path) -> Result<Result<Local, Output>, CliError> {
     let text = read(path)?;
-    Ok(Workflow::parse(&text).map_err(|invalid| {
-        let mut stderr = String::new();
-        for error in &invalid.errors {
-            let _ = writeln!(stderr, "error: {}: {error}", path.display());
-        }
-        Output {
-            stdout: String::new(),
-            stderr,
-            code: FAILED,
-        }
-    }))
+    Ok(match Workflow::parse(&text) {
+        Ok(workflow) => Ok(Local {
+            path: path.to_owned(),
+            text,
+            workflow,
+        }),
+        Err(invalid) => Err(errors(path, &invalid)),
+    })
+}
+
+/// Every error of an invalid file, one `error: FILE: …` line each (exit code 1).
+fn errors(path: &Path, invalid: &crate::workflow::Invalid) -> Output {
+    let mut stderr = String::new();
+    for error in &invalid.errors {
+        let _ = writeln!(stderr, "error: {}: {error}", path.display());
+    }
+    Output {
+        stdout: String::new(),
+        stderr,
+        code: FAILED,
+    }
 }
 
 fn check(path: &Path) -> Result<Output, CliError> {
     let workflow = match load(path)? {
-        Ok(workflow) => workflow,
+        Ok(local) => local.workflow,
         Err(output) => return Ok(output),
     };
     let warnings = workflow.warnings();
@@ -119,15 +197,16 @@ fn plural(count: usize, one: &'static str, many: &'static str) -> &'static str {
     if count == 1 { one } else { many }
 }
 
+/// `workspace`: the `--workers` and `--queues` files; `now`: the instant, read once.
 fn route(
     path: &Path,
     task: &str,
-    workers: Option<&Path>,
-    queues: Option<&Path>,
+    (workers, queues): (Option<&Path>, Option<&Path>),
+    now: Timestamp,
     as_json: bool,
 ) -> Result<Output, CliError> {
     let workflow = match load(path)? {
-        Ok(workflow) => workflow,
+        Ok(local) => local.workflow,
         Err(output) => return Ok(output),
     };
     let task = json_object("--task", task)?;
@@ -150,14 +229,15 @@ fn route(
         None => Vec::new(),
     };
     let workspace = Workspace::new(workers, queues);
-    let route = workflow.route(&task, &workspace);
+    let time_of_day = TimeOfDay::utc(now);
+    let route = workflow.route(&task, &workspace, time_of_day);
     let stdout = if as_json {
-        let mut text = serde_json::to_string_pretty(&to_json(&route))
+        let mut text = serde_json::to_string_pretty(&to_json(&route, now))
             .unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"));
         text.push('\n');
         text
     } else {
-        explain(&workflow, &route)
+        explain(&workflow, &route, now)
     };
     Ok(Output {
         stdout,
@@ -179,7 +259,7 @@ fn destination_name(route: &Route<'_>) -> Value {
     }
 }
 
-fn to_json(route: &Route<'_>) -> Value {
+fn to_json(route: &Route<'_>, now: Timestamp) -> Value {
     let filters: Vec<Value> = route
         .filters
         .iter()
@@ -197,6 +277,7 @@ fn to_json(route: &Route<'_>) -> Value {
     json!({
         "filter": destination_name(route),
         "filters": filters,
+        "now": now.to_string(),
         "steps": steps,
     })
 }
@@ -231,9 +312,20 @@ fn step_json(step: &Step<'_>) -> Value {
     value
 }
 
-/// The human explanation.
-fn explain(workflow: &Workflow, route: &Route<'_>) -> String {
+/// The human explanation; it opens with the instant when the configuration reads the time of
+/// day, since the route then depends on it.
+fn explain(workflow: &Workflow, route: &Route<'_>, now: Timestamp) -> String {
     let mut out = String::new();
+    if workflow.uses_time_of_day() {
+        let reading = TimeOfDay::utc(now);
+        let _ = writeln!(
+            out,
+            "time: {now}: taskrouter.* reads {} {:02}:{:02} UTC",
+            day_name(reading.weekday()),
+            reading.hour(),
+            reading.minute()
+        );
+    }
     let _ = match route.destination {
         Destination::Filter(index, filter) => {
             writeln!(out, "filter: {}", filter_place(index, filter.name()))
@@ -271,11 +363,6 @@ fn explain(workflow: &Workflow, route: &Route<'_>) -> String {
         let _ = writeln!(
             out,
             "then: at task age {age} s the last step is over: workflow.timeout, TaskRouter cancels the task"
-        );
-    }
-    if workflow.uses_time_of_day() {
-        out.push_str(
-            "note: taskrouter.* (time of day) reads null here: time-of-day expressions are not evaluated yet\n",
         );
     }
     out
@@ -431,7 +518,14 @@ mod tests {
         )
     }
 
+    /// A Wednesday noon, UTC.
+    const NOON: &str = "2026-12-02T12:00:00Z";
+
     fn route(example: &str, task: &str, workspace: bool, json: bool) -> Output {
+        route_at(example, task, workspace, json, NOON)
+    }
+
+    fn route_at(example: &str, task: &str, workspace: bool, json: bool, now: &str) -> Output {
         run(
             Command::Workflow {
                 command: WorkflowCommand::Route {
@@ -439,6 +533,7 @@ mod tests {
                     task: task.to_owned(),
                     workers: workspace.then(|| path("workspace/workers.json")),
                     queues: workspace.then(|| path("workspace/queues.json")),
+                    now: Some(now.parse().expect("an instant")),
                     json,
                 },
             },
@@ -486,7 +581,7 @@ mod tests {
             "warnings.json",
             r#"{"task_routing": {"filters": [
                 {"filter_friendly_name": "everything", "expression": "1==1", "targets": [{"queue": "WQ00000000000000000000000000000001"}, {"queue": "WQ00000000000000000000000000000002"}]},
-                {"filter_friendly_name": "open", "expression": "taskrouter.dayOfWeek IN ['Mon', 'THU']", "targets": [{"queue": "WQ00000000000000000000000000000001"}]}
+                {"filter_friendly_name": "open", "expression": "taskrouter.dayOfWeek IN ['Mon', 'THU'] AND taskrouter.currentHour > 1700", "targets": [{"queue": "WQ00000000000000000000000000000001"}]}
             ]}}"#,
         );
         let output = check(file.0.clone());
@@ -498,7 +593,7 @@ mod tests {
         insta::assert_snapshot!(output.stderr.replace(&file.0.display().to_string(), "FILE"), @r#"
         warning: FILE: filters[0] (`everything`), targets[0]: no `timeout` and no `skip_if`: a task waits there until its TTL, so targets[1] is never reached; give it a timeout
         warning: FILE: filters[1] (`open`): never reached: filters[0] (`everything`) matches every task (`1==1`) and keeps it; move this filter above it
-        warning: FILE: filters[1] (`open`): `expression`: `taskrouter.dayOfWeek` is never 'THU': it is one of 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun' (case matters); did you mean 'Thu'?
+        warning: FILE: filters[1] (`open`): `expression`: `taskrouter.currentHour > 1700` holds at no minute of the week: `taskrouter.currentHour` is the UTC hour, 0 to 23, never null; compare it with a value it takes
         warning: FILE: task_routing: no `default_filter`: a task that matches no filter has no queue to wait in; add "default_filter": {"queue": "WQ…"}
         "#);
     }
@@ -605,14 +700,71 @@ mod tests {
     }
 
     #[test]
-    fn route_notes_that_time_of_day_is_not_evaluated() {
-        let output = route("time-of-day.json", "{}", false, false);
-        assert!(
-            output.stdout.ends_with(
-                "note: taskrouter.* (time of day) reads null here: time-of-day expressions are not evaluated yet\n"
-            ),
+    fn route_reads_the_time_of_day_at_now_and_says_which_instant() {
+        // A Saturday after 15:30 UTC: Twilio's example is closed, at its single `=`.
+        let output = route_at(
+            "time-of-day.json",
             "{}",
-            output.stdout
+            true,
+            false,
+            "2026-12-05T16:45:00Z",
+        );
+        assert_eq!((output.code, output.stderr.as_str()), (0, ""));
+        insta::assert_snapshot!(output.stdout, @r#"
+        time: 2026-12-05T16:45:00Z: taskrouter.* reads Sat 16:45 UTC
+        filter: default_filter (no filter matched)
+          filters[0] (`MyFilterName`): no match: `taskrouter.dayOfWeek IN ['Mon', 'Tue', 'THU']` is false (taskrouter.dayOfWeek = "Sat"); `taskrouter.dayOfWeek IN ['Wed', 'Fri']` is false (taskrouter.dayOfWeek = "Sat"); `taskrouter.currentTime < 1530` is false (taskrouter.currentTime = 1645)
+        steps:
+          1. default_filter: queue WQ00000000000000000000000000000005 (After Hours), from task age 0 s until the task's TTL, priority unchanged
+               workers in offer order: WK00000000000000000000000000000004 (dave)
+               not qualifying: WK00000000000000000000000000000001 (alice): not in the queue: `skills HAS 'voicemail'` is false (skills = ["support","sales","counselling"])
+               not qualifying: WK00000000000000000000000000000002 (bob): not in the queue: `skills HAS 'voicemail'` is false (skills = ["sales"])
+               not qualifying: WK00000000000000000000000000000003 (carol): not in the queue: `skills HAS 'voicemail'` is false (skills = ["support","counselling"])
+               not qualifying: WK00000000000000000000000000000005 (erin): not in the queue: `skills HAS 'voicemail'` is false (skills = ["sales","support","counselling"])
+        "#);
+        let thursday = route_at(
+            "time-of-day.json",
+            "{}",
+            false,
+            true,
+            "2026-12-03T09:00:00-05:00",
+        );
+        let value: serde_json::Value = serde_json::from_str(&thursday.stdout).expect("JSON");
+        assert_eq!(
+            (&value["filter"], &value["now"]),
+            (
+                &serde_json::json!("MyFilterName"),
+                &serde_json::json!("2026-12-03T14:00:00Z")
+            ),
+            "'THU' at 14:00 UTC: open; the instant is given back in UTC"
+        );
+    }
+
+    #[test]
+    fn route_without_now_reads_the_clock_once() {
+        let output = run(
+            Command::Workflow {
+                command: WorkflowCommand::Route {
+                    file: path("examples/time-of-day.json"),
+                    task: "{}".to_owned(),
+                    workers: None,
+                    queues: None,
+                    now: None,
+                    json: true,
+                },
+            },
+            None,
+        );
+        let value: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
+        let now: jiff::Timestamp = value["now"]
+            .as_str()
+            .expect("the instant used")
+            .parse()
+            .expect("RFC 3339");
+        let age = jiff::Timestamp::now().duration_since(now);
+        assert!(
+            age >= jiff::SignedDuration::ZERO && age < jiff::SignedDuration::from_secs(600),
+            "the current time, not a fixed one: {now}"
         );
     }
 
@@ -640,6 +792,7 @@ mod tests {
               "skipped": false
             }
           ],
+          "now": "2026-12-02T12:00:00Z",
           "steps": [
             {
               "available_workers": [
@@ -706,6 +859,7 @@ mod tests {
                     task: "{}".to_owned(),
                     workers: Some(workers.0.clone()),
                     queues: None,
+                    now: None,
                     json: false,
                 },
             },
@@ -727,6 +881,7 @@ mod tests {
                     task: "{}".to_owned(),
                     workers: None,
                     queues: None,
+                    now: None,
                     json: true,
                 },
             },

@@ -144,6 +144,10 @@ pub struct Workflow {
     /// How long a reservation waits, in seconds.
     #[serde(default)]
     pub task_reservation_timeout: Option<u32>,
+    /// The routing document (contract §9) as TaskRouter holds it: a string, normally JSON,
+    /// which `workflow diff` parses rather than trusts.
+    #[serde(default)]
+    pub configuration: Option<String>,
 }
 
 /// A workspace (`taskrouter.v1.workspace`).
@@ -272,13 +276,17 @@ impl TaskUpdate {
     }
 }
 
-/// The body of `UpdateWorkflow` as `connect` uses it: the two callback URLs.
+/// The body of `UpdateWorkflow`: the two callback URLs (`connect`) or the routing document
+/// (`workflow apply`); what is unset is not sent, so each command leaves the other's settings
+/// alone.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WorkflowUpdate {
     /// The assignment callback URL.
     pub assignment_callback_url: Option<HttpUrl>,
     /// The fallback assignment callback URL.
     pub fallback_assignment_callback_url: Option<HttpUrl>,
+    /// `Configuration`: the routing document, sent as written (a JSON string, contract §9).
+    pub configuration: Option<String>,
 }
 
 impl WorkflowUpdate {
@@ -290,6 +298,9 @@ impl WorkflowUpdate {
         }
         if let Some(url) = &self.fallback_assignment_callback_url {
             form.push(("FallbackAssignmentCallbackUrl", url.as_str().to_owned()));
+        }
+        if let Some(configuration) = &self.configuration {
+            form.push(("Configuration", configuration.clone()));
         }
         form
     }

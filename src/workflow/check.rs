@@ -8,7 +8,13 @@
 //! | a target waits forever before others | a target other than the last has neither `timeout` nor `skip_if`: tasks wait there until their TTL and the later targets are never reached |
 //! | no `default_filter` | a task matching no filter has no queue to wait in |
 //! | a prefixed reference in a filter | `task.type` or `worker.level` in a filter's expression: filters read task attributes by bare keys, so these read attributes named `task` or `worker` |
-//! | an impossible day of the week | `taskrouter.dayOfWeek` compared with anything but `'Mon'` … `'Sun'` (case matters: Twilio's own time-of-day example writes `'THU'`) |
+//! | a time-of-day test that never holds | a comparison of a `taskrouter.*` attribute with constants that holds at no minute of the week: `taskrouter.currentHour > 1700` (an hour is 0–23), `taskrouter.currentTime == 1275` (no minute 75), `taskrouter.dayOfWeek == null` (TaskRouter always fills it in) |
+//! | a time-of-day expression that never holds | an expression reading only `taskrouter.*` that is false at every minute of the week, such as a range across midnight written with `AND` (`taskrouter.currentTime > 2200 AND taskrouter.currentTime < 600`) |
+//!
+//! What the expression parser already refuses is not repeated here: unknown `taskrouter.*`
+//! names (with a suggestion), literals that are no day compared with `taskrouter.dayOfWeek`,
+//! words compared with the numeric attributes. Day names are read in any case there, so Twilio's
+//! own `'THU'` means Thursday and needs no warning.
 //!
 //! "Matches every task" is what [`Expression::constant`] proves: comparisons between constants
 //! (`1 == 1`, `true == true`, `'a' IN ['a']`), `x == null OR x != null`, and `AND`/`OR` of those.
@@ -18,11 +24,11 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use super::{Target, Workflow, filter_place};
-use crate::expression::{Expression, Literal, Reference, Segment, Side};
+use serde_json::Value;
 
-/// TaskRouter's values of `taskrouter.dayOfWeek` (<https://www.twilio.com/docs/taskrouter/time-of-day-routing>).
-const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+use super::{Target, Workflow, filter_place};
+use crate::expression::{Expression, JsonScope, Reference, Segment, Side};
+use crate::time_of_day::{self, Attribute, TimeOfDay};
 
 /// Something legal but almost certainly wrong. `Display` names the place and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,16 +83,26 @@ pub enum Warning {
         /// The reference.
         reference: String,
     },
-    /// `taskrouter.dayOfWeek` compared with a value it never takes.
-    DayOfWeek {
+    /// A comparison of a time-of-day attribute with constants that holds at no minute of the
+    /// week.
+    TimeNeverHolds {
         /// The filter or target.
         at: String,
         /// The key holding the expression.
         field: &'static str,
-        /// The value, in expression syntax.
-        value: String,
-        /// The day it probably means.
-        suggestion: Option<&'static str>,
+        /// The comparison as written.
+        comparison: String,
+        /// The attribute it reads.
+        attribute: Attribute,
+    },
+    /// An expression reading only the time of day that is false at every minute of the week.
+    NeverAtAnyTime {
+        /// The filter or target.
+        at: String,
+        /// The key holding the expression.
+        field: &'static str,
+        /// The expression as written.
+        expression: String,
     },
 }
 
@@ -141,22 +157,38 @@ impl fmt::Display for Warning {
                     )
                 }
             }
-            Warning::DayOfWeek {
+            Warning::TimeNeverHolds {
                 at,
                 field,
-                value,
-                suggestion,
-            } => {
-                write!(
-                    f,
-                    "{at}: `{field}`: `taskrouter.dayOfWeek` is never {value}: it is one of 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun' (case matters)"
-                )?;
-                match suggestion {
-                    Some(day) => write!(f, "; did you mean '{day}'?"),
-                    None => Ok(()),
-                }
-            }
+                comparison,
+                attribute,
+            } => write!(
+                f,
+                "{at}: `{field}`: `{comparison}` holds at no minute of the week: `taskrouter.{}` is {}; compare it with a value it takes",
+                attribute.name(),
+                domain(*attribute)
+            ),
+            Warning::NeverAtAnyTime {
+                at,
+                field,
+                expression,
+            } => write!(
+                f,
+                "{at}: `{field}`: `{expression}` is false at every minute of the week (TaskRouter reads the time in UTC); a range across midnight needs OR, e.g. `taskrouter.currentTime >= 2200 OR taskrouter.currentTime < 600`"
+            ),
         }
+    }
+}
+
+/// What an attribute holds, for messages (<https://www.twilio.com/docs/taskrouter/time-of-day-routing>).
+fn domain(attribute: Attribute) -> &'static str {
+    match attribute {
+        Attribute::CurrentTime => {
+            "the UTC time as one number HHMM, 0 to 2359, never null (09:30 is 930)"
+        }
+        Attribute::CurrentHour => "the UTC hour, 0 to 23, never null",
+        Attribute::CurrentMin => "the minute, 0 to 59, never null",
+        Attribute::DayOfWeek => "the UTC day, Mon to Sun, never null",
     }
 }
 
@@ -216,7 +248,7 @@ impl Workflow {
                     });
                 }
             }
-            day_of_week(&filter.expression, &at, "expression", &mut warnings);
+            time_of_day(&filter.expression, &at, "expression", &mut warnings);
             let last = filter.targets.len() - 1;
             if let Some(target) = filter.targets[..last]
                 .iter()
@@ -229,12 +261,12 @@ impl Workflow {
                 });
             }
             for (position, target) in filter.targets.iter().enumerate() {
-                target_day_of_week(target, &format!("{at}, targets[{position}]"), &mut warnings);
+                target_time_of_day(target, &format!("{at}, targets[{position}]"), &mut warnings);
             }
         }
         match &self.default_filter {
             None => warnings.push(Warning::NoDefaultFilter),
-            Some(target) => target_day_of_week(target, "default_filter", &mut warnings),
+            Some(target) => target_time_of_day(target, "default_filter", &mut warnings),
         }
         warnings
     }
@@ -248,43 +280,60 @@ fn is_prefixed(reference: &Reference) -> bool {
     )
 }
 
-fn target_day_of_week(target: &Target, at: &str, warnings: &mut Vec<Warning>) {
+fn target_time_of_day(target: &Target, at: &str, warnings: &mut Vec<Warning>) {
     if let Some(expression) = &target.expression {
-        day_of_week(expression, at, "expression", warnings);
+        time_of_day(expression, at, "expression", warnings);
     }
 }
 
-fn day_of_week(expression: &Expression, at: &str, field: &'static str, out: &mut Vec<Warning>) {
-    let is_day = |side: &Side<'_>| matches!(side, Side::Reference(reference) if reference.as_str() == "taskrouter.dayOfWeek");
+/// Time-of-day tests that hold at no minute of the week. Each comparison of an attribute with
+/// constants is tried at every minute; an expression reading nothing but the time of day is
+/// tried whole when none of its comparisons is already at fault. Values TaskRouter fills in
+/// cover a week, so trying them all proves the point rather than guessing it (10,080 readings).
+fn time_of_day(expression: &Expression, at: &str, field: &'static str, out: &mut Vec<Warning>) {
+    let before = out.len();
     for comparison in expression.comparisons() {
-        let other = if is_day(&comparison.left) {
-            comparison.right
-        } else if is_day(&comparison.right) {
-            comparison.left
-        } else {
-            continue;
+        let attribute = match (comparison.left, comparison.right) {
+            (Side::Reference(reference), Side::Literal(_) | Side::Array(_))
+            | (Side::Literal(_) | Side::Array(_), Side::Reference(reference)) => {
+                reference.time_of_day()
+            }
+            _ => None,
         };
-        let values: Vec<&Literal> = match other {
-            Side::Literal(literal) => vec![literal],
-            Side::Array(items) => items.iter().collect(),
-            Side::Reference(_) => continue,
-        };
-        for value in values {
-            let suggestion = match value {
-                Literal::String(day) if DAYS.contains(&day.as_str()) => continue,
-                Literal::String(day) => DAYS
-                    .iter()
-                    .copied()
-                    .find(|known| known.eq_ignore_ascii_case(day)),
-                _ => None,
-            };
-            out.push(Warning::DayOfWeek {
+        let Some(attribute) = attribute else { continue };
+        let holds = |now: TimeOfDay| comparison.evaluate(&at_minute(now));
+        if !time_of_day::every_minute_of_the_week().any(holds) {
+            out.push(Warning::TimeNeverHolds {
                 at: at.to_owned(),
                 field,
-                value: value.to_string(),
-                suggestion,
+                comparison: comparison.text.clone(),
+                attribute,
             });
         }
+    }
+    let only_time = expression
+        .references()
+        .all(|reference| reference.time_of_day().is_some());
+    let reads_time = expression.references().next().is_some();
+    if out.len() == before
+        && only_time
+        && reads_time
+        && !time_of_day::every_minute_of_the_week().any(|now| expression.evaluate(&at_minute(now)))
+    {
+        out.push(Warning::NeverAtAnyTime {
+            at: at.to_owned(),
+            field,
+            expression: expression.source().to_owned(),
+        });
+    }
+}
+
+/// A scope with nothing but the time of day: every other reference is null.
+fn at_minute(now: TimeOfDay) -> JsonScope<'static> {
+    JsonScope {
+        task: &Value::Null,
+        worker: &Value::Null,
+        now: Some(now),
     }
 }
 
@@ -397,18 +446,39 @@ mod tests {
             (filter("f", "worker.level > 2"),
              "filters[0] (`f`): `expression`: `worker.level` reads a task attribute named `worker`: a filter reads only the task's attributes; worker conditions belong in a target's `expression`",
              "a worker prefix in a filter"),
-            (filter("f", "taskrouter.dayOfWeek IN ['Mon', 'THU']"),
-             "filters[0] (`f`): `expression`: `taskrouter.dayOfWeek` is never 'THU': it is one of 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun' (case matters); did you mean 'Thu'?",
-             "the upper-case day of Twilio's own example"),
-            (filter("f", "'Sunday' == taskrouter.dayOfWeek"),
-             "filters[0] (`f`): `expression`: `taskrouter.dayOfWeek` is never 'Sunday': it is one of 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun' (case matters)",
-             "a full day name, written first"),
-            (r#"{"expression": "1 == 1", "targets": [{"queue": "WQ00000000000000000000000000000001", "expression": "taskrouter.dayOfWeek != 1"}]}"#.to_owned(),
-             "filters[0], targets[0]: `expression`: `taskrouter.dayOfWeek` is never 1: it is one of 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun' (case matters)",
-             "a number in a target expression"),
+            (filter("f", "vip == true AND taskrouter.currentHour > 1700"),
+             "filters[0] (`f`): `expression`: `taskrouter.currentHour > 1700` holds at no minute of the week: `taskrouter.currentHour` is the UTC hour, 0 to 23, never null; compare it with a value it takes",
+             "an HHMM time compared with the hour, beside a task attribute"),
+            (filter("f", "taskrouter.currentTime IN [1260, 2400]"),
+             "filters[0] (`f`): `expression`: `taskrouter.currentTime IN [1260, 2400]` holds at no minute of the week: `taskrouter.currentTime` is the UTC time as one number HHMM, 0 to 2359, never null (09:30 is 930); compare it with a value it takes",
+             "minute 60 and 24:00 never come: 23:59 is followed by 0"),
+            (r#"{"expression": "1 == 1", "targets": [{"queue": "WQ00000000000000000000000000000001", "expression": "taskrouter.dayOfWeek == null OR worker.on_call == true"}]}"#.to_owned(),
+             "filters[0], targets[0]: `expression`: `taskrouter.dayOfWeek == null` holds at no minute of the week: `taskrouter.dayOfWeek` is the UTC day, Mon to Sun, never null; compare it with a value it takes",
+             "a presence test on an attribute TaskRouter always fills in, in a target"),
+            (filter("night", "taskrouter.currentTime > 2200 AND taskrouter.currentTime < 600"),
+             "filters[0] (`night`): `expression`: `taskrouter.currentTime > 2200 AND taskrouter.currentTime < 600` is false at every minute of the week (TaskRouter reads the time in UTC); a range across midnight needs OR, e.g. `taskrouter.currentTime >= 2200 OR taskrouter.currentTime < 600`",
+             "a night shift written with AND"),
         ];
         for (filters, expected, why) in cases {
             assert_eq!(warnings(&filters), [expected], "{why}");
+        }
+    }
+
+    #[test]
+    fn time_of_day_tests_that_hold_at_some_minute_give_no_warning() {
+        for expression in [
+            "taskrouter.currentHour > 8 AND taskrouter.currentHour < 18",
+            "taskrouter.currentTime >= 2200 OR taskrouter.currentTime < 600",
+            "taskrouter.dayOfWeek IN ['sat', 'SUN'] AND taskrouter.currentMin < 30",
+            "taskrouter.currentTime == '0930' AND taskrouter.dayOfWeek != 'Mon'",
+            "taskrouter.currentHour == task_hour",
+            "taskrouter.dayOfWeek != null",
+        ] {
+            assert_eq!(
+                warnings(&filter("f", expression)),
+                Vec::<String>::new(),
+                "{expression}"
+            );
         }
     }
 

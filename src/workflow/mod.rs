@@ -28,7 +28,8 @@
 //! [`Workflow::parse`] turns the text into a [`Workflow`] (every error at once, each naming its
 //! place: ``filters[1] (`Sales Calls`), targets[0]: …``); [`Workflow::warnings`] lists what is
 //! legal but almost certainly wrong ([`check`]); [`Workflow::route`] answers "where does this
-//! task go, and why?" ([`route`]) against the workers and queues of a [`Workspace`]. Nothing here
+//! task go, and why?" ([`route`]) against the workers and queues of a [`Workspace`], at an
+//! instant the caller passes in ([`TimeOfDay`](crate::time_of_day::TimeOfDay)). Nothing here
 //! reads files, the clock or the network.
 //!
 //! # What each expression reads
@@ -62,7 +63,7 @@
 //! | a filter without targets | refused: a matching task would wait nowhere |
 //! | `known_worker_sid` and `known_worker_friendly_name` together | refused (the known-agent page: "one or the other") |
 //! | `order_by` direction | required, `ASC` or `DESC` in any case |
-//! | `taskrouter.<name>` | only `currentTime`, `currentHour`, `currentMin`, `dayOfWeek`; anything else is refused with a suggestion |
+//! | `taskrouter.<name>` | the expression parser's rules, in every expression: only `currentTime`, `currentHour`, `currentMin`, `dayOfWeek` (anything else is a syntax error with a suggestion), day literals in any case (`'THU'`), `=` for `==` ([`crate::expression`]); a target expression may read them without `task.` or `worker.`; `skip_if` may not |
 //!
 //! # Equality and the canonical form
 //!
@@ -97,10 +98,6 @@ pub const MAX_PRIORITY: u64 = 2_147_483_647;
 /// The largest `timeout`, in seconds: the longest task TTL (`Timeout` on `CreateTask`,
 /// contract §7). Twilio documents no bound for a step's timeout.
 pub const MAX_TIMEOUT: u64 = 1_209_600;
-
-/// TaskRouter's time-of-day variables, read as `taskrouter.<name>` (contract §5).
-pub const TIME_OF_DAY_VARIABLES: [&str; 4] =
-    ["currentTime", "currentHour", "currentMin", "dayOfWeek"];
 
 /// A parsed Workflow configuration.
 #[derive(Debug, Clone)]
@@ -201,7 +198,11 @@ impl Workflow {
             .iter()
             .map(|filter| &filter.expression)
             .chain(targets.filter_map(|target| target.expression.as_ref()))
-            .any(|expression| expression.references().any(is_time_of_day))
+            .any(|expression| {
+                expression
+                    .references()
+                    .any(|reference| reference.time_of_day().is_some())
+            })
     }
 
     /// The canonical document: `task_routing` with `filters` and `default_filter`, keys in a
@@ -382,14 +383,6 @@ fn same_expression(a: Option<&Expression>, b: Option<&Expression>) -> bool {
         (Some(a), Some(b)) => a.same_condition(b),
         _ => false,
     }
-}
-
-/// Whether `reference` is one of TaskRouter's `taskrouter.*` variables (or an attempt at one).
-pub(crate) fn is_time_of_day(reference: &Reference) -> bool {
-    matches!(
-        reference.segments().first(),
-        Some(crate::expression::Segment::Key(root)) if root == "taskrouter"
-    )
 }
 
 /// Where something sits in the document, for messages: ``filters[1] (`Sales Calls`)``.

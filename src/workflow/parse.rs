@@ -10,8 +10,8 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use super::{
-    Direction, Filter, KnownWorker, MAX_PRIORITY, MAX_TIMEOUT, OrderBy, TIME_OF_DAY_VARIABLES,
-    Target, Workflow, filter_place, is_time_of_day,
+    Direction, Filter, KnownWorker, MAX_PRIORITY, MAX_TIMEOUT, OrderBy, Target, Workflow,
+    filter_place,
 };
 use crate::expression::{Expression, Reference, Segment, SyntaxError, json_kind};
 use crate::instruction::suggest;
@@ -767,35 +767,21 @@ fn is_worker_attribute(reference: &Reference) -> bool {
     matches!(reference.segments(), [Segment::Key(root), _, ..] if root == "worker")
 }
 
-/// What is wrong with `reference` at `place`, or `None`.
+/// What is wrong with `reference` at `place`, or `None`. A `taskrouter.` reference reaching
+/// here names one of TaskRouter's time-of-day attributes: the expression parser refuses any
+/// other (with a suggestion), in every place.
 fn reference_problem(reference: &Reference, place: Place) -> Option<String> {
     let segments = reference.segments();
-    if place != Place::SkipIf && is_time_of_day(reference) {
-        return time_of_day_problem(segments);
-    }
     match place {
         Place::Filter => None,
         Place::Target => match segments {
+            _ if reference.time_of_day().is_some() => None,
             [Segment::Key(root), ..] if root == "task" || root == "worker" => None,
             _ => Some(format!(
                 "is not prefixed: in a target expression every reference starts with `task.` or `worker.`; write `task.{reference}` or `worker.{reference}`"
             )),
         },
         Place::SkipIf => skip_if_problem(segments),
-    }
-}
-
-pub(super) fn time_of_day_problem(segments: &[Segment]) -> Option<String> {
-    let listed = "TaskRouter fills in `taskrouter.currentTime`, `taskrouter.currentHour`, `taskrouter.currentMin` and `taskrouter.dayOfWeek`";
-    match segments {
-        [_, Segment::Key(name)] if TIME_OF_DAY_VARIABLES.contains(&name.as_str()) => None,
-        [_, Segment::Key(name)] => Some(match suggest(name, TIME_OF_DAY_VARIABLES) {
-            Some(known) => format!(
-                "is not a time-of-day variable: did you mean `taskrouter.{known}`? ({listed})"
-            ),
-            None => format!("is not a time-of-day variable: {listed}"),
-        }),
-        _ => Some(format!("is not a time-of-day variable: {listed}")),
     }
 }
 
@@ -1027,47 +1013,37 @@ mod tests {
     }
 
     #[test]
-    fn time_of_day_references_must_name_a_variable_taskrouter_fills_in() {
-        let cases = [
-            (
-                "taskrouter.currentTme > 800",
-                Some(
-                    "is not a time-of-day variable: did you mean `taskrouter.currentTime`? (TaskRouter fills in `taskrouter.currentTime`, `taskrouter.currentHour`, `taskrouter.currentMin` and `taskrouter.dayOfWeek`)",
-                ),
-            ),
-            (
-                "taskrouter.dayofweek == 'Mon'",
-                Some(
-                    "is not a time-of-day variable: did you mean `taskrouter.dayOfWeek`? (TaskRouter fills in `taskrouter.currentTime`, `taskrouter.currentHour`, `taskrouter.currentMin` and `taskrouter.dayOfWeek`)",
-                ),
-            ),
-            (
-                "taskrouter.timezone == 'UTC'",
-                Some(
-                    "is not a time-of-day variable: TaskRouter fills in `taskrouter.currentTime`, `taskrouter.currentHour`, `taskrouter.currentMin` and `taskrouter.dayOfWeek`",
-                ),
-            ),
-            (
-                "taskrouter.currentHour > 8 AND taskrouter.currentMin < 50",
-                None,
-            ),
-        ];
-        for (expression, problem) in cases {
-            let text = with_filter(&format!(
-                r#"{{"expression": "{expression}", "targets": [{{"queue": "{Q1}"}}]}}"#
-            ));
-            match problem {
-                None => assert!(Workflow::parse(&text).is_ok(), "{expression}"),
-                Some(problem) => {
-                    let reference = expression.split_whitespace().next().unwrap_or_default();
-                    assert_eq!(
-                        errors(&text),
-                        [format!("filters[0]: `expression`: `{reference}` {problem}")],
-                        "{expression}"
-                    );
-                }
-            }
-        }
+    fn time_of_day_references_are_checked_by_the_expression_parser_in_every_place() {
+        // The parser refuses what TaskRouter does not fill in, with its caret and suggestion;
+        // the workflow adds only where each place may read it.
+        let text = with_filter(&format!(
+            r#"{{"filter_friendly_name": "open", "expression": "taskrouter.currentTme > 800", "targets": [{{"queue": "{Q1}", "expression": "taskrouter.dayofweek == 'Mon'"}}]}}"#
+        ));
+        insta::assert_snapshot!(errors(&text).join("\n"), @r"
+        filters[0] (`open`): `expression` is not a valid expression: unknown time-of-day attribute `taskrouter.currentTme` at column 1
+          taskrouter.currentTme > 800
+          ^ did you mean `taskrouter.currentTime`? TaskRouter fills taskrouter. followed by one of currentTime, currentHour, currentMin, dayOfWeek
+        filters[0] (`open`), targets[0]: `expression` is not a valid expression: unknown time-of-day attribute `taskrouter.dayofweek` at column 1
+          taskrouter.dayofweek == 'Mon'
+          ^ did you mean `taskrouter.dayOfWeek`? Names are case-sensitive
+        ");
+        let accepted = with_target(&format!(
+            r#"{{"queue": "{Q1}", "expression": "worker.shift == 'day' AND taskrouter.currentHour >= 8"}}"#
+        ));
+        assert!(
+            Workflow::parse(&accepted).is_ok(),
+            "a target expression may read the time of day unprefixed by task. or worker."
+        );
+        let in_skip_if = with_target(&format!(
+            r#"{{"queue": "{Q1}", "skip_if": "taskrouter.currentHour > 17"}}"#
+        ));
+        assert_eq!(
+            errors(&in_skip_if),
+            [
+                "filters[0] (`f`), targets[0]: `skip_if`: `taskrouter.currentHour` is not a skip_if variable: skip_if reads `workers.available`, `workers.unavailable` and `workers.WA…` (how many of the queue's workers are in an available activity, an unavailable one, or that activity)"
+            ],
+            "skip_if reads worker counts only"
+        );
     }
 
     #[test]
@@ -1083,16 +1059,19 @@ mod tests {
     }
 
     #[test]
-    fn twilios_time_of_day_example_as_printed_is_refused_at_its_single_equals_sign() {
-        // https://www.twilio.com/docs/taskrouter/time-of-day-routing writes `= 'Sat'` once.
+    fn twilios_time_of_day_example_as_printed_parses_with_its_single_equals_sign_and_thu() {
+        // https://www.twilio.com/docs/taskrouter/time-of-day-routing (contract §5), verbatim.
+        let printed = "(taskrouter.dayOfWeek IN ['Mon', 'Tue', 'THU'] AND taskrouter.currentTime > 800 AND taskrouter.currentTime < 1730) OR (taskrouter.dayOfWeek IN ['Wed', 'Fri'] AND taskrouter.currentTime > 900 AND taskrouter.currentTime < 1830) OR (taskrouter.dayOfWeek = 'Sat' AND taskrouter.currentTime > 1100 AND taskrouter.currentTime < 1530)";
         let text = with_filter(&format!(
-            r#"{{"filter_friendly_name": "MyFilterName", "expression": "(taskrouter.dayOfWeek IN ['Wed', 'Fri'] AND taskrouter.currentTime > 900) OR (taskrouter.dayOfWeek = 'Sat')", "targets": [{{"queue": "{Q1}"}}]}}"#
+            r#"{{"filter_friendly_name": "MyFilterName", "expression": "{printed}", "targets": [{{"queue": "{Q1}"}}]}}"#
         ));
-        insta::assert_snapshot!(errors(&text).join("\n"), @r"
-        filters[0] (`MyFilterName`): `expression` is not a valid expression: unknown operator `=` at column 100
-          (taskrouter.dayOfWeek IN ['Wed', 'Fri'] AND taskrouter.currentTime > 900) OR (taskrouter.dayOfWeek = 'Sat')
-                                                                                                             ^ use == to test equality
-        ");
+        let workflow = Workflow::parse(&text).unwrap_or_else(|invalid| panic!("{invalid}"));
+        assert!(workflow.uses_time_of_day());
+        assert_eq!(
+            workflow.filters()[0].expression().canonical(),
+            "(taskrouter.dayOfWeek IN ['Mon', 'Tue', 'Thu'] AND taskrouter.currentTime > 800 AND taskrouter.currentTime < 1730) OR (taskrouter.dayOfWeek IN ['Wed', 'Fri'] AND taskrouter.currentTime > 900 AND taskrouter.currentTime < 1830) OR (taskrouter.dayOfWeek == 'Sat' AND taskrouter.currentTime > 1100 AND taskrouter.currentTime < 1530)",
+            "`=` is `==` and 'THU' is Thursday"
+        );
     }
 
     #[test]

@@ -27,8 +27,11 @@
 //!
 //! # Time of day
 //!
-//! Every scope below sends `taskrouter.…` to [`time_of_day`], one match arm each: the time-of-day
-//! variables read null until that function resolves them for an instant.
+//! The caller passes the instant the task is created at, already read as TaskRouter's
+//! time-of-day attributes ([`TimeOfDay`], in UTC); every scope below answers `taskrouter.…` from
+//! it through [`time_of_day::resolve`], one line each, in filter, target and queue expressions
+//! alike. The same instant serves every step: TaskRouter's documentation does not say whether a
+//! later step re-reads the clock, and a timeline that moved its own clock would explain less.
 
 use std::cmp::Ordering;
 
@@ -37,6 +40,7 @@ use serde_json::Value;
 use super::{Direction, Filter, KnownWorker, OrderBy, Queue, Target, Worker, Workflow, Workspace};
 use crate::expression::{Explanation, Operand, Reference, Scope, Segment, lookup};
 use crate::sid::{ActivitySid, TaskQueueSid};
+use crate::time_of_day::{self, TimeOfDay};
 
 /// The Workflow's decision for one task.
 #[derive(Debug, Clone, PartialEq)]
@@ -139,12 +143,17 @@ impl Step<'_> {
 }
 
 impl Workflow {
-    /// Where `task` (its attributes, a JSON object) goes, and why (see the module
-    /// documentation).
-    pub fn route<'w>(&'w self, task: &Value, workspace: &'w Workspace) -> Route<'w> {
+    /// Where `task` (its attributes, a JSON object) goes, and why, when it is created at `now`
+    /// (see the module documentation).
+    pub fn route<'w>(
+        &'w self,
+        task: &Value,
+        workspace: &'w Workspace,
+        now: TimeOfDay,
+    ) -> Route<'w> {
         let mut tried = Vec::new();
         for (index, filter) in self.filters.iter().enumerate() {
-            let explanation = filter.expression.explain(&FilterScope { task });
+            let explanation = filter.expression.explain(&FilterScope { task, now });
             if !explanation.holds {
                 tried.push(Tried {
                     index,
@@ -154,7 +163,7 @@ impl Workflow {
                 });
                 continue;
             }
-            let steps = steps(&filter.targets, task, workspace, |position| {
+            let steps = steps(&filter.targets, task, workspace, now, |position| {
                 format!("targets[{position}]")
             });
             let skipped = steps.iter().all(Step::is_skipped);
@@ -174,7 +183,7 @@ impl Workflow {
         }
         match &self.default_filter {
             Some(target) => {
-                let mut steps = steps(std::slice::from_ref(target), task, workspace, |_| {
+                let mut steps = steps(std::slice::from_ref(target), task, workspace, now, |_| {
                     "default_filter".to_owned()
                 });
                 // The default queue holds the task until its TTL (the lifecycle page).
@@ -200,6 +209,7 @@ fn steps<'w>(
     targets: &'w [Target],
     task: &Value,
     workspace: &'w Workspace,
+    now: TimeOfDay,
     place: impl Fn(usize) -> String,
 ) -> Vec<Step<'w>> {
     let mut steps = Vec::with_capacity(targets.len());
@@ -221,7 +231,7 @@ fn steps<'w>(
         });
         let workers = workspace
             .workers()
-            .map(|workers| candidates(target, queue_details, workers, task));
+            .map(|workers| candidates(target, queue_details, workers, task, now));
         let skip = match (&target.skip_if, &workers) {
             (None, _) => Skip::Never,
             (Some(_), None) => Skip::Unknown,
@@ -229,7 +239,8 @@ fn steps<'w>(
                 Skip::NotNeeded
             }
             (Some(skip_if), Some(_)) => {
-                let counts = Counts::of(queue_details, workspace.workers().unwrap_or_default());
+                let counts =
+                    Counts::of(queue_details, workspace.workers().unwrap_or_default(), now);
                 Skip::Evaluated(skip_if.explain(&counts))
             }
         };
@@ -259,6 +270,7 @@ fn candidates<'w>(
     queue: Option<&Queue>,
     workers: &'w [Worker],
     task: &Value,
+    now: TimeOfDay,
 ) -> Candidates<'w> {
     let known = target
         .known_worker
@@ -267,7 +279,7 @@ fn candidates<'w>(
     let mut qualifying = Vec::new();
     let mut excluded = Vec::new();
     for worker in workers {
-        let reason = exclusion(target, queue, known.as_ref(), worker, task);
+        let reason = exclusion(target, queue, known.as_ref(), worker, task, now);
         match reason {
             Some(reason) => excluded.push((worker, reason)),
             None => qualifying.push(worker),
@@ -289,9 +301,10 @@ fn exclusion(
     known: Option<&(&KnownWorker, Operand<'_>)>,
     worker: &Worker,
     task: &Value,
+    now: TimeOfDay,
 ) -> Option<String> {
     if let Some(queue) = queue {
-        let explanation = queue.target_workers().explain(&QueueScope { worker });
+        let explanation = queue.target_workers().explain(&QueueScope { worker, now });
         if !explanation.holds {
             return Some(format!("not in the queue: {}", because(&explanation)));
         }
@@ -307,7 +320,7 @@ fn exclusion(
     let explanation = target
         .expression
         .as_ref()?
-        .explain(&TargetScope { task, worker });
+        .explain(&TargetScope { task, worker, now });
     (!explanation.holds).then(|| because(&explanation))
 }
 
@@ -370,23 +383,18 @@ fn offer_order(clauses: &[OrderBy], a: &Worker, b: &Worker) -> Ordering {
     Ordering::Equal
 }
 
-/// TaskRouter's time-of-day variables (`taskrouter.currentTime`, …; contract §5). They are not
-/// resolved for an instant yet, so they read null.
-pub fn time_of_day(_name: &[Segment]) -> Operand<'static> {
-    Operand::Null
-}
-
 /// A filter's expression: bare keys are task attributes.
 struct FilterScope<'a> {
     task: &'a Value,
+    now: TimeOfDay,
 }
 
 impl Scope for FilterScope<'_> {
     fn resolve(&self, reference: &Reference) -> Operand<'_> {
-        match reference.segments() {
-            [Segment::Key(root), rest @ ..] if root == "taskrouter" => time_of_day(rest),
-            all => lookup(self.task, all),
+        if let Some(value) = time_of_day::resolve(reference, Some(&self.now)) {
+            return value;
         }
+        lookup(self.task, reference.segments())
     }
 }
 
@@ -394,12 +402,15 @@ impl Scope for FilterScope<'_> {
 struct TargetScope<'a> {
     task: &'a Value,
     worker: &'a Worker,
+    now: TimeOfDay,
 }
 
 impl Scope for TargetScope<'_> {
     fn resolve(&self, reference: &Reference) -> Operand<'_> {
+        if let Some(value) = time_of_day::resolve(reference, Some(&self.now)) {
+            return value;
+        }
         match reference.segments() {
-            [Segment::Key(root), rest @ ..] if root == "taskrouter" => time_of_day(rest),
             [Segment::Key(root), rest @ ..] if root == "task" => lookup(self.task, rest),
             [Segment::Key(root), rest @ ..] if root == "worker" => worker_value(self.worker, rest),
             _ => Operand::Null,
@@ -427,14 +438,15 @@ fn worker_value<'a>(worker: &'a Worker, rest: &[Segment]) -> Operand<'a> {
 /// A queue's `target_workers`: bare keys are worker attributes.
 struct QueueScope<'a> {
     worker: &'a Worker,
+    now: TimeOfDay,
 }
 
 impl Scope for QueueScope<'_> {
     fn resolve(&self, reference: &Reference) -> Operand<'_> {
-        match reference.segments() {
-            [Segment::Key(root), rest @ ..] if root == "taskrouter" => time_of_day(rest),
-            all => lookup(self.worker.attributes(), all),
+        if let Some(value) = time_of_day::resolve(reference, Some(&self.now)) {
+            return value;
         }
+        lookup(self.worker.attributes(), reference.segments())
     }
 }
 
@@ -447,9 +459,9 @@ struct Counts<'w> {
 
 impl<'w> Counts<'w> {
     /// Counts the members of `queue` (every worker when the queue is not listed).
-    fn of(queue: Option<&Queue>, workers: &'w [Worker]) -> Self {
+    fn of(queue: Option<&Queue>, workers: &'w [Worker], now: TimeOfDay) -> Self {
         let members = workers.iter().filter(|worker| {
-            queue.is_none_or(|queue| queue.target_workers().evaluate(&QueueScope { worker }))
+            queue.is_none_or(|queue| queue.target_workers().evaluate(&QueueScope { worker, now }))
         });
         let mut counts = Counts {
             available: 0,
@@ -503,6 +515,15 @@ mod tests {
             Some(Worker::parse_list(&file("workspace/workers.json")).expect("valid workers")),
             Queue::parse_list(&file("workspace/queues.json")).expect("valid queues"),
         )
+    }
+
+    /// A Wednesday noon, UTC: an instant for the routes that do not read the time.
+    fn noon() -> TimeOfDay {
+        at("2026-12-02T12:00:00Z")
+    }
+
+    fn at(instant: &str) -> TimeOfDay {
+        TimeOfDay::utc(instant.parse().expect("an RFC 3339 instant"))
     }
 
     fn example(name: &str) -> Workflow {
@@ -569,8 +590,8 @@ mod tests {
              "default_filter", &["Everyone 0–TTL: alice bob carol dave erin"], "anything else falls through"),
             ("lifecycle-support-sales.json", json!({"type": "support"}),
              "default_filter", &["Everyone 0–TTL: alice bob carol dave erin"], "values are case-sensitive"),
-            // Twilio's time-of-day page: until time of day is evaluated, no filter matches.
-            ("time-of-day.json", json!({}), "default_filter", &["After Hours 0–TTL: dave"], "taskrouter.* reads null"),
+            // Twilio's time-of-day page, on a Wednesday at noon: open.
+            ("time-of-day.json", json!({}), "filters[0] (`MyFilterName`)", &["Open Hours 0–TTL: alice bob carol dave erin"], "open hours"),
             // Transfers and known workers.
             ("transfer.json", json!({"transferTargetType": "worker", "transferTargetSid": "WK00000000000000000000000000000002", "workerSidsInConversation": ["WK00000000000000000000000000000001"]}),
              "filters[0] (`Transfer to a worker`)",
@@ -612,7 +633,7 @@ mod tests {
         ];
         for (name, task, destination, steps, why) in cases {
             let workflow = example(name);
-            let route = workflow.route(task, &workspace);
+            let route = workflow.route(task, &workspace, noon());
             let (went, walked) = summary(&route);
             assert_eq!(
                 (
@@ -630,10 +651,92 @@ mod tests {
     }
 
     #[test]
+    fn twilios_time_of_day_example_routes_by_day_and_hour_as_its_prose_says() {
+        // https://www.twilio.com/docs/taskrouter/time-of-day-routing: Mon, Tue, Thu 08:00–17:30,
+        // Wed and Fri 09:00–18:30, Sat 11:00–15:30, in UTC, bounds excluded (`>` and `<`); the
+        // page writes `'THU'` and `= 'Sat'`, and the example keeps both.
+        let workflow = example("time-of-day.json");
+        let workspace = sample_workspace();
+        let open = (
+            "filters[0] (`MyFilterName`)",
+            "Open Hours 0–TTL: alice bob carol dave erin",
+        );
+        let closed = ("default_filter", "After Hours 0–TTL: dave");
+        #[rustfmt::skip]
+        let cases = [
+            ("2026-12-03T10:00:00Z", open, "a Thursday morning: 'THU' is Thursday"),
+            ("2026-12-03T08:00:00Z", closed, "Thursday 08:00: `> 800` excludes the opening minute"),
+            ("2026-12-03T08:01:00Z", open, "Thursday 08:01"),
+            ("2026-12-03T17:29:00Z", open, "Thursday 17:29"),
+            ("2026-12-03T17:30:00Z", closed, "Thursday 17:30: closed"),
+            ("2026-11-30T08:30:00Z", open, "a Monday at 08:30"),
+            ("2026-12-02T08:30:00Z", closed, "a Wednesday at 08:30: Wednesday opens at 09:00"),
+            ("2026-12-04T18:29:00Z", open, "a Friday at 18:29"),
+            ("2026-12-05T12:00:00Z", open, "a Saturday at noon: the single `=`"),
+            ("2026-12-05T16:00:00Z", closed, "a Saturday at 16:00: closed"),
+            ("2026-12-06T12:00:00Z", closed, "a Sunday: closed all day"),
+            ("2026-12-03T12:00:00-08:00", closed, "noon in California is 20:00 UTC: closed"),
+            ("2026-12-04T01:30:00+09:00", open, "Friday 01:30 in Tokyo is Thursday 16:30 UTC"),
+        ];
+        for (instant, (destination, step), why) in cases {
+            let route = workflow.route(&json!({}), &workspace, at(instant));
+            assert_eq!(
+                summary(&route),
+                (destination.to_owned(), vec![step.to_owned()]),
+                "{why}: {instant}"
+            );
+        }
+        let route = workflow.route(&json!({}), &workspace, at("2026-12-06T12:00:00Z"));
+        let because = because(&route.filters[0].explanation);
+        assert_eq!(
+            because,
+            r#"`taskrouter.dayOfWeek IN ['Mon', 'Tue', 'THU']` is false (taskrouter.dayOfWeek = "Sun"); `taskrouter.dayOfWeek IN ['Wed', 'Fri']` is false (taskrouter.dayOfWeek = "Sun"); `taskrouter.dayOfWeek = 'Sat'` is false (taskrouter.dayOfWeek = "Sun")"#,
+            "each alternative says which day it read"
+        );
+    }
+
+    #[test]
+    fn target_and_queue_expressions_read_the_time_of_day_too() {
+        let workflow = Workflow::parse(
+            r#"{"task_routing": {"filters": [{"expression": "1 == 1", "targets": [
+                {"queue": "WQ00000000000000000000000000000009", "expression": "taskrouter.currentHour < 12 OR worker.shift == 'late'"}
+            ]}]}}"#,
+        )
+        .expect("valid");
+        // The weekend worker is in the queue on Saturdays and Sundays only.
+        let workers = Worker::parse_list(
+            r#"[
+                {"sid": "WK00000000000000000000000000000001", "friendly_name": "early", "attributes": {"shift": "early", "weekend": false}},
+                {"sid": "WK00000000000000000000000000000002", "friendly_name": "late", "attributes": {"shift": "late", "weekend": false}},
+                {"sid": "WK00000000000000000000000000000003", "friendly_name": "weekend", "attributes": {"shift": "late", "weekend": true}}
+            ]"#,
+        )
+        .expect("valid");
+        let workspace = Workspace::new(
+            Some(workers),
+            Queue::parse_list(
+                r#"[{"sid": "WQ00000000000000000000000000000009", "friendly_name": "Rota", "target_workers": "weekend == false OR taskrouter.dayOfWeek IN ['sat', 'SUN']"}]"#,
+            )
+            .expect("valid"),
+        );
+        #[rustfmt::skip]
+        let cases = [
+            ("2026-12-02T09:00:00Z", "Rota 0–TTL: early late", "a weekday morning: the early and late shifts; the weekend worker is not in the queue"),
+            ("2026-12-02T15:00:00Z", "Rota 0–TTL: late", "a weekday afternoon: only the late shift"),
+            ("2026-12-05T09:00:00Z", "Rota 0–TTL: early late weekend", "a Saturday morning: the weekend worker joins the queue"),
+            ("2026-12-06T15:00:00Z", "Rota 0–TTL: late weekend", "a Sunday afternoon"),
+        ];
+        for (instant, step, why) in cases {
+            let route = workflow.route(&json!({}), &workspace, at(instant));
+            assert_eq!(summary(&route).1, [step], "{why}");
+        }
+    }
+
+    #[test]
     fn each_filter_tried_is_explained_with_the_task_values() {
         let workflow = example("lifecycle-support-sales.json");
         let workspace = Workspace::default();
-        let route = workflow.route(&json!({"type": "Billing"}), &workspace);
+        let route = workflow.route(&json!({"type": "Billing"}), &workspace, noon());
         let explained: Vec<(usize, bool, String)> = route
             .filters
             .iter()
@@ -666,7 +769,7 @@ mod tests {
     fn without_workers_steps_list_no_one_and_skip_if_is_not_evaluated() {
         let workflow = example("helpline.json");
         let workspace = Workspace::default();
-        let route = workflow.route(&json!({"priority_level": "emergency"}), &workspace);
+        let route = workflow.route(&json!({"priority_level": "emergency"}), &workspace, noon());
         assert_eq!(
             summary(&route),
             (
@@ -696,7 +799,7 @@ mod tests {
         )
         .expect("valid");
         let workspace = sample_workspace();
-        let route = workflow.route(&json!({"type": "sales"}), &workspace);
+        let route = workflow.route(&json!({"type": "sales"}), &workspace, noon());
         assert_eq!(
             summary(&route),
             (
@@ -705,7 +808,7 @@ mod tests {
             )
         );
         assert!(route.filters[0].explanation.holds && route.filters[0].skipped);
-        let route = workflow.route(&json!({"type": "support"}), &workspace);
+        let route = workflow.route(&json!({"type": "support"}), &workspace, noon());
         assert_eq!(summary(&route).0, "default_filter", "then the default");
     }
 
@@ -720,7 +823,7 @@ mod tests {
         )
         .expect("valid");
         let workspace = sample_workspace();
-        let route = workflow.route(&json!({}), &workspace);
+        let route = workflow.route(&json!({}), &workspace, noon());
         assert_eq!(
             route.steps[0].skip,
             Skip::NotNeeded,
@@ -789,7 +892,7 @@ mod tests {
                 ]}}]}}}}"#
             ))
             .expect("valid");
-            let route = workflow.route(&json!({}), &workspace);
+            let route = workflow.route(&json!({}), &workspace, noon());
             assert_eq!(
                 summary(&route).1,
                 [format!(
@@ -813,6 +916,7 @@ mod tests {
         let route = workflow.route(
             &json!({"pinned": "WK00000000000000000000000000000001", "activity": "WA00000000000000000000000000000001"}),
             &workspace,
+            noon(),
         );
         assert_eq!(
             summary(&route).1,
@@ -821,6 +925,7 @@ mod tests {
         let route = workflow.route(
             &json!({"pinned": "WK00000000000000000000000000000001"}),
             &workspace,
+            noon(),
         );
         assert_eq!(summary(&route).1, ["Everyone 0–TTL: alice carol erin"]);
     }
@@ -835,12 +940,12 @@ mod tests {
         )
         .expect("valid");
         let workspace = sample_workspace();
-        let route = workflow.route(&json!({"type": "x"}), &workspace);
+        let route = workflow.route(&json!({"type": "x"}), &workspace, noon());
         assert_eq!(
             summary(&route).1,
             ["WQ0000000000000000000000000000000f 0–TTL: alice bob carol dave erin"]
         );
-        let route = workflow.route(&json!({"type": "y"}), &workspace);
+        let route = workflow.route(&json!({"type": "y"}), &workspace, noon());
         assert_eq!(summary(&route), ("nowhere".to_owned(), Vec::new()));
     }
 
@@ -851,6 +956,7 @@ mod tests {
         let route = workflow.route(
             &json!({"transferTargetType": "queue", "transferQueueName": "Spanish", "workerSidsInConversation": ["WK00000000000000000000000000000002"]}),
             &workspace,
+            noon(),
         );
         let reasons: Vec<(String, String)> = route.steps[0]
             .workers

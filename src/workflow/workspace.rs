@@ -24,8 +24,6 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use super::is_time_of_day;
-use super::parse::time_of_day_problem;
 use crate::expression::{Expression, SyntaxError, json_kind};
 use crate::sid::{ActivitySid, SidError, TaskQueueSid, WorkerSid};
 
@@ -98,16 +96,6 @@ pub enum WorkspaceError {
         at: String,
         /// The parser's error.
         source: SyntaxError,
-    },
-    /// A queue's `target_workers` reads a time-of-day variable TaskRouter does not have.
-    #[error("{at}: `target_workers`: `{reference}` {problem}")]
-    Reference {
-        /// The entry.
-        at: String,
-        /// The reference.
-        reference: String,
-        /// What is wrong.
-        problem: String,
     },
     /// A SID appears twice.
     #[error("{at}: `{sid}` is listed twice: {what} are told apart by SID")]
@@ -316,15 +304,6 @@ impl Queue {
                     at: at.clone(),
                     source,
                 })?;
-            if let Some(reference) = target_workers.references().find(|r| is_time_of_day(r))
-                && let Some(problem) = time_of_day_problem(reference.segments())
-            {
-                return Err(WorkspaceError::Reference {
-                    at,
-                    reference: reference.as_str().to_owned(),
-                    problem,
-                });
-            }
             queues.push(Queue {
                 sid,
                 friendly_name,
@@ -530,7 +509,7 @@ mod tests {
         #[rustfmt::skip]
         let cases = [
             (r#"[{"sid": "WQ00000000000000000000000000000001", "target_workers": "skills HAS"}]"#, "queues[0] (`WQ00000000000000000000000000000001`): `target_workers` is not a valid expression: unexpected end of expression at column 11\n  skills HAS\n            ^ expected a value after HAS", "a broken expression"),
-            (r#"[{"sid": "WQ00000000000000000000000000000001", "target_workers": "taskrouter.hour > 8"}]"#, "queues[0] (`WQ00000000000000000000000000000001`): `target_workers`: `taskrouter.hour` is not a time-of-day variable: TaskRouter fills in `taskrouter.currentTime`, `taskrouter.currentHour`, `taskrouter.currentMin` and `taskrouter.dayOfWeek`", "an unknown time variable"),
+            (r#"[{"sid": "WQ00000000000000000000000000000001", "target_workers": "taskrouter.currentHr > 8"}]"#, "queues[0] (`WQ00000000000000000000000000000001`): `target_workers` is not a valid expression: unknown time-of-day attribute `taskrouter.currentHr` at column 1\n  taskrouter.currentHr > 8\n  ^ did you mean `taskrouter.currentHour`? TaskRouter fills taskrouter. followed by one of currentTime, currentHour, currentMin, dayOfWeek", "an unknown time attribute, refused by the expression parser"),
             (r#"{"task_queues": [{"sid": "WQ00000000000000000000000000000001", "friendly_name": 1}]}"#, "queues[0] (`WQ00000000000000000000000000000001`): `friendly_name` must be a string, found a number", "a numeric name"),
         ];
         for (text, message, why) in cases {

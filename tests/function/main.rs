@@ -49,5 +49,10 @@ mod rest;
 // The REST client and its commands against Stoplight Prism serving Twilio's OpenAPI description.
 mod rest_prism;
 
+// `taskrouter workflow diff` and `apply` against a stand-in Workflow that keeps what is applied
+// (equal, different, apply then read back, refusals) and against Prism serving Twilio's
+// description (a live configuration that does not parse).
+mod workflow_rest;
+
 // The README's first command, `make run`, on the real `cargo lambda watch`.
 mod readme;

@@ -126,6 +126,20 @@ fn workflow_update() -> WorkflowUpdate {
         fallback_assignment_callback_url: Some(url(
             "https://example.com/taskrouter/assignment_callback",
         )),
+        configuration: None,
+    }
+}
+
+/// What `workflow apply` sends: the routing document alone.
+fn configuration_update() -> WorkflowUpdate {
+    WorkflowUpdate {
+        configuration: Some(
+            std::fs::read_to_string(
+                crate::support::repo().join("workflows/examples/helpline.json"),
+            )
+            .expect("the example"),
+        ),
+        ..WorkflowUpdate::default()
     }
 }
 
@@ -156,6 +170,11 @@ fn forms() -> Vec<(&'static str, String, Form)> {
         "UpdateWorkflow",
         "urls".to_owned(),
         workflow_update().to_form(),
+    ));
+    forms.push((
+        "UpdateWorkflow",
+        "configuration".to_owned(),
+        configuration_update().to_form(),
     ));
     forms.push((
         "UpdateWorkspace",
@@ -325,6 +344,9 @@ fn every_request_the_client_can_make_is_accepted_and_mistakes_come_back_clear() 
     client
         .update_workflow(&workspace, &workflow, &workflow_update())
         .expect("UpdateWorkflow");
+    client
+        .update_workflow(&workspace, &workflow, &configuration_update())
+        .expect("UpdateWorkflow with Configuration");
     client.fetch_workspace(&workspace).expect("FetchWorkspace");
     client
         .update_workspace(&workspace, &workspace_update())

@@ -74,9 +74,6 @@ fn route_json_gives_the_filter_and_the_workers_of_each_step() {
         ("lifecycle-support-sales.json", r#"{"type": "Billing"}"#, "default_filter",
          &[("WQ00000000000000000000000000000003", &["WK00000000000000000000000000000001", "WK00000000000000000000000000000002", "WK00000000000000000000000000000003", "WK00000000000000000000000000000004", "WK00000000000000000000000000000005"])],
          "anything else to everyone"),
-        ("time-of-day.json", "{}", "default_filter",
-         &[("WQ00000000000000000000000000000005", &["WK00000000000000000000000000000004"])],
-         "time of day reads null until it is evaluated"),
         ("transfer.json", r#"{"transferTargetType": "worker", "transferTargetSid": "WK00000000000000000000000000000004", "workerSidsInConversation": ["WK00000000000000000000000000000004"]}"#, "Transfer to a worker",
          &[("WQ00000000000000000000000000000003", &["WK00000000000000000000000000000004"]),
            ("WQ00000000000000000000000000000003", &["WK00000000000000000000000000000001", "WK00000000000000000000000000000002", "WK00000000000000000000000000000003", "WK00000000000000000000000000000005"])],
@@ -89,7 +86,16 @@ fn route_json_gives_the_filter_and_the_workers_of_each_step() {
     ];
     for (example, task, filter, steps, why) in cases {
         let file = format!("workflows/examples/{example}");
-        let mut args = vec!["route", file.as_str(), "--task", task, "--json"];
+        // A Wednesday noon (UTC): these examples do not read the time, so any instant will do.
+        let mut args = vec![
+            "route",
+            file.as_str(),
+            "--task",
+            task,
+            "--now",
+            "2026-12-02T12:00:00Z",
+            "--json",
+        ];
         args.extend(WORKSPACE);
         let output = workflow(&args);
         assert_eq!(
@@ -128,6 +134,67 @@ fn route_json_gives_the_filter_and_the_workers_of_each_step() {
 }
 
 #[test]
+fn twilios_time_of_day_example_routes_at_now_as_its_prose_says() {
+    // https://www.twilio.com/docs/taskrouter/time-of-day-routing, as printed (`'THU'`, `= 'Sat'`):
+    // open Mon, Tue, Thu 08:00–17:30, Wed and Fri 09:00–18:30, Sat 11:00–15:30, UTC.
+    let open = ("MyFilterName", "WQ00000000000000000000000000000004");
+    let closed = ("default_filter", "WQ00000000000000000000000000000005");
+    #[rustfmt::skip]
+    let cases = [
+        ("2026-12-03T10:00:00Z", open, "a Thursday, written 'THU'"),
+        ("2026-12-03T17:30:00Z", closed, "Thursday at closing time"),
+        ("2026-12-02T08:45:00Z", closed, "a Wednesday before 09:00"),
+        ("2026-12-04T18:00:00Z", open, "a Friday evening before 18:30"),
+        ("2026-12-05T11:30:00Z", open, "a Saturday, written with a single ="),
+        ("2026-12-05T15:30:00Z", closed, "a Saturday at 15:30"),
+        ("2026-12-06T12:00:00Z", closed, "a Sunday"),
+        ("2026-12-03T22:00:00-05:00", closed, "22:00 in New York on Thursday is Friday 03:00 UTC"),
+    ];
+    for (now, (filter, queue), why) in cases {
+        let output = workflow(&[
+            "route",
+            "workflows/examples/time-of-day.json",
+            "--task",
+            "{}",
+            "--now",
+            now,
+            "--json",
+        ]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{why}: {}",
+            text(&output.stderr)
+        );
+        let answer: Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+        assert_eq!(
+            (
+                answer["filter"].as_str(),
+                answer["steps"][0]["queue"].as_str()
+            ),
+            (Some(filter), Some(queue)),
+            "{why}: {now}"
+        );
+    }
+    let output = workflow(&[
+        "route",
+        "workflows/examples/time-of-day.json",
+        "--task",
+        "{}",
+        "--now",
+        "Thursday 10am",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "a usage error");
+    assert!(
+        text(&output.stderr).contains(
+            "`Thursday 10am` is not an RFC 3339 timestamp with an offset: write e.g. 2026-12-01T14:30:00Z (UTC)"
+        ),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
 fn route_explains_why_a_task_fell_through_to_the_default_filter() {
     let mut args = vec![
         "route",
@@ -161,7 +228,7 @@ fn an_invalid_configuration_exits_1_with_every_error_on_stderr() {
     ));
     std::fs::write(
         &path,
-        r#"{"task_routing": {"filters": [{"expression": "type = 'a'", "targets": [{"queue": "WQ00000000000000000000000000000001", "timout": 5}]}]}}"#,
+        r#"{"task_routing": {"filters": [{"expression": "type == 'a' OR taskrouter.dayofweek == 'Mon'", "targets": [{"queue": "WQ00000000000000000000000000000001", "timout": 5}]}]}}"#,
     )
     .expect("writable temp directory");
     let file = path.to_str().expect("a UTF-8 path");
@@ -172,7 +239,9 @@ fn an_invalid_configuration_exits_1_with_every_error_on_stderr() {
         let stderr = text(&output.stderr);
         assert_eq!(stderr.matches("error: ").count(), 2, "{stderr}");
         assert!(
-            stderr.contains("unknown operator `=` at column 6"),
+            stderr.contains(
+                "unknown time-of-day attribute `taskrouter.dayofweek` at column 16\n  type == 'a' OR taskrouter.dayofweek == 'Mon'\n                 ^ did you mean `taskrouter.dayOfWeek`? Names are case-sensitive"
+            ),
             "{stderr}"
         );
         assert!(
