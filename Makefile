@@ -42,7 +42,14 @@ TASK ?= {"type":"chat","required_skill":"billing"}
 WORKER ?= {"skills":["billing","support"],"contact_uri":"client:alice"}
 
 PIP := python3 -m pip
-PIP_PACKAGES := cargo-lambda aws-sam-cli moto[server] twilio
+# The Python-packaged tools, at the versions this project is tested with (a fresh machine and CI
+# install exactly these). cfn-lint comes with the SAM CLI; it is named for machines that lack it.
+CARGO_LAMBDA := cargo-lambda==1.9.2
+SAM_CLI := aws-sam-cli==1.170.0
+MOTO := moto[server]==5.2.1
+TWILIO := twilio==9.13.0
+CFN_LINT := cfn-lint==1.58.0
+PIP_PACKAGES := $(CARGO_LAMBDA) $(SAM_CLI) $(MOTO) $(TWILIO)
 
 # SAM CLI: no usage data sent from here (and no network to send it to in CI).
 export SAM_CLI_TELEMETRY := 0
@@ -81,10 +88,10 @@ help: ## List the targets
 
 tools: ## Install the missing tools: cargo-lambda, SAM CLI, moto, twilio (pip), cargo-nextest, cargo-deny, Prism (npm)
 	@missing=(); \
-	command -v cargo-lambda >/dev/null 2>&1 || missing+=(cargo-lambda); \
-	command -v sam >/dev/null 2>&1 || missing+=(aws-sam-cli); \
-	command -v moto_server >/dev/null 2>&1 || missing+=('moto[server]'); \
-	python3 -c 'import twilio' >/dev/null 2>&1 || missing+=(twilio); \
+	command -v cargo-lambda >/dev/null 2>&1 || missing+=('$(CARGO_LAMBDA)'); \
+	command -v sam >/dev/null 2>&1 || missing+=('$(SAM_CLI)'); \
+	command -v moto_server >/dev/null 2>&1 || missing+=('$(MOTO)'); \
+	python3 -c 'import twilio' >/dev/null 2>&1 || missing+=('$(TWILIO)'); \
 	if (( $${#missing[@]} )); then \
 	  echo "installing with pip: $${missing[*]}"; \
 	  $(PIP) install --quiet --disable-pip-version-check "$${missing[@]}"; \
@@ -96,12 +103,12 @@ tools: ## Install the missing tools: cargo-lambda, SAM CLI, moto, twilio (pip), 
 	  echo "cargo-nextest present"; \
 	else \
 	  echo "installing cargo-nextest (a few minutes)"; \
-	  cargo install cargo-nextest --locked; \
+	  cargo install cargo-nextest@0.9.143 --locked; \
 	fi
 	@$(MAKE) cargo-deny prism
 
 run: ## Run the function locally on cargo lambda watch (reloads on change; no AWS account needed)
-	$(call ensure,cargo-lambda,cargo-lambda)
+	$(call ensure,cargo-lambda,$(CARGO_LAMBDA))
 	@echo "routes: POST http://127.0.0.1:$(PORT)/taskrouter/assignment_callback"
 	@echo "        POST http://127.0.0.1:$(PORT)/taskrouter/events"
 	@echo "token:  $(DEV_TOKEN)   public base URL: $(if $(PUBLIC_BASE_URL),$(PUBLIC_BASE_URL),derived from each request)"
@@ -117,7 +124,7 @@ run: ## Run the function locally on cargo lambda watch (reloads on change; no AW
 	cargo lambda watch --bin taskrouter-lambda --invoke-port $(PORT)
 
 invoke: ## Send EVENT (an API Gateway event file) to the function started by `make run`
-	$(call require,cargo-lambda,$(PIP) install cargo-lambda)
+	$(call require,cargo-lambda,$(PIP) install '$(CARGO_LAMBDA)')
 	@test -f '$(EVENT)' || { echo "error: no event file '$(EVENT)': pick one of events/*.json" >&2; exit 1; }
 	cargo lambda invoke --invoke-address 127.0.0.1 --invoke-port $(PORT) --data-file '$(EVENT)' --output-format json
 
@@ -130,7 +137,7 @@ send: ## Sign a sample assignment callback with the local token and POST it to `
 
 events: ## Regenerate the signed API Gateway event fixtures in events/
 	@python3 -c 'import twilio' >/dev/null 2>&1 || { \
-	  echo "error: the twilio package is not installed. Install it with: $(PIP) install twilio   (or run: make tools)" >&2; \
+	  echo "error: the twilio package is not installed. Install it with: $(PIP) install '$(TWILIO)'   (or run: make tools)" >&2; \
 	  exit 1; }
 	python3 scripts/generate_events.py
 
@@ -157,15 +164,15 @@ deny: cargo-deny ## Check the dependency graph with cargo deny: one TLS stack, a
 test: ## Run the whole test suite: doc tests, then every other test with nextest
 	@cargo nextest --version >/dev/null 2>&1 || { \
 	  echo "installing cargo-nextest (needed by this target; a few minutes)"; \
-	  cargo install cargo-nextest --locked; }
-	$(call ensure,moto_server,moto[server])
-	$(call ensure,cargo-lambda,cargo-lambda)
-	$(call ensure,sam,aws-sam-cli)
+	  cargo install cargo-nextest@0.9.143 --locked; }
+	$(call ensure,moto_server,$(MOTO))
+	$(call ensure,cargo-lambda,$(CARGO_LAMBDA))
+	$(call ensure,sam,$(SAM_CLI))
 	@# cfn-lint (a dependency of the SAM CLI) reads template.yaml for the template tests.
-	$(call ensure,cfn-lint,cfn-lint)
+	$(call ensure,cfn-lint,$(CFN_LINT))
 	@python3 -c 'import twilio' >/dev/null 2>&1 || { \
 	  echo "installing twilio with pip (needed by this target)"; \
-	  $(PIP) install --quiet --disable-pip-version-check twilio; }
+	  $(PIP) install --quiet --disable-pip-version-check '$(TWILIO)'; }
 	@$(MAKE) prism
 	cargo test --doc
 	cargo nextest run
@@ -178,13 +185,13 @@ check: ## Formatting, clippy, docs (all warnings are errors), cargo deny, then `
 	@$(MAKE) test
 
 build: ## Build the deployable arm64 bootstrap with SAM (cargo lambda, release) into .aws-sam/
-	$(call require,sam,$(PIP) install aws-sam-cli)
-	$(call require,cargo-lambda,$(PIP) install cargo-lambda)
+	$(call require,sam,$(PIP) install '$(SAM_CLI)')
+	$(call require,cargo-lambda,$(PIP) install '$(CARGO_LAMBDA)')
 	sam build
 	@file .aws-sam/build/Function/bootstrap 2>/dev/null || ls -l .aws-sam/build/Function/bootstrap
 
 validate: ## Validate template.yaml (SAM translation and cfn-lint)
-	$(call require,sam,$(PIP) install aws-sam-cli)
+	$(call require,sam,$(PIP) install '$(SAM_CLI)')
 	sam validate --lint
 
 deploy: build ## Deploy with SAM (guided on first use, when samconfig.toml has no deploy settings)
@@ -199,7 +206,7 @@ deploy: build ## Deploy with SAM (guided on first use, when samconfig.toml has n
 connect: ## Point WORKFLOW in WORKSPACE at the deployed stack's callback URLs (DRY_RUN=1, CHECK=1)
 	@test -n '$(WORKSPACE)' -a -n '$(WORKFLOW)' || { \
 	  echo "usage: make connect WORKSPACE=WS… WORKFLOW=WW… [STACK=name] [EVENTS_FILTER=a,b] [DRY_RUN=1] [CHECK=1]" >&2; exit 2; }
-	$(call require,sam,$(PIP) install aws-sam-cli)
+	$(call require,sam,$(PIP) install '$(SAM_CLI)')
 	@stack='$(STACK)'; \
 	if [ -z "$$stack" ]; then \
 	  stack=$$(python3 scripts/stack_outputs.py --stack-name-from samconfig.toml) || exit 1; \
@@ -214,8 +221,8 @@ connect: ## Point WORKFLOW in WORKSPACE at the deployed stack's callback URLs (D
 	  $(if $(EVENTS_FILTER),--events-filter '$(EVENTS_FILTER)') \
 	  $(if $(DRY_RUN),--dry-run) $(if $(CHECK),--check)
 
-bench: ## Run the benchmarks of BENCHMARKS.md (BENCH=decide, hot_path or coldstart for one)
-	$(call ensure,moto_server,moto[server])
+bench: ## Run the benchmarks of BENCHMARKS.md (BENCH=decide, hot_path, coldstart or storm for one)
+	$(call ensure,moto_server,$(MOTO))
 	cargo build --profile bench --example bare_function
 	cargo bench $(if $(BENCH),--bench $(BENCH))
 
