@@ -8,7 +8,9 @@
 //! place parameters are read. The parent module's table gives the figures and why this retries
 //! by itself rather than through the SDK's retry policy.
 
+use std::collections::hash_map::RandomState;
 use std::future::Future;
+use std::hash::BuildHasher;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -346,10 +348,13 @@ pub(crate) struct Backoff {
 }
 
 impl Backoff {
-    /// Seeded from the process's own random state, so instances that start together do not draw
-    /// the same pauses.
+    /// Seeded from the operating system's randomness (the keys of the standard library's
+    /// `RandomState`, drawn once per process), so instances that start at the same moment do
+    /// not draw the same pauses. (`fastrand`'s own default seed is a hash of the time and the
+    /// thread, with fixed keys.)
     pub(crate) fn new() -> Self {
-        Self::with_rng(fastrand::Rng::new())
+        let seed = RandomState::new().hash_one(std::time::Instant::now());
+        Self::with_rng(fastrand::Rng::with_seed(seed))
     }
 
     pub(crate) fn with_rng(rng: fastrand::Rng) -> Self {
@@ -571,6 +576,15 @@ mod tests {
         assert!(pauses.iter().all(|pause| *pause < BACKOFF_CAP));
         assert!(pauses.iter().any(|pause| *pause < 100 * MS), "short ones");
         assert!(pauses.iter().any(|pause| *pause > 900 * MS), "long ones");
+    }
+
+    #[test]
+    fn reads_begun_at_the_same_moment_draw_different_pauses() {
+        let draws = || {
+            let mut backoff = Backoff::new();
+            (0..8).map(|_| backoff.next_pause()).collect::<Vec<_>>()
+        };
+        assert_ne!(draws(), draws());
     }
 
     #[tokio::test(start_paused = true)]
