@@ -21,8 +21,9 @@
 //!   start short.
 //! - [`TokenSource::Parameter`]: the name in `TWILIO_AUTH_TOKEN_PARAMETER` of an SSM Parameter
 //!   Store `SecureString` (and optionally `TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER`), read with
-//!   `GetParameter` and `WithDecryption=true`. A secondary parameter that does not exist is not an
-//!   error: there is simply no secondary token.
+//!   `WithDecryption=true`: `GetParameter` for the primary alone, one `GetParameters` for both.
+//!   A secondary parameter that does not exist is not an error: there is simply no secondary
+//!   token.
 //! - [`AccountSettings`]: `TWILIO_AUTH_TOKEN_PARAMETER_PREFIX`, one `SecureString` per account
 //!   named `<prefix><AccountSid>`, its rotation secondary at `<prefix>secondary/<AccountSid>`; the
 //!   callback's `AccountSid` selects which one verifies it ([`accounts`] has the details).
@@ -65,8 +66,9 @@
 //! | other transient failures (refused or dropped connection, timeout, 5xx) | 2 attempts | one retry rides out a blip; more would keep every callback waiting through an outage that retrying does not end |
 //! | one attempt | all the time left before the deadline | an attempt abandoned while SSM is answering it spends one of the 40 transactions for nothing, exactly when they are scarce; no attempt begins in the last 250 ms |
 //! | TCP + TLS connect | 1 s | an endpoint that does not accept a connection in a second is not going to; the attempt is then retried on a new connection |
-//! | requests per read | one: `GetParameters` for a primary and a secondary, `GetParameter` for a primary alone | each request is one of the 40 a second, whatever it asks for; a version selector, an ARN or a Secrets Manager reference is read with one `GetParameter` each (see `ssm.rs`) |
-//! | a new read after a failed one | at most one per second per account ([`RETRY_AFTER_FAILURE`]), counted from the start of the failed read | under an outage that fails reads at once (a denial, a missing parameter), requests answer 503 at once instead of each asking SSM; a read that was throttled until its deadline lasted longer than that, so the next callback reads again at once and an instance is not left refusing after the storm |
+//! | requests per attempt | one: `GetParameters` for a primary and a secondary, `GetParameter` for a primary alone | each request is one of the 40 a second, whatever it asks for; a version selector, an ARN or a Secrets Manager reference is read with one `GetParameter` each (see `ssm.rs`) |
+//! | requests per read | at most 12 (per parameter read separately) | a hard bound on what one read can cost whatever the jitter draws; pauses drawn as above reach the deadline after about 8 attempts on average |
+//! | a new read after a failed one | at most one per second per account ([`RETRY_AFTER_FAILURE`]), counted from the start of the failed read | while reads fail at once (a denial, a missing parameter, an endpoint refusing connections), requests answer 503 at once instead of each asking SSM; a read that was throttled until its deadline lasted longer than that, so the next callback reads again at once and an instance is not left refusing after the storm |
 //! | re-reads after a mismatch | at most one per refresh interval per account (config, e.g. [`DEFAULT_REFRESH_INTERVAL`]) | forged signatures must not drive SSM traffic |
 //!
 //! The retries are this crate's own loop (`ssm.rs`), not the SDK's retry policy (whose client is
@@ -76,15 +78,23 @@
 //! of the `ThrottlingException` that tells the operator what happened; its pause is drawn without
 //! regard to the deadline, so a read can sleep past it instead of making one last attempt; every
 //! retry spends from a retry quota shared by the whole process (500 units, 5 per throttled retry:
-//! `token_bucket.rs`), so a many-account instance that read a few accounts during one storm would
-//! silently stop retrying; and adaptive mode's client-side rate limiter learns from one process's
-//! own requests, while a storm is many processes with one request each. What the loop takes from
-//! the SDK: its lists of throttling and transient error codes (`aws-runtime`'s
-//! `THROTTLING_ERRORS`, `TRANSIENT_ERRORS`), and the full-jitter formula of its standard mode.
+//! `token_bucket.rs`), which about a dozen reads throttled all the way through would drain, after
+//! which the SDK stops retrying until successes refill it one unit at a time (a many-account
+//! instance reads an account at a time, storms included); and adaptive mode's client-side rate
+//! limiter learns from one process's own requests, while a storm is many processes with one
+//! request each. What the loop takes from the SDK: its lists of throttling and transient error
+//! codes (`aws-runtime`'s `THROTTLING_ERRORS`, `TRANSIENT_ERRORS`), and the full-jitter formula of
+//! its standard mode.
+//!
+//! Measured with 100 to 250 instances starting against a stand-in serving 40 requests a second
+//! (BENCHMARKS.md, section 5): every callback of 100 instances starting over one second, or all
+//! at once, answered `200` within 5 s, where the reads before this loop refused 18–26 and 46–49 of
+//! them; past about 130 instances over a second (110 at once) the instances that wait longest
+//! fail closed at the deadline, and every one answers its next callback.
 //!
 //! A read is logged once, `auth token loaded` or `auth token not loaded`, with the requests it
 //! sent (`attempts`), how many were throttled (`throttled`) and how long it took (`read_ms`):
-//! the dashboard's *auth token loads* table sums them per minute, so a storm that was ridden out
+//! the dashboard's *auth token reads* table sums them per minute, so a storm that was ridden out
 //! still shows. Callers arriving while a read is under way wait for it and take its outcome
 //! instead of starting another read.
 

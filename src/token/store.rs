@@ -325,7 +325,8 @@ impl TokenStore {
     }
 
     /// How many times the source has been read since the store was built, the first load
-    /// included (each read is one `GetParameter` per configured parameter). Always `0` for `Env`.
+    /// included (each read is one request for the primary and any secondary together, or one each
+    /// when they are read separately, and more when SSM throttles it). Always `0` for `Env`.
     /// For metrics and tests.
     pub fn reads(&self) -> u64 {
         self.reads.load(Ordering::Relaxed)
