@@ -318,3 +318,48 @@ fn add_tenant_documents(book: &mut RuleBook, directory: &Path) -> Result<(), Sta
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::READ_BUDGET;
+
+    async fn app() -> App {
+        let config = Config::from_lookup(|name| {
+            (name == "TWILIO_AUTH_TOKEN").then(|| "local-dev-token".to_owned())
+        })
+        .expect("a token is all it needs");
+        App::build(config, None, Arc::new(MemorySink::default()))
+            .await
+            .expect("the app builds")
+    }
+
+    #[tokio::test]
+    async fn the_callback_a_cold_start_is_for_is_charged_the_init_and_later_ones_are_not() {
+        let app = app().await;
+        let arrived = app.ready + Duration::from_millis(5);
+        assert_eq!(
+            app.read_deadline(arrived),
+            Deadline::after(app.started),
+            "the first request, handed over as init ends: TaskRouter's 5 s began before init"
+        );
+        let later = app.ready + Duration::from_secs(30);
+        assert_eq!(
+            app.read_deadline(later),
+            Deadline::after(later),
+            "every later request: its own arrival"
+        );
+        assert_eq!(
+            Deadline::after(later).instant() - tokio::time::Instant::from_std(later),
+            READ_BUDGET
+        );
+    }
+
+    #[tokio::test]
+    async fn a_first_request_long_after_init_found_an_instance_prepared_ahead_and_is_not_charged() {
+        // Provisioned concurrency, or an instance Lambda initialised before it was needed.
+        let app = app().await;
+        let arrived = app.ready + COLD_START_HANDOVER + Duration::from_millis(1);
+        assert_eq!(app.read_deadline(arrived), Deadline::after(arrived));
+    }
+}
