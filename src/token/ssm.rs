@@ -65,11 +65,11 @@ pub fn client(sdk_config: &SdkConfig) -> aws_sdk_ssm::Client {
 
 /// What one read did, for its log line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ReadStats {
+pub(crate) struct ReadStats {
     /// Requests sent to SSM.
-    pub attempts: u32,
+    pub(crate) attempts: u32,
     /// Of those, the ones SSM answered with a throttling error.
-    pub throttled: u32,
+    pub(crate) throttled: u32,
 }
 
 impl ReadStats {

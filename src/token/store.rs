@@ -257,8 +257,9 @@ impl TokenStore {
     /// Reads the source again after a signature matched none of the current tokens, in case the
     /// token was rotated. Returns the new set when the read succeeded and found tokens different
     /// from those held; `None` when there is nothing new to try: the source was read less than
-    /// the refresh interval ago, the shared budget of a many-account deployment is spent, the read
-    /// failed (the tokens held are kept), the tokens are unchanged, or the source is `Env`.
+    /// the refresh interval ago, `deadline` leaves no time for a read, the shared budget of a
+    /// many-account deployment is spent, the read failed (the tokens held are kept), the tokens
+    /// are unchanged, or the source is `Env`.
     ///
     /// Callers that arrive while another caller's read is under way wait for it and get its
     /// result instead of reading again. The read ends by `deadline`.
@@ -282,7 +283,7 @@ impl TokenStore {
             // Another caller's read replaced the set while this one waited for the gate.
             return Some(held);
         }
-        if gate.ended_within(self.refresh_interval) {
+        if gate.ended_within(self.refresh_interval) || !ssm::time_for_an_attempt(deadline) {
             return None;
         }
         if let Some(budget) = &self.mismatch_budget
@@ -363,7 +364,7 @@ impl TokenStore {
         match &*self.slot.read().await {
             Slot::Failed(error) => error.clone(),
             Slot::Unloaded | Slot::Ready(_) => TokenError::Unavailable {
-                name: self.description.clone(),
+                name: self.origin.name().to_owned(),
                 cause: "a read for another request was still under way at TaskRouter's deadline"
                     .to_owned(),
             },
@@ -817,6 +818,30 @@ mod tests {
             "an unchanged set offers nothing new to try"
         );
         assert_eq!(store.reads(), 3, "but it was read");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_mismatch_with_no_time_left_reads_nothing_and_spends_nothing() {
+        let budget = Arc::new(Budget::new(1, Arc::new(ManualClock::new())));
+        let store = TokenStore::unloaded(
+            script(vec![Ok(set("old", None)), Ok(set("new", None))]),
+            "scripted".to_owned(),
+            Duration::ZERO,
+            Arc::clone(&budget),
+        );
+        store.tokens(deadline()).await.expect("loaded");
+        assert!(
+            store
+                .refresh_after_mismatch(Deadline::at(Instant::now()))
+                .await
+                .is_none()
+        );
+        assert_eq!(store.reads(), 1, "nothing read");
+        let fresh = store
+            .refresh_after_mismatch(deadline())
+            .await
+            .expect("the budget's one re-read was kept for a request with time to use it");
+        assert_eq!(keys(&fresh), ["new"]);
     }
 
     #[tokio::test(start_paused = true)]
