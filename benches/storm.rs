@@ -1,13 +1,14 @@
 //! The cold-start storm: many instances of the function start at once, each with one signed
 //! callback queued, and all read the auth token from one SSM that throttles as Parameter Store
-//! does (40 `GetParameter` per second per account and region; contract §11).
+//! does (40 `GetParameter`/`GetParameters` per second per account and region; contract §11).
 //!
 //! ```text
 //! make storm                        # 100 instances of the release build, then the same unthrottled
 //! make storm STORM='--sizes 40,60,100 --repeat 2'
 //! cargo test --bench storm -- --bench --function target/release/taskrouter-lambda \
 //!     [--sizes 100[,150,…]] [--rate 40] [--burst 40] [--spread-ms 1000] [--deadline-ms 5000]
-//!     [--follow-up-ms 2000|none] [--forged N] [--repeat N] [--control] [--timeline] [--strict]
+//!     [--follow-up-ms 2000|none] [--forged N] [--secondary] [--repeat N] [--control]
+//!     [--timeline] [--strict]
 //! ```
 //!
 //! `make storm` builds the function with the release profile, as deployed, and this harness with
@@ -23,11 +24,13 @@
 //! (`TWILIO_AUTH_TOKEN_PARAMETER`) and `AWS_ENDPOINT_URL_SSM` pointing at the stand-in. Each
 //! instance gets its own access key id, so the stand-in can tell whose requests it throttled.
 //! `--forged N` adds N instances whose callback carries a wrong signature: they must never be
-//! answered `200`.
+//! answered `200`. `--secondary` configures a secondary token parameter as well (a rotation
+//! under way, `TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER`), which the stand-in holds: the function
+//! then reads both names in each request.
 //!
 //! Measured per storm: callbacks answered `200` within `--deadline-ms` (TaskRouter's 5 s),
 //! answered `200` late, answered `503`, anything else; time from spawn to answer (p50, p99, max);
-//! the `GetParameter` requests the stand-in received and throttled, and the most it received in
+//! the SSM requests the stand-in received and throttled, and the most it received in
 //! any one second; how long the instances that answered `503` had been reading; the CPU the
 //! instances used to start. Then, `--follow-up-ms` after the last answer, every instance gets a
 //! second callback at the same moment: whether each recovers. `--control` runs every storm a
@@ -66,6 +69,10 @@ mod ssm;
 
 /// The parameter the instances read, as the template names it.
 const PARAMETER: &str = "/taskrouter/auth-token";
+/// The secondary parameter of `--secondary`.
+const SECONDARY_PARAMETER: &str = "/taskrouter/auth-token-secondary";
+/// The secondary token of `--secondary` (any token but the one the callbacks are signed with).
+const SECONDARY_TOKEN: &str = "previous-dev-token";
 /// The development token `events/` is signed with.
 const TOKEN: &str = "local-dev-token";
 /// The signed callback every instance is sent.
@@ -118,6 +125,7 @@ struct Options {
     deadline: Duration,
     follow_up: Option<Duration>,
     forged: usize,
+    secondary: bool,
     repeat: usize,
     timeline: bool,
     strict: bool,
@@ -135,6 +143,7 @@ impl Options {
             deadline: Duration::from_millis(5000),
             follow_up: Some(Duration::from_millis(2000)),
             forged: 0,
+            secondary: false,
             repeat: 1,
             timeline: false,
             strict: false,
@@ -205,6 +214,7 @@ impl Options {
                     };
                 }
                 "--forged" => options.forged = whole("--forged", value("--forged")?)? as usize,
+                "--secondary" => options.secondary = true,
                 "--repeat" => {
                     options.repeat = (whole("--repeat", value("--repeat")?)? as usize).max(1)
                 }
@@ -215,8 +225,8 @@ impl Options {
                 other => {
                     return Err(format!(
                         "unknown argument `{other}`: expected --sizes, --rate, --burst, \
-                         --spread-ms, --deadline-ms, --follow-up-ms, --forged, --repeat, \
-                         --control, --timeline, --strict or --function"
+                         --spread-ms, --deadline-ms, --follow-up-ms, --forged, --secondary, \
+                         --repeat, --control, --timeline, --strict or --function"
                     ));
                 }
             }
@@ -378,7 +388,11 @@ struct StormResult {
 impl Storm {
     async fn run(&self, options: &Options, events: &Arc<Events>) -> Result<StormResult, String> {
         let load_before = load_average();
-        let stand_in = SsmStandIn::start(&[(PARAMETER, TOKEN)], self.limit).await;
+        let stand_in = SsmStandIn::start(
+            &[(PARAMETER, TOKEN), (SECONDARY_PARAMETER, SECONDARY_TOKEN)],
+            self.limit,
+        )
+        .await;
         let endpoint = stand_in.endpoint();
         let count = self.size + options.forged;
         let mut apis = Vec::with_capacity(count);
@@ -405,6 +419,7 @@ impl Storm {
                 began,
                 endpoint: endpoint.clone(),
                 function: options.function.clone(),
+                secondary: options.secondary,
                 events: Arc::clone(events),
                 barrier: Arc::clone(&barrier),
                 follow_up: options.follow_up,
@@ -455,6 +470,7 @@ struct Launch {
     began: Instant,
     endpoint: String,
     function: PathBuf,
+    secondary: bool,
     events: Arc<Events>,
     barrier: Arc<Barrier>,
     follow_up: Option<Duration>,
@@ -487,6 +503,10 @@ impl Launch {
             .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
             .env("AWS_LAMBDA_LOG_LEVEL", "INFO")
             .env("TWILIO_AUTH_TOKEN_PARAMETER", PARAMETER)
+            .envs(
+                self.secondary
+                    .then_some(("TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER", SECONDARY_PARAMETER)),
+            )
             .env("AWS_ENDPOINT_URL_SSM", &self.endpoint)
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ACCESS_KEY_ID", &key)
@@ -771,10 +791,15 @@ impl StormResult {
     fn print(&self, options: &Options, cores: usize, show_timeline: bool) {
         let figures = self.figures(options);
         println!(
-            "\n## {} instances over {} ms, SSM {} (run {}; load average before: {})\n",
+            "\n## {} instances over {} ms, SSM {}{} (run {}; load average before: {})\n",
             self.size,
             options.spread.as_millis(),
             describe(self.limit),
+            if options.secondary {
+                ", with a secondary token parameter"
+            } else {
+                ""
+            },
             self.round,
             self.load_before
         );
@@ -841,7 +866,7 @@ impl StormResult {
             .filter(|(_, request)| request.answer == Answer::Served)
             .count();
         println!(
-            "\nGetParameter (first callbacks): {} sent, {} throttled, {} served; at most {} in \
+            "\nSSM requests (first callbacks): {} sent, {} throttled, {} served; at most {} in \
              one second.",
             figures.sent, figures.throttled, served, figures.peak
         );
@@ -868,15 +893,15 @@ impl StormResult {
         let spread: Vec<String> = reads_per_instance
             .iter()
             .map(|((reads, throttled), instances)| {
-                format!("{instances} × {reads} read(s), {throttled} throttled")
+                format!("{instances} × {reads} request(s), {throttled} throttled")
             })
             .collect();
-        println!("Reads per instance: {}.", spread.join("; "));
+        println!("Requests per instance: {}.", spread.join("; "));
         gave_up_after.sort_unstable();
         if !gave_up_after.is_empty() {
             println!(
                 "Instances that answered 503 had been reading for p50 {} (max {}) between their \
-                 first GetParameter and their answer.",
+                 first SSM request and their answer.",
                 seconds(percentile(&gave_up_after, 50)),
                 seconds(gave_up_after.last().copied())
             );
@@ -979,7 +1004,7 @@ impl StormResult {
             println!(
                 "\nFollow-up, a second callback to every instance at once {:.2} s after the last \
                  answer: {ok} of {total} answered 200 within the deadline, {unavailable} answered \
-                 503 (queue → answer p50 {}, max {}); {} GetParameter sent, {throttled} throttled.",
+                 503 (queue → answer p50 {}, max {}); {} SSM requests sent, {throttled} throttled.",
                 at.saturating_sub(self.last_answer).as_secs_f64(),
                 seconds(percentile(&took, 50)),
                 seconds(took.last().copied()),
@@ -1002,7 +1027,7 @@ impl StormResult {
             .max()
             .unwrap_or(Duration::ZERO);
         println!(
-            "\n| from (s) | spawned | GetParameter sent | throttled | answered 200 | answered 503 |"
+            "\n| from (s) | spawned | SSM requests sent | throttled | answered 200 | answered 503 |"
         );
         println!("|---|---|---|---|---|---|");
         let mut from = Duration::ZERO;
@@ -1119,7 +1144,7 @@ fn peak_per_second(times: &[Duration]) -> usize {
 fn summary(results: &[StormResult], options: &Options) {
     println!("\n## Summary\n");
     println!(
-        "| instances | SSM | run | 200 within {:.0} s | 200 late | 503 | other | spawn → answer p50 | p99 | max | GetParameter sent | throttled | most in 1 s | follow-up 200 |",
+        "| instances | SSM | run | 200 within {:.0} s | 200 late | 503 | other | spawn → answer p50 | p99 | max | SSM requests sent | throttled | most in 1 s | follow-up 200 |",
         options.deadline.as_secs_f64()
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");

@@ -6,7 +6,9 @@
 //! ([`crate::http`]) borrows the `App` for every request.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 
@@ -16,10 +18,16 @@ use crate::public_url::PublicBase;
 use crate::rulebook::{RuleBook, RuleBookError};
 use crate::rules::{Rules, RulesError};
 use crate::sid::AccountSid;
-use crate::token::{AccountTokens, TokenStore};
+use crate::token::{AccountTokens, Deadline, TokenStore};
 
 /// The function's name as Lambda reports it, used as the metrics dimension.
 const LOCAL_FUNCTION_NAME: &str = "local";
+
+/// A first request delivered within this long of the end of init is the one the cold start was
+/// for: Lambda hands it over as soon as the runtime asks for work. One delivered later found an
+/// instance prepared ahead of time (provisioned concurrency, or Lambda initialising an instance
+/// before it is needed), so TaskRouter's 5 s began when it arrived.
+const COLD_START_HANDOVER: Duration = Duration::from_secs(1);
 
 /// A reason the function cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +166,13 @@ pub struct App {
     /// seam through which time enters; in-process tests put a fixed instant here. No setting
     /// changes it, so a deployed function always decides at the real time.
     pub clock: fn() -> Timestamp,
+    /// When [`App::build`] began: the start of init, as near the process start as the function
+    /// can observe.
+    started: Instant,
+    /// When [`App::build`] ended.
+    ready: Instant,
+    /// Whether a request has been handled yet.
+    served: AtomicBool,
 }
 
 /// The system's clock: the current time.
@@ -177,6 +192,17 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
+    /// The deadline of any token read the request that arrived at `arrived` has to wait for:
+    /// [`crate::token::READ_BUDGET`] after TaskRouter's 5 s began for it. For the first request,
+    /// when it arrives as init ends (the request the cold start was for), that is the start of
+    /// init, so the init's own time is charged to it; for every other request, its arrival.
+    pub fn read_deadline(&self, arrived: Instant) -> Deadline {
+        let first = !self.served.swap(true, Ordering::Relaxed);
+        let cold_start =
+            first && arrived.saturating_duration_since(self.ready) < COLD_START_HANDOVER;
+        Deadline::after(if cold_start { self.started } else { arrived })
+    }
+
     /// Builds the application from its configuration; metrics go to `sink`.
     ///
     /// `function_name` is the metrics dimension (Lambda's `AWS_LAMBDA_FUNCTION_NAME`).
@@ -193,6 +219,7 @@ impl App {
         function_name: Option<&str>,
         sink: Arc<dyn MetricsSink>,
     ) -> Result<Self, StartError> {
+        let started = Instant::now();
         let rules = match &config.rules {
             RulesSource::Builtin => Rules::builtin(),
             RulesSource::Inline(json) => {
@@ -238,8 +265,9 @@ impl App {
         )?;
         let verification = match (config.token, config.accounts) {
             _ if config.skip_signature => Verification::Disabled,
+            // The init read waits for the callback this cold start is for (if it is one).
             (Some(source), _) => Verification::Enforced(Box::new(
-                TokenStore::new(source, config.token_refresh).await,
+                TokenStore::new(source, config.token_refresh, Deadline::after(started)).await,
             )),
             (None, Some(accounts)) => Verification::PerAccount(Box::new(
                 AccountTokens::new(accounts, config.token_refresh).await,
@@ -254,6 +282,9 @@ impl App {
             metrics,
             sink,
             clock: system_clock,
+            started,
+            ready: Instant::now(),
+            served: AtomicBool::new(false),
         })
     }
 }
@@ -286,4 +317,49 @@ fn add_tenant_documents(book: &mut RuleBook, directory: &Path) -> Result<(), Sta
         book.add(&name, &json)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::READ_BUDGET;
+
+    async fn app() -> App {
+        let config = Config::from_lookup(|name| {
+            (name == "TWILIO_AUTH_TOKEN").then(|| "local-dev-token".to_owned())
+        })
+        .expect("a token is all it needs");
+        App::build(config, None, Arc::new(MemorySink::default()))
+            .await
+            .expect("the app builds")
+    }
+
+    #[tokio::test]
+    async fn the_callback_a_cold_start_is_for_is_charged_the_init_and_later_ones_are_not() {
+        let app = app().await;
+        let arrived = app.ready + Duration::from_millis(5);
+        assert_eq!(
+            app.read_deadline(arrived),
+            Deadline::after(app.started),
+            "the first request, handed over as init ends: TaskRouter's 5 s began before init"
+        );
+        let later = app.ready + Duration::from_secs(30);
+        assert_eq!(
+            app.read_deadline(later),
+            Deadline::after(later),
+            "every later request: its own arrival"
+        );
+        assert_eq!(
+            Deadline::after(later).instant() - tokio::time::Instant::from_std(later),
+            READ_BUDGET
+        );
+    }
+
+    #[tokio::test]
+    async fn a_first_request_long_after_init_found_an_instance_prepared_ahead_and_is_not_charged() {
+        // Provisioned concurrency, or an instance Lambda initialised before it was needed.
+        let app = app().await;
+        let arrived = app.ready + COLD_START_HANDOVER + Duration::from_millis(1);
+        assert_eq!(app.read_deadline(arrived), Deadline::after(arrived));
+    }
 }

@@ -26,7 +26,7 @@ use crate::form::{FormError, FormParams};
 use crate::public_url::{self, Origin, RequestFacts};
 use crate::sid::{AccountSid, SidError};
 use crate::signature::{self, SignatureError, Verified};
-use crate::token::{AccountError, TokenError, TokenSet, TokenStore};
+use crate::token::{AccountError, Deadline, TokenError, TokenSet, TokenStore};
 
 /// The assignment callback route (the Workflow's `AssignmentCallbackUrl`).
 pub const ASSIGNMENT_ROUTE: &str = "/taskrouter/assignment_callback";
@@ -304,13 +304,16 @@ fn gateway_response(response: Response<Body>) -> Value {
 /// Answers one request. Never fails: every outcome is an HTTP response.
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     let started = Instant::now();
+    // Read for every request, so the first one, whatever it is, is the one counted as the cold
+    // start's.
+    let deadline = app.read_deadline(started);
     let route = match route_of(&request) {
         Ok(route) => route,
         Err(rejection) => return reject(app, None, rejection),
     };
     let outcome = match route {
-        Route::Assignment => assign(app, &request, started).await,
-        Route::Events => record_event(app, &request).await,
+        Route::Assignment => assign(app, &request, started, deadline).await,
+        Route::Events => record_event(app, &request, deadline).await,
     };
     outcome.unwrap_or_else(|rejection| reject(app, Some(route), rejection))
 }
@@ -409,11 +412,13 @@ fn route_path(request: &Request) -> &str {
     }
 }
 
-/// Reads and verifies the form body of a request to `route`.
+/// Reads and verifies the form body of a request to `route`; a token that has to be read for
+/// it is read by `deadline`.
 async fn verified_form(
     app: &App,
     request: &Request,
     route: Route,
+    deadline: Deadline,
 ) -> Result<FormParams, Rejection> {
     let content_type = request
         .headers()
@@ -452,8 +457,11 @@ async fn verified_form(
         Verification::Enforced(store) => {
             let signature = signature()?;
             let urls = candidate_urls();
-            let tokens = store.tokens().await.map_err(Rejection::TokenUnavailable)?;
-            check_signature(store, tokens, &urls, &params, signature)
+            let tokens = store
+                .tokens(deadline)
+                .await
+                .map_err(Rejection::TokenUnavailable)?;
+            check_signature(store, tokens, &urls, &params, signature, deadline)
                 .await
                 .map_err(|cause| Rejection::InvalidSignature {
                     cause,
@@ -466,10 +474,10 @@ async fn verified_form(
             let account = claimed_account(&params).map_err(Rejection::UnknownAccount)?;
             let urls = candidate_urls();
             let (store, tokens) = accounts
-                .tokens(&account)
+                .tokens(&account, deadline)
                 .await
                 .map_err(Rejection::from_account)?;
-            check_signature(&store, tokens, &urls, &params, signature)
+            check_signature(&store, tokens, &urls, &params, signature, deadline)
                 .await
                 .map_err(|cause| Rejection::InvalidSignature {
                     cause,
@@ -489,12 +497,13 @@ async fn check_signature(
     urls: &[String],
     params: &FormParams,
     signature: &str,
+    deadline: Deadline,
 ) -> Result<Verified, SignatureError> {
     let verified = signature::verify_form(&tokens.as_keys(), urls, params.pairs(), signature);
     if verified.is_ok() {
         return verified;
     }
-    match store.refresh_after_mismatch().await {
+    match store.refresh_after_mismatch(deadline).await {
         Some(tokens) => signature::verify_form(&tokens.as_keys(), urls, params.pairs(), signature),
         None => verified,
     }
@@ -585,8 +594,9 @@ async fn assign(
     app: &App,
     request: &Request,
     started: Instant,
+    deadline: Deadline,
 ) -> Result<Response<Body>, Rejection> {
-    let params = verified_form(app, request, Route::Assignment).await?;
+    let params = verified_form(app, request, Route::Assignment, deadline).await?;
     let callback = AssignmentCallback::try_from(params)?;
     let (rules, document) = app.rules.select(&callback);
     // The clock is read once per callback, so every rule of the decision sees the same instant.
@@ -626,8 +636,12 @@ async fn assign(
 }
 
 /// Records a workspace event: one log line, and a metric for reservation outcomes.
-async fn record_event(app: &App, request: &Request) -> Result<Response<Body>, Rejection> {
-    let params = verified_form(app, request, Route::Events).await?;
+async fn record_event(
+    app: &App,
+    request: &Request,
+    deadline: Deadline,
+) -> Result<Response<Body>, Rejection> {
+    let params = verified_form(app, request, Route::Events, deadline).await?;
     let event = WorkspaceEvent::try_from(&params)?;
     let fields = event.log_fields();
     tracing::info!(

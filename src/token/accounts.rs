@@ -19,7 +19,7 @@
 //!
 //! | an unverified request cannot | because |
 //! |---|---|
-//! | make SSM be read more than a few times a minute, however many SIDs it invents | a look-up of an account this instance does not know spends from one budget, `ACCOUNT_LOOKUPS_PER_MINUTE` (default [`DEFAULT_LOOKUPS_PER_MINUTE`]) for all accounts together, refilled evenly over the minute; when it is spent the request is answered `503` at once without a read. A look-up that finds an account gives its share back, so the real accounts' first callbacks after a cold start never wait for the budget: only look-ups that find nothing, and re-reads after a mismatch, spend it. An invented SID found absent is remembered for the refresh interval (`AUTH_TOKEN_REFRESH_SECONDS`), so repeating one SID costs one look-up per interval. Each look-up is two `GetParameter` requests (primary and secondary, concurrently; a not-found answer is not retried, a transient failure may be, once). So over any minute at most twice the budget of look-ups happen: the budget at once, and as much again refilled. With `TWILIO_ACCOUNT_SIDS` an account not on the list is refused before any look-up: zero requests |
+//! | make SSM be read more than a few times a minute, however many SIDs it invents | a look-up of an account this instance does not know spends from one budget, `ACCOUNT_LOOKUPS_PER_MINUTE` (default [`DEFAULT_LOOKUPS_PER_MINUTE`]) for all accounts together, refilled evenly over the minute; when it is spent the request is answered `503` at once without a read. A look-up that finds an account gives its share back, so the real accounts' first callbacks after a cold start never wait for the budget: only look-ups that find nothing, and re-reads after a mismatch, spend it. An invented SID found absent is remembered for the refresh interval (`AUTH_TOKEN_REFRESH_SECONDS`), so repeating one SID costs one look-up per interval. Each look-up is one `GetParameters` request for the primary and the secondary (a name it does not find is not an error and is not retried; a throttled request is retried within the request's deadline, another transient failure once). So over any minute at most twice the budget of look-ups happen: the budget at once, and as much again refilled. With `TWILIO_ACCOUNT_SIDS` an account not on the list is refused before any look-up: zero requests |
 //! | push a known account's token out of the cache | an account whose token was loaded stays in the cache for the life of the process; nothing evicts it. Only look-ups that found nothing are evicted (from their own, separate cache) |
 //! | grow memory without bound | the accounts cached are those whose parameter exists (a set only the operator can grow) or, with `TWILIO_ACCOUNT_SIDS`, those listed; accounts found absent are kept in a cache of at most [`ABSENT_CAPACITY`] entries, oldest first out; a look-up in flight holds an entry only until it ends. The budget itself is two numbers |
 //! | slow down callbacks of known accounts | a known account's tokens are a hash-map look-up under a lock that is never held across a read: no known account waits for another account's read, for the budget or for a cache of absent accounts |
@@ -47,7 +47,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 
 use super::ssm::{self, SsmParameters};
 use super::store::TokenStore;
-use super::{TokenError, TokenSet, TokenSource, usable_parameter_name};
+use super::{Deadline, TokenError, TokenSet, TokenSource, usable_parameter_name};
 use crate::sid::{AccountSid, SidError};
 
 /// The environment variable naming the parameter prefix of a many-account deployment.
@@ -59,11 +59,11 @@ pub const LOOKUPS_VAR: &str = "ACCOUNT_LOOKUPS_PER_MINUTE";
 
 /// The look-ups a minute unverified requests may cause by default: enough for an operator's new
 /// account to be found within seconds, small against SSM's default 40 transactions a second
-/// shared by the whole AWS account and region (contract §11; each look-up is two requests).
+/// shared by the whole AWS account and region (contract §11; each look-up is one request).
 pub const DEFAULT_LOOKUPS_PER_MINUTE: u32 = 10;
 
-/// The most look-ups a minute `ACCOUNT_LOOKUPS_PER_MINUTE` may allow: 20 `GetParameter` a
-/// second, half of SSM's default limit (contract §11).
+/// The most look-ups a minute `ACCOUNT_LOOKUPS_PER_MINUTE` may allow: 10 a second, a quarter of
+/// SSM's default limit (contract §11).
 pub const MAX_LOOKUPS_PER_MINUTE: u32 = 600;
 
 /// The most accounts remembered as absent. At the default budget and refresh interval at most
@@ -479,7 +479,8 @@ impl AccountTokens {
     }
 
     /// The tokens of `account`, with the store that holds them (for
-    /// [`TokenStore::refresh_after_mismatch`]).
+    /// [`TokenStore::refresh_after_mismatch`]); an account not read yet is read by `deadline`
+    /// (the deadline of the callback asking, see [`Deadline`]).
     ///
     /// # Errors
     ///
@@ -491,9 +492,10 @@ impl AccountTokens {
     pub async fn tokens(
         &self,
         account: &AccountSid,
+        deadline: Deadline,
     ) -> Result<(Arc<TokenStore>, Arc<TokenSet>), AccountError> {
         let (store, charged) = self.store_for(account)?;
-        match store.tokens().await {
+        match store.tokens(deadline).await {
             Ok(set) => {
                 if charged {
                     // The account exists: finding it was not the attacker's doing to pay for.

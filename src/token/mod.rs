@@ -8,7 +8,7 @@
 //! |---|---|
 //! | this file | [`AuthToken`] (a secret), [`TokenSet`] (primary and secondary), [`TokenSource`], [`TokenError`] |
 //! | [`store`] | [`TokenStore`]: one account's tokens, loaded, cached, re-read after a mismatch, the spacing of reads after a failure |
-//! | [`ssm`] | the one SSM read path: `GetParameter` with its timeouts and retries, errors classified |
+//! | [`ssm`] | the one SSM read path: `GetParameters` (or `GetParameter`) retried until the read's deadline, errors classified |
 //! | [`accounts`] | [`AccountTokens`]: one deployment, many accounts, a [`TokenStore`] per account under a parameter prefix, and what an attacker who invents `AccountSid`s can and cannot do to it |
 //!
 //! # Sources
@@ -21,8 +21,9 @@
 //!   start short.
 //! - [`TokenSource::Parameter`]: the name in `TWILIO_AUTH_TOKEN_PARAMETER` of an SSM Parameter
 //!   Store `SecureString` (and optionally `TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER`), read with
-//!   `GetParameter` and `WithDecryption=true`. A secondary parameter that does not exist is not an
-//!   error: there is simply no secondary token.
+//!   `WithDecryption=true`: `GetParameter` for the primary alone, one `GetParameters` for both.
+//!   A secondary parameter that does not exist is not an error: there is simply no secondary
+//!   token.
 //! - [`AccountSettings`]: `TWILIO_AUTH_TOKEN_PARAMETER_PREFIX`, one `SecureString` per account
 //!   named `<prefix><AccountSid>`, its rotation secondary at `<prefix>secondary/<AccountSid>`; the
 //!   callback's `AccountSid` selects which one verifies it ([`accounts`] has the details).
@@ -48,21 +49,55 @@
 //!
 //! TaskRouter waits five seconds for an answer, cold start included, then calls the fallback URL
 //! (contract §2, §3). Without a token nothing can be verified, so [`TokenStore::tokens`] returns an
-//! error (the transport answers 503) and a later call reads again. The figures:
+//! error (the transport answers 503) and a later call reads again. Parameter Store serves 40
+//! transactions a second per account and region by default (contract §11), and when many
+//! instances start at once (a contact center opening, a deploy) their reads are throttled: a
+//! read is then worth repeating, spaced out, for as long as the callback waiting on it can wait.
+//! So every read has a [`Deadline`], [`READ_BUDGET`] after TaskRouter's 5 s began for that
+//! callback: at the process start for the callback a cold start was for (the init read of one
+//! account, or an account's first callback right after init), at the callback's arrival
+//! otherwise. The figures:
 //!
 //! | what | figure | why |
 //! |---|---|---|
-//! | whole `GetParameter` call, retries included | 2 s | leaves 3 s of the 5 s for the cold start and the answer |
-//! | one attempt | 1 s | an in-region SSM call takes tens of milliseconds; a hung connection should not use the whole budget |
-//! | TCP + TLS connect | 1 s | as above |
-//! | attempts | 2, backoff ≤ 200 ms | one retry rides out a dropped connection; more would not fit |
-//! | reads after a failure | at most one per second per account ([`RETRY_AFTER_FAILURE`]) | under load, requests answer 503 at once instead of queueing behind SSM |
+//! | a read's deadline | [`READ_BUDGET`], 3 s after TaskRouter's 5 s began | leaves 2 s for what happens before the process runs (Lambda placing the instance, fetching the code) and for the answer's way back; a read that has not succeeded by then fails closed, `503` |
+//! | throttled attempts | retried until the deadline | a bucket of 40 refilled at 40 a second has a token for the last of 100 simultaneous reads after 1.5 s, of 150 after 2.75 s: throttling is a queue, and waiting in it is how an instance gets served (BENCHMARKS.md, section 5) |
+//! | pause before a retry | full jitter: uniform in 0 … min(1 s, 200 ms × 2ⁿ) | spreads retries of instances throttled at the same moment instead of bringing them back together; one second at most, so a token refilled is taken soon after it appears |
+//! | other transient failures (refused or dropped connection, timeout, 5xx) | 2 attempts | one retry rides out a blip; more would keep every callback waiting through an outage that retrying does not end |
+//! | one attempt | all the time left before the deadline | an attempt abandoned while SSM is answering it spends one of the 40 transactions for nothing, exactly when they are scarce; no attempt begins in the last 250 ms |
+//! | TCP + TLS connect | 1 s | an endpoint that does not accept a connection in a second is not going to; the attempt is then retried on a new connection |
+//! | requests per attempt | one: `GetParameters` for a primary and a secondary, `GetParameter` for a primary alone | each request is one of the 40 a second, whatever it asks for; a version selector, an ARN or a Secrets Manager reference is read with one `GetParameter` each (see `ssm.rs`) |
+//! | requests per read | at most 12 (per parameter read separately) | a hard bound on what one read can cost whatever the jitter draws; pauses drawn as above reach the deadline after about 8 attempts on average |
+//! | a new read after a failed one | at most one per second per account ([`RETRY_AFTER_FAILURE`]), counted from the start of the failed read | while reads fail at once (a denial, a missing parameter, an endpoint refusing connections), requests answer 503 at once instead of each asking SSM; a read that was throttled until its deadline lasted longer than that, so the next callback reads again at once and an instance is not left refusing after the storm |
 //! | re-reads after a mismatch | at most one per refresh interval per account (config, e.g. [`DEFAULT_REFRESH_INTERVAL`]) | forged signatures must not drive SSM traffic |
 //!
-//! Both intervals run from the end of the last read, so callers queued behind a slow read see its
-//! outcome instead of starting another read. The primary and secondary parameters are read
-//! concurrently, so a read of both is bounded by the same 2 s.
+//! The retries are this crate's own loop (`ssm.rs`), not the SDK's retry policy (whose client is
+//! built with retries off), for four reasons read in `aws-smithy-runtime` 1.16: the SDK's
+//! standard and adaptive modes count attempts (`max_attempts`), not time, so a deadline can only
+//! be imposed by its operation timeout, which ends a throttled read with a timeout error instead
+//! of the `ThrottlingException` that tells the operator what happened; its pause is drawn without
+//! regard to the deadline, so a read can sleep past it instead of making one last attempt; every
+//! retry spends from a retry quota shared by the whole process (500 units, 5 per throttled retry:
+//! `token_bucket.rs`), which about a dozen reads throttled all the way through would drain, after
+//! which the SDK stops retrying until successes refill it one unit at a time (a many-account
+//! instance reads an account at a time, storms included); and adaptive mode's client-side rate
+//! limiter learns from one process's own requests, while a storm is many processes with one
+//! request each. What the loop takes from the SDK: its lists of throttling and transient error
+//! codes (`aws-runtime`'s `THROTTLING_ERRORS`, `TRANSIENT_ERRORS`), and the full-jitter formula of
+//! its standard mode.
 //!
+//! Measured with 100 to 250 instances starting against a stand-in serving 40 requests a second
+//! (BENCHMARKS.md, section 5): every callback of 100 instances starting over one second, or all
+//! at once, answered `200` within 5 s, where the reads before this loop refused 18–26 and 46–49 of
+//! them; past about 130 instances over a second (110 at once) the instances that wait longest
+//! fail closed at the deadline, and every one answers its next callback.
+//!
+//! A read is logged once, `auth token loaded` or `auth token not loaded`, with the requests it
+//! sent (`attempts`), how many were throttled (`throttled`) and how long it took (`read_ms`):
+//! the dashboard's *auth token reads* table sums them per minute, so a storm that was ridden out
+//! still shows. Callers arriving while a read is under way wait for it and take its outcome
+//! instead of starting another read.
+
 //! # Secrets
 //!
 //! Tokens are held as [`secrecy::SecretString`]: its `Debug` prints nothing of the value, it has
@@ -81,6 +116,8 @@ pub mod store;
 
 use std::fmt;
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroize;
@@ -103,9 +140,42 @@ pub const SECONDARY_PARAMETER_VAR: &str = "TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER
 /// minute, and forged requests cost at most one SSM read a minute per instance.
 pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
 
-/// After a failed read, how long [`TokenStore::tokens`] answers with that failure before it reads
-/// again.
+/// After a failed read, how long from its start [`TokenStore::tokens`] answers with that failure
+/// before it reads again (a read that lasted longer than this is followed by a new one at once).
 pub const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
+
+/// How long after TaskRouter's 5 s began for a callback (contract §2) a token read for it may
+/// go on: see the module docs' table.
+pub const READ_BUDGET: Duration = Duration::from_secs(3);
+
+/// The instant by which a token read must be over: no attempt begins in its last 250 ms, and an
+/// attempt under way when it comes is abandoned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Deadline(Instant);
+
+impl Deadline {
+    /// [`READ_BUDGET`] after `began`, the moment TaskRouter's 5 s began for the callback that
+    /// waits on the read: the process start for the callback a cold start was for, the
+    /// callback's arrival otherwise.
+    pub fn after(began: std::time::Instant) -> Self {
+        Self(Instant::from_std(began) + READ_BUDGET)
+    }
+
+    /// A deadline at `instant` (tests and tools set their own).
+    pub fn at(instant: Instant) -> Self {
+        Self(instant)
+    }
+
+    /// The instant itself.
+    pub fn instant(self) -> Instant {
+        self.0
+    }
+
+    /// Whether it has passed.
+    pub fn has_passed(self) -> bool {
+        Instant::now() >= self.0
+    }
+}
 
 /// Why no usable auth token is available.
 ///
@@ -155,7 +225,7 @@ pub enum TokenError {
     },
     /// SSM (or KMS, decrypting) refused the function's role.
     #[error(
-        "reading ssm parameter `{name}` was denied: allow the function's role ssm:GetParameter on it and kms:Decrypt on its key ({cause})"
+        "reading ssm parameter `{name}` was denied: allow the function's role ssm:GetParameter and ssm:GetParameters on it (and on its secondary) and kms:Decrypt on its key ({cause})"
     )]
     AccessDenied {
         /// The parameter that was asked for.

@@ -3,7 +3,9 @@
 //! A single-account deployment has one store; a many-account deployment has one per account
 //! ([`super::accounts`]). Either way this is where a token is loaded, kept, re-read after a
 //! signature mismatch and, after a failed read, where reads are spaced ([`RETRY_AFTER_FAILURE`]):
-//! the rules of the parent module's table hold per store.
+//! the rules of the parent module's table hold per store. Every read is given the [`Deadline`] of
+//! the request that asked for it (the constructor's first read, the deadline of the callback the
+//! cold start is for).
 
 use std::fmt;
 use std::sync::Arc;
@@ -15,8 +17,8 @@ use tokio::sync::{Mutex, RwLock};
 use tokio::time::Instant;
 
 use super::accounts::Budget;
-use super::ssm::{self, SsmParameters};
-use super::{RETRY_AFTER_FAILURE, TokenError, TokenSet, TokenSource};
+use super::ssm::{self, ReadStats, SsmParameters};
+use super::{Deadline, RETRY_AFTER_FAILURE, TokenError, TokenSet, TokenSource};
 
 /// The auth tokens for the life of the process: loaded once, re-read only after a signature
 /// mismatch (rotation) or a failed load.
@@ -42,6 +44,9 @@ pub struct TokenStore {
     /// starting reads of their own.
     gate: Mutex<Gate>,
     reads: AtomicU64,
+    /// Reads finished: a caller that saw this change while it waited for the gate takes the
+    /// outcome of the read it waited for.
+    finished: AtomicU64,
 }
 
 /// What can be read again.
@@ -63,14 +68,21 @@ enum Slot {
 }
 
 struct Gate {
-    /// When the last read finished, successful or not.
-    last_read: Option<Instant>,
+    /// When the last read began and when it ended, successful or not.
+    last_read: Option<(Instant, Instant)>,
 }
 
 impl Gate {
-    fn read_within(&self, interval: Duration) -> bool {
+    /// Whether the last read ended less than `interval` ago.
+    fn ended_within(&self, interval: Duration) -> bool {
         self.last_read
-            .is_some_and(|finished| finished.elapsed() < interval)
+            .is_some_and(|(_, ended)| ended.elapsed() < interval)
+    }
+
+    /// Whether the last read began less than `interval` ago.
+    fn began_within(&self, interval: Duration) -> bool {
+        self.last_read
+            .is_some_and(|(began, _)| began.elapsed() < interval)
     }
 }
 
@@ -80,8 +92,13 @@ impl TokenStore {
     /// `AWS_ENDPOINT_URL_SSM` when set), then tries the first read. A failed read is remembered,
     /// not fatal: [`TokenStore::tokens`] reports it and reads again later.
     ///
-    /// `refresh_interval` bounds how often [`TokenStore::refresh_after_mismatch`] reads SSM.
-    pub async fn new(source: TokenSource, refresh_interval: Duration) -> TokenStore {
+    /// `refresh_interval` bounds how often [`TokenStore::refresh_after_mismatch`] reads SSM;
+    /// the first read ends by `first_read` (the deadline of the callback the cold start is for).
+    pub async fn new(
+        source: TokenSource,
+        refresh_interval: Duration,
+        first_read: Deadline,
+    ) -> TokenStore {
         let description = source.to_string();
         match source {
             TokenSource::Env { primary, secondary } => Self::fixed(
@@ -93,7 +110,13 @@ impl TokenStore {
                 // Loaded only here: the env source must not pay for AWS configuration at cold start.
                 let sdk_config = aws_config::defaults(BehaviorVersion::latest()).load().await;
                 let parameters = SsmParameters::new(ssm::client(&sdk_config), name, secondary);
-                Self::loading(Origin::Ssm(parameters), description, refresh_interval).await
+                Self::loading(
+                    Origin::Ssm(parameters),
+                    description,
+                    refresh_interval,
+                    first_read,
+                )
+                .await
             }
         }
     }
@@ -106,6 +129,7 @@ impl TokenStore {
         source: TokenSource,
         refresh_interval: Duration,
         sdk_config: &SdkConfig,
+        first_read: Deadline,
     ) -> TokenStore {
         let description = source.to_string();
         match source {
@@ -116,7 +140,13 @@ impl TokenStore {
             ),
             TokenSource::Parameter { name, secondary } => {
                 let parameters = SsmParameters::new(ssm::client(sdk_config), name, secondary);
-                Self::loading(Origin::Ssm(parameters), description, refresh_interval).await
+                Self::loading(
+                    Origin::Ssm(parameters),
+                    description,
+                    refresh_interval,
+                    first_read,
+                )
+                .await
             }
         }
     }
@@ -153,6 +183,7 @@ impl TokenStore {
             slot: RwLock::new(Slot::Unloaded),
             gate: Mutex::new(Gate { last_read: None }),
             reads: AtomicU64::new(0),
+            finished: AtomicU64::new(0),
         }
     }
 
@@ -167,13 +198,21 @@ impl TokenStore {
             slot: RwLock::new(Slot::Ready(Arc::new(set))),
             gate: Mutex::new(Gate { last_read: None }),
             reads: AtomicU64::new(0),
+            finished: AtomicU64::new(0),
         }
     }
 
     /// A store over `origin` after its first read, successful or not.
-    async fn loading(origin: Origin, description: String, refresh_interval: Duration) -> Self {
-        let outcome = origin.read().await;
-        log_load(&description, &outcome);
+    async fn loading(
+        origin: Origin,
+        description: String,
+        refresh_interval: Duration,
+        deadline: Deadline,
+    ) -> Self {
+        let began = Instant::now();
+        let (outcome, stats) = origin.read(deadline).await;
+        let ended = Instant::now();
+        log_load(&description, &outcome, stats, ended - began);
         let loaded = outcome.is_ok();
         let slot = match outcome {
             Ok(set) => Slot::Ready(Arc::new(set)),
@@ -188,44 +227,55 @@ impl TokenStore {
             loaded: AtomicBool::new(loaded),
             slot: RwLock::new(slot),
             gate: Mutex::new(Gate {
-                last_read: Some(Instant::now()),
+                last_read: Some((began, ended)),
             }),
             reads: AtomicU64::new(1),
+            finished: AtomicU64::new(1),
         }
     }
 
-    /// The current tokens.
+    /// The current tokens, read by `deadline` if they have to be read.
     ///
     /// # Errors
     ///
     /// The reason no token has been loaded yet. After a failure the source is read again on the
-    /// first call at least [`RETRY_AFTER_FAILURE`] after the failed read ended; calls in between
-    /// get the same error at once. A store built lazily reads on its first call.
-    pub async fn tokens(&self) -> Result<Arc<TokenSet>, TokenError> {
+    /// first call at least [`RETRY_AFTER_FAILURE`] after the failed read began; calls in between
+    /// get the same error at once, as do calls that waited for a read under way, and calls whose
+    /// deadline leaves no time for a read. A store built lazily reads on its first call.
+    pub async fn tokens(&self, deadline: Deadline) -> Result<Arc<TokenSet>, TokenError> {
         if let Some(set) = self.ready().await {
             return Ok(set);
         }
-        let mut gate = self.gate.lock().await;
-        self.load_unless_recently_failed(&mut gate).await
+        let seen = self.finished.load(Ordering::Acquire);
+        let Some(mut gate) = self.gate(deadline).await else {
+            return Err(self.failure_while_waiting().await);
+        };
+        self.load_unless_recently_failed(&mut gate, deadline, seen)
+            .await
     }
 
     /// Reads the source again after a signature matched none of the current tokens, in case the
     /// token was rotated. Returns the new set when the read succeeded and found tokens different
     /// from those held; `None` when there is nothing new to try: the source was read less than
-    /// the refresh interval ago, the shared budget of a many-account deployment is spent, the read
-    /// failed (the tokens held are kept), the tokens are unchanged, or the source is `Env`.
+    /// the refresh interval ago, `deadline` leaves no time for a read, the shared budget of a
+    /// many-account deployment is spent, the read failed (the tokens held are kept), the tokens
+    /// are unchanged, or the source is `Env`.
     ///
     /// Callers that arrive while another caller's read is under way wait for it and get its
-    /// result instead of reading again.
-    pub async fn refresh_after_mismatch(&self) -> Option<Arc<TokenSet>> {
+    /// result instead of reading again. The read ends by `deadline`.
+    pub async fn refresh_after_mismatch(&self, deadline: Deadline) -> Option<Arc<TokenSet>> {
         if matches!(self.origin, Origin::Fixed) {
             return None;
         }
+        let seen_reads = self.finished.load(Ordering::Acquire);
         let seen = self.ready().await;
-        let mut gate = self.gate.lock().await;
+        let mut gate = self.gate(deadline).await?;
         let Some(seen) = seen else {
             // Nothing was loaded, so there was nothing to mismatch: load as `tokens()` would.
-            return self.load_unless_recently_failed(&mut gate).await.ok();
+            return self
+                .load_unless_recently_failed(&mut gate, deadline, seen_reads)
+                .await
+                .ok();
         };
         // Once a set is loaded the slot only ever holds a set.
         let held = self.ready().await?;
@@ -233,7 +283,7 @@ impl TokenStore {
             // Another caller's read replaced the set while this one waited for the gate.
             return Some(held);
         }
-        if gate.read_within(self.refresh_interval) {
+        if gate.ended_within(self.refresh_interval) || !ssm::time_for_an_attempt(deadline) {
             return None;
         }
         if let Some(budget) = &self.mismatch_budget
@@ -242,7 +292,8 @@ impl TokenStore {
             tracing::debug!(source = %self.description, "auth token not re-read: the look-up budget is spent");
             return None;
         }
-        match self.read(&mut gate).await {
+        let (outcome, _) = self.read(&mut gate, deadline).await;
+        match outcome {
             Ok(fresh) if fresh.same_tokens(&held) => {
                 tracing::info!(source = %self.description, "auth token re-read: unchanged");
                 None
@@ -275,7 +326,8 @@ impl TokenStore {
     }
 
     /// How many times the source has been read since the store was built, the first load
-    /// included (each read is one `GetParameter` per configured parameter). Always `0` for `Env`.
+    /// included (each read is one request for the primary and any secondary together, or one each
+    /// when they are read separately, and more when SSM throttles it). Always `0` for `Env`.
     /// For metrics and tests.
     pub fn reads(&self) -> u64 {
         self.reads.load(Ordering::Relaxed)
@@ -300,23 +352,59 @@ impl TokenStore {
         }
     }
 
-    /// With the gate held: the loaded set, or the last failure if it is recent, or a new read.
+    /// The gate, or `None` when `deadline` passed while another caller's read held it.
+    async fn gate(&self, deadline: Deadline) -> Option<tokio::sync::MutexGuard<'_, Gate>> {
+        tokio::time::timeout_at(deadline.instant(), self.gate.lock())
+            .await
+            .ok()
+    }
+
+    /// What a caller whose deadline passed while it waited for another caller's read is told.
+    async fn failure_while_waiting(&self) -> TokenError {
+        match &*self.slot.read().await {
+            Slot::Failed(error) => error.clone(),
+            Slot::Unloaded | Slot::Ready(_) => TokenError::Unavailable {
+                name: self.origin.name().to_owned(),
+                cause: "a read for another request was still under way at TaskRouter's deadline"
+                    .to_owned(),
+            },
+        }
+    }
+
+    /// With the gate held: the loaded set; the outcome of a read that finished while this caller
+    /// waited (`seen` is the count of finished reads it saw before); the last failure if the
+    /// read that failed began recently or no time is left for another; or a new read.
     async fn load_unless_recently_failed(
         &self,
         gate: &mut Gate,
+        deadline: Deadline,
+        seen: u64,
     ) -> Result<Arc<TokenSet>, TokenError> {
         match &*self.slot.read().await {
             Slot::Ready(set) => return Ok(Arc::clone(set)),
-            Slot::Failed(error) if gate.read_within(RETRY_AFTER_FAILURE) => {
+            Slot::Failed(error)
+                if self.finished.load(Ordering::Acquire) != seen
+                    || gate.began_within(RETRY_AFTER_FAILURE)
+                    || !ssm::time_for_an_attempt(deadline) =>
+            {
                 return Err(error.clone());
+            }
+            Slot::Unloaded if !ssm::time_for_an_attempt(deadline) => {
+                // Nothing is read, and nothing is remembered: the next caller, with a deadline
+                // of its own, reads.
+                return Err(TokenError::Unavailable {
+                    name: self.origin.name().to_owned(),
+                    cause: ssm::NO_TIME_LEFT.to_owned(),
+                });
             }
             Slot::Failed(_) | Slot::Unloaded => {}
         }
-        let outcome = self.read(gate).await;
+        let began = Instant::now();
+        let (outcome, stats) = self.read(gate, deadline).await;
         let reported_elsewhere =
             self.account_store && matches!(outcome, Err(TokenError::ParameterNotFound { .. }));
         if !reported_elsewhere {
-            log_load(&self.description, &outcome);
+            log_load(&self.description, &outcome, stats, began.elapsed());
         }
         match outcome {
             Ok(set) => {
@@ -331,38 +419,75 @@ impl TokenStore {
         }
     }
 
-    /// Reads the source once, counting the read and recording when it ended.
-    async fn read(&self, gate: &mut Gate) -> Result<TokenSet, TokenError> {
+    /// Reads the source once by `deadline`, counting the read and recording when it began and
+    /// ended.
+    async fn read(
+        &self,
+        gate: &mut Gate,
+        deadline: Deadline,
+    ) -> (Result<TokenSet, TokenError>, ReadStats) {
+        let began = Instant::now();
         self.reads.fetch_add(1, Ordering::Relaxed);
-        let outcome = self.origin.read().await;
-        gate.last_read = Some(Instant::now());
-        outcome
+        let (outcome, stats) = self.origin.read(deadline).await;
+        gate.last_read = Some((began, Instant::now()));
+        self.finished.fetch_add(1, Ordering::Release);
+        (outcome, stats)
     }
 }
 
-/// Logs the outcome of a load (never the token).
-fn log_load(description: &str, outcome: &Result<TokenSet, TokenError>) {
+/// Logs the outcome of a load (never the token), with what the read took: the requests it sent,
+/// how many were throttled, and its duration.
+fn log_load(
+    description: &str,
+    outcome: &Result<TokenSet, TokenError>,
+    stats: ReadStats,
+    took: Duration,
+) {
+    let read_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
     match outcome {
         Ok(set) => tracing::info!(
             source = description,
             secondary = set.secondary().is_some(),
+            attempts = stats.attempts,
+            throttled = stats.throttled,
+            read_ms,
             "auth token loaded"
         ),
-        Err(error) => tracing::warn!(source = description, %error, "auth token not loaded"),
+        Err(error) => tracing::warn!(
+            source = description,
+            %error,
+            attempts = stats.attempts,
+            throttled = stats.throttled,
+            read_ms,
+            "auth token not loaded"
+        ),
     }
 }
 
 impl Origin {
-    async fn read(&self) -> Result<TokenSet, TokenError> {
+    /// The parameter read, for errors.
+    fn name(&self) -> &str {
+        match self {
+            Self::Fixed => "(none)",
+            Self::Ssm(parameters) => parameters.name(),
+            #[cfg(test)]
+            Self::Scripted(_) => "scripted",
+        }
+    }
+
+    async fn read(&self, deadline: Deadline) -> (Result<TokenSet, TokenError>, ReadStats) {
         match self {
             // Never asked: a fixed store's slot always holds its set and it is never refreshed.
-            Self::Fixed => Err(TokenError::Unavailable {
-                name: "(none)".to_owned(),
-                cause: "tokens given in the configuration cannot be re-read".to_owned(),
-            }),
-            Self::Ssm(parameters) => parameters.read().await,
+            Self::Fixed => (
+                Err(TokenError::Unavailable {
+                    name: "(none)".to_owned(),
+                    cause: "tokens given in the configuration cannot be re-read".to_owned(),
+                }),
+                ReadStats::default(),
+            ),
+            Self::Ssm(parameters) => parameters.read(deadline).await,
             #[cfg(test)]
-            Self::Scripted(script) => script.next().await,
+            Self::Scripted(script) => script.next(deadline).await,
         }
     }
 }
@@ -381,7 +506,7 @@ mod tests {
     use std::collections::VecDeque;
 
     use super::super::accounts::ManualClock;
-    use super::super::{AuthToken, DEFAULT_REFRESH_INTERVAL};
+    use super::super::{AuthToken, DEFAULT_REFRESH_INTERVAL, READ_BUDGET};
     use super::*;
 
     /// Replies for [`Origin::Scripted`], each after `delay` so concurrent callers overlap.
@@ -391,13 +516,22 @@ mod tests {
     }
 
     impl Script {
-        pub(super) async fn next(&self) -> Result<TokenSet, TokenError> {
+        pub(super) async fn next(
+            &self,
+            _deadline: Deadline,
+        ) -> (Result<TokenSet, TokenError>, ReadStats) {
             tokio::time::sleep(self.delay).await;
-            self.replies
+            let reply = self
+                .replies
                 .lock()
                 .expect("the script's lock is never poisoned")
                 .pop_front()
-                .expect("the script has a reply for every read the test expects")
+                .expect("the script has a reply for every read the test expects");
+            let stats = ReadStats {
+                attempts: 1,
+                throttled: 0,
+            };
+            (reply, stats)
         }
     }
 
@@ -416,18 +550,33 @@ mod tests {
         }
     }
 
-    fn script(replies: Vec<Result<TokenSet, TokenError>>) -> Origin {
+    fn script_taking(delay: Duration, replies: Vec<Result<TokenSet, TokenError>>) -> Origin {
         Origin::Scripted(Script {
             replies: std::sync::Mutex::new(replies.into()),
-            delay: Duration::from_millis(50),
+            delay,
         })
+    }
+
+    fn script(replies: Vec<Result<TokenSet, TokenError>>) -> Origin {
+        script_taking(Duration::from_millis(50), replies)
+    }
+
+    /// A deadline a request arriving now would have.
+    fn deadline() -> Deadline {
+        Deadline::at(Instant::now() + READ_BUDGET)
     }
 
     async fn scripted(
         replies: Vec<Result<TokenSet, TokenError>>,
         refresh_interval: Duration,
     ) -> TokenStore {
-        TokenStore::loading(script(replies), "scripted".to_owned(), refresh_interval).await
+        TokenStore::loading(
+            script(replies),
+            "scripted".to_owned(),
+            refresh_interval,
+            deadline(),
+        )
+        .await
     }
 
     const HOUR: Duration = Duration::from_secs(3600);
@@ -443,7 +592,7 @@ mod tests {
     async fn debug_of_a_store_hides_the_token() {
         let source = TokenSource::env("s3cret-primary".to_owned(), Some("s3cret-next".to_owned()))
             .expect("valid tokens");
-        let store = TokenStore::new(source, DEFAULT_REFRESH_INTERVAL).await;
+        let store = TokenStore::new(source, DEFAULT_REFRESH_INTERVAL, deadline()).await;
         let printed = format!("{store:?}");
         assert!(!printed.contains("s3cret"), "{printed}");
     }
@@ -451,10 +600,13 @@ mod tests {
     #[tokio::test]
     async fn an_env_source_is_ready_at_once_and_never_re_read() {
         let source = TokenSource::env("abc".to_owned(), Some("def".to_owned())).expect("valid");
-        let store = TokenStore::new(source, Duration::ZERO).await;
-        let tokens = store.tokens().await.expect("env tokens are always ready");
+        let store = TokenStore::new(source, Duration::ZERO, deadline()).await;
+        let tokens = store
+            .tokens(deadline())
+            .await
+            .expect("env tokens are always ready");
         assert_eq!(keys(&tokens), ["abc", "def"]);
-        assert!(store.refresh_after_mismatch().await.is_none());
+        assert!(store.refresh_after_mismatch(deadline()).await.is_none());
         assert_eq!(store.reads(), 0);
         assert_eq!(
             store.describe_source(),
@@ -462,11 +614,10 @@ mod tests {
         );
     }
 
-    // The tests below run on real time: pausing it needs tokio's `test-util` feature. They only
-    // rely on "less than a second passes between two statements" and on sleeps lasting at least
-    // as long as asked.
+    // Tokio's clock is paused in every test below: time moves only when every task waits on a
+    // timer, straight to the next one, so the spacing of reads is exact and takes no real time.
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_failed_load_is_answered_from_memory_until_the_retry_spacing_has_passed() {
         let store = scripted(vec![Err(unreachable()), Ok(set("abc", None))], HOUR).await;
         assert_eq!(
@@ -476,7 +627,7 @@ mod tests {
         );
 
         assert_eq!(
-            store.tokens().await.expect_err("still failed"),
+            store.tokens(deadline()).await.expect_err("still failed"),
             unreachable()
         );
         assert_eq!(
@@ -486,15 +637,61 @@ mod tests {
         );
 
         tokio::time::sleep(RETRY_AFTER_FAILURE).await;
-        let tokens = store.tokens().await.expect("the second read succeeds");
+        let tokens = store
+            .tokens(deadline())
+            .await
+            .expect("the second read succeeds");
         assert_eq!(keys(&tokens), ["abc"]);
         assert_eq!(store.reads(), 2);
 
-        store.tokens().await.expect("a loaded set is kept");
+        store
+            .tokens(deadline())
+            .await
+            .expect("a loaded set is kept");
         assert_eq!(store.reads(), 2, "a loaded set is not read again");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
+    async fn a_read_that_failed_after_waiting_out_its_budget_is_followed_by_a_new_read_at_once() {
+        // A read throttled until its deadline lasts longer than the spacing: the next caller,
+        // with a deadline of its own, must not be refused for another second.
+        let store = TokenStore::loading(
+            script_taking(
+                READ_BUDGET - Duration::from_millis(250),
+                vec![Err(unreachable()), Ok(set("abc", None))],
+            ),
+            "scripted".to_owned(),
+            HOUR,
+            deadline(),
+        )
+        .await;
+        let tokens = store
+            .tokens(deadline())
+            .await
+            .expect("read again at once, and served");
+        assert_eq!(keys(&tokens), ["abc"]);
+        assert_eq!(store.reads(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_caller_whose_deadline_leaves_no_time_gets_the_last_failure_without_a_read() {
+        let store = scripted(vec![Err(unreachable()), Ok(set("abc", None))], HOUR).await;
+        tokio::time::sleep(RETRY_AFTER_FAILURE).await;
+        // The callback a failed cold start was for: its deadline has passed with the init read.
+        let passed = Deadline::at(Instant::now());
+        assert_eq!(
+            store.tokens(passed).await.expect_err("no time for a read"),
+            unreachable()
+        );
+        assert_eq!(store.reads(), 1, "nothing was read");
+        let tokens = store
+            .tokens(deadline())
+            .await
+            .expect("the next callback, with time of its own, reads");
+        assert_eq!(keys(&tokens), ["abc"]);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_lazy_store_reads_nothing_until_asked_then_keeps_what_it_read() {
         let budget = Arc::new(Budget::new(1, Arc::new(ManualClock::new())));
         let store = TokenStore::unloaded(
@@ -505,16 +702,23 @@ mod tests {
         );
         assert_eq!(store.reads(), 0, "built without reading");
         assert!(!store.is_loaded());
+        assert!(
+            store
+                .tokens(Deadline::at(Instant::now()))
+                .await
+                .is_err_and(|error| error.to_string().contains("no time was left")),
+            "with no time left nothing is read"
+        );
         assert_eq!(
-            keys(&store.tokens().await.expect("read on first use")),
+            keys(&store.tokens(deadline()).await.expect("read on first use")),
             ["abc"]
         );
         assert!(store.is_loaded());
-        store.tokens().await.expect("kept");
+        store.tokens(deadline()).await.expect("kept");
         assert_eq!(store.reads(), 1, "read once");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn re_reads_after_a_mismatch_stop_when_the_shared_budget_is_spent() {
         let budget = Arc::new(Budget::new(1, Arc::new(ManualClock::new())));
         let store = TokenStore::unloaded(
@@ -523,10 +727,16 @@ mod tests {
             Duration::ZERO,
             budget,
         );
-        store.tokens().await.expect("the first load is not charged");
-        assert!(store.refresh_after_mismatch().await.is_none(), "unchanged");
+        store
+            .tokens(deadline())
+            .await
+            .expect("the first load is not charged");
+        assert!(
+            store.refresh_after_mismatch(deadline()).await.is_none(),
+            "unchanged"
+        );
         assert_eq!(store.reads(), 2, "the one look-up of the budget was spent");
-        assert!(store.refresh_after_mismatch().await.is_none());
+        assert!(store.refresh_after_mismatch(deadline()).await.is_none());
         assert_eq!(
             store.reads(),
             2,
@@ -534,7 +744,7 @@ mod tests {
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn concurrent_callers_after_a_failure_share_one_read() {
         let store = scripted(vec![Err(unreachable()), Ok(set("abc", None))], HOUR).await;
         tokio::time::sleep(RETRY_AFTER_FAILURE).await;
@@ -542,7 +752,7 @@ mod tests {
         let mut callers = tokio::task::JoinSet::new();
         for _ in 0..8 {
             let store = Arc::clone(&store);
-            callers.spawn(async move { store.tokens().await });
+            callers.spawn(async move { store.tokens(deadline()).await });
         }
         for result in callers.join_all().await {
             let tokens = result.expect("every caller gets the one read's tokens");
@@ -551,14 +761,37 @@ mod tests {
         assert_eq!(store.reads(), 2, "eight callers, one read");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
+    async fn callers_that_waited_for_a_long_failed_read_take_its_failure_instead_of_reading_again()
+    {
+        let store = Arc::new(TokenStore::unloaded(
+            script_taking(
+                Duration::from_secs(2),
+                vec![Err(unreachable()), Ok(set("abc", None))],
+            ),
+            "scripted".to_owned(),
+            HOUR,
+            Arc::new(Budget::new(1, Arc::new(ManualClock::new()))),
+        ));
+        let mut callers = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let store = Arc::clone(&store);
+            callers.spawn(async move { store.tokens(deadline()).await });
+        }
+        for result in callers.join_all().await {
+            assert_eq!(result.expect_err("the one read failed"), unreachable());
+        }
+        assert_eq!(store.reads(), 1, "eight callers, one read");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_mismatch_within_the_refresh_interval_does_not_read_again() {
         let store = scripted(vec![Ok(set("abc", None))], HOUR).await;
-        assert!(store.refresh_after_mismatch().await.is_none());
+        assert!(store.refresh_after_mismatch(deadline()).await.is_none());
         assert_eq!(store.reads(), 1, "only the first load");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_mismatch_past_the_refresh_interval_returns_only_a_changed_set() {
         let store = scripted(
             vec![
@@ -570,33 +803,63 @@ mod tests {
         )
         .await;
         let fresh = store
-            .refresh_after_mismatch()
+            .refresh_after_mismatch(deadline())
             .await
             .expect("a rotated token");
         assert_eq!(keys(&fresh), ["new", "old"]);
-        assert_eq!(keys(&store.tokens().await.expect("loaded")), ["new", "old"]);
+        assert_eq!(
+            keys(&store.tokens(deadline()).await.expect("loaded")),
+            ["new", "old"]
+        );
         assert_eq!(store.reads(), 2);
 
         assert!(
-            store.refresh_after_mismatch().await.is_none(),
+            store.refresh_after_mismatch(deadline()).await.is_none(),
             "an unchanged set offers nothing new to try"
         );
         assert_eq!(store.reads(), 3, "but it was read");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
+    async fn a_mismatch_with_no_time_left_reads_nothing_and_spends_nothing() {
+        let budget = Arc::new(Budget::new(1, Arc::new(ManualClock::new())));
+        let store = TokenStore::unloaded(
+            script(vec![Ok(set("old", None)), Ok(set("new", None))]),
+            "scripted".to_owned(),
+            Duration::ZERO,
+            Arc::clone(&budget),
+        );
+        store.tokens(deadline()).await.expect("loaded");
+        assert!(
+            store
+                .refresh_after_mismatch(Deadline::at(Instant::now()))
+                .await
+                .is_none()
+        );
+        assert_eq!(store.reads(), 1, "nothing read");
+        let fresh = store
+            .refresh_after_mismatch(deadline())
+            .await
+            .expect("the budget's one re-read was kept for a request with time to use it");
+        assert_eq!(keys(&fresh), ["new"]);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_failed_re_read_keeps_the_tokens_already_loaded() {
         let store = scripted(
             vec![Ok(set("abc", None)), Err(unreachable())],
             Duration::ZERO,
         )
         .await;
-        assert!(store.refresh_after_mismatch().await.is_none());
+        assert!(store.refresh_after_mismatch(deadline()).await.is_none());
         assert_eq!(store.reads(), 2, "the re-read was attempted");
-        assert_eq!(keys(&store.tokens().await.expect("kept")), ["abc"]);
+        assert_eq!(
+            keys(&store.tokens(deadline()).await.expect("kept")),
+            ["abc"]
+        );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn concurrent_mismatches_share_one_re_read_and_all_get_its_tokens() {
         // A zero interval would let every caller read; only the waiting makes them share.
         let store = scripted(
@@ -608,7 +871,7 @@ mod tests {
         let mut callers = tokio::task::JoinSet::new();
         for _ in 0..8 {
             let store = Arc::clone(&store);
-            callers.spawn(async move { store.refresh_after_mismatch().await });
+            callers.spawn(async move { store.refresh_after_mismatch(deadline()).await });
         }
         for result in callers.join_all().await {
             let fresh = result.expect("every caller gets the re-read set");

@@ -4,8 +4,9 @@
 //! Two kinds of test. Through the compiled function (the Runtime API emulator): what a callback
 //! gets, and what its logs and metric lines say. In process, on `AccountTokens` with a
 //! `ManualClock`: the per-minute properties, exactly, without waiting for the minute. Either way
-//! the `GetParameter` requests are counted by moto's own request recorder (see
-//! `support/moto.rs`), never on our side of the SDK.
+//! the SSM requests (`GetParameters`: one per look-up, for an account's primary and secondary)
+//! are counted by moto's own request recorder (see `support/moto.rs`), never on our side of the
+//! SDK.
 
 use std::future::Future as _;
 use std::num::NonZeroU32;
@@ -19,7 +20,7 @@ use taskrouter_lambda::sid::AccountSid;
 use taskrouter_lambda::signature;
 use taskrouter_lambda::token::accounts::ABSENT_CAPACITY;
 use taskrouter_lambda::token::{
-    AccountError, AccountSettings, AccountTokens, Footprint, ManualClock, TokenSet,
+    AccountError, AccountSettings, AccountTokens, Deadline, Footprint, ManualClock, TokenSet,
 };
 
 use crate::support::moto::Moto;
@@ -120,6 +121,11 @@ fn settings(allowed: Option<Vec<AccountSid>>, lookups_per_minute: u32) -> Accoun
 
 const MINUTE: Duration = Duration::from_secs(60);
 
+/// The deadline of a callback arriving now.
+fn deadline() -> Deadline {
+    Deadline::after(Instant::now())
+}
+
 // Through the compiled function.
 
 #[tokio::test]
@@ -174,9 +180,10 @@ async fn callbacks_of_three_accounts_signed_by_twilios_python_helper_are_each_ve
         }
     }
     assert_eq!(
-        moto.get_parameter_count(PREFIX),
-        6,
-        "each account read once, on its first callback: its primary and its secondary"
+        moto.reads(),
+        [A.sid, B.sid, C.sid].map(|sid| vec![primary(sid), secondary(sid)]),
+        "each account read once, on its first callback: its primary and its secondary in one \
+         GetParameters"
     );
 
     let lines = json_lines(&function.output());
@@ -342,14 +349,11 @@ async fn with_a_list_of_accounts_any_other_is_refused_without_a_single_ssm_reque
     }
     let answer = function.http(listed[0].clone()).await;
     assert_eq!(answer.status, 200, "a listed account: {}", answer.body);
-    let mut requests = moto.get_parameter_requests();
-    requests.sort();
-    let mut expected = vec![primary(A.sid), secondary(A.sid)];
-    expected.sort();
     assert_eq!(
-        requests, expected,
-        "only the listed account that called was read: C (which has a parameter) and 50 \
-         invented accounts cost nothing"
+        moto.reads(),
+        [[primary(A.sid), secondary(A.sid)]],
+        "only the listed account that called was read, with one request for both its names: C \
+         (which has a parameter) and 50 invented accounts cost nothing"
     );
 }
 
@@ -392,27 +396,27 @@ async fn a_flood_of_invented_account_sids_reads_ssm_a_bounded_number_of_times_wh
     }
     let elapsed = started.elapsed();
 
-    // The default budget: 10 look-ups at once, then one every 6 s; two requests each.
+    // The default budget: 10 look-ups at once, then one every 6 s; one request each.
     let most_lookups = 10 + elapsed.as_secs().div_ceil(6) as usize;
-    let invented_requests = moto.get_parameter_count(PREFIX) - 2;
+    let invented_requests = moto.read_count(PREFIX) - 1;
     assert!(
-        invented_requests <= 2 * most_lookups,
-        "{invented_requests} GetParameter for 300 invented accounts in {elapsed:?}: at most \
+        invented_requests <= most_lookups,
+        "{invented_requests} requests for 300 invented accounts in {elapsed:?}: at most \
          {most_lookups} look-ups allowed"
     );
     assert!(
-        unknown >= 10 && invented_requests >= 20,
+        unknown >= 10 && invented_requests >= 10,
         "the budget's first ten look-ups did happen ({unknown} refused as unknown, \
          {invented_requests} requests)"
     );
     assert_eq!(unknown + exhausted, 300);
     assert_eq!(
-        moto.get_parameter_count(&primary(A.sid)),
+        moto.read_count(&primary(A.sid)),
         1,
         "account A was read once, before the flood, and never again"
     );
     println!(
-        "300 invented accounts in {elapsed:?}: {invented_requests} GetParameter requests, \
+        "300 invented accounts in {elapsed:?}: {invented_requests} GetParameters requests, \
          {unknown} refused 403 after a look-up, {exhausted} refused 503 without one"
     );
 }
@@ -516,7 +520,7 @@ async fn tokens_on(
 async fn flood(tokens: &AccountTokens, accounts: std::ops::Range<u32>) -> (usize, usize) {
     let (mut absent, mut exhausted) = (0, 0);
     for n in accounts {
-        match tokens.tokens(&invented(n)).await {
+        match tokens.tokens(&invented(n), deadline()).await {
             Err(AccountError::NoParameter(_)) => absent += 1,
             Err(AccountError::LookupsExhausted(_)) => exhausted += 1,
             other => panic!("invented account {n}: {other:?}"),
@@ -532,11 +536,7 @@ async fn invented_account_sids_cost_at_most_the_budget_a_minute_however_many_the
     let tokens = tokens_on(&moto, settings(None, 10), &clock).await;
 
     assert_eq!(flood(&tokens, 0..1000).await, (10, 990), "the budget: 10");
-    assert_eq!(
-        moto.get_parameter_count(PREFIX),
-        20,
-        "two requests a look-up"
-    );
+    assert_eq!(moto.read_count(PREFIX), 10, "one request a look-up");
     assert_eq!(
         tokens.footprint(),
         Footprint {
@@ -551,7 +551,7 @@ async fn invented_account_sids_cost_at_most_the_budget_a_minute_however_many_the
         (10, 0),
         "the same ten again: remembered as absent"
     );
-    assert_eq!(moto.get_parameter_count(PREFIX), 20, "without a request");
+    assert_eq!(moto.read_count(PREFIX), 10, "without a request");
 
     clock.advance(Duration::from_secs(30));
     assert_eq!(
@@ -559,11 +559,11 @@ async fn invented_account_sids_cost_at_most_the_budget_a_minute_however_many_the
         (5, 995),
         "half a minute refills half the budget"
     );
-    assert_eq!(moto.get_parameter_count(PREFIX), 30);
+    assert_eq!(moto.read_count(PREFIX), 15);
 
     clock.advance(MINUTE);
     assert_eq!(flood(&tokens, 2000..12_000).await, (10, 9990));
-    assert_eq!(moto.get_parameter_count(PREFIX), 50);
+    assert_eq!(moto.read_count(PREFIX), 25);
     let footprint = tokens.footprint();
     assert_eq!(footprint.accounts, 0);
     assert_eq!(
@@ -579,14 +579,17 @@ async fn a_known_account_is_neither_evicted_nor_kept_waiting_by_look_ups_of_inve
     let clock = Arc::new(ManualClock::new());
     let tokens = Arc::new(tokens_on(&moto, settings(None, 50), &clock).await);
     let account_a = AccountSid::parse(A.sid).expect("a SID");
-    let (store_a, set) = tokens.tokens(&account_a).await.expect("A's tokens");
+    let (store_a, set) = tokens
+        .tokens(&account_a, deadline())
+        .await
+        .expect("A's tokens");
     assert_eq!(keys(&set), [A.token]);
 
     // Fifty look-ups of invented accounts, all in flight at moto at once.
     let mut lookups = tokio::task::JoinSet::new();
     for n in 0..50 {
         let tokens = Arc::clone(&tokens);
-        lookups.spawn(async move { tokens.tokens(&invented(n)).await.map(|_| ()) });
+        lookups.spawn(async move { tokens.tokens(&invented(n), deadline()).await.map(|_| ()) });
     }
     tokio::task::yield_now().await;
     assert!(
@@ -596,7 +599,7 @@ async fn a_known_account_is_neither_evicted_nor_kept_waiting_by_look_ups_of_inve
     );
     // A's tokens are there on the first poll: no lock, read or budget of another account's
     // look-up stands in the way.
-    let mut known = std::pin::pin!(tokens.tokens(&account_a));
+    let mut known = std::pin::pin!(tokens.tokens(&account_a, deadline()));
     match known.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(Ok((store, set))) => {
             assert!(Arc::ptr_eq(&store, &store_a), "the same store");
@@ -614,14 +617,17 @@ async fn a_known_account_is_neither_evicted_nor_kept_waiting_by_look_ups_of_inve
 
     // Ten thousand more: the budget is spent, so they cost nothing and push nothing out.
     assert_eq!(flood(&tokens, 50..10_050).await, (0, 10_000));
-    let (store, set) = tokens.tokens(&account_a).await.expect("A's tokens");
+    let (store, set) = tokens
+        .tokens(&account_a, deadline())
+        .await
+        .expect("A's tokens");
     assert!(
         Arc::ptr_eq(&store, &store_a),
         "A's store was never replaced"
     );
     assert_eq!(keys(&set), [A.token]);
     assert_eq!(
-        moto.get_parameter_count(&primary(A.sid)),
+        moto.read_count(&primary(A.sid)),
         1,
         "A's token was read once"
     );
@@ -641,12 +647,15 @@ async fn accounts_that_exist_are_found_whatever_the_budget_and_do_not_spend_it()
     let tokens = tokens_on(&moto, settings(None, 1), &clock).await;
     for account in [&A, &B, &C] {
         let sid = AccountSid::parse(account.sid).expect("a SID");
-        let (_, set) = tokens.tokens(&sid).await.expect("an account that exists");
+        let (_, set) = tokens
+            .tokens(&sid, deadline())
+            .await
+            .expect("an account that exists");
         assert_eq!(keys(&set)[0], account.token);
     }
     assert_eq!(
-        moto.get_parameter_count(PREFIX),
-        6,
+        moto.read_count(PREFIX),
+        3,
         "three accounts with a budget of one look-up"
     );
     assert_eq!(
@@ -663,18 +672,18 @@ async fn an_account_created_after_a_failed_look_up_is_found_once_the_refresh_int
     let tokens = tokens_on(&moto, settings(None, 10), &clock).await;
     let account_a = AccountSid::parse(A.sid).expect("a SID");
     assert_eq!(
-        tokens.tokens(&account_a).await.map(|_| ()),
+        tokens.tokens(&account_a, deadline()).await.map(|_| ()),
         Err(AccountError::NoParameter(account_a.clone()))
     );
     moto.put_secure_string(&primary(A.sid), A.token).await;
     assert_eq!(
-        tokens.tokens(&account_a).await.map(|_| ()),
+        tokens.tokens(&account_a, deadline()).await.map(|_| ()),
         Err(AccountError::NoParameter(account_a.clone())),
         "remembered as absent for the refresh interval"
     );
-    assert_eq!(moto.get_parameter_count(PREFIX), 2);
+    assert_eq!(moto.read_count(PREFIX), 1);
     clock.advance(MINUTE);
-    let (_, set) = tokens.tokens(&account_a).await.expect("found");
+    let (_, set) = tokens.tokens(&account_a, deadline()).await.expect("found");
     assert_eq!(keys(&set), [A.token]);
 }
 
@@ -693,33 +702,33 @@ async fn each_account_rotates_on_its_own_and_re_reads_after_a_mismatch_spend_the
         AccountSid::parse(A.sid).expect("a SID"),
         AccountSid::parse(B.sid).expect("a SID"),
     );
-    let (store_a, _) = tokens.tokens(&account_a).await.expect("A");
-    tokens.tokens(&account_b).await.expect("B");
+    let (store_a, _) = tokens.tokens(&account_a, deadline()).await.expect("A");
+    tokens.tokens(&account_b, deadline()).await.expect("B");
 
     // A rotates: its new token becomes primary, the old one stays valid as secondary.
     moto.put_secure_string(&primary(A.sid), "rotated-token-of-a")
         .await;
     moto.put_secure_string(&secondary(A.sid), A.token).await;
     let fresh = store_a
-        .refresh_after_mismatch()
+        .refresh_after_mismatch(deadline())
         .await
         .expect("A's rotated tokens");
     assert_eq!(keys(&fresh), ["rotated-token-of-a", A.token]);
-    let (_, b_set) = tokens.tokens(&account_b).await.expect("B");
+    let (_, b_set) = tokens.tokens(&account_b, deadline()).await.expect("B");
     assert_eq!(keys(&b_set), [B.token], "B is untouched");
 
     assert!(
-        store_a.refresh_after_mismatch().await.is_none(),
+        store_a.refresh_after_mismatch(deadline()).await.is_none(),
         "unchanged"
     );
     assert!(
-        store_a.refresh_after_mismatch().await.is_none(),
+        store_a.refresh_after_mismatch(deadline()).await.is_none(),
         "the budget of two re-reads is spent"
     );
     assert_eq!(
-        moto.get_parameter_count(&primary(A.sid)),
+        moto.read_count(&primary(A.sid)),
         3,
         "A's first load and two re-reads; the third mismatch read nothing"
     );
-    assert_eq!(moto.get_parameter_count(&primary(B.sid)), 1);
+    assert_eq!(moto.read_count(&primary(B.sid)), 1);
 }

@@ -15,7 +15,8 @@ mod twilio_python;
 // The auth token from SSM Parameter Store, against a real moto server.
 mod token_ssm;
 
-// The SSM stand-in that throttles like Parameter Store, against the real SDK and the function.
+// The SSM stand-in that throttles like Parameter Store, against the real SDK and the function: a
+// throttled read retried until the stand-in admits it, failing closed once its budget is spent.
 mod ssm_throttling;
 
 // The template's dashboard and alarms checked against the metrics and log lines really written.

@@ -1,5 +1,8 @@
 //! The SSM stand-in that throttles as Parameter Store does (`support/ssm.rs`, the storm's SSM),
-//! checked against the real SDK, and the compiled function reading its token through it.
+//! checked against the real SDK, and the compiled function reading its token through it: a
+//! throttled read retried until the stand-in admits it, and failing closed once its budget is
+//! spent. The stand-in's limit is opened by the test when it has seen the function's requests
+//! throttled, so nothing here depends on how fast the machine is.
 
 use std::time::Duration;
 
@@ -278,4 +281,189 @@ async fn the_function_reads_its_token_through_aws_endpoint_url_ssm_fails_closed_
             .iter()
             .any(|request| request.answer == Answer::Served)
     );
+}
+
+/// The compiled function reading its token from `ssm` as the template configures it, with
+/// `extra` settings.
+async fn function_on(ssm: &SsmStandIn, extra: &[(&str, &str)]) -> Function {
+    let endpoint = ssm.endpoint();
+    let mut env = vec![
+        ("TWILIO_AUTH_TOKEN_PARAMETER", PARAMETER),
+        ("AWS_ENDPOINT_URL_SSM", endpoint.as_str()),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "FUNCTION"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+    ];
+    env.extend_from_slice(extra);
+    Function::start_with(&env).await
+}
+
+/// Waits until the stand-in has throttled `count` requests (the function is reading), for at
+/// most 30 s.
+async fn throttled_at_least(ssm: &SsmStandIn, count: usize) {
+    for _ in 0..3000 {
+        let throttled = ssm
+            .recorded()
+            .iter()
+            .filter(|request| request.answer == Answer::Throttled)
+            .count();
+        if throttled >= count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!(
+        "the stand-in did not throttle {count} requests: {:?}",
+        ssm.recorded()
+    );
+}
+
+/// The function's `auth token loaded` / `auth token not loaded` lines.
+fn load_lines(function: &Function) -> Vec<serde_json::Value> {
+    function
+        .output()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| {
+            line["message"] == "auth token loaded" || line["message"] == "auth token not loaded"
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_throttled_read_keeps_asking_until_the_stand_in_admits_it_and_the_cold_starts_callback_is_answered_200()
+ {
+    let ssm = SsmStandIn::start(&[(PARAMETER, DEV_TOKEN)], CLOSED).await;
+    let function = function_on(&ssm, &[]).await;
+    // The callback the cold start is for waits while the init read is throttled; SSM admits it
+    // once the read has been refused twice, well within its budget.
+    let (answer, ()) = tokio::join!(function.http(fixture("assignment-http-api")), async {
+        throttled_at_least(&ssm, 2).await;
+        ssm.set_limit(Limit::Unlimited);
+    });
+    assert_eq!(
+        answer.status,
+        200,
+        "the read that was throttled is served within the same callback's deadline: {}\n{}",
+        answer.body,
+        function.output()
+    );
+    assert_eq!(answer.body, "{}");
+
+    let recorded = ssm.recorded();
+    let (last, throttled) = recorded.split_last().expect("requests");
+    assert_eq!(last.answer, Answer::Served, "{recorded:?}");
+    assert!(
+        throttled.len() >= 2
+            && throttled
+                .iter()
+                .all(|request| request.answer == Answer::Throttled),
+        "every request before the served one was throttled, and retried: {recorded:?}"
+    );
+    assert!(
+        recorded
+            .iter()
+            .all(|request| request.caller == "FUNCTION" && request.operation == "GetParameter"),
+        "{recorded:?}"
+    );
+    let loads = load_lines(&function);
+    assert_eq!(loads.len(), 1, "one read: {loads:?}");
+    assert_eq!(loads[0]["message"], "auth token loaded");
+    assert_eq!(loads[0]["attempts"], recorded.len(), "{}", loads[0]);
+    assert_eq!(loads[0]["throttled"], throttled.len(), "{}", loads[0]);
+}
+
+#[tokio::test]
+async fn a_read_throttled_until_its_budget_is_spent_fails_closed_and_the_next_callback_reads_again_at_once()
+ {
+    let ssm = SsmStandIn::start(&[(PARAMETER, DEV_TOKEN)], CLOSED).await;
+    let function = function_on(&ssm, &[]).await;
+    let callback = fixture("assignment-http-api");
+
+    let refused = function.http(callback.clone()).await;
+    assert_eq!(refused.status, 503, "fail closed: {}", refused.body);
+    assert_eq!(refused.json()["error"]["code"], "token_unavailable");
+    let during = ssm.recorded();
+    assert!(
+        during.len() > 2
+            && during
+                .iter()
+                .all(|request| request.answer == Answer::Throttled),
+        "the read kept asking, beyond the two attempts of a transient failure: {during:?}"
+    );
+    let loads = load_lines(&function);
+    assert_eq!(loads.len(), 1, "one read, at init: {loads:?}");
+    assert_eq!(loads[0]["message"], "auth token not loaded");
+    assert_eq!(loads[0]["attempts"], during.len());
+    assert_eq!(loads[0]["throttled"], during.len());
+    assert!(
+        loads[0]["error"]
+            .as_str()
+            .is_some_and(|error| error.contains("ThrottlingException")),
+        "the cause is the throttling, not a timeout: {}",
+        loads[0]
+    );
+
+    // The storm is over: the very next callback reads again and is answered, without a second
+    // of refusals left over from the failed read.
+    ssm.set_limit(Limit::Unlimited);
+    let answer = function.http(callback).await;
+    assert_eq!(answer.status, 200, "{}\n{}", answer.body, function.output());
+    let after = ssm.recorded();
+    assert_eq!(after.len(), during.len() + 1, "one more request: {after:?}");
+    assert_eq!(
+        after.last().map(|request| request.answer),
+        Some(Answer::Served)
+    );
+}
+
+#[tokio::test]
+async fn with_a_secondary_both_tokens_are_read_in_one_get_parameters_which_is_retried_when_throttled()
+ {
+    const SECONDARY: &str = "/taskrouter/auth-token-secondary";
+    // The fixture is signed with the development token: as the secondary, it proves the secondary
+    // was read and is accepted.
+    let ssm = SsmStandIn::start(
+        &[(PARAMETER, "the-new-primary"), (SECONDARY, DEV_TOKEN)],
+        CLOSED,
+    )
+    .await;
+    let function = function_on(
+        &ssm,
+        &[("TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER", SECONDARY)],
+    )
+    .await;
+    let (answer, ()) = tokio::join!(function.http(fixture("assignment-http-api")), async {
+        throttled_at_least(&ssm, 1).await;
+        ssm.set_limit(Limit::Unlimited);
+    });
+    assert_eq!(answer.status, 200, "{}\n{}", answer.body, function.output());
+    let recorded = ssm.recorded();
+    assert!(
+        recorded
+            .iter()
+            .all(|request| request.operation == "GetParameters"
+                && request.names == [PARAMETER, SECONDARY]),
+        "one request for both names, each time: {recorded:?}"
+    );
+    assert_eq!(
+        recorded
+            .iter()
+            .filter(|request| request.answer == Answer::Served)
+            .count(),
+        1,
+        "{recorded:?}"
+    );
+
+    // A secondary that does not exist is no rotation under way: the primary alone.
+    let ssm = SsmStandIn::start(&[(PARAMETER, DEV_TOKEN)], Limit::Unlimited).await;
+    let function = function_on(
+        &ssm,
+        &[("TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER", SECONDARY)],
+    )
+    .await;
+    let answer = function.http(fixture("assignment-http-api")).await;
+    assert_eq!(answer.status, 200, "{}\n{}", answer.body, function.output());
+    assert_eq!(ssm.recorded().len(), 1);
+    assert_eq!(load_lines(&function)[0]["secondary"], false);
 }

@@ -62,7 +62,8 @@ policies = resolve(resources["FunctionRole"]["Properties"]["Policies"])
 [read] = [p for p in policies if p["PolicyName"] == "read-auth-token"]
 function = resolve(resources["Function"]["Properties"])
 print(json.dumps({
-    "ssm": [s["Resource"] for s in read["PolicyDocument"]["Statement"] if s["Action"] == "ssm:GetParameter"],
+    "ssm": [s["Resource"] for s in read["PolicyDocument"]["Statement"] if "kms:Decrypt" not in s["Action"]],
+    "ssm_actions": [s["Action"] for s in read["PolicyDocument"]["Statement"] if "kms:Decrypt" not in s["Action"]],
     "environment": function["Environment"]["Variables"],
     "layers": function.get("Layers"),
     "layer_resource": "TenantRulesLayer" in resources and condition(resources["TenantRulesLayer"]["Condition"]),
@@ -90,7 +91,7 @@ fn resolved(parameters: &Value) -> Value {
 const ARN: &str = "arn:aws:ssm:us-east-1:123456789012:parameter";
 
 #[test]
-fn a_single_account_stack_may_read_exactly_its_named_parameters_as_before() {
+fn a_single_account_stack_may_read_exactly_its_named_parameters() {
     let cases = [
         (
             json!({"AuthTokenParameterName": "/taskrouter/auth-token"}),
@@ -112,6 +113,12 @@ fn a_single_account_stack_may_read_exactly_its_named_parameters_as_before() {
     for (parameters, ssm, why) in cases {
         let stack = resolved(&parameters);
         assert_eq!(stack["ssm"], ssm, "{why}");
+        assert_eq!(
+            stack["ssm_actions"],
+            json!([["ssm:GetParameter", "ssm:GetParameters"]]),
+            "{why}: a primary alone is read with GetParameter, with its secondary in one \
+             GetParameters"
+        );
         assert_eq!(stack["refused_by"], json!([]), "{why}");
         let environment = stack["environment"].as_object().expect("variables");
         assert_eq!(
@@ -145,6 +152,11 @@ fn a_per_account_stack_may_read_only_under_its_prefix_and_sets_only_per_account_
     assert_eq!(
         stack["ssm"],
         json!([format!("{ARN}/taskrouter/accounts/*")])
+    );
+    assert_eq!(
+        stack["ssm_actions"],
+        json!([["ssm:GetParameter", "ssm:GetParameters"]]),
+        "an account's primary and secondary are read with one GetParameters"
     );
     assert_eq!(stack["refused_by"], json!([]));
     assert_eq!(

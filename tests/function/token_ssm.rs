@@ -10,7 +10,9 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_ssm::config::Credentials;
 use aws_sdk_ssm::types::ParameterType;
-use taskrouter_lambda::token::{RETRY_AFTER_FAILURE, TokenError, TokenSource, TokenStore};
+use taskrouter_lambda::token::{
+    Deadline, RETRY_AFTER_FAILURE, TokenError, TokenSource, TokenStore,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
@@ -176,14 +178,20 @@ fn parameter(name: &str, secondary: Option<&str>) -> TokenSource {
         .expect("a valid parameter name")
 }
 
+/// The deadline of a callback arriving now.
+fn deadline() -> Deadline {
+    Deadline::after(std::time::Instant::now())
+}
+
 async fn store(source: TokenSource, refresh_interval: Duration, endpoint: &str) -> TokenStore {
-    TokenStore::with_sdk_config(source, refresh_interval, &sdk_config(endpoint).await).await
+    let sdk_config = sdk_config(endpoint).await;
+    TokenStore::with_sdk_config(source, refresh_interval, &sdk_config, deadline()).await
 }
 
 /// The tokens of a set as text, primary first.
 async fn keys(store: &TokenStore) -> Vec<String> {
     store
-        .tokens()
+        .tokens(deadline())
         .await
         .expect("the tokens are loaded")
         .as_keys()
@@ -241,7 +249,7 @@ async fn a_missing_parameter_is_an_error_naming_it_and_the_store_recovers_once_i
     .await;
 
     let error = store
-        .tokens()
+        .tokens(deadline())
         .await
         .expect_err("the parameter does not exist yet");
     assert_eq!(
@@ -274,7 +282,7 @@ async fn an_unreachable_endpoint_at_cold_start_fails_closed_and_the_same_store_r
     )
     .await;
 
-    match store.tokens().await {
+    match store.tokens(deadline()).await {
         Err(TokenError::Unavailable { name, cause }) => {
             assert_eq!(name, "/taskrouter/auth-token");
             assert!(!cause.is_empty(), "the cause says what failed");
@@ -309,7 +317,7 @@ async fn a_mismatch_within_the_refresh_interval_does_not_read_ssm_again() {
         .await;
 
     assert!(
-        store.refresh_after_mismatch().await.is_none(),
+        store.refresh_after_mismatch(deadline()).await.is_none(),
         "the cold-start read was less than an hour ago"
     );
     assert_eq!(store.reads(), 1);
@@ -334,7 +342,7 @@ async fn a_rotated_token_is_picked_up_by_a_mismatch_once_the_refresh_interval_ha
     tokio::time::sleep(interval).await;
 
     let fresh = store
-        .refresh_after_mismatch()
+        .refresh_after_mismatch(deadline())
         .await
         .expect("past the interval the parameters are read again");
     assert_eq!(fresh.as_keys(), [b"new-token".as_slice(), b"old-token"]);
@@ -367,7 +375,10 @@ async fn a_blank_parameter_value_is_refused_naming_the_parameter() {
     .await;
 
     assert_eq!(
-        store.tokens().await.expect_err("a blank token is no token"),
+        store
+            .tokens(deadline())
+            .await
+            .expect_err("a blank token is no token"),
         TokenError::Empty {
             origin: "ssm parameter `/taskrouter/auth-token`".to_owned()
         }

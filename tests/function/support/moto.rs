@@ -1,5 +1,6 @@
 //! A real `moto_server` (PyPI `moto[server]`) standing in for SSM Parameter Store, with moto's own
-//! request recorder switched on, so a test counts the `GetParameter` requests SSM really received.
+//! request recorder switched on, so a test counts the `GetParameter` and `GetParameters` requests
+//! SSM really received.
 //!
 //! The count comes from the server, not from our side of the SDK: moto's recorder
 //! (`MOTO_ENABLE_RECORDING`, `moto/moto_api/_internal/recorder/models.py`) appends every request
@@ -86,8 +87,8 @@ impl Moto {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        // moto loads a service's code on its first request, which can outlast the function's
-        // two-second SSM budget on a busy machine: pay for it here, with the SDK's own timeouts.
+        // moto loads a service's code on its first request, which can take seconds on a busy
+        // machine: pay for it here, with the SDK's own timeouts, not from a read's budget.
         let warm_up = moto
             .client()
             .await
@@ -158,16 +159,20 @@ impl Moto {
             .unwrap_or_else(|error| panic!("moto deletes parameter {name}: {error:?}"));
     }
 
-    /// The names of every `GetParameter` request moto has received so far, in order of arrival
-    /// (the warm-up request of [`Moto::start`] left out).
-    pub(crate) fn get_parameter_requests(&self) -> Vec<String> {
+    /// Every `GetParameter` and `GetParameters` request moto has received so far, in order of
+    /// arrival, each as the parameter names it asked for (the warm-up request of [`Moto::start`]
+    /// left out).
+    pub(crate) fn reads(&self) -> Vec<Vec<String>> {
         let text = std::fs::read_to_string(&self.recording).unwrap_or_default();
         text.lines()
             .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .filter(|entry| {
-                entry["headers"]["X-Amz-Target"].as_str() == Some("AmazonSSM.GetParameter")
-            })
-            .map(|entry| {
+            .filter_map(|entry| {
+                let target = entry["headers"]["X-Amz-Target"].as_str()?;
+                let many = match target {
+                    "AmazonSSM.GetParameter" => false,
+                    "AmazonSSM.GetParameters" => true,
+                    _ => return None,
+                };
                 let body = entry["body"].as_str().unwrap_or_default();
                 let body = if entry["body_encoded"].as_bool() == Some(true) {
                     base64::engine::general_purpose::STANDARD
@@ -176,22 +181,35 @@ impl Moto {
                 } else {
                     body.as_bytes().to_vec()
                 };
-                let request: Value =
-                    serde_json::from_slice(&body).expect("a GetParameter body is JSON");
-                request["Name"]
-                    .as_str()
-                    .expect("a GetParameter request names its parameter")
-                    .to_owned()
+                let request: Value = serde_json::from_slice(&body).expect("a request body is JSON");
+                let names: Vec<String> = if many {
+                    request["Names"]
+                        .as_array()
+                        .expect("a GetParameters request names its parameters")
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                } else {
+                    vec![
+                        request["Name"]
+                            .as_str()
+                            .expect("a GetParameter request names its parameter")
+                            .to_owned(),
+                    ]
+                };
+                Some(names)
             })
-            .filter(|name| name != WARM_UP_PARAMETER)
+            .filter(|names| names != &[WARM_UP_PARAMETER])
             .collect()
     }
 
-    /// How many `GetParameter` requests moto received for names starting with `prefix`.
-    pub(crate) fn get_parameter_count(&self, prefix: &str) -> usize {
-        self.get_parameter_requests()
+    /// How many of those requests asked for a name starting with `prefix`: transactions, as
+    /// Parameter Store counts them against its rate, whatever each asked for.
+    pub(crate) fn read_count(&self, prefix: &str) -> usize {
+        self.reads()
             .iter()
-            .filter(|name| name.starts_with(prefix))
+            .filter(|names| names.iter().any(|name| name.starts_with(prefix)))
             .count()
     }
 }

@@ -5,15 +5,19 @@
 //! <https://docs.aws.amazon.com/general/latest/gr/ssm.html>, "GetParameter … 40 per second").
 //! `moto_server` never throttles, so reproducing a cold-start storm needs this stand-in. Like the
 //! Runtime API emulator next to it, it is small and implements only what the function uses: the
-//! `awsJson1_1` protocol's `GetParameter`.
+//! `awsJson1_1` protocol's `GetParameter` and `GetParameters`.
 //!
 //! - Request: `POST /` with `X-Amz-Target: AmazonSSM.GetParameter` and a JSON body
-//!   `{"Name": …, "WithDecryption": …}`. SigV4 is not checked; the access key id in the
+//!   `{"Name": …, "WithDecryption": …}`, or `AmazonSSM.GetParameters` and
+//!   `{"Names": […], "WithDecryption": …}`. SigV4 is not checked; the access key id in the
 //!   `Authorization` header is read only to tell the callers apart (the storm gives each instance
 //!   its own).
 //! - Answer: `200` with `{"Parameter": {"Name", "Type": "SecureString", "Value", …}}`, the value
-//!   decrypted when `WithDecryption` is true (otherwise an opaque ciphertext, as SSM returns).
-//! - A name that does not exist: `400` `{"__type": "ParameterNotFound", …}`.
+//!   decrypted when `WithDecryption` is true (otherwise an opaque ciphertext, as SSM returns);
+//!   for `GetParameters`, `{"Parameters": [those found], "InvalidParameters": [names not found]}`
+//!   (<https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html>).
+//! - A name that does not exist: `400` `{"__type": "ParameterNotFound", …}` from `GetParameter`;
+//!   listed in `InvalidParameters` by `GetParameters`, which is not an error.
 //! - Over the rate: `400` `{"__type": "ThrottlingException", "message": "Rate exceeded"}`. The
 //!   SDK reads the error code from `__type` (aws-smithy-json's `parse_error_envelope_metadata`,
 //!   the awsJson error parser) and `ThrottlingException` is in the SDK's list of throttling codes
@@ -22,8 +26,10 @@
 //!
 //! The rate is a token bucket ([`TokenBucket`]): AWS publishes the sustained rate but not how
 //! large a burst it absorbs, so the bucket holds one second's worth by default (a burst of 40);
-//! the storm harness takes it as an option. A throttled request takes no token, and every request
-//! is recorded with its time, its caller and its answer.
+//! the storm harness takes it as an option. Both operations share it, one token a request
+//! however many names it asks for, as Parameter Store counts transactions (contract §11). A
+//! throttled request takes no token, and every request is recorded with its time, its caller,
+//! the names it asked for and its answer.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -133,7 +139,12 @@ pub(crate) struct Recorded {
     pub(crate) at: Duration,
     /// The access key id of its `Authorization` header (`-` without one).
     pub(crate) caller: String,
-    /// How it was answered.
+    /// The operation, from `X-Amz-Target` without its `AmazonSSM.` prefix.
+    pub(crate) operation: String,
+    /// The parameter names it asked for.
+    pub(crate) names: Vec<String>,
+    /// How it was answered (`GetParameters` with a name missing: [`Answer::Served`], the rest
+    /// is in its `InvalidParameters`).
     pub(crate) answer: Answer,
 }
 
@@ -247,14 +258,36 @@ async fn serve(
         .map(|body| body.to_bytes())
         .unwrap_or_default();
     let input: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let operation = target
+        .strip_prefix("AmazonSSM.")
+        .unwrap_or(&target)
+        .to_owned();
+    let names: Vec<String> = match operation.as_str() {
+        "GetParameter" => input["Name"]
+            .as_str()
+            .map(str::to_owned)
+            .into_iter()
+            .collect(),
+        _ => input["Names"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+    };
+    let decrypted = input["WithDecryption"] == true;
 
-    let (answer, status, body) = if target != "AmazonSSM.GetParameter" {
+    let (answer, status, body) = if !matches!(operation.as_str(), "GetParameter" | "GetParameters")
+    {
         (
             Answer::Refused,
             StatusCode::BAD_REQUEST,
             error(
                 "UnknownOperationException",
-                &format!("the stand-in implements AmazonSSM.GetParameter only, not `{target}`"),
+                &format!(
+                    "the stand-in implements AmazonSSM.GetParameter and GetParameters only, not `{target}`"
+                ),
             ),
         )
     } else if !take(&state, at) {
@@ -264,13 +297,26 @@ async fn serve(
             StatusCode::BAD_REQUEST,
             error("ThrottlingException", "Rate exceeded"),
         )
+    } else if operation == "GetParameters" {
+        let (found, invalid): (Vec<&String>, Vec<&String>) = names
+            .iter()
+            .partition(|name| state.parameters.contains_key(name.as_str()));
+        let found: Vec<Value> = found
+            .into_iter()
+            .map(|name| parameter(name, &state.parameters[name.as_str()], decrypted))
+            .collect();
+        (
+            Answer::Served,
+            StatusCode::OK,
+            json!({"Parameters": found, "InvalidParameters": invalid}),
+        )
     } else {
-        let name = input["Name"].as_str().unwrap_or_default();
+        let name = names.first().map(String::as_str).unwrap_or_default();
         match state.parameters.get(name) {
             Some(value) => (
                 Answer::Served,
                 StatusCode::OK,
-                parameter(name, value, input["WithDecryption"] == true),
+                json!({"Parameter": parameter(name, value, decrypted)}),
             ),
             None => (
                 Answer::NotFound,
@@ -279,11 +325,13 @@ async fn serve(
             ),
         }
     };
-    state
-        .recorded
-        .lock()
-        .expect("lock")
-        .push(Recorded { at, caller, answer });
+    state.recorded.lock().expect("lock").push(Recorded {
+        at,
+        caller,
+        operation,
+        names,
+        answer,
+    });
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() = status;
     let headers = response.headers_mut();
@@ -318,7 +366,7 @@ fn error(code: &str, message: &str) -> Value {
     json!({"__type": code, "message": message})
 }
 
-/// A `GetParameter` answer for a SecureString.
+/// A SecureString as `GetParameter` and `GetParameters` describe it.
 fn parameter(name: &str, value: &str, decrypted: bool) -> Value {
     let value = if decrypted {
         value.to_owned()
@@ -328,14 +376,12 @@ fn parameter(name: &str, value: &str, decrypted: bool) -> Value {
         format!("AQICAHh-encrypted-{}", value.len())
     };
     json!({
-        "Parameter": {
-            "ARN": format!("arn:aws:ssm:us-east-1:123456789012:parameter{name}"),
-            "DataType": "text",
-            "LastModifiedDate": 1_795_500_000.0,
-            "Name": name,
-            "Type": "SecureString",
-            "Value": value,
-            "Version": 1
-        }
+        "ARN": format!("arn:aws:ssm:us-east-1:123456789012:parameter{name}"),
+        "DataType": "text",
+        "LastModifiedDate": 1_795_500_000.0,
+        "Name": name,
+        "Type": "SecureString",
+        "Value": value,
+        "Version": 1
     })
 }
