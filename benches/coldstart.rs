@@ -54,8 +54,6 @@ use std::process::{ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_ssm::config::Credentials;
 use aws_sdk_ssm::types::ParameterType;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -65,6 +63,10 @@ use runtime_api::{Outcome, RuntimeApi};
 
 #[path = "support/callback.rs"]
 mod callback;
+// Only `spawn`, `free_port` and `sdk_config_loader` are used here; the tests use the rest.
+#[allow(dead_code)]
+#[path = "../tests/function/support/moto.rs"]
+mod moto;
 #[path = "../tests/function/support/runtime_api.rs"]
 mod runtime_api;
 
@@ -78,8 +80,8 @@ const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 /// Callbacks of never-seen accounts sent before each known-account callback in
 /// `load-accounts-flood`.
 const FLOOD_PER_CALLBACK: usize = 10;
-/// How long `moto_server` may take to answer after it is started (it imports a lot of Python).
-const MOTO_STARTUP: Duration = Duration::from_secs(60);
+/// How long creating a parameter may take (moto loads its SSM code on the first request).
+const PUT_PARAMETER_TIMEOUT: Duration = Duration::from_secs(60);
 /// The most output kept from a function, for the message when it misbehaves.
 const OUTPUT_KEPT: usize = 16 * 1024;
 /// Lambda's log level for the function: what the template deploys.
@@ -862,41 +864,19 @@ struct Moto {
 
 impl Moto {
     async fn start(tls: bool) -> Result<Self, String> {
-        let port = free_port()?;
+        let port = moto::free_port();
         let certificates = if tls {
             Some(make_certificates()?)
         } else {
             None
         };
-        let mut command = Command::new("moto_server");
-        command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
-        if let Some(dir) = &certificates {
-            command.arg("-c").arg(dir.path.join("leaf.pem"));
-            command.arg("-k").arg(dir.path.join("leaf.key"));
-        }
-        let mut child = command
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|error| {
-                format!("cannot start moto_server ({error}): pip install 'moto[server]'")
-            })?;
-        let deadline = Instant::now() + MOTO_STARTUP;
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            if let Ok(Some(status)) = child.try_wait() {
-                return Err(format!("moto_server exited ({status}) before listening"));
+        let child = moto::spawn(port, |command| {
+            if let Some(dir) = &certificates {
+                command.arg("-c").arg(dir.path.join("leaf.pem"));
+                command.arg("-k").arg(dir.path.join("leaf.key"));
             }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "moto_server did not listen within {MOTO_STARTUP:?}"
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await?;
         let moto = Moto {
             _child: child,
             port,
@@ -927,7 +907,7 @@ impl Moto {
         if let Some(bundle) = self.bundle() {
             command.env("SSL_CERT_FILE", bundle);
         }
-        let status = tokio::time::timeout(MOTO_STARTUP, command.status())
+        let status = tokio::time::timeout(PUT_PARAMETER_TIMEOUT, command.status())
             .await
             .map_err(|_| "creating the parameter took over a minute".to_owned())?
             .map_err(|error| format!("cannot run the parameter writer: {error}"))?;
@@ -950,12 +930,7 @@ fn put_parameter_child(args: &[String]) -> ExitCode {
         .build()
         .expect("a current-thread runtime");
     let written = runtime.block_on(async {
-        let config = aws_config::defaults(BehaviorVersion::latest())
-            .endpoint_url(endpoint)
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "bench"))
-            .load()
-            .await;
+        let config = moto::sdk_config_loader(endpoint).load().await;
         aws_sdk_ssm::Client::new(&config)
             .put_parameter()
             .name(name)
@@ -975,13 +950,6 @@ fn put_parameter_child(args: &[String]) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn free_port() -> Result<u16, String> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .map_err(|error| format!("no free loopback port: {error}"))
 }
 
 /// A directory removed when dropped.

@@ -723,7 +723,7 @@ fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
 
 #[tokio::test]
 async fn make_connect_takes_the_urls_from_the_deployed_stacks_outputs() {
-    let moto = crate::token_ssm::Moto::start().await;
+    let moto = crate::support::moto::Moto::start().await;
     let assignment =
         "https://abc123defg.execute-api.us-east-1.amazonaws.com/taskrouter/assignment_callback";
     let events = "https://abc123defg.execute-api.us-east-1.amazonaws.com/taskrouter/events";

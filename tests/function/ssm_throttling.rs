@@ -6,11 +6,12 @@
 
 use std::time::Duration;
 
+use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_ssm::config::Credentials;
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 
+use crate::support::moto::sdk_config_loader;
 use crate::support::ssm::{Answer, Limit, SsmStandIn, TokenBucket};
 use crate::support::{DEV_TOKEN, Function, fixture};
 
@@ -25,8 +26,7 @@ const CLOSED: Limit = Limit::Bucket {
 /// The configuration a deployment gets from the environment, with `access_key_id` to tell
 /// callers apart and the SDK's retries limited to `attempts`.
 async fn sdk_config(endpoint: &str, access_key_id: &str, attempts: u32) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
+    sdk_config_loader(endpoint)
         .credentials_provider(Credentials::new(
             access_key_id,
             "secret",
@@ -34,7 +34,6 @@ async fn sdk_config(endpoint: &str, access_key_id: &str, attempts: u32) -> SdkCo
             None,
             "stand-in",
         ))
-        .endpoint_url(endpoint)
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(attempts)

@@ -1,176 +1,18 @@
 //! `TokenStore` reading the auth token from SSM Parameter Store, served by a real `moto_server`
 //! (PyPI `moto[server]`) started on a free local port per test.
 //!
-//! The SDK is pointed at moto through an `SdkConfig` built here, not through `AWS_ENDPOINT_URL`:
-//! the tests of this binary run in parallel threads, and changing the process environment under
-//! them is unsound.
+//! The SDK is pointed at moto through an explicit `SdkConfig` (`support/moto.rs` says why).
 
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_ssm::config::Credentials;
-use aws_sdk_ssm::types::ParameterType;
 use taskrouter_lambda::token::{
     Deadline, RETRY_AFTER_FAILURE, TokenError, TokenSource, TokenStore,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
 
-/// How long moto may take to answer after it is started (it imports a lot of Python).
-const MOTO_STARTUP: Duration = Duration::from_secs(60);
-
-/// A `moto_server` child process, killed when dropped (also used by rest.rs for CloudFormation).
-pub(crate) struct Moto {
-    child: Child,
-    port: u16,
-}
-
-impl Moto {
-    pub(crate) async fn start() -> Self {
-        Self::start_on(free_port()).await
-    }
-
-    /// Starts moto on `port` and waits until it answers HTTP.
-    async fn start_on(port: u16) -> Self {
-        let spawned = Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn();
-        let child = match spawned {
-            Ok(child) => child,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => panic!(
-                "moto_server is not on PATH; these tests need it: pip install 'moto[server]' ({error})"
-            ),
-            Err(error) => panic!("could not start moto_server: {error}"),
-        };
-        let mut moto = Moto { child, port };
-        let deadline = tokio::time::Instant::now() + MOTO_STARTUP;
-        loop {
-            if let Some(status) = moto
-                .child
-                .try_wait()
-                .expect("moto_server's status is readable")
-            {
-                panic!(
-                    "moto_server exited ({status}) before answering on port {port}; is it installed? pip install 'moto[server]'"
-                );
-            }
-            if http(
-                port,
-                "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-            )
-            .await
-            .is_ok_and(|answer| answer.starts_with("HTTP/1."))
-            {
-                moto.warm_up_ssm().await;
-                return moto;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "moto_server did not answer on port {port} within {MOTO_STARTUP:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// moto loads a service's code on its first request, which can take longer than the store's
-    /// two-second budget on a busy machine. One request with the SDK's default timeouts first
-    /// keeps that start-up cost out of the store's reads.
-    async fn warm_up_ssm(&self) {
-        let answer = ssm_client(&sdk_config(&self.endpoint()).await)
-            .get_parameter()
-            .name("/warm-up/never-created")
-            .send()
-            .await;
-        assert!(
-            answer.is_err_and(|error| error
-                .as_service_error()
-                .is_some_and(|error| error.is_parameter_not_found())),
-            "moto answers GetParameter for a missing name with ParameterNotFound"
-        );
-    }
-
-    pub(crate) fn endpoint(&self) -> String {
-        endpoint(self.port)
-    }
-
-    /// Creates (or overwrites) a SecureString parameter through the SDK, as an operator would.
-    async fn put_secure_string(&self, name: &str, value: &str) {
-        ssm_client(&sdk_config(&self.endpoint()).await)
-            .put_parameter()
-            .name(name)
-            .value(value)
-            .r#type(ParameterType::SecureString)
-            .overwrite(true)
-            .send()
-            .await
-            .expect("moto accepts the parameter");
-    }
-
-    /// Creates a Secrets Manager secret. The SSM crate is the only AWS client at hand, so this
-    /// speaks the Secrets Manager JSON protocol directly; moto does not check signatures.
-    async fn create_secret(&self, name: &str, value: &str) {
-        let body = format!(r#"{{"Name":"{name}","SecretString":"{value}"}}"#);
-        let request = format!(
-            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
-             X-Amz-Target: secretsmanager.CreateSecret\r\n\
-             Content-Type: application/x-amz-json-1.1\r\n\
-             Authorization: AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0\r\n\
-             Content-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        let answer = http(self.port, &request).await.expect("moto answers");
-        assert!(
-            answer.starts_with("HTTP/1.1 200"),
-            "moto refused the secret: {answer}"
-        );
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        // `kill_on_drop` also covers this; killing here makes the port free before the next line
-        // of a test runs.
-        let _ = self.child.start_kill();
-    }
-}
-
-/// A port nothing listens on right now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("the OS hands out a free port")
-        .port()
-}
+use crate::support::moto::{Moto, free_port, sdk_config_loader};
 
 fn endpoint(port: u16) -> String {
     format!("http://127.0.0.1:{port}")
-}
-
-/// The configuration a deployment gets from the environment, given explicitly.
-async fn sdk_config(endpoint: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
-        .endpoint_url(endpoint)
-        .load()
-        .await
-}
-
-fn ssm_client(sdk_config: &SdkConfig) -> aws_sdk_ssm::Client {
-    aws_sdk_ssm::Client::new(sdk_config)
-}
-
-/// Sends one raw HTTP/1.1 request and returns the whole answer.
-async fn http(port: u16, request: &str) -> std::io::Result<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
-    stream.write_all(request.as_bytes()).await?;
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await?;
-    Ok(String::from_utf8_lossy(&answer).into_owned())
 }
 
 fn parameter(name: &str, secondary: Option<&str>) -> TokenSource {
@@ -184,7 +26,7 @@ fn deadline() -> Deadline {
 }
 
 async fn store(source: TokenSource, refresh_interval: Duration, endpoint: &str) -> TokenStore {
-    let sdk_config = sdk_config(endpoint).await;
+    let sdk_config = sdk_config_loader(endpoint).load().await;
     TokenStore::with_sdk_config(source, refresh_interval, &sdk_config, deadline()).await
 }
 

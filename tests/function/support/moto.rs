@@ -7,14 +7,14 @@
 //! its Flask app handles, headers and body, to `MOTO_RECORDER_FILEPATH` before it answers. A
 //! request the SDK retried is two requests there, and one the SDK never sent is none.
 //!
-//! `token_ssm.rs` has its own, older helper without the recorder; the two start moto the same
-//! way.
+//! [`spawn`] is the one way this repository starts `moto_server`: [`Moto`] here, and the
+//! cold-start benchmark (`benches/coldstart.rs`, which includes this file) for its SSM over TLS.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_sdk_ssm::config::Credentials;
 use aws_sdk_ssm::types::ParameterType;
 use base64::Engine as _;
@@ -39,54 +39,30 @@ pub(crate) struct Moto {
 impl Moto {
     /// Starts moto on a free port, recording, and waits until it answers SSM.
     pub(crate) async fn start() -> Self {
+        Self::start_on(free_port()).await
+    }
+
+    /// As [`Moto::start`], on `port` (a test that first finds nothing listening there).
+    pub(crate) async fn start_on(port: u16) -> Self {
         static STARTED: AtomicU32 = AtomicU32::new(0);
-        let port = free_port();
         let recording = std::env::temp_dir().join(format!(
             "taskrouter-moto-{}-{}.jsonl",
             std::process::id(),
             STARTED.fetch_add(1, Ordering::Relaxed)
         ));
         let _ = std::fs::remove_file(&recording);
-        let spawned = Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .env("MOTO_ENABLE_RECORDING", "True")
-            .env("MOTO_RECORDER_FILEPATH", &recording)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn();
-        let child = match spawned {
-            Ok(child) => child,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => panic!(
-                "moto_server is not on PATH; these tests need it: pip install 'moto[server]' ({error})"
-            ),
-            Err(error) => panic!("could not start moto_server: {error}"),
-        };
-        let mut moto = Moto {
+        let child = spawn(port, |command| {
+            command
+                .env("MOTO_ENABLE_RECORDING", "True")
+                .env("MOTO_RECORDER_FILEPATH", &recording);
+        })
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+        let moto = Moto {
             child,
             port,
             recording,
         };
-        let deadline = tokio::time::Instant::now() + MOTO_STARTUP;
-        loop {
-            if let Some(status) = moto.child.try_wait().expect("moto_server's status") {
-                panic!("moto_server exited ({status}) before answering on port {port}");
-            }
-            if raw_http(
-                port,
-                "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-            )
-            .await
-            .is_ok_and(|answer| answer.starts_with("HTTP/1."))
-            {
-                break;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "moto_server did not answer on port {port} within {MOTO_STARTUP:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
         // moto loads a service's code on its first request, which can take seconds on a busy
         // machine: pay for it here, with the SDK's own timeouts, not from a read's budget.
         let warm_up = moto
@@ -112,12 +88,7 @@ impl Moto {
 
     /// The SDK configuration a deployment would get from the environment, pointed at moto.
     pub(crate) async fn sdk_config(&self) -> SdkConfig {
-        aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
-            .endpoint_url(self.endpoint())
-            .load()
-            .await
+        sdk_config_loader(&self.endpoint()).load().await
     }
 
     /// The environment that points the compiled function at moto.
@@ -157,6 +128,25 @@ impl Moto {
             .send()
             .await
             .unwrap_or_else(|error| panic!("moto deletes parameter {name}: {error:?}"));
+    }
+
+    /// Creates a Secrets Manager secret. The SSM crate is the only AWS client at hand, so this
+    /// speaks the Secrets Manager JSON protocol directly; moto does not check signatures.
+    pub(crate) async fn create_secret(&self, name: &str, value: &str) {
+        let body = format!(r#"{{"Name":"{name}","SecretString":"{value}"}}"#);
+        let request = format!(
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+             X-Amz-Target: secretsmanager.CreateSecret\r\n\
+             Content-Type: application/x-amz-json-1.1\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let answer = raw_http(self.port, &request).await.expect("moto answers");
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "moto refused the secret: {answer}"
+        );
     }
 
     /// Every `GetParameter` and `GetParameters` request moto has received so far, in order of
@@ -216,13 +206,73 @@ impl Moto {
 
 impl Drop for Moto {
     fn drop(&mut self) {
+        // `kill_on_drop` also covers this; killing here makes the port free before the next line
+        // of a test runs.
         let _ = self.child.start_kill();
         let _ = std::fs::remove_file(&self.recording);
     }
 }
 
+/// The SDK configuration a deployment gets from its environment (region, credentials), given
+/// explicitly and pointed at `endpoint`: moto, the SSM stand-in, or a port nothing listens on.
+/// Explicit, not through `AWS_ENDPOINT_URL`: the tests of one binary run in parallel threads,
+/// and changing the process environment under them is unsound.
+pub(crate) fn sdk_config_loader(endpoint: &str) -> ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+        .endpoint_url(endpoint)
+}
+
+/// Starts `moto_server` on 127.0.0.1:`port`, with whatever `configure` adds (arguments such as a
+/// certificate, environment), and waits until it accepts connections: a TCP connection, not an
+/// HTTP request, so the same wait serves moto over TLS. Its output is discarded; it is killed
+/// when the child is dropped.
+///
+/// # Errors
+///
+/// A message saying what to do when `moto_server` is not installed, exits, or does not listen
+/// within [`MOTO_STARTUP`].
+pub(crate) async fn spawn(
+    port: u16,
+    configure: impl FnOnce(&mut Command),
+) -> Result<Child, String> {
+    let mut command = Command::new("moto_server");
+    command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+    configure(&mut command);
+    let spawned = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!(
+                "moto_server is not on PATH; install it: pip install 'moto[server]' ({error})"
+            ));
+        }
+        Err(error) => return Err(format!("could not start moto_server: {error}")),
+    };
+    let deadline = tokio::time::Instant::now() + MOTO_STARTUP;
+    while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "moto_server exited ({status}) before listening on port {port}"
+            ));
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(format!(
+                "moto_server did not listen on port {port} within {MOTO_STARTUP:?}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(child)
+}
+
 /// A port nothing listens on right now.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .expect("the OS hands out a free port")
