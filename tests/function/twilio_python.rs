@@ -10,55 +10,10 @@ use base64::Engine;
 use serde_json::{Value, json};
 use taskrouter_lambda::form::FormParams;
 
+use crate::support::twilio::{self, ASSIGNMENT, HTTP_API};
 use crate::support::{DEV_TOKEN, Function, fixture};
 
 const ROUTE: &str = "/taskrouter/assignment_callback";
-
-/// Signs each `(token, url, params)` with `RequestValidator.compute_signature`.
-fn python_signatures(cases: &[(&str, String, &FormParams)]) -> Vec<String> {
-    let input: Vec<Value> = cases
-        .iter()
-        .map(|(token, url, params)| json!({"token": token, "url": url, "params": params.pairs()}))
-        .collect();
-    let script = "import json, sys\n\
-                  from twilio.request_validator import RequestValidator\n\
-                  cases = json.load(sys.stdin)\n\
-                  print(json.dumps([RequestValidator(c['token']).compute_signature(c['url'], dict(c['params'])) for c in cases]))\n";
-    let mut child = std::process::Command::new("python3")
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input_json(&input).as_bytes())
-        .expect("write cases");
-    let output = child.wait_with_output().expect("python3 finishes");
-    assert!(
-        output.status.success(),
-        "Twilio's Python helper is needed: pip install twilio\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("a JSON list of signatures")
-}
-
-fn input_json(input: &[Value]) -> String {
-    Value::Array(input.to_vec()).to_string()
-}
-
-/// The parameters of a realistic callback (those of the `assignment-http-api` fixture).
-fn callback_params() -> FormParams {
-    let event = fixture("assignment-http-api");
-    let body = base64::engine::general_purpose::STANDARD
-        .decode(event["body"].as_str().expect("body"))
-        .expect("base64 body");
-    FormParams::parse(&body).expect("form body")
-}
 
 /// An HTTP API (payload 2.0) event for `domain` + `raw_path` on `stage`, carrying `params`.
 fn http_api_event(
@@ -104,7 +59,6 @@ struct Topology {
     event: fn(&FormParams, &str) -> Value,
 }
 
-const HTTP_API: &str = "abc123defg.execute-api.us-east-1.amazonaws.com";
 const REST_API: &str = "rst456hijk.execute-api.us-east-1.amazonaws.com";
 const FUNCTION_URL: &str = "fnurl7890abcdefghijklmnopqrstuv.lambda-url.us-east-1.on.aws";
 
@@ -178,13 +132,13 @@ fn topologies() -> Vec<Topology> {
 
 #[tokio::test]
 async fn callbacks_signed_by_twilios_python_helper_are_accepted_in_every_topology() {
-    let params = callback_params();
+    let params = twilio::params(ASSIGNMENT);
     let topologies = topologies();
-    let cases: Vec<(&str, String, &FormParams)> = topologies
+    let cases: Vec<(&str, &str, &FormParams)> = topologies
         .iter()
-        .map(|t| (DEV_TOKEN, t.url.clone(), &params))
+        .map(|t| (DEV_TOKEN, t.url.as_str(), &params))
         .collect();
-    let signatures = python_signatures(&cases);
+    let signatures = twilio::signatures(&cases);
     for (topology, signature) in topologies.iter().zip(&signatures) {
         let function = Function::start(topology.env).await;
         let answer = function.http((topology.event)(&params, signature)).await;
@@ -203,23 +157,17 @@ async fn callbacks_signed_by_twilios_python_helper_are_accepted_in_every_topolog
 
 #[tokio::test]
 async fn tampered_callbacks_signed_by_twilios_python_helper_are_refused() {
-    let params = callback_params();
-    let mut changed = params.pairs().to_vec();
-    for (key, value) in &mut changed {
-        if key == "TaskPriority" {
-            *value = "1000".to_owned();
-        }
-    }
-    let changed = FormParams::from_pairs(changed);
+    let params = twilio::params(ASSIGNMENT);
+    let changed = twilio::with(&params, "TaskPriority", "1000");
     let mut added = params.pairs().to_vec();
     added.push(("Injected".to_owned(), "1".to_owned()));
     let added = FormParams::from_pairs(added);
     let url = format!("https://{HTTP_API}{ROUTE}");
 
-    let signatures = python_signatures(&[
-        (DEV_TOKEN, url.clone(), &params),
-        (DEV_TOKEN, format!("http://{HTTP_API}{ROUTE}"), &params),
-        ("not-the-dev-token", url.clone(), &params),
+    let signatures = twilio::signatures(&[
+        (DEV_TOKEN, &url, &params),
+        (DEV_TOKEN, &format!("http://{HTTP_API}{ROUTE}"), &params),
+        ("not-the-dev-token", &url, &params),
     ]);
     let (good, wrong_url, wrong_token) = (&signatures[0], &signatures[1], &signatures[2]);
 

@@ -2,8 +2,8 @@
 //! (`twilio.request_validator.RequestValidator`), delivered as API Gateway events.
 //!
 //! The events start from the `events/` fixtures (an HTTP API, payload 2.0, default stage), so
-//! only the parameters and the signature change. `twilio_python.rs` signs the same way for the
-//! deployment topologies; this module is for tests that need many accounts' callbacks.
+//! only the parameters and the signature change ([`signed_events`]); [`signatures`] signs for
+//! any URL, as `twilio_python.rs` does for every deployment topology.
 
 use std::io::Write as _;
 
@@ -14,7 +14,7 @@ use taskrouter_lambda::form::FormParams;
 use crate::support::fixture;
 
 /// The API the fixtures were sent to.
-const HTTP_API: &str = "abc123defg.execute-api.us-east-1.amazonaws.com";
+pub(crate) const HTTP_API: &str = "abc123defg.execute-api.us-east-1.amazonaws.com";
 
 /// The fixtures' assignment callback (a chat task).
 pub(crate) const ASSIGNMENT: &str = "assignment-http-api";
@@ -82,15 +82,28 @@ pub(crate) struct ToSign<'a> {
 /// Signs each callback with Twilio's Python helper (one `python3` process for all of them) and
 /// returns the events, in order.
 pub(crate) fn signed_events(callbacks: &[ToSign<'_>]) -> Vec<Value> {
-    let input: Vec<Value> = callbacks
+    let urls: Vec<String> = callbacks
         .iter()
-        .map(|callback| {
-            json!({
-                "token": callback.token,
-                "url": url(callback.fixture),
-                "params": callback.params.pairs(),
-            })
-        })
+        .map(|callback| url(callback.fixture))
+        .collect();
+    let cases: Vec<(&str, &str, &FormParams)> = callbacks
+        .iter()
+        .zip(&urls)
+        .map(|(callback, url)| (callback.token, url.as_str(), &callback.params))
+        .collect();
+    callbacks
+        .iter()
+        .zip(&signatures(&cases))
+        .map(|(callback, signature)| event(callback.fixture, &callback.params, signature))
+        .collect()
+}
+
+/// Signs each `(token, url, params)` with `RequestValidator.compute_signature`, in one `python3`
+/// process. Fails the test, not skips it, without `pip install twilio`.
+pub(crate) fn signatures(cases: &[(&str, &str, &FormParams)]) -> Vec<String> {
+    let input: Vec<Value> = cases
+        .iter()
+        .map(|(token, url, params)| json!({"token": token, "url": url, "params": params.pairs()}))
         .collect();
     // A list of pairs becomes a dict, as Twilio's Flask and Django examples pass `request.form`.
     let script = "import json, sys\n\
@@ -116,11 +129,5 @@ pub(crate) fn signed_events(callbacks: &[ToSign<'_>]) -> Vec<Value> {
         "Twilio's Python helper is needed: pip install twilio\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let signatures: Vec<String> =
-        serde_json::from_slice(&output.stdout).expect("a JSON list of signatures");
-    callbacks
-        .iter()
-        .zip(&signatures)
-        .map(|(callback, signature)| event(callback.fixture, &callback.params, signature))
-        .collect()
+    serde_json::from_slice(&output.stdout).expect("a JSON list of signatures")
 }
