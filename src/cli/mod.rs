@@ -434,6 +434,32 @@ pub(crate) fn json_object(flag: &'static str, text: &str) -> Result<Value, CliEr
 /// Test helpers shared by the command groups' tests.
 #[cfg(test)]
 pub(crate) mod test_support {
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// A file in the temp directory, unique to this process and this call, removed on drop.
+    pub(crate) struct TempFile(pub(crate) PathBuf);
+
+    impl TempFile {
+        /// Writes `contents` to a new file whose name ends with `name`.
+        pub(crate) fn new(name: &str, contents: &str) -> Self {
+            static CREATED: AtomicU32 = AtomicU32::new(0);
+            let path = std::env::temp_dir().join(format!(
+                "taskrouter-cli-{}-{}-{name}",
+                std::process::id(),
+                CREATED.fetch_add(1, Ordering::Relaxed)
+            ));
+            std::fs::write(&path, contents).expect("the temp directory is writable");
+            Self(path)
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
     /// `(name, value)` pairs as the owned pairs `--param` produces.
     pub(crate) fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs

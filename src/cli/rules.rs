@@ -83,6 +83,7 @@ pub(crate) fn eval(
 
 #[cfg(test)]
 mod tests {
+    use crate::cli::test_support::TempFile;
     use std::path::PathBuf;
 
     use crate::cli::test_support::params;
@@ -94,24 +95,6 @@ mod tests {
             "{}/rules/examples/{name}",
             env!("CARGO_MANIFEST_DIR")
         ))
-    }
-
-    /// A file in the temp directory, unique to this process and `name`, removed on drop.
-    struct TempFile(PathBuf);
-
-    impl TempFile {
-        fn new(name: &str, contents: &str) -> Self {
-            let path =
-                std::env::temp_dir().join(format!("taskrouter-cli-{}-{name}", std::process::id()));
-            std::fs::write(&path, contents).expect("the temp directory is writable");
-            Self(path)
-        }
-    }
-
-    impl Drop for TempFile {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
-        }
     }
 
     fn decide(rules: Option<PathBuf>, task: &str, worker: &str, pairs: &[(&str, &str)]) -> Output {

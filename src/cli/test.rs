@@ -482,24 +482,7 @@ fn instant(value: &Value, at: &str) -> Result<Timestamp, TestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A file in the temp directory, unique to this process and `name`, removed on drop.
-    struct TempFile(PathBuf);
-
-    impl TempFile {
-        fn new(name: &str, contents: &str) -> Self {
-            let path =
-                std::env::temp_dir().join(format!("taskrouter-test-{}-{name}", std::process::id()));
-            std::fs::write(&path, contents).expect("the temp directory is writable");
-            Self(path)
-        }
-    }
-
-    impl Drop for TempFile {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
-        }
-    }
+    use crate::cli::test_support::TempFile;
 
     fn example(name: &str) -> String {
         format!("{}/rules/examples/{name}", env!("CARGO_MANIFEST_DIR"))

@@ -479,6 +479,7 @@ fn worker_label(worker: &Worker, availability: bool) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::cli::test_support::TempFile;
     use std::path::PathBuf;
 
     use super::WorkflowCommand;
@@ -489,24 +490,6 @@ mod tests {
             "{}/workflows/{relative}",
             env!("CARGO_MANIFEST_DIR")
         ))
-    }
-
-    /// A file in the temp directory, unique to this process and `name`, removed on drop.
-    struct TempFile(PathBuf);
-
-    impl TempFile {
-        fn new(name: &str, contents: &str) -> Self {
-            let path = std::env::temp_dir()
-                .join(format!("taskrouter-workflow-{}-{name}", std::process::id()));
-            std::fs::write(&path, contents).expect("the temp directory is writable");
-            Self(path)
-        }
-    }
-
-    impl Drop for TempFile {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
-        }
     }
 
     fn check(file: PathBuf) -> Output {

@@ -1,11 +1,14 @@
 //! The `taskrouter` binary as a user runs it: arguments in, stdout, stderr and exit code out.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
+
+use crate::support::TempFile;
+use crate::support::cli::text;
 
 /// Runs the compiled `taskrouter` with `args`, without `TWILIO_AUTH_TOKEN` from the caller.
 fn taskrouter(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_taskrouter"))
+    crate::support::cli::taskrouter()
         .args(args)
         .env_remove("TWILIO_AUTH_TOKEN")
         .output()
@@ -13,37 +16,15 @@ fn taskrouter(args: &[&str]) -> Output {
 }
 
 fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("UTF-8 stdout")
+    text(&output.stdout)
 }
 
 fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).expect("UTF-8 stderr")
+    text(&output.stderr)
 }
 
 fn example(name: &str) -> String {
     format!("{}/rules/examples/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A rules file in the temp directory, unique to this process and `name`, removed on drop.
-struct TempRules(PathBuf);
-
-impl TempRules {
-    fn new(name: &str, contents: &str) -> Self {
-        let path =
-            std::env::temp_dir().join(format!("taskrouter-bin-{}-{name}", std::process::id()));
-        std::fs::write(&path, contents).expect("the temp directory is writable");
-        Self(path)
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().expect("a UTF-8 temp path")
-    }
-}
-
-impl Drop for TempRules {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 #[test]
@@ -70,7 +51,7 @@ fn check_accepts_every_shipped_document_with_exit_code_0() {
 
 #[test]
 fn check_refuses_an_invalid_document_with_exit_code_1_and_the_problem_on_stderr() {
-    let rules = TempRules::new(
+    let rules = TempFile::new(
         "duplicate.json",
         r#"{"rules": [
             {"name": "vip", "when": "1 == 1", "instruction": {}},
@@ -265,7 +246,7 @@ fn taskrouter_test_passes_every_example_and_reaches_each_of_its_rules_and_its_de
 #[test]
 fn a_wrong_expectation_fails_the_run_showing_the_expected_and_the_actual_answer() {
     let rules = example("business-hours.json");
-    let test = TempRules::new(
+    let test = TempFile::new(
         "wrong.test.json",
         &format!(
             r#"{{
@@ -299,7 +280,7 @@ fn a_wrong_expectation_fails_the_run_showing_the_expected_and_the_actual_answer(
 #[test]
 fn an_invalid_test_document_exits_with_2_naming_the_file_the_case_and_the_problem() {
     let rules = example("business-hours.json");
-    let typo = TempRules::new(
+    let typo = TempFile::new(
         "typo.test.json",
         &format!(
             r#"{{"rules": "{rules}", "cases": [
@@ -307,19 +288,19 @@ fn an_invalid_test_document_exits_with_2_naming_the_file_the_case_and_the_proble
             ]}}"#
         ),
     );
-    let no_now = TempRules::new(
+    let no_now = TempFile::new(
         "no-now.test.json",
         &format!(
             r#"{{"rules": "{rules}", "cases": [{{"name": "whenever", "expect": {{"rule": "office-hours"}}}}]}}"#
         ),
     );
-    let unknown_rule = TempRules::new(
+    let unknown_rule = TempFile::new(
         "unknown-rule.test.json",
         &format!(
             r#"{{"rules": "{rules}", "now": "2026-12-02T14:30:00Z", "cases": [{{"name": "weekday", "expect": {{"rule": "office_hours"}}}}]}}"#
         ),
     );
-    let passing = TempRules::new(
+    let passing = TempFile::new(
         "passing.test.json",
         &format!(
             r#"{{"rules": "{rules}", "cases": [{{"name": "weekday", "now": "2026-12-02T14:30:00Z", "expect": {{"rule": "office-hours"}}}}]}}"#

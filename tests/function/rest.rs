@@ -17,14 +17,9 @@ use taskrouter_lambda::rest::resources::{NewTask, ReservationStatus};
 use taskrouter_lambda::rest::{Client, ReservationOf, RestConfig, RestError, RetryPolicy};
 use taskrouter_lambda::sid::{ReservationSid, TaskSid, WorkspaceSid};
 
+use crate::support::cli::{self, ACCOUNT, WK, WR, WS, WT, WW, taskrouter_on, text};
 use crate::support::standin::{Recorded, Reply, Server, TestCa};
 
-const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
-const WS: &str = "WS0123456789abcdef0123456789abcdef";
-const WW: &str = "WW0123456789abcdef0123456789abcdef";
-const WT: &str = "WT0123456789abcdef0123456789abcdef";
-const WR: &str = "WR0123456789abcdef0123456789abcdef";
-const WK: &str = "WK0123456789abcdef0123456789abcdef";
 /// A token that must never appear in any output.
 const TOKEN: &str = "auth-token-that-must-stay-secret";
 
@@ -223,29 +218,15 @@ fn an_unreachable_api_is_retried_then_reported_without_secrets() {
 
 /// Runs the compiled `taskrouter` with the REST variables pointing at `url` and `extra` on top.
 fn taskrouter(url: &str, args: &[&str], extra: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_taskrouter"));
-    command
+    taskrouter_on(url, TOKEN)
         .args(args)
-        .env_remove("TWILIO_API_KEY")
-        .env_remove("TWILIO_API_SECRET")
-        .env_remove("TWILIO_REGION")
-        .env_remove("TWILIO_EDGE")
-        .env("TWILIO_ACCOUNT_SID", ACCOUNT)
-        .env("TWILIO_AUTH_TOKEN", TOKEN)
-        .env("TASKROUTER_API_URL", url);
-    for (name, value) in extra {
-        command.env(name, value);
-    }
-    command.output().expect("the taskrouter binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
+        .envs(extra.iter().copied())
+        .output()
+        .expect("the taskrouter binary runs")
 }
 
 fn assert_no_secret(output: &Output) {
-    let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
-    assert!(!all.contains(TOKEN), "the token leaked: {all}");
+    cli::assert_no_secret(output, TOKEN);
 }
 
 #[test]
@@ -626,7 +607,7 @@ fn connect_check_reports_a_403_and_what_to_look_at() {
 #[test]
 fn connect_check_with_only_an_api_key_asks_for_the_auth_token_before_changing_anything() {
     let twilio = Server::script(Vec::new());
-    let output = Command::new(env!("CARGO_BIN_EXE_taskrouter"))
+    let output = cli::taskrouter()
         .args([
             "connect",
             "--workspace",
@@ -655,7 +636,7 @@ fn connect_check_with_only_an_api_key_asks_for_the_auth_token_before_changing_an
 
 #[test]
 fn missing_credentials_are_named_and_help_shows_no_secret() {
-    let output = Command::new(env!("CARGO_BIN_EXE_taskrouter"))
+    let output = cli::taskrouter()
         .args(["task", "create", "--workspace", WS, "--workflow", WW])
         .env_remove("TWILIO_ACCOUNT_SID")
         .env_remove("TWILIO_AUTH_TOKEN")
@@ -676,7 +657,7 @@ fn missing_credentials_are_named_and_help_shows_no_secret() {
         vec!["connect", "--help"],
         vec!["send", "--help"],
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_taskrouter"))
+        let output = cli::taskrouter()
             .args(&args)
             .env("TWILIO_ACCOUNT_SID", ACCOUNT)
             .env("TWILIO_AUTH_TOKEN", TOKEN)
@@ -791,7 +772,7 @@ fn send_posts_over_https_with_the_same_client_and_verifies_the_certificate() {
     let server = Server::start_tls(&ca, |_| Reply::json(200, "{}"));
     let url = format!("{}/taskrouter/assignment_callback", server.url);
     let send = |ca_file: Option<&std::path::Path>| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_taskrouter"));
+        let mut command = cli::taskrouter();
         command
             .args(["send", "--url", &url, "--token", "local-dev-token"])
             .env_remove("SSL_CERT_DIR");

@@ -5,7 +5,7 @@
 //! covered by [`every_form_key_the_client_sends_exists_in_its_operations_schema`], which reads
 //! the description itself.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::{Map, Value, json};
 use taskrouter_lambda::instruction::{HttpUrl, Instruction};
@@ -16,15 +16,9 @@ use taskrouter_lambda::rest::transport::{Replay, Request};
 use taskrouter_lambda::rest::{Client, ReservationOf, RestConfig};
 use taskrouter_lambda::sid::{ReservationSid, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid};
 
-use crate::support::prism::{ACCOUNT, Prism, SPEC_BYTES, spec, spec_bytes};
+use crate::support::cli::{ACCOUNT, CA, WA, WK, WR, WS, WT, WW, taskrouter_on, text};
+use crate::support::prism::{Prism, SPEC_BYTES, spec, spec_bytes};
 
-const WS: &str = "WS0123456789abcdef0123456789abcdef";
-const WW: &str = "WW0123456789abcdef0123456789abcdef";
-const WT: &str = "WT0123456789abcdef0123456789abcdef";
-const WK: &str = "WK0123456789abcdef0123456789abcdef";
-const WR: &str = "WR0123456789abcdef0123456789abcdef";
-const WA: &str = "WA0123456789abcdef0123456789abcdef";
-const CA: &str = "CA0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "prism-token-that-must-stay-secret";
 
 /// Every instruction with every parameter it takes (as in `instruction.rs`'s fixtures).
@@ -414,19 +408,10 @@ fn every_request_the_client_can_make_is_accepted_and_mistakes_come_back_clear() 
 }
 
 fn taskrouter(prism: &Prism, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_taskrouter"))
+    taskrouter_on(&prism.url, TOKEN)
         .args(args)
-        .env_remove("TWILIO_API_KEY")
-        .env_remove("TWILIO_API_SECRET")
-        .env("TWILIO_ACCOUNT_SID", ACCOUNT)
-        .env("TWILIO_AUTH_TOKEN", TOKEN)
-        .env("TASKROUTER_API_URL", &prism.url)
         .output()
         .expect("the taskrouter binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).expect("UTF-8")
 }
 
 #[test]

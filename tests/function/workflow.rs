@@ -2,25 +2,21 @@
 //! `workflows/examples/` checked, and routed against the sample workspace in
 //! `workflows/workspace/`, through the compiled binary.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::repo;
+use crate::support::cli::{taskrouter, text};
+use crate::support::{TempFile, repo};
 
 /// Runs the compiled `taskrouter workflow …` from the repository root, so paths read as in the
 /// README.
 fn workflow(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_taskrouter"))
+    taskrouter()
         .arg("workflow")
         .args(args)
-        .current_dir(repo())
         .output()
         .expect("the taskrouter binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
 }
 
 /// A step as the JSON names it: its queue and the SIDs of its workers in offer order.
@@ -222,16 +218,11 @@ fn route_explains_why_a_task_fell_through_to_the_default_filter() {
 
 #[test]
 fn an_invalid_configuration_exits_1_with_every_error_on_stderr() {
-    let path = std::env::temp_dir().join(format!(
-        "taskrouter-workflow-bin-{}.json",
-        std::process::id()
-    ));
-    std::fs::write(
-        &path,
+    let invalid = TempFile::new(
+        "invalid.json",
         r#"{"task_routing": {"filters": [{"expression": "type == 'a' OR taskrouter.dayofweek == 'Mon'", "targets": [{"queue": "WQ00000000000000000000000000000001", "timout": 5}]}]}}"#,
-    )
-    .expect("writable temp directory");
-    let file = path.to_str().expect("a UTF-8 path");
+    );
+    let file = invalid.path();
     for args in [vec!["check", file], vec!["route", file, "--task", "{}"]] {
         let output = workflow(&args);
         assert_eq!(output.status.code(), Some(1), "{args:?}");
@@ -249,7 +240,6 @@ fn an_invalid_configuration_exits_1_with_every_error_on_stderr() {
             "{stderr}"
         );
     }
-    let _ = std::fs::remove_file(&path);
 }
 
 #[test]

@@ -5,17 +5,16 @@
 //! requests are the ones Twilio documents; its example Workflow holds a configuration that is
 //! not JSON, so it shows what the commands do with one they cannot parse).
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use crate::support::prism::{ACCOUNT, Prism};
-use crate::support::repo;
+use crate::support::cli::{self, ACCOUNT, WS, WW, taskrouter_on, text};
+use crate::support::prism::Prism;
 use crate::support::standin::{Recorded, Reply, Server};
+use crate::support::{TempFile, repo};
 
-const WS: &str = "WS0123456789abcdef0123456789abcdef";
-const WW: &str = "WW0123456789abcdef0123456789abcdef";
 /// A token that must never appear in any output.
 const TOKEN: &str = "workflow-token-that-must-stay-secret";
 /// The file applied in these tests: the production-style example.
@@ -23,23 +22,11 @@ const FILE: &str = "workflows/examples/helpline.json";
 
 /// Runs the compiled `taskrouter workflow …` from the repository root against `url`.
 fn taskrouter(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_taskrouter"))
+    taskrouter_on(url, TOKEN)
         .arg("workflow")
         .args(args)
-        .current_dir(repo())
-        .env_remove("TWILIO_API_KEY")
-        .env_remove("TWILIO_API_SECRET")
-        .env_remove("TWILIO_REGION")
-        .env_remove("TWILIO_EDGE")
-        .env("TWILIO_ACCOUNT_SID", ACCOUNT)
-        .env("TWILIO_AUTH_TOKEN", TOKEN)
-        .env("TASKROUTER_API_URL", url)
         .output()
         .expect("the taskrouter binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
 }
 
 /// `diff`'s or `apply`'s arguments for `file`, then `extra`.
@@ -145,8 +132,7 @@ fn methods(server: &Server) -> Vec<String> {
 }
 
 fn assert_no_secret(output: &Output) {
-    let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
-    assert!(!all.contains(TOKEN), "the token leaked: {all}");
+    cli::assert_no_secret(output, TOKEN);
 }
 
 /// The file with its Spanish step's timeout changed from 120 s to 90 s, and a filter inserted at
@@ -273,18 +259,12 @@ fn apply_dry_run_and_an_invalid_file_send_nothing() {
     );
     assert_eq!(methods(&twilio), ["GET"]);
 
-    let broken = std::env::temp_dir().join(format!(
-        "taskrouter-apply-broken-{}.json",
-        std::process::id()
-    ));
-    std::fs::write(
-        &broken,
+    let broken = TempFile::new(
+        "broken.json",
         r#"{"task_routing": {"filters": [{"expression": "type ==", "targets": [{"queue": "WQ00000000000000000000000000000001"}]}]}}"#,
-    )
-    .expect("writable temp directory");
-    let path = broken.to_str().expect("a UTF-8 path");
+    );
+    let path = broken.path();
     let output = taskrouter(&twilio.url, &args("apply", path, &[]));
-    let _ = std::fs::remove_file(&broken);
     assert_eq!(
         (output.status.code(), text(&output.stdout).as_str()),
         (Some(1), "")
@@ -335,7 +315,7 @@ fn apply_fails_when_twilio_refuses_or_does_not_keep_the_configuration() {
 
 #[test]
 fn diff_and_apply_need_credentials_and_name_the_variable() {
-    let output = Command::new(env!("CARGO_BIN_EXE_taskrouter"))
+    let output = cli::taskrouter()
         .args([
             "workflow",
             "diff",

@@ -1,6 +1,7 @@
 //! Shared test support: the fixtures, the function binary on an emulated Runtime API, an SSM
 //! stand-in that throttles, and an in-process app for direct handler calls.
 
+pub(crate) mod cli;
 pub(crate) mod moto;
 pub(crate) mod prism;
 pub(crate) mod runtime_api;
@@ -10,6 +11,7 @@ pub(crate) mod twilio;
 
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -33,6 +35,34 @@ pub(crate) fn fixture(name: &str) -> Value {
     let text =
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()))
+}
+
+/// A file in the temp directory, unique to this process and this call, removed on drop.
+pub(crate) struct TempFile(PathBuf);
+
+impl TempFile {
+    /// Writes `contents` to a new file whose name ends with `name`.
+    pub(crate) fn new(name: &str, contents: &str) -> Self {
+        static CREATED: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "taskrouter-test-{}-{}-{name}",
+            std::process::id(),
+            CREATED.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::write(&path, contents).expect("the temp directory is writable");
+        Self(path)
+    }
+
+    /// Its path, as an argument.
+    pub(crate) fn path(&self) -> &str {
+        self.0.to_str().expect("a UTF-8 temp path")
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// An HTTP answer as the function returned it to API Gateway.

@@ -22,8 +22,6 @@ pub(crate) const SPEC_SHA256: &str =
 pub(crate) const SPEC_BYTES: usize = 569_558;
 /// How long Prism may take to load the description and listen (it parses 61 operations).
 const STARTUP: Duration = Duration::from_secs(120);
-/// An account SID and token Prism accepts: it checks that Basic credentials are present only.
-pub(crate) const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 
 fn node_modules() -> PathBuf {
     repo().join("tests/prism/node_modules")
