@@ -226,15 +226,7 @@ async fn requests_other_than_get_parameter_are_refused_naming_the_operation() {
 async fn the_function_reads_its_token_through_aws_endpoint_url_ssm_fails_closed_while_throttled_and_recovers()
  {
     let ssm = SsmStandIn::start(&[(PARAMETER, DEV_TOKEN)], CLOSED).await;
-    let endpoint = ssm.endpoint();
-    let function = Function::start_with(&[
-        ("TWILIO_AUTH_TOKEN_PARAMETER", PARAMETER),
-        ("AWS_ENDPOINT_URL_SSM", &endpoint),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "FUNCTION"),
-        ("AWS_SECRET_ACCESS_KEY", "secret"),
-    ])
-    .await;
+    let function = function_on(&ssm, &[]).await;
     let callback = fixture("assignment-http-api");
 
     let throttled = function.http(callback.clone()).await;
@@ -259,14 +251,7 @@ async fn the_function_reads_its_token_through_aws_endpoint_url_ssm_fails_closed_
     );
 
     ssm.set_limit(Limit::Unlimited);
-    let mut answer = function.http(callback.clone()).await;
-    for _ in 0..40 {
-        if answer.status != 503 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        answer = function.http(callback.clone()).await;
-    }
+    let answer = function.http_once_recovered(callback).await;
     assert_eq!(
         answer.status,
         200,

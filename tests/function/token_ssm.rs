@@ -252,15 +252,7 @@ async fn the_function_answers_503_while_ssm_is_down_and_recovers_without_a_resta
     let moto = Moto::start_on(port).await;
     moto.put_secure_string("/taskrouter/auth-token", crate::support::DEV_TOKEN)
         .await;
-    // The store reads again at most once a second after a failure; ask until it has.
-    let mut answer = function.http(callback.clone()).await;
-    for _ in 0..40 {
-        if answer.status != 503 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        answer = function.http(callback.clone()).await;
-    }
+    let answer = function.http_once_recovered(callback).await;
     assert_eq!(
         answer.status,
         200,

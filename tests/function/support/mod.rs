@@ -214,6 +214,21 @@ impl Function {
         }
     }
 
+    /// Sends `event` until the answer is no longer `503`, at most 40 times 250 ms apart, and
+    /// returns the last answer: after a failed read a token store reads again at most once a
+    /// second, so a function recovering from an outage answers within a few tries.
+    pub(crate) async fn http_once_recovered(&self, event: Value) -> HttpAnswer {
+        let mut answer = self.http(event.clone()).await;
+        for _ in 0..40 {
+            if answer.status != 503 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            answer = self.http(event.clone()).await;
+        }
+        answer
+    }
+
     /// Everything the function printed so far (stdout then stderr lines, interleaved by arrival).
     pub(crate) fn output(&self) -> String {
         self.output.lock().expect("lock").clone()
