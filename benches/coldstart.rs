@@ -64,6 +64,8 @@ use runtime_api::{Outcome, RuntimeApi};
 #[path = "support/callback.rs"]
 mod callback;
 // Only `spawn`, `free_port` and `sdk_config_loader` are used here; the tests use the rest.
+#[path = "../tests/function/support/loopback.rs"]
+mod loopback;
 #[allow(dead_code)]
 #[path = "../tests/function/support/moto.rs"]
 mod moto;

@@ -60,6 +60,8 @@ use tokio::sync::Barrier;
 use runtime_api::{Outcome, RuntimeApi};
 use ssm::{Answer, Limit, Recorded, SsmStandIn};
 
+#[path = "../tests/function/support/loopback.rs"]
+mod loopback;
 #[path = "../tests/function/support/runtime_api.rs"]
 mod runtime_api;
 // The test suite uses every part of the stand-in; this harness needs only some of it.

@@ -2,6 +2,7 @@
 //! stand-in that throttles, and an in-process app for direct handler calls.
 
 pub(crate) mod cli;
+pub(crate) mod loopback;
 pub(crate) mod moto;
 pub(crate) mod prism;
 pub(crate) mod runtime_api;

@@ -40,12 +40,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
 /// The content type of every `awsJson1_1` answer.
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
@@ -173,10 +169,6 @@ impl SsmStandIn {
     /// Starts on a free loopback port serving `parameters` (name, decrypted value) as
     /// SecureStrings under `limit`.
     pub(crate) async fn start(parameters: &[(&str, &str)], limit: Limit) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind a loopback port");
-        let addr = listener.local_addr().expect("local address");
         let state = Arc::new(State {
             started: Instant::now(),
             parameters: parameters
@@ -186,21 +178,7 @@ impl SsmStandIn {
             bucket: Mutex::new(limit.bucket()),
             recorded: Mutex::new(Vec::new()),
         });
-        let shared = Arc::clone(&state);
-        let server = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let state = Arc::clone(&shared);
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| serve(Arc::clone(&state), request));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let (addr, server) = super::loopback::serve(Arc::clone(&state), serve).await;
         Self {
             addr,
             state,
