@@ -49,26 +49,29 @@
 //! on time: the figures are printed as Markdown tables for `BENCHMARKS.md`.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_ssm::types::ParameterType;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use runtime_api::{Outcome, RuntimeApi};
 
 #[path = "support/callback.rs"]
 mod callback;
+#[path = "support/measure.rs"]
+mod measure;
 // Only `spawn`, `free_port` and `sdk_config_loader` are used here; the tests use the rest.
 #[path = "../tests/function/support/loopback.rs"]
 mod loopback;
 #[allow(dead_code)]
 #[path = "../tests/function/support/moto.rs"]
 mod moto;
+#[path = "../tests/function/support/process.rs"]
+mod process;
 #[path = "../tests/function/support/runtime_api.rs"]
 mod runtime_api;
 
@@ -453,7 +456,7 @@ async fn cold_starts(scenarios: &[Scenario], runs: usize) -> Result<(), String> 
             ms(median(&cpu)),
             faults[(faults.len() - 1) / 2],
             rss[(rss.len() - 1) / 2] as f64 / 1024.0,
-            file_size(&scenario.binary) as f64 / (1024.0 * 1024.0),
+            measure::file_size(&scenario.binary) as f64 / (1024.0 * 1024.0),
         );
     }
     Ok(())
@@ -465,10 +468,9 @@ fn first_responses(samples: &[Sample]) -> Vec<Duration> {
     times
 }
 
-/// The nearest-rank percentile of sorted `values`.
+/// The nearest-rank percentile of sorted `values`, which are never empty here.
 fn percentile(values: &[Duration], percent: usize) -> Duration {
-    let rank = (values.len() * percent).div_ceil(100).max(1);
-    values[rank - 1]
+    measure::percentile(values, percent).unwrap_or_default()
 }
 
 fn median(values: &[Duration]) -> Duration {
@@ -479,23 +481,13 @@ fn ms(duration: Duration) -> String {
     format!("{:.2}", duration.as_secs_f64() * 1000.0)
 }
 
-fn file_size(path: &Path) -> u64 {
-    std::fs::metadata(path).map_or(0, |metadata| metadata.len())
-}
-
 /// A started function process and the output it has written so far.
 struct Running {
     api: RuntimeApi,
     child: Child,
     pid: u32,
-    output: Arc<Mutex<Output>>,
-}
-
-/// Output lines counted, and the last few kept for error messages.
-#[derive(Default)]
-struct Output {
-    lines: u64,
-    tail: String,
+    /// Every line counted, the last [`OUTPUT_KEPT`] bytes kept for error messages.
+    output: Arc<Mutex<process::Output>>,
 }
 
 impl Running {
@@ -503,23 +495,10 @@ impl Running {
     /// before `spawn`, so it is returned with the process.
     async fn start(scenario: &Scenario) -> Result<(Self, Instant), String> {
         let api = RuntimeApi::start().await;
-        let mut command = Command::new(&scenario.binary);
+        let mut command = process::lambda_command(&scenario.binary, &api, "taskrouter-bench", 1024);
         command
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "taskrouter-bench")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench-stream")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/taskrouter-bench")
-            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
             .env("AWS_LAMBDA_LOG_LEVEL", LOG_LEVEL)
-            .envs(scenario.env.iter().map(|(name, value)| (name, value)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
+            .envs(scenario.env.iter().map(|(name, value)| (name, value)));
         let started = Instant::now();
         let mut child = command
             .spawn()
@@ -527,30 +506,7 @@ impl Running {
         let pid = child
             .id()
             .ok_or("the process ended before its id was read")?;
-        let output = Arc::new(Mutex::new(Output::default()));
-        let streams: [Option<Box<dyn tokio::io::AsyncRead + Unpin + Send>>; 2] = [
-            child.stdout.take().map(|s| Box::new(s) as _),
-            child.stderr.take().map(|s| Box::new(s) as _),
-        ];
-        for stream in streams.into_iter().flatten() {
-            let output = Arc::clone(&output);
-            tokio::spawn(async move {
-                let mut lines = BufReader::new(stream).lines();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    let mut output = output.lock().expect("output lock");
-                    output.lines += 1;
-                    output.tail.push_str(&line);
-                    output.tail.push('\n');
-                    if output.tail.len() > OUTPUT_KEPT {
-                        let cut = output.tail.len() - OUTPUT_KEPT / 2;
-                        let cut = (cut..output.tail.len())
-                            .find(|&i| output.tail.is_char_boundary(i))
-                            .unwrap_or(0);
-                        output.tail.drain(..cut);
-                    }
-                }
-            });
-        }
+        let output = process::collect_output(&mut child, OUTPUT_KEPT);
         let running = Running {
             api,
             child,
@@ -603,7 +559,7 @@ impl Running {
     }
 
     fn tail(&self) -> String {
-        self.output.lock().expect("output lock").tail.clone()
+        self.output.lock().expect("output lock").text.clone()
     }
 
     fn lines(&self) -> u64 {
@@ -630,29 +586,14 @@ impl Running {
         Ok((field("VmHWM:")?, field("VmRSS:")?))
     }
 
-    /// Ends the process with SIGTERM, as Lambda does when it shuts a sandbox down, so a wrapper
-    /// such as `valgrind` can write its report; SIGKILL after 30 s.
-    /// CPU time summed over the threads (`/proc/<pid>/task/*/schedstat`, nanoseconds, so a
-    /// millisecond-long start is measurable) and minor page faults (`/proc/<pid>/stat`). CPU time
-    /// is what a busy machine inflates least.
+    /// CPU time summed over the threads ([`measure::cpu_time`]) and minor page faults
+    /// (`/proc/<pid>/stat`). CPU time is what a busy machine inflates least.
     fn cpu_and_faults(&self) -> Result<(Duration, u64), String> {
         let proc = format!("/proc/{}", self.pid);
-        let unreadable = |what: &str, error: std::io::Error| format!("{proc}/{what}: {error}");
-        let mut cpu = Duration::ZERO;
-        let tasks =
-            std::fs::read_dir(format!("{proc}/task")).map_err(|error| unreadable("task", error))?;
-        for task in tasks.flatten() {
-            let schedstat = std::fs::read_to_string(task.path().join("schedstat"))
-                .map_err(|error| unreadable("task/*/schedstat", error))?;
-            let nanos = schedstat
-                .split_whitespace()
-                .next()
-                .and_then(|field| field.parse::<u64>().ok())
-                .ok_or_else(|| format!("{proc}/task/*/schedstat is unexpected: {schedstat}"))?;
-            cpu += Duration::from_nanos(nanos);
-        }
+        let cpu = measure::cpu_time(self.pid)
+            .ok_or_else(|| format!("{proc}/task/*/schedstat is unreadable or unexpected"))?;
         let stat = std::fs::read_to_string(format!("{proc}/stat"))
-            .map_err(|error| unreadable("stat", error))?;
+            .map_err(|error| format!("{proc}/stat: {error}"))?;
         // Field 10 (minflt) counts from 1 and the command in parentheses may hold spaces, so
         // count from the field after it (field 3).
         let minor_faults = stat
@@ -663,6 +604,8 @@ impl Running {
         Ok((cpu, minor_faults))
     }
 
+    /// Ends the process with SIGTERM, as Lambda does when it shuts a sandbox down, so a wrapper
+    /// such as `valgrind` can write its report; SIGKILL after 30 s.
     async fn stop(mut self) {
         let terminated = Command::new("kill")
             .args(["-TERM", &self.pid.to_string()])

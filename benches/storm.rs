@@ -48,20 +48,24 @@
 //! with the binary of the current profile.
 
 use std::path::PathBuf;
-use std::process::{ExitCode, Stdio};
+use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tokio::sync::Barrier;
 
+use measure::{cpu_time, file_size, percentile};
 use runtime_api::{Outcome, RuntimeApi};
 use ssm::{Answer, Limit, Recorded, SsmStandIn};
 
 #[path = "../tests/function/support/loopback.rs"]
 mod loopback;
+#[path = "support/measure.rs"]
+mod measure;
+#[path = "../tests/function/support/process.rs"]
+mod process;
 #[path = "../tests/function/support/runtime_api.rs"]
 mod runtime_api;
 // The test suite uses every part of the stand-in; this harness needs only some of it.
@@ -489,20 +493,13 @@ impl Launch {
             self.events.genuine.clone()
         };
         tokio::time::sleep_until(self.start_at.into()).await;
-        let mut command = Command::new(&self.function);
+        let mut command =
+            process::lambda_command(&self.function, &self.api, "taskrouter-storm", 1024);
         command
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("AWS_LAMBDA_RUNTIME_API", self.api.addr.to_string())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "taskrouter-storm")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env(
                 "AWS_LAMBDA_LOG_STREAM_NAME",
                 format!("storm-{}", self.index),
             )
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/taskrouter-storm")
-            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
             .env("AWS_LAMBDA_LOG_LEVEL", "INFO")
             .env("TWILIO_AUTH_TOKEN_PARAMETER", PARAMETER)
             .envs(
@@ -512,11 +509,7 @@ impl Launch {
             .env("AWS_ENDPOINT_URL_SSM", &self.endpoint)
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ACCESS_KEY_ID", &key)
-            .env("AWS_SECRET_ACCESS_KEY", "storm-secret")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
+            .env("AWS_SECRET_ACCESS_KEY", "storm-secret");
         let started = tokio::task::spawn_blocking(move || {
             let spawned = Instant::now();
             let child = command.spawn();
@@ -536,7 +529,7 @@ impl Launch {
             }
         };
         let pid = child.id();
-        let output = collect_output(&mut child);
+        let output = process::collect_output(&mut child, OUTPUT_KEPT);
 
         let first = answer(&self.api, &mut child, event.clone(), spawned, self.began).await;
         let cpu = pid.and_then(cpu_time);
@@ -563,7 +556,7 @@ impl Launch {
         };
         let _ = child.start_kill();
         let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
-        let output = output.lock().expect("lock").clone();
+        let output = output.lock().expect("lock").text.clone();
         Ok(InstanceResult {
             forged: self.forged,
             key,
@@ -626,46 +619,6 @@ fn classify(response: &Value) -> Kind {
     }
 }
 
-/// Keeps the last lines of the process's output.
-fn collect_output(child: &mut Child) -> Arc<Mutex<String>> {
-    let output = Arc::new(Mutex::new(String::new()));
-    let streams: [Option<Box<dyn tokio::io::AsyncRead + Unpin + Send>>; 2] = [
-        child.stdout.take().map(|s| Box::new(s) as _),
-        child.stderr.take().map(|s| Box::new(s) as _),
-    ];
-    for stream in streams.into_iter().flatten() {
-        let output = Arc::clone(&output);
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stream).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                let mut output = output.lock().expect("lock");
-                output.push_str(&line);
-                output.push('\n');
-                if output.len() > OUTPUT_KEPT {
-                    let cut = output.len() - OUTPUT_KEPT / 2;
-                    let cut = (cut..output.len())
-                        .find(|&i| output.is_char_boundary(i))
-                        .unwrap_or(0);
-                    output.drain(..cut);
-                }
-            }
-        });
-    }
-    output
-}
-
-/// CPU time of all the process's threads (`/proc/<pid>/task/*/schedstat`, nanoseconds).
-fn cpu_time(pid: u32) -> Option<Duration> {
-    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
-    let mut total = Duration::ZERO;
-    for task in tasks.flatten() {
-        let schedstat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
-        let nanos = schedstat.split_whitespace().next()?.parse::<u64>().ok()?;
-        total += Duration::from_nanos(nanos);
-    }
-    Some(total)
-}
-
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
@@ -676,19 +629,6 @@ fn load_average() -> String {
                 .join(" ")
         })
         .unwrap_or_else(|| "unknown".to_owned())
-}
-
-fn file_size(path: &std::path::Path) -> u64 {
-    std::fs::metadata(path).map_or(0, |metadata| metadata.len())
-}
-
-/// The nearest-rank percentile of sorted `values`.
-fn percentile(values: &[Duration], percent: usize) -> Option<Duration> {
-    if values.is_empty() {
-        return None;
-    }
-    let rank = (values.len() * percent).div_ceil(100).max(1);
-    Some(values[rank - 1])
 }
 
 fn seconds(duration: Option<Duration>) -> String {

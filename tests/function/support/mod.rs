@@ -5,20 +5,20 @@ pub(crate) mod cli;
 pub(crate) mod loopback;
 pub(crate) mod moto;
 pub(crate) mod prism;
+pub(crate) mod process;
 pub(crate) mod runtime_api;
 pub(crate) mod ssm;
 pub(crate) mod standin;
 pub(crate) mod twilio;
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+
+use tokio::process::Child;
 
 use runtime_api::{Outcome, RuntimeApi};
 
@@ -139,7 +139,7 @@ pub(crate) struct Function {
     /// The emulated Runtime API the function polls.
     pub(crate) api: RuntimeApi,
     child: Child,
-    output: Arc<Mutex<String>>,
+    output: Arc<Mutex<process::Output>>,
 }
 
 impl Function {
@@ -153,49 +153,15 @@ impl Function {
     /// Starts the binary with exactly `env` (besides the Lambda runtime variables).
     pub(crate) async fn start_with(env: &[(&str, &str)]) -> Self {
         let api = RuntimeApi::start().await;
-        let mut command = Command::new(env!("CARGO_BIN_EXE_taskrouter-lambda"));
-        command
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "taskrouter-test")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "test-stream")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/taskrouter-test")
-            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        for (name, value) in env {
-            command.env(name, value);
-        }
+        let mut command = process::lambda_command(
+            env!("CARGO_BIN_EXE_taskrouter-lambda"),
+            &api,
+            "taskrouter-test",
+            256,
+        );
+        command.envs(env.iter().copied());
         let mut child = command.spawn().expect("spawn the function binary");
-        let output = Arc::new(Mutex::new(String::new()));
-        for stream in [
-            child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
-            child
-                .stderr
-                .take()
-                .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let output = Arc::clone(&output);
-            tokio::spawn(async move {
-                let mut lines = BufReader::new(stream).lines();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    let mut all = output.lock().expect("lock");
-                    all.push_str(&line);
-                    all.push('\n');
-                }
-            });
-        }
+        let output = process::collect_output(&mut child, usize::MAX);
         Self { api, child, output }
     }
 
@@ -232,7 +198,7 @@ impl Function {
 
     /// Everything the function printed so far (stdout then stderr lines, interleaved by arrival).
     pub(crate) fn output(&self) -> String {
-        self.output.lock().expect("lock").clone()
+        self.output.lock().expect("lock").text.clone()
     }
 
     /// Waits for the process to exit (it should, on a misconfiguration) and returns its code.
