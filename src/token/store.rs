@@ -30,11 +30,9 @@ pub struct TokenStore {
     description: String,
     refresh_interval: Duration,
     /// Spent by every re-read after a mismatch, on top of `refresh_interval`: with many accounts
-    /// the per-store interval alone would allow one re-read per account per interval.
+    /// the per-store interval alone would allow one re-read per account per interval. Present
+    /// exactly when the store is one account of many.
     mismatch_budget: Option<Arc<Budget>>,
-    /// One account of many: a parameter that does not exist is that account's layer to report
-    /// (it knows what to tell the operator), so this store does not log it.
-    account_store: bool,
     /// Whether `slot` holds a set, readable without the lock.
     loaded: AtomicBool,
     /// The last good set, or why there is none yet. Once a set is loaded it is only ever replaced
@@ -99,26 +97,7 @@ impl TokenStore {
         refresh_interval: Duration,
         first_read: Deadline,
     ) -> TokenStore {
-        let description = source.to_string();
-        match source {
-            TokenSource::Env { primary, secondary } => Self::fixed(
-                TokenSet::new(primary, secondary),
-                description,
-                refresh_interval,
-            ),
-            TokenSource::Parameter { name, secondary } => {
-                // Loaded only here: the env source must not pay for AWS configuration at cold start.
-                let sdk_config = aws_config::defaults(BehaviorVersion::latest()).load().await;
-                let parameters = SsmParameters::new(ssm::client(&sdk_config), name, secondary);
-                Self::loading(
-                    Origin::Ssm(parameters),
-                    description,
-                    refresh_interval,
-                    first_read,
-                )
-                .await
-            }
-        }
+        Self::from_source(source, refresh_interval, None, first_read).await
     }
 
     /// As [`TokenStore::new`], with an SDK configuration built by the caller (an endpoint,
@@ -131,15 +110,38 @@ impl TokenStore {
         sdk_config: &SdkConfig,
         first_read: Deadline,
     ) -> TokenStore {
+        Self::from_source(source, refresh_interval, Some(sdk_config), first_read).await
+    }
+
+    /// [`TokenStore::new`] when `sdk_config` is `None`, else [`TokenStore::with_sdk_config`].
+    async fn from_source(
+        source: TokenSource,
+        refresh_interval: Duration,
+        sdk_config: Option<&SdkConfig>,
+        first_read: Deadline,
+    ) -> TokenStore {
         let description = source.to_string();
         match source {
-            TokenSource::Env { primary, secondary } => Self::fixed(
-                TokenSet::new(primary, secondary),
-                description,
-                refresh_interval,
-            ),
+            TokenSource::Env { primary, secondary } => {
+                let set = Arc::new(TokenSet::new(primary, secondary));
+                Self::with_slot(
+                    Origin::Fixed,
+                    description,
+                    refresh_interval,
+                    None,
+                    Slot::Ready(set),
+                )
+            }
             TokenSource::Parameter { name, secondary } => {
-                let parameters = SsmParameters::new(ssm::client(sdk_config), name, secondary);
+                let client = match sdk_config {
+                    Some(sdk_config) => ssm::client(sdk_config),
+                    // Loaded only here: the env source must not pay for AWS configuration at
+                    // cold start.
+                    None => {
+                        ssm::client(&aws_config::defaults(BehaviorVersion::latest()).load().await)
+                    }
+                };
+                let parameters = SsmParameters::new(client, name, secondary);
                 Self::loading(
                     Origin::Ssm(parameters),
                     description,
@@ -159,43 +161,31 @@ impl TokenStore {
         refresh_interval: Duration,
         mismatch_budget: Arc<Budget>,
     ) -> TokenStore {
-        Self::unloaded(
+        Self::with_slot(
             Origin::Ssm(parameters),
             description,
             refresh_interval,
-            mismatch_budget,
+            Some(mismatch_budget),
+            Slot::Unloaded,
         )
     }
 
-    fn unloaded(
+    /// A store holding `slot`, nothing read yet. A store with a `mismatch_budget` is one account
+    /// of many.
+    fn with_slot(
         origin: Origin,
         description: String,
         refresh_interval: Duration,
-        mismatch_budget: Arc<Budget>,
+        mismatch_budget: Option<Arc<Budget>>,
+        slot: Slot,
     ) -> TokenStore {
         TokenStore {
             origin,
             description,
             refresh_interval,
-            mismatch_budget: Some(mismatch_budget),
-            account_store: true,
-            loaded: AtomicBool::new(false),
-            slot: RwLock::new(Slot::Unloaded),
-            gate: Mutex::new(Gate { last_read: None }),
-            reads: AtomicU64::new(0),
-            finished: AtomicU64::new(0),
-        }
-    }
-
-    fn fixed(set: TokenSet, description: String, refresh_interval: Duration) -> TokenStore {
-        TokenStore {
-            origin: Origin::Fixed,
-            description,
-            refresh_interval,
-            mismatch_budget: None,
-            account_store: false,
-            loaded: AtomicBool::new(true),
-            slot: RwLock::new(Slot::Ready(Arc::new(set))),
+            mismatch_budget,
+            loaded: AtomicBool::new(matches!(slot, Slot::Ready(_))),
+            slot: RwLock::new(slot),
             gate: Mutex::new(Gate { last_read: None }),
             reads: AtomicU64::new(0),
             finished: AtomicU64::new(0),
@@ -209,29 +199,17 @@ impl TokenStore {
         refresh_interval: Duration,
         deadline: Deadline,
     ) -> Self {
-        let began = Instant::now();
-        let (outcome, stats) = origin.read(deadline).await;
-        let ended = Instant::now();
-        log_load(&description, &outcome, stats, ended - began);
-        let loaded = outcome.is_ok();
-        let slot = match outcome {
-            Ok(set) => Slot::Ready(Arc::new(set)),
-            Err(error) => Slot::Failed(error),
-        };
-        TokenStore {
-            origin,
-            description,
-            refresh_interval,
-            mismatch_budget: None,
-            account_store: false,
-            loaded: AtomicBool::new(loaded),
-            slot: RwLock::new(slot),
-            gate: Mutex::new(Gate {
-                last_read: Some((began, ended)),
-            }),
-            reads: AtomicU64::new(1),
-            finished: AtomicU64::new(1),
+        let store = Self::with_slot(origin, description, refresh_interval, None, Slot::Unloaded);
+        {
+            // Nobody else holds the store yet: the gate is free.
+            let mut gate = store.gate.lock().await;
+            let began = Instant::now();
+            let (outcome, stats) = store.read(&mut gate, deadline).await;
+            log_load(&store.description, &outcome, stats, began.elapsed());
+            // The first read's failure is kept like any other: the error is in the slot.
+            let _ = store.settle(outcome).await;
         }
+        store
     }
 
     /// The current tokens, read by `deadline` if they have to be read.
@@ -401,11 +379,23 @@ impl TokenStore {
         }
         let began = Instant::now();
         let (outcome, stats) = self.read(gate, deadline).await;
-        let reported_elsewhere =
-            self.account_store && matches!(outcome, Err(TokenError::ParameterNotFound { .. }));
+        // One account of many: a parameter that does not exist is that account's layer to report
+        // (it knows what to tell the operator), so this store does not log it.
+        let reported_elsewhere = self.mismatch_budget.is_some()
+            && matches!(outcome, Err(TokenError::ParameterNotFound { .. }));
         if !reported_elsewhere {
             log_load(&self.description, &outcome, stats, began.elapsed());
         }
+        self.settle(outcome).await
+    }
+
+    /// Keeps the outcome of a load: a set replaces what the slot held, a failure is remembered
+    /// (a loaded set is never replaced by a failure: only a load of an unloaded or failed store
+    /// gets here).
+    async fn settle(
+        &self,
+        outcome: Result<TokenSet, TokenError>,
+    ) -> Result<Arc<TokenSet>, TokenError> {
         match outcome {
             Ok(set) => {
                 let set = Arc::new(set);
@@ -579,6 +569,18 @@ mod tests {
         .await
     }
 
+    /// One account's store of a many-account deployment over `origin`, nothing read yet, whose
+    /// re-reads after a mismatch share a budget of one look-up.
+    fn one_of_many(origin: Origin, refresh_interval: Duration) -> TokenStore {
+        TokenStore::with_slot(
+            origin,
+            "scripted".to_owned(),
+            refresh_interval,
+            Some(Arc::new(Budget::new(1, Arc::new(ManualClock::new())))),
+            Slot::Unloaded,
+        )
+    }
+
     const HOUR: Duration = Duration::from_secs(3600);
 
     fn keys(set: &TokenSet) -> Vec<String> {
@@ -693,13 +695,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_lazy_store_reads_nothing_until_asked_then_keeps_what_it_read() {
-        let budget = Arc::new(Budget::new(1, Arc::new(ManualClock::new())));
-        let store = TokenStore::unloaded(
-            script(vec![Ok(set("abc", None))]),
-            "scripted".to_owned(),
-            HOUR,
-            budget,
-        );
+        let store = one_of_many(script(vec![Ok(set("abc", None))]), HOUR);
         assert_eq!(store.reads(), 0, "built without reading");
         assert!(!store.is_loaded());
         assert!(
@@ -720,12 +716,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn re_reads_after_a_mismatch_stop_when_the_shared_budget_is_spent() {
-        let budget = Arc::new(Budget::new(1, Arc::new(ManualClock::new())));
-        let store = TokenStore::unloaded(
+        let store = one_of_many(
             script(vec![Ok(set("old", None)), Ok(set("old", None))]),
-            "scripted".to_owned(),
             Duration::ZERO,
-            budget,
         );
         store
             .tokens(deadline())
@@ -764,14 +757,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn callers_that_waited_for_a_long_failed_read_take_its_failure_instead_of_reading_again()
     {
-        let store = Arc::new(TokenStore::unloaded(
+        let store = Arc::new(one_of_many(
             script_taking(
                 Duration::from_secs(2),
                 vec![Err(unreachable()), Ok(set("abc", None))],
             ),
-            "scripted".to_owned(),
             HOUR,
-            Arc::new(Budget::new(1, Arc::new(ManualClock::new()))),
         ));
         let mut callers = tokio::task::JoinSet::new();
         for _ in 0..8 {
@@ -822,12 +813,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_mismatch_with_no_time_left_reads_nothing_and_spends_nothing() {
-        let budget = Arc::new(Budget::new(1, Arc::new(ManualClock::new())));
-        let store = TokenStore::unloaded(
+        let store = one_of_many(
             script(vec![Ok(set("old", None)), Ok(set("new", None))]),
-            "scripted".to_owned(),
             Duration::ZERO,
-            Arc::clone(&budget),
         );
         store.tokens(deadline()).await.expect("loaded");
         assert!(
