@@ -123,7 +123,7 @@ impl Client {
         task: &NewTask,
     ) -> Result<Answer<Task>, RestError> {
         self.call(Request::post(
-            format!("/v1/Workspaces/{workspace}/Tasks"),
+            format!("{}/Tasks", workspace_path(workspace)),
             task.to_form(),
             Replay::Unsafe,
         ))
@@ -139,9 +139,7 @@ impl Client {
         workspace: &WorkspaceSid,
         task: &TaskSid,
     ) -> Result<Answer<Task>, RestError> {
-        self.call(Request::get(format!(
-            "/v1/Workspaces/{workspace}/Tasks/{task}"
-        )))
+        self.call(Request::get(task_path(workspace, task)))
     }
 
     /// `UpdateTask`.
@@ -156,7 +154,7 @@ impl Client {
         update: &TaskUpdate,
     ) -> Result<Answer<Task>, RestError> {
         self.call(Request::post(
-            format!("/v1/Workspaces/{workspace}/Tasks/{task}"),
+            task_path(workspace, task),
             update.to_form(),
             Replay::Safe,
         ))
@@ -172,9 +170,7 @@ impl Client {
         workspace: &WorkspaceSid,
         workflow: &WorkflowSid,
     ) -> Result<Answer<Workflow>, RestError> {
-        self.call(Request::get(format!(
-            "/v1/Workspaces/{workspace}/Workflows/{workflow}"
-        )))
+        self.call(Request::get(workflow_path(workspace, workflow)))
     }
 
     /// `UpdateWorkflow`.
@@ -189,7 +185,7 @@ impl Client {
         update: &WorkflowUpdate,
     ) -> Result<Answer<Workflow>, RestError> {
         self.call(Request::post(
-            format!("/v1/Workspaces/{workspace}/Workflows/{workflow}"),
+            workflow_path(workspace, workflow),
             update.to_form(),
             Replay::Safe,
         ))
@@ -204,7 +200,7 @@ impl Client {
         &self,
         workspace: &WorkspaceSid,
     ) -> Result<Answer<Workspace>, RestError> {
-        self.call(Request::get(format!("/v1/Workspaces/{workspace}")))
+        self.call(Request::get(workspace_path(workspace)))
     }
 
     /// `UpdateWorkspace`.
@@ -218,7 +214,7 @@ impl Client {
         update: &WorkspaceUpdate,
     ) -> Result<Answer<Workspace>, RestError> {
         self.call(Request::post(
-            format!("/v1/Workspaces/{workspace}"),
+            workspace_path(workspace),
             update.to_form(),
             Replay::Safe,
         ))
@@ -238,6 +234,20 @@ impl Client {
     }
 }
 
+// The resources' paths, each written once for its fetch and its update.
+
+fn workspace_path(workspace: &WorkspaceSid) -> String {
+    format!("/v1/Workspaces/{workspace}")
+}
+
+fn task_path(workspace: &WorkspaceSid, task: &TaskSid) -> String {
+    format!("{}/Tasks/{task}", workspace_path(workspace))
+}
+
+fn workflow_path(workspace: &WorkspaceSid, workflow: &WorkflowSid) -> String {
+    format!("{}/Workflows/{workflow}", workspace_path(workspace))
+}
+
 fn reservation_path(
     workspace: &WorkspaceSid,
     of: &ReservationOf,
@@ -245,11 +255,12 @@ fn reservation_path(
 ) -> String {
     match of {
         ReservationOf::Task(task) => {
-            format!("/v1/Workspaces/{workspace}/Tasks/{task}/Reservations/{reservation}")
+            format!("{}/Reservations/{reservation}", task_path(workspace, task))
         }
-        ReservationOf::Worker(worker) => {
-            format!("/v1/Workspaces/{workspace}/Workers/{worker}/Reservations/{reservation}")
-        }
+        ReservationOf::Worker(worker) => format!(
+            "{}/Workers/{worker}/Reservations/{reservation}",
+            workspace_path(workspace)
+        ),
     }
 }
 
