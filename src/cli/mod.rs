@@ -408,18 +408,8 @@ pub(crate) fn json_map(
     flag: &'static str,
     text: &str,
 ) -> Result<serde_json::Map<String, Value>, CliError> {
-    match json_object(flag, text)? {
-        Value::Object(map) => Ok(map),
-        other => Err(CliError::NotObject {
-            flag,
-            found: crate::expression::json_kind(&other),
-        }),
-    }
-}
-
-pub(crate) fn json_object(flag: &'static str, text: &str) -> Result<Value, CliError> {
     match serde_json::from_str::<Value>(text) {
-        Ok(value @ Value::Object(_)) => Ok(value),
+        Ok(Value::Object(map)) => Ok(map),
         Ok(other) => Err(CliError::NotObject {
             flag,
             found: crate::expression::json_kind(&other),
@@ -429,6 +419,11 @@ pub(crate) fn json_object(flag: &'static str, text: &str) -> Result<Value, CliEr
             reason: error.to_string(),
         }),
     }
+}
+
+/// A flag's JSON object as a value.
+pub(crate) fn json_object(flag: &'static str, text: &str) -> Result<Value, CliError> {
+    json_map(flag, text).map(Value::Object)
 }
 
 /// Test helpers shared by the command groups' tests.
