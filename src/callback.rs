@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use crate::expression::json_kind;
+use crate::document::json_kind;
 use crate::form::FormParams;
 use crate::sid::{
     AccountSid, ReservationSid, SidError, TaskQueueSid, TaskSid, WorkerSid, WorkflowSid,

@@ -21,7 +21,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::expression::json_kind;
+use crate::document::json_kind;
 use crate::form::FormParams;
 use crate::sid::{
     AccountSid, ActivitySid, ReservationSid, SidError, TaskQueueSid, TaskSid, WorkerSid,

@@ -92,7 +92,7 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
-use crate::instruction::suggest;
+use crate::document::suggest;
 use crate::time_of_day::{self, Attribute, TimeOfDay};
 
 /// How deeply parentheses may nest. Parsing and evaluation recurse once per level; the limit
@@ -984,19 +984,6 @@ impl<'a> Iterator for ArrayIter<'a> {
             ArrayIter::Json(items) => items.next().map(Operand::from_json),
             ArrayIter::Literals(items) => items.next().map(Literal::as_operand),
         }
-    }
-}
-
-/// The kind of a JSON value with its article (`a string`, `an array`, `null`), for messages
-/// that must name what was found without echoing it (attributes hold customer data).
-pub fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

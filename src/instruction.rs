@@ -28,6 +28,7 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use crate::document::{json_kind, suggest, unknown_keys};
 use crate::sid::{ActivitySid, CallSid, SidError};
 
 /// The body that defers the decision (contract §2: `200`, JSON, `{}`).
@@ -1289,65 +1290,6 @@ fn describe(value: &Value) -> String {
     }
 }
 
-/// Only the kind of a value, for parameters whose value must not appear in messages.
-fn describe_kind(value: &Value) -> String {
-    crate::expression::json_kind(value).to_owned()
-}
-
-/// The candidate closest to `input`, if close enough to be a likely typo. Case, `_` and `-` are
-/// ignored, so `PostWorkActivitySid` (the REST spelling) and `onenter` find their match.
-pub(crate) fn suggest(
-    input: &str,
-    candidates: impl IntoIterator<Item = &'static str>,
-) -> Option<&'static str> {
-    let input = fold(input);
-    candidates
-        .into_iter()
-        .map(|candidate| {
-            let folded = fold(candidate);
-            let distance = edit_distance(&input, &folded);
-            (
-                distance,
-                distance <= (folded.chars().count() / 4).max(1),
-                candidate,
-            )
-        })
-        .filter(|&(_, close, _)| close)
-        .min_by_key(|&(distance, _, _)| distance)
-        .map(|(_, _, candidate)| candidate)
-}
-
-fn fold(text: &str) -> String {
-    text.chars()
-        .filter(|c| !matches!(c, '_' | '-'))
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-/// Edit distance counting a swap of two neighbours as one edit (optimal string alignment), so
-/// `form` is one edit from `from`.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut before_previous = vec![0; b.len() + 1];
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, &a_char) in a.iter().enumerate() {
-        current[0] = i + 1;
-        for (j, &b_char) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(a_char != b_char);
-            let mut best = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-            if i > 0 && j > 0 && a_char == b[j - 1] && a[i - 1] == b_char {
-                best = best.min(before_previous[j - 1] + 1);
-            }
-            current[j + 1] = best;
-        }
-        std::mem::swap(&mut before_previous, &mut previous);
-        std::mem::swap(&mut previous, &mut current);
-    }
-    previous[b.len()]
-}
-
 /// The parameters of one instruction object, after its keys were checked.
 struct Params<'a> {
     instruction: &'static str,
@@ -1361,10 +1303,7 @@ impl<'a> Params<'a> {
         map: &'a Map<String, Value>,
         known: &'static [&'static str],
     ) -> Result<Self, InstructionError> {
-        if let Some(key) = map
-            .keys()
-            .find(|key| *key != "instruction" && !known.contains(&key.as_str()))
-        {
+        if let Some(key) = unknown_keys(map, known).find(|key| *key != "instruction") {
             return Err(InstructionError::UnknownParameter {
                 instruction,
                 key: key.clone(),
@@ -1426,7 +1365,8 @@ impl<'a> Params<'a> {
                 field,
             }),
             Some(Value::String(text)) => Ok(Some(SipAuthPassword(text.clone()))),
-            Some(other) => Err(self.wrong_type(field, "a string", describe_kind(other))),
+            // Only the kind: the value of a secret must not appear in messages.
+            Some(other) => Err(self.wrong_type(field, "a string", json_kind(other).to_owned())),
         }
     }
 

@@ -25,6 +25,7 @@
 //! | [`callback`] | the typed assignment callback |
 //! | [`event`] | the typed workspace event |
 //! | [`sid`] | Twilio SIDs as validated newtypes |
+//! | [`document`] | what the JSON documents share: the JSON type named in errors, keys an object does not define, the known name closest to a typo |
 //! | [`expression`] | TaskRouter's expression language: parser and allocation-free evaluator |
 //! | [`time_of_day`] | TaskRouter's `taskrouter.*` time-of-day attributes: an instant read once, in UTC |
 //! | [`schedule`] | opening hours in an IANA time zone, with holidays (`schedules.*` in rules) |
@@ -51,6 +52,7 @@ pub mod app;
 pub mod callback;
 pub mod cli;
 pub mod config;
+pub mod document;
 pub mod event;
 pub mod expression;
 pub mod form;

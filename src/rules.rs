@@ -102,6 +102,7 @@ use serde_json::{Map, Value};
 use jiff::Timestamp;
 
 use crate::callback::AssignmentCallback;
+use crate::document::{json_kind, unknown_keys};
 use crate::expression::{
     Expression, Known, Operand, Reference, Scope, Segment, SyntaxError, lookup,
 };
@@ -598,7 +599,7 @@ fn compile_schedules(spec: Option<&Value>, rules: Option<&Value>) -> Result<Sche
         Some(Value::Object(specs)) => specs,
         Some(other) => {
             return Err(RulesError::Schedules {
-                found: crate::expression::json_kind(other),
+                found: json_kind(other),
             });
         }
     };
@@ -1017,7 +1018,7 @@ fn type_error(at: &str, expected: &'static str, found: &Value) -> RulesError {
     RulesError::Type {
         at: at.to_owned(),
         expected,
-        found: crate::expression::json_kind(found),
+        found: json_kind(found),
     }
 }
 
@@ -1027,7 +1028,7 @@ fn check_keys(
     allowed: &[&str],
     expected: &'static str,
 ) -> Result<(), RulesError> {
-    match map.keys().find(|key| !allowed.contains(&key.as_str())) {
+    match unknown_keys(map, allowed).next() {
         Some(key) => Err(RulesError::UnknownKey {
             at: at.to_owned(),
             key: key.clone(),

@@ -46,7 +46,8 @@ use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use serde_json::{Map, Value};
 
-use crate::expression::{Known, Operand, json_kind};
+use crate::document::{edit_distance, json_kind, unknown_keys};
+use crate::expression::{Known, Operand};
 use crate::time_of_day::{self, DAY_NAMES, TimeOfDay};
 
 /// Keys a schedule may have.
@@ -215,12 +216,12 @@ impl Schedule {
                 spec,
             ));
         };
-        if let Some(key) = spec.keys().find(|key| {
-            !matches!(
-                key.as_str(),
-                "time_zone" | "open" | "closed" | "dates" | "description"
-            )
-        }) {
+        if let Some(key) = unknown_keys(
+            spec,
+            &["time_zone", "open", "closed", "dates", "description"],
+        )
+        .next()
+        {
             return Err(ScheduleError::UnknownKey { key: key.clone() });
         }
         if let Some(description) = spec.get("description").filter(|value| !value.is_string()) {
@@ -371,7 +372,7 @@ fn zone_suggestion(name: &str) -> Option<String> {
             let distance = if last(&folded) == wanted {
                 0
             } else {
-                crate::instruction::edit_distance(&wanted, &folded)
+                edit_distance(&wanted, &folded)
             };
             (distance <= (folded.len() / 6).max(1)).then_some((distance, known))
         })

@@ -412,7 +412,7 @@ pub(crate) fn json_map(
         Ok(Value::Object(map)) => Ok(map),
         Ok(other) => Err(CliError::NotObject {
             flag,
-            found: crate::expression::json_kind(&other),
+            found: crate::document::json_kind(&other),
         }),
         Err(error) => Err(CliError::Json {
             flag,

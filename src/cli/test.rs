@@ -46,6 +46,7 @@ use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 use crate::callback::AssignmentCallback;
+use crate::document::{json_kind, unknown_keys};
 use crate::rules::Rules;
 
 use super::{FAILED, OK, Output, SYNTAX, rules::load_rules, sample_callback};
@@ -195,7 +196,7 @@ fn load(file: &Path, clock: Timestamp) -> Result<(Rules, Vec<Case>), TestError> 
         Some(other) => {
             return Err(shape(
                 at,
-                format!("`rules` must be a path, found {}", kind(other)),
+                format!("`rules` must be a path, found {}", json_kind(other)),
             ));
         }
         None => {
@@ -216,7 +217,10 @@ fn load(file: &Path, clock: Timestamp) -> Result<(Rules, Vec<Case>), TestError> 
         Some(other) => {
             return Err(shape(
                 at,
-                format!("`cases` must be an array of cases, found {}", kind(other)),
+                format!(
+                    "`cases` must be an array of cases, found {}",
+                    json_kind(other)
+                ),
             ));
         }
         None => return Err(shape(at, "missing key `cases`: list the cases to run")),
@@ -250,7 +254,7 @@ fn load_case(
         Some(other) => {
             return Err(shape(
                 &bare,
-                format!("`name` must be a string, found {}", kind(other)),
+                format!("`name` must be a string, found {}", json_kind(other)),
             ));
         }
         None => {
@@ -283,7 +287,7 @@ fn load_case(
             &at,
             format!(
                 "`{key}` must be a JSON object of attributes, found {}",
-                kind(other)
+                json_kind(other)
             ),
         )),
     };
@@ -303,7 +307,7 @@ fn load_case(
                             &at,
                             format!(
                                 "`params`: `{parameter}` must be a string or an integer, found {}",
-                                kind(other)
+                                json_kind(other)
                             ),
                         ));
                     }
@@ -316,7 +320,7 @@ fn load_case(
                 &at,
                 format!(
                     "`params` must be an object of callback parameters, e.g. {{\"TaskAge\": 300}}, found {}",
-                    kind(other)
+                    json_kind(other)
                 ),
             ));
         }
@@ -349,7 +353,7 @@ fn load_case(
                 &at,
                 format!(
                     "`expect` must be an object with {EXPECT_KEYS}, found {}",
-                    kind(other)
+                    json_kind(other)
                 ),
             ));
         }
@@ -384,7 +388,7 @@ fn load_case(
         Some(other) => {
             return Err(shape(
                 &expect_at,
-                format!("`rule` must be a rule's name, found {}", kind(other)),
+                format!("`rule` must be a rule's name, found {}", json_kind(other)),
             ));
         }
     };
@@ -396,7 +400,7 @@ fn load_case(
                 &expect_at,
                 format!(
                     "`answer` must be the answer's JSON object ({{}} for the deferral), found {}",
-                    kind(other)
+                    json_kind(other)
                 ),
             ));
         }
@@ -420,10 +424,6 @@ fn shape(at: &str, problem: impl Into<String>) -> TestError {
     }
 }
 
-fn kind(value: &Value) -> &'static str {
-    crate::expression::json_kind(value)
-}
-
 fn object<'v>(
     value: &'v Value,
     at: &str,
@@ -433,7 +433,7 @@ fn object<'v>(
         Value::Object(map) => Ok(map),
         other => Err(shape(
             at,
-            format!("expected {expected}, found {}", kind(other)),
+            format!("expected {expected}, found {}", json_kind(other)),
         )),
     }
 }
@@ -444,7 +444,7 @@ fn check_keys(
     allowed: &[&str],
     expected: &str,
 ) -> Result<(), TestError> {
-    match map.keys().find(|key| !allowed.contains(&key.as_str())) {
+    match unknown_keys(map, allowed).next() {
         Some(key) => Err(shape(
             at,
             format!("unknown key `{key}`: expected {expected}"),
@@ -458,7 +458,7 @@ fn optional_string(map: &Map<String, Value>, key: &str, at: &str) -> Result<(), 
         None | Some(Value::String(_)) => Ok(()),
         Some(other) => Err(shape(
             at,
-            format!("`{key}` must be a string, found {}", kind(other)),
+            format!("`{key}` must be a string, found {}", json_kind(other)),
         )),
     }
 }
@@ -473,7 +473,7 @@ fn instant(value: &Value, at: &str) -> Result<Timestamp, TestError> {
             at,
             format!(
                 "`now` must be an RFC 3339 timestamp such as \"2026-12-01T14:30:00Z\", found {}",
-                kind(other)
+                json_kind(other)
             ),
         )),
     }

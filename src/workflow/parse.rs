@@ -13,8 +13,8 @@ use super::{
     Direction, Filter, KnownWorker, MAX_PRIORITY, MAX_TIMEOUT, OrderBy, Target, Workflow,
     filter_place,
 };
-use crate::expression::{Expression, Reference, Segment, SyntaxError, json_kind};
-use crate::instruction::suggest;
+use crate::document::{json_kind, suggest, unknown_keys};
+use crate::expression::{Expression, Reference, Segment, SyntaxError};
 use crate::sid::{ActivitySid, SidError, TaskQueueSid};
 
 /// Keys of the document.
@@ -750,15 +750,13 @@ impl Parser {
     }
 
     fn check_keys(&mut self, map: &Map<String, Value>, at: &str, allowed: &'static [&'static str]) {
-        for key in map.keys() {
-            if !allowed.contains(&key.as_str()) {
-                self.errors.push(WorkflowError::UnknownKey {
-                    at: at.to_owned(),
-                    key: key.clone(),
-                    suggestion: suggest(key, allowed.iter().copied()),
-                    expected: allowed,
-                });
-            }
+        for key in unknown_keys(map, allowed) {
+            self.errors.push(WorkflowError::UnknownKey {
+                at: at.to_owned(),
+                key: key.clone(),
+                suggestion: suggest(key, allowed.iter().copied()),
+                expected: allowed,
+            });
         }
     }
 }

@@ -24,7 +24,8 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use crate::expression::{Expression, SyntaxError, json_kind};
+use crate::document::json_kind;
+use crate::expression::{Expression, SyntaxError};
 use crate::sid::{ActivitySid, SidError, TaskQueueSid, WorkerSid};
 
 /// TaskRouter's default target workers of a queue: every worker.
