@@ -364,17 +364,9 @@ mod tests {
 
     #[test]
     fn the_shipped_examples_have_no_warnings() {
-        let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/workflows/examples");
-        for entry in std::fs::read_dir(directory).expect("the examples directory") {
-            let path = entry.expect("a directory entry").path();
-            if path
-                .extension()
-                .is_some_and(|extension| extension == "json")
-            {
-                let text = std::fs::read_to_string(&path).expect("readable");
-                let workflow = Workflow::parse(&text).expect("valid");
-                assert_eq!(workflow.warnings(), [], "{}", path.display());
-            }
+        for (path, text) in crate::workflow::test_support::examples() {
+            let workflow = Workflow::parse(&text).expect("valid");
+            assert_eq!(workflow.warnings(), [], "{}", path.display());
         }
     }
 

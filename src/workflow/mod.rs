@@ -392,3 +392,26 @@ pub(crate) fn filter_place(index: usize, name: Option<&str>) -> String {
         None => format!("filters[{index}]"),
     }
 }
+
+/// Test helpers shared by the Workflow modules' tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::path::PathBuf;
+
+    /// Every `workflows/examples/*.json`, with its text.
+    pub(crate) fn examples() -> Vec<(PathBuf, String)> {
+        let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/workflows/examples");
+        std::fs::read_dir(directory)
+            .expect("the examples directory")
+            .map(|entry| entry.expect("a directory entry").path())
+            .filter(|path| {
+                path.extension()
+                    .is_some_and(|extension| extension == "json")
+            })
+            .map(|path| {
+                let text = std::fs::read_to_string(&path).expect("readable");
+                (path, text)
+            })
+            .collect()
+    }
+}

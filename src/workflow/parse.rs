@@ -837,20 +837,12 @@ mod tests {
 
     #[test]
     fn every_shipped_example_parses() {
-        let directory = concat!(env!("CARGO_MANIFEST_DIR"), "/workflows/examples");
         let mut parsed = 0;
-        for entry in std::fs::read_dir(directory).expect("the examples directory") {
-            let path = entry.expect("a directory entry").path();
-            if path
-                .extension()
-                .is_some_and(|extension| extension == "json")
-            {
-                let text = std::fs::read_to_string(&path).expect("readable");
-                if let Err(invalid) = Workflow::parse(&text) {
-                    panic!("{}:\n{invalid}", path.display());
-                }
-                parsed += 1;
+        for (path, text) in crate::workflow::test_support::examples() {
+            if let Err(invalid) = Workflow::parse(&text) {
+                panic!("{}:\n{invalid}", path.display());
             }
+            parsed += 1;
         }
         assert_eq!(parsed, 4, "the four documented examples");
     }
