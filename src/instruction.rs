@@ -277,6 +277,17 @@ impl Instruction {
             Self::Conference(_) => "conference",
         }
     }
+
+    /// Whether the reservation is still pending once TaskRouter has applied the instruction:
+    /// `call` and `redirect` without `accept` (contract §2) leave it to be accepted or rejected
+    /// later; every other instruction accepts or rejects it.
+    pub fn leaves_pending(&self) -> bool {
+        match self {
+            Self::Call(call) => call.accept != Some(true),
+            Self::Redirect(redirect) => !redirect.accept,
+            Self::Accept | Self::Reject(_) | Self::Dequeue(_) | Self::Conference(_) => false,
+        }
+    }
 }
 
 /// The `reject` instruction.

@@ -325,9 +325,8 @@ fn scalar(text: &str) -> Value {
 /// rejected. `call` and `redirect` without `--accept` leave the reservation pending.
 fn requested_status(instruction: &Instruction) -> Option<ReservationStatus> {
     match instruction {
+        _ if instruction.leaves_pending() => None,
         Instruction::Reject(_) => Some(ReservationStatus::Rejected),
-        Instruction::Call(call) if call.accept != Some(true) => None,
-        Instruction::Redirect(redirect) if !redirect.accept => None,
         _ => Some(ReservationStatus::Accepted),
     }
 }

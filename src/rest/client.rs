@@ -4,7 +4,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::instruction::{Instruction, Redirect};
+use crate::instruction::Instruction;
 use crate::sid::{ReservationSid, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid};
 
 use super::config::RestConfig;
@@ -264,13 +264,14 @@ fn reservation_path(
     }
 }
 
-/// `call` and `redirect` without `accept` leave the reservation pending, so a repeat would act
-/// again; every other update moves it out of pending, and a repeat is refused (transport docs).
+/// An update that leaves the reservation pending ([`Instruction::leaves_pending`]) would act
+/// again if repeated; every other update moves it out of pending, and a repeat is refused
+/// (transport docs).
 pub fn replay_of(instruction: &Instruction) -> Replay {
-    match instruction {
-        Instruction::Call(call) if call.accept != Some(true) => Replay::Unsafe,
-        Instruction::Redirect(Redirect { accept: false, .. }) => Replay::Unsafe,
-        _ => Replay::Safe,
+    if instruction.leaves_pending() {
+        Replay::Unsafe
+    } else {
+        Replay::Safe
     }
 }
 
