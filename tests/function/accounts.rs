@@ -68,6 +68,15 @@ fn from(fixture: &str, account: &str) -> FormParams {
     twilio::with(&twilio::params(fixture), "AccountSid", account)
 }
 
+/// The fixture's callback as sent by `account`, to be signed with `token`.
+fn sent_by<'a>(fixture: &'a str, account: &str, token: &'a str) -> ToSign<'a> {
+    ToSign {
+        fixture,
+        params: from(fixture, account),
+        token,
+    }
+}
+
 /// Moto holding the tokens of A, B and C (C with its secondary).
 async fn three_accounts() -> Moto {
     let moto = Moto::start().await;
@@ -134,31 +143,11 @@ async fn callbacks_of_three_accounts_signed_by_twilios_python_helper_are_each_ve
     let moto = three_accounts().await;
     let function = function(&moto, &[]).await;
     let events = twilio::signed_events(&[
-        ToSign {
-            fixture: ASSIGNMENT,
-            params: from(ASSIGNMENT, A.sid),
-            token: A.token,
-        },
-        ToSign {
-            fixture: ASSIGNMENT,
-            params: from(ASSIGNMENT, B.sid),
-            token: B.token,
-        },
-        ToSign {
-            fixture: ASSIGNMENT,
-            params: from(ASSIGNMENT, C.sid),
-            token: C.token,
-        },
-        ToSign {
-            fixture: ASSIGNMENT,
-            params: from(ASSIGNMENT, C.sid),
-            token: C_SECONDARY,
-        },
-        ToSign {
-            fixture: EVENT,
-            params: from(EVENT, B.sid),
-            token: B.token,
-        },
+        sent_by(ASSIGNMENT, A.sid, A.token),
+        sent_by(ASSIGNMENT, B.sid, B.token),
+        sent_by(ASSIGNMENT, C.sid, C.token),
+        sent_by(ASSIGNMENT, C.sid, C_SECONDARY),
+        sent_by(EVENT, B.sid, B.token),
     ]);
     let expected = [
         (200, "account A, its token"),
@@ -226,16 +215,8 @@ async fn cross_account_forgeries_and_callbacks_of_unknown_accounts_are_refused_4
     let function = function(&moto, &[]).await;
     let assignment = twilio::params(ASSIGNMENT);
     let events = twilio::signed_events(&[
-        ToSign {
-            fixture: ASSIGNMENT,
-            params: from(ASSIGNMENT, B.sid),
-            token: A.token,
-        },
-        ToSign {
-            fixture: EVENT,
-            params: from(EVENT, B.sid),
-            token: A.token,
-        },
+        sent_by(ASSIGNMENT, B.sid, A.token),
+        sent_by(EVENT, B.sid, A.token),
         ToSign {
             fixture: ASSIGNMENT,
             params: from(ASSIGNMENT, invented(7).as_str()),
@@ -251,11 +232,7 @@ async fn cross_account_forgeries_and_callbacks_of_unknown_accounts_are_refused_4
             params: twilio::with(&assignment, "AccountSid", "AC123"),
             token: A.token,
         },
-        ToSign {
-            fixture: ASSIGNMENT,
-            params: from(ASSIGNMENT, B.sid),
-            token: B.token,
-        },
+        sent_by(ASSIGNMENT, B.sid, B.token),
     ]);
     let expected = [
         (403, "invalid_signature", "claims B, signed with A's token"),
@@ -323,11 +300,7 @@ async fn with_a_list_of_accounts_any_other_is_refused_without_a_single_ssm_reque
     let moto = three_accounts().await;
     let list = format!("{},{}", A.sid, B.sid);
     let function = function(&moto, &[("TWILIO_ACCOUNT_SIDS", &list)]).await;
-    let mut callbacks = vec![ToSign {
-        fixture: ASSIGNMENT,
-        params: from(ASSIGNMENT, C.sid),
-        token: C.token,
-    }];
+    let mut callbacks = vec![sent_by(ASSIGNMENT, C.sid, C.token)];
     for n in 0..50 {
         callbacks.push(ToSign {
             fixture: ASSIGNMENT,
@@ -335,11 +308,7 @@ async fn with_a_list_of_accounts_any_other_is_refused_without_a_single_ssm_reque
             token: "forged",
         });
     }
-    callbacks.push(ToSign {
-        fixture: ASSIGNMENT,
-        params: from(ASSIGNMENT, A.sid),
-        token: A.token,
-    });
+    callbacks.push(sent_by(ASSIGNMENT, A.sid, A.token));
     let events = twilio::signed_events(&callbacks);
     let (others, listed) = events.split_at(events.len() - 1);
     for event in others {
@@ -362,12 +331,7 @@ async fn a_flood_of_invented_account_sids_reads_ssm_a_bounded_number_of_times_wh
  {
     let moto = three_accounts().await;
     let function = function(&moto, &[]).await;
-    let genuine = twilio::signed_events(&[ToSign {
-        fixture: ASSIGNMENT,
-        params: from(ASSIGNMENT, A.sid),
-        token: A.token,
-    }])
-    .remove(0);
+    let genuine = twilio::signed_events(&[sent_by(ASSIGNMENT, A.sid, A.token)]).remove(0);
     assert_eq!(function.http(genuine.clone()).await.status, 200);
 
     let started = Instant::now();
@@ -432,26 +396,10 @@ async fn one_accounts_parameter_removed_and_another_unreadable_while_the_others_
     moto.put_secure_string(&primary(d.sid), " ").await;
     let function = function(&moto, &[]).await;
     let events = twilio::signed_events(&[
-        ToSign {
-            fixture: ASSIGNMENT,
-            params: from(ASSIGNMENT, A.sid),
-            token: A.token,
-        },
-        ToSign {
-            fixture: ASSIGNMENT,
-            params: from(ASSIGNMENT, B.sid),
-            token: B.token,
-        },
-        ToSign {
-            fixture: ASSIGNMENT,
-            params: from(ASSIGNMENT, C.sid),
-            token: C.token,
-        },
-        ToSign {
-            fixture: ASSIGNMENT,
-            params: from(ASSIGNMENT, d.sid),
-            token: d.token,
-        },
+        sent_by(ASSIGNMENT, A.sid, A.token),
+        sent_by(ASSIGNMENT, B.sid, B.token),
+        sent_by(ASSIGNMENT, C.sid, C.token),
+        sent_by(ASSIGNMENT, d.sid, d.token),
     ]);
     let [a, b, c, d_event] = <[Value; 4]>::try_from(events).expect("four events");
     for (event, why) in [(&a, "A"), (&c, "C")] {
