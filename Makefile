@@ -12,15 +12,16 @@ PORT ?= 9000
 DEV_TOKEN := local-dev-token
 # The URL `run` verifies signatures against. Under `cargo lambda watch` the event's domain name is
 # always "localhost", whatever host the request was sent to, so a URL rebuilt from the request
-# never matches the one a local client signed. Clear it (`make run PUBLIC_BASE_URL=`) to verify
-# the events/*.json fixtures, which are signed for their API Gateway host, with `make invoke`.
+# never matches the one a local client signed. The events/*.json fixtures `make invoke` sends,
+# signed for their API Gateway host, verify with it set too: the URL rebuilt from an event's
+# request context is the next candidate (README, Signatures).
 PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 # Log level of the local function (the variable Lambda sets from the template's LogLevel);
 # RUST_LOG, when exported, takes precedence with full tracing directives.
 LOG_LEVEL ?= info
 # The event `invoke` sends: a complete API Gateway event.
 EVENT ?= events/assignment-http-api.json
-# The one benchmark `bench` runs (decide, hot_path, coldstart); empty runs them all.
+# The one benchmark `bench` runs (decide, hot_path, coldstart, storm); empty runs them all.
 BENCH ?=
 # Options of the cold-start storm (`make storm`); see benches/storm.rs.
 STORM ?= --control
