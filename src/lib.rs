@@ -7,9 +7,10 @@
 //!
 //! # Layout
 //!
-//! [`http`] is the only module that knows about Lambda or HTTP. The domain modules are pure (no
+//! [`http`] is the only module of the function that knows about Lambda or HTTP; [`rest`] is the
+//! CLI's outbound HTTP to Twilio, which the function never uses. The domain modules are pure (no
 //! environment, no clock, no network: [`http`] reads the clock once per callback and passes the
-//! instant in); [`token`] owns the one network call (SSM), [`config`] and
+//! instant in); [`token`] owns the function's one network call (SSM), [`config`] and
 //! [`telemetry`] read the environment, and [`app`] puts the pieces together once per cold start.
 //!
 //! | module | owns |
