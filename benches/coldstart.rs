@@ -64,7 +64,7 @@ use runtime_api::{Outcome, RuntimeApi};
 mod callback;
 #[path = "support/measure.rs"]
 mod measure;
-// Only `spawn`, `free_port` and `sdk_config_loader` are used here; the tests use the rest.
+// Only `spawn` and `sdk_config_loader` are used here; the tests use the rest.
 #[path = "../tests/function/support/loopback.rs"]
 mod loopback;
 #[allow(dead_code)]
@@ -809,7 +809,7 @@ struct Moto {
 
 impl Moto {
     async fn start(tls: bool) -> Result<Self, String> {
-        let port = moto::free_port();
+        let port = loopback::free_port();
         let certificates = if tls {
             Some(make_certificates()?)
         } else {

@@ -60,6 +60,8 @@ use measure::{cpu_time, file_size, percentile};
 use runtime_api::{Outcome, RuntimeApi};
 use ssm::{Answer, Limit, Recorded, SsmStandIn};
 
+// `free_port` is for processes told their port (moto, Prism); the storm runs none.
+#[allow(dead_code)]
 #[path = "../tests/function/support/loopback.rs"]
 mod loopback;
 #[path = "support/measure.rs"]

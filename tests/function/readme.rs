@@ -5,11 +5,11 @@
 //! This runs the real `cargo lambda watch` (installed by `make test` / `make tools`); without it
 //! the test fails and says how to install it.
 
-use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::loopback::free_port;
 use crate::support::repo;
 
 /// `make run` and everything it starts (cargo lambda watch, cargo run, the function), stopped as
@@ -31,13 +31,6 @@ impl Drop for RunningMake {
         let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free loopback port")
 }
 
 #[test]

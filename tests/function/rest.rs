@@ -193,10 +193,7 @@ fn retries_follow_the_policy_for_each_kind_of_failure() {
 
 #[test]
 fn an_unreachable_api_is_retried_then_reported_without_secrets() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a port")
-        .port();
+    let port = crate::support::loopback::free_port();
     let client = Client::with_policy(&config(&format!("http://127.0.0.1:{port}")), quick())
         .expect("a client");
     let (workspace, _, _) = ids();

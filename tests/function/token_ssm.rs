@@ -9,7 +9,8 @@ use taskrouter_lambda::token::{
     Deadline, RETRY_AFTER_FAILURE, TokenError, TokenSource, TokenStore,
 };
 
-use crate::support::moto::{Moto, free_port, sdk_config_loader};
+use crate::support::loopback::free_port;
+use crate::support::moto::{Moto, sdk_config_loader};
 
 fn endpoint(port: u16) -> String {
     format!("http://127.0.0.1:{port}")

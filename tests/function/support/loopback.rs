@@ -1,6 +1,7 @@
-//! The accept loop of the small HTTP/1.1 servers the tests and benchmarks run on 127.0.0.1: the
-//! Runtime API emulator (`runtime_api.rs`) and the SSM stand-in (`ssm.rs`). Each brings its state
-//! and its request handler; this owns the listener and a task per connection.
+//! Loopback ports for the tests and benchmarks: [`free_port`] for a process that must be told its
+//! port (moto, Prism, `make run`), and the accept loop of the small HTTP/1.1 servers run in
+//! process, the Runtime API emulator (`runtime_api.rs`) and the SSM stand-in (`ssm.rs`), each
+//! bringing its state and its request handler.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -16,6 +17,14 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+
+/// A port nothing listens on right now.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("the OS hands out a free port")
+        .port()
+}
 
 /// Serves `handle(state, request)` on a free loopback port until the returned task is aborted.
 pub(crate) async fn serve<S, F>(

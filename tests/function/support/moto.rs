@@ -23,6 +23,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
+use super::loopback::free_port;
+
 /// How long moto may take to answer after it is started (it imports a lot of Python).
 const MOTO_STARTUP: Duration = Duration::from_secs(60);
 
@@ -269,14 +271,6 @@ pub(crate) async fn spawn(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Ok(child)
-}
-
-/// A port nothing listens on right now.
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("the OS hands out a free port")
-        .port()
 }
 
 /// Sends one raw HTTP/1.1 request and returns the whole answer.

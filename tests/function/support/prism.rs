@@ -104,10 +104,7 @@ pub(crate) struct Prism {
 impl Prism {
     /// Writes the patched description to a temp file and serves it; waits until Prism answers.
     pub(crate) fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
+        let port = super::loopback::free_port();
         let spec = std::env::temp_dir().join(format!("taskrouter-prism-{port}.json"));
         std::fs::write(&spec, patched_spec().to_string()).expect("the temp dir is writable");
         let log = std::env::temp_dir().join(format!("taskrouter-prism-{port}.log"));
