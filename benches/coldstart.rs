@@ -54,7 +54,6 @@ use std::process::{ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_sdk_ssm::types::ParameterType;
 use serde_json::Value;
 use tokio::process::{Child, Command};
 
@@ -64,7 +63,7 @@ use runtime_api::{Outcome, RuntimeApi};
 mod callback;
 #[path = "support/measure.rs"]
 mod measure;
-// Only `spawn` and `sdk_config_loader` are used here; the tests use the rest.
+// Only `spawn`, `sdk_config_loader` and `put_secure_string` are used here; the tests use the rest.
 #[path = "../tests/function/support/loopback.rs"]
 mod loopback;
 #[allow(dead_code)]
@@ -876,14 +875,7 @@ fn put_parameter_child(args: &[String]) -> ExitCode {
         .expect("a current-thread runtime");
     let written = runtime.block_on(async {
         let config = moto::sdk_config_loader(endpoint).load().await;
-        aws_sdk_ssm::Client::new(&config)
-            .put_parameter()
-            .name(name)
-            .value(value)
-            .r#type(ParameterType::SecureString)
-            .overwrite(true)
-            .send()
-            .await
+        moto::put_secure_string(&aws_sdk_ssm::Client::new(&config), name, value).await
     });
     match written {
         Ok(_) => ExitCode::SUCCESS,

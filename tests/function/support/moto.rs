@@ -16,6 +16,9 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_sdk_ssm::config::Credentials;
+use aws_sdk_ssm::config::http::HttpResponse;
+use aws_sdk_ssm::error::SdkError;
+use aws_sdk_ssm::operation::put_parameter::PutParameterError;
 use aws_sdk_ssm::types::ParameterType;
 use base64::Engine as _;
 use serde_json::Value;
@@ -109,14 +112,7 @@ impl Moto {
 
     /// Creates (or overwrites) a SecureString parameter through the SDK, as an operator would.
     pub(crate) async fn put_secure_string(&self, name: &str, value: &str) {
-        self.client()
-            .await
-            .put_parameter()
-            .name(name)
-            .value(value)
-            .r#type(ParameterType::SecureString)
-            .overwrite(true)
-            .send()
+        put_secure_string(&self.client().await, name, value)
             .await
             .unwrap_or_else(|error| panic!("moto accepts parameter {name}: {error:?}"));
     }
@@ -213,6 +209,27 @@ impl Drop for Moto {
         let _ = self.child.start_kill();
         let _ = std::fs::remove_file(&self.recording);
     }
+}
+
+/// Creates (or overwrites) the SecureString `name` through `client`, as an operator would.
+///
+/// # Errors
+///
+/// The SDK's, when the endpoint refuses it.
+pub(crate) async fn put_secure_string(
+    client: &aws_sdk_ssm::Client,
+    name: &str,
+    value: &str,
+) -> Result<(), SdkError<PutParameterError, HttpResponse>> {
+    client
+        .put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(ParameterType::SecureString)
+        .overwrite(true)
+        .send()
+        .await
+        .map(drop)
 }
 
 /// The SDK configuration a deployment gets from its environment (region, credentials), given
