@@ -21,6 +21,8 @@
 //! default ("every worker").
 
 use std::collections::HashSet;
+use std::fmt;
+use std::hash::Hash;
 
 use serde_json::{Map, Value};
 
@@ -163,23 +165,10 @@ impl Worker {
     /// workers, an entry without a well-formed `WK…` SID, a SID listed twice, attributes that are
     /// not an object, a malformed `activity_sid`, a wrong type.
     pub fn parse_list(text: &str) -> Result<Vec<Worker>, WorkspaceError> {
-        let entries = list(text, "workers", "workers")?;
-        let mut seen = HashSet::new();
+        let entries = entries(text, "workers", "workers", WorkerSid::parse)?;
         let mut workers = Vec::with_capacity(entries.len());
-        for (index, entry) in entries.iter().enumerate() {
-            let at = format!("workers[{index}]");
-            let map = entry
-                .as_object()
-                .ok_or_else(|| WorkspaceError::NoSid { at: at.clone() })?;
-            let sid = sid(map, &at, WorkerSid::parse)?;
-            if !seen.insert(sid.clone()) {
-                return Err(WorkspaceError::Duplicate {
-                    at,
-                    sid: sid.to_string(),
-                    what: "workers",
-                });
-            }
-            let at = format!("{at} (`{sid}`)");
+        for Entry { at, map, sid } in entries {
+            let map = &map;
             let attributes = match map.get("attributes") {
                 None | Some(Value::Null) => Value::Object(Map::new()),
                 Some(value @ Value::Object(_)) => value.clone(),
@@ -280,23 +269,10 @@ impl Queue {
     /// queues, an entry without a well-formed `WQ…` SID, a SID listed twice, a `target_workers`
     /// that does not parse, a wrong type.
     pub fn parse_list(text: &str) -> Result<Vec<Queue>, WorkspaceError> {
-        let entries = list(text, "queues", "task_queues")?;
-        let mut seen = HashSet::new();
+        let entries = entries(text, "queues", "task_queues", TaskQueueSid::parse)?;
         let mut queues = Vec::with_capacity(entries.len());
-        for (index, entry) in entries.iter().enumerate() {
-            let at = format!("queues[{index}]");
-            let map = entry
-                .as_object()
-                .ok_or_else(|| WorkspaceError::NoSid { at: at.clone() })?;
-            let sid = sid(map, &at, TaskQueueSid::parse)?;
-            if !seen.insert(sid.clone()) {
-                return Err(WorkspaceError::Duplicate {
-                    at,
-                    sid: sid.to_string(),
-                    what: "queues",
-                });
-            }
-            let at = format!("{at} (`{sid}`)");
+        for Entry { at, map, sid } in entries {
+            let map = &map;
             let friendly_name = optional_string(map, &at, "friendly_name")?;
             let text = optional_string(map, &at, "target_workers")?;
             let text = text.as_deref().unwrap_or(EVERY_WORKER);
@@ -352,6 +328,49 @@ fn list(text: &str, what: &'static str, key: &'static str) -> Result<Vec<Value>,
             found: json_kind(&other),
         }),
     }
+}
+
+/// One entry of a list document: an object with a well-formed SID that no earlier entry has.
+struct Entry<S> {
+    /// Its place, by index and SID: ``workers[2] (`WK…`)``.
+    at: String,
+    /// Its fields.
+    map: Map<String, Value>,
+    /// Its SID.
+    sid: S,
+}
+
+/// The entries of a list document ([`list`]), each checked to be an object with a well-formed
+/// SID listed once.
+fn entries<S: Clone + Eq + Hash + fmt::Display>(
+    text: &str,
+    what: &'static str,
+    key: &'static str,
+    parse: impl Fn(&str) -> Result<S, SidError>,
+) -> Result<Vec<Entry<S>>, WorkspaceError> {
+    let entries = list(text, what, key)?;
+    let mut seen = HashSet::new();
+    let mut checked = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.into_iter().enumerate() {
+        let at = format!("{what}[{index}]");
+        let Value::Object(map) = entry else {
+            return Err(WorkspaceError::NoSid { at });
+        };
+        let sid = sid(&map, &at, &parse)?;
+        if !seen.insert(sid.clone()) {
+            return Err(WorkspaceError::Duplicate {
+                at,
+                sid: sid.to_string(),
+                what,
+            });
+        }
+        checked.push(Entry {
+            at: format!("{at} (`{sid}`)"),
+            map,
+            sid,
+        });
+    }
+    Ok(checked)
 }
 
 fn sid<T>(
