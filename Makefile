@@ -51,6 +51,8 @@ MOTO := moto[server]==5.2.1
 TWILIO := twilio==9.13.0
 CFN_LINT := cfn-lint==1.58.0
 PIP_PACKAGES := $(CARGO_LAMBDA) $(SAM_CLI) $(MOTO) $(TWILIO)
+# The test runner, built from crates.io by `tools` and `test` when missing.
+NEXTEST := cargo-nextest@0.9.143
 
 # SAM CLI: no usage data sent from here (and no network to send it to in CI).
 export SAM_CLI_TELEMETRY := 0
@@ -104,7 +106,7 @@ tools: ## Install the missing tools: cargo-lambda, SAM CLI, moto, twilio (pip), 
 	  echo "cargo-nextest present"; \
 	else \
 	  echo "installing cargo-nextest (a few minutes)"; \
-	  cargo install cargo-nextest@0.9.143 --locked; \
+	  cargo install $(NEXTEST) --locked; \
 	fi
 	@$(MAKE) cargo-deny prism
 
@@ -165,7 +167,7 @@ deny: cargo-deny ## Check the dependency graph with cargo deny: one TLS stack, a
 test: ## Run the whole test suite: doc tests, then every other test with nextest
 	@cargo nextest --version >/dev/null 2>&1 || { \
 	  echo "installing cargo-nextest (needed by this target; a few minutes)"; \
-	  cargo install cargo-nextest@0.9.143 --locked; }
+	  cargo install $(NEXTEST) --locked; }
 	$(call ensure,moto_server,$(MOTO))
 	$(call ensure,cargo-lambda,$(CARGO_LAMBDA))
 	$(call ensure,sam,$(SAM_CLI))
