@@ -1,5 +1,20 @@
-//! Shared test support: the fixtures, the function binary on an emulated Runtime API, an SSM
-//! stand-in that throttles, and an in-process app for direct handler calls.
+//! Shared test support. Here: the `events/` fixtures, the compiled function on an emulated
+//! Runtime API ([`Function`]), its HTTP answers, temp files. In the modules:
+//!
+//! | module | holds |
+//! |---|---|
+//! | `runtime_api` | the Lambda Runtime API emulator |
+//! | `process` | the function binary started as Lambda starts it, its output collected |
+//! | `loopback` | free ports, and the accept loop of the in-process servers |
+//! | `moto` | a real `moto_server` (SSM, Secrets Manager, CloudFormation), recording its requests |
+//! | `ssm` | the SSM stand-in that throttles as Parameter Store does |
+//! | `twilio` | callbacks signed by Twilio's Python helper |
+//! | `cli` | the compiled `taskrouter` as a user runs it, and the REST tests' SIDs |
+//! | `standin` | a scripted stand-in for Twilio's REST API, and a throwaway TLS authority |
+//! | `prism` | Stoplight Prism serving Twilio's OpenAPI description |
+//!
+//! `runtime_api`, `process`, `loopback`, `moto` and `ssm` are also compiled into the cold-start
+//! and storm benchmarks (`#[path]` modules), so they use nothing of the rest but each other.
 
 pub(crate) mod cli;
 pub(crate) mod loopback;
