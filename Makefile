@@ -53,6 +53,10 @@ CFN_LINT := cfn-lint==1.58.0
 PIP_PACKAGES := $(CARGO_LAMBDA) $(SAM_CLI) $(MOTO) $(TWILIO)
 # The test runner, built from crates.io by `tools` and `test` when missing.
 NEXTEST := cargo-nextest@0.9.143
+# The fuzz targets' toolchain and runner (libFuzzer and the sanitizers need nightly). The dated
+# nightly is rustc 1.97.0-nightly (e50aa6fba 2026-05-19); cargo-fuzz is built from crates.io.
+FUZZ_NIGHTLY := nightly-2026-05-20
+CARGO_FUZZ_VERSION := 0.13.2
 
 # SAM CLI: no usage data sent from here (and no network to send it to in CI).
 export SAM_CLI_TELEMETRY := 0
@@ -236,7 +240,9 @@ storm: ## Reproduce a cold-start storm: 100 instances against an SSM throttled t
 	cargo build --release --bin taskrouter-lambda
 	cargo test --bench storm -- --bench --function target/release/taskrouter-lambda $(STORM)
 
-fuzz-build: ## Build the cargo-fuzz targets (nightly and cargo-fuzz; FUZZ_BUILD=--dev builds unoptimised)
-	@rustup run nightly rustc --version >/dev/null 2>&1 || rustup toolchain install nightly --profile minimal
-	@cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
-	cargo +nightly fuzz build $(FUZZ_BUILD)
+fuzz-build: ## Build the cargo-fuzz targets (pinned nightly and cargo-fuzz; FUZZ_BUILD=--dev builds unoptimised)
+	@rustup run $(FUZZ_NIGHTLY) rustc --version >/dev/null 2>&1 || \
+	  rustup toolchain install $(FUZZ_NIGHTLY) --profile minimal
+	@[ "$$(cargo +$(FUZZ_NIGHTLY) fuzz --version 2>/dev/null)" = 'cargo-fuzz $(CARGO_FUZZ_VERSION)' ] || \
+	  cargo install cargo-fuzz@$(CARGO_FUZZ_VERSION) --locked
+	cargo +$(FUZZ_NIGHTLY) fuzz build $(FUZZ_BUILD)
