@@ -341,12 +341,17 @@ fn diff_and_apply_need_credentials_and_name_the_variable() {
     );
     let output = taskrouter(
         "http://127.0.0.1:9",
-        &args("diff", FILE, &["--workflow", "WW1"]),
+        &["diff", FILE, "--workspace", WS, "--workflow", "WW1"],
     );
     assert_eq!(
         output.status.code(),
         Some(2),
         "a malformed SID is a usage error"
+    );
+    assert!(
+        text(&output.stderr).contains("`WW1` is not a valid workflow SID"),
+        "{}",
+        text(&output.stderr)
     );
 }
 
