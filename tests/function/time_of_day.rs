@@ -126,35 +126,43 @@ async fn the_compiled_function_answers_with_the_rule_for_todays_utc_day() {
 
 #[tokio::test]
 async fn the_compiled_function_reads_a_schedule_in_its_zone_with_the_bundled_database() {
-    // Kiritimati is UTC+14, so its date differs from the UTC date for most of the day: a schedule
-    // closed on today's date there answers `closed-today` only if the zone is read. The
+    // A schedule closed on today's date in a zone whose date is not the UTC date answers
+    // `closed-today` only if the zone is read. Kiritimati (UTC+14) has another date than UTC
+    // from 10:00 UTC, Pago Pago (UTC−11) until 11:00 UTC, so one of them always does. The
     // function's environment is cleared, so no TZ or TZDIR helps it.
-    let zone = TimeZone::get("Pacific/Kiritimati").expect("a zone of the IANA database");
-    let today = || zone.to_datetime(Timestamp::now()).date().to_string();
+    let date_in = |zone: &str| {
+        let zone = TimeZone::get(zone).expect("a zone of the IANA database");
+        zone.to_datetime(Timestamp::now()).date().to_string()
+    };
     for _attempt in 0..2 {
-        let before = today();
+        let utc = Timestamp::now().to_zoned(TimeZone::UTC).date().to_string();
+        let zone = ["Pacific/Kiritimati", "Pacific/Pago_Pago"]
+            .into_iter()
+            .find(|zone| date_in(zone) != utc)
+            .expect("Kiritimati or Pago Pago has another date than UTC at any instant");
+        let before = date_in(zone);
         let rules = json!({
-            "schedules": {"line_islands": {
-                "time_zone": "Pacific/Kiritimati",
+            "schedules": {"far_away": {
+                "time_zone": zone,
                 "open": {"Mon-Sun": ["00:00-24:00"]},
                 "closed": [before]
             }},
             "rules": [{
                 "name": "closed-today",
-                "when": "schedules.line_islands.open == false",
+                "when": "schedules.far_away.open == false",
                 "instruction": {"instruction": "reject", "activity_sid": "WA00000000000000000000000000000009"}
             }],
             "default": {"instruction": "accept"}
         })
         .to_string();
         let (rule, body) = decide_through_the_binary(&rules).await;
-        if today() != before {
+        if date_in(zone) != before {
             continue;
         }
         assert_eq!(rule, "closed-today", "{body}");
         return;
     }
-    panic!("the date in Kiritimati changed during both attempts");
+    panic!("the date in the chosen zone changed during both attempts");
 }
 
 #[tokio::test]
