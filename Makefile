@@ -44,13 +44,14 @@ WORKER ?= {"skills":["billing","support"],"contact_uri":"client:alice"}
 
 PIP := python3 -m pip
 # The Python-packaged tools, at the versions this project is tested with (a fresh machine and CI
-# install exactly these). cfn-lint comes with the SAM CLI; it is named for machines that lack it.
+# install exactly these). cfn-lint comes with the SAM CLI, which accepts a range of its versions:
+# it is installed with the SAM CLI so that pip resolves both at once, to this version.
 CARGO_LAMBDA := cargo-lambda==1.9.2
 SAM_CLI := aws-sam-cli==1.170.0
 MOTO := moto[server]==5.2.1
 TWILIO := twilio==9.13.0
 CFN_LINT := cfn-lint==1.58.0
-PIP_PACKAGES := $(CARGO_LAMBDA) $(SAM_CLI) $(MOTO) $(TWILIO)
+PIP_PACKAGES := $(CARGO_LAMBDA) $(SAM_CLI) $(CFN_LINT) $(MOTO) $(TWILIO)
 # The test runner, built from crates.io by `tools` and `test` when missing.
 NEXTEST := cargo-nextest@0.9.143
 # The fuzz targets' toolchain and runner (libFuzzer and the sanitizers need nightly). The dated
@@ -64,12 +65,12 @@ export SAM_CLI_TELEMETRY := 0
 # confirmation on every build; this opts in without asking and is ignored by later releases.
 export SAM_CLI_BETA_RUST_CARGO_LAMBDA := 1
 
-# $(call ensure,COMMAND,PIP PACKAGE): installs the package with pip when COMMAND is missing, so the
-# README's first two commands work on a fresh machine.
+# $(call ensure,COMMAND,PIP PACKAGES): installs the packages with pip when COMMAND is missing, so
+# the README's first two commands work on a fresh machine.
 define ensure
 	@command -v $(1) >/dev/null 2>&1 || { \
 	  echo "installing $(2) with pip (needed by this target)"; \
-	  $(PIP) install --quiet --disable-pip-version-check '$(2)'; \
+	  $(PIP) install --quiet --disable-pip-version-check $(foreach package,$(2),'$(package)'); \
 	  if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi; }
 endef
 
@@ -96,7 +97,7 @@ help: ## List the targets
 tools: ## Install the missing tools: cargo-lambda, SAM CLI, moto, twilio (pip), cargo-nextest, cargo-deny, Prism (npm)
 	@missing=(); \
 	command -v cargo-lambda >/dev/null 2>&1 || missing+=('$(CARGO_LAMBDA)'); \
-	command -v sam >/dev/null 2>&1 || missing+=('$(SAM_CLI)'); \
+	command -v sam >/dev/null 2>&1 || missing+=('$(SAM_CLI)' '$(CFN_LINT)'); \
 	command -v moto_server >/dev/null 2>&1 || missing+=('$(MOTO)'); \
 	python3 -c 'import twilio' >/dev/null 2>&1 || missing+=('$(TWILIO)'); \
 	if (( $${#missing[@]} )); then \
@@ -174,7 +175,7 @@ test: ## Run the whole test suite: doc tests, then every other test with nextest
 	  cargo install $(NEXTEST) --locked; }
 	$(call ensure,moto_server,$(MOTO))
 	$(call ensure,cargo-lambda,$(CARGO_LAMBDA))
-	$(call ensure,sam,$(SAM_CLI))
+	$(call ensure,sam,$(SAM_CLI) $(CFN_LINT))
 	@# cfn-lint (a dependency of the SAM CLI) reads template.yaml for the template tests.
 	$(call ensure,cfn-lint,$(CFN_LINT))
 	@python3 -c 'import twilio' >/dev/null 2>&1 || { \
