@@ -16,7 +16,9 @@ use taskrouter_lambda::rest::transport::{Replay, Request};
 use taskrouter_lambda::rest::{Client, ReservationOf, RestConfig};
 use taskrouter_lambda::sid::{ReservationSid, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid};
 
-use crate::support::cli::{ACCOUNT, CA, WA, WK, WR, WS, WT, WW, taskrouter_on, text};
+use crate::support::cli::{
+    ACCOUNT, CA, WA, WK, WR, WS, WT, WW, assert_no_secret, taskrouter_on, text,
+};
 use crate::support::prism::{Prism, SPEC_BYTES, spec, spec_bytes};
 
 const TOKEN: &str = "prism-token-that-must-stay-secret";
@@ -511,7 +513,7 @@ fn the_commands_run_end_to_end_against_twilios_description() {
             Some(part) => assert!(stdout.contains(part), "{why}: {stdout}"),
             None => assert_eq!(stdout, expected, "{why}"),
         }
-        assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN), "{why}");
+        assert_no_secret(&output, TOKEN);
     }
     let output = taskrouter(
         &prism,
