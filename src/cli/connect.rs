@@ -97,7 +97,9 @@ pub(crate) fn run(
     };
     let plan = plan(args, &workflow, workspace.as_ref());
     let mut stdout = String::new();
-    if args.dry_run {
+    // The URL the Workflow holds once this is done (read back, or unchanged by a dry run) is
+    // exactly what Twilio will call and sign: what `--check` signs for.
+    let configured = if args.dry_run {
         stdout.push_str("plan (--dry-run: nothing is changed):\n");
         for change in &plan {
             stdout.push_str(&describe(
@@ -106,6 +108,7 @@ pub(crate) fn run(
                 &change.wanted,
             ));
         }
+        workflow.assignment_callback_url
     } else {
         let (workflow_after, workspace_after) = apply(args, client, &plan)?;
         stdout.push_str("connected:\n");
@@ -137,23 +140,14 @@ pub(crate) fn run(
                 code: FAILED,
             });
         }
-    }
+        workflow_after.assignment_callback_url
+    };
     if !args.check {
         return Ok(Output {
             stdout,
             ..Output::default()
         });
     }
-    // The URL the Workflow holds now (read back, or unchanged by a dry run) is exactly what
-    // Twilio will call and sign.
-    let configured = if args.dry_run {
-        workflow.assignment_callback_url.clone()
-    } else {
-        client
-            .fetch_workflow(&args.workspace, &args.workflow)?
-            .resource
-            .assignment_callback_url
-    };
     let check = check(args, config, configured.as_deref())?;
     stdout.push_str(&check.stdout);
     Ok(Output {

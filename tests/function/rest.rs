@@ -513,8 +513,7 @@ fn connect_sets_both_urls_reads_them_back_and_check_proves_the_signature_verifie
     let twilio = Server::script(vec![
         Reply::json(200, &workflow(Some(old))),  // before
         Reply::json(200, &workflow(Some(&url))), // the update's answer
-        Reply::json(200, &workflow(Some(&url))), // read back
-        Reply::json(200, &workflow(Some(&url))), // the URL --check signs for
+        Reply::json(200, &workflow(Some(&url))), // read back: the URL --check signs for
     ]);
     let output = taskrouter(
         &twilio.url,
