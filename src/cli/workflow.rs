@@ -9,11 +9,11 @@ use clap::Subcommand;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::{CliError, FAILED, OK, Output, json_object, parse_now, workflow_live};
+use super::{CliError, FAILED, OK, Output, json_object, json_text, parse_now, workflow_live};
 use crate::sid::{WorkflowSid, WorkspaceSid};
 use crate::time_of_day::{TimeOfDay, day_name};
 use crate::workflow::route::{Destination, Skip, Step, because};
-use crate::workflow::{Queue, Route, Worker, Workflow, Workspace, filter_place};
+use crate::workflow::{Queue, Route, Worker, Workflow, Workspace, filter_place, order_by_text};
 
 /// A `taskrouter workflow` subcommand.
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
@@ -232,10 +232,7 @@ fn route(
     let time_of_day = TimeOfDay::utc(now);
     let route = workflow.route(&task, &workspace, time_of_day);
     let stdout = if as_json {
-        let mut text = serde_json::to_string_pretty(&to_json(&route, now))
-            .unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"));
-        text.push('\n');
-        text
+        json_text(&to_json(&route, now))
     } else {
         explain(&workflow, &route, now)
     };
@@ -396,13 +393,8 @@ fn explain_step(out: &mut String, number: usize, step: &Step<'_>) {
         let _ = writeln!(out, "{indent}known worker: {reference} = {value}");
     }
     if !step.target.order_by().is_empty() {
-        let clauses: Vec<String> = step
-            .target
-            .order_by()
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        let _ = writeln!(out, "{indent}order_by: {}", clauses.join(", "));
+        let clauses = order_by_text(step.target.order_by());
+        let _ = writeln!(out, "{indent}order_by: {clauses}");
     }
     if let Some(skip_if) = step.target.skip_if() {
         let _ = match &step.skip {

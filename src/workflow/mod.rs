@@ -93,11 +93,11 @@ pub use route::Route;
 pub use workspace::{Queue, Worker, Workspace, WorkspaceError};
 
 /// The largest `priority`: a task's priority is at most 2^31 − 1 (contract §1).
-pub const MAX_PRIORITY: u64 = 2_147_483_647;
+pub const MAX_PRIORITY: u64 = i32::MAX as u64;
 
 /// The largest `timeout`, in seconds: the longest task TTL (`Timeout` on `CreateTask`,
 /// contract §7). Twilio documents no bound for a step's timeout.
-pub const MAX_TIMEOUT: u64 = 1_209_600;
+pub const MAX_TIMEOUT: u64 = crate::rest::resources::MAX_TASK_TIMEOUT as u64;
 
 /// A parsed Workflow configuration.
 #[derive(Debug, Clone)]
@@ -369,7 +369,8 @@ impl fmt::Display for OrderBy {
 }
 
 /// `worker.a DESC, worker.b ASC`
-fn order_by_text(clauses: &[OrderBy]) -> String {
+/// `order_by` clauses as written in a configuration, comma-separated.
+pub(crate) fn order_by_text(clauses: &[OrderBy]) -> String {
     clauses
         .iter()
         .map(OrderBy::to_string)
