@@ -25,7 +25,7 @@ use taskrouter_lambda::token::{
 
 use crate::support::moto::Moto;
 use crate::support::twilio::{self, ASSIGNMENT, EVENT, ToSign};
-use crate::support::{Function, HttpAnswer};
+use crate::support::{Function, HttpAnswer, json_lines};
 
 const PREFIX: &str = "/taskrouter/accounts/";
 
@@ -98,13 +98,6 @@ async fn function(moto: &Moto, extra: &[(&str, &str)]) -> Function {
 }
 
 /// The JSON lines the function printed (logs and metric lines).
-fn json_lines(output: &str) -> Vec<Value> {
-    output
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .collect()
-}
-
 fn code(answer: &HttpAnswer) -> String {
     answer.json()["error"]["code"]
         .as_str()

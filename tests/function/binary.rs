@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::fixtures::malformed_events;
-use crate::support::{Function, fixture, repo};
+use crate::support::{Function, fixture, json_lines, repo};
 
 /// Customer data that appears in the fixtures' attributes and must never reach the logs at info.
 const CUSTOMER_DATA: &[&str] = &[
@@ -13,13 +13,6 @@ const CUSTOMER_DATA: &[&str] = &[
     "Dana Reyes",
     "client:alice",
 ];
-
-fn log_lines(output: &str) -> Vec<Value> {
-    output
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .collect()
-}
 
 #[tokio::test]
 async fn valid_callbacks_from_every_api_gateway_shape_are_answered_with_the_deferral() {
@@ -68,7 +61,7 @@ async fn events_lambda_http_panics_on_get_a_json_400_and_the_process_serves_the_
         "the same process answers the next callback"
     );
     assert_eq!(answer.body, "{}");
-    let refusals = log_lines(&function.output())
+    let refusals = json_lines(&function.output())
         .into_iter()
         .filter(|line| line["code"] == "malformed_event")
         .count();
@@ -106,7 +99,7 @@ async fn each_callback_is_one_json_log_line_with_the_sids_decision_and_time_and_
         .http(fixture("assignment-attributes-not-object"))
         .await;
     let output = function.output();
-    let lines = log_lines(&output);
+    let lines = json_lines(&output);
     let answered: Vec<&Value> = lines
         .iter()
         .filter(|l| l["message"] == "assignment answered")
@@ -203,7 +196,7 @@ async fn workspace_events_are_one_queryable_log_line_each_without_customer_data(
         );
     }
     let output = function.output();
-    let events: Vec<Value> = log_lines(&output)
+    let events: Vec<Value> = json_lines(&output)
         .into_iter()
         .filter(|line| line["message"] == "workspace event")
         .collect();

@@ -13,7 +13,7 @@ use aws_sdk_ssm::error::ProvideErrorMetadata;
 
 use crate::support::moto::sdk_config_loader;
 use crate::support::ssm::{Answer, Limit, SsmStandIn, TokenBucket};
-use crate::support::{DEV_TOKEN, Function, fixture};
+use crate::support::{DEV_TOKEN, Function, fixture, json_lines};
 
 const PARAMETER: &str = "/taskrouter/auth-token";
 
@@ -299,10 +299,8 @@ async fn throttled_at_least(ssm: &SsmStandIn, count: usize) {
 
 /// The function's `auth token loaded` / `auth token not loaded` lines.
 fn load_lines(function: &Function) -> Vec<serde_json::Value> {
-    function
-        .output()
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+    json_lines(&function.output())
+        .into_iter()
         .filter(|line| {
             line["message"] == "auth token loaded" || line["message"] == "auth token not loaded"
         })

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::support::moto::Moto;
 use crate::support::twilio::{self, ASSIGNMENT, ToSign};
-use crate::support::{DEV_TOKEN, Function, fixture};
+use crate::support::{DEV_TOKEN, Function, fixture, json_lines};
 
 const PREFIX: &str = "/taskrouter/tenants/";
 const ACCOUNT_A: &str = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -59,13 +59,6 @@ fn document(name: &str, instruction: Value) -> String {
 
 fn accept(name: &str) -> String {
     document(name, json!({"instruction": "accept"}))
-}
-
-fn json_lines(output: &str) -> Vec<Value> {
-    output
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .collect()
 }
 
 #[tokio::test]

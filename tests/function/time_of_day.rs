@@ -13,7 +13,7 @@ use taskrouter_lambda::http;
 use taskrouter_lambda::time_of_day::{TimeOfDay, day_name};
 
 use crate::fixtures::dev_app;
-use crate::support::{Function, fixture, repo};
+use crate::support::{Function, fixture, json_lines, repo};
 
 /// A clock as `App::clock` holds it.
 type Clock = fn() -> Timestamp;
@@ -65,13 +65,6 @@ async fn a_real_voice_callback_gets_the_business_hours_rule_of_the_instant_on_bo
     }
 }
 
-fn log_lines(output: &str) -> Vec<Value> {
-    output
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .collect()
-}
-
 /// Starts the compiled function with `rules`, sends a signed callback, and returns the name of
 /// the rule its log line reports and the answer's body.
 async fn decide_through_the_binary(rules: &str) -> (String, String) {
@@ -79,7 +72,7 @@ async fn decide_through_the_binary(rules: &str) -> (String, String) {
     let answer = function.http(fixture("assignment-http-api")).await;
     assert_eq!(answer.status, 200, "{}\n{}", answer.body, function.output());
     let output = function.output();
-    let rule = log_lines(&output)
+    let rule = json_lines(&output)
         .into_iter()
         .find(|line| line["message"] == "assignment answered")
         .and_then(|line| line["rule"].as_str().map(str::to_owned))

@@ -45,6 +45,14 @@ pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The JSON lines of a process's output (the function's log lines; other lines skipped).
+pub(crate) fn json_lines(output: &str) -> Vec<Value> {
+    output
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .collect()
+}
+
 /// Reads `events/<name>.json`.
 pub(crate) fn fixture(name: &str) -> Value {
     let path = repo().join("events").join(format!("{name}.json"));
