@@ -108,7 +108,7 @@ use crate::expression::{
 };
 use crate::instruction::{Answer, Instruction, InstructionError};
 use crate::schedule::{self, Schedule, ScheduleError};
-use crate::time_of_day::{self, TimeOfDay};
+use crate::time_of_day::TimeOfDay;
 
 /// The built-in document: defer every reservation.
 const BUILTIN: &str = include_str!("../rules/default.json");
@@ -1269,12 +1269,14 @@ struct Context<'a> {
 }
 
 impl Scope for Context<'_> {
-    /// As the callback's own scope, plus `taskrouter.` (the time of day in UTC) and
-    /// `schedules.name.attribute` (a schedule) at the instant. Nothing is allocated.
-    fn resolve(&self, reference: &Reference) -> Operand<'_> {
-        if let Some(value) = time_of_day::resolve(reference, self.utc.as_ref()) {
-            return value;
-        }
+    /// The time of day in UTC, for `taskrouter.`.
+    fn now(&self) -> Option<&TimeOfDay> {
+        self.utc.as_ref()
+    }
+
+    /// As the callback's own scope, plus `schedules.name.attribute` (a schedule) at the instant.
+    /// Nothing is allocated.
+    fn value(&self, reference: &Reference) -> Operand<'_> {
         match reference.segments() {
             [Segment::Key(root), rest @ ..] if root == SCHEDULES => match rest {
                 // Both were checked when the document was compiled.
@@ -1287,7 +1289,7 @@ impl Scope for Context<'_> {
                     }),
                 _ => Operand::Null,
             },
-            _ => self.callback.resolve(reference),
+            _ => self.callback.value(reference),
         }
     }
 }
@@ -1297,10 +1299,7 @@ impl Scope for AssignmentCallback {
     /// worker's, `callback.Name` the callback's parameter `Name`. The callback alone carries no
     /// instant, so `taskrouter.` attributes are null here; [`Rules::decide`] adds the instant it
     /// is given (and the document's schedules). Nothing is allocated.
-    fn resolve(&self, reference: &Reference) -> Operand<'_> {
-        if let Some(value) = time_of_day::resolve(reference, None) {
-            return value;
-        }
+    fn value(&self, reference: &Reference) -> Operand<'_> {
         match reference.segments() {
             [Segment::Key(root), rest @ ..] if root == "task" => {
                 lookup(&self.task_attributes, rest)
