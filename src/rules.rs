@@ -648,14 +648,23 @@ fn readers(name: &str, rules: Option<&Value>) -> String {
     }
 }
 
-/// What a `schedules.<name>.<attribute>` reference holds, for reading literals compared with it.
-fn schedule_known(reference: &Reference) -> Option<Known> {
+/// The schedule name and attribute a `schedules.<name>.<attribute>` reference names, as written;
+/// `None` for any other reference, including a `schedules.` one of another shape.
+fn schedule_reference(reference: &Reference) -> Option<(&str, &str)> {
     match reference.segments() {
-        [Segment::Key(root), Segment::Key(_), Segment::Key(attribute)] if root == SCHEDULES => {
-            schedule::Attribute::from_name(attribute).map(schedule::Attribute::known)
-        }
+        [
+            Segment::Key(root),
+            Segment::Key(name),
+            Segment::Key(attribute),
+        ] if root == SCHEDULES => Some((name, attribute)),
         _ => None,
     }
+}
+
+/// What a `schedules.<name>.<attribute>` reference holds, for reading literals compared with it.
+fn schedule_known(reference: &Reference) -> Option<Known> {
+    let (_, attribute) = schedule_reference(reference)?;
+    schedule::Attribute::from_name(attribute).map(schedule::Attribute::known)
 }
 
 /// Rejects `schedules.` references that name no schedule of the document or no attribute of one.
@@ -675,34 +684,33 @@ fn check_schedule_reference(
         }
         names => format!("the document defines {names}"),
     };
-    match reference.segments() {
-        [Segment::Key(root), rest @ ..] if root == SCHEDULES => match rest {
-            [Segment::Key(name), Segment::Key(attribute)] => {
-                if schedules.get(name).is_none() {
-                    return Err(problem(format!("names no schedule: {}", defined())));
-                }
-                match schedule::Attribute::from_name(attribute) {
-                    Some(_) => Ok(()),
-                    None => Err(problem(format!(
-                        "names no attribute of a schedule: write `schedules.{name}.` followed by one of {}",
-                        schedule::Attribute::names()
-                    ))),
-                }
-            }
-            _ => Err(problem(format!(
-                "does not name an attribute of a schedule: write `schedules.<name>.open` (or {}); {}",
-                schedule::Attribute::names(),
-                defined()
+    if let Some((name, attribute)) = schedule_reference(reference) {
+        if schedules.get(name).is_none() {
+            return Err(problem(format!("names no schedule: {}", defined())));
+        }
+        return match schedule::Attribute::from_name(attribute) {
+            Some(_) => Ok(()),
+            None => Err(problem(format!(
+                "names no attribute of a schedule: write `schedules.{name}.` followed by one of {}",
+                schedule::Attribute::names()
             ))),
-        },
+        };
+    }
+    match reference.segments() {
+        // Any other shape under the root: `schedules`, `schedules.name`, `schedules.a.b.c`, ….
+        [Segment::Key(root), ..] if root == SCHEDULES => Err(problem(format!(
+            "does not name an attribute of a schedule: write `schedules.<name>.open` (or {}); {}",
+            schedule::Attribute::names(),
+            defined()
+        ))),
         _ => Ok(()),
     }
 }
 
-/// Whether a reference reads the time.
+/// Whether a reference reads the time. Only for references [`check_schedule_reference`] let
+/// through, so every `schedules.` one names a schedule's attribute.
 fn reads_clock(reference: &Reference) -> bool {
-    reference.time_of_day().is_some()
-        || matches!(reference.segments(), [Segment::Key(root), ..] if root == SCHEDULES)
+    reference.time_of_day().is_some() || schedule_reference(reference).is_some()
 }
 
 /// The `{}` deferral.
@@ -1277,19 +1285,17 @@ impl Scope for Context<'_> {
     /// As the callback's own scope, plus `schedules.name.attribute` (a schedule) at the instant.
     /// Nothing is allocated.
     fn value(&self, reference: &Reference) -> Operand<'_> {
-        match reference.segments() {
-            [Segment::Key(root), rest @ ..] if root == SCHEDULES => match rest {
-                // Both were checked when the document was compiled.
-                [Segment::Key(name), Segment::Key(attribute)] => self
-                    .schedules
-                    .get(name)
-                    .zip(schedule::Attribute::from_name(attribute))
-                    .map_or(Operand::Null, |(schedule, attribute)| {
-                        schedule.get(attribute, self.instant)
-                    }),
-                _ => Operand::Null,
-            },
-            _ => self.callback.value(reference),
+        // Every `schedules.` reference names a schedule's attribute: the document's references
+        // were checked when it was compiled.
+        match schedule_reference(reference) {
+            Some((name, attribute)) => self
+                .schedules
+                .get(name)
+                .zip(schedule::Attribute::from_name(attribute))
+                .map_or(Operand::Null, |(schedule, attribute)| {
+                    schedule.get(attribute, self.instant)
+                }),
+            None => self.callback.value(reference),
         }
     }
 }
