@@ -305,11 +305,6 @@ impl Schedule {
         })
     }
 
-    /// The time zone.
-    pub fn zone(&self) -> &TimeZone {
-        &self.zone
-    }
-
     /// Whether the schedule is open at `instant`.
     pub fn is_open(&self, instant: Timestamp) -> bool {
         let local = self.zone.to_datetime(instant);
