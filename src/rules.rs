@@ -360,8 +360,21 @@ struct Rule {
     name: String,
     when: Expression,
     answer: Compiled,
+}
+
+impl Rule {
     /// Whether `when` or a template reads the time.
-    reads_clock: bool,
+    fn reads_clock(&self) -> bool {
+        let templates = match &self.answer {
+            Compiled::Templated(templated) => Some(templated.node.templates()),
+            Compiled::Static(_) => None,
+        };
+        self.when.references().any(reads_clock)
+            || templates
+                .into_iter()
+                .flatten()
+                .any(|template| template.references().any(reads_clock))
+    }
 }
 
 /// A rule's answer, ready to serve.
@@ -486,6 +499,7 @@ impl Rules {
         };
         let mut names: HashMap<String, usize> = HashMap::with_capacity(specs.len());
         let mut rules = Vec::with_capacity(specs.len());
+        let mut reads_clock = false;
         for (index, spec) in specs.iter().enumerate() {
             let rule = compile_rule(index, spec, &schedules)?;
             if let Some(&first) = names.get(&rule.name) {
@@ -496,6 +510,7 @@ impl Rules {
                 });
             }
             names.insert(rule.name.clone(), index);
+            reads_clock |= rule.reads_clock();
             rules.push(rule);
         }
         let default = match document.get("default") {
@@ -505,7 +520,6 @@ impl Rules {
                 compile_default(spec)?
             }
         };
-        let reads_clock = rules.iter().any(|rule| rule.reads_clock);
         Ok(Rules {
             rules,
             default,
@@ -798,7 +812,6 @@ fn compile_rule(index: usize, spec: &Value, schedules: &Schedules) -> Result<Rul
         )?,
     };
     let answer = compile_instruction(instruction, &at)?;
-    let mut reads = when.references().any(reads_clock);
     if let Compiled::Templated(templated) = &answer {
         for template in templated.node.templates() {
             for reference in template.references() {
@@ -807,7 +820,6 @@ fn compile_rule(index: usize, spec: &Value, schedules: &Schedules) -> Result<Rul
                     &format!("{at}: `{}`", template.field),
                     schedules,
                 )?;
-                reads |= reads_clock(reference);
             }
         }
     }
@@ -815,7 +827,6 @@ fn compile_rule(index: usize, spec: &Value, schedules: &Schedules) -> Result<Rul
         name: name.clone(),
         when,
         answer,
-        reads_clock: reads,
     })
 }
 
