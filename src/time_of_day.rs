@@ -202,7 +202,12 @@ pub fn resolve(reference: &Reference, now: Option<&TimeOfDay>) -> Option<Operand
 
 /// TaskRouter's name of a day: `Mon` … `Sun`.
 pub fn day_name(weekday: Weekday) -> &'static str {
-    DAY_NAMES[usize::from(weekday.to_monday_zero_offset().unsigned_abs())]
+    DAY_NAMES[day_index(weekday)]
+}
+
+/// The day's place in the week, Monday 0 … Sunday 6, as in [`DAY_NAMES`].
+pub(crate) fn day_index(weekday: Weekday) -> usize {
+    usize::from(weekday.to_monday_zero_offset().unsigned_abs())
 }
 
 /// The day a name stands for, in any case (`Thu`, `THU`, `thu`); `None` for anything else.
