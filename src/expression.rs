@@ -1563,10 +1563,11 @@ impl<'s> Lexer<'s> {
         if root != time_of_day::ROOT {
             return Ok(None);
         }
-        let names = time_of_day::attribute_names();
         // A name that differs only in case is named as such; a likely typo (by edit distance,
-        // the same measure as for instruction keys) gets the closest attribute.
+        // the same measure as for instruction keys) gets the closest attribute. Only an error
+        // builds the list of names.
         let help = |name: &str| {
+            let names = time_of_day::attribute_names();
             let suggestion = Attribute::ALL
                 .iter()
                 .map(|attribute| attribute.name())
