@@ -505,7 +505,7 @@ impl Expression {
 struct NoAttributes;
 
 impl Scope for NoAttributes {
-    fn resolve(&self, _reference: &Reference) -> Operand<'_> {
+    fn value(&self, _reference: &Reference) -> Operand<'_> {
         Operand::Null
     }
 }
@@ -1008,12 +1008,30 @@ pub fn lookup<'a>(root: &'a Value, segments: &[Segment]) -> Operand<'a> {
 /// The rules engine maps a first segment `task` to the task attributes, `worker` to the worker
 /// attributes, `callback` to the callback fields, `taskrouter` to the time of day at the instant
 /// of the decision ([`time_of_day::resolve`]), `schedules` to the document's schedules, and
-/// anything else to the task attributes (as Workflow filters do, contract §5). A scope that
-/// carries an instant answers `taskrouter.` references with one line:
-/// `if let Some(value) = time_of_day::resolve(reference, now) { return value; }`.
+/// anything else to the task attributes (as Workflow filters do, contract §5).
+///
+/// A scope supplies [`value`](Scope::value) for everything but the `taskrouter.` attributes, and
+/// [`now`](Scope::now) when it carries an instant; [`resolve`](Scope::resolve) answers the
+/// `taskrouter.` attributes from that instant once, for every scope.
 pub trait Scope {
-    /// The value `reference` names; [`Operand::Null`] when it names nothing.
-    fn resolve(&self, reference: &Reference) -> Operand<'_>;
+    /// The time of day the `taskrouter.` attributes are read at; `None` (the default) for a scope
+    /// without an instant, where they are null.
+    fn now(&self) -> Option<&TimeOfDay> {
+        None
+    }
+
+    /// The value a reference other than a `taskrouter.` attribute names; [`Operand::Null`] when
+    /// it names nothing.
+    fn value(&self, reference: &Reference) -> Operand<'_>;
+
+    /// The value `reference` names: a `taskrouter.` attribute at [`now`](Scope::now), anything
+    /// else as [`value`](Scope::value) answers it. Nothing is allocated.
+    fn resolve(&self, reference: &Reference) -> Operand<'_> {
+        match time_of_day::resolve(reference, self.now()) {
+            Some(value) => value,
+            None => self.value(reference),
+        }
+    }
 }
 
 /// A [`Scope`] over task and worker attributes as JSON: `task.…` and `worker.…` walk the
@@ -1031,10 +1049,11 @@ pub struct JsonScope<'a> {
 }
 
 impl Scope for JsonScope<'_> {
-    fn resolve(&self, reference: &Reference) -> Operand<'_> {
-        if let Some(value) = time_of_day::resolve(reference, self.now.as_ref()) {
-            return value;
-        }
+    fn now(&self) -> Option<&TimeOfDay> {
+        self.now.as_ref()
+    }
+
+    fn value(&self, reference: &Reference) -> Operand<'_> {
         match reference.segments() {
             [Segment::Key(first), rest @ ..] if first == "task" => lookup(self.task, rest),
             [Segment::Key(first), rest @ ..] if first == "worker" => lookup(self.worker, rest),
@@ -1544,10 +1563,11 @@ impl<'s> Lexer<'s> {
         if root != time_of_day::ROOT {
             return Ok(None);
         }
-        let names = time_of_day::attribute_names();
         // A name that differs only in case is named as such; a likely typo (by edit distance,
-        // the same measure as for instruction keys) gets the closest attribute.
+        // the same measure as for instruction keys) gets the closest attribute. Only an error
+        // builds the list of names.
         let help = |name: &str| {
+            let names = time_of_day::attribute_names();
             let suggestion = Attribute::ALL
                 .iter()
                 .map(|attribute| attribute.name())

@@ -108,7 +108,7 @@ use crate::expression::{
 };
 use crate::instruction::{Answer, Instruction, InstructionError};
 use crate::schedule::{self, Schedule, ScheduleError};
-use crate::time_of_day::{self, TimeOfDay};
+use crate::time_of_day::TimeOfDay;
 
 /// The built-in document: defer every reservation.
 const BUILTIN: &str = include_str!("../rules/default.json");
@@ -360,8 +360,21 @@ struct Rule {
     name: String,
     when: Expression,
     answer: Compiled,
+}
+
+impl Rule {
     /// Whether `when` or a template reads the time.
-    reads_clock: bool,
+    fn reads_clock(&self) -> bool {
+        let templates = match &self.answer {
+            Compiled::Templated(templated) => Some(templated.node.templates()),
+            Compiled::Static(_) => None,
+        };
+        self.when.references().any(reads_clock)
+            || templates
+                .into_iter()
+                .flatten()
+                .any(|template| template.references().any(reads_clock))
+    }
 }
 
 /// A rule's answer, ready to serve.
@@ -486,6 +499,7 @@ impl Rules {
         };
         let mut names: HashMap<String, usize> = HashMap::with_capacity(specs.len());
         let mut rules = Vec::with_capacity(specs.len());
+        let mut reads_clock = false;
         for (index, spec) in specs.iter().enumerate() {
             let rule = compile_rule(index, spec, &schedules)?;
             if let Some(&first) = names.get(&rule.name) {
@@ -496,6 +510,7 @@ impl Rules {
                 });
             }
             names.insert(rule.name.clone(), index);
+            reads_clock |= rule.reads_clock();
             rules.push(rule);
         }
         let default = match document.get("default") {
@@ -505,7 +520,6 @@ impl Rules {
                 compile_default(spec)?
             }
         };
-        let reads_clock = rules.iter().any(|rule| rule.reads_clock);
         Ok(Rules {
             rules,
             default,
@@ -648,14 +662,23 @@ fn readers(name: &str, rules: Option<&Value>) -> String {
     }
 }
 
-/// What a `schedules.<name>.<attribute>` reference holds, for reading literals compared with it.
-fn schedule_known(reference: &Reference) -> Option<Known> {
+/// The schedule name and attribute a `schedules.<name>.<attribute>` reference names, as written;
+/// `None` for any other reference, including a `schedules.` one of another shape.
+fn schedule_reference(reference: &Reference) -> Option<(&str, &str)> {
     match reference.segments() {
-        [Segment::Key(root), Segment::Key(_), Segment::Key(attribute)] if root == SCHEDULES => {
-            schedule::Attribute::from_name(attribute).map(schedule::Attribute::known)
-        }
+        [
+            Segment::Key(root),
+            Segment::Key(name),
+            Segment::Key(attribute),
+        ] if root == SCHEDULES => Some((name, attribute)),
         _ => None,
     }
+}
+
+/// What a `schedules.<name>.<attribute>` reference holds, for reading literals compared with it.
+fn schedule_known(reference: &Reference) -> Option<Known> {
+    let (_, attribute) = schedule_reference(reference)?;
+    schedule::Attribute::from_name(attribute).map(schedule::Attribute::known)
 }
 
 /// Rejects `schedules.` references that name no schedule of the document or no attribute of one.
@@ -675,34 +698,33 @@ fn check_schedule_reference(
         }
         names => format!("the document defines {names}"),
     };
-    match reference.segments() {
-        [Segment::Key(root), rest @ ..] if root == SCHEDULES => match rest {
-            [Segment::Key(name), Segment::Key(attribute)] => {
-                if schedules.get(name).is_none() {
-                    return Err(problem(format!("names no schedule: {}", defined())));
-                }
-                match schedule::Attribute::from_name(attribute) {
-                    Some(_) => Ok(()),
-                    None => Err(problem(format!(
-                        "names no attribute of a schedule: write `schedules.{name}.` followed by one of {}",
-                        schedule::Attribute::names()
-                    ))),
-                }
-            }
-            _ => Err(problem(format!(
-                "does not name an attribute of a schedule: write `schedules.<name>.open` (or {}); {}",
-                schedule::Attribute::names(),
-                defined()
+    if let Some((name, attribute)) = schedule_reference(reference) {
+        if schedules.get(name).is_none() {
+            return Err(problem(format!("names no schedule: {}", defined())));
+        }
+        return match schedule::Attribute::from_name(attribute) {
+            Some(_) => Ok(()),
+            None => Err(problem(format!(
+                "names no attribute of a schedule: write `schedules.{name}.` followed by one of {}",
+                schedule::Attribute::names()
             ))),
-        },
+        };
+    }
+    match reference.segments() {
+        // Any other shape under the root: `schedules`, `schedules.name`, `schedules.a.b.c`, ….
+        [Segment::Key(root), ..] if root == SCHEDULES => Err(problem(format!(
+            "does not name an attribute of a schedule: write `schedules.<name>.open` (or {}); {}",
+            schedule::Attribute::names(),
+            defined()
+        ))),
         _ => Ok(()),
     }
 }
 
-/// Whether a reference reads the time.
+/// Whether a reference reads the time. Only for references [`check_schedule_reference`] let
+/// through, so every `schedules.` one names a schedule's attribute.
 fn reads_clock(reference: &Reference) -> bool {
-    reference.time_of_day().is_some()
-        || matches!(reference.segments(), [Segment::Key(root), ..] if root == SCHEDULES)
+    reference.time_of_day().is_some() || schedule_reference(reference).is_some()
 }
 
 /// The `{}` deferral.
@@ -790,7 +812,6 @@ fn compile_rule(index: usize, spec: &Value, schedules: &Schedules) -> Result<Rul
         )?,
     };
     let answer = compile_instruction(instruction, &at)?;
-    let mut reads = when.references().any(reads_clock);
     if let Compiled::Templated(templated) = &answer {
         for template in templated.node.templates() {
             for reference in template.references() {
@@ -799,7 +820,6 @@ fn compile_rule(index: usize, spec: &Value, schedules: &Schedules) -> Result<Rul
                     &format!("{at}: `{}`", template.field),
                     schedules,
                 )?;
-                reads |= reads_clock(reference);
             }
         }
     }
@@ -807,7 +827,6 @@ fn compile_rule(index: usize, spec: &Value, schedules: &Schedules) -> Result<Rul
         name: name.clone(),
         when,
         answer,
-        reads_clock: reads,
     })
 }
 
@@ -1269,25 +1288,25 @@ struct Context<'a> {
 }
 
 impl Scope for Context<'_> {
-    /// As the callback's own scope, plus `taskrouter.` (the time of day in UTC) and
-    /// `schedules.name.attribute` (a schedule) at the instant. Nothing is allocated.
-    fn resolve(&self, reference: &Reference) -> Operand<'_> {
-        if let Some(value) = time_of_day::resolve(reference, self.utc.as_ref()) {
-            return value;
-        }
-        match reference.segments() {
-            [Segment::Key(root), rest @ ..] if root == SCHEDULES => match rest {
-                // Both were checked when the document was compiled.
-                [Segment::Key(name), Segment::Key(attribute)] => self
-                    .schedules
-                    .get(name)
-                    .zip(schedule::Attribute::from_name(attribute))
-                    .map_or(Operand::Null, |(schedule, attribute)| {
-                        schedule.get(attribute, self.instant)
-                    }),
-                _ => Operand::Null,
-            },
-            _ => self.callback.resolve(reference),
+    /// The time of day in UTC, for `taskrouter.`.
+    fn now(&self) -> Option<&TimeOfDay> {
+        self.utc.as_ref()
+    }
+
+    /// As the callback's own scope, plus `schedules.name.attribute` (a schedule) at the instant.
+    /// Nothing is allocated.
+    fn value(&self, reference: &Reference) -> Operand<'_> {
+        // Every `schedules.` reference names a schedule's attribute: the document's references
+        // were checked when it was compiled.
+        match schedule_reference(reference) {
+            Some((name, attribute)) => self
+                .schedules
+                .get(name)
+                .zip(schedule::Attribute::from_name(attribute))
+                .map_or(Operand::Null, |(schedule, attribute)| {
+                    schedule.get(attribute, self.instant)
+                }),
+            None => self.callback.value(reference),
         }
     }
 }
@@ -1297,10 +1316,7 @@ impl Scope for AssignmentCallback {
     /// worker's, `callback.Name` the callback's parameter `Name`. The callback alone carries no
     /// instant, so `taskrouter.` attributes are null here; [`Rules::decide`] adds the instant it
     /// is given (and the document's schedules). Nothing is allocated.
-    fn resolve(&self, reference: &Reference) -> Operand<'_> {
-        if let Some(value) = time_of_day::resolve(reference, None) {
-            return value;
-        }
+    fn value(&self, reference: &Reference) -> Operand<'_> {
         match reference.segments() {
             [Segment::Key(root), rest @ ..] if root == "task" => {
                 lookup(&self.task_attributes, rest)

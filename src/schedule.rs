@@ -42,7 +42,7 @@
 //! requests. The module is pure: the instant is passed in.
 
 use jiff::Timestamp;
-use jiff::civil::{Date, Weekday};
+use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde_json::{Map, Value};
 
@@ -305,11 +305,6 @@ impl Schedule {
         })
     }
 
-    /// The time zone.
-    pub fn zone(&self) -> &TimeZone {
-        &self.zone
-    }
-
     /// Whether the schedule is open at `instant`.
     pub fn is_open(&self, instant: Timestamp) -> bool {
         let local = self.zone.to_datetime(instant);
@@ -319,7 +314,7 @@ impl Schedule {
             .binary_search_by_key(&local.date(), |(date, _)| *date)
         {
             Ok(index) => &self.dates[index].1,
-            Err(_) => &self.weekly[weekday_index(reading.weekday())],
+            Err(_) => &self.weekly[time_of_day::day_index(reading.weekday())],
         };
         let minute = reading.minute_of_day();
         periods.iter().any(|period| period.contains(minute))
@@ -340,11 +335,6 @@ fn type_error(at: &str, expected: &'static str, found: &Value) -> ScheduleError 
         expected,
         found: json_kind(found),
     }
-}
-
-/// Monday is 0.
-fn weekday_index(weekday: Weekday) -> usize {
-    usize::from(weekday.to_monday_zero_offset().unsigned_abs())
 }
 
 /// The zone named `name` in the bundled database.
@@ -409,7 +399,7 @@ fn days(key: &str) -> Result<Vec<usize>, ScheduleError> {
     };
     let day = |name: &str| {
         time_of_day::parse_day(name.trim())
-            .map(weekday_index)
+            .map(time_of_day::day_index)
             .ok_or_else(bad)
     };
     let mut days = Vec::new();

@@ -19,8 +19,9 @@
 //! callback; the `taskrouter` command, from `--now`) reads one instant and passes it in, so every
 //! rule of one decision sees the same time and tests can fix it. [`TimeOfDay::utc`] turns the
 //! instant into the attributes once; [`resolve`] answers a `taskrouter.` reference from them. Any
-//! [`Scope`](crate::expression::Scope) gains the attributes with one line, as
-//! [`JsonScope`](crate::expression::JsonScope) does:
+//! [`Scope`](crate::expression::Scope) gains the attributes by giving its instant as
+//! [`Scope::now`](crate::expression::Scope::now), as [`JsonScope`](crate::expression::JsonScope)
+//! does:
 //!
 //! ```
 //! use serde_json::json;
@@ -191,7 +192,8 @@ pub fn every_minute_of_the_week() -> impl Iterator<Item = TimeOfDay> {
 }
 
 /// The value of a `taskrouter.` reference at `now`; `None` when `reference` is not one, so the
-/// scope resolves it as usual. With no instant (`now` is `None`) every attribute is null, as an
+/// scope resolves it as usual ([`Scope::resolve`](crate::expression::Scope::resolve) asks this
+/// first). With no instant (`now` is `None`) every attribute is null, as an
 /// attribute that is not there.
 pub fn resolve(reference: &Reference, now: Option<&TimeOfDay>) -> Option<Operand<'static>> {
     let attribute = reference.time_of_day()?;
@@ -200,7 +202,12 @@ pub fn resolve(reference: &Reference, now: Option<&TimeOfDay>) -> Option<Operand
 
 /// TaskRouter's name of a day: `Mon` … `Sun`.
 pub fn day_name(weekday: Weekday) -> &'static str {
-    DAY_NAMES[usize::from(weekday.to_monday_zero_offset().unsigned_abs())]
+    DAY_NAMES[day_index(weekday)]
+}
+
+/// The day's place in the week, Monday 0 … Sunday 6, as in [`DAY_NAMES`].
+pub(crate) fn day_index(weekday: Weekday) -> usize {
+    usize::from(weekday.to_monday_zero_offset().unsigned_abs())
 }
 
 /// The day a name stands for, in any case (`Thu`, `THU`, `thu`); `None` for anything else.

@@ -27,11 +27,12 @@
 //!
 //! # Time of day
 //!
-//! The caller passes the instant the task is created at, already read as TaskRouter's
-//! time-of-day attributes ([`TimeOfDay`], in UTC); every scope below answers `taskrouter.…` from
-//! it through [`time_of_day::resolve`], one line each, in filter, target and queue expressions
-//! alike. The same instant serves every step: TaskRouter's documentation does not say whether a
-//! later step re-reads the clock, and a timeline that moved its own clock would explain less.
+//! The caller passes the instant the task is created at, already read as TaskRouter's time-of-day
+//! attributes ([`TimeOfDay`], in UTC); the filter, target and queue scopes below each give it as
+//! their [`Scope::now`], so `taskrouter.…` reads it in filter, target and queue expressions alike
+//! (`skip_if` has no instant: there the attributes are null). The same instant serves every step: TaskRouter's
+//! documentation does not say whether a later step re-reads the clock, and a timeline that moved
+//! its own clock would explain less.
 
 use std::cmp::Ordering;
 
@@ -40,7 +41,7 @@ use serde_json::Value;
 use super::{Direction, Filter, KnownWorker, OrderBy, Queue, Target, Worker, Workflow, Workspace};
 use crate::expression::{Explanation, Operand, Reference, Scope, Segment, lookup};
 use crate::sid::{ActivitySid, TaskQueueSid};
-use crate::time_of_day::{self, TimeOfDay};
+use crate::time_of_day::TimeOfDay;
 
 /// The Workflow's decision for one task.
 #[derive(Debug, Clone, PartialEq)]
@@ -390,10 +391,11 @@ struct FilterScope<'a> {
 }
 
 impl Scope for FilterScope<'_> {
-    fn resolve(&self, reference: &Reference) -> Operand<'_> {
-        if let Some(value) = time_of_day::resolve(reference, Some(&self.now)) {
-            return value;
-        }
+    fn now(&self) -> Option<&TimeOfDay> {
+        Some(&self.now)
+    }
+
+    fn value(&self, reference: &Reference) -> Operand<'_> {
         lookup(self.task, reference.segments())
     }
 }
@@ -406,10 +408,11 @@ struct TargetScope<'a> {
 }
 
 impl Scope for TargetScope<'_> {
-    fn resolve(&self, reference: &Reference) -> Operand<'_> {
-        if let Some(value) = time_of_day::resolve(reference, Some(&self.now)) {
-            return value;
-        }
+    fn now(&self) -> Option<&TimeOfDay> {
+        Some(&self.now)
+    }
+
+    fn value(&self, reference: &Reference) -> Operand<'_> {
         match reference.segments() {
             [Segment::Key(root), rest @ ..] if root == "task" => lookup(self.task, rest),
             [Segment::Key(root), rest @ ..] if root == "worker" => worker_value(self.worker, rest),
@@ -442,10 +445,11 @@ struct QueueScope<'a> {
 }
 
 impl Scope for QueueScope<'_> {
-    fn resolve(&self, reference: &Reference) -> Operand<'_> {
-        if let Some(value) = time_of_day::resolve(reference, Some(&self.now)) {
-            return value;
-        }
+    fn now(&self) -> Option<&TimeOfDay> {
+        Some(&self.now)
+    }
+
+    fn value(&self, reference: &Reference) -> Operand<'_> {
         lookup(self.worker.attributes(), reference.segments())
     }
 }
@@ -481,7 +485,7 @@ impl<'w> Counts<'w> {
 }
 
 impl Scope for Counts<'_> {
-    fn resolve(&self, reference: &Reference) -> Operand<'_> {
+    fn value(&self, reference: &Reference) -> Operand<'_> {
         match reference.segments() {
             [Segment::Key(root), Segment::Key(name)] if root == "workers" => match name.as_str() {
                 "available" => Operand::Integer(self.available),
