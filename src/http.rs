@@ -326,7 +326,7 @@ fn reject(app: &App, route: Option<Route>, rejection: Rejection) -> Response<Bod
     let claimed_account_sid = rejection.claimed_account().map(AccountSid::as_str);
     match &rejection {
         Rejection::TokenUnavailable(cause) => {
-            tracing::error!(route = path, status = status.as_u16(), claimed_account_sid, %cause, "request refused: auth token unavailable");
+            tracing::error!(route = path, status = status.as_u16(), %cause, "request refused: auth token unavailable");
         }
         Rejection::InvalidSignature { cause, .. } => {
             // The candidates tried help diagnose a URL mismatch; they contain no secret.
