@@ -494,6 +494,7 @@ impl fmt::Debug for TokenStore {
 #[cfg(test)]
 mod tests {
     use std::collections::VecDeque;
+    use std::num::NonZeroU32;
 
     use super::super::accounts::ManualClock;
     use super::super::{AuthToken, DEFAULT_REFRESH_INTERVAL, READ_BUDGET};
@@ -576,7 +577,10 @@ mod tests {
             origin,
             "scripted".to_owned(),
             refresh_interval,
-            Some(Arc::new(Budget::new(1, Arc::new(ManualClock::new())))),
+            Some(Arc::new(Budget::new(
+                NonZeroU32::MIN,
+                Arc::new(ManualClock::new()),
+            ))),
             Slot::Unloaded,
         )
     }
