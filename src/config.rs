@@ -246,9 +246,9 @@ impl Config {
             None => DEFAULT_LOOKUPS_PER_MINUTE,
             Some(text) => text
                 .trim()
-                .parse::<u32>()
+                .parse::<NonZeroU32>()
                 .ok()
-                .filter(|&count| (1..=MAX_LOOKUPS_PER_MINUTE).contains(&count))
+                .filter(|count| count.get() <= MAX_LOOKUPS_PER_MINUTE)
                 .ok_or_else(|| ConfigError::Invalid {
                     variable: LOOKUPS_VAR,
                     reason: format!(
@@ -256,7 +256,6 @@ impl Config {
                     ),
                 })?,
         };
-        let lookups = NonZeroU32::new(lookups).unwrap_or(NonZeroU32::MIN);
         AccountSettings::new(prefix.trim().to_owned(), allowed, lookups)
             .map(Some)
             .map_err(|error| ConfigError::Invalid {
@@ -513,10 +512,7 @@ mod tests {
         let accounts = config.accounts.expect("per-account tokens");
         assert_eq!(accounts.prefix(), "/taskrouter/accounts/");
         assert_eq!(accounts.allowed(), None);
-        assert_eq!(
-            accounts.lookups_per_minute().get(),
-            DEFAULT_LOOKUPS_PER_MINUTE
-        );
+        assert_eq!(accounts.lookups_per_minute(), DEFAULT_LOOKUPS_PER_MINUTE);
     }
 
     #[test]

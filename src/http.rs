@@ -326,7 +326,7 @@ fn reject(app: &App, route: Option<Route>, rejection: Rejection) -> Response<Bod
     let claimed_account_sid = rejection.claimed_account().map(AccountSid::as_str);
     match &rejection {
         Rejection::TokenUnavailable(cause) => {
-            tracing::error!(route = path, status = status.as_u16(), claimed_account_sid, %cause, "request refused: auth token unavailable");
+            tracing::error!(route = path, status = status.as_u16(), %cause, "request refused: auth token unavailable");
         }
         Rejection::InvalidSignature { cause, .. } => {
             // The candidates tried help diagnose a URL mismatch; they contain no secret.
@@ -439,14 +439,9 @@ async fn verified_form(
             .ok_or(Rejection::MissingSignature)
             .map(|value| value.to_str().unwrap_or(""))
     };
-    let candidate_urls = || {
-        let query_pairs = v1_query_pairs(request);
-        public_url::candidates(
-            app.public_base.as_ref(),
-            &request_facts(request, &query_pairs),
-        )
-    };
-    let verified = match &app.verification {
+    // With a token per account, the store of the account claimed, held while it is checked.
+    let account_store;
+    let (signature, store, tokens, account) = match &app.verification {
         Verification::Disabled => {
             tracing::warn!(
                 route = route.path(),
@@ -456,35 +451,33 @@ async fn verified_form(
         }
         Verification::Enforced(store) => {
             let signature = signature()?;
-            let urls = candidate_urls();
             let tokens = store
                 .tokens(deadline)
                 .await
                 .map_err(Rejection::TokenUnavailable)?;
-            check_signature(store, tokens, &urls, &params, signature, deadline)
-                .await
-                .map_err(|cause| Rejection::InvalidSignature {
-                    cause,
-                    account: None,
-                })?
+            (signature, &**store, tokens, None)
         }
         Verification::PerAccount(accounts) => {
             // The header first: an unsigned request costs no look-up.
             let signature = signature()?;
             let account = claimed_account(&params).map_err(Rejection::UnknownAccount)?;
-            let urls = candidate_urls();
             let (store, tokens) = accounts
                 .tokens(&account, deadline)
                 .await
                 .map_err(Rejection::from_account)?;
-            check_signature(&store, tokens, &urls, &params, signature, deadline)
-                .await
-                .map_err(|cause| Rejection::InvalidSignature {
-                    cause,
-                    account: Some(account),
-                })?
+            account_store = store;
+            (signature, &*account_store, tokens, Some(account))
         }
     };
+    // Built once there are tokens to check with: a refused account costs no URLs.
+    let query_pairs = v1_query_pairs(request);
+    let urls = public_url::candidates(
+        app.public_base.as_ref(),
+        &request_facts(request, &query_pairs),
+    );
+    let verified = check_signature(store, tokens, &urls, &params, signature, deadline)
+        .await
+        .map_err(|cause| Rejection::InvalidSignature { cause, account })?;
     tracing::debug!(route = route.path(), url = %verified.url, "signature verified");
     Ok(params)
 }

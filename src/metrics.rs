@@ -104,31 +104,26 @@ const MAX_NAMESPACE_LEN: usize = 255;
 const MAX_DIMENSION_VALUE_LEN: usize = 1024;
 
 /// Dimension keys. Each is also a top-level member of every line that uses it.
-pub const FUNCTION: &str = "Function";
+const FUNCTION: &str = "Function";
 /// Dimension key: the instruction answered (`accept`, `defer`, …).
-pub const INSTRUCTION: &str = "Instruction";
+const INSTRUCTION: &str = "Instruction";
 /// Dimension key: the rule that decided.
-pub const RULE: &str = "Rule";
+const RULE: &str = "Rule";
 /// Dimension key: the route of a refused request.
-pub const ROUTE: &str = "Route";
+const ROUTE: &str = "Route";
 /// Dimension key: how a reservation ended.
-pub const OUTCOME: &str = "Outcome";
-
-/// Property (never a dimension): the verified account of a decision or a reservation outcome.
-pub const ACCOUNT_SID: &str = "AccountSid";
-/// Property (never a dimension): the account a refused request claimed, unverified.
-pub const CLAIMED_ACCOUNT_SID: &str = "ClaimedAccountSid";
+const OUTCOME: &str = "Outcome";
 
 /// Metric name: one per assignment decision.
-pub const DECISIONS: &str = "Decisions";
+const DECISIONS: &str = "Decisions";
 /// Metric name: milliseconds from the request to the decision.
-pub const HANDLING_TIME: &str = "HandlingTime";
+const HANDLING_TIME: &str = "HandlingTime";
 /// Metric name: the task's age in seconds at assignment.
-pub const TASK_AGE: &str = "TaskAge";
+const TASK_AGE: &str = "TaskAge";
 /// Metric name: one per request refused for its signature (or an account that cannot verify it).
-pub const SIGNATURE_FAILURES: &str = "SignatureFailures";
+const SIGNATURE_FAILURES: &str = "SignatureFailures";
 /// Metric name: one per reservation outcome from a workspace event.
-pub const RESERVATION_OUTCOMES: &str = "ReservationOutcomes";
+const RESERVATION_OUTCOMES: &str = "ReservationOutcomes";
 
 /// `Decisions`: once per instruction and once per rule, without the instruction × rule product.
 const DECISION_DIMENSIONS: &[&[&str]] = &[&[FUNCTION, INSTRUCTION], &[FUNCTION, RULE]];
@@ -508,6 +503,11 @@ mod tests {
 
     /// The account of the lines.
     const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
+
+    /// Property (never a dimension): the verified account of a decision or a reservation outcome.
+    const ACCOUNT_SID: &str = "AccountSid";
+    /// Property (never a dimension): the account a refused request claimed, unverified.
+    const CLAIMED_ACCOUNT_SID: &str = "ClaimedAccountSid";
 
     fn metrics() -> Metrics {
         Metrics::new("TaskRouterCallback", "taskrouter-lambda").expect("valid configuration")

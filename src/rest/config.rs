@@ -21,8 +21,8 @@ use crate::sid::{AccountSid, ApiKeySid, SidError};
 
 /// The account the requests act for.
 pub const ACCOUNT_SID: &str = "TWILIO_ACCOUNT_SID";
-/// The account's auth token.
-pub const AUTH_TOKEN: &str = "TWILIO_AUTH_TOKEN";
+/// The account's auth token: the variable the function reads its token from too.
+pub const AUTH_TOKEN: &str = crate::token::TOKEN_VAR;
 /// An API key SID (`SK…`), used with [`API_SECRET`] instead of the auth token.
 pub const API_KEY: &str = "TWILIO_API_KEY";
 /// The API key's secret.

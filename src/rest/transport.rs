@@ -444,17 +444,10 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
-/// A random `u64` from AWS-LC's generator, the one the TLS stack already uses: jitter needs no
-/// crate of its own. Should it ever fail, the backoff is simply its full bound.
+/// A random `u64` for the jitter, from `fastrand`'s generator for this thread: spreading retries
+/// needs no cryptographic randomness, so the TLS stack's generator is left to TLS.
 fn random_u64() -> u64 {
-    let mut bytes = [0u8; 8];
-    match rustls::crypto::aws_lc_rs::default_provider()
-        .secure_random
-        .fill(&mut bytes)
-    {
-        Ok(()) => u64::from_le_bytes(bytes),
-        Err(_) => u64::MAX,
-    }
+    fastrand::u64(..)
 }
 
 /// Twilio's error answer (contract §7):

@@ -60,7 +60,7 @@ pub const LOOKUPS_VAR: &str = "ACCOUNT_LOOKUPS_PER_MINUTE";
 /// The look-ups a minute unverified requests may cause by default: enough for an operator's new
 /// account to be found within seconds, small against SSM's default 40 transactions a second
 /// shared by the whole AWS account and region (contract §11; each look-up is one request).
-pub const DEFAULT_LOOKUPS_PER_MINUTE: u32 = 10;
+pub const DEFAULT_LOOKUPS_PER_MINUTE: NonZeroU32 = NonZeroU32::new(10).expect("not zero");
 
 /// The most look-ups a minute `ACCOUNT_LOOKUPS_PER_MINUTE` may allow: 10 a second, a quarter of
 /// SSM's default limit (contract §11).
@@ -296,8 +296,8 @@ struct BudgetState {
 
 impl Budget {
     /// A full budget of `per_minute` look-ups.
-    pub(crate) fn new(per_minute: u32, clock: Arc<dyn Clock>) -> Self {
-        let capacity = per_minute.max(1);
+    pub(crate) fn new(per_minute: NonZeroU32, clock: Arc<dyn Clock>) -> Self {
+        let capacity = per_minute.get();
         let now = clock.now();
         Self {
             capacity,
@@ -457,10 +457,7 @@ impl AccountTokens {
         sdk_config: &SdkConfig,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let budget = Arc::new(Budget::new(
-            settings.lookups_per_minute.get(),
-            Arc::clone(&clock),
-        ));
+        let budget = Arc::new(Budget::new(settings.lookups_per_minute, Arc::clone(&clock)));
         Self {
             allowed: settings
                 .allowed
@@ -627,6 +624,10 @@ impl fmt::Debug for AccountTokens {
 mod tests {
     use super::*;
 
+    fn per_minute(n: u32) -> NonZeroU32 {
+        NonZeroU32::new(n).expect("a budget")
+    }
+
     fn sid(n: u32) -> AccountSid {
         AccountSid::parse(&format!("AC{n:032x}")).expect("a valid account SID")
     }
@@ -634,7 +635,7 @@ mod tests {
     #[test]
     fn a_budget_spends_its_capacity_then_refills_one_look_up_at_a_time() {
         let clock = Arc::new(ManualClock::new());
-        let budget = Budget::new(10, clock.clone());
+        let budget = Budget::new(per_minute(10), clock.clone());
         let taken = (0..25).filter(|_| budget.try_take()).count();
         assert_eq!(taken, 10, "a full budget allows its capacity at once");
 
@@ -654,7 +655,7 @@ mod tests {
         // Capacity at the start of a minute plus the minute's refill: the bound the tests of the
         // function rely on. A try every 100 ms from 0 s to 60 s inclusive.
         let clock = Arc::new(ManualClock::new());
-        let budget = Budget::new(6, clock.clone());
+        let budget = Budget::new(per_minute(6), clock.clone());
         let mut taken = 0;
         for _ in 0..=600 {
             taken += usize::from(budget.try_take());
@@ -666,7 +667,7 @@ mod tests {
     #[test]
     fn a_look_up_given_back_can_be_spent_again_but_never_beyond_the_capacity() {
         let clock = Arc::new(ManualClock::new());
-        let budget = Budget::new(2, clock);
+        let budget = Budget::new(per_minute(2), clock);
         assert!(budget.try_take());
         assert!(budget.try_take());
         assert!(!budget.try_take());

@@ -171,9 +171,11 @@ impl Deadline {
         self.0
     }
 
-    /// Whether it has passed.
-    pub fn has_passed(self) -> bool {
-        Instant::now() >= self.0
+    /// Whether it still leaves time for an attempt to begin (see [`ssm::LAST_ATTEMPT`]).
+    pub(crate) fn leaves_time_for_an_attempt(self) -> bool {
+        self.0
+            .checked_sub(ssm::LAST_ATTEMPT)
+            .is_some_and(|latest| Instant::now() <= latest)
     }
 }
 

@@ -379,14 +379,6 @@ impl Backoff {
 /// The cause of the error of a read that had no time for a single request.
 pub(crate) const NO_TIME_LEFT: &str = "no time was left to read it before TaskRouter's deadline";
 
-/// Whether `deadline` still leaves time for an attempt to begin (see [`LAST_ATTEMPT`]).
-pub(crate) fn time_for_an_attempt(deadline: Deadline) -> bool {
-    deadline
-        .instant()
-        .checked_sub(LAST_ATTEMPT)
-        .is_some_and(|latest| Instant::now() <= latest)
-}
-
 /// Runs `attempt` until it succeeds, fails for good, or the deadline leaves no room for another:
 /// throttled attempts are retried for as long as the deadline allows (at most [`MAX_ATTEMPTS`]
 /// in all), other transient failures up to [`TRANSIENT_ATTEMPTS`] attempts, and nothing else. Each attempt may take all the time
@@ -410,7 +402,7 @@ where
     let mut last = None;
     loop {
         let now = Instant::now();
-        if !time_for_an_attempt(deadline) {
+        if !deadline.leaves_time_for_an_attempt() {
             return Err(last.unwrap_or_else(|| TokenError::Unavailable {
                 name: name.to_owned(),
                 cause: NO_TIME_LEFT.to_owned(),

@@ -261,7 +261,7 @@ impl TokenStore {
             // Another caller's read replaced the set while this one waited for the gate.
             return Some(held);
         }
-        if gate.ended_within(self.refresh_interval) || !ssm::time_for_an_attempt(deadline) {
+        if gate.ended_within(self.refresh_interval) || !deadline.leaves_time_for_an_attempt() {
             return None;
         }
         if let Some(budget) = &self.mismatch_budget
@@ -363,11 +363,11 @@ impl TokenStore {
             Slot::Failed(error)
                 if self.finished.load(Ordering::Acquire) != seen
                     || gate.began_within(RETRY_AFTER_FAILURE)
-                    || !ssm::time_for_an_attempt(deadline) =>
+                    || !deadline.leaves_time_for_an_attempt() =>
             {
                 return Err(error.clone());
             }
-            Slot::Unloaded if !ssm::time_for_an_attempt(deadline) => {
+            Slot::Unloaded if !deadline.leaves_time_for_an_attempt() => {
                 // Nothing is read, and nothing is remembered: the next caller, with a deadline
                 // of its own, reads.
                 return Err(TokenError::Unavailable {
@@ -494,6 +494,7 @@ impl fmt::Debug for TokenStore {
 #[cfg(test)]
 mod tests {
     use std::collections::VecDeque;
+    use std::num::NonZeroU32;
 
     use super::super::accounts::ManualClock;
     use super::super::{AuthToken, DEFAULT_REFRESH_INTERVAL, READ_BUDGET};
@@ -576,7 +577,10 @@ mod tests {
             origin,
             "scripted".to_owned(),
             refresh_interval,
-            Some(Arc::new(Budget::new(1, Arc::new(ManualClock::new())))),
+            Some(Arc::new(Budget::new(
+                NonZeroU32::MIN,
+                Arc::new(ManualClock::new()),
+            ))),
             Slot::Unloaded,
         )
     }
