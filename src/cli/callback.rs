@@ -94,10 +94,7 @@ pub(crate) fn post_signed(
     signature: &str,
     params: &FormParams,
 ) -> Result<(ureq::http::StatusCode, String), CliError> {
-    let https = url
-        .get(..8)
-        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
-    let agent = http_agent(https, CONNECT_TIMEOUT, SEND_TIMEOUT)?;
+    let agent = http_agent(url, CONNECT_TIMEOUT, SEND_TIMEOUT)?;
     let http = |error: ureq::Error| CliError::Http {
         url: url.to_owned(),
         reason: error.to_string(),

@@ -166,18 +166,21 @@ pub struct Response {
 /// rustls with AWS-LC, the system's root certificates, no redirects followed, no error on a
 /// non-2xx status (callers read it), the whole exchange bounded by `timeout`.
 ///
-/// Root certificates are loaded only when `https` is true: plain-http uses (a local function, a
+/// Root certificates are loaded only when `url` is https: plain-http uses (a local function, a
 /// mock) then cost nothing.
 ///
 /// # Errors
 ///
-/// [`RestError::NoRootCertificates`] when `https` is wanted and the system has no readable root
+/// [`RestError::NoRootCertificates`] when `url` is https and the system has no readable root
 /// certificate.
 pub fn http_agent(
-    https: bool,
+    url: &str,
     connect_timeout: Duration,
     timeout: Duration,
 ) -> Result<ureq::Agent, RestError> {
+    let https = url
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
     let provider: Arc<CryptoProvider> = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut tls = ureq::tls::TlsConfig::builder()
         .provider(ureq::tls::TlsProvider::Rustls)
@@ -242,12 +245,12 @@ impl Transport {
     /// [`RestError::NoRootCertificates`] for an https base URL on a system without root
     /// certificates.
     pub fn new(config: &RestConfig, policy: RetryPolicy) -> Result<Self, RestError> {
-        let https = config
-            .base_url
-            .get(..8)
-            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
         Ok(Self {
-            agent: http_agent(https, policy.connect_timeout, policy.request_timeout)?,
+            agent: http_agent(
+                &config.base_url,
+                policy.connect_timeout,
+                policy.request_timeout,
+            )?,
             base_url: config.base_url.clone(),
             authorization: config.credentials.authorization(),
             policy,
