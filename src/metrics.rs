@@ -114,25 +114,40 @@ const ROUTE: &str = "Route";
 /// Dimension key: how a reservation ended.
 const OUTCOME: &str = "Outcome";
 
-/// Metric name: one per assignment decision.
-const DECISIONS: &str = "Decisions";
-/// Metric name: milliseconds from the request to the decision.
-const HANDLING_TIME: &str = "HandlingTime";
-/// Metric name: the task's age in seconds at assignment.
-const TASK_AGE: &str = "TaskAge";
-/// Metric name: one per request refused for its signature (or an account that cannot verify it).
-const SIGNATURE_FAILURES: &str = "SignatureFailures";
-/// Metric name: one per reservation outcome from a workspace event.
-const RESERVATION_OUTCOMES: &str = "ReservationOutcomes";
-
-/// `Decisions`: once per instruction and once per rule, without the instruction × rule product.
-const DECISION_DIMENSIONS: &[&[&str]] = &[&[FUNCTION, INSTRUCTION], &[FUNCTION, RULE]];
 /// `HandlingTime` and `TaskAge`.
 const TIMING_DIMENSIONS: &[&[&str]] = &[&[FUNCTION]];
-/// `SignatureFailures`.
-const SIGNATURE_FAILURE_DIMENSIONS: &[&[&str]] = &[&[FUNCTION, ROUTE]];
-/// `ReservationOutcomes`.
-const RESERVATION_OUTCOME_DIMENSIONS: &[&[&str]] = &[&[FUNCTION, OUTCOME]];
+
+/// One per assignment decision: once per instruction and once per rule, without the
+/// instruction × rule product.
+const DECISIONS: Published = Published {
+    name: "Decisions",
+    unit: "Count",
+    dimension_sets: &[&[FUNCTION, INSTRUCTION], &[FUNCTION, RULE]],
+};
+/// Milliseconds from the request to the decision.
+const HANDLING_TIME: Published = Published {
+    name: "HandlingTime",
+    unit: "Milliseconds",
+    dimension_sets: TIMING_DIMENSIONS,
+};
+/// The task's age in seconds at assignment.
+const TASK_AGE: Published = Published {
+    name: "TaskAge",
+    unit: "Seconds",
+    dimension_sets: TIMING_DIMENSIONS,
+};
+/// One per request refused for its signature (or an account that cannot verify it).
+const SIGNATURE_FAILURES: Published = Published {
+    name: "SignatureFailures",
+    unit: "Count",
+    dimension_sets: &[&[FUNCTION, ROUTE]],
+};
+/// One per reservation outcome from a workspace event.
+const RESERVATION_OUTCOMES: Published = Published {
+    name: "ReservationOutcomes",
+    unit: "Count",
+    dimension_sets: &[&[FUNCTION, OUTCOME]],
+};
 
 /// A counter's value: each line records one occurrence.
 const ONE: u8 = 1;
@@ -155,31 +170,11 @@ pub struct Published {
 /// list that the template's dashboard and alarms are checked against (the integration tests), and
 /// that every line this module writes is checked against (the unit tests below).
 pub const PUBLISHED: &[Published] = &[
-    Published {
-        name: DECISIONS,
-        unit: "Count",
-        dimension_sets: DECISION_DIMENSIONS,
-    },
-    Published {
-        name: HANDLING_TIME,
-        unit: "Milliseconds",
-        dimension_sets: TIMING_DIMENSIONS,
-    },
-    Published {
-        name: TASK_AGE,
-        unit: "Seconds",
-        dimension_sets: TIMING_DIMENSIONS,
-    },
-    Published {
-        name: SIGNATURE_FAILURES,
-        unit: "Count",
-        dimension_sets: SIGNATURE_FAILURE_DIMENSIONS,
-    },
-    Published {
-        name: RESERVATION_OUTCOMES,
-        unit: "Count",
-        dimension_sets: RESERVATION_OUTCOME_DIMENSIONS,
-    },
+    DECISIONS,
+    HANDLING_TIME,
+    TASK_AGE,
+    SIGNATURE_FAILURES,
+    RESERVATION_OUTCOMES,
 ];
 
 /// Builds EMF lines for one function in one namespace.
@@ -261,26 +256,17 @@ impl Metrics {
         let handling_ms = (handling_ms.is_finite() && handling_ms >= 0.0).then_some(handling_ms);
         let mut distributions = Vec::new();
         if handling_ms.is_some() {
-            distributions.push(Definition {
-                name: HANDLING_TIME,
-                unit: Unit::Milliseconds,
-            });
+            distributions.push(Definition::of(&HANDLING_TIME));
         }
         if task_age_s.is_some() {
-            distributions.push(Definition {
-                name: TASK_AGE,
-                unit: Unit::Seconds,
-            });
+            distributions.push(Definition::of(&TASK_AGE));
         }
         let mut directives = vec![Directive {
             namespace: &self.namespace,
             // Two dimension sets in one directive: the same count is published once per
             // instruction and once per rule, without the instruction × rule cross product.
-            dimensions: DECISION_DIMENSIONS,
-            metrics: vec![Definition {
-                name: DECISIONS,
-                unit: Unit::Count,
-            }],
+            dimensions: DECISIONS.dimension_sets,
+            metrics: vec![Definition::of(&DECISIONS)],
         }];
         if !distributions.is_empty() {
             directives.push(Directive {
@@ -319,11 +305,8 @@ impl Metrics {
                 timestamp_ms,
                 vec![Directive {
                     namespace: &self.namespace,
-                    dimensions: SIGNATURE_FAILURE_DIMENSIONS,
-                    metrics: vec![Definition {
-                        name: SIGNATURE_FAILURES,
-                        unit: Unit::Count,
-                    }],
+                    dimensions: SIGNATURE_FAILURES.dimension_sets,
+                    metrics: vec![Definition::of(&SIGNATURE_FAILURES)],
                 }],
             ),
             function: &self.function,
@@ -348,11 +331,8 @@ impl Metrics {
                 timestamp_ms,
                 vec![Directive {
                     namespace: &self.namespace,
-                    dimensions: RESERVATION_OUTCOME_DIMENSIONS,
-                    metrics: vec![Definition {
-                        name: RESERVATION_OUTCOMES,
-                        unit: Unit::Count,
-                    }],
+                    dimensions: RESERVATION_OUTCOMES.dimension_sets,
+                    metrics: vec![Definition::of(&RESERVATION_OUTCOMES)],
                 }],
             ),
             function: &self.function,
@@ -395,14 +375,6 @@ fn render(line: &impl Serialize) -> String {
     })
 }
 
-/// A CloudWatch unit (the EMF schema's `Unit` enumeration).
-#[derive(Debug, Clone, Copy, Serialize)]
-enum Unit {
-    Count,
-    Milliseconds,
-    Seconds,
-}
-
 /// The `_aws` member.
 #[derive(Serialize)]
 struct Metadata<'a> {
@@ -435,7 +407,17 @@ struct Directive<'a> {
 #[serde(rename_all = "PascalCase")]
 struct Definition {
     name: &'static str,
-    unit: Unit,
+    unit: &'static str,
+}
+
+impl Definition {
+    /// A published metric's name and unit, as a directive lists them.
+    fn of(metric: &Published) -> Self {
+        Self {
+            name: metric.name,
+            unit: metric.unit,
+        }
+    }
 }
 
 // The member names below must equal the dimension, property and metric constants above; the EMF
