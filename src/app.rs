@@ -5,7 +5,7 @@
 //! with a message naming the setting when any of them cannot be built. The transport
 //! ([`crate::http`]) borrows the `App` for every request.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -62,17 +62,30 @@ pub enum StartError {
     /// A tenant document is misnamed or invalid.
     #[error("ASSIGNMENT_RULES_DIR is invalid: {0}")]
     TenantRules(#[from] RuleBookError),
-    /// A tenant document names an account that `TWILIO_ACCOUNT_SIDS` does not list, so it could
-    /// never decide anything: most likely a SID missing from the list or a stale file.
+    /// A tenant document is bound to an account that `TWILIO_ACCOUNT_SIDS` does not list, so it
+    /// could never decide anything: most likely a SID missing from the list or a stale file.
     #[error(
         "ASSIGNMENT_RULES_DIR holds `{file}` for account `{account}`, which TWILIO_ACCOUNT_SIDS \
          does not list: add the account to the list or remove the file"
     )]
     TenantNotServed {
-        /// The document's file name.
+        /// The document's path in the directory.
         file: String,
-        /// The account it names.
+        /// The account it is bound to.
         account: AccountSid,
+    },
+    /// With a token per account, a workspace document at the top of the directory names no
+    /// account: any tenant could have its callbacks decided by it (crate::rulebook).
+    #[error(
+        "ASSIGNMENT_RULES_DIR holds `{file}` at its top level, which binds it to no account: \
+         with a token per account (TWILIO_AUTH_TOKEN_PARAMETER_PREFIX) every tenant signs its own \
+         callbacks and could name this workspace, so a workspace document must live in the \
+         directory of the account that owns it: move it to `<AccountSid>/{file}` inside \
+         ASSIGNMENT_RULES_DIR (e.g. `AC0123…/{file}`)"
+    )]
+    UnboundWorkspace {
+        /// The document's path in the directory.
+        file: String,
     },
 }
 
@@ -244,6 +257,13 @@ impl App {
         if let Some(directory) = &config.tenant_rules {
             add_tenant_documents(&mut book, directory)?;
         }
+        if config.accounts.is_some()
+            && let Some(file) = book.unbound_workspaces().first()
+        {
+            return Err(StartError::UnboundWorkspace {
+                file: (*file).to_owned(),
+            });
+        }
         let allowed = config
             .accounts
             .as_ref()
@@ -251,8 +271,8 @@ impl App {
         if let Some(allowed) = allowed
             && let Some((account, file)) = book
                 .accounts()
-                .filter(|(account, _)| !allowed.contains(account))
-                .min_by_key(|(_, file)| *file)
+                .into_iter()
+                .find(|(account, _)| !allowed.contains(account))
         {
             return Err(StartError::TenantNotServed {
                 file: file.to_owned(),
@@ -289,34 +309,71 @@ impl App {
     }
 }
 
-/// Adds every `*.json` file of `directory` to `book`, in name order so an error is always the
-/// same one. Other files (a README, `.gitkeep`) and subdirectories are left alone.
+/// Adds the tenant documents of `directory` to `book`: every `*.json` file at the top, and every
+/// `*.json` file in a subdirectory (an account's), in path order so an error is always the same
+/// one. Other files (a README, `.gitkeep`) and hidden entries are left alone; anything deeper is
+/// refused, since it would otherwise be silently ignored.
 fn add_tenant_documents(book: &mut RuleBook, directory: &Path) -> Result<(), StartError> {
-    let unreadable = |path: &Path, source| StartError::RulesDir {
-        path: path.display().to_string(),
-        source,
-    };
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(directory).map_err(|error| unreadable(directory, error))? {
-        let entry = entry.map_err(|error| unreadable(directory, error))?;
-        let path = entry.path();
-        let is_json = path
-            .extension()
-            .is_some_and(|extension| extension.eq_ignore_ascii_case("json"));
-        if is_json && path.is_file() {
-            files.push(path);
+    let mut documents = Vec::new();
+    for entry in entries(directory)? {
+        if entry.is_dir() {
+            for inner in entries(&entry)? {
+                if inner.is_dir() {
+                    return Err(RuleBookError::Name {
+                        path: relative(directory, &inner),
+                    }
+                    .into());
+                }
+                if is_json(&inner) {
+                    documents.push(inner);
+                }
+            }
+        } else if is_json(&entry) {
+            documents.push(entry);
         }
     }
-    files.sort();
-    for path in files {
+    documents.sort();
+    for path in documents {
         let json = std::fs::read_to_string(&path).map_err(|error| unreadable(&path, error))?;
-        let name = path
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        book.add(&name, &json)?;
+        book.add(&relative(directory, &path), &json)?;
     }
     Ok(())
+}
+
+/// The entries of `directory` but hidden ones (`.git`, `.DS_Store`).
+fn entries(directory: &Path) -> Result<Vec<PathBuf>, StartError> {
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(directory).map_err(|error| unreadable(directory, error))? {
+        let entry = entry.map_err(|error| unreadable(directory, error))?;
+        if !entry.file_name().to_string_lossy().starts_with('.') {
+            paths.push(entry.path());
+        }
+    }
+    Ok(paths)
+}
+
+fn is_json(path: &Path) -> bool {
+    path.is_file()
+        && path
+            .extension()
+            .is_some_and(|extension| extension.eq_ignore_ascii_case("json"))
+}
+
+/// `path` relative to `directory`, `/`-separated, as [`RuleBook::add`] reads it.
+fn relative(directory: &Path, path: &Path) -> String {
+    path.strip_prefix(directory)
+        .unwrap_or(path)
+        .components()
+        .map(|part| part.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn unreadable(path: &Path, source: std::io::Error) -> StartError {
+    StartError::RulesDir {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 #[cfg(test)]

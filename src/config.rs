@@ -18,7 +18,7 @@
 //! | `PUBLIC_BASE_URL` | public base URL the routes are reached under (custom domain, tunnel) | derived per request |
 //! | `ASSIGNMENT_RULES` | the rules document, inline JSON | the built-in rules |
 //! | `ASSIGNMENT_RULES_FILE` | a path to the rules document | the built-in rules |
-//! | `ASSIGNMENT_RULES_DIR` | a directory of tenant documents, `<AccountSid>.json` / `<WorkspaceSid>.json` | none: the one document decides |
+//! | `ASSIGNMENT_RULES_DIR` | a directory of tenant documents, `<AccountSid>.json` / `<AccountSid>/<WorkspaceSid>.json` (`<WorkspaceSid>.json` with one token) | none: the one document decides |
 //! | `METRICS_NAMESPACE` | CloudWatch namespace of the embedded metrics | `TaskRouterCallback` |
 //! | `TASKROUTER_INSECURE_SKIP_SIGNATURE` | `true` answers unsigned requests (local experiments only) | `false` |
 //!
@@ -611,6 +611,16 @@ mod tests {
                 ],
                 "TWILIO_ACCOUNT_SIDS is invalid: `AC123` is not a valid account SID: expected \
                  `AC` followed by 32 hex digits; list the served accounts' SIDs separated by commas",
+            ),
+            (
+                &[
+                    prefix,
+                    ("TWILIO_ACCOUNT_SIDS", "AC0000000000000000000000000000000A"),
+                ],
+                "TWILIO_ACCOUNT_SIDS is invalid: `AC0000000000000000000000000000000A` is not a \
+                 valid account SID: Twilio writes `AC` and then 32 lower-case hex digits: use \
+                 `AC0000000000000000000000000000000a`; list the served accounts' SIDs separated \
+                 by commas",
             ),
             (
                 &[prefix, ("TWILIO_ACCOUNT_SIDS", " , ")],

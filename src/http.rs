@@ -24,6 +24,7 @@ use crate::callback::{AssignmentCallback, CallbackError};
 use crate::event::{EventError, WorkspaceEvent};
 use crate::form::{FormError, FormParams};
 use crate::public_url::{self, Origin, RequestFacts};
+use crate::rulebook::CrossTenant;
 use crate::sid::{AccountSid, SidError};
 use crate::signature::{self, SignatureError, Verified};
 use crate::token::{AccountError, Deadline, TokenError, TokenSet, TokenStore};
@@ -96,6 +97,10 @@ pub enum Rejection {
     /// the fallback URL.
     #[error("the auth token is unavailable, so the request cannot be verified; try again")]
     TokenUnavailable(TokenError),
+    /// `403`: a verified callback names a workspace whose tenant document is bound to another
+    /// account (`crate::rulebook`): it is answered for nobody, and logged with both accounts.
+    #[error(transparent)]
+    CrossTenant(#[from] CrossTenant),
     /// `400`: the body is not a valid assignment callback.
     #[error(transparent)]
     Callback(#[from] CallbackError),
@@ -122,9 +127,10 @@ impl Rejection {
             Self::Form(_) | Self::Callback(_) | Self::Event(_) | Self::MalformedEvent(_) => {
                 StatusCode::BAD_REQUEST
             }
-            Self::MissingSignature | Self::InvalidSignature { .. } | Self::UnknownAccount(_) => {
-                StatusCode::FORBIDDEN
-            }
+            Self::MissingSignature
+            | Self::InvalidSignature { .. }
+            | Self::UnknownAccount(_)
+            | Self::CrossTenant(_) => StatusCode::FORBIDDEN,
             Self::TokenUnavailable(_) | Self::LookupsExhausted(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -144,6 +150,7 @@ impl Rejection {
             Self::UnknownAccount(_) => "unknown_account",
             Self::LookupsExhausted(_) => "account_lookups_exhausted",
             Self::TokenUnavailable(_) => "token_unavailable",
+            Self::CrossTenant(_) => "cross_tenant_workspace",
             Self::Callback(error) => error.code(),
             Self::Event(error) => error.code(),
             Self::MalformedEvent(_) => "malformed_event",
@@ -338,6 +345,26 @@ fn reject(app: &App, route: Option<Route>, rejection: Rejection) -> Response<Bod
                 "request refused: {rejection}"
             );
             tracing::debug!(route = path, reason = %cause, "signature check failed");
+        }
+        Rejection::CrossTenant(attempt) => {
+            // Verified, so the SIDs are facts: who signed, and whose workspace it named.
+            tracing::warn!(
+                route = path,
+                status = status.as_u16(),
+                code = rejection.code(),
+                account_sid = %attempt.account,
+                workspace_sid = %attempt.workspace,
+                workspace_owner_sid = %attempt.owner,
+                "cross-tenant attempt refused: a callback signed by one account named a workspace \
+                 bound to another"
+            );
+            app.sink.emit(app.metrics.cross_tenant_refusal(
+                now_ms(),
+                path,
+                attempt.account.as_str(),
+                attempt.workspace.as_str(),
+                attempt.owner.as_str(),
+            ));
         }
         _ => {
             tracing::warn!(
@@ -591,7 +618,7 @@ async fn assign(
 ) -> Result<Response<Body>, Rejection> {
     let params = verified_form(app, request, Route::Assignment, deadline).await?;
     let callback = AssignmentCallback::try_from(params)?;
-    let (rules, document) = app.rules.select(&callback);
+    let (rules, document) = app.rules.select(&callback)?;
     // The clock is read once per callback, so every rule of the decision sees the same instant.
     let decision = rules.decide(&callback, (app.clock)());
     for skipped in &decision.skipped {
@@ -636,6 +663,8 @@ async fn record_event(
 ) -> Result<Response<Body>, Rejection> {
     let params = verified_form(app, request, Route::Events, deadline).await?;
     let event = WorkspaceEvent::try_from(&params)?;
+    app.rules
+        .check_owner(&event.account_sid, &event.workspace_sid)?;
     let fields = event.log_fields();
     tracing::info!(
         account_sid = %event.account_sid,

@@ -2183,7 +2183,7 @@ mod tests {
     }
 
     fn sid_hex() -> impl Strategy<Value = String> {
-        "[0-9a-fA-F]{32}"
+        "[0-9a-f]{32}"
     }
 
     fn activity() -> impl Strategy<Value = Option<ActivitySid>> {

@@ -31,7 +31,7 @@
 //! | [`time_of_day`] | TaskRouter's `taskrouter.*` time-of-day attributes: an instant read once, in UTC |
 //! | [`schedule`] | opening hours in an IANA time zone, with holidays (`schedules.*` in rules) |
 //! | [`rules`] | the rules document, compiled once; the decision per callback at an instant |
-//! | [`rulebook`] | which rules document decides a callback: a tenant's (`WS….json`, `AC….json`) or the default |
+//! | [`rulebook`] | which rules document decides a callback: a tenant's (`AC…/WS….json`, `AC….json`) or the default; which account owns each, so one tenant's signed callback is never decided by another's rules |
 //! | [`instruction`] | typed, validated assignment instructions and their exact JSON |
 //! | [`metrics`] | CloudWatch Embedded Metric Format lines, and the list of every metric published (the template's dashboard and alarms are checked against it) |
 //! | [`workflow`] | Workflow configurations: a typed model (`workflow/parse.rs`), warnings (`check.rs`), offline routing against workers and queues at an instant (`route.rs`, `workspace.rs`), semantic differences with filters paired by name (`diff.rs`) |

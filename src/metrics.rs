@@ -23,8 +23,9 @@
 //! # Which account: a property, not a dimension
 //!
 //! A deployment may serve many Twilio accounts, and every line says which one it belongs to: the
-//! decision and reservation-outcome lines carry the verified `AccountSid`, a signature failure
-//! of a deployment with a token per account carries the `ClaimedAccountSid` (unverified). Both are
+//! decision, reservation-outcome and cross-tenant lines carry the verified `AccountSid` (the
+//! account whose token checked the signature), a signature failure of a deployment with a token
+//! per account carries the `ClaimedAccountSid` (unverified). Both are
 //! EMF *properties*: top-level members that no dimension set names. CloudWatch extracts no metric
 //! from a property, so it costs nothing but the bytes of the log line, and Logs Insights can
 //! still split any metric by it (`stats sum(Decisions) by AccountSid`).
@@ -142,6 +143,14 @@ const SIGNATURE_FAILURES: Published = Published {
     unit: "Count",
     dimension_sets: &[&[FUNCTION, ROUTE]],
 };
+/// One per verified callback refused because it names a workspace bound to another account
+/// (`crate::rulebook`): a tenant probing another's rules, or a workspace document in the wrong
+/// account's directory.
+const CROSS_TENANT_REFUSALS: Published = Published {
+    name: "CrossTenantRefusals",
+    unit: "Count",
+    dimension_sets: &[&[FUNCTION, ROUTE]],
+};
 /// One per reservation outcome from a workspace event.
 const RESERVATION_OUTCOMES: Published = Published {
     name: "ReservationOutcomes",
@@ -174,6 +183,7 @@ pub const PUBLISHED: &[Published] = &[
     HANDLING_TIME,
     TASK_AGE,
     SIGNATURE_FAILURES,
+    CROSS_TENANT_REFUSALS,
     RESERVATION_OUTCOMES,
 ];
 
@@ -314,6 +324,36 @@ impl Metrics {
             reason,
             claimed_account_sid,
             signature_failures: ONE,
+        })
+    }
+
+    /// A verified callback refused for naming a workspace bound to another account:
+    /// `CrossTenantRefusals` counted by `[Function, Route]`. The account that signed
+    /// (`AccountSid`), the workspace it named (`WorkspaceSid`) and the account that owns it
+    /// (`WorkspaceOwnerSid`) are properties, for the log query that finds who probed whom.
+    pub fn cross_tenant_refusal(
+        &self,
+        timestamp_ms: u64,
+        route: &str,
+        account_sid: &str,
+        workspace_sid: &str,
+        owner_sid: &str,
+    ) -> String {
+        render(&CrossTenantLine {
+            aws: Metadata::new(
+                timestamp_ms,
+                vec![Directive {
+                    namespace: &self.namespace,
+                    dimensions: CROSS_TENANT_REFUSALS.dimension_sets,
+                    metrics: vec![Definition::of(&CROSS_TENANT_REFUSALS)],
+                }],
+            ),
+            function: &self.function,
+            route: dimension_value(route),
+            account_sid,
+            workspace_sid,
+            owner_sid,
+            cross_tenant_refusals: ONE,
         })
     }
 
@@ -461,6 +501,24 @@ struct SignatureFailureLine<'a> {
 }
 
 #[derive(Serialize)]
+struct CrossTenantLine<'a> {
+    #[serde(rename = "_aws")]
+    aws: Metadata<'a>,
+    #[serde(rename = "Function")]
+    function: &'a str,
+    #[serde(rename = "Route")]
+    route: Cow<'a, str>,
+    #[serde(rename = "AccountSid")]
+    account_sid: &'a str,
+    #[serde(rename = "WorkspaceSid")]
+    workspace_sid: &'a str,
+    #[serde(rename = "WorkspaceOwnerSid")]
+    owner_sid: &'a str,
+    #[serde(rename = "CrossTenantRefusals")]
+    cross_tenant_refusals: u8,
+}
+
+#[derive(Serialize)]
 struct ReservationOutcomeLine<'a> {
     #[serde(rename = "_aws")]
     aws: Metadata<'a>,
@@ -485,6 +543,9 @@ mod tests {
 
     /// The account of the lines.
     const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
+    /// A workspace, and the account that owns it, of a cross-tenant refusal.
+    const WORKSPACE: &str = "WS0123456789abcdef0123456789abcdef";
+    const OWNER: &str = "ACfedcba9876543210fedcba9876543210";
 
     /// Property (never a dimension): the verified account of a decision or a reservation outcome.
     const ACCOUNT_SID: &str = "AccountSid";
@@ -714,6 +775,10 @@ mod tests {
                 "a reservation outcome",
                 metrics.reservation_outcome(AT, "timeout", ACCOUNT),
             ),
+            (
+                "a cross-tenant refusal",
+                metrics.cross_tenant_refusal(AT, "/assignment", ACCOUNT, WORKSPACE, OWNER),
+            ),
         ];
         for (why, line) in lines {
             let document = assert_valid_emf(&line);
@@ -935,6 +1000,28 @@ mod tests {
     }
 
     #[test]
+    fn a_cross_tenant_refusal_counts_by_route_with_both_accounts_as_properties() {
+        let document = assert_valid_emf(&metrics().cross_tenant_refusal(
+            AT,
+            "/assignment",
+            ACCOUNT,
+            WORKSPACE,
+            OWNER,
+        ));
+        assert_eq!(
+            directives(&document),
+            vec![(
+                owned(&[("CrossTenantRefusals", "Count")]),
+                sets(&[&["Function", "Route"]])
+            )]
+        );
+        assert_eq!(document["CrossTenantRefusals"], 1);
+        assert_eq!(document["AccountSid"], ACCOUNT);
+        assert_eq!(document["WorkspaceSid"], WORKSPACE);
+        assert_eq!(document["WorkspaceOwnerSid"], OWNER);
+    }
+
+    #[test]
     fn a_reservation_outcome_counts_by_outcome() {
         let document = assert_valid_emf(&metrics().reservation_outcome(AT, "rescinded", ACCOUNT));
         assert_eq!(
@@ -970,6 +1057,12 @@ mod tests {
                 CLAIMED_ACCOUNT_SID,
                 ACCOUNT,
             ),
+            (
+                "a cross-tenant refusal",
+                metrics.cross_tenant_refusal(AT, "/events", ACCOUNT, WORKSPACE, OWNER),
+                ACCOUNT_SID,
+                ACCOUNT,
+            ),
         ];
         for (why, line, property, value) in lines {
             let document = assert_valid_emf(&line);
@@ -996,6 +1089,7 @@ mod tests {
         let lines = [
             metrics.decision(AT, "accept", "vip", 12.5, Some(30), ACCOUNT),
             metrics.signature_failure(AT, "/assignment", "invalid_signature", Some(ACCOUNT)),
+            metrics.cross_tenant_refusal(AT, "/assignment", ACCOUNT, WORKSPACE, OWNER),
             metrics.reservation_outcome(AT, "accepted", ACCOUNT),
         ];
         let mut written: Vec<(String, String, Vec<Vec<String>>)> = Vec::new();
@@ -1036,6 +1130,10 @@ mod tests {
         insta::assert_snapshot!(
             "reservation_outcome_line",
             metrics.reservation_outcome(AT, "timeout", ACCOUNT)
+        );
+        insta::assert_snapshot!(
+            "cross_tenant_refusal_line",
+            metrics.cross_tenant_refusal(AT, "/assignment", ACCOUNT, WORKSPACE, OWNER)
         );
     }
 

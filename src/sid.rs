@@ -3,14 +3,26 @@
 //! A SID is a two-letter prefix naming the resource type followed by 32 hexadecimal digits
 //! (contract §1). Each resource gets its own type so a `WorkerSid` can never be passed where a
 //! `TaskSid` is expected, and a value of any of these types is known to be well formed.
+//!
+//! # One spelling
+//!
+//! Twilio writes the hex digits in lower case, always, and compares SIDs as text: a SID spelled
+//! with upper-case digits names nothing Twilio will ever send (Twilio's OpenAPI patterns accept
+//! `[0-9a-fA-F]`, but no resource has such a SID). Accepted, such a spelling in configuration
+//! (a tenant document's file name, `TWILIO_ACCOUNT_SIDS`, a CLI flag) would start fine and then
+//! silently never match. So a SID is parsed only in its one canonical spelling, upper-case prefix
+//! and lower-case digits, and the error for any other spelling of the right shape gives the
+//! corrected one to copy. Nothing is normalised behind the user's back.
 
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// A string that is not a well-formed SID of the expected type.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{input}` is not a valid {kind} SID: expected `{prefix}` followed by 32 hex digits")]
+///
+/// Its message says what was expected and, when the input is the right SID in another case,
+/// the spelling to use instead ([`SidError::corrected`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SidError {
     /// What the SID should have named, e.g. `task`.
     pub kind: &'static str,
@@ -20,13 +32,51 @@ pub struct SidError {
     pub input: String,
 }
 
-/// Checks `input` against `prefix` + 32 hex digits without allocating.
+impl SidError {
+    /// The canonical spelling of the input, when it is a SID of the expected type written in
+    /// another case (`ac0123…ABCD` → `AC0123…abcd`).
+    pub fn corrected(&self) -> Option<String> {
+        let input = self.input.as_bytes();
+        let shape = input.len() == self.prefix.len() + 32
+            && input[..self.prefix.len()].eq_ignore_ascii_case(self.prefix.as_bytes())
+            && input[self.prefix.len()..].iter().all(u8::is_ascii_hexdigit);
+        shape.then(|| {
+            format!(
+                "{}{}",
+                self.prefix,
+                self.input[self.prefix.len()..].to_ascii_lowercase()
+            )
+        })
+    }
+}
+
+impl fmt::Display for SidError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self {
+            kind,
+            prefix,
+            input,
+        } = self;
+        write!(f, "`{input}` is not a valid {kind} SID: ")?;
+        match self.corrected() {
+            Some(corrected) => write!(
+                f,
+                "Twilio writes `{prefix}` and then 32 lower-case hex digits: use `{corrected}`"
+            ),
+            None => write!(f, "expected `{prefix}` followed by 32 hex digits"),
+        }
+    }
+}
+
+impl std::error::Error for SidError {}
+
+/// Checks `input` against `prefix` + 32 lower-case hex digits without allocating.
 fn is_well_formed(prefix: &str, input: &str) -> bool {
     input.len() == prefix.len() + 32
         && input.starts_with(prefix)
         && input.as_bytes()[prefix.len()..]
             .iter()
-            .all(u8::is_ascii_hexdigit)
+            .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(byte))
 }
 
 macro_rules! sid_type {
@@ -44,7 +94,8 @@ macro_rules! sid_type {
             ///
             /// # Errors
             ///
-            /// [`SidError`] when `input` is not the prefix followed by 32 hex digits.
+            /// [`SidError`] when `input` is not the prefix followed by 32 lower-case hex digits
+            /// (see the module docs, "One spelling").
             pub fn parse(input: &str) -> Result<Self, SidError> {
                 if is_well_formed($prefix, input) {
                     Ok(Self(input.to_owned()))
@@ -148,10 +199,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_prefix_and_32_hex_digits_is_accepted_in_either_case() {
+    fn a_prefix_and_32_lower_case_hex_digits_is_accepted() {
         let lower = TaskSid::parse("WT0123456789abcdef0123456789abcdef").expect("lower-case hex");
         assert_eq!(lower.as_str(), "WT0123456789abcdef0123456789abcdef");
-        assert!(TaskSid::parse("WT0123456789ABCDEF0123456789ABCDEF").is_ok());
+    }
+
+    #[test]
+    fn another_spelling_of_a_sid_is_refused_with_the_one_to_use() {
+        let cases = [
+            ("WT0123456789ABCDEF0123456789ABCDEF", "upper-case digits"),
+            ("WT0123456789abcdef0123456789abcdeF", "one upper-case digit"),
+            (
+                "wt0123456789ABCDEF0123456789abcdef",
+                "every letter in the other case",
+            ),
+        ];
+        for (input, why) in cases {
+            let error = TaskSid::parse(input).expect_err(why);
+            assert_eq!(
+                error.corrected().as_deref(),
+                Some("WT0123456789abcdef0123456789abcdef"),
+                "{why}"
+            );
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "`{input}` is not a valid task SID: Twilio writes `WT` and then 32 lower-case \
+                     hex digits: use `WT0123456789abcdef0123456789abcdef`"
+                ),
+                "{why}"
+            );
+        }
     }
 
     #[test]
@@ -164,7 +242,6 @@ mod tests {
                 "WK0123456789abcdef0123456789abcdef",
                 "another resource's prefix",
             ),
-            ("wt0123456789abcdef0123456789abcdef", "lower-case prefix"),
             ("WT0123456789abcdef0123456789abcdeg", "a non-hex digit"),
             (
                 "WT0123456789abcdef0123456789abcdé",
@@ -174,6 +251,7 @@ mod tests {
         for (input, why) in cases {
             let error = TaskSid::parse(input).expect_err(why);
             assert_eq!(error.input, input, "{why}");
+            assert_eq!(error.corrected(), None, "{why}");
             assert_eq!(
                 error.to_string(),
                 format!(

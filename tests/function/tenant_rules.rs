@@ -1,5 +1,7 @@
-//! Rules per tenant: `ASSIGNMENT_RULES_DIR` with `<AccountSid>.json` and `<WorkspaceSid>.json`
-//! documents, through the compiled function, with callbacks signed by Twilio's Python helper.
+//! Rules per tenant: `ASSIGNMENT_RULES_DIR` with `<AccountSid>.json` and
+//! `<AccountSid>/<WorkspaceSid>.json` documents (`<WorkspaceSid>.json` with one token), through the
+//! compiled function, with callbacks signed by Twilio's Python helper; one tenant's signed
+//! callbacks never decided by another tenant's documents.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -7,7 +9,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use serde_json::{Value, json};
 
 use crate::support::moto::Moto;
-use crate::support::twilio::{self, ASSIGNMENT, ToSign};
+use crate::support::twilio::{self, ASSIGNMENT, EVENT, ToSign};
 use crate::support::{DEV_TOKEN, Function, fixture, json_lines};
 
 const PREFIX: &str = "/taskrouter/tenants/";
@@ -36,7 +38,11 @@ impl TenantDir {
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).expect("the temp directory is writable");
         for (name, text) in documents {
-            std::fs::write(path.join(name), text).expect("write a document");
+            let file = path.join(name);
+            if let Some(parent) = file.parent() {
+                std::fs::create_dir_all(parent).expect("an account's directory");
+            }
+            std::fs::write(file, text).expect("write a document");
         }
         Self(path)
     }
@@ -71,7 +77,7 @@ async fn each_tenant_document_decides_its_own_callbacks_and_the_default_decides_
     let tenants = TenantDir::new(&[
         (&format!("{ACCOUNT_A}.json"), accept("tenant-a-accepts")),
         (
-            &format!("{WORKSPACE_B2}.json"),
+            &format!("{ACCOUNT_B}/{WORKSPACE_B2}.json"),
             document(
                 "b2-rejects",
                 json!({"instruction": "reject", "activity_sid": B2_OFFLINE}),
@@ -231,4 +237,285 @@ async fn a_misnamed_invalid_or_unlisted_tenant_document_stops_the_function_at_st
         )),
         "{output}"
     );
+}
+
+/// Three tenants of one deployment, each with its own token in SSM and its own documents.
+struct Tenant {
+    account: &'static str,
+    token: &'static str,
+    /// The workspace with a document of its own, in the account's directory.
+    workspace: &'static str,
+    /// What that document answers: private to this tenant.
+    answer: Value,
+}
+
+fn three_tenants() -> [Tenant; 3] {
+    [
+        Tenant {
+            account: "AC000000000000000000000000000000a1",
+            token: "token-of-tenant-one",
+            workspace: "WS000000000000000000000000000000a1",
+            // A private TwiML URL: the leak this layout exists to prevent.
+            answer: json!({
+                "instruction": "redirect",
+                "call_sid": "CA000000000000000000000000000000a1",
+                "url": "https://tenant-one.example.com/private/twiml",
+                "accept": true
+            }),
+        },
+        Tenant {
+            account: "AC000000000000000000000000000000b2",
+            token: "token-of-tenant-two",
+            workspace: "WS000000000000000000000000000000b2",
+            answer: json!({"instruction": "reject", "activity_sid": "WA000000000000000000000000000000b2"}),
+        },
+        Tenant {
+            account: "AC000000000000000000000000000000c3",
+            token: "token-of-tenant-three",
+            workspace: "WS000000000000000000000000000000c3",
+            answer: json!({"instruction": "reject", "activity_sid": "WA000000000000000000000000000000c3"}),
+        },
+    ]
+}
+
+#[tokio::test]
+async fn each_tenant_is_decided_by_its_own_documents_and_every_cross_tenant_callback_is_refused_and_logged()
+ {
+    let tenants = three_tenants();
+    let moto = Moto::start().await;
+    let mut documents = vec![(
+        // Tenant three also has an account-wide document for its other workspaces.
+        format!("{}.json", tenants[2].account),
+        accept("three-accepts-elsewhere"),
+    )];
+    for tenant in &tenants {
+        moto.put_secure_string(&format!("{PREFIX}{}", tenant.account), tenant.token)
+            .await;
+        documents.push((
+            format!("{}/{}.json", tenant.account, tenant.workspace),
+            document(&format!("{}-own", tenant.workspace), tenant.answer.clone()),
+        ));
+    }
+    let documents: Vec<(&str, String)> = documents
+        .iter()
+        .map(|(name, text)| (name.as_str(), text.clone()))
+        .collect();
+    let directory = TenantDir::new(&documents);
+    let mut env = moto.function_env();
+    env.push(("TWILIO_AUTH_TOKEN_PARAMETER_PREFIX", PREFIX.to_owned()));
+    env.push(("ASSIGNMENT_RULES_DIR", directory.path().to_owned()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let function = Function::start_with(&env).await;
+
+    // A voice task, so the redirect of tenant one applies when its own workspace is named.
+    let assignment = twilio::with(
+        &twilio::params(ASSIGNMENT),
+        "TaskAttributes",
+        r#"{"call_sid": "CA000000000000000000000000000000a1"}"#,
+    );
+    let of = |signer: &Tenant, workspace: &str, fixture: &'static str| {
+        let params = if fixture == ASSIGNMENT {
+            assignment.clone()
+        } else {
+            twilio::params(fixture)
+        };
+        ToSign {
+            fixture,
+            params: twilio::with(
+                &twilio::with(&params, "AccountSid", signer.account),
+                "WorkspaceSid",
+                workspace,
+            ),
+            token: signer.token,
+        }
+    };
+
+    // Each tenant's own callbacks: its own document, and tenant three's other workspace its
+    // account document.
+    let mut own = Vec::new();
+    for tenant in &tenants {
+        own.push((
+            of(tenant, tenant.workspace, ASSIGNMENT),
+            tenant.answer.clone(),
+        ));
+    }
+    own.push((
+        of(&tenants[2], FIXTURE_WORKSPACE, ASSIGNMENT),
+        json!({"instruction": "accept"}),
+    ));
+    let (to_sign, answers): (Vec<ToSign>, Vec<Value>) = own.into_iter().unzip();
+    for ((event, expected), signed) in twilio::signed_events(&to_sign)
+        .into_iter()
+        .zip(&answers)
+        .zip(&to_sign)
+    {
+        let answer = function.http(event).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(
+            answer.json(),
+            *expected,
+            "{} decided by its own document",
+            signed.token
+        );
+    }
+
+    // Every signer naming every other tenant's workspace, on both routes.
+    let mut attempts = Vec::new();
+    for signer in &tenants {
+        for owner in tenants
+            .iter()
+            .filter(|owner| owner.account != signer.account)
+        {
+            attempts.push((signer, owner, ASSIGNMENT));
+            attempts.push((signer, owner, EVENT));
+        }
+    }
+    let to_sign: Vec<ToSign> = attempts
+        .iter()
+        .map(|(signer, owner, fixture)| of(signer, owner.workspace, fixture))
+        .collect();
+    for (event, (signer, owner, fixture)) in
+        twilio::signed_events(&to_sign).into_iter().zip(&attempts)
+    {
+        let why = format!(
+            "{} names {}'s workspace on {fixture}",
+            signer.account, owner.account
+        );
+        let answer = function.http(event).await;
+        assert_eq!(answer.status, 403, "{why}: {}", answer.body);
+        // The whole answer, so no tenant's instruction, and not the owner, can be in it.
+        assert_eq!(
+            answer.json(),
+            json!({"error": {
+                "code": "cross_tenant_workspace",
+                "message": format!(
+                    "workspace `{}` does not belong to account `{}`: a workspace's callbacks are \
+                     answered only for the account that owns it",
+                    owner.workspace, signer.account
+                ),
+            }}),
+            "{why}"
+        );
+    }
+
+    let lines = json_lines(&function.output());
+    let logged: Vec<(String, String, String)> = lines
+        .iter()
+        .filter(|line| line["code"] == "cross_tenant_workspace")
+        .map(|line| {
+            (
+                line["account_sid"].as_str().unwrap_or_default().to_owned(),
+                line["workspace_sid"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                line["workspace_owner_sid"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, String)> = attempts
+        .iter()
+        .map(|(signer, owner, _)| {
+            (
+                signer.account.to_owned(),
+                owner.workspace.to_owned(),
+                owner.account.to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        logged, expected,
+        "each attempt is logged with the signer, the workspace and its owner"
+    );
+    let counted: Vec<&str> = lines
+        .iter()
+        .filter(|line| line["CrossTenantRefusals"] == 1)
+        .filter_map(|line| line["AccountSid"].as_str())
+        .collect();
+    let signers: Vec<&str> = attempts
+        .iter()
+        .map(|(signer, _, _)| signer.account)
+        .collect();
+    assert_eq!(counted, signers, "each attempt is counted once");
+    let decided: Vec<(&str, &str)> = lines
+        .iter()
+        .filter(|line| line["message"] == "assignment answered")
+        .filter_map(|line| Some((line["account_sid"].as_str()?, line["rule"].as_str()?)))
+        .collect();
+    assert_eq!(
+        decided,
+        [
+            (tenants[0].account, "WS000000000000000000000000000000a1-own"),
+            (tenants[1].account, "WS000000000000000000000000000000b2-own"),
+            (tenants[2].account, "WS000000000000000000000000000000c3-own"),
+            (tenants[2].account, "three-accepts-elsewhere"),
+        ],
+        "only the tenants' own callbacks were decided, by their own rules"
+    );
+}
+
+#[tokio::test]
+async fn a_directory_that_would_let_one_tenant_use_anothers_document_stops_the_function_with_the_fix()
+ {
+    let per_account = vec![
+        ("TWILIO_AUTH_TOKEN", ""),
+        ("TWILIO_AUTH_TOKEN_PARAMETER_PREFIX", PREFIX),
+    ];
+    let mut listed = per_account.clone();
+    listed.push(("TWILIO_ACCOUNT_SIDS", ACCOUNT_A));
+    let cases: Vec<StartCase> = vec![
+        (
+            TenantDir::new(&[(&format!("{WORKSPACE_B2}.json"), accept("x"))]),
+            per_account.clone(),
+            format!(
+                "ASSIGNMENT_RULES_DIR holds `{WORKSPACE_B2}.json` at its top level, which binds it \
+                 to no account: with a token per account (TWILIO_AUTH_TOKEN_PARAMETER_PREFIX) every \
+                 tenant signs its own callbacks and could name this workspace, so a workspace \
+                 document must live in the directory of the account that owns it: move it to \
+                 `<AccountSid>/{WORKSPACE_B2}.json`"
+            ),
+        ),
+        (
+            TenantDir::new(&[(&format!("{ACCOUNT_B}/{WORKSPACE_B2}.json"), accept("x"))]),
+            listed,
+            format!(
+                "ASSIGNMENT_RULES_DIR holds `{ACCOUNT_B}/{WORKSPACE_B2}.json` for account \
+                 `{ACCOUNT_B}`, which TWILIO_ACCOUNT_SIDS does not list"
+            ),
+        ),
+        (
+            TenantDir::new(&[(
+                "ACBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB/WSbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb2.json",
+                accept("x"),
+            )]),
+            per_account.clone(),
+            format!(
+                "`ACBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB/WSbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb2.json`: \
+                 `ACBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB` is not a valid account SID: Twilio writes \
+                 `AC` and then 32 lower-case hex digits: use `{ACCOUNT_B}`"
+            ),
+        ),
+        (
+            TenantDir::new(&[(
+                &format!("{ACCOUNT_B}/archive/{WORKSPACE_B2}.json"),
+                accept("x"),
+            )]),
+            per_account,
+            format!("`{ACCOUNT_B}/archive` is not named after an account or a workspace"),
+        ),
+    ];
+    for (tenants, mut env, message) in cases {
+        env.push(("ASSIGNMENT_RULES_DIR", tenants.path()));
+        let mut function = Function::start(&env).await;
+        let exit = function.exit_code().await;
+        let output = function.output();
+        assert_ne!(exit, Some(0), "{message}\n{output}");
+        assert!(
+            output.contains(&message),
+            "expected `{message}` in:\n{output}"
+        );
+    }
 }
