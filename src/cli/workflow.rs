@@ -475,7 +475,7 @@ fn explain_step(out: &mut String, number: usize, step: &Step<'_>) {
             if step
                 .target
                 .timeout()
-                .is_some_and(|timeout| enters + timeout != leaves) =>
+                .is_some_and(|timeout| enters.checked_add(timeout) != Some(leaves)) =>
         {
             format!(
                 "task age {enters} s to {leaves} s (timeouts add up over the steps walked, skipped ones included)"

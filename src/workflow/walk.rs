@@ -182,24 +182,22 @@ impl Workflow {
             let (filter, position) = match entry {
                 Entry::Filters { from, cause } => {
                     moves.push(Move::Looks { from, cause });
-                    match self.first_match(from, task, now, &mut moves) {
-                        Some(filter) => (filter, 0),
-                        None => {
-                            let rest = match self.default_step(task, workspace, now) {
-                                Some(mut step) if cause.default_counts() => {
-                                    step.enters = Some(age);
-                                    moves.push(Move::Entered(step));
-                                    Rest::Waits {
-                                        place: Place::Default,
-                                        until: None,
-                                    }
-                                }
-                                _ if cause.default_counts() => Rest::NoQueue,
-                                _ => Rest::Canceled,
-                            };
-                            return Arrival { moves, rest };
-                        }
-                    }
+                    let Some(filter) = self.first_match(from, task, now, &mut moves) else {
+                        let rest = if !cause.default_counts() {
+                            Rest::Canceled
+                        } else if let Some(mut step) = self.default_step(task, workspace, now) {
+                            step.enters = Some(age);
+                            moves.push(Move::Entered(step));
+                            Rest::Waits {
+                                place: Place::Default,
+                                until: None,
+                            }
+                        } else {
+                            Rest::NoQueue
+                        };
+                        return Arrival { moves, rest };
+                    };
+                    (filter, 0)
                 }
                 Entry::Target { filter, target } => (filter, target),
             };
@@ -217,7 +215,7 @@ impl Workflow {
             step.enters = Some(age);
             let timeout = step.target.timeout;
             if step.is_skipped() {
-                timeouts += timeout.unwrap_or(0);
+                timeouts = timeouts.saturating_add(timeout.unwrap_or(0));
                 step.leaves = Some(age);
                 moves.push(Move::Entered(step));
                 entry = self.next(filter, position, Leaving::Skipped);
@@ -225,7 +223,7 @@ impl Workflow {
             }
             // A deadline already passed (a caller that moved the task on late) ends the step
             // at once rather than in the past.
-            let until = timeout.map(|timeout| (timeouts + timeout).max(age));
+            let until = timeout.map(|timeout| timeouts.saturating_add(timeout).max(age));
             step.leaves = until;
             moves.push(Move::Entered(step));
             return Arrival {
