@@ -400,12 +400,12 @@ fn explain(workflow: &Workflow, route: &Route<'_>) -> String {
             let _ = match leg.cause {
                 Cause::Skipped { .. } => writeln!(
                     out,
-                    "moved: at task age {} s the last step of {from} (targets[{target}]) was skipped (skip_if): the task goes on to the next filter that matches, else default_filter",
+                    "moved: at task age {} s {from}, targets[{target}] (the filter's last step) was skipped (skip_if): the task goes on to the next filter that matches, else default_filter",
                     leg.age
                 ),
                 _ => writeln!(
                     out,
-                    "moved: at task age {} s the last step of {from} (targets[{target}]) timed out: the task goes on to the next filter that matches",
+                    "moved: at task age {} s {from}, targets[{target}] (the filter's last step) timed out: the task goes on to the next filter that matches",
                     leg.age
                 ),
             };
@@ -785,14 +785,14 @@ mod tests {
                workers in offer order: WK00000000000000000000000000000002 (bob), WK00000000000000000000000000000001 (alice), WK00000000000000000000000000000005 (erin; not available: Break)
                not qualifying: WK00000000000000000000000000000003 (carol): not in the queue: `skills HAS 'sales'` is false (skills = ["support","counselling"])
                not qualifying: WK00000000000000000000000000000004 (dave): not in the queue: `skills HAS 'sales'` is false (skills = ["support","counselling","voicemail"])
-        moved: at task age 60 s the last step of filters[0] (`Sales`) (targets[0]) timed out: the task goes on to the next filter that matches
+        moved: at task age 60 s filters[0] (`Sales`), targets[0] (the filter's last step) timed out: the task goes on to the next filter that matches
         filter: filters[2] (`Overflow`), from task age 60 s
           filters[1] (`Support`): no match: `type == 'support'` is false (type = "sales")
           filters[2] (`Overflow`): match: `type IN ['sales', 'support']` is true (type = "sales")
         steps:
           2. targets[0]: queue WQ00000000000000000000000000000003 (Everyone), task age 60 s to 180 s, priority 20
                workers in offer order: WK00000000000000000000000000000001 (alice), WK00000000000000000000000000000002 (bob), WK00000000000000000000000000000003 (carol; not available: Offline), WK00000000000000000000000000000004 (dave), WK00000000000000000000000000000005 (erin; not available: Break)
-        moved: at task age 180 s the last step of filters[2] (`Overflow`) (targets[0]) timed out: the task goes on to the next filter that matches
+        moved: at task age 180 s filters[2] (`Overflow`), targets[0] (the filter's last step) timed out: the task goes on to the next filter that matches
         filter: filters[3] (`Voicemail`), from task age 180 s
           filters[3] (`Voicemail`): match: `type IN ['sales', 'support']` is true (type = "sales")
         steps:
@@ -817,9 +817,9 @@ mod tests {
             lines,
             [
                 "  2. targets[1]: queue WQ00000000000000000000000000000007 (Supervisors), skipped at task age 60 s, priority unchanged",
-                "moved: at task age 60 s the last step of filters[1] (`Support`) (targets[1]) was skipped (skip_if): the task goes on to the next filter that matches, else default_filter",
+                "moved: at task age 60 s filters[1] (`Support`), targets[1] (the filter's last step) was skipped (skip_if): the task goes on to the next filter that matches, else default_filter",
                 "  3. targets[0]: queue WQ00000000000000000000000000000003 (Everyone), task age 60 s to 240 s (timeouts add up over the steps walked, skipped ones included), priority 20",
-                "moved: at task age 240 s the last step of filters[2] (`Overflow`) (targets[0]) timed out: the task goes on to the next filter that matches",
+                "moved: at task age 240 s filters[2] (`Overflow`), targets[0] (the filter's last step) timed out: the task goes on to the next filter that matches",
             ]
         );
     }
@@ -838,7 +838,7 @@ mod tests {
           filters[1] (`Sales Calls`): match: `type=="Sales"` is true (type = "Sales")
         steps:
           1. targets[0]: queue WQ00000000000000000000000000000002, task age 0 s to 15 s, priority unchanged
-        moved: at task age 15 s the last step of filters[1] (`Sales Calls`) (targets[0]) timed out: the task goes on to the next filter that matches
+        moved: at task age 15 s filters[1] (`Sales Calls`), targets[0] (the filter's last step) timed out: the task goes on to the next filter that matches
         filter: none: no later filter matched and default_filter does not count after a timeout: TaskRouter cancels the task (workflow.timeout)
         "#);
     }
@@ -871,7 +871,7 @@ mod tests {
           filters[0] (`open`): match: `taskrouter.currentTime < 1730` is true (taskrouter.currentTime = 1725)
         steps:
           1. targets[0]: queue WQ00000000000000000000000000000004, task age 0 s to 600 s, priority unchanged
-        moved: at task age 600 s the last step of filters[0] (`open`) (targets[0]) timed out: the task goes on to the next filter that matches
+        moved: at task age 600 s filters[0] (`open`), targets[0] (the filter's last step) timed out: the task goes on to the next filter that matches
         time: 2026-12-02T17:35:00Z: taskrouter.* reads Wed 17:35 UTC
         filter: filters[1] (`closed`), from task age 600 s
           filters[1] (`closed`): match: `taskrouter.currentTime >= 1730` is true (taskrouter.currentTime = 1735)
