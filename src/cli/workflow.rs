@@ -12,8 +12,12 @@ use serde_json::{Value, json};
 use super::{CliError, FAILED, OK, Output, json_object, json_text, parse_now, workflow_live};
 use crate::sid::{WorkflowSid, WorkspaceSid};
 use crate::time_of_day::{TimeOfDay, day_name};
-use crate::workflow::route::{Destination, Skip, Step, because};
-use crate::workflow::{Queue, Route, Worker, Workflow, Workspace, filter_place, order_by_text};
+use crate::workflow::route::{Destination, End, Leg};
+use crate::workflow::step::{Leaving, Place, Skip, Step, because};
+use crate::workflow::walk::Cause;
+use crate::workflow::{
+    Filter, Queue, Route, Worker, Workflow, Workspace, filter_place, order_by_text,
+};
 
 /// A `taskrouter workflow` subcommand.
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
@@ -229,12 +233,11 @@ fn route(
         None => Vec::new(),
     };
     let workspace = Workspace::new(workers, queues);
-    let time_of_day = TimeOfDay::utc(now);
-    let route = workflow.route(&task, &workspace, time_of_day);
+    let route = workflow.route(&task, &workspace, now);
     let stdout = if as_json {
-        json_text(&to_json(&route, now))
+        json_text(&to_json(&route))
     } else {
-        explain(&workflow, &route, now)
+        explain(&workflow, &route)
     };
     Ok(Output {
         stdout,
@@ -243,50 +246,109 @@ fn route(
     })
 }
 
-/// The `filter` the issue's JSON names: the matching filter's name, `filters[i]` when it has
-/// none, `default_filter`, or null when the task went nowhere.
-fn destination_name(route: &Route<'_>) -> Value {
-    match route.destination {
-        Destination::Filter(index, filter) => match filter.name() {
-            Some(name) => Value::from(name),
-            None => Value::from(format!("filters[{index}]")),
-        },
+/// A filter as the JSON names it: its `filter_friendly_name`, or `filters[i]` when it has none.
+fn filter_name(index: usize, filter: &Filter) -> Value {
+    match filter.name() {
+        Some(name) => Value::from(name),
+        None => Value::from(format!("filters[{index}]")),
+    }
+}
+
+/// Where a task went, as the JSON names it: [`filter_name`], `default_filter`, or null when it
+/// went nowhere.
+fn destination_name(destination: Destination<'_>) -> Value {
+    match destination {
+        Destination::Filter(index, filter) => filter_name(index, filter),
         Destination::Default(_) => Value::from("default_filter"),
         Destination::Nowhere => Value::Null,
     }
 }
 
-fn to_json(route: &Route<'_>, now: Timestamp) -> Value {
+/// The filter a leg's search started from, and why: `(filter, target, "timeout" | "skip_if")`.
+fn left(cause: Cause) -> Option<(usize, usize, &'static str)> {
+    match cause {
+        Cause::Created => None,
+        Cause::TimedOut { filter, target } => Some((filter, target, "timeout")),
+        Cause::Skipped { filter, target } => Some((filter, target, "skip_if")),
+    }
+}
+
+fn to_json(route: &Route<'_>) -> Value {
     let filters: Vec<Value> = route
-        .filters
+        .legs
         .iter()
-        .map(|tried| {
+        .flat_map(|leg| leg.tried.iter().map(move |tried| (leg.age, tried)))
+        .map(|(age, tried)| {
             json!({
                 "index": tried.index,
                 "name": tried.filter.name(),
+                "age": age,
                 "matched": tried.explanation.holds,
-                "skipped": tried.skipped,
                 "because": tried.explanation.comparisons.iter().map(ToString::to_string).collect::<Vec<_>>(),
             })
         })
         .collect();
-    let steps: Vec<Value> = route.steps.iter().map(step_json).collect();
+    let steps: Vec<Value> = route
+        .legs
+        .iter()
+        .flat_map(|leg| leg.steps.iter().map(move |step| step_json(leg, step)))
+        .collect();
+    let moves: Vec<Value> = route
+        .legs
+        .iter()
+        .filter_map(|leg| {
+            let (filter, target, because) = left(leg.cause)?;
+            let from = route
+                .legs
+                .iter()
+                .find_map(|earlier| match earlier.destination {
+                    Destination::Filter(index, found) if index == filter => {
+                        Some(filter_name(index, found))
+                    }
+                    _ => None,
+                });
+            Some(json!({
+                "age": leg.age,
+                "from": from,
+                "target": format!("targets[{target}]"),
+                "because": because,
+                "to": destination_name(leg.destination),
+            }))
+        })
+        .collect();
+    let end = match route.end {
+        End::Waits => json!({"outcome": "waits", "age": null}),
+        End::Canceled(age) => json!({"outcome": "canceled", "age": age}),
+        End::NoQueue(age) => json!({"outcome": "no_queue", "age": age}),
+    };
     json!({
-        "filter": destination_name(route),
+        "filter": destination_name(route.first),
         "filters": filters,
-        "now": now.to_string(),
+        "now": route.created.to_string(),
         "steps": steps,
+        "moves": moves,
+        "end": end,
     })
 }
 
-fn step_json(step: &Step<'_>) -> Value {
+fn step_json(leg: &Leg<'_>, step: &Step<'_>) -> Value {
+    let target = match step.place {
+        Place::Target { target, .. } => format!("targets[{target}]"),
+        Place::Default => "default_filter".to_owned(),
+    };
+    let leaves_by = step.leaving().map(|(_, leaving)| match leaving {
+        Leaving::TimedOut => "timeout",
+        Leaving::Skipped => "skip_if",
+    });
     let mut value = json!({
-        "target": step.place,
+        "filter": destination_name(leg.destination),
+        "target": target,
         "queue": step.queue.as_str(),
         "priority": step.target.priority(),
         "timeout": step.target.timeout(),
         "enters": step.enters,
         "leaves": step.leaves,
+        "leaves_by": leaves_by,
     });
     if let (Some(candidates), Value::Object(map)) = (&step.workers, &mut value) {
         map.insert(
@@ -309,58 +371,94 @@ fn step_json(step: &Step<'_>) -> Value {
     value
 }
 
-/// The human explanation; it opens with the instant when the configuration reads the time of
-/// day, since the route then depends on it.
-fn explain(workflow: &Workflow, route: &Route<'_>, now: Timestamp) -> String {
+/// `time: …: taskrouter.* reads Sat 16:45 UTC`
+fn time_line(out: &mut String, instant: Timestamp) {
+    let reading = TimeOfDay::utc(instant);
+    let _ = writeln!(
+        out,
+        "time: {instant}: taskrouter.* reads {} {:02}:{:02} UTC",
+        day_name(reading.weekday()),
+        reading.hour(),
+        reading.minute()
+    );
+}
+
+/// The human explanation, leg by leg: why the task looked for a filter, where it went, each
+/// filter tried, the steps. It gives the instant each leg reads when the configuration reads
+/// the time of day, since the route then depends on it.
+fn explain(workflow: &Workflow, route: &Route<'_>) -> String {
     let mut out = String::new();
-    if workflow.uses_time_of_day() {
-        let reading = TimeOfDay::utc(now);
-        let _ = writeln!(
-            out,
-            "time: {now}: taskrouter.* reads {} {:02}:{:02} UTC",
-            day_name(reading.weekday()),
-            reading.hour(),
-            reading.minute()
-        );
-    }
-    let _ = match route.destination {
-        Destination::Filter(index, filter) => {
-            writeln!(out, "filter: {}", filter_place(index, filter.name()))
+    let reads_time = workflow.uses_time_of_day();
+    let mut number = 0;
+    for leg in &route.legs {
+        let later = left(leg.cause);
+        if let Some((filter, target, _)) = later {
+            let from = workflow.filters().get(filter).map_or_else(
+                || format!("filters[{filter}]"),
+                |found| filter_place(filter, found.name()),
+            );
+            let _ = match leg.cause {
+                Cause::Skipped { .. } => writeln!(
+                    out,
+                    "moved: at task age {} s {from}, targets[{target}] (the filter's last step) was skipped (skip_if): the task goes on to the next filter that matches, else default_filter",
+                    leg.age
+                ),
+                _ => writeln!(
+                    out,
+                    "moved: at task age {} s {from}, targets[{target}] (the filter's last step) timed out: the task goes on to the next filter that matches",
+                    leg.age
+                ),
+            };
         }
-        Destination::Default(_) => writeln!(out, "filter: default_filter (no filter matched)"),
-        Destination::Nowhere => writeln!(
-            out,
-            "filter: none: no filter matched and there is no default_filter, so the task has no queue"
-        ),
-    };
-    for tried in &route.filters {
-        let verdict = match (tried.explanation.holds, tried.skipped) {
-            (false, _) => "no match",
-            (true, false) => "match",
-            (true, true) => {
-                "match, but every step is skipped at once (skip_if), so it counts as no match"
-            }
+        if reads_time {
+            time_line(&mut out, route.instant(leg.age));
+        }
+        let from = if later.is_some() {
+            format!(", from task age {} s", leg.age)
+        } else {
+            String::new()
         };
-        let _ = writeln!(
-            out,
-            "  {}: {verdict}: {}",
-            filter_place(tried.index, tried.filter.name()),
-            because(&tried.explanation)
-        );
-    }
-    if !route.steps.is_empty() {
-        out.push_str("steps:\n");
-    }
-    for (number, step) in route.steps.iter().enumerate() {
-        explain_step(&mut out, number + 1, step);
-    }
-    if let (Destination::Filter(..), Some(last)) = (route.destination, route.steps.last())
-        && let Some(age) = last.leaves
-    {
-        let _ = writeln!(
-            out,
-            "then: at task age {age} s the last step is over: workflow.timeout, TaskRouter cancels the task"
-        );
+        let none_matched = if later.is_some() {
+            "no later filter matched"
+        } else {
+            "no filter matched"
+        };
+        let _ = match leg.destination {
+            Destination::Filter(index, filter) => {
+                writeln!(out, "filter: {}{from}", filter_place(index, filter.name()))
+            }
+            Destination::Default(_) => {
+                writeln!(out, "filter: default_filter ({none_matched}){from}")
+            }
+            Destination::Nowhere if !leg.cause.default_counts() => writeln!(
+                out,
+                "filter: none: {none_matched} and default_filter does not count after a timeout: TaskRouter cancels the task (workflow.timeout)"
+            ),
+            Destination::Nowhere => writeln!(
+                out,
+                "filter: none: {none_matched} and there is no default_filter, so the task has no queue"
+            ),
+        };
+        for tried in &leg.tried {
+            let verdict = if tried.explanation.holds {
+                "match"
+            } else {
+                "no match"
+            };
+            let _ = writeln!(
+                out,
+                "  {}: {verdict}: {}",
+                filter_place(tried.index, tried.filter.name()),
+                because(&tried.explanation)
+            );
+        }
+        if !leg.steps.is_empty() {
+            out.push_str("steps:\n");
+        }
+        for step in &leg.steps {
+            number += 1;
+            explain_step(&mut out, number, step);
+        }
     }
     out
 }
@@ -373,6 +471,16 @@ fn explain_step(out: &mut String, number: usize, step: &Step<'_>) {
     let window = match (step.enters, step.leaves) {
         (None, _) => "never reached: an earlier step holds the task until its TTL".to_owned(),
         (Some(enters), _) if step.is_skipped() => format!("skipped at task age {enters} s"),
+        (Some(enters), Some(leaves))
+            if step
+                .target
+                .timeout()
+                .is_some_and(|timeout| enters.checked_add(timeout) != Some(leaves)) =>
+        {
+            format!(
+                "task age {enters} s to {leaves} s (timeouts add up over the steps walked, skipped ones included)"
+            )
+        }
         (Some(enters), Some(leaves)) => format!("task age {enters} s to {leaves} s"),
         (Some(enters), None) => format!("from task age {enters} s until the task's TTL"),
     };
@@ -380,10 +488,13 @@ fn explain_step(out: &mut String, number: usize, step: &Step<'_>) {
         Some(priority) => format!("priority {priority}"),
         None => "priority unchanged".to_owned(),
     };
+    let place = match step.place {
+        Place::Target { target, .. } => format!("targets[{target}]"),
+        Place::Default => "default_filter".to_owned(),
+    };
     let _ = writeln!(
         out,
-        "  {number}. {}: queue {queue}, {window}, {priority}",
-        step.place
+        "  {number}. {place}: queue {queue}, {window}, {priority}"
     );
     let indent = "       ";
     if let Some(expression) = step.target.expression() {
@@ -406,6 +517,10 @@ fn explain_step(out: &mut String, number: usize, step: &Step<'_>) {
             Skip::NotNeeded => writeln!(
                 out,
                 "{indent}skip_if `{skip_if}`: not evaluated: a qualifying worker is available"
+            ),
+            Skip::NoLaterStep => writeln!(
+                out,
+                "{indent}skip_if `{skip_if}`: not evaluated: no step follows default_filter"
             ),
             Skip::Evaluated(explanation) => writeln!(
                 out,
@@ -535,6 +650,10 @@ mod tests {
                 "helpline.json",
                 "ok: 4 filters, 10 targets, a default filter\n",
             ),
+            (
+                "overflow.json",
+                "ok: 4 filters, 5 targets, a default filter\n",
+            ),
         ];
         for (example, stdout) in cases {
             let output = check(path(&format!("examples/{example}")));
@@ -654,6 +773,114 @@ mod tests {
     }
 
     #[test]
+    fn route_explains_each_fall_through_with_its_cause_and_the_filter_it_leads_to() {
+        let output = route("overflow.json", r#"{"type": "sales"}"#, true, false);
+        assert_eq!((output.code, output.stderr.as_str()), (0, ""));
+        insta::assert_snapshot!(output.stdout, @r#"
+        filter: filters[0] (`Sales`)
+          filters[0] (`Sales`): match: `type == 'sales'` is true (type = "sales")
+        steps:
+          1. targets[0]: queue WQ00000000000000000000000000000002 (Just Sales), task age 0 s to 60 s, priority unchanged
+               order_by: worker.level DESC
+               workers in offer order: WK00000000000000000000000000000002 (bob), WK00000000000000000000000000000001 (alice), WK00000000000000000000000000000005 (erin; not available: Break)
+               not qualifying: WK00000000000000000000000000000003 (carol): not in the queue: `skills HAS 'sales'` is false (skills = ["support","counselling"])
+               not qualifying: WK00000000000000000000000000000004 (dave): not in the queue: `skills HAS 'sales'` is false (skills = ["support","counselling","voicemail"])
+        moved: at task age 60 s filters[0] (`Sales`), targets[0] (the filter's last step) timed out: the task goes on to the next filter that matches
+        filter: filters[2] (`Overflow`), from task age 60 s
+          filters[1] (`Support`): no match: `type == 'support'` is false (type = "sales")
+          filters[2] (`Overflow`): match: `type IN ['sales', 'support']` is true (type = "sales")
+        steps:
+          2. targets[0]: queue WQ00000000000000000000000000000003 (Everyone), task age 60 s to 180 s, priority 20
+               workers in offer order: WK00000000000000000000000000000001 (alice), WK00000000000000000000000000000002 (bob), WK00000000000000000000000000000003 (carol; not available: Offline), WK00000000000000000000000000000004 (dave), WK00000000000000000000000000000005 (erin; not available: Break)
+        moved: at task age 180 s filters[2] (`Overflow`), targets[0] (the filter's last step) timed out: the task goes on to the next filter that matches
+        filter: filters[3] (`Voicemail`), from task age 180 s
+          filters[3] (`Voicemail`): match: `type IN ['sales', 'support']` is true (type = "sales")
+        steps:
+          3. targets[0]: queue WQ00000000000000000000000000000005 (After Hours), from task age 180 s until the task's TTL, priority 20
+               workers in offer order: WK00000000000000000000000000000004 (dave)
+               not qualifying: WK00000000000000000000000000000001 (alice): not in the queue: `skills HAS 'voicemail'` is false (skills = ["support","sales","counselling"])
+               not qualifying: WK00000000000000000000000000000002 (bob): not in the queue: `skills HAS 'voicemail'` is false (skills = ["sales"])
+               not qualifying: WK00000000000000000000000000000003 (carol): not in the queue: `skills HAS 'voicemail'` is false (skills = ["support","counselling"])
+               not qualifying: WK00000000000000000000000000000005 (erin): not in the queue: `skills HAS 'voicemail'` is false (skills = ["sales","support","counselling"])
+        "#);
+        let skipped = route("overflow.json", r#"{"type": "support"}"#, true, false);
+        let lines: Vec<&str> = skipped
+            .stdout
+            .lines()
+            .filter(|line| {
+                line.starts_with("moved:")
+                    || line.contains("skipped at")
+                    || line.contains("60 s to 240 s")
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "  2. targets[1]: queue WQ00000000000000000000000000000007 (Supervisors), skipped at task age 60 s, priority unchanged",
+                "moved: at task age 60 s filters[1] (`Support`), targets[1] (the filter's last step) was skipped (skip_if): the task goes on to the next filter that matches, else default_filter",
+                "  3. targets[0]: queue WQ00000000000000000000000000000003 (Everyone), task age 60 s to 240 s (timeouts add up over the steps walked, skipped ones included), priority 20",
+                "moved: at task age 240 s filters[2] (`Overflow`), targets[0] (the filter's last step) timed out: the task goes on to the next filter that matches",
+            ]
+        );
+    }
+
+    #[test]
+    fn route_explains_that_a_task_timing_out_with_no_later_match_is_canceled() {
+        let output = route(
+            "lifecycle-support-sales.json",
+            r#"{"type": "Sales"}"#,
+            false,
+            false,
+        );
+        insta::assert_snapshot!(output.stdout, @r#"
+        filter: filters[1] (`Sales Calls`)
+          filters[0] (`Support Calls`): no match: `type=="Support"` is false (type = "Sales")
+          filters[1] (`Sales Calls`): match: `type=="Sales"` is true (type = "Sales")
+        steps:
+          1. targets[0]: queue WQ00000000000000000000000000000002, task age 0 s to 15 s, priority unchanged
+        moved: at task age 15 s filters[1] (`Sales Calls`), targets[0] (the filter's last step) timed out: the task goes on to the next filter that matches
+        filter: none: no later filter matched and default_filter does not count after a timeout: TaskRouter cancels the task (workflow.timeout)
+        "#);
+    }
+
+    #[test]
+    fn route_gives_the_instant_each_search_for_a_filter_reads() {
+        let file = TempFile::new(
+            "closing.json",
+            r#"{"task_routing": {"filters": [
+                {"filter_friendly_name": "open", "expression": "taskrouter.currentTime < 1730", "targets": [{"queue": "WQ00000000000000000000000000000004", "timeout": 600}]},
+                {"filter_friendly_name": "closed", "expression": "taskrouter.currentTime >= 1730", "targets": [{"queue": "WQ00000000000000000000000000000005"}]}
+            ], "default_filter": {"queue": "WQ00000000000000000000000000000005"}}}"#,
+        );
+        let output = run(
+            Command::Workflow {
+                command: WorkflowCommand::Route {
+                    file: file.0.clone(),
+                    task: "{}".to_owned(),
+                    workers: None,
+                    queues: None,
+                    now: Some("2026-12-02T17:25:00Z".parse().expect("an instant")),
+                    json: false,
+                },
+            },
+            None,
+        );
+        insta::assert_snapshot!(output.stdout, @r"
+        time: 2026-12-02T17:25:00Z: taskrouter.* reads Wed 17:25 UTC
+        filter: filters[0] (`open`)
+          filters[0] (`open`): match: `taskrouter.currentTime < 1730` is true (taskrouter.currentTime = 1725)
+        steps:
+          1. targets[0]: queue WQ00000000000000000000000000000004, task age 0 s to 600 s, priority unchanged
+        moved: at task age 600 s filters[0] (`open`), targets[0] (the filter's last step) timed out: the task goes on to the next filter that matches
+        time: 2026-12-02T17:35:00Z: taskrouter.* reads Wed 17:35 UTC
+        filter: filters[1] (`closed`), from task age 600 s
+          filters[1] (`closed`): match: `taskrouter.currentTime >= 1730` is true (taskrouter.currentTime = 1735)
+        steps:
+          2. targets[0]: queue WQ00000000000000000000000000000005, from task age 600 s until the task's TTL, priority unchanged
+        ");
+    }
+
+    #[test]
     fn route_without_workers_shows_the_timeline_alone() {
         let output = route(
             "transfer.json",
@@ -755,16 +982,38 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
         insta::assert_json_snapshot!(value, @r#"
         {
+          "end": {
+            "age": 30,
+            "outcome": "canceled"
+          },
           "filter": "Support Calls",
           "filters": [
             {
+              "age": 0,
               "because": [
                 "`type==\"Support\"` is true (type = \"Support\")"
               ],
               "index": 0,
               "matched": true,
-              "name": "Support Calls",
-              "skipped": false
+              "name": "Support Calls"
+            },
+            {
+              "age": 30,
+              "because": [
+                "`type==\"Sales\"` is false (type = \"Support\")"
+              ],
+              "index": 1,
+              "matched": false,
+              "name": "Sales Calls"
+            }
+          ],
+          "moves": [
+            {
+              "age": 30,
+              "because": "timeout",
+              "from": "Support Calls",
+              "target": "targets[1]",
+              "to": null
             }
           ],
           "now": "2026-12-02T12:00:00Z",
@@ -774,7 +1023,9 @@ mod tests {
                 "WK00000000000000000000000000000001"
               ],
               "enters": 0,
+              "filter": "Support Calls",
               "leaves": 15,
+              "leaves_by": "timeout",
               "priority": null,
               "queue": "WQ00000000000000000000000000000001",
               "skipped": false,
@@ -791,7 +1042,9 @@ mod tests {
                 "WK00000000000000000000000000000004"
               ],
               "enters": 15,
+              "filter": "Support Calls",
               "leaves": 30,
+              "leaves_by": "timeout",
               "priority": null,
               "queue": "WQ00000000000000000000000000000001",
               "skipped": false,

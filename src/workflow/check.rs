@@ -2,11 +2,12 @@
 //!
 //! | warning | when |
 //! |---|---|
-//! | a filter is never reached | an earlier filter matches every task, or has the very same expression, and has a target without `skip_if` (a task skipping every step of a filter falls through to the next ones, so such a filter can let tasks by) |
+//! | a filter is never reached | an earlier filter matches every task, or has the very same expression, and keeps every task it takes: one of its targets has neither `timeout` nor `skip_if`, so it holds a task until its TTL. A filter whose every target has a `timeout` or a `skip_if` lets tasks go on to the next matching filters when its last step times out or is skipped ([`walk`](super::walk)), so the filters below it are reached |
 //! | a filter never matches | its expression is false whatever the task |
 //! | a duplicate `filter_friendly_name` | two filters share a name, so the Console and `workflow.target-matched` events cannot tell them apart |
 //! | a target waits forever before others | a target other than the last has neither `timeout` nor `skip_if`: tasks wait there until their TTL and the later targets are never reached |
 //! | no `default_filter` | a task matching no filter has no queue to wait in |
+//! | `skip_if` on `default_filter` | no step follows the default filter, so there is nothing to skip to: the expression is never evaluated |
 //! | a prefixed reference in a filter | `task.type` or `worker.level` in a filter's expression: filters read task attributes by bare keys, so these read attributes named `task` or `worker` |
 //! | a time-of-day test that never holds | a comparison of a `taskrouter.*` attribute with constants that holds at no minute of the week: `taskrouter.currentHour > 1700` (an hour is 0–23), `taskrouter.currentTime == 1275` (no minute 75), `taskrouter.dayOfWeek == null` (TaskRouter always fills it in) |
 //! | a time-of-day expression that never holds | an expression reading only `taskrouter.*` that is false at every minute of the week, such as a range across midnight written with `AND` (`taskrouter.currentTime > 2200 AND taskrouter.currentTime < 600`) |
@@ -76,6 +77,8 @@ pub enum Warning {
     },
     /// There is no `default_filter`.
     NoDefaultFilter,
+    /// `default_filter` has a `skip_if`.
+    DefaultSkipIf,
     /// A filter expression reads `task.…` or `worker.…`.
     PrefixedFilterReference {
         /// The filter.
@@ -143,6 +146,9 @@ impl fmt::Display for Warning {
             Warning::NoDefaultFilter => f.write_str(
                 "task_routing: no `default_filter`: a task that matches no filter has no queue to wait in; add \"default_filter\": {\"queue\": \"WQ…\"}",
             ),
+            Warning::DefaultSkipIf => f.write_str(
+                "default_filter: `skip_if` has no effect: no step follows the default filter, so there is nothing to skip to; remove it",
+            ),
             Warning::PrefixedFilterReference { at, reference } => {
                 let (root, rest) = reference.split_once('.').unwrap_or((reference, ""));
                 if root == "worker" {
@@ -203,7 +209,7 @@ impl Workflow {
             let blocking = self.filters[..index]
                 .iter()
                 .enumerate()
-                .filter(|(_, earlier)| !earlier.can_be_skipped())
+                .filter(|(_, earlier)| !earlier.can_be_left())
                 .find_map(|(position, earlier)| {
                     let place = filter_place(position, earlier.name());
                     if earlier.expression.constant() == Some(true) {
@@ -266,7 +272,12 @@ impl Workflow {
         }
         match &self.default_filter {
             None => warnings.push(Warning::NoDefaultFilter),
-            Some(target) => target_time_of_day(target, "default_filter", &mut warnings),
+            Some(target) => {
+                if target.skip_if.is_some() {
+                    warnings.push(Warning::DefaultSkipIf);
+                }
+                target_time_of_day(target, "default_filter", &mut warnings);
+            }
         }
         warnings
     }
@@ -406,6 +417,30 @@ mod tests {
                 "every target of the earlier filter can be skipped, so tasks fall through",
             ),
             (
+                [
+                    r#"{"filter_friendly_name": "sales", "expression": "type == 'sales'", "targets": [{"queue": "WQ00000000000000000000000000000001", "timeout": 60}]}"#.to_owned(),
+                    filter("sales again", "type == 'sales'"),
+                ].join(","),
+                vec![],
+                "the same expression below a filter whose last step times out: reached by that timeout",
+            ),
+            (
+                [
+                    r#"{"filter_friendly_name": "all", "expression": "1 == 1", "targets": [{"queue": "WQ00000000000000000000000000000001", "timeout": 30}, {"skip_if": "workers.available == 0"}]}"#.to_owned(),
+                    filter("vip", "vip == true"),
+                ].join(","),
+                vec![],
+                "a catch-all whose steps all end (a timeout, then a skip) lets tasks through",
+            ),
+            (
+                [
+                    r#"{"filter_friendly_name": "all", "expression": "1 == 1", "targets": [{"queue": "WQ00000000000000000000000000000001", "timeout": 30}, {}]}"#.to_owned(),
+                    filter("vip", "vip == true"),
+                ].join(","),
+                vec!["filters[1] (`vip`): never reached: filters[0] (`all`) matches every task (`1 == 1`) and keeps it; move this filter above it"],
+                "a catch-all whose last step holds the task until its TTL keeps it",
+            ),
+            (
                 [filter("sales", "type == 'sales'"), filter("all", "1 == 1")].join(","),
                 vec![],
                 "a catch-all last is fine",
@@ -488,6 +523,24 @@ mod tests {
                 .collect::<Vec<_>>(),
             [
                 "task_routing: no `default_filter`: a task that matches no filter has no queue to wait in; add \"default_filter\": {\"queue\": \"WQ…\"}"
+            ]
+        );
+    }
+
+    #[test]
+    fn skip_if_on_the_default_filter_is_a_warning() {
+        let workflow = Workflow::parse(
+            r#"{"task_routing": {"filters": [], "default_filter": {"queue": "WQ00000000000000000000000000000001", "skip_if": "workers.available == 0"}}}"#,
+        )
+        .expect("valid");
+        assert_eq!(
+            workflow
+                .warnings()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            [
+                "default_filter: `skip_if` has no effect: no step follows the default filter, so there is nothing to skip to; remove it"
             ]
         );
     }

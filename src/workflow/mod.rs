@@ -4,7 +4,8 @@
 //! A Workflow's `Configuration` (contract §9, <https://www.twilio.com/docs/taskrouter/workflow-configuration>)
 //! sends each new task through the **first filter whose expression matches** its attributes, then
 //! through that filter's targets (routing steps) in order, waiting `timeout` seconds in each; a
-//! task that matches no filter goes to `default_filter`:
+//! task that matches no filter goes to `default_filter`. When the last step of its filter times
+//! out or is skipped, the task goes on to the **next filter below that matches** ([`walk`]):
 //!
 //! ```json
 //! {
@@ -27,9 +28,12 @@
 //!
 //! [`Workflow::parse`] turns the text into a [`Workflow`] (every error at once, each naming its
 //! place: ``filters[1] (`Sales Calls`), targets[0]: …``); [`Workflow::warnings`] lists what is
-//! legal but almost certainly wrong ([`check`]); [`Workflow::route`] answers "where does this
-//! task go, and why?" ([`route`]) against the workers and queues of a [`Workspace`], at an
-//! instant the caller passes in ([`TimeOfDay`](crate::time_of_day::TimeOfDay)). Nothing here
+//! legal but almost certainly wrong ([`check`]). [`Workflow::arrive`] and
+//! [`Workflow::timed_out`] are the routing engine, one move at a time ([`walk`]): given a task,
+//! how far it has walked, the workspace's workers and the instant, where it waits and until
+//! when; a step is evaluated by [`step`]. [`Workflow::route`] drives them from creation to the
+//! end of the walk and answers "where does this task go, and why?" ([`route`]) against the
+//! workers and queues of a [`Workspace`], from an instant the caller passes in. Nothing here
 //! reads files, the clock or the network.
 //!
 //! # What each expression reads
@@ -37,13 +41,14 @@
 //! | where | expression | bare keys | prefixed keys |
 //! |---|---|---|---|
 //! | filter `expression` | TaskRouter expression | task attributes | `taskrouter.*` (time of day) |
-//! | target `expression` | TaskRouter expression | refused: write `task.` or `worker.` | `task.…`, `worker.…` (attributes, plus `worker.activity_name`, `worker.activity_sid`, `worker.sid`), `taskrouter.*` |
+//! | target `expression` | TaskRouter expression | refused: write `task.` or `worker.` | `task.…`, `worker.…` (attributes, and the worker's properties `worker.sid`, `worker.friendly_name`, `worker.activity_sid`, `worker.activity_name`), `taskrouter.*` |
 //! | queue `target_workers` | TaskRouter expression | worker attributes | `taskrouter.*` |
 //! | target `skip_if` | TaskRouter expression | refused | `workers.available`, `workers.unavailable`, `workers.WA…` (counts of the queue's workers) |
 //! | `known_worker_sid` / `known_worker_friendly_name` | one reference | refused | `task.…`: the task attribute holding the worker's SID / friendly name |
-//! | `order_by` | `worker.<attribute> ASC\|DESC`, comma-separated | refused | `worker.…` (integer attributes) |
+//! | `order_by` | `worker.<attribute> ASC\|DESC`, comma-separated | refused | `worker.…` (integer attributes; any other value is ignored) |
 //!
-//! Sources: <https://www.twilio.com/docs/taskrouter/worker-presence> (`skip_if`),
+//! Sources: <https://www.twilio.com/docs/taskrouter/expression-syntax> (worker properties),
+//! <https://www.twilio.com/docs/taskrouter/worker-presence> (`skip_if`),
 //! <https://www.twilio.com/docs/taskrouter/order-workers> (`order_by`),
 //! <https://www.twilio.com/docs/taskrouter/known-agent-routing> (known workers),
 //! <https://www.twilio.com/docs/taskrouter/activity-based-routing> (`worker.activity_*`),
@@ -56,13 +61,20 @@
 //! | keys the format does not define | refused, with a suggestion (`timout` → `timeout`) |
 //! | `friendly_name` on a filter | accepted as `filter_friendly_name` (Twilio's Java helper reads both, `WorkflowRule.java`); not both |
 //! | numbers written as strings (`"priority": "100"`, as on Twilio's known-agent page) or as `10.0` | accepted when they hold a whole number; the model keeps the number |
-//! | `priority` | 0 to 2,147,483,647, the range of a task's priority (contract §1) |
-//! | `timeout` | 0 to 1,209,600 s: Twilio documents no bound; a step cannot usefully wait longer than the longest task TTL, `Timeout` ≤ 1,209,600 s on `CreateTask` (contract §7) |
+//! | `priority` | 0 to 2,147,483,647, the range of a task's priority (contract §1); the Workflow pages state no range of their own |
+//! | `timeout` | 1 to 1,209,600 s: a target's timeout "must be a positive integer" (<https://www.twilio.com/docs/taskrouter/workflow-configuration>); the upper bound is ours: a step cannot usefully wait longer than the longest task TTL, `Timeout` ≤ 1,209,600 s on `CreateTask` (contract §7) |
+//! | the document's size | at most 1 MB (<https://www.twilio.com/docs/taskrouter/limits>, contract §12), read as 1,048,576 bytes of the text as written, whitespace included |
+//! | the number of filters and targets | not bounded: the Workflow pages state no bound; the 1 MB document bounds them in practice |
 //! | a target without `queue` | inherits the previous target's queue (Twilio's lifecycle example and known-agent page: "the inherited TaskQueue"); the first target of a filter must name one |
-//! | `default_filter` | optional (a warning when absent); takes the keys of a target, `queue` required (Twilio's Java helper reads it as a target) |
+//! | `default_filter` | optional (a warning when absent); takes the keys of a target, `queue` required (Twilio's Java helper reads it as a target), except `timeout`, refused: it holds a task until its TTL and "does not count as a subsequent filter for the purposes of a timeout" (<https://www.twilio.com/docs/taskrouter/workflow-configuration>); its `skip_if` is never evaluated, since no step follows it (a warning) |
 //! | a filter without targets | refused: a matching task would wait nowhere |
 //! | `known_worker_sid` and `known_worker_friendly_name` together | refused (the known-agent page: "one or the other") |
 //! | `order_by` direction | required, `ASC` or `DESC` in any case |
+//! | `order_by` on a value that is not a JSON integer (`1.5`, `2.0`, `"high"`) | that worker is ordered as one without the attribute: last, in either direction (<https://www.twilio.com/docs/taskrouter/order-workers> orders by "an integer value" and puts workers without it last) |
+//! | the last step of a filter times out | the task goes on to the next filter below that matches; when none does it is canceled, `default_filter` not counting (<https://www.twilio.com/docs/taskrouter/workflow-configuration>). Twilio's pages disagree here: the task lifecycle pages (contract §12) count "falling off the last Workflow step" among the ways a task is canceled, with no word of the filters below; the workflow-configuration page says the task first goes on to the next matching filter and is canceled only when none matches. That statement is the more specific one and is followed |
+//! | the last step of a filter is skipped (`skip_if`) | the task goes on to the next filter below that matches, else to `default_filter` (<https://www.twilio.com/docs/taskrouter/worker-presence>), also when it waited in an earlier step of that filter |
+//! | the timeout of a step after one skipped at once | the summed timeouts of every step walked, skipped ones included, count against the task's age (<https://www.twilio.com/docs/taskrouter/task-evaluation> sums them); a skipped step without `timeout` adds nothing |
+//! | `taskrouter.*` after a fall-through | read at the instant the task looks for the next filter (creation plus its age), not at creation |
 //! | `taskrouter.<name>` | the expression parser's rules, in every expression: only `currentTime`, `currentHour`, `currentMin`, `dayOfWeek` (anything else is a syntax error with a suggestion), day literals in any case (`'THU'`), `=` for `==` ([`crate::expression`]); a target expression may read them without `task.` or `worker.`; `skip_if` may not |
 //!
 //! # Equality and the canonical form
@@ -78,6 +90,8 @@ pub mod check;
 pub mod diff;
 mod parse;
 pub mod route;
+pub mod step;
+pub mod walk;
 pub mod workspace;
 
 use std::fmt;
@@ -90,14 +104,25 @@ use crate::sid::TaskQueueSid;
 pub use check::Warning;
 pub use parse::{Invalid, WorkflowError};
 pub use route::Route;
+pub use step::{Place, Step};
+pub use walk::{Arrival, Cause, Entry, Move, Progress, Rest};
 pub use workspace::{Queue, Worker, Workspace, WorkspaceError};
 
 /// The largest `priority`: a task's priority is at most 2^31 − 1 (contract §1).
 pub const MAX_PRIORITY: u64 = i32::MAX as u64;
 
 /// The largest `timeout`, in seconds: the longest task TTL (`Timeout` on `CreateTask`,
-/// contract §7). Twilio documents no bound for a step's timeout.
+/// contract §7). Twilio documents no upper bound for a step's timeout.
 pub const MAX_TIMEOUT: u64 = crate::rest::resources::MAX_TASK_TIMEOUT as u64;
+
+/// The smallest `timeout`, in seconds: a target's timeout "must be a positive integer"
+/// (<https://www.twilio.com/docs/taskrouter/workflow-configuration>).
+pub const MIN_TIMEOUT: u64 = 1;
+
+/// The largest configuration, in bytes of its text: TaskRouter's limit on a Workflow
+/// configuration is 1 MB (contract §12, <https://www.twilio.com/docs/taskrouter/limits>), read
+/// as 1,048,576 bytes.
+pub const MAX_CONFIGURATION_BYTES: usize = 1024 * 1024;
 
 /// A parsed Workflow configuration.
 #[derive(Debug, Clone)]
@@ -242,11 +267,23 @@ impl Filter {
         &self.targets
     }
 
-    /// Whether every target has a `skip_if`, so a matching task can still fall through to the
-    /// next filters (<https://www.twilio.com/docs/taskrouter/worker-presence>: a task that skips
-    /// every step "is evaluated as if the Task didn't match the filter expression").
-    pub fn can_be_skipped(&self) -> bool {
-        self.targets.iter().all(|target| target.skip_if.is_some())
+    /// Whether a matching task can leave the filter for the next ones: every target has a
+    /// `timeout` or a `skip_if`, so no step holds it until its TTL. A task leaves a filter when
+    /// its last step times out or is skipped ([`walk`]).
+    pub fn can_be_left(&self) -> bool {
+        self.targets
+            .iter()
+            .all(|target| target.timeout.is_some() || target.skip_if.is_some())
+    }
+
+    /// The queue of `targets[position]`: its own, or the nearest earlier target's; `None` only
+    /// past the last target (the parser makes the first target name a queue).
+    pub fn queue_of(&self, position: usize) -> Option<&TaskQueueSid> {
+        self.targets
+            .get(..=position)?
+            .iter()
+            .rev()
+            .find_map(|target| target.queue.as_ref())
     }
 
     fn to_json(&self) -> Value {

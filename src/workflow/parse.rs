@@ -10,8 +10,8 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use super::{
-    Direction, Filter, KnownWorker, MAX_PRIORITY, MAX_TIMEOUT, OrderBy, Target, Workflow,
-    filter_place,
+    Direction, Filter, KnownWorker, MAX_CONFIGURATION_BYTES, MAX_PRIORITY, MAX_TIMEOUT,
+    MIN_TIMEOUT, OrderBy, Target, Workflow, filter_place,
 };
 use crate::document::{json_kind, suggest, unknown_keys};
 use crate::expression::{Expression, Reference, Segment, SyntaxError};
@@ -46,6 +46,16 @@ const TARGET_KEYS: &[&str] = &[
 /// ``filters[1] (`Sales Calls`), targets[0]`` or `default_filter`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum WorkflowError {
+    /// The text is larger than TaskRouter accepts.
+    #[error(
+        "the configuration is {bytes} bytes: TaskRouter takes at most 1 MB ({max} bytes, https://www.twilio.com/docs/taskrouter/limits); split the routing across Workflows or shorten the expressions"
+    )]
+    TooLarge {
+        /// Its size.
+        bytes: usize,
+        /// The largest size.
+        max: usize,
+    },
     /// The text is not JSON.
     #[error("the configuration is not valid JSON: {reason}")]
     Json {
@@ -137,7 +147,7 @@ pub enum WorkflowError {
         value: String,
     },
     /// A number is out of its range.
-    #[error("{at}: `{field}` is {value}: expected a whole number from 0 to {max} ({why})")]
+    #[error("{at}: `{field}` is {value}: expected a whole number from {min} to {max} ({why})")]
     OutOfRange {
         /// The object.
         at: String,
@@ -145,6 +155,8 @@ pub enum WorkflowError {
         field: &'static str,
         /// The value as written.
         value: String,
+        /// The smallest value allowed.
+        min: u64,
         /// The largest value allowed.
         max: u64,
         /// Where the bound comes from.
@@ -161,6 +173,16 @@ pub enum WorkflowError {
         reference: String,
         /// What is wrong and what to write.
         problem: String,
+    },
+    /// A key the format defines, in a place that does not take it.
+    #[error("{at}: `{key}` is not allowed here: {why}")]
+    NotAllowed {
+        /// The object.
+        at: String,
+        /// The key.
+        key: &'static str,
+        /// Why, and what to do.
+        why: &'static str,
     },
     /// A filter has no targets.
     #[error(
@@ -220,14 +242,28 @@ impl Workflow {
     /// [`Invalid`] with every problem found: JSON that does not parse, wrong types, unknown keys
     /// (with a suggestion), missing keys, expressions that do not parse (with a caret) or
     /// reference what their place cannot read, malformed SIDs, numbers out of range, malformed
-    /// `order_by` clauses, a filter without targets.
+    /// `order_by` clauses, a filter without targets, a `timeout` on `default_filter`, a text
+    /// over 1 MB.
     pub fn parse(text: &str) -> Result<Workflow, Invalid> {
-        let document: Value = serde_json::from_str(text).map_err(|error| Invalid {
-            errors: vec![WorkflowError::Json {
-                reason: error.to_string(),
-            }],
-        })?;
         let mut parser = Parser::default();
+        if text.len() > MAX_CONFIGURATION_BYTES {
+            // Reported with whatever else is wrong: the size alone makes it unusable.
+            parser.errors.push(WorkflowError::TooLarge {
+                bytes: text.len(),
+                max: MAX_CONFIGURATION_BYTES,
+            });
+        }
+        let document: Value = match serde_json::from_str(text) {
+            Ok(document) => document,
+            Err(error) => {
+                parser.errors.push(WorkflowError::Json {
+                    reason: error.to_string(),
+                });
+                return Err(Invalid {
+                    errors: parser.errors,
+                });
+            }
+        };
         let workflow = parser.document(&document);
         match workflow {
             Some(workflow) if parser.errors.is_empty() => Ok(workflow),
@@ -431,16 +467,25 @@ impl Parser {
             spec,
             &at,
             "priority",
-            MAX_PRIORITY,
+            (0, MAX_PRIORITY),
             "a task's priority is at most 2^31 − 1",
         );
-        let timeout = self.number(
-            spec,
-            &at,
-            "timeout",
-            MAX_TIMEOUT,
-            "seconds; no step can outlast the longest task TTL, 14 days",
-        );
+        let timeout = if at == "default_filter" && spec.contains_key("timeout") {
+            self.errors.push(WorkflowError::NotAllowed {
+                at: at.clone(),
+                key: "timeout",
+                why: "the default filter holds a task until its TTL, and it does not count as a subsequent filter for the purposes of a timeout (https://www.twilio.com/docs/taskrouter/workflow-configuration); remove it",
+            });
+            None
+        } else {
+            self.number(
+                spec,
+                &at,
+                "timeout",
+                (MIN_TIMEOUT, MAX_TIMEOUT),
+                "seconds: a target's timeout must be a positive integer, https://www.twilio.com/docs/taskrouter/workflow-configuration; no step can outlast the longest task TTL, 14 days",
+            )
+        };
         let order_by = match spec.get("order_by") {
             None => Some(Vec::new()),
             Some(Value::String(text)) => self.order_by(text, &at),
@@ -527,14 +572,14 @@ impl Parser {
         (self.errors.len() == before).then_some(expression)
     }
 
-    /// `priority` or `timeout`: absent, or a whole number from 0 to `max`, possibly written as a
-    /// string (Twilio's known-agent page writes `"priority": "100"`) or as `10.0`.
+    /// `priority` or `timeout`: absent, or a whole number from `min` to `max`, possibly written
+    /// as a string (Twilio's known-agent page writes `"priority": "100"`) or as `10.0`.
     fn number(
         &mut self,
         spec: &Map<String, Value>,
         at: &str,
         field: &'static str,
-        max: u64,
+        (min, max): (u64, u64),
         why: &'static str,
     ) -> Option<Option<u64>> {
         let value = match spec.get(field) {
@@ -546,6 +591,7 @@ impl Parser {
             at: at.to_owned(),
             field,
             value: value.to_owned(),
+            min,
             max,
             why,
         };
@@ -583,7 +629,7 @@ impl Parser {
             }
         };
         match number {
-            Ok(whole) if whole <= max => Some(Some(whole)),
+            Ok(whole) if (min..=max).contains(&whole) => Some(Some(whole)),
             Ok(_) => {
                 self.errors.push(out_of_range(&shown));
                 None
@@ -844,7 +890,7 @@ mod tests {
             }
             parsed += 1;
         }
-        assert_eq!(parsed, 4, "the four documented examples");
+        assert_eq!(parsed, 5, "the five documented examples");
     }
 
     #[test]
@@ -924,6 +970,7 @@ mod tests {
             (r#"{"task_routing": {"filters": {}}}"#, "task_routing: `filters`: expected an array of filters, found an object", "filters as an object"),
             (r#"{"task_routing": {"filters": [1]}}"#, "filters[0]: expected a filter object with `expression` and `targets`, found a number", "a filter that is a number"),
             (r#"{"task_routing": {"default_filter": {}}}"#, "default_filter: missing key `queue`: name the queue of tasks no filter matches, e.g. {\"queue\": \"WQ…\"}", "a default without queue"),
+            (r#"{"task_routing": {"default_filter": {"queue": "WQ00000000000000000000000000000001", "timeout": 30}}}"#, "default_filter: `timeout` is not allowed here: the default filter holds a task until its TTL, and it does not count as a subsequent filter for the purposes of a timeout (https://www.twilio.com/docs/taskrouter/workflow-configuration); remove it", "a timeout on the default filter"),
         ];
         for (text, message, why) in cases {
             assert_eq!(errors(text), [*message], "{why}");
@@ -970,8 +1017,10 @@ mod tests {
             (r#"{"queue": "WQ00000000000000000000000000000001", "max_workers": 2}"#, "unknown key `max_workers`: expected one of `queue`, `expression`, `priority`, `timeout`, `order_by`, `skip_if`, `known_worker_sid`, `known_worker_friendly_name`", "no close key"),
             (r#"{"queue": "WQ00000000000000000000000000000001", "priority": -1}"#, "`priority` is -1: expected a whole number from 0 to 2147483647 (a task's priority is at most 2^31 − 1)", "negative priority"),
             (r#"{"queue": "WQ00000000000000000000000000000001", "priority": 2147483648}"#, "`priority` is 2147483648: expected a whole number from 0 to 2147483647 (a task's priority is at most 2^31 − 1)", "priority too large"),
-            (r#"{"queue": "WQ00000000000000000000000000000001", "timeout": 1209601}"#, "`timeout` is 1209601: expected a whole number from 0 to 1209600 (seconds; no step can outlast the longest task TTL, 14 days)", "timeout too large"),
-            (r#"{"queue": "WQ00000000000000000000000000000001", "timeout": "-5"}"#, "`timeout` is \"-5\": expected a whole number from 0 to 1209600 (seconds; no step can outlast the longest task TTL, 14 days)", "a negative string"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "timeout": 1209601}"#, "`timeout` is 1209601: expected a whole number from 1 to 1209600 (seconds: a target's timeout must be a positive integer, https://www.twilio.com/docs/taskrouter/workflow-configuration; no step can outlast the longest task TTL, 14 days)", "timeout too large"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "timeout": 0}"#, "`timeout` is 0: expected a whole number from 1 to 1209600 (seconds: a target's timeout must be a positive integer, https://www.twilio.com/docs/taskrouter/workflow-configuration; no step can outlast the longest task TTL, 14 days)", "a zero timeout: Twilio requires a positive integer"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "timeout": "0"}"#, "`timeout` is \"0\": expected a whole number from 1 to 1209600 (seconds: a target's timeout must be a positive integer, https://www.twilio.com/docs/taskrouter/workflow-configuration; no step can outlast the longest task TTL, 14 days)", "zero as a string"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "timeout": "-5"}"#, "`timeout` is \"-5\": expected a whole number from 1 to 1209600 (seconds: a target's timeout must be a positive integer, https://www.twilio.com/docs/taskrouter/workflow-configuration; no step can outlast the longest task TTL, 14 days)", "a negative string"),
             (r#"{"queue": "WQ00000000000000000000000000000001", "timeout": 1.5}"#, "`timeout` is 1.5: expected a whole number", "a fraction"),
             (r#"{"queue": "WQ00000000000000000000000000000001", "timeout": "soon"}"#, "`timeout` is \"soon\": expected a whole number", "words"),
             (r#"{"queue": "WQ00000000000000000000000000000001", "timeout": true}"#, "`timeout`: expected a whole number, found a boolean", "a boolean"),
@@ -1082,6 +1131,34 @@ mod tests {
         filters[1] (`b`), targets[0]: `priority` is -3: expected a whole number from 0 to 2147483647 (a task's priority is at most 2^31 − 1)
         default_filter: `queue`: `nope` is not a valid task queue SID: expected `WQ` followed by 32 hex digits
         ");
+    }
+
+    #[test]
+    fn a_document_over_1_mb_is_refused_with_its_other_errors() {
+        // https://www.twilio.com/docs/taskrouter/limits (contract §12): 1 MB, whitespace
+        // included.
+        let document = r#"{"task_routing": {"filters": []}}"#;
+        let padded = |size: usize| format!("{document}{}", " ".repeat(size - document.len()));
+        assert!(
+            Workflow::parse(&padded(MAX_CONFIGURATION_BYTES)).is_ok(),
+            "exactly 1,048,576 bytes"
+        );
+        assert_eq!(
+            errors(&padded(MAX_CONFIGURATION_BYTES + 1)),
+            [
+                "the configuration is 1048577 bytes: TaskRouter takes at most 1 MB (1048576 bytes, https://www.twilio.com/docs/taskrouter/limits); split the routing across Workflows or shorten the expressions"
+            ]
+        );
+        let broken = format!(
+            "{{\"task_routing\": 1}}{}",
+            " ".repeat(MAX_CONFIGURATION_BYTES)
+        );
+        assert_eq!(
+            errors(&broken).len(),
+            2,
+            "the size, and what else is wrong: {:?}",
+            errors(&broken)
+        );
     }
 
     #[test]

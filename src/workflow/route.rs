@@ -1,71 +1,63 @@
-//! Where a task goes, and why: the Workflow's decision for one task, worked out offline.
+//! Where a task goes, and why: its whole walk through the Workflow, worked out offline.
 //!
-//! As TaskRouter documents it (<https://www.twilio.com/docs/taskrouter/lifecycle-task-workflows-and-assignment>,
-//! <https://www.twilio.com/docs/taskrouter/task-evaluation>):
+//! [`Workflow::route`] drives the engine ([`walk`](super::walk)) from the task's creation to
+//! where its walk ends: it waits in a step until its TTL, TaskRouter cancels it (the last step
+//! of a filter timed out and no later filter matches), or it has no queue. Each time the task
+//! looks for a filter (at creation, and again whenever it leaves a filter by a timeout or a
+//! skip) is a [`Leg`]: why it looked, at which age, each filter tried with the comparisons
+//! that decided it and the values the task gave them
+//! ([`Expression::explain`](crate::expression::Expression::explain)), the filter that took it,
+//! and the steps it walked there ([`Step`]): the workers each offers the task to, in order, and
+//! what `skip_if` does. After a step that holds the task until its TTL, the filter's remaining
+//! targets are listed as never reached.
 //!
-//! 1. Filters are tried top to bottom; the first whose expression matches the task's attributes
-//!    takes the task. Each filter tried is explained: the comparisons that decided it, with the
-//!    values the task gave them ([`Expression::explain`](crate::expression::Expression::explain)).
-//! 2. The task walks that filter's targets in order. A target's timeout counts against the
-//!    task's age, so a step ends when the task is as old as the sum of the timeouts so far; a step
-//!    without a timeout holds the task until its TTL. When the last step times out TaskRouter
-//!    fires `workflow.timeout` and cancels the task.
-//! 3. No filter matches: `default_filter`'s queue, until the task's TTL.
-//!
-//! Given the workspace's workers ([`Workspace`]), each step lists the workers it would offer the
-//! task to: members of the step's queue (its `target_workers`), matching the target's
-//! `expression` and, with `known_worker_sid` / `known_worker_friendly_name`, the one worker the
-//! task names; ordered by `order_by` (workers lacking an attribute after those having it, in
-//! either direction, as <https://www.twilio.com/docs/taskrouter/order-workers> says), and in
-//! file order where TaskRouter would put the worker idle longest first. Workers that do not
-//! qualify are listed with the reason. `skip_if` is evaluated as
-//! <https://www.twilio.com/docs/taskrouter/worker-presence> says: only when no qualifying worker
-//! is available when the task enters the step; when it holds, the task moves on at once, and a
-//! task that skips every step of its filter is evaluated as if the filter had not matched.
-//! Whether a step skipped at once still ends its successor at the summed timeouts is not
-//! documented; here it does (the timeout counts against the task's age).
+//! A route knows no task TTL: a step without `timeout` holds the task "until its TTL", and
+//! later timeouts are shown even when a short TTL would cancel the task first.
 //!
 //! # Time of day
 //!
-//! The caller passes the instant the task is created at, already read as TaskRouter's time-of-day
-//! attributes ([`TimeOfDay`], in UTC); the filter, target and queue scopes below each give it as
-//! their [`Scope::now`], so `taskrouter.…` reads it in filter, target and queue expressions alike
-//! (`skip_if` has no instant: there the attributes are null). The same instant serves every step: TaskRouter's
-//! documentation does not say whether a later step re-reads the clock, and a timeline that moved
-//! its own clock would explain less.
+//! The caller passes the instant the task is created at; each leg reads `taskrouter.*` (in UTC,
+//! as TaskRouter does, [`TimeOfDay`]) at the instant the task looks for a filter: creation plus
+//! its age then. Filter, target and queue expressions of that leg read it alike (`skip_if` has
+//! no instant: there the attributes are null). The workers are those of the [`Workspace`]
+//! throughout: a route is a picture of one moment's staff.
 
-use std::cmp::Ordering;
-
+use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
-use super::{Direction, Filter, KnownWorker, OrderBy, Queue, Target, Worker, Workflow, Workspace};
-use crate::expression::{Explanation, Operand, Reference, Scope, Segment, lookup};
-use crate::sid::{ActivitySid, TaskQueueSid};
+use super::step::{Place, Step};
+use super::walk::{Cause, Entry, Move, Progress, Rest, Tried};
+use super::{Filter, Target, Workflow, Workspace};
 use crate::time_of_day::TimeOfDay;
 
-/// The Workflow's decision for one task.
+/// The Workflow's decision for one task: its walk, leg by leg.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Route<'w> {
-    /// Every filter tried, in order, up to and including the one that took the task.
-    pub filters: Vec<Tried<'w>>,
-    /// Where the task went.
-    pub destination: Destination<'w>,
-    /// Its routing steps, in order (one for `default_filter`, none when it went nowhere).
-    pub steps: Vec<Step<'w>>,
+    /// The instant the task is created at.
+    pub created: Timestamp,
+    /// Each time the task looked for a filter, in order; never empty.
+    pub legs: Vec<Leg<'w>>,
+    /// Where the task first waits: the destination of the leg where its walk rests at creation
+    /// (after the steps skipped at once).
+    pub first: Destination<'w>,
+    /// How the walk ends.
+    pub end: End,
 }
 
-/// A filter tried.
+/// One search for a filter and the steps that followed it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Tried<'w> {
-    /// Its position in `filters`.
-    pub index: usize,
-    /// The filter.
-    pub filter: &'w Filter,
-    /// Why its expression matched or not.
-    pub explanation: Explanation,
-    /// It matched, but every step would be skipped at once (`skip_if`), so the task went on to
-    /// the next filters.
-    pub skipped: bool,
+pub struct Leg<'w> {
+    /// Why the task looked for a filter.
+    pub cause: Cause,
+    /// The task's age then, in seconds.
+    pub age: u64,
+    /// The filters tried, in order, up to and including the one that took the task.
+    pub tried: Vec<Tried<'w>>,
+    /// Where the task went.
+    pub destination: Destination<'w>,
+    /// Its steps there, in order (with the never reached ones after a step that holds the task
+    /// until its TTL).
+    pub steps: Vec<Step<'w>>,
 }
 
 /// Where a task went.
@@ -75,429 +67,135 @@ pub enum Destination<'w> {
     Filter(usize, &'w Filter),
     /// No filter took it: `default_filter`.
     Default(&'w Target),
-    /// No filter took it and there is no `default_filter`.
+    /// No filter took it, and `default_filter` did not (there is none, or it does not count
+    /// after a timeout).
     Nowhere,
 }
 
-/// One routing step of the task.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Step<'w> {
-    /// `targets[i]` or `default_filter`.
-    pub place: String,
-    /// The target.
-    pub target: &'w Target,
-    /// Its queue, inherited from an earlier target when it names none.
-    pub queue: &'w TaskQueueSid,
-    /// The queue as the workspace describes it, when listed.
-    pub queue_details: Option<&'w Queue>,
-    /// The task's age, in seconds, when it enters the step; `None`: never reached, because an
-    /// earlier step holds the task until its TTL.
-    pub enters: Option<u64>,
-    /// The task's age when it leaves; `None`: it stays until its TTL (or never enters).
-    pub leaves: Option<u64>,
-    /// `known_worker_*`: the task reference and the value it holds.
-    pub known_worker: Option<(&'w Reference, String)>,
-    /// The workers, when the workspace's workers are known.
-    pub workers: Option<Candidates<'w>>,
-    /// What `skip_if` does.
-    pub skip: Skip,
+/// How a walk ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The task waits in its last step until its TTL.
+    Waits,
+    /// At this age the last step of a filter timed out and no later filter matched:
+    /// TaskRouter cancels the task (`workflow.timeout`).
+    Canceled(u64),
+    /// From this age no filter takes the task and there is no `default_filter`.
+    NoQueue(u64),
 }
 
-/// The workers of a step.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Candidates<'w> {
-    /// Qualifying workers in offer order, available or not.
-    pub qualifying: Vec<&'w Worker>,
-    /// Workers that do not qualify, with the reason.
-    pub excluded: Vec<(&'w Worker, String)>,
-}
+impl<'w> Route<'w> {
+    /// Every step of the walk, in order.
+    pub fn steps(&self) -> impl Iterator<Item = &Step<'w>> {
+        self.legs.iter().flat_map(|leg| leg.steps.iter())
+    }
 
-impl<'w> Candidates<'w> {
-    /// The qualifying workers that are available: who TaskRouter would reserve now, first one
-    /// first.
-    pub fn available(&self) -> impl Iterator<Item = &'w Worker> + '_ {
-        self.qualifying
-            .iter()
-            .copied()
-            .filter(|worker| worker.is_available())
+    /// The instant the task is `age` seconds old (the latest instant there is, past it).
+    pub fn instant(&self, age: u64) -> Timestamp {
+        at_age(self.created, age)
     }
 }
 
-/// What a step's `skip_if` does.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Skip {
-    /// The target has no `skip_if`.
-    Never,
-    /// It is not evaluated: the workspace's workers are unknown.
-    Unknown,
-    /// It is not evaluated: a qualifying worker is available when the task enters.
-    NotNeeded,
-    /// It was evaluated; when it holds the task skips the step.
-    Evaluated(Explanation),
-}
-
-impl Step<'_> {
-    /// Whether the task leaves this step at once because of `skip_if`.
-    pub fn is_skipped(&self) -> bool {
-        matches!(&self.skip, Skip::Evaluated(explanation) if explanation.holds)
-    }
+fn at_age(created: Timestamp, age: u64) -> Timestamp {
+    let age = SignedDuration::from_secs(i64::try_from(age).unwrap_or(i64::MAX));
+    created.checked_add(age).unwrap_or(Timestamp::MAX)
 }
 
 impl Workflow {
-    /// Where `task` (its attributes, a JSON object) goes, and why, when it is created at `now`
-    /// (see the module documentation).
+    /// Where `task` (its attributes, a JSON object) goes, and why, when it is created at
+    /// `created` (see the module documentation).
     pub fn route<'w>(
         &'w self,
         task: &Value,
         workspace: &'w Workspace,
-        now: TimeOfDay,
+        created: Timestamp,
     ) -> Route<'w> {
-        let mut tried = Vec::new();
-        for (index, filter) in self.filters.iter().enumerate() {
-            let explanation = filter.expression.explain(&FilterScope { task, now });
-            if !explanation.holds {
-                tried.push(Tried {
-                    index,
-                    filter,
-                    explanation,
-                    skipped: false,
-                });
-                continue;
+        let mut legs: Vec<Leg<'w>> = Vec::new();
+        let mut first = None;
+        let mut entry = Entry::Filters {
+            from: 0,
+            cause: Cause::Created,
+        };
+        let mut progress = Progress::default();
+        // Each arrival starts further down the document than the last, so this ends.
+        let end = loop {
+            let now = TimeOfDay::utc(at_age(created, progress.age));
+            let arrival = self.arrive(entry, progress, task, workspace, now);
+            for happened in arrival.moves {
+                match happened {
+                    Move::Looks { cause, .. } => legs.push(Leg {
+                        cause,
+                        age: progress.age,
+                        tried: Vec::new(),
+                        destination: Destination::Nowhere,
+                        steps: Vec::new(),
+                    }),
+                    Move::Tried(tried) => {
+                        if let Some(leg) = legs.last_mut() {
+                            leg.tried.push(tried);
+                        }
+                    }
+                    Move::Entered(step) => {
+                        if let Some(leg) = legs.last_mut() {
+                            leg.destination = self.destination(step.place);
+                            leg.steps.push(step);
+                        }
+                    }
+                }
             }
-            let steps = steps(&filter.targets, task, workspace, now, |position| {
-                format!("targets[{position}]")
+            first.get_or_insert_with(|| {
+                legs.last()
+                    .map_or(Destination::Nowhere, |leg| leg.destination)
             });
-            let skipped = steps.iter().all(Step::is_skipped);
-            tried.push(Tried {
-                index,
-                filter,
-                explanation,
-                skipped,
-            });
-            if !skipped {
-                return Route {
-                    filters: tried,
-                    destination: Destination::Filter(index, filter),
-                    steps,
-                };
-            }
-        }
-        match &self.default_filter {
-            Some(target) => {
-                let mut steps = steps(std::slice::from_ref(target), task, workspace, now, |_| {
-                    "default_filter".to_owned()
-                });
-                // The default queue holds the task until its TTL (the lifecycle page).
-                for step in &mut steps {
-                    step.leaves = None;
+            match arrival.rest {
+                Rest::Waits {
+                    place,
+                    until: Some(until),
+                } => match self.timed_out(place) {
+                    Some(next) => {
+                        entry = next;
+                        progress = Progress {
+                            age: until,
+                            timeouts: until,
+                        };
+                    }
+                    None => break End::Waits,
+                },
+                Rest::Waits { place, until: None } => {
+                    if let (Place::Target { filter, target }, Some(leg)) = (place, legs.last_mut())
+                    {
+                        let count = self.filters.get(filter).map_or(0, |f| f.targets.len());
+                        let unreached = (target + 1..count).filter_map(|later| {
+                            self.target_step(filter, later, task, workspace, now)
+                        });
+                        leg.steps.extend(unreached);
+                    }
+                    break End::Waits;
                 }
-                Route {
-                    filters: tried,
-                    destination: Destination::Default(target),
-                    steps,
-                }
-            }
-            None => Route {
-                filters: tried,
-                destination: Destination::Nowhere,
-                steps: Vec::new(),
-            },
-        }
-    }
-}
-
-fn steps<'w>(
-    targets: &'w [Target],
-    task: &Value,
-    workspace: &'w Workspace,
-    now: TimeOfDay,
-    place: impl Fn(usize) -> String,
-) -> Vec<Step<'w>> {
-    let mut steps = Vec::with_capacity(targets.len());
-    let mut queue: Option<&TaskQueueSid> = None;
-    // The task's age when the current step began, and the summed timeouts so far.
-    let mut enters = Some(0_u64);
-    let mut summed = Some(0_u64);
-    for (position, target) in targets.iter().enumerate() {
-        queue = target.queue.as_ref().or(queue);
-        // The parser makes the first target of every filter, and the default, name a queue.
-        let Some(queue) = queue else { break };
-        summed = summed
-            .zip(target.timeout)
-            .map(|(sum, timeout)| sum + timeout);
-        let queue_details = workspace.queue(queue);
-        let known_worker = target.known_worker.as_ref().map(|known| {
-            let value = known_value(known, task);
-            (known.reference(), value.to_string())
-        });
-        let workers = workspace
-            .workers()
-            .map(|workers| candidates(target, queue_details, workers, task, now));
-        let skip = match (&target.skip_if, &workers) {
-            (None, _) => Skip::Never,
-            (Some(_), None) => Skip::Unknown,
-            (Some(_), Some(candidates)) if candidates.available().next().is_some() => {
-                Skip::NotNeeded
-            }
-            (Some(skip_if), Some(_)) => {
-                let counts =
-                    Counts::of(queue_details, workspace.workers().unwrap_or_default(), now);
-                Skip::Evaluated(skip_if.explain(&counts))
+                Rest::Canceled => break End::Canceled(progress.age),
+                Rest::NoQueue => break End::NoQueue(progress.age),
             }
         };
-        let mut step = Step {
-            place: place(position),
-            target,
-            queue,
-            queue_details,
-            enters,
-            leaves: if enters.is_some() { summed } else { None },
-            known_worker,
-            workers,
-            skip,
-        };
-        if step.is_skipped() {
-            step.leaves = step.enters;
-        }
-        enters = step.leaves;
-        steps.push(step);
-    }
-    steps
-}
-
-/// The workers of one step, qualifying ones in offer order.
-fn candidates<'w>(
-    target: &'w Target,
-    queue: Option<&Queue>,
-    workers: &'w [Worker],
-    task: &Value,
-    now: TimeOfDay,
-) -> Candidates<'w> {
-    let known = target
-        .known_worker
-        .as_ref()
-        .map(|known| (known, known_value(known, task)));
-    let mut qualifying = Vec::new();
-    let mut excluded = Vec::new();
-    for worker in workers {
-        let reason = exclusion(target, queue, known.as_ref(), worker, task, now);
-        match reason {
-            Some(reason) => excluded.push((worker, reason)),
-            None => qualifying.push(worker),
+        Route {
+            created,
+            legs,
+            first: first.unwrap_or(Destination::Nowhere),
+            end,
         }
     }
-    // Stable: ties keep file order, standing in for "idle longest first".
-    qualifying.sort_by(|a, b| offer_order(&target.order_by, a, b));
-    Candidates {
-        qualifying,
-        excluded,
-    }
-}
 
-/// Why `worker` does not qualify for the step, or `None` when it does: the first failing check
-/// of queue membership, the known worker, the target's expression.
-fn exclusion(
-    target: &Target,
-    queue: Option<&Queue>,
-    known: Option<&(&KnownWorker, Operand<'_>)>,
-    worker: &Worker,
-    task: &Value,
-    now: TimeOfDay,
-) -> Option<String> {
-    if let Some(queue) = queue {
-        let explanation = queue.target_workers().explain(&QueueScope { worker, now });
-        if !explanation.holds {
-            return Some(format!("not in the queue: {}", because(&explanation)));
-        }
-    }
-    if let Some((known, value)) = known
-        && !is_known_worker(known, *value, worker)
-    {
-        return Some(format!(
-            "not the known worker ({} = {value})",
-            known.reference()
-        ));
-    }
-    let explanation = target
-        .expression
-        .as_ref()?
-        .explain(&TargetScope { task, worker, now });
-    (!explanation.holds).then(|| because(&explanation))
-}
-
-/// The comparisons of an explanation, for one line.
-pub fn because(explanation: &Explanation) -> String {
-    explanation
-        .comparisons
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-fn known_value<'t>(known: &KnownWorker, task: &'t Value) -> Operand<'t> {
-    match known.reference().segments() {
-        [_, rest @ ..] => lookup(task, rest),
-        [] => Operand::Null,
-    }
-}
-
-fn is_known_worker(known: &KnownWorker, value: Operand<'_>, worker: &Worker) -> bool {
-    match (known, value) {
-        (KnownWorker::Sid(_), Operand::String(sid)) => worker.sid().as_str() == sid,
-        (KnownWorker::FriendlyName(_), Operand::String(name)) => {
-            worker.friendly_name() == Some(name)
-        }
-        _ => false,
-    }
-}
-
-/// `order_by`: clause by clause, numbers only; a worker without a number comes after one with
-/// it whatever the direction.
-fn offer_order(clauses: &[OrderBy], a: &Worker, b: &Worker) -> Ordering {
-    for clause in clauses {
-        let rest = match clause.attribute.segments() {
-            [_, rest @ ..] => rest,
-            [] => continue,
-        };
-        let value = |worker: &Worker| match lookup(worker.attributes(), rest) {
-            Operand::Integer(value) => Some(value as f64),
-            Operand::Float(value) => Some(value),
-            _ => None,
-        };
-        let ordering = match (value(a), value(b)) {
-            (Some(x), Some(y)) => {
-                let ascending = x.partial_cmp(&y).unwrap_or(Ordering::Equal);
-                match clause.direction {
-                    Direction::Ascending => ascending,
-                    Direction::Descending => ascending.reverse(),
-                }
-            }
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
-        };
-        if ordering != Ordering::Equal {
-            return ordering;
-        }
-    }
-    Ordering::Equal
-}
-
-/// A filter's expression: bare keys are task attributes.
-struct FilterScope<'a> {
-    task: &'a Value,
-    now: TimeOfDay,
-}
-
-impl Scope for FilterScope<'_> {
-    fn now(&self) -> Option<&TimeOfDay> {
-        Some(&self.now)
-    }
-
-    fn value(&self, reference: &Reference) -> Operand<'_> {
-        lookup(self.task, reference.segments())
-    }
-}
-
-/// A target's expression: `task.…` and `worker.…`.
-struct TargetScope<'a> {
-    task: &'a Value,
-    worker: &'a Worker,
-    now: TimeOfDay,
-}
-
-impl Scope for TargetScope<'_> {
-    fn now(&self) -> Option<&TimeOfDay> {
-        Some(&self.now)
-    }
-
-    fn value(&self, reference: &Reference) -> Operand<'_> {
-        match reference.segments() {
-            [Segment::Key(root), rest @ ..] if root == "task" => lookup(self.task, rest),
-            [Segment::Key(root), rest @ ..] if root == "worker" => worker_value(self.worker, rest),
-            _ => Operand::Null,
-        }
-    }
-}
-
-/// `worker.sid`, `worker.activity_name`, `worker.activity_sid` from the worker's properties
-/// (activity-based routing), anything else from its attributes.
-fn worker_value<'a>(worker: &'a Worker, rest: &[Segment]) -> Operand<'a> {
-    let property = match rest {
-        [Segment::Key(key)] if key == "sid" => Some(worker.sid().as_str()),
-        [Segment::Key(key)] if key == "activity_name" => worker.activity_name(),
-        [Segment::Key(key)] if key == "activity_sid" => {
-            worker.activity_sid().map(ActivitySid::as_str)
-        }
-        _ => None,
-    };
-    match property {
-        Some(value) => Operand::String(value),
-        None => lookup(worker.attributes(), rest),
-    }
-}
-
-/// A queue's `target_workers`: bare keys are worker attributes.
-struct QueueScope<'a> {
-    worker: &'a Worker,
-    now: TimeOfDay,
-}
-
-impl Scope for QueueScope<'_> {
-    fn now(&self) -> Option<&TimeOfDay> {
-        Some(&self.now)
-    }
-
-    fn value(&self, reference: &Reference) -> Operand<'_> {
-        lookup(self.worker.attributes(), reference.segments())
-    }
-}
-
-/// `skip_if`: counts of the queue's workers by activity.
-struct Counts<'w> {
-    available: i64,
-    unavailable: i64,
-    activities: Vec<&'w ActivitySid>,
-}
-
-impl<'w> Counts<'w> {
-    /// Counts the members of `queue` (every worker when the queue is not listed).
-    fn of(queue: Option<&Queue>, workers: &'w [Worker], now: TimeOfDay) -> Self {
-        let members = workers.iter().filter(|worker| {
-            queue.is_none_or(|queue| queue.target_workers().evaluate(&QueueScope { worker, now }))
-        });
-        let mut counts = Counts {
-            available: 0,
-            unavailable: 0,
-            activities: Vec::new(),
-        };
-        for worker in members {
-            if worker.is_available() {
-                counts.available += 1;
-            } else {
-                counts.unavailable += 1;
-            }
-            counts.activities.extend(worker.activity_sid());
-        }
-        counts
-    }
-}
-
-impl Scope for Counts<'_> {
-    fn value(&self, reference: &Reference) -> Operand<'_> {
-        match reference.segments() {
-            [Segment::Key(root), Segment::Key(name)] if root == "workers" => match name.as_str() {
-                "available" => Operand::Integer(self.available),
-                "unavailable" => Operand::Integer(self.unavailable),
-                activity => Operand::Integer(
-                    self.activities
-                        .iter()
-                        .filter(|sid| sid.as_str().eq_ignore_ascii_case(activity))
-                        .count() as i64,
-                ),
-            },
-            _ => Operand::Null,
+    fn destination(&self, place: Place) -> Destination<'_> {
+        match place {
+            Place::Target { filter, .. } => self
+                .filters
+                .get(filter)
+                .map_or(Destination::Nowhere, |found| {
+                    Destination::Filter(filter, found)
+                }),
+            Place::Default => self
+                .default_filter
+                .as_ref()
+                .map_or(Destination::Nowhere, Destination::Default),
         }
     }
 }
@@ -507,6 +205,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::workflow::step::{Skip, because};
+    use crate::workflow::{Queue, Worker};
 
     fn file(path: &str) -> String {
         let path = format!("{}/workflows/{path}", env!("CARGO_MANIFEST_DIR"));
@@ -522,29 +222,28 @@ mod tests {
     }
 
     /// A Wednesday noon, UTC: an instant for the routes that do not read the time.
-    fn noon() -> TimeOfDay {
+    fn noon() -> Timestamp {
         at("2026-12-02T12:00:00Z")
     }
 
-    fn at(instant: &str) -> TimeOfDay {
-        TimeOfDay::utc(instant.parse().expect("an RFC 3339 instant"))
+    fn at(instant: &str) -> Timestamp {
+        instant.parse().expect("an RFC 3339 instant")
     }
 
     fn example(name: &str) -> Workflow {
         Workflow::parse(&file(&format!("examples/{name}"))).expect("a valid example")
     }
 
-    /// Where the task went, and each step as `Queue enters–leaves: worker worker…` with the
-    /// qualifying workers by friendly name in offer order.
+    /// Where the task first waits, and each step of its walk as `Queue enters–leaves: worker
+    /// worker…` with the qualifying workers by friendly name in offer order.
     fn summary(route: &Route<'_>) -> (String, Vec<String>) {
-        let destination = match route.destination {
+        let destination = match route.first {
             Destination::Filter(index, filter) => super::super::filter_place(index, filter.name()),
             Destination::Default(_) => "default_filter".to_owned(),
             Destination::Nowhere => "nowhere".to_owned(),
         };
         let steps = route
-            .steps
-            .iter()
+            .steps()
             .map(|step| {
                 let queue = step
                     .queue_details
@@ -634,6 +333,18 @@ mod tests {
              "filters[0] (`Transfer to a counsellor`)",
              &["Everyone 0–60: carol", "Counsellors 60–TTL: alice carol dave erin"],
              "a transfer to an offline counsellor waits 60 s for her"),
+            // Overflow: the last step of a filter times out (or is skipped) into the next
+            // filter that matches.
+            ("overflow.json", json!({"type": "sales"}),
+             "filters[0] (`Sales`)",
+             &["Just Sales 0–60: bob alice erin", "Everyone 60–180: alice bob carol dave erin", "After Hours 180–TTL: dave"],
+             "Sales times out into Overflow, which times out into Voicemail (the same expression, reached by the timeout)"),
+            ("overflow.json", json!({"type": "support"}),
+             "filters[1] (`Support`)",
+             &["Just Support 0–60: alice carol dave erin", "Supervisors skipped at 60: carol", "Everyone 60–240: alice bob carol dave erin", "After Hours 240–TTL: dave"],
+             "no supervisor available at 60 s: the last Support step is skipped into Overflow, whose 120 s add to the 120 s summed so far"),
+            ("overflow.json", json!({"type": "billing"}),
+             "default_filter", &["Everyone 0–TTL: alice bob carol dave erin"], "no filter matches"),
         ];
         for (name, task, destination, steps, why) in cases {
             let workflow = example(name);
@@ -652,6 +363,192 @@ mod tests {
                 "{name}: {why}"
             );
         }
+    }
+
+    /// A task, its legs ([`legs`]), its steps ([`summary`]), how its walk ends, and why.
+    type Walk<'a> = (Value, &'a [&'a str], &'a [&'a str], End, &'a str);
+
+    /// Each leg as `cause at age → destination`.
+    fn legs(route: &Route<'_>) -> Vec<String> {
+        route
+            .legs
+            .iter()
+            .map(|leg| {
+                let cause = match leg.cause {
+                    Cause::Created => "created".to_owned(),
+                    Cause::TimedOut { filter, target } => format!("timed out of {filter}.{target}"),
+                    Cause::Skipped { filter, target } => format!("skipped {filter}.{target}"),
+                };
+                let destination = match leg.destination {
+                    Destination::Filter(index, _) => format!("filters[{index}]"),
+                    Destination::Default(_) => "default_filter".to_owned(),
+                    Destination::Nowhere => "nowhere".to_owned(),
+                };
+                format!("{cause} at {} → {destination}", leg.age)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_task_timing_out_of_its_filter_goes_on_to_the_next_matching_filter() {
+        // https://www.twilio.com/docs/taskrouter/workflow-configuration: "Timeouts control the
+        // flow from one target to the next, or from one filter to the next matching filter (if
+        // existing)"; the default filter does not count after a timeout.
+        let workflow = Workflow::parse(
+            r#"{"task_routing": {"filters": [
+                {"filter_friendly_name": "sales", "expression": "type == 'sales'", "targets": [
+                    {"queue": "WQ00000000000000000000000000000002", "timeout": 30},
+                    {"timeout": 30}
+                ]},
+                {"filter_friendly_name": "vip", "expression": "vip == true", "targets": [
+                    {"queue": "WQ00000000000000000000000000000007", "timeout": 10}
+                ]},
+                {"filter_friendly_name": "sales again", "expression": "type == 'sales'", "targets": [
+                    {"queue": "WQ00000000000000000000000000000003", "timeout": 20}
+                ]}
+            ], "default_filter": {"queue": "WQ00000000000000000000000000000003"}}}"#,
+        )
+        .expect("valid");
+        let workspace = sample_workspace();
+        #[rustfmt::skip]
+        let cases: &[Walk<'_>] = &[
+            (json!({"type": "sales"}),
+             &["created at 0 → filters[0]", "timed out of 0.1 at 60 → filters[2]", "timed out of 2.0 at 80 → nowhere"],
+             &["Just Sales 0–30: alice bob erin", "Just Sales 30–60: alice bob erin", "Everyone 60–80: alice bob carol dave erin"],
+             End::Canceled(80),
+             "the same expression below is reached by the timeout, `vip` tried on the way; then no later filter: canceled"),
+            (json!({"type": "sales", "vip": true}),
+             &["created at 0 → filters[0]", "timed out of 0.1 at 60 → filters[1]", "timed out of 1.0 at 70 → filters[2]", "timed out of 2.0 at 90 → nowhere"],
+             &["Just Sales 0–30: alice bob erin", "Just Sales 30–60: alice bob erin", "Supervisors 60–70: carol", "Everyone 70–90: alice bob carol dave erin"],
+             End::Canceled(90),
+             "each filter below that matches, in order"),
+            (json!({"vip": true}),
+             &["created at 0 → filters[1]", "timed out of 1.0 at 10 → nowhere"],
+             &["Supervisors 0–10: carol"],
+             End::Canceled(10),
+             "no later filter matches: canceled, although there is a default_filter"),
+        ];
+        for (task, expected_legs, steps, end, why) in cases {
+            let route = workflow.route(task, &workspace, noon());
+            assert_eq!(legs(&route), *expected_legs, "{why}");
+            assert_eq!(summary(&route).1, *steps, "{why}");
+            assert_eq!(route.end, *end, "{why}");
+        }
+    }
+
+    #[test]
+    fn a_task_skipping_the_last_step_after_waiting_goes_to_the_next_filter_then_the_default() {
+        // https://www.twilio.com/docs/taskrouter/worker-presence: a task that skips a filter is
+        // evaluated as if it had not matched, and still qualifies for the default_filter.
+        let workflow = Workflow::parse(
+            r#"{"task_routing": {"filters": [
+                {"filter_friendly_name": "support", "expression": "type == 'support'", "targets": [
+                    {"queue": "WQ00000000000000000000000000000001", "timeout": 45},
+                    {"queue": "WQ00000000000000000000000000000007", "skip_if": "workers.available == 0", "timeout": 30}
+                ]},
+                {"filter_friendly_name": "spanish", "expression": "language == 'es'", "targets": [
+                    {"queue": "WQ00000000000000000000000000000006", "timeout": 60}
+                ]}
+            ], "default_filter": {"queue": "WQ00000000000000000000000000000005"}}}"#,
+        )
+        .expect("valid");
+        let workspace = sample_workspace();
+        #[rustfmt::skip]
+        let cases: &[Walk<'_>] = &[
+            (json!({"type": "support"}),
+             &["created at 0 → filters[0]", "skipped 0.1 at 45 → default_filter"],
+             &["Just Support 0–45: alice carol dave erin", "Supervisors skipped at 45: carol", "After Hours 45–TTL: dave"],
+             End::Waits,
+             "no supervisor available: skipped at 45 s, no later filter matches: default_filter"),
+            (json!({"type": "support", "language": "es"}),
+             &["created at 0 → filters[0]", "skipped 0.1 at 45 → filters[1]", "timed out of 1.0 at 135 → nowhere"],
+             &["Just Support 0–45: alice carol dave erin", "Supervisors skipped at 45: carol", "Spanish 45–135: bob dave erin"],
+             End::Canceled(135),
+             "skipped into the next matching filter; the skipped step's 30 s add to its deadline"),
+        ];
+        for (task, expected_legs, steps, end, why) in cases {
+            let route = workflow.route(task, &workspace, noon());
+            assert_eq!(legs(&route), *expected_legs, "{why}");
+            assert_eq!(summary(&route).1, *steps, "{why}");
+            assert_eq!(route.end, *end, "{why}");
+        }
+    }
+
+    #[test]
+    fn a_timeout_after_a_step_skipped_at_once_still_ends_its_step() {
+        // The first step is skipped at once (no sales worker is a supervisor); the second has a
+        // timeout of 5 s, which ends it at 5 s rather than never.
+        let workflow = Workflow::parse(
+            r#"{"task_routing": {"filters": [{"filter_friendly_name": "f", "expression": "1 == 1", "targets": [
+                {"queue": "WQ00000000000000000000000000000007", "skip_if": "workers.available == 0"},
+                {"queue": "WQ00000000000000000000000000000002", "timeout": 5},
+                {"queue": "WQ00000000000000000000000000000003"}
+            ]}], "default_filter": {"queue": "WQ00000000000000000000000000000003"}}}"#,
+        )
+        .expect("valid");
+        let workspace = sample_workspace();
+        let route = workflow.route(&json!({}), &workspace, noon());
+        assert_eq!(
+            summary(&route).1,
+            [
+                "Supervisors skipped at 0: carol",
+                "Just Sales 0–5: alice bob erin",
+                "Everyone 5–TTL: alice bob carol dave erin"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_step_holding_the_task_until_its_ttl_lists_the_rest_of_its_filter_as_never_reached() {
+        let workflow = Workflow::parse(
+            r#"{"task_routing": {"filters": [{"expression": "1 == 1", "targets": [
+                {"queue": "WQ00000000000000000000000000000002"},
+                {"queue": "WQ00000000000000000000000000000003", "timeout": 5}
+            ]}]}}"#,
+        )
+        .expect("valid");
+        let workspace = sample_workspace();
+        let route = workflow.route(&json!({}), &workspace, noon());
+        assert_eq!(
+            summary(&route).1,
+            [
+                "Just Sales 0–TTL: alice bob erin",
+                "Everyone TTL–TTL: alice bob carol dave erin"
+            ],
+            "the second step has no entry age"
+        );
+        assert_eq!(route.end, End::Waits);
+    }
+
+    #[test]
+    fn filters_tried_after_a_fall_through_read_the_time_of_day_at_that_instant() {
+        // Created on a Wednesday at 17:25 UTC; open until 17:30. After 10 minutes in the queue
+        // the task looks for the next filter at 17:35, when the after-hours filter matches.
+        let workflow = Workflow::parse(
+            r#"{"task_routing": {"filters": [
+                {"filter_friendly_name": "open", "expression": "taskrouter.currentTime < 1730", "targets": [
+                    {"queue": "WQ00000000000000000000000000000004", "timeout": 600}
+                ]},
+                {"filter_friendly_name": "closed", "expression": "taskrouter.currentTime >= 1730", "targets": [
+                    {"queue": "WQ00000000000000000000000000000005"}
+                ]}
+            ]}}"#,
+        )
+        .expect("valid");
+        let workspace = sample_workspace();
+        let route = workflow.route(&json!({}), &workspace, at("2026-12-02T17:25:00Z"));
+        assert_eq!(
+            legs(&route),
+            [
+                "created at 0 → filters[0]",
+                "timed out of 0.0 at 600 → filters[1]"
+            ]
+        );
+        assert_eq!(
+            because(&route.legs[1].tried[0].explanation),
+            "`taskrouter.currentTime >= 1730` is true (taskrouter.currentTime = 1735)"
+        );
+        assert_eq!(route.instant(600), at("2026-12-02T17:35:00Z"));
     }
 
     #[test]
@@ -691,7 +588,7 @@ mod tests {
             );
         }
         let route = workflow.route(&json!({}), &workspace, at("2026-12-06T12:00:00Z"));
-        let because = because(&route.filters[0].explanation);
+        let because = because(&route.legs[0].tried[0].explanation);
         assert_eq!(
             because,
             r#"`taskrouter.dayOfWeek IN ['Mon', 'Tue', 'THU']` is false (taskrouter.dayOfWeek = "Sun"); `taskrouter.dayOfWeek IN ['Wed', 'Fri']` is false (taskrouter.dayOfWeek = "Sun"); `taskrouter.dayOfWeek = 'Sat'` is false (taskrouter.dayOfWeek = "Sun")"#,
@@ -741,8 +638,8 @@ mod tests {
         let workflow = example("lifecycle-support-sales.json");
         let workspace = Workspace::default();
         let route = workflow.route(&json!({"type": "Billing"}), &workspace, noon());
-        let explained: Vec<(usize, bool, String)> = route
-            .filters
+        let explained: Vec<(usize, bool, String)> = route.legs[0]
+            .tried
             .iter()
             .map(|tried| {
                 (
@@ -784,7 +681,7 @@ mod tests {
                 ]
             )
         );
-        assert_eq!(route.steps[0].skip, Skip::Unknown);
+        assert_eq!(route.legs[0].steps[0].skip, Skip::Unknown);
     }
 
     #[test]
@@ -808,10 +705,20 @@ mod tests {
             summary(&route),
             (
                 "filters[1] (`sales`)".to_owned(),
-                vec!["Just Sales 0–TTL: alice bob erin".to_owned()]
+                vec![
+                    "Supervisors skipped at 0: carol".to_owned(),
+                    "Just Sales 0–TTL: alice bob erin".to_owned()
+                ]
             )
         );
-        assert!(route.filters[0].explanation.holds && route.filters[0].skipped);
+        assert_eq!(
+            route.legs[1].cause,
+            Cause::Skipped {
+                filter: 0,
+                target: 0
+            },
+            "the second search starts from the skip"
+        );
         let route = workflow.route(&json!({"type": "support"}), &workspace, noon());
         assert_eq!(summary(&route).0, "default_filter", "then the default");
     }
@@ -828,34 +735,29 @@ mod tests {
         .expect("valid");
         let workspace = sample_workspace();
         let route = workflow.route(&json!({}), &workspace, noon());
+        let steps: Vec<&Step<'_>> = route.steps().collect();
         assert_eq!(
-            route.steps[0].skip,
+            steps[0].skip,
             Skip::NotNeeded,
             "alice and bob are available"
         );
         assert!(
-            route.steps[1].is_skipped(),
+            steps[1].is_skipped(),
             "only erin qualifies, on a break; two sales workers are available"
         );
         assert_eq!(
-            because(match &route.steps[1].skip {
+            because(match &steps[1].skip {
                 Skip::Evaluated(explanation) => explanation,
                 other => panic!("evaluated, got {other:?}"),
             }),
             "`workers.available > 0` is true (workers.available = 2)"
         );
-        assert_eq!(
-            (route.steps[1].enters, route.steps[1].leaves),
-            (Some(10), Some(10))
-        );
+        assert_eq!((steps[1].enters, steps[1].leaves), (Some(10), Some(10)));
         assert!(
-            !route.steps[2].is_skipped(),
+            !steps[2].is_skipped(),
             "one sales worker is on a break (WA…3)"
         );
-        assert_eq!(
-            (route.steps[2].enters, route.steps[2].leaves),
-            (Some(10), None)
-        );
+        assert_eq!((steps[2].enters, steps[2].leaves), (Some(10), None));
     }
 
     #[test]
@@ -867,7 +769,7 @@ mod tests {
                 {"sid": "WK00000000000000000000000000000002", "friendly_name": "f10s8", "attributes": {"finance": 10, "support": 8}},
                 {"sid": "WK00000000000000000000000000000003", "friendly_name": "f10s5", "attributes": {"finance": 10, "support": 5}},
                 {"sid": "WK00000000000000000000000000000004", "friendly_name": "f10", "attributes": {"finance": 10}},
-                {"sid": "WK00000000000000000000000000000005", "friendly_name": "f2.5", "attributes": {"finance": 2.5, "support": "high"}}
+                {"sid": "WK00000000000000000000000000000005", "friendly_name": "f2", "attributes": {"finance": 2, "support": "high"}}
             ]"#,
         )
         .expect("valid");
@@ -875,17 +777,17 @@ mod tests {
         let cases = [
             (
                 "worker.finance ASC, worker.support ASC",
-                "f2.5 f10s5 f10s8 f10 none",
+                "f2 f10s5 f10s8 f10 none",
                 "Twilio's example: Bob (5) before Alice (8); no support after",
             ),
             (
                 "worker.finance DESC, worker.support DESC",
-                "f10s8 f10s5 f10 f2.5 none",
+                "f10s8 f10s5 f10 f2 none",
                 "descending, still missing last",
             ),
             (
                 "worker.support DESC",
-                "f10s8 f10s5 none f10 f2.5",
+                "f10s8 f10s5 none f10 f2",
                 "a string counts as missing; ties keep file order",
             ),
         ];
@@ -908,14 +810,96 @@ mod tests {
     }
 
     #[test]
-    fn target_expressions_read_activity_and_sid_from_the_worker() {
+    fn order_by_ignores_values_that_are_not_integers() {
+        // https://www.twilio.com/docs/taskrouter/order-workers: a clause is "an integer value
+        // in a Worker's JSON Attributes". Ratings 1.5, 3.5, 2.5 and 2.0 are not integers: those
+        // workers are ordered as if they had no rating, after the one who has, in file order.
+        let workers = Worker::parse_list(
+            r#"[
+                {"sid": "WK00000000000000000000000000000001", "friendly_name": "r1.5", "attributes": {"rating": 1.5}},
+                {"sid": "WK00000000000000000000000000000002", "friendly_name": "r3.5", "attributes": {"rating": 3.5}},
+                {"sid": "WK00000000000000000000000000000003", "friendly_name": "r2.5", "attributes": {"rating": 2.5}},
+                {"sid": "WK00000000000000000000000000000004", "friendly_name": "r2.0", "attributes": {"rating": 2.0}},
+                {"sid": "WK00000000000000000000000000000005", "friendly_name": "r1", "attributes": {"rating": 1}}
+            ]"#,
+        )
+        .expect("valid");
+        let workspace = Workspace::new(Some(workers), Vec::new());
+        for direction in ["DESC", "ASC"] {
+            let workflow = Workflow::parse(&format!(
+                r#"{{"task_routing": {{"filters": [{{"expression": "1 == 1", "targets": [
+                    {{"queue": "WQ00000000000000000000000000000001", "order_by": "worker.rating {direction}"}}
+                ]}}]}}}}"#
+            ))
+            .expect("valid");
+            let route = workflow.route(&json!({}), &workspace, noon());
+            assert_eq!(
+                summary(&route).1,
+                ["WQ00000000000000000000000000000001 0–TTL: r1 r1.5 r3.5 r2.5 r2.0"],
+                "{direction}: the integer first, the fractions unsorted"
+            );
+        }
+    }
+
+    #[test]
+    fn target_expressions_read_the_workers_own_properties() {
+        // https://www.twilio.com/docs/taskrouter/expression-syntax,
         // https://www.twilio.com/docs/taskrouter/activity-based-routing
         let workflow = Workflow::parse(
             r#"{"task_routing": {"filters": [{"expression": "1 == 1", "targets": [
-                {"queue": "WQ00000000000000000000000000000003", "expression": "worker.activity_name IN ['Offline', 'Break'] OR worker.sid == task.pinned OR worker.activity_sid == task.activity"}
+                {"queue": "WQ00000000000000000000000000000003", "expression": "worker.activity_name IN ['Offline', 'Break'] OR worker.sid == task.pinned OR worker.activity_sid == task.activity OR worker.friendly_name == task.agent"}
             ]}]}}"#,
         )
         .expect("valid");
+        let workspace = sample_workspace();
+        let route = workflow.route(&json!({"agent": "dave"}), &workspace, noon());
+        assert_eq!(
+            summary(&route).1,
+            ["Everyone 0–TTL: carol dave erin"],
+            "dave by his friendly name; carol and erin by activity"
+        );
+        // The property wins over an attribute of the same name, which stands in only when the
+        // property is not given.
+        let workers = Worker::parse_list(
+            r#"[
+                {"sid": "WK00000000000000000000000000000001", "friendly_name": "ann", "attributes": {"friendly_name": "someone else"}},
+                {"sid": "WK00000000000000000000000000000002", "attributes": {"friendly_name": "ann"}}
+            ]"#,
+        )
+        .expect("valid");
+        let named = Workspace::new(Some(workers), Vec::new());
+        let by_name = Workflow::parse(
+            r#"{"task_routing": {"filters": [{"expression": "1 == 1", "targets": [
+                {"queue": "WQ00000000000000000000000000000003", "expression": "worker.friendly_name == task.agent"}
+            ]}]}}"#,
+        )
+        .expect("valid");
+        let route = by_name.route(&json!({"agent": "ann"}), &named, noon());
+        let qualifying: Vec<&str> = route.legs[0].steps[0]
+            .workers
+            .as_ref()
+            .expect("workers known")
+            .qualifying
+            .iter()
+            .map(|worker| worker.sid().as_str())
+            .collect();
+        assert_eq!(
+            qualifying,
+            [
+                "WK00000000000000000000000000000001",
+                "WK00000000000000000000000000000002"
+            ]
+        );
+        let route = by_name.route(&json!({"agent": "someone else"}), &named, noon());
+        assert_eq!(
+            route.legs[0].steps[0]
+                .workers
+                .as_ref()
+                .expect("workers known")
+                .qualifying,
+            Vec::<&Worker>::new(),
+            "the attribute does not shadow the property"
+        );
         let workspace = sample_workspace();
         let route = workflow.route(
             &json!({"pinned": "WK00000000000000000000000000000001", "activity": "WA00000000000000000000000000000001"}),
@@ -962,7 +946,7 @@ mod tests {
             &workspace,
             noon(),
         );
-        let reasons: Vec<(String, String)> = route.steps[0]
+        let reasons: Vec<(String, String)> = route.legs[0].steps[0]
             .workers
             .as_ref()
             .expect("workers known")

@@ -54,6 +54,7 @@ fn every_example_passes_check_without_warnings() {
         [
             "workflows/examples/helpline.json",
             "workflows/examples/lifecycle-support-sales.json",
+            "workflows/examples/overflow.json",
             "workflows/examples/time-of-day.json",
             "workflows/examples/transfer.json",
         ]
@@ -250,5 +251,198 @@ fn route_without_task_is_a_usage_error() {
         text(&output.stderr).contains("--task"),
         "{}",
         text(&output.stderr)
+    );
+}
+
+/// `route --json` of `file` for `task` against the sample workspace (or `workers`), on a
+/// Wednesday noon; the answer, after checking the exit code.
+fn route_json(file: &str, task: &str, workers: Option<&str>) -> Value {
+    let mut args = vec![
+        "route",
+        file,
+        "--task",
+        task,
+        "--now",
+        "2026-12-02T12:00:00Z",
+        "--json",
+        "--queues",
+        "workflows/workspace/queues.json",
+        "--workers",
+    ];
+    args.push(workers.unwrap_or("workflows/workspace/workers.json"));
+    let output = workflow(&args);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{file} {task}: {}",
+        text(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("one JSON object")
+}
+
+/// A configuration file, a task, its steps ([`walked`]), its `moves` and `end`, and why.
+type FallThrough<'a> = (&'a str, &'a str, &'a [&'a str], Value, Value, &'a str);
+
+/// Each step as `filter target enters–leaves leaves_by`.
+fn walked(answer: &Value) -> Vec<String> {
+    answer["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|step| {
+            format!(
+                "{} {} {}–{} {}",
+                step["filter"].as_str().unwrap_or("?"),
+                step["target"].as_str().unwrap_or("?"),
+                step["enters"],
+                step["leaves"],
+                step["leaves_by"].as_str().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn route_json_follows_a_task_out_of_its_filter_into_the_next_matching_one() {
+    // https://www.twilio.com/docs/taskrouter/workflow-configuration: "Timeouts control the flow
+    // from one target to the next, or from one filter to the next matching filter (if
+    // existing)"; https://www.twilio.com/docs/taskrouter/worker-presence: a task that skips a
+    // filter still qualifies for the default_filter.
+    let skip_to_default = TempFile::new(
+        "skip-to-default.json",
+        r#"{"task_routing": {"filters": [
+            {"filter_friendly_name": "Support", "expression": "type == 'support'", "targets": [
+                {"queue": "WQ00000000000000000000000000000001", "timeout": 45},
+                {"queue": "WQ00000000000000000000000000000007", "skip_if": "workers.available == 0", "timeout": 30}
+            ]}
+        ], "default_filter": {"queue": "WQ00000000000000000000000000000005"}}}"#,
+    );
+    #[rustfmt::skip]
+    let cases: &[FallThrough<'_>] = &[
+        ("workflows/examples/overflow.json", r#"{"type": "sales"}"#,
+         &["Sales targets[0] 0–60 timeout", "Overflow targets[0] 60–180 timeout", "Voicemail targets[0] 180–null -"],
+         serde_json::json!([
+             {"age": 60, "from": "Sales", "target": "targets[0]", "because": "timeout", "to": "Overflow"},
+             {"age": 180, "from": "Overflow", "target": "targets[0]", "because": "timeout", "to": "Voicemail"}
+         ]),
+         serde_json::json!({"outcome": "waits", "age": null}),
+         "timed out of Sales into Overflow, then into Voicemail (the same expression as Overflow, reached by its timeout)"),
+        ("workflows/examples/overflow.json", r#"{"type": "support"}"#,
+         &["Support targets[0] 0–60 timeout", "Support targets[1] 60–60 skip_if", "Overflow targets[0] 60–240 timeout", "Voicemail targets[0] 240–null -"],
+         serde_json::json!([
+             {"age": 60, "from": "Support", "target": "targets[1]", "because": "skip_if", "to": "Overflow"},
+             {"age": 240, "from": "Overflow", "target": "targets[0]", "because": "timeout", "to": "Voicemail"}
+         ]),
+         serde_json::json!({"outcome": "waits", "age": null}),
+         "no supervisor available at 60 s: the last Support step is skipped into Overflow"),
+        (skip_to_default.path(), r#"{"type": "support"}"#,
+         &["Support targets[0] 0–45 timeout", "Support targets[1] 45–45 skip_if", "default_filter default_filter 45–null -"],
+         serde_json::json!([{"age": 45, "from": "Support", "target": "targets[1]", "because": "skip_if", "to": "default_filter"}]),
+         serde_json::json!({"outcome": "waits", "age": null}),
+         "skipped after waiting 45 s, no later filter: default_filter"),
+        ("workflows/examples/lifecycle-support-sales.json", r#"{"type": "Sales"}"#,
+         &["Sales Calls targets[0] 0–15 timeout"],
+         serde_json::json!([{"age": 15, "from": "Sales Calls", "target": "targets[0]", "because": "timeout", "to": null}]),
+         serde_json::json!({"outcome": "canceled", "age": 15}),
+         "timed out with no later filter: canceled, the default_filter not counting"),
+    ];
+    for (file, task, steps, moves, end, why) in cases {
+        let answer = route_json(file, task, None);
+        assert_eq!(walked(&answer), *steps, "{why}");
+        assert_eq!(answer["moves"], *moves, "{why}");
+        assert_eq!(answer["end"], *end, "{why}");
+    }
+}
+
+#[test]
+fn route_json_ends_a_step_after_one_skipped_at_once_at_its_timeout() {
+    let file = TempFile::new(
+        "skipped-first.json",
+        r#"{"task_routing": {"filters": [{"filter_friendly_name": "f", "expression": "1 == 1", "targets": [
+            {"queue": "WQ00000000000000000000000000000007", "skip_if": "workers.available == 0"},
+            {"queue": "WQ00000000000000000000000000000002", "timeout": 5},
+            {"queue": "WQ00000000000000000000000000000003"}
+        ]}], "default_filter": {"queue": "WQ00000000000000000000000000000003"}}}"#,
+    );
+    let answer = route_json(file.path(), "{}", None);
+    assert_eq!(
+        walked(&answer),
+        [
+            "f targets[0] 0–0 skip_if",
+            "f targets[1] 0–5 timeout",
+            "f targets[2] 5–null -"
+        ],
+        "the 5 s timeout ends the step although the first step has none"
+    );
+}
+
+#[test]
+fn route_json_reads_worker_properties_and_orders_by_integers_only() {
+    let file = TempFile::new(
+        "properties.json",
+        r#"{"task_routing": {"filters": [{"filter_friendly_name": "f", "expression": "1 == 1", "targets": [
+            {"queue": "WQ00000000000000000000000000000003", "expression": "worker.friendly_name != task.excluded", "order_by": "worker.rating DESC"}
+        ]}], "default_filter": {"queue": "WQ00000000000000000000000000000003"}}}"#,
+    );
+    let workers = TempFile::new(
+        "rated-workers.json",
+        r#"[
+            {"sid": "WK00000000000000000000000000000001", "friendly_name": "ann", "attributes": {"rating": 1.5}},
+            {"sid": "WK00000000000000000000000000000002", "friendly_name": "ben", "attributes": {"rating": 3.5}},
+            {"sid": "WK00000000000000000000000000000003", "friendly_name": "cat", "attributes": {"rating": 2.5}},
+            {"sid": "WK00000000000000000000000000000004", "friendly_name": "dan", "attributes": {"rating": 2.5}}
+        ]"#,
+    );
+    let answer = route_json(file.path(), r#"{"excluded": "dan"}"#, Some(workers.path()));
+    assert_eq!(
+        answer["steps"][0]["workers"],
+        serde_json::json!([
+            "WK00000000000000000000000000000001",
+            "WK00000000000000000000000000000002",
+            "WK00000000000000000000000000000003"
+        ]),
+        "dan excluded by his friendly name; ratings 1.5, 3.5, 2.5 are not integers, so not sorted"
+    );
+}
+
+#[test]
+fn check_refuses_the_bounds_twilio_documents_citing_the_page() {
+    let invalid = TempFile::new(
+        "bounds.json",
+        r#"{"task_routing": {"filters": [{"filter_friendly_name": "f", "expression": "1 == 1", "targets": [
+            {"queue": "WQ00000000000000000000000000000001", "timeout": 0}
+        ]}], "default_filter": {"queue": "WQ00000000000000000000000000000003", "timeout": 60}}}"#,
+    );
+    let output = workflow(&["check", invalid.path()]);
+    assert_eq!(output.status.code(), Some(1));
+    let file = invalid.path();
+    assert_eq!(
+        text(&output.stderr),
+        format!(
+            "error: {file}: filters[0] (`f`), targets[0]: `timeout` is 0: expected a whole number from 1 to 1209600 (seconds: a target's timeout must be a positive integer, https://www.twilio.com/docs/taskrouter/workflow-configuration; no step can outlast the longest task TTL, 14 days)\n\
+             error: {file}: default_filter: `timeout` is not allowed here: the default filter holds a task until its TTL, and it does not count as a subsequent filter for the purposes of a timeout (https://www.twilio.com/docs/taskrouter/workflow-configuration); remove it\n"
+        )
+    );
+}
+
+#[test]
+fn check_does_not_call_a_filter_reached_by_a_timeout_unreachable() {
+    let file = TempFile::new(
+        "same-expression.json",
+        r#"{"task_routing": {"filters": [
+            {"filter_friendly_name": "sales", "expression": "type == 'sales'", "targets": [{"queue": "WQ00000000000000000000000000000002", "timeout": 60}]},
+            {"filter_friendly_name": "sales overflow", "expression": "type == 'sales'", "targets": [{"queue": "WQ00000000000000000000000000000003"}]},
+            {"filter_friendly_name": "sales voicemail", "expression": "type == 'sales'", "targets": [{"queue": "WQ00000000000000000000000000000005"}]}
+        ], "default_filter": {"queue": "WQ00000000000000000000000000000003"}}}"#,
+    );
+    let output = workflow(&["check", file.path()]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        text(&output.stderr),
+        format!(
+            "warning: {}: filters[2] (`sales voicemail`): never reached: filters[1] (`sales overflow`) has the same expression and keeps every task it matches; merge the two filters or change one expression\n",
+            file.path()
+        ),
+        "`sales overflow` is reached when `sales` times out; only the filter behind one without a timeout is unreachable"
     );
 }
