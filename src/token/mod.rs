@@ -52,8 +52,8 @@
 //!   [`TokenStore::refresh_after_mismatch`], so a token rotated in SSM is picked up without a cold
 //!   start and without waiting for the age.
 //!
-//! Whatever asks, a store's re-reads begin at least `I / 2` apart: at most two SSM reads per
-//! interval per account, however many forged requests name it.
+//! Whatever asks, a store's re-reads are spaced by `I / 2`: at most two SSM reads per interval per
+//! account while SSM answers them (four while it does not), however many forged requests name it.
 //!
 //! # Failing closed, within TaskRouter's deadline
 //!
@@ -80,8 +80,8 @@
 //! | requests per read | at most 12 (per parameter read separately) | a hard bound on what one read can cost whatever the jitter draws; pauses drawn as above reach the deadline after about 8 attempts on average |
 //! | a new read after a failed one | at most one per second per account ([`RETRY_AFTER_FAILURE`]), counted from the start of the failed read | while reads fail at once (a denial, a missing parameter, an endpoint refusing connections), requests answer 503 at once instead of each asking SSM; a read that was throttled until its deadline lasted longer than that, so the next callback reads again at once and an instance is not left refusing after the storm. With many accounts an answer without a token (no parameter, access denied, a blank value) is remembered for the refresh interval instead, listed account or not ([`accounts`]) |
 //! | how old the tokens held may get | the refresh interval `I` (config, e.g. [`DEFAULT_REFRESH_INTERVAL`]): re-read in the background by a callback that finds them `I / 2` old, before use by one that finds them `I` old | a token removed from SSM must stop verifying though nothing mismatches; a callback of a busy instance never waits for a periodic read, and one of an instance idle for `I` waits for the read it needs, as a cold start does |
-//! | re-reads of the tokens held | at most one per `I / 2` per account, whatever asks (their age, a mismatch), never from a budget other accounts share | forged signatures must not drive SSM traffic, nor keep an account from picking up its rotated token |
-//! | a re-read SSM does not answer (throttled, unreachable) | the tokens held are kept, their age unchanged; the next re-read `I / 2` after it began | an outage of SSM says nothing about the tokens, and must not take down instances that hold them |
+//! | re-reads of the tokens held | per account, whatever asks (their age, a mismatch): reads callbacks wait for at least `I / 2` apart, reads in the background too, a successful one counting for both, so at most two per interval while SSM answers and four while it does not; never from a budget other accounts share | forged signatures must not drive SSM traffic, nor keep an account from picking up its rotated token |
+//! | a re-read SSM does not answer (throttled, unreachable) | the tokens held are kept, their age unchanged; the next re-read of its kind `I / 2` after it began | an outage of SSM says nothing about the tokens, and must not take down instances that hold them |
 //! | a re-read SSM answers without a token (no parameter, access denied, a blank value) | the tokens held are dropped; requests are refused as at a cold start with that answer | a revoked token stops verifying; every instance ends up where a new one would be |
 //!
 //! The retries are this crate's own loop (`ssm.rs`), not the SDK's retry policy (whose client is

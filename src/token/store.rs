@@ -21,10 +21,17 @@
 //! | `I / 2` old or more, younger than `I` | served as held, and re-read on a task of its own ("in the background"): the callback does not wait for it |
 //! | `I` old or more | the callback waits for a re-read (or the one under way), within its own deadline: the set may hold a revoked token, and only a read can tell |
 //!
-//! Re-reads of a held set, whatever asks for them (the age, a mismatch), begin at least `I / 2`
-//! apart: at most two per interval per store. A callback that busy instances answer every few
-//! seconds therefore never waits for one; an instance idle for longer than `I` reads before its
-//! next callback, as a cold start would, once.
+//! So the callbacks of an instance that answers one at least every `I / 2` never wait for a
+//! re-read, and an instance idle for longer than `I` reads before its next callback, once, as a
+//! cold start would. Lambda freezes an instance between requests, so on a quiet instance the
+//! read in the background may only resume with the next request, past its deadline: a read in
+//! the background that gets no answer changes nothing but its own spacing and is not reported as
+//! a failure, and the read a callback then needs is not held back by it.
+//!
+//! Re-reads are spaced per store: those a callback waits for (the age, a mismatch) begin at least
+//! `I / 2` apart, and so do those in the background; a successful one counts for both. So while
+//! SSM answers them, any two re-reads begin at least `I / 2` apart, at most two per interval; while
+//! it does not, at most four (two of each kind).
 //!
 //! What a re-read finds:
 //!
@@ -33,7 +40,7 @@
 //! | the same tokens | them, their age counted from this read |
 //! | other tokens (a rotation, a secondary added or removed) | the new set |
 //! | no token: the parameter does not exist, the role may not read it, its value is not a token ([`TokenError::means_no_token`]) | nothing: callbacks are refused as at a cold start with that answer, and the source is read again as after a failed load |
-//! | no answer: throttled until its deadline, SSM unreachable | the set it held, its age unchanged: an outage of SSM does not take tokens away; the next re-read begins `I / 2` after this one did |
+//! | no answer: throttled until its deadline, SSM unreachable | the set it held, its age unchanged: an outage of SSM does not take tokens away; the next re-read of the same kind begins `I / 2` after this one did (after one a callback waited for, no read in the background begins before then either) |
 //!
 //! So a token removed from SSM stops verifying within `I` of its removal, whenever SSM answers.
 
@@ -97,15 +104,32 @@ enum Slot {
     Failed(TokenError),
 }
 
-/// A set of tokens held, with what its age is counted from.
+/// A set of tokens held, with what its age is counted from and when it may be read again.
 #[derive(Clone)]
 struct Held {
     set: Arc<TokenSet>,
-    /// When the last read that found `set` began: the source held it then.
+    /// When the last read that found `set` in the source began: the source held it then.
     confirmed: Instant,
-    /// No re-read begins before this: half the refresh interval after the last read began,
-    /// whatever its outcome.
+    /// No re-read a callback waits for (the set as old as the interval, a mismatch) begins
+    /// before this: half the refresh interval after the last such read, or the last successful
+    /// one, began.
     next_read: Instant,
+    /// No re-read in the background begins before this: half the refresh interval after the
+    /// last read of any kind began.
+    next_background: Instant,
+}
+
+impl Held {
+    /// `set`, just found by a read that began at `began`.
+    fn found(set: Arc<TokenSet>, began: Instant, refresh_interval: Duration) -> Self {
+        let next = began + refresh_interval / 2;
+        Self {
+            set,
+            confirmed: began,
+            next_read: next,
+            next_background: next,
+        }
+    }
 }
 
 struct Gate {
@@ -134,18 +158,21 @@ enum ReRead {
     Dropped(TokenError),
 }
 
-/// What asked for a re-read, for its log line.
-#[derive(Debug, Clone, Copy)]
+/// What asked for a re-read, for its log line and its spacing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Trigger {
-    /// The age of the set.
+    /// A set half as old as the refresh interval: nobody waits for the read.
+    Background,
+    /// A set as old as the refresh interval: the callback waits for the read.
     Age,
-    /// A signature that matched none of the tokens held.
+    /// A signature that matched none of the tokens held: the callback waits for the read.
     Mismatch,
 }
 
 impl Trigger {
     fn as_str(self) -> &'static str {
         match self {
+            Self::Background => "background",
             Self::Age => "age",
             Self::Mismatch => "mismatch",
         }
@@ -191,12 +218,8 @@ impl TokenStore {
         let description = source.to_string();
         match source {
             TokenSource::Env { primary, secondary } => {
-                let now = Instant::now();
-                let held = Held {
-                    set: Arc::new(TokenSet::new(primary, secondary)),
-                    confirmed: now,
-                    next_read: now,
-                };
+                let set = Arc::new(TokenSet::new(primary, secondary));
+                let held = Held::found(set, Instant::now(), refresh_interval);
                 Self::with_slot(
                     Origin::Fixed,
                     description,
@@ -396,7 +419,7 @@ impl TokenStore {
         }
         let now = Instant::now();
         if now.saturating_duration_since(held.confirmed) < self.refresh_interval {
-            if now >= held.next_read {
+            if now >= held.next_background {
                 self.re_read_in_background(deadline);
             }
             return Ok(held.set);
@@ -406,6 +429,13 @@ impl TokenStore {
 
     /// Starts a re-read on a task of its own, unless one is under way; it ends by `deadline`,
     /// the deadline of the callback that found the set half as old as the refresh interval.
+    ///
+    /// Lambda freezes an instance once it has answered and no other request is waiting, and the
+    /// task then resumes with the instance's next request, its deadline long gone. So a read in
+    /// the background is only an optimisation, which pays off on a busy instance: when it gets no
+    /// answer, nothing changes but the spacing of reads in the background (it is not logged as a
+    /// failure, and a callback that finds the set as old as the interval reads as if it had not
+    /// happened).
     fn re_read_in_background(&self, deadline: Deadline) {
         if self.refreshing.swap(true, Ordering::AcqRel) {
             return;
@@ -420,10 +450,12 @@ impl TokenStore {
             if let Some(mut gate) = store.gate(deadline).await
                 && let Some(held) = store.held().await
                 // Another read (a mismatch's) may have come first.
-                && Instant::now() >= held.next_read
+                && Instant::now() >= held.next_background
                 && deadline.leaves_time_for_an_attempt()
             {
-                store.re_read(&mut gate, deadline, held, Trigger::Age).await;
+                store
+                    .re_read(&mut gate, deadline, held, Trigger::Background)
+                    .await;
             }
             store.refreshing.store(false, Ordering::Release);
         });
@@ -468,9 +500,9 @@ impl TokenStore {
     ) -> ReRead {
         let (began, outcome, stats) = self.read(gate, deadline).await;
         let read_ms = u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let next_read = began + self.refresh_interval / 2;
+        let next = began + self.refresh_interval / 2;
         let source = self.description.as_str();
-        let trigger = trigger.as_str();
+        let trigger_name = trigger.as_str();
         let (attempts, throttled) = (stats.attempts, stats.throttled);
         match outcome {
             Ok(fresh) => {
@@ -480,16 +512,16 @@ impl TokenStore {
                 } else {
                     Arc::clone(&held.set)
                 };
-                self.put(Slot::Ready(Held {
-                    set: Arc::clone(&set),
-                    confirmed: began,
-                    next_read,
-                }))
+                self.put(Slot::Ready(Held::found(
+                    Arc::clone(&set),
+                    began,
+                    self.refresh_interval,
+                )))
                 .await;
                 if replaced {
                     tracing::info!(
                         source,
-                        trigger,
+                        trigger = trigger_name,
                         secondary = set.secondary().is_some(),
                         attempts,
                         throttled,
@@ -499,7 +531,7 @@ impl TokenStore {
                 } else {
                     tracing::debug!(
                         source,
-                        trigger,
+                        trigger = trigger_name,
                         attempts,
                         throttled,
                         read_ms,
@@ -512,7 +544,7 @@ impl TokenStore {
                 self.put(Slot::Failed(error.clone())).await;
                 tracing::warn!(
                     source,
-                    trigger,
+                    trigger = trigger_name,
                     %error,
                     attempts,
                     throttled,
@@ -521,15 +553,36 @@ impl TokenStore {
                 );
                 ReRead::Dropped(error)
             }
+            Err(error) if trigger == Trigger::Background => {
+                self.put(Slot::Ready(Held {
+                    next_background: next,
+                    ..held.clone()
+                }))
+                .await;
+                tracing::debug!(
+                    source,
+                    trigger = trigger_name,
+                    %error,
+                    attempts,
+                    throttled,
+                    read_ms,
+                    "auth token re-read in the background got no answer; a callback reads when the tokens are as old as the refresh interval"
+                );
+                ReRead::Held {
+                    set: held.set,
+                    replaced: false,
+                }
+            }
             Err(error) => {
                 self.put(Slot::Ready(Held {
-                    next_read,
+                    next_read: next,
+                    next_background: next,
                     ..held.clone()
                 }))
                 .await;
                 tracing::warn!(
                     source,
-                    trigger,
+                    trigger = trigger_name,
                     %error,
                     attempts,
                     throttled,
@@ -613,11 +666,11 @@ impl TokenStore {
         match outcome {
             Ok(set) => {
                 let set = Arc::new(set);
-                self.put(Slot::Ready(Held {
-                    set: Arc::clone(&set),
-                    confirmed: began,
-                    next_read: began + self.refresh_interval / 2,
-                }))
+                self.put(Slot::Ready(Held::found(
+                    Arc::clone(&set),
+                    began,
+                    self.refresh_interval,
+                )))
                 .await;
                 Ok(set)
             }
@@ -1098,6 +1151,38 @@ mod tests {
         assert_eq!(
             keys(&store.tokens(deadline()).await.expect("re-read")),
             ["def"]
+        );
+        assert_eq!(store.reads(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_re_read_in_the_background_that_gets_no_answer_does_not_hold_back_the_read_a_callback_needs()
+     {
+        // On Lambda, a read in the background started by the last callback before the instance
+        // is frozen resumes with the next one, past its deadline: it gets no answer.
+        let store = scripted(
+            vec![
+                Ok(set("new", Some("old"))),
+                Err(unreachable()),
+                Ok(set("new", None)),
+            ],
+            MINUTE,
+        )
+        .await;
+        tokio::time::sleep(MINUTE * 9 / 10).await;
+        assert_eq!(
+            keys(&store.tokens(deadline()).await.expect("held")),
+            ["new", "old"]
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(store.reads(), 2, "the read in the background, unanswered");
+
+        tokio::time::sleep(MINUTE / 10).await;
+        assert_eq!(
+            keys(&store.tokens(deadline()).await.expect("re-read")),
+            ["new"],
+            "as old as the interval: read before use, though the read in the background began \
+             less than half the interval ago"
         );
         assert_eq!(store.reads(), 3);
     }
