@@ -333,8 +333,9 @@ impl TokenStore {
 
     /// Reads the source again after a signature matched none of the current tokens, in case the
     /// token was rotated. Returns the new set when the read succeeded and found tokens different
-    /// from those held; `None` when there is nothing new to try: the last read began less than
-    /// half the refresh interval ago, `deadline` leaves no time for a read, the read found the
+    /// from those held; `None` when there is nothing new to try: the last successful read, or
+    /// the last read a callback waited for, began less than half the refresh interval ago (see
+    /// the module docs), `deadline` leaves no time for a read, the read found the
     /// same tokens, found none (they are dropped: see [`TokenStore::tokens`]) or failed (the
     /// tokens held are kept), or the source is `Env`.
     ///
