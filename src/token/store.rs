@@ -469,11 +469,9 @@ impl TokenStore {
     /// about the tokens.
     async fn re_read_expired(&self, deadline: Deadline) -> Result<Arc<TokenSet>, TokenError> {
         let gate = self.gate(deadline).await;
-        let held = match &*self.slot.read().await {
-            Slot::Ready(held) => held.clone(),
+        let Some(held) = self.held().await else {
             // A read while this caller waited found no token.
-            Slot::Failed(error) => return Err(error.clone()),
-            Slot::Unloaded => return Err(self.failure_while_waiting().await),
+            return Err(self.failure_while_waiting().await);
         };
         let now = Instant::now();
         let expired = now.saturating_duration_since(held.confirmed) >= self.refresh_interval;
