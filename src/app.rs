@@ -133,7 +133,7 @@ impl MetricsSink for MemorySink {
 /// Whether and how requests are verified.
 pub enum Verification {
     /// Every request must carry a valid `X-Twilio-Signature` for one of these tokens.
-    Enforced(Box<TokenStore>),
+    Enforced(Arc<TokenStore>),
     /// Every request must carry a valid `X-Twilio-Signature` for one of the tokens of the account
     /// its `AccountSid` names.
     PerAccount(Box<AccountTokens>),
@@ -286,9 +286,9 @@ impl App {
         let verification = match (config.token, config.accounts) {
             _ if config.skip_signature => Verification::Disabled,
             // The init read waits for the callback this cold start is for (if it is one).
-            (Some(source), _) => Verification::Enforced(Box::new(
+            (Some(source), _) => Verification::Enforced(
                 TokenStore::new(source, config.token_refresh, Deadline::after(started)).await,
-            )),
+            ),
             (None, Some(accounts)) => Verification::PerAccount(Box::new(
                 AccountTokens::new(accounts, config.token_refresh).await,
             )),

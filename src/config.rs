@@ -14,7 +14,7 @@
 //! | `TWILIO_AUTH_TOKEN_PARAMETER_PREFIX` | many accounts: each account's token in `<prefix><AccountSid>` (secondary `<prefix>secondary/<AccountSid>`) | — |
 //! | `TWILIO_ACCOUNT_SIDS` | many accounts: the only accounts served, comma-separated | any account with a parameter |
 //! | `ACCOUNT_LOOKUPS_PER_MINUTE` | many accounts: SSM look-ups a minute unverified requests may cause | `10` |
-//! | `AUTH_TOKEN_REFRESH_SECONDS` | after a mismatch, re-read the parameter at most this often (and how long an absent account is remembered) | `60` |
+//! | `AUTH_TOKEN_REFRESH_SECONDS` | how old the tokens held may get: re-read (in the background from half this age, before use at this age, or after a signature mismatch) at most twice per interval per account, so a token removed from SSM stops verifying within it; how long an account without a readable parameter is remembered | `60` |
 //! | `PUBLIC_BASE_URL` | public base URL the routes are reached under (custom domain, tunnel) | derived per request |
 //! | `ASSIGNMENT_RULES` | the rules document, inline JSON | the built-in rules |
 //! | `ASSIGNMENT_RULES_FILE` | a path to the rules document | the built-in rules |
@@ -103,7 +103,8 @@ pub struct Config {
     /// The token parameters of a many-account deployment; `None` for a single account. Never set
     /// together with `token`.
     pub accounts: Option<AccountSettings>,
-    /// Minimum time between re-reads of the token parameter after a mismatch.
+    /// How old the tokens held may get (`AUTH_TOKEN_REFRESH_SECONDS`): see
+    /// [`crate::token::TokenStore`].
     pub token_refresh: Duration,
     /// The public base URL, when the request cannot tell it (custom domains, tunnels).
     pub public_base: Option<PublicBase>,

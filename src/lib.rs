@@ -19,7 +19,7 @@
 //! | [`app`] | everything a request needs, built once: rules (default and per tenant), token store(s), metrics |
 //! | [`config`] | environment variables → typed settings; start-up errors naming the variable |
 //! | [`telemetry`] | JSON logs in Lambda, readable text locally |
-//! | [`token`] | the auth tokens: from the environment or SSM Parameter Store, cached, rotated, read within the waiting callback's deadline (throttled reads retried until then); one account's, or one per account chosen by `AccountSid` with bounds on what an unverified request can make it read (`token/store.rs`, `token/ssm.rs`, `token/accounts.rs`) |
+//! | [`token`] | the auth tokens: from the environment or SSM Parameter Store, cached, re-read as they age and after a mismatch (a token removed from SSM stops verifying within the refresh interval), read within the waiting callback's deadline (throttled reads retried until then); one account's, or one per account chosen by `AccountSid` with bounds on what an unverified request can make it read (`token/store.rs`, `token/ssm.rs`, `token/accounts.rs`) |
 //! | [`public_url`] | the URL TaskRouter called, from API Gateway's request context or `PUBLIC_BASE_URL` |
 //! | [`signature`] | `X-Twilio-Signature`: HMAC-SHA1 over URL and sorted parameters, constant-time |
 //! | [`form`] | the raw form body as ordered, lossless pairs |

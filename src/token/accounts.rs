@@ -6,8 +6,9 @@
 //! the SSM `SecureString` `/taskrouter/accounts/AC…` and its rotation secondary, while one is under
 //! way, `/taskrouter/accounts/secondary/AC…` ([`AccountSettings::primary_parameter`],
 //! [`AccountSettings::secondary_parameter`]). Both are read on the account's first callback, then
-//! kept by that account's store with every rule of [`TokenStore`]: re-read after a mismatch,
-//! failures spaced and failing closed for that account only.
+//! kept by that account's store with every rule of [`TokenStore`]: re-read as they age and after a
+//! mismatch, at most twice per refresh interval, dropped when SSM says they are gone, failures
+//! spaced and failing closed for that account only.
 //!
 //! The `AccountSid` only *selects* the token; the signature still decides. A callback that claims
 //! account B but was signed with account A's token is checked with B's token and fails.
@@ -19,10 +20,12 @@
 //!
 //! | an unverified request cannot | because |
 //! |---|---|
-//! | make SSM be read more than a few times a minute, however many SIDs it invents | a look-up of an account this instance does not know spends from one budget, `ACCOUNT_LOOKUPS_PER_MINUTE` (default [`DEFAULT_LOOKUPS_PER_MINUTE`]) for all accounts together, refilled evenly over the minute; when it is spent the request is answered `503` at once without a read. A look-up that finds an account gives its share back, so the real accounts' first callbacks after a cold start never wait for the budget: only look-ups that find nothing, and re-reads after a mismatch, spend it. An invented SID found absent is remembered for the refresh interval (`AUTH_TOKEN_REFRESH_SECONDS`), so repeating one SID costs one look-up per interval. Each look-up is one `GetParameters` request for the primary and the secondary (a name it does not find is not an error and is not retried; a throttled request is retried within the request's deadline, another transient failure once). So over any minute at most twice the budget of look-ups happen: the budget at once, and as much again refilled. With `TWILIO_ACCOUNT_SIDS` an account not on the list is refused before any look-up: zero requests |
-//! | push a known account's token out of the cache | an account whose token was loaded stays in the cache for the life of the process; nothing evicts it. Only look-ups that found nothing are evicted (from their own, separate cache) |
-//! | grow memory without bound | the accounts cached are those whose parameter exists (a set only the operator can grow) or, with `TWILIO_ACCOUNT_SIDS`, those listed; accounts found absent are kept in a cache of at most [`ABSENT_CAPACITY`] entries, oldest first out; a look-up in flight holds an entry only until it ends. The budget itself is two numbers |
-//! | slow down callbacks of known accounts | a known account's tokens are a hash-map look-up under a lock that is never held across a read: no known account waits for another account's read, for the budget or for a cache of absent accounts |
+//! | make SSM be read more than a few times a minute, however many SIDs it invents | a look-up of an account this instance does not know spends from one budget, `ACCOUNT_LOOKUPS_PER_MINUTE` (default [`DEFAULT_LOOKUPS_PER_MINUTE`]) for all accounts together, refilled evenly over the minute; when it is spent the request is answered `503` at once without a read. A look-up that finds an account gives its share back, so the real accounts' first callbacks after a cold start never wait for the budget: only look-ups that find nothing spend it. An account SSM answers for without a token (no parameter, or one the role may not read or that holds no token) is remembered for the refresh interval (`AUTH_TOKEN_REFRESH_SECONDS`), listed or not, so repeating one SID costs one look-up per interval. Each look-up is one `GetParameters` request for the primary and the secondary (a name it does not find is not an error and is not retried; a throttled request is retried within the request's deadline, another transient failure once). So over any minute at most twice the budget of look-ups happen: the budget at once, and as much again refilled. With `TWILIO_ACCOUNT_SIDS` an account not on the list is refused before any look-up: zero requests, and a listed account without a readable parameter costs one look-up per interval |
+//! | make a known account's tokens be read more than twice per refresh interval | a known account's re-reads, whatever asks for them (the age of its tokens, a signature matching none of them), are spaced by half the refresh interval ([`TokenStore`]): with `n` known accounts, at most `2n` re-reads per interval while SSM answers them (`4n` while it does not), each one `GetParameters` request (more while SSM throttles it), and none spends the budget |
+//! | keep a known account from picking up its rotated token | a known account's re-reads are its own, never charged to the budget that invented SIDs (or forged requests naming other accounts) spend; a forged request can only make a re-read happen earlier, and a read is as good whoever asked for it. A token stored at instant `T` verifies from `T` plus half the refresh interval at the latest while SSM answers, whatever other requests do |
+//! | push a known account's token out of the cache | an account whose token was loaded stays in the cache until SSM itself answers that it has no token any more (its parameter deleted, emptied, or no longer readable by the role): then it is remembered without one, like an account never found. Nothing a request chooses evicts it |
+//! | grow memory without bound | the accounts cached are those whose parameter exists (a set only the operator can grow) or, with `TWILIO_ACCOUNT_SIDS`, those listed; accounts remembered without a token are kept in a cache of at most [`ABSENT_CAPACITY`] entries, oldest first out; a look-up in flight holds an entry only until it ends. The budget itself is two numbers |
+//! | slow down callbacks of known accounts | a known account's tokens are a hash-map look-up under a lock that is never held across a read: no known account waits for another account's read, for the budget or for a cache of absent accounts; its own re-reads run in the background while its tokens are younger than the refresh interval ([`TokenStore`]) |
 //!
 //! The bound is per instance: an attacker whose flood makes Lambda start more instances gets a
 //! budget per instance. The function's reserved concurrency caps the instances (and the cost of
@@ -66,8 +69,9 @@ pub const DEFAULT_LOOKUPS_PER_MINUTE: NonZeroU32 = NonZeroU32::new(10).expect("n
 /// SSM's default limit (contract §11).
 pub const MAX_LOOKUPS_PER_MINUTE: u32 = 600;
 
-/// The most accounts remembered as absent. At the default budget and refresh interval at most
-/// about 20 are alive at once; the cap holds whatever the settings.
+/// The most accounts remembered without a token. At the default budget and refresh interval at
+/// most about 20 invented ones are alive at once (and, with a list, at most the accounts listed);
+/// the cap holds whatever the settings.
 pub const ABSENT_CAPACITY: usize = 1024;
 
 /// The longest prefix accepted, leaving room for `secondary/` and an account SID within SSM's
@@ -106,7 +110,8 @@ pub enum AccountError {
         "account `{0}` is not served by this function, so its X-Twilio-Signature cannot be checked"
     )]
     NotAllowed(AccountSid),
-    /// `403`: the account has no token parameter (now, or when last looked up).
+    /// `403`: the account has no token parameter (now, or at a look-up less than the refresh
+    /// interval ago).
     #[error(
         "account `{0}` is not served by this function, so its X-Twilio-Signature cannot be checked"
     )]
@@ -116,7 +121,9 @@ pub enum AccountError {
         "account `{0}` has not been seen by this instance and too many unknown accounts were looked up in the last minute: try again shortly"
     )]
     LookupsExhausted(AccountSid),
-    /// `503`: the account's token parameter exists but cannot be read.
+    /// `503`: the account's token parameter exists but cannot be read (now, or, when SSM answered
+    /// that it holds no token or may not be read, at a look-up less than the refresh interval
+    /// ago).
     #[error("the auth token of account `{account}` is unavailable: {source}")]
     Unavailable {
         /// The account.
@@ -281,7 +288,7 @@ impl Clock for ManualClock {
 /// Written here rather than taken from a rate-limiting crate because a look-up that finds an
 /// account gives its share back ([`Budget::give_back`]), which the GCRA limiters of the crates
 /// cannot express; the whole algorithm is the dozen lines of `refill`.
-pub(crate) struct Budget {
+struct Budget {
     capacity: u32,
     refill_every: Duration,
     clock: Arc<dyn Clock>,
@@ -296,7 +303,7 @@ struct BudgetState {
 
 impl Budget {
     /// A full budget of `per_minute` look-ups.
-    pub(crate) fn new(per_minute: NonZeroU32, clock: Arc<dyn Clock>) -> Self {
+    fn new(per_minute: NonZeroU32, clock: Arc<dyn Clock>) -> Self {
         let capacity = per_minute.get();
         let now = clock.now();
         Self {
@@ -311,7 +318,7 @@ impl Budget {
     }
 
     /// Spends one look-up if one is left.
-    pub(crate) fn try_take(&self) -> bool {
+    fn try_take(&self) -> bool {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         self.refill(&mut state);
         if state.available == 0 {
@@ -322,7 +329,7 @@ impl Budget {
     }
 
     /// Returns a look-up that turned out not to need the budget.
-    pub(crate) fn give_back(&self) {
+    fn give_back(&self) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         self.refill(&mut state);
         state.available = (state.available + 1).min(self.capacity);
@@ -351,12 +358,13 @@ impl Budget {
     }
 }
 
-/// Accounts recently found to have no parameter, each until its time is up; oldest first out.
+/// Accounts SSM recently answered for without a token ([`TokenError::means_no_token`]), each
+/// with that answer until its time is up; oldest first out.
 ///
 /// Entries are inserted with the same lifetime, so insertion order is expiry order and a queue is
 /// the whole eviction policy.
 struct Absent {
-    until: HashMap<AccountSid, Instant>,
+    until: HashMap<AccountSid, (Instant, TokenError)>,
     order: VecDeque<(AccountSid, Instant)>,
     lifetime: Duration,
 }
@@ -370,17 +378,21 @@ impl Absent {
         }
     }
 
-    fn contains(&self, account: &AccountSid, now: Instant) -> bool {
-        self.until.get(account).is_some_and(|&until| now < until)
+    /// What SSM answered for `account`, while it is remembered.
+    fn get(&self, account: &AccountSid, now: Instant) -> Option<&TokenError> {
+        self.until
+            .get(account)
+            .filter(|(until, _)| now < *until)
+            .map(|(_, answer)| answer)
     }
 
-    fn insert(&mut self, account: AccountSid, now: Instant) {
+    fn insert(&mut self, account: AccountSid, answer: TokenError, now: Instant) {
         self.purge(now);
         while self.order.len() >= ABSENT_CAPACITY {
             self.pop_oldest();
         }
         let until = now + self.lifetime;
-        self.until.insert(account.clone(), until);
+        self.until.insert(account.clone(), (until, answer));
         self.order.push_back((account, until));
     }
 
@@ -394,7 +406,7 @@ impl Absent {
     fn pop_oldest(&mut self) {
         if let Some((account, until)) = self.order.pop_front()
             // A later insert of the same account owns the map entry now.
-            && self.until.get(&account) == Some(&until)
+            && self.until.get(&account).is_some_and(|(held, _)| *held == until)
         {
             self.until.remove(&account);
         }
@@ -410,7 +422,8 @@ impl Absent {
 pub struct Footprint {
     /// Accounts with a store: loaded, listed, or being looked up.
     pub accounts: usize,
-    /// Accounts remembered as absent.
+    /// Accounts remembered without a token (no parameter, or one that holds no token or may not
+    /// be read).
     pub absent: usize,
 }
 
@@ -427,7 +440,8 @@ pub struct AccountTokens {
     client: aws_sdk_ssm::Client,
     refresh_interval: Duration,
     clock: Arc<dyn Clock>,
-    budget: Arc<Budget>,
+    /// Spent by look-ups of accounts this instance does not know, never by known accounts.
+    budget: Budget,
     /// Never held across an `.await`: look-ups of known accounts never wait on a read.
     state: Mutex<State>,
 }
@@ -437,8 +451,8 @@ impl AccountTokens {
     /// credentials, `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_SSM` when set). Nothing is read from
     /// SSM until an account's first callback.
     ///
-    /// `refresh_interval` bounds each account's re-reads after a mismatch and is how long an
-    /// account found absent is remembered.
+    /// `refresh_interval` is how old each account's tokens may get ([`TokenStore`]) and how long
+    /// an account SSM answered for without a token is remembered.
     pub async fn new(settings: AccountSettings, refresh_interval: Duration) -> Self {
         let sdk_config = aws_config::defaults(BehaviorVersion::latest()).load().await;
         Self::with_sdk_config(
@@ -457,7 +471,7 @@ impl AccountTokens {
         sdk_config: &SdkConfig,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let budget = Arc::new(Budget::new(settings.lookups_per_minute, Arc::clone(&clock)));
+        let budget = Budget::new(settings.lookups_per_minute, Arc::clone(&clock));
         Self {
             allowed: settings
                 .allowed
@@ -476,8 +490,9 @@ impl AccountTokens {
     }
 
     /// The tokens of `account`, with the store that holds them (for
-    /// [`TokenStore::refresh_after_mismatch`]); an account not read yet is read by `deadline`
-    /// (the deadline of the callback asking, see [`Deadline`]).
+    /// [`TokenStore::refresh_after_mismatch`]); an account not read yet, or whose tokens are as
+    /// old as the refresh interval, is read by `deadline` (the deadline of the callback asking,
+    /// see [`Deadline`]).
     ///
     /// # Errors
     ///
@@ -500,20 +515,23 @@ impl AccountTokens {
                 }
                 Ok((store, set))
             }
-            Err(TokenError::ParameterNotFound { name }) => {
-                // Logged once per look-up that found nothing (the budget bounds those), or, for a
-                // listed account, which is a misconfiguration, every time.
-                if self.forget_failed(account, &store, true) || self.allowed.is_some() {
+            Err(error) if error.means_no_token() => {
+                // Logged once per look-up that found no token (the budget and the memory of
+                // absent accounts bound those, listed accounts included); the store logs the
+                // other answers itself.
+                if self.remember_without_token(account, &store, &error)
+                    && let TokenError::ParameterNotFound { name } = &error
+                {
                     tracing::warn!(
                         account_sid = %account,
                         parameter = %name,
                         "no auth token for this account: its callbacks are refused; to serve it, create the parameter as a SecureString holding the account's auth token"
                     );
                 }
-                Err(AccountError::NoParameter(account.clone()))
+                Err(refusal(account, error))
             }
             Err(source) => {
-                self.forget_failed(account, &store, false);
+                self.forget_failed(account, &store);
                 Err(AccountError::Unavailable {
                     account: account.clone(),
                     source,
@@ -551,45 +569,63 @@ impl AccountTokens {
             return Ok((Arc::clone(store), false));
         }
         let now = self.clock.now();
-        if state.absent.contains(account, now) {
-            return Err(AccountError::NoParameter(account.clone()));
+        if let Some(answer) = state.absent.get(account, now) {
+            return Err(refusal(account, answer.clone()));
         }
         // A listed account is the operator's: its first look-up is not the attacker's to spend.
         let charged = self.allowed.is_none();
         if charged && !self.budget.try_take() {
             return Err(AccountError::LookupsExhausted(account.clone()));
         }
-        let store = Arc::new(self.build_store(account));
+        let store = self.build_store(account);
         state.stores.insert(account.clone(), Arc::clone(&store));
         Ok((store, charged))
     }
 
-    /// After a failed first load: without a list, the store is dropped (nothing stays behind for
-    /// an account that may not exist) and an absent account is remembered. A listed account keeps
-    /// its store, whose own spacing of reads after a failure then applies. `true` when this call
-    /// dropped the store.
-    fn forget_failed(&self, account: &AccountSid, store: &Arc<TokenStore>, absent: bool) -> bool {
-        if self.allowed.is_some() || store.is_loaded() {
-            return false;
-        }
+    /// After SSM answered for `account` without a token (`answer`), on its first look-up or on a
+    /// re-read of tokens it held: its store is dropped and the answer remembered for the refresh
+    /// interval, whether the account is listed or not, so asking for it again costs no read
+    /// until then. `true` when this call did it (callers sharing the same read find it done).
+    fn remember_without_token(
+        &self,
+        account: &AccountSid,
+        store: &Arc<TokenStore>,
+        answer: &TokenError,
+    ) -> bool {
         let mut state = self.lock();
         let ours = state
             .stores
             .get(account)
             .is_some_and(|held| Arc::ptr_eq(held, store));
         if !ours {
-            // Another caller sharing the same failed load already did this.
             return false;
         }
         state.stores.remove(account);
-        if absent {
-            let now = self.clock.now();
-            state.absent.insert(account.clone(), now);
-        }
+        let now = self.clock.now();
+        state.absent.insert(account.clone(), answer.clone(), now);
         true
     }
 
-    fn build_store(&self, account: &AccountSid) -> TokenStore {
+    /// After a first load that SSM did not answer (throttled, unreachable): without a list, the
+    /// store is dropped, so nothing stays behind for an account that may not exist and its next
+    /// look-up spends the budget again. A listed account keeps its store, whose own spacing of
+    /// reads after a failure then applies.
+    fn forget_failed(&self, account: &AccountSid, store: &Arc<TokenStore>) {
+        if self.allowed.is_some() || store.is_loaded() {
+            return;
+        }
+        let mut state = self.lock();
+        let ours = state
+            .stores
+            .get(account)
+            .is_some_and(|held| Arc::ptr_eq(held, store));
+        if ours {
+            // Otherwise another caller sharing the same failed load already did this.
+            state.stores.remove(account);
+        }
+    }
+
+    fn build_store(&self, account: &AccountSid) -> Arc<TokenStore> {
         let name = self.settings.primary_parameter(account);
         let secondary = self.settings.secondary_parameter(account);
         let description = TokenSource::Parameter {
@@ -601,13 +637,23 @@ impl AccountTokens {
             SsmParameters::new(self.client.clone(), name, Some(secondary)),
             description,
             self.refresh_interval,
-            Arc::clone(&self.budget),
         )
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // The state is a cache: a panic elsewhere while it was held leaves nothing inconsistent.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// What a request naming `account` is told when SSM answered `answer` for it.
+fn refusal(account: &AccountSid, answer: TokenError) -> AccountError {
+    match answer {
+        TokenError::ParameterNotFound { .. } => AccountError::NoParameter(account.clone()),
+        source => AccountError::Unavailable {
+            account: account.clone(),
+            source,
+        },
     }
 }
 
@@ -680,27 +726,48 @@ mod tests {
         assert_eq!(taken, 2, "giving back never overfills");
     }
 
+    fn no_parameter(n: u32) -> TokenError {
+        TokenError::ParameterNotFound {
+            name: format!("/t/{}", sid(n)),
+        }
+    }
+
     #[test]
-    fn absent_accounts_are_remembered_for_their_lifetime_and_at_most_the_capacity() {
+    fn absent_accounts_are_remembered_with_their_answer_for_their_lifetime_and_at_most_the_capacity()
+     {
         let clock = ManualClock::new();
         let mut absent = Absent::new(Duration::from_secs(60));
-        absent.insert(sid(1), clock.now());
+        let blank = TokenError::Empty {
+            origin: "ssm parameter `/t/AC…`".to_owned(),
+        };
+        absent.insert(sid(1), no_parameter(1), clock.now());
+        absent.insert(sid(2), blank.clone(), clock.now());
         clock.advance(Duration::from_secs(59));
-        assert!(absent.contains(&sid(1), clock.now()), "within its lifetime");
+        assert_eq!(
+            absent.get(&sid(1), clock.now()),
+            Some(&no_parameter(1)),
+            "within its lifetime"
+        );
+        assert_eq!(
+            absent.get(&sid(2), clock.now()),
+            Some(&blank),
+            "each with the answer SSM gave"
+        );
         clock.advance(Duration::from_secs(1));
-        assert!(!absent.contains(&sid(1), clock.now()), "past its lifetime");
+        assert_eq!(absent.get(&sid(1), clock.now()), None, "past its lifetime");
 
         for n in 0..(ABSENT_CAPACITY as u32 * 3) {
-            absent.insert(sid(n + 100), clock.now());
+            absent.insert(sid(n + 100), no_parameter(n + 100), clock.now());
             assert!(absent.len() <= ABSENT_CAPACITY, "never above the capacity");
         }
         assert_eq!(absent.len(), ABSENT_CAPACITY);
+        let newest = 100 + ABSENT_CAPACITY as u32 * 3 - 1;
         assert!(
-            absent.contains(&sid(100 + ABSENT_CAPACITY as u32 * 3 - 1), clock.now()),
+            absent.get(&sid(newest), clock.now()).is_some(),
             "the newest is kept"
         );
         assert!(
-            !absent.contains(&sid(100), clock.now()),
+            absent.get(&sid(100), clock.now()).is_none(),
             "the oldest went first"
         );
         assert_eq!(
@@ -714,13 +781,13 @@ mod tests {
     fn an_account_remembered_again_is_not_forgotten_by_its_older_entry() {
         let clock = ManualClock::new();
         let mut absent = Absent::new(Duration::from_secs(60));
-        absent.insert(sid(1), clock.now());
+        absent.insert(sid(1), no_parameter(1), clock.now());
         clock.advance(Duration::from_secs(30));
-        absent.insert(sid(1), clock.now());
+        absent.insert(sid(1), no_parameter(1), clock.now());
         clock.advance(Duration::from_secs(40));
         absent.purge(clock.now());
         assert!(
-            absent.contains(&sid(1), clock.now()),
+            absent.get(&sid(1), clock.now()).is_some(),
             "the first entry expired, the second has 20 s left"
         );
     }

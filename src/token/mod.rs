@@ -7,7 +7,7 @@
 //! | part | owns |
 //! |---|---|
 //! | this file | [`AuthToken`] (a secret), [`TokenSet`] (primary and secondary), [`TokenSource`], [`TokenError`] |
-//! | [`store`] | [`TokenStore`]: one account's tokens, loaded, cached, re-read after a mismatch, the spacing of reads after a failure |
+//! | [`store`] | [`TokenStore`]: one account's tokens, loaded, cached, re-read as they age and after a mismatch, dropped when SSM says they are gone, the spacing of reads after a failure |
 //! | [`ssm`] | the one SSM read path: `GetParameters` (or `GetParameter`) retried until the read's deadline, errors classified |
 //! | [`accounts`] | [`AccountTokens`]: one deployment, many accounts, a [`TokenStore`] per account under a parameter prefix, and what an attacker who invents `AccountSid`s can and cannot do to it |
 //!
@@ -35,15 +35,25 @@
 //! function's role then needs `secretsmanager:GetSecretValue` on the secret as well as
 //! `ssm:GetParameter`.
 //!
-//! # Rotation
+//! # Rotation and revocation
 //!
 //! Twilio accepts the secondary auth token while a rotation is under way (contract §4), so a
 //! [`TokenSet`] holds a primary and an optional secondary and a signature matching either is
-//! accepted. When a signature matches neither, the caller asks
-//! [`TokenStore::refresh_after_mismatch`]: the parameters are read again, at most once per refresh
-//! interval, so a token rotated in SSM is picked up without a cold start while a stream of forged
-//! requests cannot turn into a stream of SSM calls. With many accounts each account rotates on its
-//! own, and every such re-read also spends from one budget shared by all accounts ([`accounts`]).
+//! accepted. Tokens held are re-read from SSM in two cases, both per account and neither
+//! spending anything other accounts share:
+//!
+//! - **As they age**, so a token removed from SSM stops verifying: at the end of a rotation the
+//!   old token is deleted (or overwritten), and Twilio signs with the one that remains, so no
+//!   callback ever mismatches to tell the instance. With `I` the refresh interval
+//!   (`AUTH_TOKEN_REFRESH_SECONDS`), a set `I / 2` old is re-read in the background while
+//!   callbacks are answered with it, and a set `I` old is re-read before it is used: a token
+//!   removed from SSM stops verifying within `I` ([`store`] has the details).
+//! - **After a mismatch**: when a signature matches neither, the caller asks
+//!   [`TokenStore::refresh_after_mismatch`], so a token rotated in SSM is picked up without a cold
+//!   start and without waiting for the age.
+//!
+//! Whatever asks, a store's re-reads are spaced by `I / 2`: at most two SSM reads per interval per
+//! account while SSM answers them (four while it does not), however many forged requests name it.
 //!
 //! # Failing closed, within TaskRouter's deadline
 //!
@@ -68,8 +78,11 @@
 //! | TCP + TLS connect | 1 s | an endpoint that does not accept a connection in a second is not going to; the attempt is then retried on a new connection |
 //! | requests per attempt | one: `GetParameters` for a primary and a secondary, `GetParameter` for a primary alone | each request is one of the 40 a second, whatever it asks for; a version selector, an ARN or a Secrets Manager reference is read with one `GetParameter` each (see `ssm.rs`) |
 //! | requests per read | at most 12 (per parameter read separately) | a hard bound on what one read can cost whatever the jitter draws; pauses drawn as above reach the deadline after about 8 attempts on average |
-//! | a new read after a failed one | at most one per second per account ([`RETRY_AFTER_FAILURE`]), counted from the start of the failed read | while reads fail at once (a denial, a missing parameter, an endpoint refusing connections), requests answer 503 at once instead of each asking SSM; a read that was throttled until its deadline lasted longer than that, so the next callback reads again at once and an instance is not left refusing after the storm |
-//! | re-reads after a mismatch | at most one per refresh interval per account (config, e.g. [`DEFAULT_REFRESH_INTERVAL`]) | forged signatures must not drive SSM traffic |
+//! | a new read after a failed one | at most one per second per account ([`RETRY_AFTER_FAILURE`]), counted from the start of the failed read | while reads fail at once (a denial, a missing parameter, an endpoint refusing connections), requests answer 503 at once instead of each asking SSM; a read that was throttled until its deadline lasted longer than that, so the next callback reads again at once and an instance is not left refusing after the storm. With many accounts an answer without a token (no parameter, access denied, a blank value) is remembered for the refresh interval instead, listed account or not ([`accounts`]) |
+//! | how old the tokens held may get | the refresh interval `I` (config, e.g. [`DEFAULT_REFRESH_INTERVAL`]): re-read in the background by a callback that finds them `I / 2` old, before use by one that finds them `I` old | a token removed from SSM must stop verifying though nothing mismatches; a callback of a busy instance never waits for a periodic read, and one of an instance idle for `I` waits for the read it needs, as a cold start does |
+//! | re-reads of the tokens held | per account, whatever asks (their age, a mismatch): reads callbacks wait for at least `I / 2` apart, reads in the background too, a successful one counting for both, so at most two per interval while SSM answers and four while it does not; never from a budget other accounts share | forged signatures must not drive SSM traffic, nor keep an account from picking up its rotated token |
+//! | a re-read SSM does not answer (throttled, unreachable) | the tokens held are kept, their age unchanged; the next re-read of its kind `I / 2` after it began | an outage of SSM says nothing about the tokens, and must not take down instances that hold them |
+//! | a re-read SSM answers without a token (no parameter, access denied, a blank value) | the tokens held are dropped; requests are refused as at a cold start with that answer | a revoked token stops verifying; every instance ends up where a new one would be |
 //!
 //! The retries are this crate's own loop (`ssm.rs`), not the SDK's retry policy (whose client is
 //! built with retries off), for four reasons read in `aws-smithy-runtime` 1.16: the SDK's
@@ -136,8 +149,9 @@ pub const PARAMETER_VAR: &str = "TWILIO_AUTH_TOKEN_PARAMETER";
 /// The environment variable naming the SSM parameter that holds the secondary auth token.
 pub const SECONDARY_PARAMETER_VAR: &str = "TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER";
 
-/// A sensible refresh interval for [`TokenStore::new`]: a rotated token is picked up within a
-/// minute, and forged requests cost at most one SSM read a minute per instance.
+/// A sensible refresh interval for [`TokenStore::new`]: a token removed from SSM stops verifying
+/// within a minute, a rotated one is picked up within half a minute, and an account's tokens are
+/// read at most twice a minute per instance whatever the requests.
 pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
 
 /// After a failed read, how long from its start [`TokenStore::tokens`] answers with that failure
@@ -245,6 +259,18 @@ pub enum TokenError {
         /// The SDK's description of the failure.
         cause: String,
     },
+}
+
+impl TokenError {
+    /// Whether SSM answered and its answer holds no usable token: the parameter does not exist,
+    /// the function's role may not read it, or its value is not a token. Asking again gets the
+    /// same answer until someone changes the parameter or the role, so a store that held tokens
+    /// drops them (as a cold start would refuse), and an account is remembered without a token
+    /// for the refresh interval. [`TokenError::Unavailable`] (throttled, unreachable, no answer in
+    /// time) is not such an answer: it says nothing about the tokens.
+    pub fn means_no_token(&self) -> bool {
+        !matches!(self, Self::Unavailable { .. })
+    }
 }
 
 /// A Twilio auth token: the HMAC key of `X-Twilio-Signature`.

@@ -323,7 +323,9 @@ async fn with_a_list_of_accounts_any_other_is_refused_without_a_single_ssm_reque
 async fn a_flood_of_invented_account_sids_reads_ssm_a_bounded_number_of_times_while_known_accounts_answer()
  {
     let moto = three_accounts().await;
-    let function = function(&moto, &[]).await;
+    // An hour: A's tokens never age during the flood, so every read of A counted below is one
+    // the flood caused.
+    let function = function(&moto, &[("AUTH_TOKEN_REFRESH_SECONDS", "3600")]).await;
     let genuine = twilio::signed_events(&[sent_by(ASSIGNMENT, A.sid, A.token)]).remove(0);
     assert_eq!(function.http(genuine.clone()).await.status, 200);
 
@@ -430,6 +432,232 @@ async fn one_accounts_parameter_removed_and_another_unreadable_while_the_others_
         output.contains(&format!("\"parameter\":\"{}\"", primary(B.sid))),
         "the log names the parameter to create:\n{output}"
     );
+}
+
+/// The refresh interval of the tests below that wait for it: short, so they wait seconds rather
+/// than the default minute.
+const REFRESH: Duration = Duration::from_secs(2);
+
+/// A callback of `account` forged: signed with a token of the attacker's choosing.
+fn forged(account: &str) -> Value {
+    let params = from(ASSIGNMENT, account);
+    let signature = signature::sign(
+        b"attacker's token",
+        &twilio::url(ASSIGNMENT),
+        params.pairs(),
+    );
+    twilio::event(ASSIGNMENT, &params, &signature)
+}
+
+#[tokio::test]
+async fn a_known_account_picks_up_its_rotated_token_while_forged_requests_keep_the_look_up_budget_spent()
+ {
+    let list = format!("{},{}", A.sid, B.sid);
+    // (TWILIO_ACCOUNT_SIDS, what spends the budget, the forged request and the answer it gets)
+    let cases = [
+        (
+            None,
+            "look-ups of invented accounts",
+            forged(invented(1).as_str()),
+            (503, "account_lookups_exhausted"),
+        ),
+        (
+            Some(list.as_str()),
+            "forged callbacks naming B, another listed account",
+            forged(B.sid),
+            (403, "invalid_signature"),
+        ),
+    ];
+    for (listed, spender, forged_request, (status, expected_code)) in cases {
+        let moto = three_accounts().await;
+        let refresh = REFRESH.as_secs().to_string();
+        let mut extra = vec![
+            ("AUTH_TOKEN_REFRESH_SECONDS", refresh.as_str()),
+            ("ACCOUNT_LOOKUPS_PER_MINUTE", "1"),
+        ];
+        extra.extend(listed.map(|list| ("TWILIO_ACCOUNT_SIDS", list)));
+        let function = function(&moto, &extra).await;
+        let [a, b] = <[Value; 2]>::try_from(twilio::signed_events(&[
+            sent_by(ASSIGNMENT, A.sid, A.token),
+            sent_by(ASSIGNMENT, B.sid, B.token),
+        ]))
+        .expect("two events");
+        for (event, why) in [(a, "A"), (b, "B")] {
+            let answer = function.http(event).await;
+            assert_eq!(answer.status, 200, "{spender}: {why}: {}", answer.body);
+        }
+        let started = Instant::now();
+
+        // A rotates: Twilio signs with its new token, which replaces the primary.
+        moto.put_secure_string(&primary(A.sid), "rotated-token-of-a")
+            .await;
+        tokio::time::sleep(REFRESH).await;
+        // The budget of one look-up a minute, spent: by the first invented account (found
+        // absent), then refused; or by a re-read of B after its forged signature mismatched.
+        if listed.is_none() {
+            let answer = function.http(forged(invented(0).as_str())).await;
+            assert_eq!(code(&answer), "unknown_account", "{spender}");
+        }
+        for _ in 0..3 {
+            let answer = function.http(forged_request.clone()).await;
+            assert_eq!(answer.status, status, "{spender}: {}", answer.body);
+            assert_eq!(code(&answer), expected_code, "{spender}");
+        }
+
+        let rotated = twilio::signed_events(&[sent_by(ASSIGNMENT, A.sid, "rotated-token-of-a")]);
+        let answer = function.http(rotated[0].clone()).await;
+        assert_eq!(
+            answer.status,
+            200,
+            "{spender}: A's callback signed with its rotated token: {}\n{}",
+            answer.body,
+            function.output()
+        );
+
+        let most = 1 + 2 * (started.elapsed().as_secs() / REFRESH.as_secs() + 1) as usize;
+        for account in [A.sid, B.sid] {
+            let reads = moto.read_count(&primary(account));
+            assert!(
+                reads <= most,
+                "{spender}: {reads} requests for {account}, at most {most} allowed"
+            );
+        }
+        assert_eq!(
+            moto.read_count(&primary(A.sid)),
+            2,
+            "{spender}: A's first load and the re-read that found its rotated token"
+        );
+        assert!(
+            moto.read_count(&format!("{PREFIX}AC0000")) <= 2,
+            "{spender}: invented accounts: the budget's one look-up (two across a minute)"
+        );
+    }
+}
+
+#[tokio::test]
+async fn after_an_accounts_rotation_its_deleted_old_token_stops_verifying_within_the_refresh_interval()
+ {
+    let moto = three_accounts().await;
+    let refresh = REFRESH.as_secs().to_string();
+    let function = function(&moto, &[("AUTH_TOKEN_REFRESH_SECONDS", &refresh)]).await;
+    // C is rotating (its primary and its secondary are both accepted); B is served.
+    let [c_old, c_new, b] = <[Value; 3]>::try_from(twilio::signed_events(&[
+        sent_by(ASSIGNMENT, C.sid, C.token),
+        sent_by(ASSIGNMENT, C.sid, C_SECONDARY),
+        sent_by(ASSIGNMENT, B.sid, B.token),
+    ]))
+    .expect("three events");
+    for (event, why) in [
+        (&c_old, "C's old token"),
+        (&c_new, "C's new one"),
+        (&b, "B"),
+    ] {
+        let answer = function.http(event.clone()).await;
+        assert_eq!(answer.status, 200, "{why}: {}", answer.body);
+    }
+    let started = Instant::now();
+
+    // C's rotation ends as the README says: Twilio signs with the secondary, which overwrites
+    // the primary; the secondary is deleted. B is removed: its parameter deleted.
+    moto.put_secure_string(&primary(C.sid), C_SECONDARY).await;
+    moto.delete_parameter(&secondary(C.sid)).await;
+    moto.delete_parameter(&primary(B.sid)).await;
+    tokio::time::sleep(REFRESH).await;
+
+    let cases = [
+        (
+            &c_new,
+            200,
+            "",
+            "Twilio's callback for C, signed with its new token",
+        ),
+        (
+            &c_old,
+            403,
+            "invalid_signature",
+            "a callback forged with C's old token, which SSM no longer holds",
+        ),
+        (&b, 403, "unknown_account", "B, whose parameter was deleted"),
+        (&b, 403, "unknown_account", "B again, from memory"),
+        (&c_new, 200, "", "C again"),
+    ];
+    for (event, status, expected_code, why) in cases {
+        let answer = function.http(event.clone()).await;
+        assert_eq!(
+            answer.status,
+            status,
+            "{why}: {}\n{}",
+            answer.body,
+            function.output()
+        );
+        if status != 200 {
+            assert_eq!(code(&answer), expected_code, "{why}");
+        }
+    }
+    let most = 1 + 2 * (started.elapsed().as_secs() / REFRESH.as_secs() + 1) as usize;
+    for (account, why) in [(C.sid, "C"), (B.sid, "B")] {
+        let reads = moto.read_count(&primary(account));
+        assert!(
+            (2..=most).contains(&reads),
+            "{why}: the first load and a re-read as its tokens aged: {reads} requests, {most} \
+             allowed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_listed_account_without_a_readable_parameter_is_read_once_however_often_forged_requests_name_it()
+ {
+    let moto = three_accounts().await;
+    let (d, e) = (invented(0xd), invented(0xe));
+    // D has no parameter; E's holds no token (a blank value).
+    moto.put_secure_string(&primary(e.as_str()), " ").await;
+    let list = format!("{},{d},{e}", A.sid);
+    let function = function(&moto, &[("TWILIO_ACCOUNT_SIDS", &list)]).await;
+    let cases = [
+        (&d, 403, "unknown_account", "no parameter"),
+        (&e, 503, "token_unavailable", "a blank parameter"),
+    ];
+    // Further apart than the spacing of reads after a failure (1 s), which alone would let each
+    // of them read again.
+    for round in 0..3 {
+        if round > 0 {
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+        }
+        for (account, status, expected_code, why) in cases {
+            let answer = function.http(forged(account.as_str())).await;
+            assert_eq!(
+                answer.status, status,
+                "{why}, round {round}: {}",
+                answer.body
+            );
+            assert_eq!(code(&answer), expected_code, "{why}, round {round}");
+        }
+    }
+    for (account, _, _, why) in cases {
+        assert_eq!(
+            moto.read_count(&primary(account.as_str())),
+            1,
+            "{why}: read once, the answer remembered for the refresh interval"
+        );
+    }
+    let lines = json_lines(&function.output());
+    let warned = |account: &AccountSid| {
+        lines
+            .iter()
+            .filter(|line| line["level"] == "WARN")
+            .filter(|line| {
+                line["account_sid"] == account.as_str()
+                    || line["source"]
+                        .as_str()
+                        .is_some_and(|source| source.contains(account.as_str()))
+            })
+            .count()
+    };
+    assert_eq!(warned(&d), 1, "one warning for D\n{}", function.output());
+    assert_eq!(warned(&e), 1, "one warning for E\n{}", function.output());
+    let a = twilio::signed_events(&[sent_by(ASSIGNMENT, A.sid, A.token)]);
+    assert_eq!(function.http(a[0].clone()).await.status, 200, "A is served");
 }
 
 #[tokio::test]
@@ -629,13 +857,15 @@ async fn an_account_created_after_a_failed_look_up_is_found_once_the_refresh_int
 }
 
 #[tokio::test]
-async fn each_account_rotates_on_its_own_and_re_reads_after_a_mismatch_spend_the_budget() {
+async fn each_account_rotates_on_its_own_and_its_re_reads_spend_nothing_of_the_look_up_budget() {
     let moto = three_accounts().await;
     let clock = Arc::new(ManualClock::new());
-    // A zero refresh interval: only the shared budget limits re-reads.
+    // Long enough that nothing ages past it while the test runs, however slow the machine;
+    // only half of it is waited for.
+    let interval = Duration::from_secs(4);
     let tokens = AccountTokens::with_sdk_config(
-        settings(None, 2),
-        Duration::ZERO,
+        settings(None, 1),
+        interval,
         &moto.sdk_config().await,
         Arc::clone(&clock) as Arc<ManualClock>,
     );
@@ -645,31 +875,78 @@ async fn each_account_rotates_on_its_own_and_re_reads_after_a_mismatch_spend_the
     );
     let (store_a, _) = tokens.tokens(&account_a, deadline()).await.expect("A");
     tokens.tokens(&account_b, deadline()).await.expect("B");
+    assert_eq!(
+        flood(&tokens, 0..3).await,
+        (1, 2),
+        "invented accounts spend the budget of one look-up"
+    );
 
     // A rotates: its new token becomes primary, the old one stays valid as secondary.
     moto.put_secure_string(&primary(A.sid), "rotated-token-of-a")
         .await;
     moto.put_secure_string(&secondary(A.sid), A.token).await;
+    tokio::time::sleep(interval / 2).await;
     let fresh = store_a
         .refresh_after_mismatch(deadline())
         .await
-        .expect("A's rotated tokens");
+        .expect("A's rotated tokens, though the budget is spent");
     assert_eq!(keys(&fresh), ["rotated-token-of-a", A.token]);
-    let (_, b_set) = tokens.tokens(&account_b, deadline()).await.expect("B");
-    assert_eq!(keys(&b_set), [B.token], "B is untouched");
-
     assert!(
         store_a.refresh_after_mismatch(deadline()).await.is_none(),
-        "unchanged"
-    );
-    assert!(
-        store_a.refresh_after_mismatch(deadline()).await.is_none(),
-        "the budget of two re-reads is spent"
+        "within half the interval of the last re-read"
     );
     assert_eq!(
         moto.read_count(&primary(A.sid)),
-        3,
-        "A's first load and two re-reads; the third mismatch read nothing"
+        2,
+        "A's first load and one re-read; the second mismatch read nothing"
     );
-    assert_eq!(moto.read_count(&primary(B.sid)), 1);
+    assert_eq!(moto.read_count(&primary(B.sid)), 1, "B untouched");
+    assert_eq!(
+        flood(&tokens, 3..6).await,
+        (0, 3),
+        "and A's re-read gave invented accounts nothing back"
+    );
+}
+
+#[tokio::test]
+async fn a_listed_account_without_a_parameter_is_looked_up_once_per_refresh_interval_however_often_it_is_named()
+ {
+    let moto = three_accounts().await;
+    let clock = Arc::new(ManualClock::new());
+    let account_d = invented(0xd);
+    let account_a = AccountSid::parse(A.sid).expect("a SID");
+    let tokens = tokens_on(
+        &moto,
+        settings(Some(vec![account_a, account_d.clone()]), 10),
+        &clock,
+    )
+    .await;
+    for _ in 0..100 {
+        assert_eq!(
+            tokens.tokens(&account_d, deadline()).await.map(|_| ()),
+            Err(AccountError::NoParameter(account_d.clone()))
+        );
+    }
+    assert_eq!(
+        moto.read_count(&primary(account_d.as_str())),
+        1,
+        "the answer is remembered"
+    );
+    assert_eq!(
+        tokens.footprint(),
+        Footprint {
+            accounts: 0,
+            absent: 1
+        }
+    );
+
+    clock.advance(MINUTE);
+    moto.put_secure_string(&primary(account_d.as_str()), "token-of-account-d")
+        .await;
+    let (_, set) = tokens
+        .tokens(&account_d, deadline())
+        .await
+        .expect("looked up again after the refresh interval, and found");
+    assert_eq!(keys(&set), ["token-of-account-d"]);
+    assert_eq!(moto.read_count(&primary(account_d.as_str())), 2);
 }

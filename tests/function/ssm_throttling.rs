@@ -444,3 +444,85 @@ async fn with_a_secondary_both_tokens_are_read_in_one_get_parameters_which_is_re
     assert_eq!(ssm.recorded().len(), 1);
     assert_eq!(load_lines(&function)[0]["secondary"], false);
 }
+
+#[tokio::test]
+async fn a_callback_finding_the_token_half_the_refresh_interval_old_is_answered_without_waiting_for_the_re_read_it_starts()
+ {
+    // Ten seconds: the callback below, five seconds in, finds the token between half the
+    // interval and the whole of it, however slow the machine.
+    const REFRESH_SECONDS: u64 = 10;
+    let ssm = SsmStandIn::start(&[(PARAMETER, DEV_TOKEN)], Limit::Unlimited).await;
+    let refresh = REFRESH_SECONDS.to_string();
+    // At debug level: a read in the background that gets no answer says so only there.
+    let function = function_on(
+        &ssm,
+        &[
+            ("AUTH_TOKEN_REFRESH_SECONDS", &refresh),
+            ("RUST_LOG", "taskrouter_lambda=debug"),
+        ],
+    )
+    .await;
+    let callback = fixture("assignment-http-api");
+    assert_eq!(function.http(callback.clone()).await.status, 200);
+    let re_reads = || {
+        json_lines(&function.output())
+            .into_iter()
+            .filter(|line| {
+                line["message"]
+                    .as_str()
+                    .is_some_and(|message| message.starts_with("auth token re-read"))
+            })
+            .collect::<Vec<_>>()
+    };
+
+    // From now on SSM throttles everything: a re-read lasts until its deadline, 3 s after the
+    // callback that started it arrived.
+    ssm.set_limit(CLOSED);
+    tokio::time::sleep(Duration::from_secs(REFRESH_SECONDS / 2)).await;
+    let answer = function.http(callback.clone()).await;
+    assert_eq!(answer.status, 200, "{}\n{}", answer.body, function.output());
+    assert!(
+        re_reads().is_empty(),
+        "answered while its re-read was still being throttled: {:?}",
+        re_reads()
+    );
+    throttled_at_least(&ssm, 1).await;
+
+    // The re-read gives up at its deadline and the token is kept: SSM not answering says nothing
+    // about it.
+    let mut lines = re_reads();
+    for _ in 0..100 {
+        if !lines.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        lines = re_reads();
+    }
+    assert_eq!(lines.len(), 1, "one re-read: {lines:?}");
+    assert_eq!(
+        lines[0]["message"],
+        "auth token re-read in the background got no answer; a callback reads when the tokens \
+         are as old as the refresh interval"
+    );
+    assert_eq!(lines[0]["trigger"], "background");
+    assert_eq!(lines[0]["level"], "DEBUG", "not reported as a failure");
+    assert!(
+        lines[0]["throttled"].as_u64().is_some_and(|n| n >= 1),
+        "{}",
+        lines[0]
+    );
+    let answer = function.http(callback).await;
+    assert_eq!(
+        answer.status, 200,
+        "still served with the token held: {}",
+        answer.body
+    );
+    let recorded = ssm.recorded();
+    assert!(
+        recorded
+            .iter()
+            .skip(1)
+            .all(|request| request.answer == Answer::Throttled),
+        "after the cold start's read, only the re-read's throttled requests: {recorded:?}"
+    );
+}

@@ -3,6 +3,7 @@
 //!
 //! The SDK is pointed at moto through an explicit `SdkConfig` (`support/moto.rs` says why).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use taskrouter_lambda::token::{
@@ -11,6 +12,8 @@ use taskrouter_lambda::token::{
 
 use crate::support::loopback::free_port;
 use crate::support::moto::{Moto, sdk_config_loader};
+use crate::support::twilio::{self, ASSIGNMENT, ToSign};
+use crate::support::{Function, HttpAnswer};
 
 fn endpoint(port: u16) -> String {
     format!("http://127.0.0.1:{port}")
@@ -26,7 +29,7 @@ fn deadline() -> Deadline {
     Deadline::after(std::time::Instant::now())
 }
 
-async fn store(source: TokenSource, refresh_interval: Duration, endpoint: &str) -> TokenStore {
+async fn store(source: TokenSource, refresh_interval: Duration, endpoint: &str) -> Arc<TokenStore> {
     let sdk_config = sdk_config_loader(endpoint).load().await;
     TokenStore::with_sdk_config(source, refresh_interval, &sdk_config, deadline()).await
 }
@@ -146,7 +149,7 @@ async fn an_unreachable_endpoint_at_cold_start_fails_closed_and_the_same_store_r
 }
 
 #[tokio::test]
-async fn a_mismatch_within_the_refresh_interval_does_not_read_ssm_again() {
+async fn a_mismatch_within_half_the_refresh_interval_does_not_read_ssm_again() {
     let moto = Moto::start().await;
     moto.put_secure_string("/taskrouter/auth-token", "before-rotation")
         .await;
@@ -168,8 +171,10 @@ async fn a_mismatch_within_the_refresh_interval_does_not_read_ssm_again() {
 }
 
 #[tokio::test]
-async fn a_rotated_token_is_picked_up_by_a_mismatch_once_the_refresh_interval_has_passed() {
-    let interval = Duration::from_millis(200);
+async fn a_rotated_token_is_picked_up_by_a_mismatch_once_half_the_refresh_interval_has_passed() {
+    // Long enough that the set the mismatch reads is still young when it is asked for again,
+    // however slow the machine; only half of it is waited for.
+    let interval = Duration::from_secs(4);
     let moto = Moto::start().await;
     moto.put_secure_string("/taskrouter/auth-token", "old-token")
         .await;
@@ -182,12 +187,12 @@ async fn a_rotated_token_is_picked_up_by_a_mismatch_once_the_refresh_interval_ha
         .await;
     moto.put_secure_string("/taskrouter/auth-token-old", "old-token")
         .await;
-    tokio::time::sleep(interval).await;
+    tokio::time::sleep(interval / 2).await;
 
     let fresh = store
         .refresh_after_mismatch(deadline())
         .await
-        .expect("past the interval the parameters are read again");
+        .expect("past half the interval the parameters are read again");
     assert_eq!(fresh.as_keys(), [b"new-token".as_slice(), b"old-token"]);
     assert_eq!(keys(&store).await, ["new-token", "old-token"]);
     assert_eq!(store.reads(), 2);
@@ -262,4 +267,104 @@ async fn the_function_answers_503_while_ssm_is_down_and_recovers_without_a_resta
         function.output()
     );
     assert_eq!(answer.body, "{}");
+}
+
+/// The refresh interval of the tests through the compiled function that wait for it: short, so
+/// they wait seconds rather than the default minute.
+const REFRESH_SECONDS: u64 = 2;
+
+/// The compiled function reading its token from `moto`'s `primary` and `secondary` parameters,
+/// with `AUTH_TOKEN_REFRESH_SECONDS` at [`REFRESH_SECONDS`].
+async fn function_on(moto: &Moto, primary: &str, secondary: &str) -> Function {
+    let mut env = moto.function_env();
+    env.extend([
+        ("TWILIO_AUTH_TOKEN_PARAMETER", primary.to_owned()),
+        (
+            "TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER",
+            secondary.to_owned(),
+        ),
+        ("AUTH_TOKEN_REFRESH_SECONDS", REFRESH_SECONDS.to_string()),
+    ]);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Function::start_with(&env).await
+}
+
+fn code(answer: &HttpAnswer) -> String {
+    answer.json()["error"]["code"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn after_a_rotation_the_deleted_old_token_stops_verifying_within_the_refresh_interval_though_nothing_mismatches()
+ {
+    const PRIMARY: &str = "/taskrouter/auth-token";
+    const SECONDARY: &str = "/taskrouter/auth-token-secondary";
+    const OLD: &str = "old-token-perhaps-leaked";
+    const NEW: &str = "new-token-promoted";
+    // The README's rotation, steps 1 and 2: the new token stored as the secondary, and the
+    // function deployed with both.
+    let moto = Moto::start().await;
+    moto.put_secure_string(PRIMARY, OLD).await;
+    moto.put_secure_string(SECONDARY, NEW).await;
+    let function = function_on(&moto, PRIMARY, SECONDARY).await;
+    let signed = |token| ToSign {
+        fixture: ASSIGNMENT,
+        params: twilio::params(ASSIGNMENT),
+        token,
+    };
+    let [old, new] =
+        <[_; 2]>::try_from(twilio::signed_events(&[signed(OLD), signed(NEW)])).expect("two events");
+    for (event, why) in [(&old, "the old token"), (&new, "the new one")] {
+        let answer = function.http(event.clone()).await;
+        assert_eq!(
+            answer.status, 200,
+            "during the rotation, {why}: {}",
+            answer.body
+        );
+    }
+    let started = std::time::Instant::now();
+
+    // Steps 3 and 4: Twilio signs with the new token, which overwrites the primary; the
+    // secondary is deleted. Twilio's callbacks match the secondary the instance holds, so none
+    // of them ever mismatches.
+    moto.put_secure_string(PRIMARY, NEW).await;
+    moto.delete_parameter(SECONDARY).await;
+    tokio::time::sleep(Duration::from_secs(REFRESH_SECONDS)).await;
+
+    let cases = [
+        (&new, 200, "Twilio's callback, signed with the new token"),
+        (
+            &old,
+            403,
+            "a callback forged with the old token, which SSM no longer holds",
+        ),
+        (&new, 200, "Twilio's callback again"),
+    ];
+    for (event, status, why) in cases {
+        let answer = function.http(event.clone()).await;
+        assert_eq!(
+            answer.status,
+            status,
+            "{why}: {}\n{}",
+            answer.body,
+            function.output()
+        );
+        if status == 403 {
+            assert_eq!(code(&answer), "invalid_signature", "{why}");
+        }
+    }
+
+    let reads = moto.read_count(PRIMARY);
+    let most = 1 + 2 * (started.elapsed().as_secs() / REFRESH_SECONDS + 1) as usize;
+    assert!(
+        (2..=most).contains(&reads),
+        "the cold start's read and a re-read of the tokens as they aged, at most two per \
+         interval: {reads} requests, {most} allowed"
+    );
+    let output = function.output();
+    for token in [OLD, NEW] {
+        assert!(!output.contains(token), "a token in the output");
+    }
 }
