@@ -21,7 +21,7 @@ use crate::rest::resources::{Reservation, ReservationStatus};
 use crate::rest::{Answer, Client, ReservationOf, RestError};
 use crate::sid::{ActivitySid, CallSid, ReservationSid, TaskSid, WorkerSid, WorkspaceSid};
 
-use super::{CliError, FAILED, NOT_PENDING, OK, Output, json_text, parse_param};
+use super::{CliError, FAILED, TOO_LATE, OK, Output, json_text, parse_param};
 
 /// Which reservation.
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -409,7 +409,7 @@ fn after_refusal(
         status.meaning(),
         instruction.name()
     );
-    output.code = NOT_PENDING;
+    output.code = TOO_LATE;
     output
 }
 

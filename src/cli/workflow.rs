@@ -593,7 +593,7 @@ mod tests {
     #[test]
     fn check_reports_a_file_that_cannot_be_read() {
         let output = check(PathBuf::from("/nonexistent/workflow.json"));
-        assert_eq!(output.code, 1);
+        assert_eq!(output.code, 2, "a file that cannot be read: usage (cli::Exit)");
         assert!(
             output
                 .stderr
@@ -824,7 +824,7 @@ mod tests {
         let output = route("lifecycle-support-sales.json", "[1]", false, false);
         assert_eq!(
             (output.code, output.stderr.as_str()),
-            (1, "error: --task must be a JSON object, found an array\n")
+            (2, "error: --task must be a JSON object, found an array\n")
         );
         let workers = TempFile::new("workers.json", r#"[{"sid": "WK1"}]"#);
         let output = run(

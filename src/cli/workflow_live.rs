@@ -18,15 +18,15 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::workflow::{Local, load};
-use super::{CliError, FAILED, OK, Output, SYNTAX, rest_client};
+use super::{CliError, FAILED, OK, Output, USAGE, rest_client};
 use crate::rest::resources::{Workflow as LiveWorkflow, WorkflowUpdate};
 use crate::sid::{WorkflowSid, WorkspaceSid};
 use crate::workflow::diff::diff as differences;
 use crate::workflow::{Invalid, Workflow};
 
 /// `diff`'s exit code when no comparison could be made (an invalid file, missing credentials, a
-/// failed request), as diff(1) answers 2 for trouble; the code of usage errors too.
-const TROUBLE: u8 = SYNTAX;
+/// failed request): as diff(1), 1 means "different", so all trouble is [`super::Exit::Usage`].
+const TROUBLE: u8 = USAGE;
 
 /// How much of an unparsable live configuration is shown.
 const SHOWN_CHARS: usize = 240;

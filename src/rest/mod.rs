@@ -22,5 +22,5 @@ pub mod resources;
 pub mod transport;
 
 pub use client::{Answer, Client, ReservationOf};
-pub use config::{ConfigError, Credentials, RestConfig, Secret};
+pub use config::{ConfigError, Credentials, RestConfig};
 pub use transport::{ApiError, RestError, RetryPolicy};

@@ -10,6 +10,8 @@ use std::fmt;
 
 use serde::Deserialize;
 
+use crate::document::suggest;
+use crate::event::EventType;
 use crate::instruction::HttpUrl;
 use crate::sid::{
     ActivitySid, ReservationSid, TaskQueueSid, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid,
@@ -331,15 +333,19 @@ impl WorkspaceUpdate {
 
 /// A workspace's `EventsFilter`: event types such as `reservation.accepted` (contract §6), sent as
 /// one comma-separated string (the parameter is a string in the OpenAPI description).
+///
+/// Only the documented types ([`EventType::KNOWN`]) are accepted: a misspelled type in the filter
+/// would silently stop those events for good, which is worse than having to add a type Twilio
+/// introduces to `src/event.rs` first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventsFilter(Vec<String>);
 
 impl EventsFilter {
-    /// Parses `a.b,c.d`: each item a dotted, lower-case event type.
+    /// Parses `a.b,c.d`: each item a documented event type.
     ///
     /// # Errors
     ///
-    /// A message naming the item that is not an event type.
+    /// A message naming the item that is not an event type, with the closest documented one.
     pub fn parse(text: &str) -> Result<Self, String> {
         let items: Vec<String> = text.split(',').map(str::to_owned).collect();
         for item in &items {
@@ -353,6 +359,18 @@ impl EventsFilter {
             if !well_formed {
                 return Err(format!(
                     "`{item}` is not an event type such as reservation.accepted or task.created; separate types with commas and no spaces"
+                ));
+            }
+            if !EventType::KNOWN.contains(&item.as_str()) {
+                let hint = match suggest(item, EventType::KNOWN.iter().copied()) {
+                    Some(known) => format!("did you mean `{known}`?"),
+                    None => format!(
+                        "the {} documented types start with activity., reservation., task., task-channel., task-queue., worker., workflow. or workspace.",
+                        EventType::KNOWN.len()
+                    ),
+                };
+                return Err(format!(
+                    "`{item}` is not a workspace event type TaskRouter documents: {hint}"
                 ));
             }
         }
@@ -431,6 +449,19 @@ mod tests {
                 )),
                 "{why}"
             );
+        }
+        #[rustfmt::skip]
+        let unknown = [
+            ("reservation.accepted,reservation.acepted", "`reservation.acepted` is not a workspace event type TaskRouter documents: did you mean `reservation.accepted`?", "a typo"),
+            ("task.cancelled", "`task.cancelled` is not a workspace event type TaskRouter documents: did you mean `task.canceled`?", "the British spelling"),
+            ("taskqueue.entered", "`taskqueue.entered` is not a workspace event type TaskRouter documents: did you mean `task-queue.entered`?", "a missing hyphen"),
+            ("call.ringing", "`call.ringing` is not a workspace event type TaskRouter documents: the 49 documented types start with activity., reservation., task., task-channel., task-queue., worker., workflow. or workspace.", "nothing close"),
+        ];
+        for (input, message, why) in unknown {
+            assert_eq!(EventsFilter::parse(input), Err(message.to_owned()), "{why}");
+        }
+        for known in EventType::KNOWN {
+            assert!(EventsFilter::parse(known).is_ok(), "{known}");
         }
     }
 
