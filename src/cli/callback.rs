@@ -328,8 +328,15 @@ mod tests {
 
     #[test]
     fn a_token_is_never_shown_by_debug_or_by_an_error() {
-        let cli = Cli::try_parse_from(["taskrouter", "sign", "--url", "u", "--token", "s3cr3t-value"])
-            .expect("valid");
+        let cli = Cli::try_parse_from([
+            "taskrouter",
+            "sign",
+            "--url",
+            "u",
+            "--token",
+            "s3cr3t-value",
+        ])
+        .expect("valid");
         assert!(!format!("{cli:?}").contains("s3cr3t-value"), "{cli:?}");
         let error = Cli::try_parse_from(["taskrouter", "sign", "--url", "u", "--token", " "])
             .expect_err("an empty token");

@@ -495,7 +495,11 @@ pub fn run_with(command: Command, env: &dyn Fn(&str) -> Option<String>) -> Outpu
             rules,
             callback,
             now,
-        } => rules::decide(rules.as_deref(), &callback, now.unwrap_or_else(Timestamp::now)),
+        } => rules::decide(
+            rules.as_deref(),
+            &callback,
+            now.unwrap_or_else(Timestamp::now),
+        ),
         Command::Eval {
             expression,
             rules,

@@ -99,14 +99,16 @@ pub(crate) fn eval(
                 .and_then(|document| document.get(SCHEDULES).cloned())
         }
         None => {
-            if let Some((reference, schedule)) = parsed.references().find_map(|reference| {
-                match reference.segments() {
-                    [Segment::Key(root), Segment::Key(name), ..] if root == SCHEDULES => {
-                        Some((reference.as_str().to_owned(), name.clone()))
-                    }
-                    _ => None,
-                }
-            }) {
+            if let Some((reference, schedule)) =
+                parsed
+                    .references()
+                    .find_map(|reference| match reference.segments() {
+                        [Segment::Key(root), Segment::Key(name), ..] if root == SCHEDULES => {
+                            Some((reference.as_str().to_owned(), name.clone()))
+                        }
+                        _ => None,
+                    })
+            {
                 return Err(CliError::ScheduleWithoutRules {
                     reference,
                     schedule,
@@ -355,7 +357,8 @@ mod tests {
     }
 
     #[test]
-    fn decide_names_the_flag_holding_bad_json_and_the_parameter_holding_a_bad_value_with_exit_code_2() {
+    fn decide_names_the_flag_holding_bad_json_and_the_parameter_holding_a_bad_value_with_exit_code_2()
+     {
         let cases = [
             (
                 "{",
@@ -617,7 +620,12 @@ mod tests {
             },
             None,
         );
-        assert_eq!((old.stdout.as_str(), old.code), ("true\n", 0), "{}", old.stderr);
+        assert_eq!(
+            (old.stdout.as_str(), old.code),
+            ("true\n", 0),
+            "{}",
+            old.stderr
+        );
         let young = eval("callback.TaskAge >= 300", "{}", "{}");
         assert_eq!(young.stdout, "false\n", "the sample's TaskAge is 0");
         let typo = eval("callback.taskage >= 300", "{}", "{}");

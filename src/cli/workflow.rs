@@ -593,7 +593,10 @@ mod tests {
     #[test]
     fn check_reports_a_file_that_cannot_be_read() {
         let output = check(PathBuf::from("/nonexistent/workflow.json"));
-        assert_eq!(output.code, 2, "a file that cannot be read: usage (cli::Exit)");
+        assert_eq!(
+            output.code, 2,
+            "a file that cannot be read: usage (cli::Exit)"
+        );
         assert!(
             output
                 .stderr

@@ -59,7 +59,10 @@ enum Login {
     /// The account SID and its auth token.
     AuthToken,
     /// An API key SID and its secret.
-    ApiKey { key: ApiKeySid, secret: SecretString },
+    ApiKey {
+        key: ApiKeySid,
+        secret: SecretString,
+    },
 }
 
 impl Credentials {
