@@ -18,7 +18,7 @@
 //!
 //! | key | meaning |
 //! |---|---|
-//! | `time_zone` (required) | an IANA time zone name (`America/New_York`, `Europe/Paris`, `UTC`); wall-clock hours follow its daylight-saving rules |
+//! | `time_zone` (required) | an IANA time zone name of a place (`America/New_York`, `Europe/Paris`), or `UTC`; wall-clock hours follow its daylight-saving rules. An abbreviation (`EST`, `PST`, `CET`) or an offset (`UTC+2`, `Etc/GMT+5`) is refused with what it stands for: each is hours off the place it was meant for during part of the year, or ambiguous, so none is "corrected" to a zone |
 //! | `open` (required) | the weekly hours: keys are days (`Mon` … `Sun`, any case), ranges (`Mon-Fri`, `Fri-Mon` wraps) or lists (`Sat,Sun`); values list `HH:MM-HH:MM` periods, start included, end excluded, `24:00` for the end of the day. A day listed nowhere is closed |
 //! | `closed` | dates (`YYYY-MM-DD`, local) on which the schedule is closed all day: holidays |
 //! | `dates` | dates with their own hours instead of the weekly ones, e.g. an early close (`[]` closes the whole day) |
