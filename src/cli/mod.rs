@@ -123,7 +123,7 @@ pub(crate) const TOO_LATE: u8 = Exit::TooLate.code();
 /// Tools for TaskRouter: assignment rules, signed callbacks, Workflow configurations, and the
 /// REST API (tasks, workers, reservations, connecting a Workflow to the function).
 #[derive(Debug, Parser)]
-#[command(name = "taskrouter", version, about, after_help = EXIT_CODES)]
+#[command(name = "taskrouter", version, after_help = EXIT_CODES)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

@@ -75,6 +75,9 @@ pub enum WorkflowCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// `pull` (src/cli/workflow_live.rs).
+    #[command(flatten)]
+    Live(workflow_live::LiveCommand),
 }
 
 /// Runs a subcommand; `env` reads the REST commands' variables (`diff`, `apply`).
@@ -94,6 +97,7 @@ pub(crate) fn run(
             workflow,
             dry_run,
         } => workflow_live::apply(&file, &workspace, &workflow, dry_run, env),
+        WorkflowCommand::Live(command) => workflow_live::run(command, env),
         WorkflowCommand::Check { file } => check(&file),
         WorkflowCommand::Route {
             file,
