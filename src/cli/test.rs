@@ -55,7 +55,7 @@ use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 use crate::callback::AssignmentCallback;
-use crate::document::{json_kind, unknown_keys};
+use crate::document::{json_kind, suggest, unknown_keys};
 use crate::rules::{Decision, Rules};
 
 use super::callback::{documented_extra, unknown_parameter};
@@ -526,16 +526,21 @@ fn object<'v>(
     }
 }
 
+/// Refuses the first key of `map` not in `allowed`: with the closest allowed key for a typo,
+/// else with `expected`, the list.
 fn check_keys(
     map: &Map<String, Value>,
     at: &str,
-    allowed: &[&str],
+    allowed: &[&'static str],
     expected: &str,
 ) -> Result<(), TestError> {
     match unknown_keys(map, allowed).next() {
         Some(key) => Err(shape(
             at,
-            format!("unknown key `{key}`: expected {expected}"),
+            match suggest(key, allowed.iter().copied()) {
+                Some(known) => format!("unknown key `{key}`: did you mean `{known}`?"),
+                None => format!("unknown key `{key}`: expected {expected}"),
+            },
         )),
         None => Ok(()),
     }
@@ -589,7 +594,8 @@ mod tests {
         let cases = [
             ("[]".to_owned(), "the test document: expected a JSON object with `rules` and `cases`, found an array", "not an object"),
             (r#"{"cases": []}"#.to_owned(), "the test document: missing key `rules`: name the rules document, relative to this file, e.g. \"rules\": \"business-hours.json\"", "no rules"),
-            (format!(r#"{{"rules": "{}", "case": []}}"#, example(dequeue)), "the test document: unknown key `case`: expected `rules`, `cases`, `now` or `description`", "a typo at the top"),
+            (format!(r#"{{"rules": "{}", "case": []}}"#, example(dequeue)), "the test document: unknown key `case`: did you mean `cases`?", "a typo at the top"),
+            (format!(r#"{{"rules": "{}", "cases": [], "owner": "x"}}"#, example(dequeue)), "the test document: unknown key `owner`: expected `rules`, `cases`, `now` or `description`", "nothing close"),
             ("{".to_owned(), "not valid JSON: EOF while parsing an object at line 1 column 1", "not JSON"),
             (document(dequeue, "[]"), "the test document: `cases` is empty: add at least one case", "no cases"),
             (document(dequeue, r#"[{"expect": {"rule": "default"}}]"#), "cases[0]: missing key `name`: name every case, it is printed with its result", "a case without a name"),
