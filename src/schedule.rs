@@ -531,7 +531,7 @@ fn not_a_place(name: &str) -> Option<String> {
                 if winter == summer {
                     format!(
                         " (the IANA database keeps a `{upper}` for compatibility only: {} all year, with no daylight-saving time)",
-                        utc_offset(i32::from(winter.seconds() / 60))
+                        utc_offset(winter.seconds() / 60)
                     )
                 } else {
                     format!(" (the IANA database keeps a `{upper}` for compatibility only)")
