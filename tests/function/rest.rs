@@ -621,7 +621,11 @@ fn connect_check_with_only_an_api_key_asks_for_the_auth_token_before_changing_an
         .env("TASKROUTER_API_URL", &twilio.url)
         .output()
         .expect("the binary runs");
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "the environment is incomplete: usage"
+    );
     assert_eq!(
         text(&output.stderr),
         "error: connect --check needs the auth token: Twilio signs callbacks with the account's auth token, and an API key cannot stand in for it; set TWILIO_AUTH_TOKEN as well (API keys still log in)\n"
@@ -640,7 +644,7 @@ fn missing_credentials_are_named_and_help_shows_no_secret() {
         .env_remove("TWILIO_API_SECRET")
         .output()
         .expect("the binary runs");
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2), "missing credentials: usage");
     assert_eq!(
         text(&output.stderr),
         "error: no Twilio credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or TWILIO_ACCOUNT_SID with TWILIO_API_KEY and TWILIO_API_SECRET (preferred in production)\n"
@@ -652,6 +656,10 @@ fn missing_credentials_are_named_and_help_shows_no_secret() {
         vec!["reservation", "conference", "--help"],
         vec!["connect", "--help"],
         vec!["send", "--help"],
+        vec!["sign", "--help"],
+        vec!["task", "list", "--help"],
+        vec!["worker", "activity", "--help"],
+        vec!["workflow", "pull", "--help"],
     ] {
         let output = cli::taskrouter()
             .args(&args)
