@@ -363,6 +363,9 @@ pub enum CliError {
         /// What went wrong.
         reason: String,
     },
+    /// `check` without a rules document (exit 2).
+    #[error("name the rules document: check --rules FILE")]
+    NoRules,
     /// `sign` without a token (exit 2).
     #[error(
         "sign needs the auth token: set TWILIO_AUTH_TOKEN (or pass --token, which other users can see in `ps`)"
@@ -405,6 +408,7 @@ impl CliError {
             | Self::Reference(_)
             | Self::ScheduleWithoutRules { .. }
             | Self::Form(_)
+            | Self::NoRules
             | Self::NoToken
             | Self::RestConfig(_)
             | Self::Instruction(_)
@@ -487,9 +491,7 @@ pub fn run_with(command: Command, env: &dyn Fn(&str) -> Option<String>) -> Outpu
         Command::Check { rules, file } => match rules.or(file) {
             Some(path) => rules::check(&path),
             // clap requires one of the two; a value built by hand may have neither.
-            None => Err(CliError::Reference(
-                "name the rules document: check --rules FILE".to_owned(),
-            )),
+            None => Err(CliError::NoRules),
         },
         Command::Decide {
             rules,
@@ -745,6 +747,7 @@ mod tests {
             (CliError::Json { flag: "--task", reason: "eof".to_owned() }, Exit::Usage, "bad JSON in a flag"),
             (CliError::NotObject { flag: "--task", found: "an array" }, Exit::Usage, "a flag's JSON of the wrong type"),
             (CliError::NoToken, Exit::Usage, "no token"),
+            (CliError::NoRules, Exit::Usage, "check without a document"),
             (CliError::RestConfig(ConfigError::MissingAccount), Exit::Usage, "no credentials"),
             (CliError::NoReservationPath, Exit::Usage, "a reservation without its path"),
             (CliError::CheckNeedsAuthToken, Exit::Usage, "connect --check without the token"),
