@@ -137,9 +137,8 @@ invoke: ## Send EVENT (an API Gateway event file) to the function started by `ma
 	cargo lambda invoke --invoke-address 127.0.0.1 --invoke-port $(PORT) --data-file '$(EVENT)' --output-format json
 
 send: ## Sign a sample assignment callback with the local token and POST it to `make run`
-	cargo run --quiet --bin taskrouter -- send \
+	TWILIO_AUTH_TOKEN='$(DEV_TOKEN)' cargo run --quiet --bin taskrouter -- send \
 	  --url http://127.0.0.1:$(PORT)/taskrouter/assignment_callback \
-	  --token $(DEV_TOKEN) \
 	  --task '$(TASK)' \
 	  --worker '$(WORKER)'
 

@@ -14,6 +14,25 @@ use crate::sid::{
     WorkspaceSid,
 };
 
+/// Every parameter TaskRouter documents for the assignment callback, in the contract's order
+/// (contract §1). Twilio adds parameters without notice, so the function accepts others; the
+/// `taskrouter` command refuses other names in `--param` (a typo would be ignored silently) and
+/// takes them through `--extra-param` instead.
+pub const PARAMETERS: [&str; 12] = [
+    "AccountSid",
+    "WorkspaceSid",
+    "WorkflowSid",
+    "TaskQueueSid",
+    "WorkerSid",
+    "WorkerAttributes",
+    "TaskSid",
+    "TaskAttributes",
+    "TaskAge",
+    "TaskPriority",
+    "ReservationSid",
+    "Timestamp",
+];
+
 /// A form body that is not a well-formed assignment callback.
 ///
 /// Every variant is a client error (`400`); messages name the parameter and never echo attribute

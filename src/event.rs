@@ -111,6 +111,9 @@ macro_rules! event_types {
         }
 
         impl EventType {
+            /// Every documented wire name, in the reference's order.
+            pub const KNOWN: &'static [&'static str] = &[$($wire,)*];
+
             /// Reads a wire name; unknown names become [`EventType::Other`].
             pub fn parse(wire: &str) -> Self {
                 match wire {

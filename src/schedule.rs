@@ -18,7 +18,7 @@
 //!
 //! | key | meaning |
 //! |---|---|
-//! | `time_zone` (required) | an IANA time zone name (`America/New_York`, `Europe/Paris`, `UTC`); wall-clock hours follow its daylight-saving rules |
+//! | `time_zone` (required) | an IANA time zone name of a place (`America/New_York`, `Europe/Paris`), or `UTC`; wall-clock hours follow its daylight-saving rules. An abbreviation (`EST`, `PST`, `CET`) or an offset (`UTC+2`, `Etc/GMT+5`) is refused with what it stands for: each is hours off the place it was meant for during part of the year, or ambiguous, so none is "corrected" to a zone |
 //! | `open` (required) | the weekly hours: keys are days (`Mon` … `Sun`, any case), ranges (`Mon-Fri`, `Fri-Mon` wraps) or lists (`Sat,Sun`); values list `HH:MM-HH:MM` periods, start included, end excluded, `24:00` for the end of the day. A day listed nowhere is closed |
 //! | `closed` | dates (`YYYY-MM-DD`, local) on which the schedule is closed all day: holidays |
 //! | `dates` | dates with their own hours instead of the weekly ones, e.g. an early close (`[]` closes the whole day) |
@@ -93,6 +93,16 @@ pub enum ScheduleError {
         name: String,
         /// ` (did you mean `…`?)`, or empty.
         suggestion: String,
+    },
+    /// `time_zone` names a time, not a place: an abbreviation (`EST`, `PST`) or an offset
+    /// (`UTC+2`, `Etc/GMT+5`). A schedule follows the clock of a place, daylight-saving changes
+    /// included, and these are hours off from it for part of the year, or ambiguous.
+    #[error("`time_zone`: `{name}` {explanation}")]
+    NotAPlace {
+        /// The name as written.
+        name: String,
+        /// What it stands for and what to write instead.
+        explanation: String,
     },
     /// A key of `open` is not a day, a range or a list of them.
     #[error(
@@ -339,30 +349,294 @@ fn type_error(at: &str, expected: &'static str, found: &Value) -> ScheduleError 
 
 /// The zone named `name` in the bundled database.
 fn zone(name: &str) -> Result<TimeZone, ScheduleError> {
+    if let Some(explanation) = not_a_place(name) {
+        return Err(ScheduleError::NotAPlace {
+            name: name.to_owned(),
+            explanation,
+        });
+    }
     // jiff also accepts POSIX TZ strings and fixed offsets through other routines; `get` reads
     // only the IANA database, which is what a reader of the document expects.
-    TimeZone::get(name).map_err(|_| ScheduleError::UnknownZone {
-        name: name.to_owned(),
-        suggestion: zone_suggestion(name)
-            .map(|known| format!(" (did you mean `{known}`?)"))
-            .unwrap_or_default(),
+    TimeZone::get(name).map_err(|_| {
+        if looks_like_an_abbreviation(name) {
+            return ScheduleError::NotAPlace {
+                name: name.to_owned(),
+                explanation: format!(
+                    "looks like an abbreviation, not a time zone: abbreviations name one half of the year and are shared by places hours apart (CST is both Chicago and Shanghai), so none is guessed; {WRITE_A_PLACE}"
+                ),
+            };
+        }
+        ScheduleError::UnknownZone {
+            name: name.to_owned(),
+            suggestion: zone_suggestion(name)
+                .map(|known| format!(" (did you mean `{known}`?)"))
+                .unwrap_or_default(),
+        }
     })
 }
 
+/// What every "not a place" message asks for.
+const WRITE_A_PLACE: &str = "write the place whose clock the business keeps, such as America/New_York, Europe/Paris or Asia/Kolkata, and its daylight-saving changes are followed too";
+
+/// Time-zone abbreviations, upper case, with what they stand for. People write them in
+/// `time_zone`, but they are not zones: each names one half of the year (`PST` is winter in Los
+/// Angeles), several name places hours apart (`CST`, `IST`, `BST`), and the few the IANA
+/// database keeps for compatibility are not what they seem (its `EST` and `MST` are fixed
+/// offsets, an hour off New York and Denver in summer). The places are the IANA zones where the
+/// abbreviation is in use (the database's own `northamerica`, `europe`, `asia`, `australasia`,
+/// `africa` and `southamerica` files print them).
+const ABBREVIATIONS: &[(&str, &str)] = &[
+    ("EST", "US Eastern time (America/New_York, America/Toronto)"),
+    (
+        "EDT",
+        "US Eastern time in summer (America/New_York, America/Toronto)",
+    ),
+    (
+        "EST5EDT",
+        "US Eastern time (America/New_York), in POSIX style",
+    ),
+    (
+        "CST",
+        "US Central time (America/Chicago, America/Mexico_City), China (Asia/Shanghai) or Cuba (America/Havana)",
+    ),
+    (
+        "CDT",
+        "US Central time in summer (America/Chicago) or Cuba in summer (America/Havana)",
+    ),
+    (
+        "CST6CDT",
+        "US Central time (America/Chicago), in POSIX style",
+    ),
+    (
+        "MST",
+        "US Mountain time (America/Denver; America/Phoenix keeps it all year)",
+    ),
+    ("MDT", "US Mountain time in summer (America/Denver)"),
+    (
+        "MST7MDT",
+        "US Mountain time (America/Denver), in POSIX style",
+    ),
+    (
+        "PST",
+        "US Pacific time (America/Los_Angeles, America/Vancouver) or the Philippines (Asia/Manila)",
+    ),
+    (
+        "PDT",
+        "US Pacific time in summer (America/Los_Angeles, America/Vancouver)",
+    ),
+    (
+        "PST8PDT",
+        "US Pacific time (America/Los_Angeles), in POSIX style",
+    ),
+    ("AKST", "Alaska (America/Anchorage)"),
+    ("AKDT", "Alaska in summer (America/Anchorage)"),
+    ("HST", "Hawaii (Pacific/Honolulu)"),
+    (
+        "AST",
+        "Atlantic time (America/Halifax; America/Puerto_Rico keeps it all year) or Arabia (Asia/Riyadh)",
+    ),
+    ("ADT", "Atlantic time in summer (America/Halifax)"),
+    ("NST", "Newfoundland (America/St_Johns)"),
+    ("NDT", "Newfoundland in summer (America/St_Johns)"),
+    ("BRT", "Brasília (America/Sao_Paulo)"),
+    ("ART", "Argentina (America/Argentina/Buenos_Aires)"),
+    (
+        "BST",
+        "the United Kingdom in summer (Europe/London) or Bangladesh (Asia/Dhaka)",
+    ),
+    (
+        "IST",
+        "India (Asia/Kolkata), Ireland in summer (Europe/Dublin) or Israel (Asia/Jerusalem)",
+    ),
+    (
+        "WET",
+        "Western European time (Europe/Lisbon, Atlantic/Canary)",
+    ),
+    (
+        "WEST",
+        "Western European time in summer (Europe/Lisbon, Atlantic/Canary)",
+    ),
+    (
+        "CET",
+        "Central European time (Europe/Paris, Europe/Berlin, Europe/Madrid, …)",
+    ),
+    (
+        "CEST",
+        "Central European time in summer (Europe/Paris, Europe/Berlin, Europe/Madrid, …)",
+    ),
+    (
+        "MET",
+        "Central European time (Europe/Paris, Europe/Berlin, Europe/Madrid, …)",
+    ),
+    (
+        "MEST",
+        "Central European time in summer (Europe/Paris, Europe/Berlin, Europe/Madrid, …)",
+    ),
+    (
+        "EET",
+        "Eastern European time (Europe/Athens, Europe/Helsinki, Europe/Bucharest, …)",
+    ),
+    (
+        "EEST",
+        "Eastern European time in summer (Europe/Athens, Europe/Helsinki, Europe/Bucharest, …)",
+    ),
+    ("MSK", "Moscow (Europe/Moscow)"),
+    ("WAT", "West Africa (Africa/Lagos)"),
+    ("CAT", "Central Africa (Africa/Maputo)"),
+    ("EAT", "East Africa (Africa/Nairobi)"),
+    ("SAST", "South Africa (Africa/Johannesburg)"),
+    ("PKT", "Pakistan (Asia/Karachi)"),
+    ("ICT", "Indochina (Asia/Bangkok, Asia/Ho_Chi_Minh)"),
+    ("WIB", "western Indonesia (Asia/Jakarta)"),
+    ("SGT", "Singapore (Asia/Singapore)"),
+    ("HKT", "Hong Kong (Asia/Hong_Kong)"),
+    ("PHT", "the Philippines (Asia/Manila)"),
+    ("JST", "Japan (Asia/Tokyo)"),
+    ("KST", "Korea (Asia/Seoul)"),
+    ("AWST", "western Australia (Australia/Perth)"),
+    (
+        "ACST",
+        "central Australia (Australia/Adelaide; Australia/Darwin keeps it all year)",
+    ),
+    ("ACDT", "central Australia in summer (Australia/Adelaide)"),
+    (
+        "AEST",
+        "eastern Australia (Australia/Sydney, Australia/Melbourne; Australia/Brisbane keeps it all year)",
+    ),
+    (
+        "AEDT",
+        "eastern Australia in summer (Australia/Sydney, Australia/Melbourne)",
+    ),
+    ("NZST", "New Zealand (Pacific/Auckland)"),
+    ("NZDT", "New Zealand in summer (Pacific/Auckland)"),
+];
+
+/// Why `name` names a time rather than a place ([`ScheduleError::NotAPlace`]), or `None`.
+///
+/// An offset is never turned into a zone: the database's `Etc/GMT` zones have their sign
+/// inverted (POSIX style: `Etc/GMT+5` is five hours *behind* UTC), so `UTC+2` "corrected" to the
+/// similar-looking `Etc/GMT+2` would be four hours off, and a fixed offset is an hour off the
+/// place it was read from for half the year anyway. An offset of zero is UTC, which is said.
+fn not_a_place(name: &str) -> Option<String> {
+    let upper = name.trim().to_ascii_uppercase();
+    if let Some((_, meaning)) = ABBREVIATIONS
+        .iter()
+        .find(|(abbreviation, _)| *abbreviation == upper)
+    {
+        let kept = match TimeZone::get(name) {
+            Ok(zone) => {
+                // Two instants half a year apart, fixed: the module stays pure.
+                let winter = zone.to_offset(Timestamp::constant(1_767_268_800, 0));
+                let summer = zone.to_offset(Timestamp::constant(1_782_907_200, 0));
+                if winter == summer {
+                    format!(
+                        " (the IANA database keeps a `{upper}` for compatibility only: {} all year, with no daylight-saving time)",
+                        utc_offset(winter.seconds() / 60)
+                    )
+                } else {
+                    format!(" (the IANA database keeps a `{upper}` for compatibility only)")
+                }
+            }
+            Err(_) => String::new(),
+        };
+        return Some(format!(
+            "is an abbreviation, not a time zone: it stands for {meaning}{kept}; {WRITE_A_PLACE}"
+        ));
+    }
+    let (posix, sign, minutes) = offset(&upper)?;
+    if minutes == 0 {
+        // `GMT+0`, `Etc/GMT-0` are database names for UTC: nothing is off.
+        return if TimeZone::get(name).is_ok() {
+            None
+        } else {
+            Some("is UTC written as an offset: write UTC".to_owned())
+        };
+    }
+    // What the text means: the POSIX reading for the database's `Etc/GMT` names.
+    let ahead = if posix { sign < 0 } else { sign > 0 };
+    let minutes = i32::from(minutes);
+    let shown = utc_offset(if ahead { minutes } else { -minutes });
+    Some(if posix {
+        format!(
+            "is {shown} all year: in the IANA database's `Etc/GMT` names the sign is inverted (POSIX style: `Etc/GMT+5` is five hours behind UTC), the opposite of how offsets are usually written, and a fixed offset ignores daylight-saving time; {WRITE_A_PLACE}"
+        )
+    } else {
+        format!(
+            "is an offset ({shown}), not a time zone: a fixed offset ignores the daylight-saving changes of the place it was read from, and the database's similar-looking `Etc/GMT` names have the sign inverted (POSIX style), so none is suggested; {WRITE_A_PLACE}"
+        )
+    })
+}
+
+/// `UTC+05:30`, `UTC-05:00`.
+fn utc_offset(minutes: i32) -> String {
+    let sign = if minutes < 0 { '-' } else { '+' };
+    let minutes = minutes.unsigned_abs();
+    format!("UTC{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// `text` (upper case) as an offset: `UTC+2`, `GMT-03:30`, `+0530`, `Z`, `Etc/GMT+5`. Returns
+/// whether it is a database `Etc/GMT` name (POSIX signs), the sign as written (+1 or -1) and
+/// the offset in minutes.
+fn offset(text: &str) -> Option<(bool, i8, u16)> {
+    if text == "Z" {
+        return Some((false, 1, 0));
+    }
+    let (posix, rest) = match text.strip_prefix("ETC/GMT") {
+        Some(rest) => (true, rest),
+        None => {
+            let rest = ["UTC", "GMT", "UT"]
+                .iter()
+                .find_map(|prefix| text.strip_prefix(prefix))
+                .unwrap_or(text);
+            (false, rest.trim_start())
+        }
+    };
+    let (sign, digits) = match rest.as_bytes().first()? {
+        b'+' => (1, &rest[1..]),
+        b'-' => (-1, &rest[1..]),
+        _ => return None,
+    };
+    let (hours, minutes) = match digits.split_once(':') {
+        Some((hours, minutes)) => (hours, minutes),
+        None if digits.len() > 2 => digits.split_at(digits.len() - 2),
+        None => (digits, "0"),
+    };
+    let all_digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if hours.len() > 2 || minutes.len() > 2 || !all_digits(hours) || !all_digits(minutes) {
+        return None;
+    }
+    let (hours, minutes) = (hours.parse::<u16>().ok()?, minutes.parse::<u16>().ok()?);
+    (hours <= 14 && minutes < 60).then_some((posix, sign, hours * 60 + minutes))
+}
+
+/// A short run of capital letters (`XST`, `WAST`): what an abbreviation looks like, and too short
+/// for a spelling correction to be more than a guess.
+fn looks_like_an_abbreviation(name: &str) -> bool {
+    (2..=5).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_uppercase())
+}
+
 /// The zone name closest to a misspelled one, when one is close enough to be the likely intent.
+///
+/// Never a name [`not_a_place`] refuses (an abbreviation, an `Etc/GMT` offset), and a fuzzy
+/// match only for names long enough that one edit is a typo rather than another place: a city
+/// given without its region (`Paris`) is found at any length.
 fn zone_suggestion(name: &str) -> Option<String> {
     let wanted = name.to_ascii_lowercase().replace(' ', "_");
     let last = |text: &str| text.rsplit('/').next().unwrap_or(text).to_owned();
+    let fuzzy = wanted.contains('/') || wanted.chars().count() > 5;
     jiff::tz::db()
         .available()
         .map(|known| known.as_str().to_owned())
+        .filter(|known| !known.starts_with("Etc/") && not_a_place(known).is_none())
         .filter_map(|known| {
             let folded = known.to_ascii_lowercase();
             // A city given without its region (`New_York`) is as likely as a typo.
             let distance = if last(&folded) == wanted {
                 0
-            } else {
+            } else if fuzzy {
                 edit_distance(&wanted, &folded)
+            } else {
+                return None;
             };
             (distance <= (folded.len() / 6).max(1)).then_some((distance, known))
         })
@@ -775,6 +1049,104 @@ mod tests {
             "UTC",
         ] {
             assert!(TimeZone::get(name).is_ok(), "{name}");
+        }
+    }
+
+    /// The error for `time_zone: name`.
+    fn zone_error(name: &str) -> String {
+        Schedule::compile(&json!({"time_zone": name, "open": {}}))
+            .expect_err(name)
+            .to_string()
+    }
+
+    #[test]
+    fn an_abbreviation_is_explained_never_corrected_to_a_zone_hours_away() {
+        const PLACE: &str = "write the place whose clock the business keeps, such as America/New_York, Europe/Paris or Asia/Kolkata, and its daylight-saving changes are followed too";
+        #[rustfmt::skip]
+        let cases = [
+            // Before: `PST` → `EST` (3 h off), `CST` → `CET` (7 h), `IST` → `EST`, `JST` → `EST`.
+            ("PST", format!("`time_zone`: `PST` is an abbreviation, not a time zone: it stands for US Pacific time (America/Los_Angeles, America/Vancouver) or the Philippines (Asia/Manila); {PLACE}"), "not in the database"),
+            ("CST", format!("`time_zone`: `CST` is an abbreviation, not a time zone: it stands for US Central time (America/Chicago, America/Mexico_City), China (Asia/Shanghai) or Cuba (America/Havana); {PLACE}"), "ambiguous"),
+            ("ist", format!("`time_zone`: `ist` is an abbreviation, not a time zone: it stands for India (Asia/Kolkata), Ireland in summer (Europe/Dublin) or Israel (Asia/Jerusalem); {PLACE}"), "any case"),
+            // In the database, but a fixed offset: an hour off New York in summer.
+            ("EST", format!("`time_zone`: `EST` is an abbreviation, not a time zone: it stands for US Eastern time (America/New_York, America/Toronto) (the IANA database keeps a `EST` for compatibility only: UTC-05:00 all year, with no daylight-saving time); {PLACE}"), "a fixed offset in the database"),
+            ("CET", format!("`time_zone`: `CET` is an abbreviation, not a time zone: it stands for Central European time (Europe/Paris, Europe/Berlin, Europe/Madrid, …) (the IANA database keeps a `CET` for compatibility only); {PLACE}"), "kept for compatibility"),
+            ("PST8PDT", format!("`time_zone`: `PST8PDT` is an abbreviation, not a time zone: it stands for US Pacific time (America/Los_Angeles), in POSIX style (the IANA database keeps a `PST8PDT` for compatibility only); {PLACE}"), "POSIX style"),
+            ("XYZT", format!("`time_zone`: `XYZT` looks like an abbreviation, not a time zone: abbreviations name one half of the year and are shared by places hours apart (CST is both Chicago and Shanghai), so none is guessed; {PLACE}"), "an unknown abbreviation"),
+        ];
+        for (name, message, why) in cases {
+            assert_eq!(zone_error(name), message, "{why}");
+        }
+    }
+
+    #[test]
+    fn an_offset_is_read_as_written_and_never_turned_into_an_etc_gmt_zone() {
+        const PLACE: &str = "write the place whose clock the business keeps, such as America/New_York, Europe/Paris or Asia/Kolkata, and its daylight-saving changes are followed too";
+        let offset = |shown: &str| {
+            format!(
+                "is an offset ({shown}), not a time zone: a fixed offset ignores the daylight-saving changes of the place it was read from, and the database's similar-looking `Etc/GMT` names have the sign inverted (POSIX style), so none is suggested; {PLACE}"
+            )
+        };
+        let posix = |shown: &str| {
+            format!(
+                "is {shown} all year: in the IANA database's `Etc/GMT` names the sign is inverted (POSIX style: `Etc/GMT+5` is five hours behind UTC), the opposite of how offsets are usually written, and a fixed offset ignores daylight-saving time; {PLACE}"
+            )
+        };
+        #[rustfmt::skip]
+        let cases = [
+            // Before: `GMT+5` → `Etc/GMT+5`, which is UTC-05:00: ten hours off.
+            ("GMT+5", offset("UTC+05:00"), "GMT and a sign"),
+            ("GMT-3", offset("UTC-03:00"), "a negative offset"),
+            ("UTC+2", offset("UTC+02:00"), "UTC and a sign"),
+            ("UTC+05:30", offset("UTC+05:30"), "hours and minutes"),
+            ("+0530", offset("UTC+05:30"), "ISO 8601 basic"),
+            ("-03:00", offset("UTC-03:00"), "ISO 8601 extended"),
+            // In the database, with the sign people do not expect.
+            ("Etc/GMT+5", posix("UTC-05:00"), "five hours behind UTC"),
+            ("Etc/GMT-14", posix("UTC+14:00"), "the largest"),
+            ("Z", "is UTC written as an offset: write UTC".to_owned(), "ISO 8601's Z"),
+            ("UTC+0", "is UTC written as an offset: write UTC".to_owned(), "a zero offset"),
+        ];
+        for (name, explanation, why) in cases {
+            assert_eq!(
+                zone_error(name),
+                format!("`time_zone`: `{name}` {explanation}"),
+                "{why}"
+            );
+        }
+        for name in ["UTC", "GMT", "Etc/UTC", "GMT+0", "Etc/GMT-0", "utc"] {
+            assert!(
+                Schedule::compile(&json!({"time_zone": name, "open": {}})).is_ok(),
+                "{name} is UTC"
+            );
+        }
+    }
+
+    #[test]
+    fn typos_and_cities_are_still_corrected_and_suggestions_are_never_abbreviations() {
+        #[rustfmt::skip]
+        let cases = [
+            ("America/Los_Angelas", Some("America/Los_Angeles"), "a typo"),
+            ("Paris", Some("Europe/Paris"), "a city without its region"),
+            ("Europe/Londn", Some("Europe/London"), "a missing letter"),
+            ("Mumbai", None, "a city the database names otherwise (Asia/Kolkata)"),
+            ("NZT", None, "short: no fuzzy guess"),
+        ];
+        for (name, expected, why) in cases {
+            assert_eq!(zone_suggestion(name).as_deref(), expected, "{why}");
+        }
+        // The short names are the ones a refused name could be one edit away from.
+        for known in jiff::tz::db().available() {
+            let known = known.as_str();
+            if known.len() > 8 {
+                continue;
+            }
+            if let Some(suggested) = zone_suggestion(&format!("{known}x")) {
+                assert!(
+                    not_a_place(&suggested).is_none() && !suggested.starts_with("Etc/"),
+                    "{known}x → {suggested}"
+                );
+            }
         }
     }
 }

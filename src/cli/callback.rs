@@ -3,12 +3,15 @@
 
 use std::time::Duration;
 
-use crate::callback::AssignmentCallback;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::callback::{AssignmentCallback, PARAMETERS};
+use crate::document::suggest;
 use crate::form::FormParams;
 use crate::rest::transport::http_agent;
 use crate::signature;
 
-use super::{CliError, FAILED, OK, Output, json_object};
+use super::{CallbackArgs, CliError, FAILED, OK, Output, json_object, parse_param};
 
 /// Where `send` posts by default: `cargo lambda watch`'s address and the function's route.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:9000/taskrouter/assignment_callback";
@@ -34,15 +37,81 @@ const SAMPLE_SIDS: &[(&str, &str)] = &[
     ("ReservationSid", "WR00000000000000000000000000000000"),
 ];
 
-/// `--token`, else a non-empty `TWILIO_AUTH_TOKEN`, else [`LOCAL_DEV_TOKEN`].
-pub fn resolve_token(flag: Option<String>, environment: Option<String>) -> String {
-    flag.or(environment.filter(|token| !token.is_empty()))
-        .unwrap_or_else(|| LOCAL_DEV_TOKEN.to_owned())
+/// `--token`, else `TWILIO_AUTH_TOKEN` (read non-empty by the caller), else
+/// [`LOCAL_DEV_TOKEN`]: `send` posts to `make run`'s local function by default, which holds it.
+pub fn resolve_token(
+    flag: Option<SecretString>,
+    environment: Option<SecretString>,
+) -> SecretString {
+    flag.or(environment)
+        .unwrap_or_else(|| SecretString::from(LOCAL_DEV_TOKEN))
+}
+
+/// What is wrong with `name` as a documented callback parameter, or `None` when it is one:
+/// the closest documented name for a typo, else the list.
+pub fn unknown_parameter(name: &str) -> Option<String> {
+    if PARAMETERS.contains(&name) {
+        return None;
+    }
+    let hint = match suggest(name, PARAMETERS) {
+        Some(known) => format!("did you mean `{known}`?"),
+        None => format!("the documented ones are {}", PARAMETERS.join(", ")),
+    };
+    Some(format!(
+        "`{name}` is not a parameter of the assignment callback: {hint}"
+    ))
+}
+
+/// What is wrong with `name` as an extra (undocumented) parameter: being a documented one,
+/// or one in another case (names are case-sensitive, so `taskage` can only be a typo). `how`
+/// says where a documented parameter goes, e.g. `pass it with --param`.
+pub fn documented_extra(name: &str, how: &str) -> Option<String> {
+    if PARAMETERS.contains(&name) {
+        return Some(format!(
+            "`{name}` is a documented parameter of the assignment callback, not an extra one: {how}"
+        ));
+    }
+    PARAMETERS
+        .iter()
+        .find(|known| known.eq_ignore_ascii_case(name))
+        .map(|known| {
+            format!(
+                "`{name}` is the documented `{known}` in another case (names are case-sensitive): write `{known}` and {how}"
+            )
+        })
+}
+
+/// Parses `--param NAME=VALUE` of `decide`, `eval` and `send`: a documented callback parameter.
+///
+/// # Errors
+///
+/// A message for a malformed pair or an unknown name, with a suggestion.
+pub fn parse_callback_param(text: &str) -> Result<(String, String), String> {
+    let (name, value) = parse_param(text)?;
+    match unknown_parameter(&name) {
+        None => Ok((name, value)),
+        Some(problem) => Err(format!(
+            "{problem}; a parameter Twilio added since goes in --extra-param {name}=…"
+        )),
+    }
+}
+
+/// Parses `--extra-param NAME=VALUE`: a parameter the callback does not document, sent as given.
+///
+/// # Errors
+///
+/// A message for a malformed pair or a documented name (which goes in `--param`).
+pub fn parse_extra_param(text: &str) -> Result<(String, String), String> {
+    let (name, value) = parse_param(text)?;
+    match documented_extra(&name, "pass it with --param") {
+        None => Ok((name, value)),
+        Some(problem) => Err(problem),
+    }
 }
 
 pub(crate) fn sign(
     url: &str,
-    token: &str,
+    token: &SecretString,
     params: &[(String, String)],
     body: Option<&str>,
 ) -> Result<Output, CliError> {
@@ -54,22 +123,23 @@ pub(crate) fn sign(
     };
     pairs.extend_from_slice(params);
     Ok(Output {
-        stdout: format!("{}\n", signature::sign(token.as_bytes(), url, &pairs)),
+        stdout: format!(
+            "{}\n",
+            signature::sign(token.expose_secret().as_bytes(), url, &pairs)
+        ),
         ..Output::default()
     })
 }
 
 pub(crate) fn send(
     url: &str,
-    token: &str,
-    task: &str,
-    worker: &str,
-    params: &[(String, String)],
+    token: &SecretString,
+    callback: &CallbackArgs,
 ) -> Result<Output, CliError> {
-    let params = sample_callback(task, worker, params)?;
+    let params = sample_callback(callback)?;
     // Refuse what the function would refuse, before the network is involved.
     AssignmentCallback::try_from(params.clone())?;
-    let signature = signature::sign(token.as_bytes(), url, params.pairs());
+    let signature = signature::sign(token.expose_secret().as_bytes(), url, params.pairs());
     let (status, body) = post_signed(url, &signature, &params)?;
     Ok(Output {
         stdout: if body.ends_with('\n') {
@@ -111,30 +181,30 @@ pub(crate) fn post_signed(
 }
 
 /// A complete assignment callback's form parameters: placeholder SIDs, `TaskAge` and
-/// `TaskPriority` 0, the given attributes, then each `params` pair replacing the parameter of
-/// that name or added after the others.
+/// `TaskPriority` 0, the given attributes, then each documented parameter of `callback.params`
+/// replacing the sample's, then the extra parameters after them (a repeated extra name keeps
+/// its last value).
+///
+/// The names were checked when the arguments were parsed ([`parse_callback_param`],
+/// [`parse_extra_param`]) or the test document read.
 ///
 /// # Errors
 ///
 /// [`CliError::Json`] or [`CliError::NotObject`] naming `--task` or `--worker`.
-pub fn sample_callback(
-    task: &str,
-    worker: &str,
-    params: &[(String, String)],
-) -> Result<FormParams, CliError> {
-    json_object("--task", task)?;
-    json_object("--worker", worker)?;
+pub fn sample_callback(callback: &CallbackArgs) -> Result<FormParams, CliError> {
+    json_object("--task", &callback.task)?;
+    json_object("--worker", &callback.worker)?;
     let mut pairs: Vec<(String, String)> = SAMPLE_SIDS
         .iter()
         .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
         .collect();
     pairs.extend([
-        ("TaskAttributes".to_owned(), task.to_owned()),
-        ("WorkerAttributes".to_owned(), worker.to_owned()),
+        ("TaskAttributes".to_owned(), callback.task.clone()),
+        ("WorkerAttributes".to_owned(), callback.worker.clone()),
         ("TaskAge".to_owned(), "0".to_owned()),
         ("TaskPriority".to_owned(), "0".to_owned()),
     ]);
-    for (name, value) in params {
+    for (name, value) in callback.params.iter().chain(&callback.extra_params) {
         match pairs.iter_mut().find(|(existing, _)| existing == name) {
             Some(pair) => pair.1.clone_from(value),
             None => pairs.push((name.clone(), value.clone())),
@@ -150,7 +220,21 @@ mod tests {
 
     use super::*;
     use crate::cli::test_support::params;
-    use crate::cli::{Command, run};
+    use crate::cli::{Cli, Command, run};
+    use clap::Parser as _;
+
+    fn token(text: &str) -> Option<SecretString> {
+        Some(SecretString::from(text))
+    }
+
+    fn callback(task: &str, pairs: &[(&str, &str)], extra: &[(&str, &str)]) -> CallbackArgs {
+        CallbackArgs {
+            task: task.to_owned(),
+            params: params(pairs),
+            extra_params: params(extra),
+            ..CallbackArgs::default()
+        }
+    }
 
     #[test]
     fn sign_matches_the_official_vector() {
@@ -166,7 +250,7 @@ mod tests {
         let with_params = run(
             Command::Sign {
                 url: url.to_owned(),
-                token: "12345".to_owned(),
+                token: token("12345"),
                 params: params(&common),
                 body: None,
             },
@@ -178,7 +262,7 @@ mod tests {
         let with_body = run(
             Command::Sign {
                 url: url.to_owned(),
-                token: "12345".to_owned(),
+                token: token("12345"),
                 params: params(&[("To", "+18005551212")]),
                 body: Some(body.to_owned()),
             },
@@ -191,7 +275,7 @@ mod tests {
         let none = run(
             Command::Sign {
                 url: url.to_owned(),
-                token: "12345".to_owned(),
+                token: token("12345"),
                 params: Vec::new(),
                 body: None,
             },
@@ -201,21 +285,71 @@ mod tests {
     }
 
     #[test]
+    fn sign_reads_the_token_from_the_environment_and_needs_one() {
+        let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+        let sign = |token: Option<SecretString>, environment: Option<&str>| {
+            run(
+                Command::Sign {
+                    url: url.to_owned(),
+                    token,
+                    params: Vec::new(),
+                    body: None,
+                },
+                environment.map(str::to_owned),
+            )
+        };
+        let from_environment = sign(None, Some("12345"));
+        assert_eq!(
+            (from_environment.stdout.as_str(), from_environment.code),
+            ("zYQTYrRWXE7LtzbG4PfP7/bkkGo=\n", 0)
+        );
+        assert_eq!(
+            sign(token("12345"), Some("other")).stdout,
+            "zYQTYrRWXE7LtzbG4PfP7/bkkGo=\n",
+            "the flag wins"
+        );
+        for environment in [None, Some(""), Some("  ")] {
+            let output = sign(None, environment);
+            assert_eq!(output.code, 2, "{environment:?}");
+            assert_eq!(
+                output.stderr,
+                "error: sign needs the auth token: set TWILIO_AUTH_TOKEN (or pass --token, which other users can see in `ps`)\n"
+            );
+        }
+    }
+
+    #[test]
     fn the_token_comes_from_the_flag_then_the_environment_then_the_local_default() {
-        let some = |text: &str| Some(text.to_owned());
-        assert_eq!(resolve_token(some("flag"), some("env")), "flag");
-        assert_eq!(resolve_token(None, some("env")), "env");
-        assert_eq!(resolve_token(None, some("")), LOCAL_DEV_TOKEN);
-        assert_eq!(resolve_token(None, None), LOCAL_DEV_TOKEN);
+        let exposed = |secret: SecretString| secret.expose_secret().to_owned();
+        assert_eq!(exposed(resolve_token(token("flag"), token("env"))), "flag");
+        assert_eq!(exposed(resolve_token(None, token("env"))), "env");
+        assert_eq!(exposed(resolve_token(None, None)), LOCAL_DEV_TOKEN);
+    }
+
+    #[test]
+    fn a_token_is_never_shown_by_debug_or_by_an_error() {
+        let cli = Cli::try_parse_from([
+            "taskrouter",
+            "sign",
+            "--url",
+            "u",
+            "--token",
+            "s3cr3t-value",
+        ])
+        .expect("valid");
+        assert!(!format!("{cli:?}").contains("s3cr3t-value"), "{cli:?}");
+        let error = Cli::try_parse_from(["taskrouter", "sign", "--url", "u", "--token", " "])
+            .expect_err("an empty token");
+        assert!(error.to_string().contains("the token is empty"), "{error}");
     }
 
     #[test]
     fn the_sample_callback_is_complete_and_params_replace_or_extend_it() {
-        let form = sample_callback(
+        let form = sample_callback(&callback(
             "{\"a\":1}",
-            "{}",
-            &params(&[("TaskAge", "30"), ("Extra", "x")]),
-        )
+            &[("TaskAge", "30")],
+            &[("Extra", "x")],
+        ))
         .expect("valid input");
         let callback = AssignmentCallback::try_from(form.clone()).expect("a complete callback");
         assert_eq!(callback.task_age, 30);
@@ -228,6 +362,35 @@ mod tests {
         assert_eq!(
             form.pairs().last(),
             Some(&("Extra".to_owned(), "x".to_owned()))
+        );
+    }
+
+    #[test]
+    fn an_unknown_callback_parameter_is_refused_with_the_closest_name() {
+        #[rustfmt::skip]
+        let cases = [
+            ("TaskAgee=5", "`TaskAgee` is not a parameter of the assignment callback: did you mean `TaskAge`?; a parameter Twilio added since goes in --extra-param TaskAgee=…", "a typo"),
+            ("task_queue_sid=WQ1", "`task_queue_sid` is not a parameter of the assignment callback: did you mean `TaskQueueSid`?; a parameter Twilio added since goes in --extra-param task_queue_sid=…", "the snake_case spelling"),
+            ("Channel=voice", "`Channel` is not a parameter of the assignment callback: the documented ones are AccountSid, WorkspaceSid, WorkflowSid, TaskQueueSid, WorkerSid, WorkerAttributes, TaskSid, TaskAttributes, TaskAge, TaskPriority, ReservationSid, Timestamp; a parameter Twilio added since goes in --extra-param Channel=…", "nothing close"),
+        ];
+        for (text, message, why) in cases {
+            assert_eq!(parse_callback_param(text), Err(message.to_owned()), "{why}");
+        }
+        assert_eq!(
+            parse_callback_param("TaskAge=300"),
+            Ok(("TaskAge".to_owned(), "300".to_owned()))
+        );
+        assert_eq!(
+            parse_extra_param("Channel=voice"),
+            Ok(("Channel".to_owned(), "voice".to_owned()))
+        );
+        assert_eq!(
+            parse_extra_param("TaskAge=1"),
+            Err("`TaskAge` is a documented parameter of the assignment callback, not an extra one: pass it with --param".to_owned())
+        );
+        assert_eq!(
+            parse_extra_param("taskage=1"),
+            Err("`taskage` is the documented `TaskAge` in another case (names are case-sensitive): write `TaskAge` and pass it with --param".to_owned())
         );
     }
 
@@ -288,9 +451,7 @@ mod tests {
             Command::Send {
                 url: url.clone(),
                 token: None,
-                task: "{\"type\":\"chat\"}".to_owned(),
-                worker: "{}".to_owned(),
-                params: params(&[("TaskPriority", "5")]),
+                callback: callback("{\"type\":\"chat\"}", &[("TaskPriority", "5")], &[]),
             },
             Some("secret-token".to_owned()),
         );
@@ -336,10 +497,8 @@ mod tests {
         let output = run(
             Command::Send {
                 url,
-                token: Some("wrong".to_owned()),
-                task: "{}".to_owned(),
-                worker: "{}".to_owned(),
-                params: Vec::new(),
+                token: token("wrong"),
+                callback: CallbackArgs::default(),
             },
             None,
         );
@@ -361,9 +520,7 @@ mod tests {
             Command::Send {
                 url: url.clone(),
                 token: None,
-                task: "{}".to_owned(),
-                worker: "{}".to_owned(),
-                params: Vec::new(),
+                callback: CallbackArgs::default(),
             },
             None,
         );

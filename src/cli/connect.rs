@@ -10,6 +10,7 @@
 //! differs by one character from the one the function verifies (every callback `403`).
 
 use clap::Args;
+use secrecy::ExposeSecret;
 
 use crate::instruction::HttpUrl;
 use crate::rest::resources::{EventsFilter, Workflow, WorkflowUpdate, Workspace, WorkspaceUpdate};
@@ -18,7 +19,7 @@ use crate::sid::{WorkflowSid, WorkspaceSid};
 use crate::signature;
 
 use super::callback::{post_signed, sample_callback};
-use super::{CliError, FAILED, OK, Output};
+use super::{CallbackArgs, CliError, FAILED, OK, Output};
 
 /// The attributes of the `--check` callback's task: marked, so a log reader knows it was a check.
 const CHECK_TASK: &str = r#"{"taskrouter_connect_check":true}"#;
@@ -39,7 +40,8 @@ pub struct Connect {
     /// The function's event callback URL (stack output EventCallbackUrl), set on the Workspace.
     #[arg(long, value_name = "URL", value_parser = parse_url)]
     pub events_url: Option<HttpUrl>,
-    /// The workspace events to receive, comma-separated (e.g. reservation.accepted,task.canceled).
+    /// The workspace events to receive, comma-separated (e.g. reservation.accepted,task.canceled);
+    /// a type TaskRouter does not document is an error with the closest one.
     #[arg(long, value_name = "a,b,…", value_parser = EventsFilter::parse)]
     pub events_filter: Option<EventsFilter>,
     /// Print the plan; change nothing.
@@ -262,10 +264,9 @@ fn check(args: &Connect, config: &RestConfig, url: Option<&str>) -> Result<Outpu
         .signing_token()
         .ok_or(CliError::CheckNeedsAuthToken)?;
     let url = url.ok_or(CliError::NothingToCheck)?;
-    let params = sample_callback(
-        CHECK_TASK,
-        "{}",
-        &[
+    let params = sample_callback(&CallbackArgs {
+        task: CHECK_TASK.to_owned(),
+        params: vec![
             (
                 "AccountSid".to_owned(),
                 config.credentials.account_sid().to_string(),
@@ -273,8 +274,9 @@ fn check(args: &Connect, config: &RestConfig, url: Option<&str>) -> Result<Outpu
             ("WorkspaceSid".to_owned(), args.workspace.to_string()),
             ("WorkflowSid".to_owned(), args.workflow.to_string()),
         ],
-    )?;
-    let signature = signature::sign(token.expose().as_bytes(), url, params.pairs());
+        ..CallbackArgs::default()
+    })?;
+    let signature = signature::sign(token.expose_secret().as_bytes(), url, params.pairs());
     let (status, body) = post_signed(url, &signature, &params)?;
     let status = status.as_u16();
     let body = body.trim_end();

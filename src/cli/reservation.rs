@@ -5,13 +5,14 @@
 //! ([`Instruction::from_json`]), and [`Instruction::to_form`] writes it as the REST update.
 //!
 //! An update TaskRouter refuses is not the end of the story: the reservation is fetched and its
-//! real status decides the exit code (issue 12; contract §7):
+//! real status decides the exit code (contract §7; the codes are [`super::Exit`]'s):
 //!
 //! | outcome | exit |
 //! |---|---|
 //! | the update was applied, or the reservation already is in the requested state (an accept of an accepted reservation) | 0 |
 //! | the reservation is no longer pending (timeout, canceled, rescinded, …) | 3, with what it means for the worker |
-//! | anything else (bad parameters, credentials, network) | 1, with Twilio's code and link |
+//! | Twilio refused it otherwise (bad parameters, credentials) or did not answer | 1, with Twilio's code and link |
+//! | the flags do not make a valid instruction (checked before anything is sent) | 2 |
 
 use clap::{Args, Subcommand};
 use serde_json::{Map, Value};
@@ -21,7 +22,7 @@ use crate::rest::resources::{Reservation, ReservationStatus};
 use crate::rest::{Answer, Client, ReservationOf, RestError};
 use crate::sid::{ActivitySid, CallSid, ReservationSid, TaskSid, WorkerSid, WorkspaceSid};
 
-use super::{CliError, FAILED, NOT_PENDING, OK, Output, json_text, parse_param};
+use super::{CliError, FAILED, OK, Output, TOO_LATE, json_text, parse_param};
 
 /// Which reservation.
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
@@ -77,8 +78,8 @@ pub enum Action {
         /// Which reservation.
         #[command(flatten)]
         target: Target,
-        /// The activity the worker moves to (WA…). Use an unavailable one, or TaskRouter reserves
-        /// the same worker again.
+        /// The activity the worker moves to now (WA…; the instruction's activity_sid). Use an
+        /// unavailable one, or TaskRouter reserves the same worker again.
         #[arg(long, value_name = "WA…")]
         activity: ActivitySid,
     },
@@ -93,12 +94,13 @@ pub enum Action {
         /// The caller ID [default: the number the caller dialed].
         #[arg(long)]
         from: Option<String>,
-        /// The activity after the call (WA…).
-        #[arg(long, value_name = "WA…")]
-        post_work_activity: Option<String>,
-        /// record-from-answer or do-not-record.
+        /// The activity the worker moves to once the call ends (WA…; the instruction's
+        /// post_work_activity_sid).
+        #[arg(long, value_name = "WA…", alias = "post-work-activity")]
+        activity: Option<ActivitySid>,
+        /// Record the call from when the worker answers (record-from-answer).
         #[arg(long)]
-        record: Option<String>,
+        record: bool,
         /// Seconds the worker's phone rings, 1-999.
         #[arg(long)]
         timeout: Option<String>,
@@ -126,9 +128,9 @@ pub enum Action {
         /// Accept the reservation when the call starts (otherwise accept or reject later).
         #[arg(long)]
         accept: bool,
-        /// record-from-answer or do-not-record.
+        /// Record the call from when the worker answers (record-from-answer).
         #[arg(long)]
-        record: Option<String>,
+        record: bool,
         /// Seconds the worker's phone rings, 1-999.
         #[arg(long)]
         timeout: Option<String>,
@@ -150,6 +152,10 @@ pub enum Action {
         /// Accept the reservation when redirecting.
         #[arg(long)]
         accept: bool,
+        /// The activity the worker moves to once the call ends (WA…; the instruction's
+        /// post_work_activity_sid).
+        #[arg(long, value_name = "WA…", alias = "post-work-activity")]
+        activity: Option<ActivitySid>,
     },
     /// Join caller and worker in a conference (Twilio's recommended voice instruction).
     Conference {
@@ -162,10 +168,14 @@ pub enum Action {
         /// The caller ID of the call to the worker.
         #[arg(long)]
         from: Option<String>,
+        /// The activity the worker moves to once the conference ends (WA…; the instruction's
+        /// post_work_activity_sid).
+        #[arg(long, value_name = "WA…", alias = "post-work-activity")]
+        activity: Option<ActivitySid>,
         /// Seconds the worker's phone rings, 1-999.
         #[arg(long)]
         timeout: Option<String>,
-        /// Record the worker's participant.
+        /// Record the worker's participant (record: true).
         #[arg(long)]
         record: bool,
         /// Whether and when to record the conference: true, false, record-from-start, do-not-record.
@@ -213,6 +223,8 @@ impl Action {
             }
         };
         let text = |value: &Option<String>| value.clone().map(Value::String);
+        let sid = |value: &Option<ActivitySid>| value.as_ref().map(|sid| Value::from(sid.as_str()));
+        let record_from_answer = |record: bool| record.then(|| Value::from("record-from-answer"));
         let name = match self {
             Self::Show { .. } => return None,
             Self::Accept { .. } => "accept",
@@ -223,7 +235,7 @@ impl Action {
             Self::Dequeue {
                 to,
                 from,
-                post_work_activity,
+                activity,
                 record,
                 timeout,
                 status_callback_url,
@@ -232,8 +244,8 @@ impl Action {
             } => {
                 put("to", text(to));
                 put("from", text(from));
-                put("post_work_activity_sid", text(post_work_activity));
-                put("record", text(record));
+                put("post_work_activity_sid", sid(activity));
+                put("record", record_from_answer(*record));
                 put("timeout", timeout.as_deref().map(number_or_text));
                 put("status_callback_url", text(status_callback_url));
                 put("status_callback_events", text(status_callback_events));
@@ -253,7 +265,7 @@ impl Action {
                 put("from", Some(Value::String(from.clone())));
                 put("to", text(to));
                 put("accept", accept.then_some(Value::Bool(true)));
-                put("record", text(record));
+                put("record", record_from_answer(*record));
                 put("timeout", timeout.as_deref().map(number_or_text));
                 put("status_callback_url", text(status_callback_url));
                 "call"
@@ -262,16 +274,19 @@ impl Action {
                 call_sid,
                 url,
                 accept,
+                activity,
                 ..
             } => {
                 put("call_sid", Some(Value::String(call_sid.to_string())));
                 put("url", Some(Value::String(url.clone())));
                 put("accept", Some(Value::Bool(*accept)));
+                put("post_work_activity_sid", sid(activity));
                 "redirect"
             }
             Self::Conference {
                 to,
                 from,
+                activity,
                 timeout,
                 record,
                 conference_record,
@@ -282,6 +297,7 @@ impl Action {
             } => {
                 put("to", text(to));
                 put("from", text(from));
+                put("post_work_activity_sid", sid(activity));
                 put("timeout", timeout.as_deref().map(number_or_text));
                 put("record", record.then_some(Value::Bool(true)));
                 put("conference_record", text(conference_record));
@@ -409,7 +425,7 @@ fn after_refusal(
         status.meaning(),
         instruction.name()
     );
-    output.code = NOT_PENDING;
+    output.code = TOO_LATE;
     output
 }
 
@@ -496,20 +512,40 @@ mod tests {
                         "30",
                         "--status-callback-events",
                         "initiated,completed",
+                        "--activity",
+                        "WA0123456789abcdef0123456789abcdef",
+                        "--record",
                     ],
                 ),
                 Some(
-                    json!({"instruction": "dequeue", "from": "+18005550100", "timeout": 30, "status_callback_events": "initiated,completed"}),
+                    json!({"instruction": "dequeue", "from": "+18005550100", "timeout": 30, "status_callback_events": "initiated,completed", "post_work_activity_sid": "WA0123456789abcdef0123456789abcdef", "record": "record-from-answer"}),
                 ),
-                "dequeue",
+                "dequeue: --activity is the activity after the call, --record a switch",
+            ),
+            (
+                with(
+                    "dequeue",
+                    &["--post-work-activity", "WA0123456789abcdef0123456789abcdef"],
+                ),
+                Some(
+                    json!({"instruction": "dequeue", "post_work_activity_sid": "WA0123456789abcdef0123456789abcdef"}),
+                ),
+                "the older spelling --post-work-activity still works",
             ),
             (
                 with(
                     "call",
-                    &["--url", "https://example.com/t", "--from", "+1", "--accept"],
+                    &[
+                        "--url",
+                        "https://example.com/t",
+                        "--from",
+                        "+1",
+                        "--accept",
+                        "--record",
+                    ],
                 ),
                 Some(
-                    json!({"instruction": "call", "url": "https://example.com/t", "from": "+1", "accept": true}),
+                    json!({"instruction": "call", "url": "https://example.com/t", "from": "+1", "accept": true, "record": "record-from-answer"}),
                 ),
                 "call",
             ),
@@ -533,6 +569,8 @@ mod tests {
                     "conference",
                     &[
                         "--record",
+                        "--activity",
+                        "WA0123456789abcdef0123456789abcdef",
                         "--param",
                         "beep=onEnter",
                         "--param",
@@ -542,7 +580,7 @@ mod tests {
                     ],
                 ),
                 Some(
-                    json!({"instruction": "conference", "record": true, "beep": "onEnter", "max_participants": 2, "end_conference_on_exit": true}),
+                    json!({"instruction": "conference", "record": true, "post_work_activity_sid": "WA0123456789abcdef0123456789abcdef", "beep": "onEnter", "max_participants": 2, "end_conference_on_exit": true}),
                 ),
                 "conference with --param",
             ),
@@ -559,10 +597,6 @@ mod tests {
             (
                 vec!["--timeout", "abc"],
                 "`dequeue` parameter `timeout` must be an integer, got \"abc\"",
-            ),
-            (
-                vec!["--record", "always"],
-                "`dequeue` parameter `record` must be one of \"record-from-answer\", \"do-not-record\", got \"always\"",
             ),
             (
                 vec!["--status-callback-url", "example.com/status"],
@@ -679,5 +713,59 @@ mod tests {
             &ReservationStatus::Timeout,
             &ReservationStatus::Accepted
         ));
+    }
+
+    #[test]
+    fn activity_and_record_are_spelled_and_shaped_the_same_for_every_verb() {
+        const WA: &str = "WA0123456789abcdef0123456789abcdef";
+        // Every verb that moves the worker takes `--activity WA…`; every verb that records takes
+        // `--record` as a switch.
+        let verbs: [(&str, &[&str]); 4] = [
+            ("reject", &[]),
+            ("dequeue", &["--record"]),
+            (
+                "redirect",
+                &[
+                    "--call",
+                    "CA0123456789abcdef0123456789abcdef",
+                    "--url",
+                    "https://example.com/t",
+                ],
+            ),
+            ("conference", &["--record"]),
+        ];
+        for (verb, extra) in verbs {
+            let mut args = target(verb);
+            args.extend_from_slice(&["--activity", WA]);
+            args.extend_from_slice(extra);
+            let json = action(&args).instruction_json().expect("an update");
+            let key = if verb == "reject" {
+                "activity_sid"
+            } else {
+                "post_work_activity_sid"
+            };
+            assert_eq!(json[key], WA, "{verb}: {json}");
+            let mut bad = target(verb);
+            bad.extend_from_slice(&["--activity", "WA1"]);
+            bad.extend_from_slice(extra);
+            let mut full = vec!["taskrouter", "reservation"];
+            full.extend_from_slice(&bad);
+            let error = Cli::try_parse_from(full).expect_err("a malformed SID");
+            assert_eq!(error.exit_code(), 2, "{verb}");
+            assert!(
+                error
+                    .to_string()
+                    .contains("`WA1` is not a valid activity SID"),
+                "{verb}: {error}"
+            );
+        }
+        let mut value = target("dequeue");
+        value.extend_from_slice(&["--record", "record-from-answer"]);
+        let mut full = vec!["taskrouter", "reservation"];
+        full.extend_from_slice(&value);
+        assert!(
+            Cli::try_parse_from(full).is_err(),
+            "--record takes no value: it is a switch"
+        );
     }
 }

@@ -1,25 +1,47 @@
 //! `check`, `decide` and `eval`: trying assignment rules and expressions without a callback.
+//!
+//! `eval` evaluates its expression exactly as a rule's `when`: it compiles a one-rule document
+//! (with the `schedules` of `--rules`, when given) and decides the sample callback with it, so
+//! `eval` and the function can never disagree on what an expression means. A reference it
+//! cannot answer (a `schedules.` one without the document that defines the schedule, a
+//! `callback.` one in the wrong case) is an error, never a silent `false`.
 
 use std::path::Path;
 
 use jiff::Timestamp;
+use serde_json::{Value, json};
 
 use crate::callback::AssignmentCallback;
-use crate::expression::{Expression, JsonScope};
-use crate::rules::Rules;
-use crate::time_of_day::TimeOfDay;
+use crate::expression::{Expression, Segment};
+use crate::rules::{Rules, RulesError};
 
-use super::{CliError, OK, Output, json_object, sample_callback};
+use super::{CallbackArgs, CliError, OK, Output, sample_callback};
 
-pub(crate) fn load_rules(path: &Path) -> Result<Rules, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
+/// The name of `eval`'s one rule.
+const EVAL_RULE: &str = "eval";
+
+/// The root of references to a rules document's schedules (crate::rules).
+const SCHEDULES: &str = "schedules";
+
+/// A rules document's text, read from `path`.
+fn read(path: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|source| CliError::Read {
         path: path.display().to_string(),
         source,
-    })?;
-    Rules::compile(&text).map_err(|source| CliError::Rules {
+    })
+}
+
+fn compile(path: &Path, text: &str) -> Result<Rules, CliError> {
+    Rules::compile(text).map_err(|source| CliError::Rules {
         path: path.display().to_string(),
         source: Box::new(source),
     })
+}
+
+/// A rules document: unreadable is [`CliError::Read`] (exit 2), invalid or not JSON is
+/// [`CliError::Rules`] (exit 1).
+pub(crate) fn load_rules(path: &Path) -> Result<Rules, CliError> {
+    compile(path, &read(path)?)
 }
 
 pub(crate) fn check(path: &Path) -> Result<Output, CliError> {
@@ -38,16 +60,14 @@ pub(crate) fn check(path: &Path) -> Result<Output, CliError> {
 
 pub(crate) fn decide(
     rules: Option<&Path>,
-    task: &str,
-    worker: &str,
-    params: &[(String, String)],
+    callback: &CallbackArgs,
     now: Timestamp,
 ) -> Result<Output, CliError> {
     let rules = match rules {
         Some(path) => load_rules(path)?,
         None => Rules::builtin(),
     };
-    let callback = AssignmentCallback::try_from(sample_callback(task, worker, params)?)?;
+    let callback = AssignmentCallback::try_from(sample_callback(callback)?)?;
     let decision = rules.decide(&callback, now);
     let mut stderr = String::new();
     for skipped in &decision.skipped {
@@ -63,18 +83,61 @@ pub(crate) fn decide(
 
 pub(crate) fn eval(
     expression: &str,
-    task: &str,
-    worker: &str,
+    rules: Option<&Path>,
+    callback: &CallbackArgs,
     now: Timestamp,
 ) -> Result<Output, CliError> {
-    let expression = Expression::parse(expression)?;
-    let task = json_object("--task", task)?;
-    let worker = json_object("--worker", worker)?;
-    let matched = expression.evaluate(&JsonScope {
-        task: &task,
-        worker: &worker,
-        now: Some(TimeOfDay::utc(now)),
+    // Syntax first, with the caret of the expression as written.
+    let parsed = Expression::parse(expression)?;
+    let schedules = match rules {
+        Some(path) => {
+            let text = read(path)?;
+            compile(path, &text)?;
+            // The document compiled, so it is a JSON object.
+            serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|document| document.get(SCHEDULES).cloned())
+        }
+        None => {
+            if let Some((reference, schedule)) =
+                parsed
+                    .references()
+                    .find_map(|reference| match reference.segments() {
+                        [Segment::Key(root), Segment::Key(name), ..] if root == SCHEDULES => {
+                            Some((reference.as_str().to_owned(), name.clone()))
+                        }
+                        _ => None,
+                    })
+            {
+                return Err(CliError::ScheduleWithoutRules {
+                    reference,
+                    schedule,
+                });
+            }
+            None
+        }
+    };
+    let mut document = json!({
+        "rules": [{"name": EVAL_RULE, "when": expression, "instruction": {"instruction": "accept"}}]
     });
+    if let Some(schedules) = schedules {
+        document[SCHEDULES] = schedules;
+    }
+    let one_rule = Rules::compile(&document.to_string()).map_err(|error| {
+        let shown = rules.map_or_else(String::new, |path| format!(" (in {})", path.display()));
+        match error {
+            RulesError::Syntax { source, .. } => CliError::Syntax(source),
+            RulesError::ScheduleReference {
+                reference, problem, ..
+            }
+            | RulesError::CallbackReference {
+                reference, problem, ..
+            } => CliError::Reference(format!("`{reference}` {problem}{shown}")),
+            other => CliError::Reference(other.to_string()),
+        }
+    })?;
+    let callback = AssignmentCallback::try_from(sample_callback(callback)?)?;
+    let matched = one_rule.decide(&callback, now).rule == EVAL_RULE;
     Ok(Output {
         stdout: format!("{matched}\n"),
         ..Output::default()
@@ -87,8 +150,17 @@ mod tests {
     use std::path::PathBuf;
 
     use crate::cli::test_support::params;
-    use crate::cli::{Cli, Command, Output, parse_now, run};
+    use crate::cli::{CallbackArgs, Cli, Command, Output, parse_now, run};
     use clap::Parser as _;
+
+    fn callback(task: &str, worker: &str, pairs: &[(&str, &str)]) -> CallbackArgs {
+        CallbackArgs {
+            task: task.to_owned(),
+            worker: worker.to_owned(),
+            params: params(pairs),
+            extra_params: Vec::new(),
+        }
+    }
 
     fn example(name: &str) -> PathBuf {
         PathBuf::from(format!(
@@ -111,9 +183,7 @@ mod tests {
         run(
             Command::Decide {
                 rules,
-                task: task.to_owned(),
-                worker: worker.to_owned(),
-                params: params(pairs),
+                callback: callback(task, worker, pairs),
                 now: now.map(|text| parse_now(text).expect("a valid --now")),
             },
             None,
@@ -125,11 +195,20 @@ mod tests {
     }
 
     fn eval_at(expression: &str, task: &str, worker: &str, now: Option<&str>) -> Output {
+        eval_with(expression, None, callback(task, worker, &[]), now)
+    }
+
+    fn eval_with(
+        expression: &str,
+        rules: Option<PathBuf>,
+        callback: CallbackArgs,
+        now: Option<&str>,
+    ) -> Output {
         run(
             Command::Eval {
                 expression: expression.to_owned(),
-                task: task.to_owned(),
-                worker: worker.to_owned(),
+                rules,
+                callback,
                 now: now.map(|text| parse_now(text).expect("a valid --now")),
             },
             None,
@@ -140,7 +219,8 @@ mod tests {
     fn check_counts_the_rules_of_a_valid_document() {
         let output = run(
             Command::Check {
-                rules: example("voice-dequeue.json"),
+                rules: Some(example("voice-dequeue.json")),
+                file: None,
             },
             None,
         );
@@ -154,11 +234,15 @@ mod tests {
         );
         let output = run(
             Command::Check {
-                rules: example("redirect-to-twiml.json"),
+                rules: None,
+                file: Some(example("redirect-to-twiml.json")),
             },
             None,
         );
-        assert_eq!(output.stdout, "ok: 1 rule\n");
+        assert_eq!(
+            output.stdout, "ok: 1 rule\n",
+            "the positional spelling still works"
+        );
     }
 
     #[test]
@@ -169,7 +253,8 @@ mod tests {
         );
         let output = run(
             Command::Check {
-                rules: file.0.clone(),
+                rules: Some(file.0.clone()),
+                file: None,
             },
             None,
         );
@@ -185,14 +270,15 @@ mod tests {
     }
 
     #[test]
-    fn check_reports_a_file_that_cannot_be_read() {
+    fn check_reports_a_file_that_cannot_be_read_with_exit_code_2() {
         let output = run(
             Command::Check {
-                rules: PathBuf::from("/nonexistent/rules.json"),
+                rules: Some(PathBuf::from("/nonexistent/rules.json")),
+                file: None,
             },
             None,
         );
-        assert_eq!(output.code, 1);
+        assert_eq!(output.code, 2);
         assert!(
             output
                 .stderr
@@ -252,19 +338,27 @@ mod tests {
                  "instruction": {"instruction": "accept"}}
             ]}"#,
         );
-        let young = decide(Some(rules.0.clone()), "{}", "{}", &[("Channel", "voice")]);
-        assert_eq!(young.stderr, "rule: default\n");
-        let old = decide(
-            Some(rules.0.clone()),
-            "{}",
-            "{}",
-            &[("TaskAge", "300"), ("Channel", "voice")],
-        );
-        assert_eq!(old.stderr, "rule: old\n");
+        let decide_with = |pairs: &[(&str, &str)]| {
+            run(
+                Command::Decide {
+                    rules: Some(rules.0.clone()),
+                    callback: CallbackArgs {
+                        params: params(pairs),
+                        extra_params: params(&[("Channel", "voice")]),
+                        ..CallbackArgs::default()
+                    },
+                    now: None,
+                },
+                None,
+            )
+        };
+        assert_eq!(decide_with(&[]).stderr, "rule: default\n");
+        assert_eq!(decide_with(&[("TaskAge", "300")]).stderr, "rule: old\n");
     }
 
     #[test]
-    fn decide_names_the_flag_holding_bad_json_and_the_parameter_holding_a_bad_value() {
+    fn decide_names_the_flag_holding_bad_json_and_the_parameter_holding_a_bad_value_with_exit_code_2()
+     {
         let cases = [
             (
                 "{",
@@ -289,7 +383,7 @@ mod tests {
             let output = decide(None, task, worker, pairs);
             assert_eq!(
                 (output.stderr.as_str(), output.code),
-                (message, 1),
+                (message, 2),
                 "{task} {worker} {pairs:?}"
             );
         }
@@ -446,7 +540,8 @@ mod tests {
     fn check_counts_schedules_when_a_document_has_some() {
         let output = run(
             Command::Check {
-                rules: example("business-hours.json"),
+                rules: Some(example("business-hours.json")),
+                file: None,
             },
             None,
         );
@@ -455,6 +550,91 @@ mod tests {
             ("ok: 4 rules, 1 schedule\n", 0),
             "{}",
             output.stderr
+        );
+    }
+
+    #[test]
+    fn eval_refuses_a_schedule_it_cannot_know_and_names_the_flag_that_provides_it() {
+        let output = eval("schedules.new_york_office.open == true", "{}", "{}");
+        assert_eq!(
+            output,
+            Output {
+                stdout: String::new(),
+                stderr: "error: `schedules.new_york_office.open` reads the schedule `new_york_office`, which only a rules document defines: pass the document that defines it with --rules FILE (without one the answer would be a guess)\n".to_owned(),
+                code: 2,
+            }
+        );
+    }
+
+    #[test]
+    fn eval_reads_schedules_from_the_rules_document_at_now() {
+        let business = example("business-hours.json");
+        let open = |now: &str| {
+            eval_with(
+                "schedules.new_york_office.open == true",
+                Some(business.clone()),
+                CallbackArgs::default(),
+                Some(now),
+            )
+        };
+        #[rustfmt::skip]
+        let cases = [
+            ("2026-12-02T14:30:00Z", "true\n", "a Wednesday, 09:30 in New York"),
+            ("2026-12-25T15:00:00Z", "false\n", "Christmas, a holiday of the document"),
+            ("2026-03-06T12:30:00Z", "false\n", "07:30 EST: before opening"),
+            ("2026-03-09T12:30:00Z", "true\n", "08:30 EDT: the same UTC time after the change"),
+        ];
+        for (now, expected, why) in cases {
+            let output = open(now);
+            assert_eq!(
+                (output.stdout.as_str(), output.code),
+                (expected, 0),
+                "{why}: {}",
+                output.stderr
+            );
+        }
+        let unknown = eval_with(
+            "schedules.paris.open == true",
+            Some(business.clone()),
+            CallbackArgs::default(),
+            Some("2026-12-02T14:30:00Z"),
+        );
+        assert_eq!(unknown.code, 2);
+        assert_eq!(
+            unknown.stderr,
+            format!(
+                "error: `schedules.paris.open` names no schedule: the document defines new_york_office (in {})\n",
+                business.display()
+            )
+        );
+    }
+
+    #[test]
+    fn eval_reads_callback_parameters_and_refuses_one_in_the_wrong_case() {
+        let old = eval_with(
+            "callback.TaskAge >= 300",
+            None,
+            CallbackArgs {
+                params: params(&[("TaskAge", "301")]),
+                ..CallbackArgs::default()
+            },
+            None,
+        );
+        assert_eq!(
+            (old.stdout.as_str(), old.code),
+            ("true\n", 0),
+            "{}",
+            old.stderr
+        );
+        let young = eval("callback.TaskAge >= 300", "{}", "{}");
+        assert_eq!(young.stdout, "false\n", "the sample's TaskAge is 0");
+        let typo = eval("callback.taskage >= 300", "{}", "{}");
+        assert_eq!(
+            (typo.stderr.as_str(), typo.code),
+            (
+                "error: `callback.taskage` does not name a parameter: parameter names are case-sensitive, write `callback.TaskAge`\n",
+                2
+            )
         );
     }
 }

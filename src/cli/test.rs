@@ -17,6 +17,7 @@
 //!       "task": { "call_sid": "CA0123456789abcdef0123456789abcdef", "to": "+18005550199" },
 //!       "worker": { "contact_uri": "client:alice" },
 //!       "params": { "TaskQueueSid": "WQ0123456789abcdef0123456789abcdef" },
+//!       "extra_params": { "BrandNewParameter": "x" },
 //!       "now": "2026-12-01T14:30:00Z",
 //!       "expect": { "rule": "office-hours-voice", "answer": { "instruction": "accept" } }
 //!     }
@@ -29,15 +30,23 @@
 //!   own wins. When the rules read the time (a `taskrouter.` or `schedules.` reference) every case
 //!   needs one, so a result never depends on when the test runs.
 //! - `task`, `worker` (JSON objects, default `{}`) and `params` (callback parameters by their
-//!   Twilio name, strings or integers) complete the sample callback of `taskrouter decide`.
+//!   Twilio name, strings or integers) complete the sample callback of `taskrouter decide`. A
+//!   name the callback does not document is an error with the closest documented one (a typo
+//!   would otherwise be ignored and the case would test something else); a parameter Twilio
+//!   added since goes in `extra_params`, which takes any name but the documented ones.
 //! - `expect` needs `rule` (a rule of the document, or `default`), `answer` (the exact JSON
 //!   body, compared as JSON: `{}` is the deferral), or both.
 //!
 //! Output: one line per case, `ok` or `FAIL`, the document and the case's name; under a failure
-//! the expected and the actual rule and answer, and any rule skipped on the way. Then a note for
-//! each rule (and the default) no case of a document reached, and the summary `N passed, N
-//! failed`. Exit code 0 when every case passes, 1 when one fails, 2 when a document is invalid
-//! (named on stderr with the case and the problem; the other documents still run).
+//! the expected and the actual rule, the expected and the actual answer as a line diff of the
+//! two written the same way (keys sorted, pretty-printed, so only real differences show), and
+//! any rule skipped on the way. Then a note for each rule (and the default) no case of a
+//! document reached, and the summary `N passed, N failed`.
+//!
+//! Exit codes ([`super::Exit`]): 0 when every case passes; 1 when a case fails or a document has
+//! errors (not JSON, an unknown key, a missing `now`, rules that do not compile or cannot be
+//! found from the document…: named on stderr with the case and the problem; the other documents
+//! still run); 2 when a file named on the command line cannot be read.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -46,15 +55,19 @@ use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 use crate::callback::AssignmentCallback;
-use crate::document::{json_kind, unknown_keys};
-use crate::rules::Rules;
+use crate::document::{json_kind, suggest, unknown_keys};
+use crate::rules::{Decision, Rules};
 
-use super::{FAILED, OK, Output, SYNTAX, rules::load_rules, sample_callback};
+use super::callback::{documented_extra, unknown_parameter};
+use super::{CallbackArgs, FAILED, OK, Output, USAGE, rules::load_rules, sample_callback};
 
 /// Keys a test document may have.
 const DOCUMENT_KEYS: &str = "`rules`, `cases`, `now` or `description`";
 /// Keys a case may have.
-const CASE_KEYS: &str = "`name`, `task`, `worker`, `params`, `now`, `expect` or `description`";
+const CASE_KEYS: &str =
+    "`name`, `task`, `worker`, `params`, `extra_params`, `now`, `expect` or `description`";
+/// How far the lines under a failing case are indented.
+const INDENT: &str = "       ";
 /// Keys `expect` may have.
 const EXPECT_KEYS: &str = "`rule` and/or `answer`";
 /// The rule name of the document's default answer (as [`crate::rules::Decision::rule`] says).
@@ -64,7 +77,7 @@ const DEFAULT_RULE: &str = "default";
 /// or the document, and what to write.
 #[derive(Debug, thiserror::Error)]
 pub enum TestError {
-    /// The file cannot be read.
+    /// The file cannot be read (exit 2; every other variant is a document with errors, exit 1).
     #[error("cannot read it: {0}")]
     Read(std::io::Error),
     /// The text is not JSON.
@@ -83,6 +96,16 @@ pub enum TestError {
     Rules(String),
 }
 
+impl TestError {
+    /// The exit code of a run with this document ([`super::Exit`]).
+    fn code(&self) -> u8 {
+        match self {
+            Self::Read(_) => USAGE,
+            Self::Json(_) | Self::Shape { .. } | Self::Rules(_) => FAILED,
+        }
+    }
+}
+
 /// One case, ready to run.
 #[derive(Debug)]
 struct Case {
@@ -98,12 +121,13 @@ pub(crate) fn run(files: &[PathBuf]) -> Output {
     // The instant of cases that need none (rules that do not read the time): any will do.
     let now = Timestamp::now();
     let mut output = Output::default();
-    let (mut passed, mut failed, mut invalid) = (0_usize, 0_usize, false);
+    let (mut passed, mut failed) = (0_usize, 0_usize);
+    let mut code = OK;
     for file in files {
         let shown = file.display();
         match load(file, now) {
             Err(error) => {
-                invalid = true;
+                code = code.max(error.code());
                 let _ = writeln!(output.stderr, "error: {shown}: {error}");
             }
             Ok((rules, cases)) => {
@@ -128,26 +152,7 @@ pub(crate) fn run(files: &[PathBuf]) -> Output {
                     }
                     failed += 1;
                     let _ = writeln!(output.stdout, "FAIL {shown}: {}", case.name);
-                    let mut expected = Vec::new();
-                    if let Some(rule) = &case.rule {
-                        expected.push(format!("rule `{rule}`"));
-                    }
-                    if let Some(answer) = &case.answer {
-                        expected.push(format!("answer {answer}"));
-                    }
-                    let _ = writeln!(output.stdout, "       expected: {}", expected.join(", "));
-                    let _ = writeln!(
-                        output.stdout,
-                        "       actual:   rule `{}`, answer {}",
-                        decision.rule, decision.body
-                    );
-                    for skipped in &decision.skipped {
-                        let _ = writeln!(
-                            output.stdout,
-                            "       skipped:  rule `{}`: {}",
-                            skipped.rule, skipped.reason
-                        );
-                    }
+                    report_failure(&mut output.stdout, case, &decision, &actual);
                 }
                 let unreached: Vec<String> = rules
                     .names()
@@ -167,14 +172,65 @@ pub(crate) fn run(files: &[PathBuf]) -> Output {
         }
     }
     let _ = writeln!(output.stdout, "{passed} passed, {failed} failed");
-    output.code = if invalid {
-        SYNTAX
-    } else if failed > 0 {
-        FAILED
-    } else {
-        OK
-    };
+    if failed > 0 {
+        code = code.max(FAILED);
+    }
+    output.code = code;
     output
+}
+
+/// The lines under a failing case: the rules expected and found, the answers as a diff, and
+/// the rules skipped on the way.
+fn report_failure(out: &mut String, case: &Case, decision: &Decision<'_>, actual: &Value) {
+    if let Some(rule) = &case.rule {
+        let _ = writeln!(out, "{INDENT}expected: rule `{rule}`");
+    }
+    match &case.answer {
+        None => {
+            let _ = writeln!(
+                out,
+                "{INDENT}actual:   rule `{}`, answer {}",
+                decision.rule, decision.body
+            );
+        }
+        Some(answer) => {
+            let _ = writeln!(out, "{INDENT}actual:   rule `{}`", decision.rule);
+            if answer == actual {
+                let _ = writeln!(out, "{INDENT}answer:   as expected");
+            } else {
+                let _ = writeln!(out, "{INDENT}answer:   - expected, + actual");
+                out.push_str(&answer_diff(answer, actual));
+            }
+        }
+    }
+    for skipped in &decision.skipped {
+        let _ = writeln!(
+            out,
+            "{INDENT}skipped:  rule `{}`: {}",
+            skipped.rule, skipped.reason
+        );
+    }
+}
+
+/// The two answers written the same way (keys sorted, as `serde_json`'s map keeps them, and
+/// pretty-printed), then a line diff: a key order or a spacing never shows as a difference.
+fn answer_diff(expected: &Value, actual: &Value) -> String {
+    let pretty = |value: &Value| {
+        let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+        text.push('\n');
+        text
+    };
+    let (expected, actual) = (pretty(expected), pretty(actual));
+    let mut out = String::new();
+    for change in similar::TextDiff::from_lines(&expected, &actual).iter_all_changes() {
+        let sign = match change.tag() {
+            similar::ChangeTag::Delete => '-',
+            similar::ChangeTag::Insert => '+',
+            similar::ChangeTag::Equal => ' ',
+        };
+        let _ = write!(out, "{INDENT}{sign} {change}");
+    }
+    out
 }
 
 /// Reads a test document, its rules, and every case's callback.
@@ -273,6 +329,7 @@ fn load_case(
             "task",
             "worker",
             "params",
+            "extra_params",
             "now",
             "expect",
             "description",
@@ -292,49 +349,38 @@ fn load_case(
         )),
     };
     let (task, worker) = (attributes("task")?, attributes("worker")?);
-    let mut params = Vec::new();
-    match spec.get("params") {
-        None => {}
-        Some(Value::Object(map)) => {
-            for (parameter, value) in map {
-                let value = match value {
-                    Value::String(text) => text.clone(),
-                    Value::Number(number) if number.is_u64() || number.is_i64() => {
-                        number.to_string()
-                    }
-                    other => {
-                        return Err(shape(
-                            &at,
-                            format!(
-                                "`params`: `{parameter}` must be a string or an integer, found {}",
-                                json_kind(other)
-                            ),
-                        ));
-                    }
-                };
-                params.push((parameter.clone(), value));
-            }
-        }
-        Some(other) => {
+    let params = parameters(spec, &at, "params")?;
+    for (name, _) in &params {
+        if let Some(problem) = unknown_parameter(name) {
             return Err(shape(
                 &at,
                 format!(
-                    "`params` must be an object of callback parameters, e.g. {{\"TaskAge\": 300}}, found {}",
-                    json_kind(other)
+                    "`params`: {problem}; a parameter Twilio added since goes in `extra_params`"
                 ),
             ));
         }
     }
-    let callback = sample_callback(&task, &worker, &params)
-        .map_err(|error| shape(&at, error.to_string()))
-        .and_then(|form| {
-            AssignmentCallback::try_from(form).map_err(|error| {
-                shape(
-                    &at,
-                    format!("the callback is invalid: {error}; check `params`"),
-                )
-            })
-        })?;
+    let extra_params = parameters(spec, &at, "extra_params")?;
+    for (name, _) in &extra_params {
+        if let Some(problem) = documented_extra(name, "put it in `params`") {
+            return Err(shape(&at, format!("`extra_params`: {problem}")));
+        }
+    }
+    let callback = sample_callback(&CallbackArgs {
+        task,
+        worker,
+        params,
+        extra_params,
+    })
+    .map_err(|error| shape(&at, error.to_string()))
+    .and_then(|form| {
+        AssignmentCallback::try_from(form).map_err(|error| {
+            shape(
+                &at,
+                format!("the callback is invalid: {error}; check `params`"),
+            )
+        })
+    })?;
     let now = match (spec.get("now"), default_now) {
         (Some(value), _) => instant(value, &at)?,
         (None, Some(now)) => now,
@@ -417,6 +463,48 @@ fn load_case(
     })
 }
 
+/// A case's `params` or `extra_params`: callback parameters by name, strings or integers.
+fn parameters(
+    spec: &Map<String, Value>,
+    at: &str,
+    key: &str,
+) -> Result<Vec<(String, String)>, TestError> {
+    let mut params = Vec::new();
+    match spec.get(key) {
+        None => {}
+        Some(Value::Object(map)) => {
+            for (parameter, value) in map {
+                let value = match value {
+                    Value::String(text) => text.clone(),
+                    Value::Number(number) if number.is_u64() || number.is_i64() => {
+                        number.to_string()
+                    }
+                    other => {
+                        return Err(shape(
+                            at,
+                            format!(
+                                "`{key}`: `{parameter}` must be a string or an integer, found {}",
+                                json_kind(other)
+                            ),
+                        ));
+                    }
+                };
+                params.push((parameter.clone(), value));
+            }
+        }
+        Some(other) => {
+            return Err(shape(
+                at,
+                format!(
+                    "`{key}` must be an object of callback parameters, e.g. {{\"TaskAge\": 300}}, found {}",
+                    json_kind(other)
+                ),
+            ));
+        }
+    }
+    Ok(params)
+}
+
 fn shape(at: &str, problem: impl Into<String>) -> TestError {
     TestError::Shape {
         at: at.to_owned(),
@@ -438,16 +526,21 @@ fn object<'v>(
     }
 }
 
+/// Refuses the first key of `map` not in `allowed`: with the closest allowed key for a typo,
+/// else with `expected`, the list.
 fn check_keys(
     map: &Map<String, Value>,
     at: &str,
-    allowed: &[&str],
+    allowed: &[&'static str],
     expected: &str,
 ) -> Result<(), TestError> {
     match unknown_keys(map, allowed).next() {
         Some(key) => Err(shape(
             at,
-            format!("unknown key `{key}`: expected {expected}"),
+            match suggest(key, allowed.iter().copied()) {
+                Some(known) => format!("unknown key `{key}`: did you mean `{known}`?"),
+                None => format!("unknown key `{key}`: expected {expected}"),
+            },
         )),
         None => Ok(()),
     }
@@ -501,7 +594,9 @@ mod tests {
         let cases = [
             ("[]".to_owned(), "the test document: expected a JSON object with `rules` and `cases`, found an array", "not an object"),
             (r#"{"cases": []}"#.to_owned(), "the test document: missing key `rules`: name the rules document, relative to this file, e.g. \"rules\": \"business-hours.json\"", "no rules"),
-            (format!(r#"{{"rules": "{}", "case": []}}"#, example(dequeue)), "the test document: unknown key `case`: expected `rules`, `cases`, `now` or `description`", "a typo at the top"),
+            (format!(r#"{{"rules": "{}", "case": []}}"#, example(dequeue)), "the test document: unknown key `case`: did you mean `cases`?", "a typo at the top"),
+            (format!(r#"{{"rules": "{}", "cases": [], "owner": "x"}}"#, example(dequeue)), "the test document: unknown key `owner`: expected `rules`, `cases`, `now` or `description`", "nothing close"),
+            ("{".to_owned(), "not valid JSON: EOF while parsing an object at line 1 column 1", "not JSON"),
             (document(dequeue, "[]"), "the test document: `cases` is empty: add at least one case", "no cases"),
             (document(dequeue, r#"[{"expect": {"rule": "default"}}]"#), "cases[0]: missing key `name`: name every case, it is printed with its result", "a case without a name"),
             (document(dequeue, r#"[{"name": "a", "expect": {"rule": "default"}}, {"name": "a", "expect": {"rule": "default"}}]"#), "case `a` (cases[1]): the name is already used by cases[0]: case names must be unique", "a repeated name"),
@@ -510,6 +605,9 @@ mod tests {
             (document(dequeue, r#"[{"name": "a", "expect": {"answer": "accept"}}]"#), "case `a` (cases[0]): `expect`: `answer` must be the answer's JSON object ({} for the deferral), found a string", "an answer that is not an object"),
             (document(dequeue, r#"[{"name": "a", "task": "voice", "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): `task` must be a JSON object of attributes, found a string", "attributes that are not an object"),
             (document(dequeue, r#"[{"name": "a", "params": {"TaskAge": true}, "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): `params`: `TaskAge` must be a string or an integer, found a boolean", "a boolean parameter"),
+            (document(dequeue, r#"[{"name": "a", "params": {"TaskAgee": 300}, "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): `params`: `TaskAgee` is not a parameter of the assignment callback: did you mean `TaskAge`?; a parameter Twilio added since goes in `extra_params`", "a misspelled parameter"),
+            (document(dequeue, r#"[{"name": "a", "extra_params": {"TaskAge": 300}, "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): `extra_params`: `TaskAge` is a documented parameter of the assignment callback, not an extra one: put it in `params`", "a documented parameter among the extra ones"),
+            (document(dequeue, r#"[{"name": "a", "extra_params": {"Channel": ["voice"]}, "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): `extra_params`: `Channel` must be a string or an integer, found an array", "an extra parameter that is not a string"),
             (document(dequeue, r#"[{"name": "a", "params": {"TaskSid": "WT1"}, "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): the callback is invalid: parameter `TaskSid`: `WT1` is not a valid task SID: expected `WT` followed by 32 hex digits; check `params`", "a malformed SID"),
             (document(dequeue, r#"[{"name": "a", "now": "noon", "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): `now`: `noon` is not an RFC 3339 timestamp with an offset: write e.g. 2026-12-01T14:30:00Z (UTC) or 2026-12-01T09:30:00-05:00", "a malformed instant"),
             (document(hours, r#"[{"name": "a", "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): missing key `now`: the rules read the time (`taskrouter.` or `schedules.`), so give the case a `now` such as \"2026-12-01T14:30:00Z\", or the document a default one, and the result will not depend on when the test runs", "no instant for rules that read the time"),
@@ -550,8 +648,16 @@ mod tests {
                  ok   {shown}: answer, keys in any order\n\
                  ok   {shown}: both\n\
                  FAIL {shown}: wrong answer\n\
-                 \x20      expected: rule `dequeue-from-dialed-number`, answer {{}}\n\
-                 \x20      actual:   rule `dequeue-from-dialed-number`, answer {{\"instruction\":\"dequeue\",\"to\":\"client:alice\",\"from\":\"+18005550199\",\"post_work_activity_sid\":\"WA00000000000000000000000000000000\"}}\n\
+                 \x20      expected: rule `dequeue-from-dialed-number`\n\
+                 \x20      actual:   rule `dequeue-from-dialed-number`\n\
+                 \x20      answer:   - expected, + actual\n\
+                 \x20      - {{}}\n\
+                 \x20      + {{\n\
+                 \x20      +   \"from\": \"+18005550199\",\n\
+                 \x20      +   \"instruction\": \"dequeue\",\n\
+                 \x20      +   \"post_work_activity_sid\": \"WA00000000000000000000000000000000\",\n\
+                 \x20      +   \"to\": \"client:alice\"\n\
+                 \x20      + }}\n\
                  note: {shown}: no case reaches `dequeue-from-called-number`, `voice-call-not-dequeued`, `default`\n\
                  3 passed, 1 failed\n"
             )
@@ -582,5 +688,77 @@ mod tests {
                  0 passed, 1 failed\n"
             )
         );
+    }
+
+    #[test]
+    fn a_failing_answer_is_shown_as_a_diff_of_the_two_written_the_same_way() {
+        // Expected with its keys in another order than the answer's, and one value wrong: only
+        // that value shows as a difference.
+        let file = TempFile::new(
+            "diff.test.json",
+            &document(
+                "reject-missing-skill.json",
+                r#"[{"name": "rejected into the wrong activity",
+                     "task": {"required_skill": "billing"}, "worker": {"skills": ["sales"]},
+                     "expect": {"answer": {"activity_sid": "WA00000000000000000000000000000009", "instruction": "reject"}}}]"#,
+            ),
+        );
+        let output = run(std::slice::from_ref(&file.0));
+        assert_eq!(output.code, FAILED, "{}", output.stderr);
+        let diff: Vec<&str> = output
+            .stdout
+            .lines()
+            .skip_while(|line| !line.contains("answer:"))
+            .take_while(|line| line.starts_with(INDENT))
+            .collect();
+        assert_eq!(
+            diff,
+            [
+                "       answer:   - expected, + actual",
+                "         {",
+                "       -   \"activity_sid\": \"WA00000000000000000000000000000009\",",
+                "       +   \"activity_sid\": \"WA00000000000000000000000000000000\",",
+                "           \"instruction\": \"reject\"",
+                "         }",
+            ],
+            "{}",
+            output.stdout
+        );
+    }
+
+    #[test]
+    fn unknown_parameters_are_errors_and_extra_ones_reach_the_callback() {
+        let rules = TempFile::new(
+            "extra.json",
+            r#"{"rules": [{"name": "voice", "when": "callback.Channel == 'voice' AND callback.TaskAge > 30", "instruction": {"instruction": "accept"}}]}"#,
+        );
+        let test = TempFile::new(
+            "extra.test.json",
+            &format!(
+                r#"{{"rules": "{}", "cases": [
+                    {{"name": "an extra parameter is read", "params": {{"TaskAge": 31}}, "extra_params": {{"Channel": "voice"}}, "expect": {{"rule": "voice"}}}},
+                    {{"name": "without it", "params": {{"TaskAge": 31}}, "expect": {{"rule": "default"}}}}
+                ]}}"#,
+                rules.0.display()
+            ),
+        );
+        let output = run(std::slice::from_ref(&test.0));
+        assert_eq!(
+            (output.code, output.stderr.as_str()),
+            (OK, ""),
+            "{}",
+            output.stdout
+        );
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_exits_2_and_a_document_with_errors_1() {
+        let unreadable = run(&[PathBuf::from("/nonexistent/a.test.json")]);
+        assert_eq!(unreadable.code, USAGE, "{}", unreadable.stderr);
+        let invalid = TempFile::new("invalid.test.json", "{");
+        let output = run(std::slice::from_ref(&invalid.0));
+        assert_eq!(output.code, FAILED, "{}", output.stderr);
+        let both = run(&[invalid.0.clone(), PathBuf::from("/nonexistent/a.test.json")]);
+        assert_eq!(both.code, USAGE, "the worse of the two");
     }
 }

@@ -79,6 +79,9 @@ pub enum WorkflowCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// `pull` (src/cli/workflow_live.rs).
+    #[command(flatten)]
+    Live(workflow_live::LiveCommand),
 }
 
 /// Runs a subcommand; `env` reads the REST commands' variables (`diff`, `apply`).
@@ -98,6 +101,7 @@ pub(crate) fn run(
             workflow,
             dry_run,
         } => workflow_live::apply(&file, &workspace, &workflow, dry_run, env),
+        WorkflowCommand::Live(command) => workflow_live::run(command, env),
         WorkflowCommand::Check { file } => check(&file),
         WorkflowCommand::Route {
             file,
@@ -712,7 +716,10 @@ mod tests {
     #[test]
     fn check_reports_a_file_that_cannot_be_read() {
         let output = check(PathBuf::from("/nonexistent/workflow.json"));
-        assert_eq!(output.code, 1);
+        assert_eq!(
+            output.code, 2,
+            "a file that cannot be read: usage (cli::Exit)"
+        );
         assert!(
             output
                 .stderr
@@ -1077,7 +1084,7 @@ mod tests {
         let output = route("lifecycle-support-sales.json", "[1]", false, false);
         assert_eq!(
             (output.code, output.stderr.as_str()),
-            (1, "error: --task must be a JSON object, found an array\n")
+            (2, "error: --task must be a JSON object, found an array\n")
         );
         let workers = TempFile::new("workers.json", r#"[{"sid": "WK1"}]"#);
         let output = run(

@@ -1,5 +1,5 @@
-//! `workflow diff` and `workflow apply`: a Workflow configuration file compared with the live
-//! Workflow over the REST API, and applied to it (issue 14, §3).
+//! `workflow diff`, `workflow apply` and `workflow pull`: a Workflow configuration file compared
+//! with the live Workflow over the REST API, applied to it, and the live one saved to a file.
 //!
 //! The live side is `FetchWorkflow`'s `configuration`, a string that TaskRouter normally holds as
 //! JSON; both sides are parsed into the [`Workflow`] model and compared by
@@ -13,20 +13,64 @@
 //! description, `task-routing:\n  - filter: …`, which is not JSON) cannot be compared filter by
 //! filter: both commands say so, show the start of
 //! what it holds, and `apply` may still replace it.
+//!
+//! `pull` writes the live configuration to a file (or stdout) written one way: the JSON with its
+//! keys sorted, pretty-printed with two spaces, and a final newline. So `pull`, then `diff` of
+//! the file, answers "no differences", and `apply` of the file sends nothing until it is edited;
+//! committed to version control, a pulled file changes only where the routing does. A live
+//! configuration that is JSON but fails `workflow check` is written all the same (it is what
+//! TaskRouter routes with) and its errors listed, exit 1: `apply` would refuse the file until
+//! they are fixed. One that is not JSON is not written (exit 1).
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+use serde_json::Value;
 
 use super::workflow::{Local, load};
-use super::{CliError, FAILED, OK, Output, SYNTAX, rest_client};
+use super::{CliError, FAILED, OK, Output, USAGE, rest_client};
 use crate::rest::resources::{Workflow as LiveWorkflow, WorkflowUpdate};
 use crate::sid::{WorkflowSid, WorkspaceSid};
 use crate::workflow::diff::diff as differences;
 use crate::workflow::{Invalid, Workflow};
 
 /// `diff`'s exit code when no comparison could be made (an invalid file, missing credentials, a
-/// failed request), as diff(1) answers 2 for trouble; the code of usage errors too.
-const TROUBLE: u8 = SYNTAX;
+/// failed request): as diff(1), 1 means "different", so all trouble is [`super::Exit::Usage`].
+const TROUBLE: u8 = USAGE;
+
+/// The subcommands of `taskrouter workflow` that live here, beside `diff` and `apply`.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum LiveCommand {
+    /// Save the live Workflow's configuration to a file (or stdout), written one way (keys
+    /// sorted, pretty-printed): `diff` of the file then finds no differences, and `apply` sends
+    /// nothing until it is edited. Credentials: TWILIO_* variables.
+    Pull {
+        /// The workspace (WS…).
+        #[arg(long, value_name = "WS…")]
+        workspace: WorkspaceSid,
+        /// The workflow (WW…).
+        #[arg(long, value_name = "WW…")]
+        workflow: WorkflowSid,
+        /// Where to write it (replaced) [default: standard output].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Runs a subcommand; `env` reads the REST variables.
+pub(crate) fn run(
+    command: LiveCommand,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Output, CliError> {
+    match command {
+        LiveCommand::Pull {
+            workspace,
+            workflow,
+            out,
+        } => pull(&workspace, &workflow, out.as_deref(), env),
+    }
+}
 
 /// How much of an unparsable live configuration is shown.
 const SHOWN_CHARS: usize = 240;
@@ -169,6 +213,105 @@ pub(crate) fn diff(
         stdout: String::new(),
         stderr: format!("error: {error}\n"),
         code: TROUBLE,
+    })
+}
+
+/// The live configuration written one way: keys sorted (`serde_json`'s map keeps them so),
+/// two-space indents, a final newline. `None` when it is not JSON.
+pub(crate) fn canonical(configuration: &str) -> Option<String> {
+    let value: Value = serde_json::from_str(configuration).ok()?;
+    let mut text = serde_json::to_string_pretty(&value).ok()?;
+    text.push('\n');
+    Some(text)
+}
+
+/// `workflow pull`: the live configuration, written canonically to `out` or stdout.
+///
+/// # Errors
+///
+/// [`CliError`] for missing credentials, a failed request, or a file that cannot be written.
+pub(crate) fn pull(
+    workspace: &WorkspaceSid,
+    workflow: &WorkflowSid,
+    out: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Output, CliError> {
+    let (client, _) = rest_client(env)?;
+    let live = client.fetch_workflow(workspace, workflow)?.resource;
+    let held = live.configuration.as_deref().unwrap_or_default();
+    if held.trim().is_empty() {
+        return Ok(Output {
+            stdout: String::new(),
+            stderr: format!(
+                "error: {workflow} holds no configuration: nothing written; `taskrouter workflow apply` sets one\n"
+            ),
+            code: FAILED,
+        });
+    }
+    let Some(text) = canonical(held) else {
+        return Ok(Output {
+            stdout: String::new(),
+            stderr: format!(
+                "error: the live configuration of {workflow} is not JSON, so it cannot be written as a configuration file: nothing written; it holds: {}\n",
+                shown(held)
+            ),
+            code: FAILED,
+        });
+    };
+    let mut output = match out {
+        None => Output {
+            stdout: text.clone(),
+            ..Output::default()
+        },
+        Some(path) => {
+            write_replacing(path, &text)?;
+            Output {
+                stderr: format!(
+                    "pulled: {workflow}'s configuration written to {}\n",
+                    path.display()
+                ),
+                ..Output::default()
+            }
+        }
+    };
+    let shown_as = out.map_or_else(
+        || "the live configuration".to_owned(),
+        |path| path.display().to_string(),
+    );
+    match Workflow::parse(&text) {
+        Ok(parsed) => {
+            for warning in parsed.warnings() {
+                let _ = writeln!(output.stderr, "warning: {shown_as}: {warning}");
+            }
+        }
+        Err(invalid) => {
+            for error in &invalid.errors {
+                let _ = writeln!(output.stderr, "error: {shown_as}: {error}");
+            }
+            let _ = writeln!(
+                output.stderr,
+                "error: {workflow} routes with a configuration `workflow check` refuses: `workflow apply` will refuse the file until the errors above are fixed"
+            );
+            output.code = FAILED;
+        }
+    }
+    Ok(output)
+}
+
+/// Writes `text` to `path` through a file beside it, renamed over it once complete: an
+/// interrupted write never leaves half a configuration where a whole one was.
+fn write_replacing(path: &Path, text: &str) -> Result<(), CliError> {
+    let error = |source| CliError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    std::fs::write(&partial, text).map_err(error)?;
+    std::fs::rename(&partial, path).map_err(|source| {
+        let _ = std::fs::remove_file(&partial);
+        error(source)
     })
 }
 

@@ -9,7 +9,8 @@ use crate::sid::{ReservationSid, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid};
 
 use super::config::RestConfig;
 use super::resources::{
-    NewTask, Reservation, Task, TaskUpdate, Workflow, WorkflowUpdate, Workspace, WorkspaceUpdate,
+    MAX_PAGE_SIZE, NewTask, Reservation, Task, TaskFilter, TaskUpdate, Worker, WorkerFilter,
+    WorkerUpdate, Workflow, WorkflowUpdate, Workspace, WorkspaceUpdate,
 };
 use super::transport::{Replay, Request, RestError, RetryPolicy, Transport};
 
@@ -20,6 +21,17 @@ pub struct Answer<T> {
     pub resource: T,
     /// Twilio's whole answer.
     pub json: Value,
+}
+
+/// The resources of a list operation, page after page up to a limit, and the JSON of each.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing<T> {
+    /// What the commands use.
+    pub resources: Vec<T>,
+    /// Each resource as Twilio answered it (printed by `--json`).
+    pub json: Vec<Value>,
+    /// Whether Twilio had more than the limit.
+    pub truncated: bool,
 }
 
 /// The path a reservation is reached by: through its task or through its worker. Both lead to
@@ -160,6 +172,68 @@ impl Client {
         ))
     }
 
+    /// `ListTask`: up to `limit` tasks matching `filter`, following Twilio's pages.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::fetch_reservation`].
+    pub fn list_tasks(
+        &self,
+        workspace: &WorkspaceSid,
+        filter: &TaskFilter,
+        limit: u32,
+    ) -> Result<Listing<Task>, RestError> {
+        let path = format!("{}/Tasks", workspace_path(workspace));
+        self.list(&path, &filter.to_query(page_size(limit)), "tasks", limit)
+    }
+
+    /// `ListWorker`: up to `limit` workers matching `filter`, following Twilio's pages.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::fetch_reservation`].
+    pub fn list_workers(
+        &self,
+        workspace: &WorkspaceSid,
+        filter: &WorkerFilter,
+        limit: u32,
+    ) -> Result<Listing<Worker>, RestError> {
+        let path = format!("{}/Workers", workspace_path(workspace));
+        self.list(&path, &filter.to_query(page_size(limit)), "workers", limit)
+    }
+
+    /// `FetchWorker`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::fetch_reservation`].
+    pub fn fetch_worker(
+        &self,
+        workspace: &WorkspaceSid,
+        worker: &WorkerSid,
+    ) -> Result<Answer<Worker>, RestError> {
+        self.call(Request::get(worker_path(workspace, worker)))
+    }
+
+    /// `UpdateWorker`. Safe to repeat: it sets an activity, and a worker moved to an unavailable
+    /// one gets no new reservation to reject a second time.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::fetch_reservation`].
+    pub fn update_worker(
+        &self,
+        workspace: &WorkspaceSid,
+        worker: &WorkerSid,
+        update: &WorkerUpdate,
+    ) -> Result<Answer<Worker>, RestError> {
+        self.call(Request::post(
+            worker_path(workspace, worker),
+            update.to_form(),
+            Replay::Safe,
+        ))
+    }
+
     /// `FetchWorkflow`.
     ///
     /// # Errors
@@ -222,16 +296,84 @@ impl Client {
 
     fn call<T: DeserializeOwned>(&self, request: Request) -> Result<Answer<T>, RestError> {
         let response = self.transport.send(&request)?;
-        let decode = |reason: String| RestError::Decode {
-            method: request.method.as_str(),
-            url: format!("{}{}", self.transport.base_url(), request.path),
-            reason,
-        };
+        let decode = |reason: String| decode_error(&self.transport, &request, reason);
         let json: Value =
             serde_json::from_str(&response.body).map_err(|error| decode(error.to_string()))?;
         let resource = T::deserialize(&json).map_err(|error| decode(error.to_string()))?;
         Ok(Answer { resource, json })
     }
+
+    /// The pages of a list operation at `path` with `query`, the items under `key`, until
+    /// `limit` items or the last page. Twilio's `meta.next_page_url` is absolute; only its path
+    /// and query are followed, under this client's base URL (so `TASKROUTER_API_URL` and the
+    /// credentials apply to every page, and they go nowhere else).
+    fn list<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&'static str, String)],
+        key: &str,
+        limit: u32,
+    ) -> Result<Listing<T>, RestError> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let mut listing = Listing {
+            resources: Vec::new(),
+            json: Vec::new(),
+            truncated: false,
+        };
+        let mut next = Some(format!("{path}?{}", encode_query(query)));
+        while let Some(page) = next.take() {
+            let request = Request::get(page);
+            let response = self.transport.send(&request)?;
+            let decode = |reason: String| decode_error(&self.transport, &request, reason);
+            let json: Value =
+                serde_json::from_str(&response.body).map_err(|error| decode(error.to_string()))?;
+            let items = json[key]
+                .as_array()
+                .ok_or_else(|| decode(format!("no `{key}` array in the answer")))?;
+            for item in items {
+                if listing.resources.len() == limit {
+                    listing.truncated = true;
+                    return Ok(listing);
+                }
+                listing
+                    .resources
+                    .push(T::deserialize(item).map_err(|error| decode(error.to_string()))?);
+                listing.json.push(item.clone());
+            }
+            next = json["meta"]["next_page_url"]
+                .as_str()
+                .and_then(|url| url.find("/v1/").map(|start| url[start..].to_owned()));
+            if next.is_some() && listing.resources.len() == limit {
+                listing.truncated = true;
+                return Ok(listing);
+            }
+        }
+        Ok(listing)
+    }
+}
+
+/// An answer that is not what the operation's description says.
+fn decode_error(transport: &Transport, request: &Request, reason: String) -> RestError {
+    RestError::Decode {
+        method: request.method.as_str(),
+        url: format!("{}{}", transport.base_url(), request.path),
+        reason,
+    }
+}
+
+/// The page size for at most `limit` items.
+fn page_size(limit: u32) -> u32 {
+    limit.clamp(1, MAX_PAGE_SIZE)
+}
+
+/// Query parameters, form-encoded; a repeated name is an array (`style: form, explode: true`, the
+/// OpenAPI default for query parameters).
+fn encode_query(query: &[(&'static str, String)]) -> String {
+    let mut serializer = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in query {
+        serializer.append_pair(name, value);
+    }
+    serializer.finish()
 }
 
 // The resources' paths, each written once for its fetch and its update.
@@ -242,6 +384,10 @@ fn workspace_path(workspace: &WorkspaceSid) -> String {
 
 fn task_path(workspace: &WorkspaceSid, task: &TaskSid) -> String {
     format!("{}/Tasks/{task}", workspace_path(workspace))
+}
+
+fn worker_path(workspace: &WorkspaceSid, worker: &WorkerSid) -> String {
+    format!("{}/Workers/{worker}", workspace_path(workspace))
 }
 
 fn workflow_path(workspace: &WorkspaceSid, workflow: &WorkflowSid) -> String {

@@ -15,7 +15,7 @@
 //! Reading goes through a lookup function ([`RestConfig::from_lookup`]) so tests never change the
 //! process environment. An empty value counts as unset, as in the function's configuration.
 
-use std::fmt;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::sid::{AccountSid, ApiKeySid, SidError};
 
@@ -41,49 +41,33 @@ const DOMAIN: &str = "twilio.com";
 /// The region an edge alone implies (twilio-node `getHostname`: `defaultRegion = "us1"`).
 const DEFAULT_REGION: &str = "us1";
 
-/// A credential: shown nowhere, neither by `Debug` nor in any message.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself, for the one place that needs it (an `Authorization` header, a
-    /// signature).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
 /// Who the requests authenticate as.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The auth token and the API key's secret are [`SecretString`]s, as the function holds its
+/// tokens (`crate::token`): `Debug` prints `[REDACTED]`, there is no `Display`, and the memory is
+/// overwritten when dropped. No `PartialEq` either: nothing should compare secrets.
+#[derive(Debug, Clone)]
 pub struct Credentials {
     account_sid: AccountSid,
     login: Login,
-    auth_token: Option<Secret>,
+    auth_token: Option<SecretString>,
 }
 
 /// The HTTP Basic user name and password.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 enum Login {
     /// The account SID and its auth token.
     AuthToken,
     /// An API key SID and its secret.
-    ApiKey { key: ApiKeySid, secret: Secret },
+    ApiKey {
+        key: ApiKeySid,
+        secret: SecretString,
+    },
 }
 
 impl Credentials {
     /// The account SID with its auth token.
-    pub fn auth_token(account_sid: AccountSid, auth_token: Secret) -> Self {
+    pub fn auth_token(account_sid: AccountSid, auth_token: SecretString) -> Self {
         Self {
             account_sid,
             login: Login::AuthToken,
@@ -96,8 +80,8 @@ impl Credentials {
     pub fn api_key(
         account_sid: AccountSid,
         key: ApiKeySid,
-        secret: Secret,
-        auth_token: Option<Secret>,
+        secret: SecretString,
+        auth_token: Option<SecretString>,
     ) -> Self {
         Self {
             account_sid,
@@ -112,7 +96,7 @@ impl Credentials {
     }
 
     /// The auth token, when configured: what Twilio signs webhooks with (contract §4).
-    pub fn signing_token(&self) -> Option<&Secret> {
+    pub fn signing_token(&self) -> Option<&SecretString> {
         self.auth_token.as_ref()
     }
 
@@ -125,23 +109,30 @@ impl Credentials {
     }
 
     /// The `Authorization` header value: HTTP Basic (contract §7).
-    pub(crate) fn authorization(&self) -> Secret {
+    pub(crate) fn authorization(&self) -> SecretString {
         use base64::Engine;
+        use zeroize::Zeroize;
         let (user, password) = match &self.login {
             Login::AuthToken => (
                 self.account_sid.as_str(),
-                self.auth_token.as_ref().map_or("", Secret::expose),
+                self.auth_token
+                    .as_ref()
+                    .map_or("", |token| token.expose_secret()),
             ),
-            Login::ApiKey { key, secret } => (key.as_str(), secret.expose()),
+            Login::ApiKey { key, secret } => (key.as_str(), secret.expose_secret()),
         };
-        let encoded =
-            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-        Secret(format!("Basic {encoded}"))
+        // The intermediate strings hold the secret too: overwritten once the header is wrapped.
+        let mut pair = format!("{user}:{password}");
+        let mut encoded = base64::engine::general_purpose::STANDARD.encode(pair.as_bytes());
+        pair.zeroize();
+        let header = secret(format!("Basic {encoded}"));
+        encoded.zeroize();
+        header
     }
 }
 
 /// Everything the REST client needs: who it is and where it sends.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RestConfig {
     /// The credentials.
     pub credentials: Credentials,
@@ -172,7 +163,7 @@ impl RestConfig {
                 variable: ACCOUNT_SID,
                 error,
             })?;
-        let auth_token = get(AUTH_TOKEN).map(Secret);
+        let auth_token = get(AUTH_TOKEN).map(secret);
         let credentials = match (get(API_KEY), get(API_SECRET)) {
             (Some(key), Some(secret)) => {
                 let key =
@@ -180,7 +171,7 @@ impl RestConfig {
                         variable: API_KEY,
                         error,
                     })?;
-                Credentials::api_key(account_sid, key, Secret(secret), auth_token)
+                Credentials::api_key(account_sid, key, self::secret(secret), auth_token)
             }
             (Some(_), None) => {
                 return Err(ConfigError::Incomplete {
@@ -204,6 +195,16 @@ impl RestConfig {
             base_url,
         })
     }
+}
+
+/// `value` as a [`SecretString`], copied into the secret's own allocation so that `value` (whose
+/// capacity may be larger, and which a conversion to a boxed `str` could reallocate without
+/// wiping) is overwritten before it is dropped, as `crate::token::AuthToken::new` does.
+pub(crate) fn secret(mut value: String) -> SecretString {
+    use zeroize::Zeroize;
+    let wrapped = SecretString::from(value.as_str());
+    value.zeroize();
+    wrapped
 }
 
 /// The base URL: `override_url` as given (trailing `/` removed), else the product host with the
@@ -389,7 +390,11 @@ mod tests {
         .expect("valid");
         let without = config(&[(ACCOUNT_SID, ACCOUNT), (AUTH_TOKEN, "token")]).expect("valid");
         assert_eq!(with.base_url, "http://127.0.0.1:4010");
-        assert_eq!(with.credentials, without.credentials);
+        assert_eq!(with.credentials.describe(), without.credentials.describe());
+        assert_eq!(
+            with.credentials.authorization().expose_secret(),
+            without.credentials.authorization().expose_secret()
+        );
     }
 
     #[test]
@@ -403,12 +408,12 @@ mod tests {
         .expect("valid");
         let credentials = &config.credentials;
         assert_eq!(
-            credentials.authorization().expose(),
+            credentials.authorization().expose_secret(),
             "Basic U0swMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZjprZXktc2VjcmV0",
             "SK…:key-secret"
         );
         assert_eq!(
-            credentials.signing_token().map(Secret::expose),
+            credentials.signing_token().map(ExposeSecret::expose_secret),
             Some("token")
         );
         assert_eq!(
@@ -423,7 +428,7 @@ mod tests {
         use base64::Engine;
         let expected = base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT}:token"));
         assert_eq!(
-            config.credentials.authorization().expose(),
+            config.credentials.authorization().expose_secret(),
             format!("Basic {expected}")
         );
     }

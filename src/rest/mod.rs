@@ -8,8 +8,8 @@
 //! |---|---|
 //! | [`config`] | credentials (`TWILIO_ACCOUNT_SID` with an auth token or an API key), the host from `TWILIO_REGION` / `TWILIO_EDGE`, the `TASKROUTER_API_URL` override |
 //! | [`transport`] | the HTTP layer: one TLS stack (rustls with AWS-LC), Basic auth, bounded timeouts, retries with jittered backoff, Twilio's error JSON |
-//! | [`resources`] | typed answers (reservation, task, workflow, workspace) and typed request bodies |
-//! | [`client`] | the operations, one method each, named after their `operationId` |
+//! | [`resources`] | typed answers (reservation, task, worker, workflow, workspace), typed request bodies and list filters |
+//! | [`client`] | the operations, one method each, named after their `operationId`; list operations follow Twilio's pages up to a limit |
 //!
 //! The Lambda function does not use this module: it answers callbacks and never calls Twilio.
 //! The domain types it sends ([`crate::instruction::Instruction`], the SIDs) are the ones the
@@ -21,6 +21,6 @@ pub mod config;
 pub mod resources;
 pub mod transport;
 
-pub use client::{Answer, Client, ReservationOf};
-pub use config::{ConfigError, Credentials, RestConfig, Secret};
+pub use client::{Answer, Client, Listing, ReservationOf};
+pub use config::{ConfigError, Credentials, RestConfig};
 pub use transport::{ApiError, RestError, RetryPolicy};

@@ -3,13 +3,16 @@
 //! Answers are read leniently: Twilio adds fields without notice (contract §1), so unknown ones
 //! are ignored and only what the commands use is typed; the whole answer stays available as JSON
 //! ([`super::Answer::json`]). Field names and value sets are those of Twilio's OpenAPI description
-//! (`twilio_taskrouter_v1.json`, schemas `taskrouter.v1.workspace.*` and the request bodies of
-//! `CreateTask`, `UpdateTask`, `UpdateWorkflow`, `UpdateWorkspace`).
+//! (`twilio_taskrouter_v1.json`, schemas `taskrouter.v1.workspace.*`, the request bodies of
+//! `CreateTask`, `UpdateTask`, `UpdateWorker`, `UpdateWorkflow`, `UpdateWorkspace`, and the query
+//! parameters of `ListTask` and `ListWorker`).
 
 use std::fmt;
 
 use serde::Deserialize;
 
+use crate::document::suggest;
+use crate::event::EventType;
 use crate::instruction::HttpUrl;
 use crate::sid::{
     ActivitySid, ReservationSid, TaskQueueSid, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid,
@@ -103,13 +106,101 @@ pub struct Reservation {
     pub worker_name: Option<String>,
 }
 
+/// A task's assignment status (`task_enum_status`; contract §12's lifecycle: pending → reserved
+/// → assigned → wrapping → completed, or canceled).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskStatus {
+    /// Waiting for a worker.
+    Pending,
+    /// A worker holds a reservation for it.
+    Reserved,
+    /// A worker accepted it.
+    Assigned,
+    /// Canceled: by the REST API, its timeout, or falling off the Workflow.
+    Canceled,
+    /// Completed.
+    Completed,
+    /// The worker is wrapping it up.
+    Wrapping,
+    /// A status this client does not know yet, kept as sent.
+    #[serde(untagged)]
+    Other(String),
+}
+
+impl TaskStatus {
+    /// The documented statuses, as TaskRouter writes them (`ListTask`'s `AssignmentStatus`).
+    pub const NAMES: [&'static str; 6] = [
+        "pending",
+        "reserved",
+        "assigned",
+        "canceled",
+        "completed",
+        "wrapping",
+    ];
+
+    /// A documented status by its name.
+    ///
+    /// # Errors
+    ///
+    /// A message listing the statuses.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "pending" => Ok(Self::Pending),
+            "reserved" => Ok(Self::Reserved),
+            "assigned" => Ok(Self::Assigned),
+            "canceled" => Ok(Self::Canceled),
+            "completed" => Ok(Self::Completed),
+            "wrapping" => Ok(Self::Wrapping),
+            _ => Err(format!(
+                "`{text}` is not a task status: write one of {}",
+                Self::NAMES.join(", ")
+            )),
+        }
+    }
+
+    /// The status as TaskRouter writes it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Pending => "pending",
+            Self::Reserved => "reserved",
+            Self::Assigned => "assigned",
+            Self::Canceled => "canceled",
+            Self::Completed => "completed",
+            Self::Wrapping => "wrapping",
+            Self::Other(other) => other,
+        }
+    }
+
+    /// What the status means, for messages.
+    pub fn meaning(&self) -> &'static str {
+        match self {
+            Self::Pending => "it waits for a worker",
+            Self::Reserved => "a worker holds a reservation for it",
+            Self::Assigned => "a worker accepted it",
+            Self::Canceled => "it was canceled",
+            Self::Completed => "it is completed",
+            Self::Wrapping => "the worker is wrapping it up",
+            Self::Other(_) => {
+                "a status this tool does not know; see the task in the Twilio Console"
+            }
+        }
+    }
+}
+
+impl fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A task (`taskrouter.v1.workspace.task`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Task {
     /// The task.
     pub sid: TaskSid,
-    /// `pending`, `reserved`, `assigned`, `canceled`, `completed` or `wrapping` (kept as text).
-    pub assignment_status: String,
+    /// Where it is in its lifecycle.
+    pub assignment_status: TaskStatus,
     /// The queue the task is in, once routed.
     #[serde(default)]
     pub task_queue_sid: Option<TaskQueueSid>,
@@ -119,12 +210,148 @@ pub struct Task {
     /// The workflow routing it.
     #[serde(default)]
     pub workflow_sid: Option<WorkflowSid>,
+    /// The workflow's name.
+    #[serde(default)]
+    pub workflow_friendly_name: Option<String>,
     /// Its priority.
     #[serde(default)]
     pub priority: Option<i64>,
+    /// Seconds since it was created.
+    #[serde(default)]
+    pub age: Option<u64>,
     /// Its channel's unique name, e.g. `default`, `voice`.
     #[serde(default)]
     pub task_channel_unique_name: Option<String>,
+    /// Why it was canceled or completed.
+    #[serde(default, deserialize_with = "empty_is_none")]
+    pub reason: Option<String>,
+    /// Its attributes, a JSON object as a string. Customer data: printed on request, never
+    /// logged.
+    #[serde(default)]
+    pub attributes: Option<String>,
+}
+
+/// A worker (`taskrouter.v1.workspace.worker`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Worker {
+    /// The worker.
+    pub sid: WorkerSid,
+    /// Its name.
+    #[serde(default)]
+    pub friendly_name: Option<String>,
+    /// Its activity.
+    #[serde(default)]
+    pub activity_sid: Option<ActivitySid>,
+    /// The activity's name.
+    #[serde(default)]
+    pub activity_name: Option<String>,
+    /// Whether it can take tasks (its activity's availability).
+    #[serde(default)]
+    pub available: bool,
+    /// When its activity last changed (ISO 8601, as sent).
+    #[serde(default)]
+    pub date_status_changed: Option<String>,
+    /// Its attributes, a JSON object as a string.
+    #[serde(default)]
+    pub attributes: Option<String>,
+}
+
+/// The largest page `ListTask` and `ListWorker` answer (`PageSize`'s maximum).
+pub const MAX_PAGE_SIZE: u32 = 1000;
+
+/// `ListTask`'s filters: only what is set is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskFilter {
+    /// Tasks in any of these statuses (`AssignmentStatus`, an array: one key per status).
+    pub statuses: Vec<TaskStatus>,
+    /// Tasks routed by this workflow (`WorkflowSid`).
+    pub workflow: Option<WorkflowSid>,
+    /// Tasks in this queue (`TaskQueueSid`).
+    pub queue: Option<TaskQueueSid>,
+    /// Tasks whose attributes match this expression (`EvaluateTaskAttributes`; TaskRouter
+    /// allows 3 such requests a second, contract §12).
+    pub expression: Option<String>,
+}
+
+impl TaskFilter {
+    /// The query parameters, `PageSize` last.
+    pub fn to_query(&self, page_size: u32) -> Vec<(&'static str, String)> {
+        let mut query: Vec<(&'static str, String)> = self
+            .statuses
+            .iter()
+            .map(|status| ("AssignmentStatus", status.as_str().to_owned()))
+            .collect();
+        if let Some(workflow) = &self.workflow {
+            query.push(("WorkflowSid", workflow.to_string()));
+        }
+        if let Some(queue) = &self.queue {
+            query.push(("TaskQueueSid", queue.to_string()));
+        }
+        if let Some(expression) = &self.expression {
+            query.push(("EvaluateTaskAttributes", expression.clone()));
+        }
+        query.push(("PageSize", page_size.to_string()));
+        query
+    }
+}
+
+/// `ListWorker`'s filters: only what is set is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkerFilter {
+    /// Workers in this activity (`ActivitySid`).
+    pub activity: Option<ActivitySid>,
+    /// Only the workers that can take tasks (`Available=true`).
+    pub available: bool,
+    /// Workers eligible for this queue (`TaskQueueSid`).
+    pub queue: Option<TaskQueueSid>,
+    /// Workers whose attributes match this expression (`TargetWorkersExpression`; TaskRouter
+    /// allows 3 such requests a second, contract §12).
+    pub expression: Option<String>,
+}
+
+impl WorkerFilter {
+    /// The query parameters, `PageSize` last.
+    pub fn to_query(&self, page_size: u32) -> Vec<(&'static str, String)> {
+        let mut query = Vec::new();
+        if let Some(activity) = &self.activity {
+            query.push(("ActivitySid", activity.to_string()));
+        }
+        if self.available {
+            query.push(("Available", "true".to_owned()));
+        }
+        if let Some(queue) = &self.queue {
+            query.push(("TaskQueueSid", queue.to_string()));
+        }
+        if let Some(expression) = &self.expression {
+            query.push(("TargetWorkersExpression", expression.clone()));
+        }
+        query.push(("PageSize", page_size.to_string()));
+        query
+    }
+}
+
+/// The body of `UpdateWorker` as `worker activity` uses it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkerUpdate {
+    /// The activity the worker moves to.
+    pub activity_sid: Option<ActivitySid>,
+    /// Reject the worker's pending reservations too (valid only when the new activity is
+    /// unavailable, Twilio's description says).
+    pub reject_pending_reservations: bool,
+}
+
+impl WorkerUpdate {
+    /// The form parameters.
+    pub fn to_form(&self) -> Vec<(&'static str, String)> {
+        let mut form = Vec::new();
+        if let Some(activity) = &self.activity_sid {
+            form.push(("ActivitySid", activity.to_string()));
+        }
+        if self.reject_pending_reservations {
+            form.push(("RejectPendingReservations", "true".to_owned()));
+        }
+        form
+    }
 }
 
 /// A workflow (`taskrouter.v1.workspace.workflow`).
@@ -331,15 +558,19 @@ impl WorkspaceUpdate {
 
 /// A workspace's `EventsFilter`: event types such as `reservation.accepted` (contract §6), sent as
 /// one comma-separated string (the parameter is a string in the OpenAPI description).
+///
+/// Only the documented types ([`EventType::KNOWN`]) are accepted: a misspelled type in the filter
+/// would silently stop those events for good, which is worse than having to add a type Twilio
+/// introduces to `src/event.rs` first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventsFilter(Vec<String>);
 
 impl EventsFilter {
-    /// Parses `a.b,c.d`: each item a dotted, lower-case event type.
+    /// Parses `a.b,c.d`: each item a documented event type.
     ///
     /// # Errors
     ///
-    /// A message naming the item that is not an event type.
+    /// A message naming the item that is not an event type, with the closest documented one.
     pub fn parse(text: &str) -> Result<Self, String> {
         let items: Vec<String> = text.split(',').map(str::to_owned).collect();
         for item in &items {
@@ -353,6 +584,18 @@ impl EventsFilter {
             if !well_formed {
                 return Err(format!(
                     "`{item}` is not an event type such as reservation.accepted or task.created; separate types with commas and no spaces"
+                ));
+            }
+            if !EventType::KNOWN.contains(&item.as_str()) {
+                let hint = match suggest(item, EventType::KNOWN.iter().copied()) {
+                    Some(known) => format!("did you mean `{known}`?"),
+                    None => format!(
+                        "the {} documented types start with activity., reservation., task., task-channel., task-queue., worker., workflow. or workspace.",
+                        EventType::KNOWN.len()
+                    ),
+                };
+                return Err(format!(
+                    "`{item}` is not a workspace event type TaskRouter documents: {hint}"
                 ));
             }
         }
@@ -432,6 +675,19 @@ mod tests {
                 "{why}"
             );
         }
+        #[rustfmt::skip]
+        let unknown = [
+            ("reservation.accepted,reservation.acepted", "`reservation.acepted` is not a workspace event type TaskRouter documents: did you mean `reservation.accepted`?", "a typo"),
+            ("task.cancelled", "`task.cancelled` is not a workspace event type TaskRouter documents: did you mean `task.canceled`?", "the British spelling"),
+            ("taskqueue.entered", "`taskqueue.entered` is not a workspace event type TaskRouter documents: did you mean `task-queue.entered`?", "a missing hyphen"),
+            ("call.ringing", "`call.ringing` is not a workspace event type TaskRouter documents: the 49 documented types start with activity., reservation., task., task-channel., task-queue., worker., workflow. or workspace.", "nothing close"),
+        ];
+        for (input, message, why) in unknown {
+            assert_eq!(EventsFilter::parse(input), Err(message.to_owned()), "{why}");
+        }
+        for known in EventType::KNOWN {
+            assert!(EventsFilter::parse(known).is_ok(), "{known}");
+        }
     }
 
     #[test]
@@ -454,6 +710,28 @@ mod tests {
             ]
         );
         assert!(TaskUpdate::default().to_form().is_empty());
+        assert!(WorkerUpdate::default().to_form().is_empty());
+        assert_eq!(
+            TaskFilter::default().to_query(50),
+            [("PageSize", "50".to_owned())]
+        );
+        assert_eq!(
+            WorkerFilter::default().to_query(50),
+            [("PageSize", "50".to_owned())]
+        );
+        let filter = TaskFilter {
+            statuses: vec![TaskStatus::Pending, TaskStatus::Reserved],
+            ..TaskFilter::default()
+        };
+        assert_eq!(
+            filter.to_query(10),
+            [
+                ("AssignmentStatus", "pending".to_owned()),
+                ("AssignmentStatus", "reserved".to_owned()),
+                ("PageSize", "10".to_owned())
+            ],
+            "an array goes out as one key per value"
+        );
         assert!(WorkflowUpdate::default().to_form().is_empty());
         assert!(WorkspaceUpdate::default().to_form().is_empty());
     }

@@ -30,7 +30,7 @@
 //! in seconds is honoured up to [`RetryPolicy::max_retry_after`]; a longer one ends the retries
 //! with an error that says when to try again.
 //!
-//! **Secrets.** The `Authorization` header is built once and held as a [`Secret`]; URLs never hold
+//! **Secrets.** The `Authorization` header is built once and held as a [`SecretString`]; URLs never hold
 //! credentials (the configuration refuses them), so no error or log line can carry one.
 
 use std::sync::Arc;
@@ -39,7 +39,9 @@ use std::time::Duration;
 use rustls::crypto::CryptoProvider;
 use serde::Deserialize;
 
-use super::config::{RestConfig, Secret};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::config::RestConfig;
 
 /// How the client waits and retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,7 +222,7 @@ pub fn http_agent(
 pub struct Transport {
     agent: ureq::Agent,
     base_url: String,
-    authorization: Secret,
+    authorization: SecretString,
     policy: RetryPolicy,
     extra_headers: Vec<(String, String)>,
     sleep: fn(Duration),
@@ -354,7 +356,7 @@ impl Transport {
                 let mut builder = self
                     .agent
                     .get(url)
-                    .header("Authorization", self.authorization.expose())
+                    .header("Authorization", self.authorization.expose_secret())
                     .header("Accept", "application/json");
                 for (name, value) in &self.extra_headers {
                     builder = builder.header(name, value);
@@ -365,7 +367,7 @@ impl Transport {
                 let mut builder = self
                     .agent
                     .post(url)
-                    .header("Authorization", self.authorization.expose())
+                    .header("Authorization", self.authorization.expose_secret())
                     .header("Accept", "application/json");
                 for (name, value) in &self.extra_headers {
                     builder = builder.header(name, value);

@@ -43,7 +43,7 @@ fn check_accepts_every_shipped_document_with_exit_code_0() {
         (example("twilio-time-of-day.json"), "ok: 2 rules\n"),
     ];
     for (path, expected) in cases {
-        let output = taskrouter(&["check", &path]);
+        let output = taskrouter(&["check", "--rules", &path]);
         assert_eq!(output.status.code(), Some(0), "{path}: {}", stderr(&output));
         assert_eq!(stdout(&output), expected, "{path}");
     }
@@ -58,7 +58,7 @@ fn check_refuses_an_invalid_document_with_exit_code_1_and_the_problem_on_stderr(
             {"name": "vip", "when": "1 == 1", "instruction": {}}
         ]}"#,
     );
-    let output = taskrouter(&["check", rules.path()]);
+    let output = taskrouter(&["check", "--rules", rules.path()]);
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(stdout(&output), "");
     assert_eq!(
@@ -102,9 +102,9 @@ fn decide_without_rules_defers() {
 }
 
 #[test]
-fn decide_names_the_flag_with_bad_json() {
+fn decide_names_the_flag_with_bad_json_and_exits_2() {
     let output = taskrouter(&["decide", "--task", "not json"]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).starts_with("error: --task is not valid JSON: "),
         "{}",
@@ -269,8 +269,14 @@ fn a_wrong_expectation_fails_the_run_showing_the_expected_and_the_actual_answer(
         format!(
             "ok   {path}: a chat on a weekday morning is accepted\n\
              FAIL {path}: christmas is open (it is not)\n\
-             \x20      expected: rule `office-hours`, answer {{\"instruction\":\"accept\"}}\n\
-             \x20      actual:   rule `after-hours-reject`, answer {{\"instruction\":\"reject\",\"activity_sid\":\"WA00000000000000000000000000000002\"}}\n\
+             \x20      expected: rule `office-hours`\n\
+             \x20      actual:   rule `after-hours-reject`\n\
+             \x20      answer:   - expected, + actual\n\
+             \x20        {{\n\
+             \x20      -   \"instruction\": \"accept\"\n\
+             \x20      +   \"activity_sid\": \"WA00000000000000000000000000000002\",\n\
+             \x20      +   \"instruction\": \"reject\"\n\
+             \x20        }}\n\
              note: {path}: no case reaches `office-hours-voice`, `after-hours-on-call-voice`, `default`\n\
              1 passed, 1 failed\n"
         )
@@ -278,7 +284,7 @@ fn a_wrong_expectation_fails_the_run_showing_the_expected_and_the_actual_answer(
 }
 
 #[test]
-fn an_invalid_test_document_exits_with_2_naming_the_file_the_case_and_the_problem() {
+fn invalid_test_documents_are_named_with_the_case_and_a_missing_one_makes_the_run_exit_2() {
     let rules = example("business-hours.json");
     let typo = TempFile::new(
         "typo.test.json",
@@ -330,13 +336,35 @@ fn an_invalid_test_document_exits_with_2_naming_the_file_the_case_and_the_proble
     assert_eq!(
         lines[..4],
         [
-            format!("error: {}: case `weekday` (cases[0]): unknown key `exepct`: expected `name`, `task`, `worker`, `params`, `now`, `expect` or `description`", typo.path()),
+            format!("error: {}: case `weekday` (cases[0]): unknown key `exepct`: did you mean `expect`?", typo.path()),
             format!("error: {}: case `whenever` (cases[0]): missing key `now`: the rules read the time (`taskrouter.` or `schedules.`), so give the case a `now` such as \"2026-12-01T14:30:00Z\", or the document a default one, and the result will not depend on when the test runs", no_now.path()),
             format!("error: {}: case `weekday` (cases[0]): `expect`: `rule`: `office_hours` is not a rule of the document: expect one of `office-hours-voice`, `office-hours`, `after-hours-on-call-voice`, `after-hours-reject`, `default`", unknown_rule.path()),
             "error: /nonexistent/missing.test.json: cannot read it: No such file or directory (os error 2)".to_owned(),
         ]
     );
     assert_eq!(lines.len(), 4, "{errors}");
+}
+
+#[test]
+fn a_test_document_with_errors_exits_1_and_one_that_cannot_be_read_exits_2() {
+    let rules = example("voice-dequeue.json");
+    let typo = TempFile::new(
+        "param-typo.test.json",
+        &format!(
+            r#"{{"rules": "{rules}", "cases": [{{"name": "old", "params": {{"TaskAgee": 300}}, "expect": {{"rule": "default"}}}}]}}"#
+        ),
+    );
+    let output = taskrouter(&["test", typo.path()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: {}: case `old` (cases[0]): `params`: `TaskAgee` is not a parameter of the assignment callback: did you mean `TaskAge`?; a parameter Twilio added since goes in `extra_params`\n",
+            typo.path()
+        )
+    );
+    let output = taskrouter(&["test", "/nonexistent/missing.test.json"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
 }
 
 #[test]
@@ -365,7 +393,315 @@ fn sign_prints_the_official_test_vector() {
 
 #[test]
 fn a_usage_error_exits_with_2() {
-    let output = taskrouter(&["sign", "--url", "https://example.com"]);
+    let output = taskrouter(&["sign"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("--token"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("--url"), "{}", stderr(&output));
+}
+
+#[test]
+fn the_top_level_help_and_the_readme_carry_the_same_exit_code_table() {
+    let output = taskrouter(&["--help"]);
+    assert_eq!(output.status.code(), Some(0));
+    let help = stdout(&output);
+    let table = taskrouter_lambda::cli::EXIT_CODES;
+    assert!(help.contains(table), "{help}");
+    let readme = std::fs::read_to_string(crate::support::repo().join("README.md")).expect("README");
+    assert!(
+        readme.contains(table),
+        "README.md's section on the `taskrouter` command shows the table of `taskrouter --help`, verbatim"
+    );
+}
+
+#[test]
+fn every_command_exits_by_the_one_table() {
+    // The REST variables point at a port nothing listens on: a command that reached the network
+    // would fail with 1, so a 2 below was decided before anything was sent.
+    let port = crate::support::loopback::free_port();
+    let nowhere = format!("http://127.0.0.1:{port}");
+    let not_json = TempFile::new("not-json.json", "{\"rules\": [");
+    let workflow_not_json = TempFile::new("workflow-not-json.json", "task_routing:\n  filters: []");
+    let (ws, ww, wt, wk) = (
+        crate::support::cli::WS,
+        crate::support::cli::WW,
+        crate::support::cli::WT,
+        crate::support::cli::WK,
+    );
+    let missing = "/nonexistent/file.json";
+    let routed = "workflows/examples/transfer.json";
+    #[rustfmt::skip]
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (vec!["check", "--rules", missing], 2, "check: a file that cannot be read"),
+        (vec!["check", "--rules", not_json.path()], 1, "check: a document that is not JSON"),
+        (vec!["decide", "--rules", missing], 2, "decide: rules that cannot be read"),
+        (vec!["decide", "--rules", not_json.path()], 1, "decide: rules with errors"),
+        (vec!["decide", "--worker", "[1]"], 2, "decide: a flag's JSON of the wrong type"),
+        (vec!["decide", "--param", "TaskSid=WT1"], 2, "decide: a malformed SID in a parameter"),
+        (vec!["decide", "--param", "TaskAgee=1"], 2, "decide: an unknown parameter"),
+        (vec!["eval", "type =="], 2, "eval: a syntax error"),
+        (vec!["eval", "1 == 1", "--rules", missing], 2, "eval: rules that cannot be read"),
+        (vec!["eval", "schedules.office.open == true"], 2, "eval: a schedule without its document"),
+        (vec!["test", missing], 2, "test: a file that cannot be read"),
+        (vec!["send", "--url", &nowhere, "--param", "Channel=voice"], 2, "send: an unknown parameter"),
+        (vec!["send", "--url", &nowhere], 1, "send: no answer"),
+        (vec!["workflow", "check", missing], 2, "workflow check: a file that cannot be read"),
+        (vec!["workflow", "check", workflow_not_json.path()], 1, "workflow check: not JSON"),
+        (vec!["workflow", "route", routed, "--task", "{"], 2, "workflow route: bad JSON in --task"),
+        (vec!["workflow", "route", routed, "--task", "{}", "--workers", missing], 2, "workflow route: --workers cannot be read"),
+        (vec!["workflow", "diff", missing, "--workspace", ws, "--workflow", ww], 2, "workflow diff: no comparison"),
+        (vec!["workflow", "apply", missing, "--workspace", ws, "--workflow", ww], 2, "workflow apply: a file that cannot be read"),
+        (vec!["workflow", "apply", workflow_not_json.path(), "--workspace", ws, "--workflow", ww], 1, "workflow apply: a file with errors, nothing sent"),
+        (vec!["workflow", "pull", "--workspace", ws, "--workflow", ww], 1, "workflow pull: no answer"),
+        (vec!["task", "show", "--workspace", "WS1", "--task", wt], 2, "task: a malformed SID"),
+        (vec!["task", "create", "--workspace", ws, "--workflow", ww, "--attributes", "not json"], 2, "task create: bad JSON"),
+        (vec!["task", "list", "--workspace", ws, "--expression", "type =="], 2, "task list: an expression that does not parse"),
+        (vec!["task", "list", "--workspace", ws, "--status", "open"], 2, "task list: an unknown status"),
+        (vec!["task", "show", "--workspace", ws, "--task", wt], 1, "task show: no answer"),
+        (vec!["worker", "activity", "--workspace", ws, "--worker", wk, "--activity", "WA1"], 2, "worker activity: a malformed SID"),
+        (vec!["reservation", "dequeue", "--workspace", ws, "--task", wt, "--reservation", "WR0123456789abcdef0123456789abcdef", "--timeout", "abc"], 2, "reservation: flags that make no instruction"),
+        (vec!["connect", "--workspace", ws, "--workflow", ww, "--assignment-url", "https://example.com/cb", "--events-filter", "reservation.acepted"], 2, "connect: an unknown event type"),
+    ];
+    for (args, code, why) in cases {
+        let output = crate::support::cli::taskrouter_on(&nowhere, "exit-code-token")
+            .args(&args)
+            .output()
+            .expect("the taskrouter binary runs");
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{why}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).starts_with("error"),
+            "{why}: an error says so: {}",
+            stderr(&output)
+        );
+    }
+    let output = taskrouter(&[
+        "workflow",
+        "diff",
+        missing,
+        "--workspace",
+        ws,
+        "--workflow",
+        ww,
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "diff without credentials: no comparison"
+    );
+}
+
+#[test]
+fn eval_refuses_a_schedule_without_its_document_and_reads_it_with_rules() {
+    let expression = "schedules.new_york_office.open == true";
+    let output = taskrouter(&["eval", expression, "--now", "2026-12-02T14:30:00Z"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output), "", "no answer is printed");
+    assert_eq!(
+        stderr(&output),
+        "error: `schedules.new_york_office.open` reads the schedule `new_york_office`, which only a rules document defines: pass the document that defines it with --rules FILE (without one the answer would be a guess)\n"
+    );
+    let rules = example("business-hours.json");
+    for (now, expected) in [
+        ("2026-12-02T14:30:00Z", "true\n"),
+        ("2026-12-25T15:00:00Z", "false\n"),
+    ] {
+        let output = taskrouter(&["eval", expression, "--rules", &rules, "--now", now]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert_eq!(stdout(&output), expected, "at {now}");
+    }
+}
+
+#[test]
+fn callback_parameters_are_checked_by_name_and_extra_ones_are_spelled_out() {
+    let output = taskrouter(&["decide", "--param", "TaskAgee=300"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains(
+            "`TaskAgee` is not a parameter of the assignment callback: did you mean `TaskAge`?; a parameter Twilio added since goes in --extra-param TaskAgee=…"
+        ),
+        "{}",
+        stderr(&output)
+    );
+    let rules = TempFile::new(
+        "extra.json",
+        r#"{"rules": [{"name": "voice", "when": "callback.Channel == 'voice'", "instruction": {"instruction": "accept"}}]}"#,
+    );
+    let output = taskrouter(&[
+        "decide",
+        "--rules",
+        rules.path(),
+        "--extra-param",
+        "Channel=voice",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "rule: voice\n");
+    let output = taskrouter(&["decide", "--extra-param", "TaskAge=300"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("`TaskAge` is a documented parameter of the assignment callback, not an extra one: pass it with --param"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_time_zone_abbreviation_or_offset_is_explained_not_corrected() {
+    #[rustfmt::skip]
+    let cases = [
+        ("PST", "`time_zone`: `PST` is an abbreviation, not a time zone: it stands for US Pacific time (America/Los_Angeles, America/Vancouver) or the Philippines (Asia/Manila); write the place", "an abbreviation"),
+        ("GMT+5", "`time_zone`: `GMT+5` is an offset (UTC+05:00), not a time zone", "an offset"),
+        ("Etc/GMT+5", "`time_zone`: `Etc/GMT+5` is UTC-05:00 all year: in the IANA database's `Etc/GMT` names the sign is inverted", "the POSIX sign"),
+    ];
+    for (zone, message, why) in cases {
+        let rules = TempFile::new(
+            "zone.json",
+            &format!(
+                r#"{{"schedules": {{"office": {{"time_zone": "{zone}", "open": {{"Mon-Fri": ["08:00-18:00"]}}}}}},
+                    "rules": [{{"name": "open", "when": "schedules.office.open == true", "instruction": {{"instruction": "accept"}}}}]}}"#
+            ),
+        );
+        let output = taskrouter(&["check", "--rules", rules.path()]);
+        assert_eq!(output.status.code(), Some(1), "{why}");
+        let error = stderr(&output);
+        assert!(
+            error.starts_with(&format!(
+                "error: {}: schedule `office` (read by rule `open`): {message}",
+                rules.path()
+            )),
+            "{why}: {error}"
+        );
+        assert!(
+            !error.contains("did you mean"),
+            "{why}: nothing is guessed: {error}"
+        );
+    }
+}
+
+#[test]
+fn a_reader_that_closes_the_pipe_early_ends_the_output_not_in_a_panic() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    // Far more output than a pipe holds (64 KiB on Linux): the writer must meet the closed end.
+    let cases: Vec<String> = (0..3000)
+        .map(|i| {
+            format!(r#"{{"name": "case {i:04} with a name long enough to fill the pipe quickly", "expect": {{"rule": "default"}}}}"#)
+        })
+        .collect();
+    let test = TempFile::new(
+        "many.test.json",
+        &format!(
+            r#"{{"rules": "{}", "cases": [{}]}}"#,
+            example("accept-all.json"),
+            cases.join(",")
+        ),
+    );
+    let mut child = crate::support::cli::taskrouter()
+        .args(["test", test.path()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the taskrouter binary runs");
+    let mut first = String::new();
+    {
+        // `| head -1`: read one line, then close the pipe.
+        let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+        reader.read_line(&mut first).expect("a first line");
+    }
+    let output = child.wait_with_output().expect("it ends");
+    assert!(first.starts_with("ok   "), "{first}");
+    let error = stderr(&output);
+    assert!(!error.contains("panicked"), "{error}");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "the command's own code (every case passed), not 101: {error}"
+    );
+    assert_eq!(error, "");
+}
+
+#[test]
+fn sign_reads_the_token_from_the_environment_and_never_shows_it() {
+    let args = [
+        "sign",
+        "--url",
+        "https://mycompany.com/myapp.php?foo=1&bar=2",
+        "--param",
+        "CallSid=CA1234567890ABCDE",
+        "--param",
+        "Caller=+14158675309",
+        "--param",
+        "Digits=1234",
+        "--param",
+        "From=+14158675309",
+        "--param",
+        "To=+18005551212",
+    ];
+    let output = crate::support::cli::taskrouter()
+        .args(args)
+        .env("TWILIO_AUTH_TOKEN", "12345")
+        .output()
+        .expect("the taskrouter binary runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "RSOYDt4T1cUTdK1PDd93/VVr8B8=\n");
+    let output = taskrouter(&args);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: sign needs the auth token: set TWILIO_AUTH_TOKEN (or pass --token, which other users can see in `ps`)\n"
+    );
+    let secret = "a-token-that-must-stay-secret";
+    for args in [vec!["sign", "--help"], vec!["send", "--help"]] {
+        let output = crate::support::cli::taskrouter()
+            .args(&args)
+            .env("TWILIO_AUTH_TOKEN", secret)
+            .output()
+            .expect("the taskrouter binary runs");
+        assert_eq!(output.status.code(), Some(0));
+        crate::support::cli::assert_no_secret(&output, secret);
+        assert!(
+            stdout(&output).contains("TWILIO_AUTH_TOKEN"),
+            "{args:?}: the help names the variable"
+        );
+    }
+}
+
+#[test]
+fn flags_are_spelled_one_way_and_the_older_spellings_still_run() {
+    // `check FILE` (positional) and `check --rules FILE` are the same document.
+    let rules = example("voice-dequeue.json");
+    for args in [vec!["check", "--rules", &rules], vec!["check", &rules]] {
+        let output = taskrouter(&args);
+        assert_eq!(
+            (output.status.code(), stdout(&output).as_str()),
+            (Some(0), "ok: 3 rules\n"),
+            "{args:?}"
+        );
+    }
+    let output = taskrouter(&["check", "--help"]);
+    assert!(
+        stdout(&output).contains("--rules <FILE>"),
+        "{}",
+        stdout(&output)
+    );
+    for verb in ["reject", "dequeue", "redirect", "conference"] {
+        let output = taskrouter(&["reservation", verb, "--help"]);
+        let help = stdout(&output);
+        assert!(help.contains("--activity <WA…>"), "{verb}: {help}");
+        assert!(
+            !help.contains("--post-work-activity"),
+            "{verb}: one spelling shown"
+        );
+    }
+    for verb in ["dequeue", "call", "conference"] {
+        let output = taskrouter(&["reservation", verb, "--help"]);
+        let help = stdout(&output);
+        let line = help
+            .lines()
+            .find(|line| line.trim_start().starts_with("--record"))
+            .unwrap_or_else(|| panic!("{verb}: {help}"));
+        assert_eq!(line.trim(), "--record", "{verb}: --record takes no value");
+    }
 }

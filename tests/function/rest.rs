@@ -621,7 +621,11 @@ fn connect_check_with_only_an_api_key_asks_for_the_auth_token_before_changing_an
         .env("TASKROUTER_API_URL", &twilio.url)
         .output()
         .expect("the binary runs");
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "the environment is incomplete: usage"
+    );
     assert_eq!(
         text(&output.stderr),
         "error: connect --check needs the auth token: Twilio signs callbacks with the account's auth token, and an API key cannot stand in for it; set TWILIO_AUTH_TOKEN as well (API keys still log in)\n"
@@ -640,7 +644,7 @@ fn missing_credentials_are_named_and_help_shows_no_secret() {
         .env_remove("TWILIO_API_SECRET")
         .output()
         .expect("the binary runs");
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2), "missing credentials: usage");
     assert_eq!(
         text(&output.stderr),
         "error: no Twilio credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or TWILIO_ACCOUNT_SID with TWILIO_API_KEY and TWILIO_API_SECRET (preferred in production)\n"
@@ -652,6 +656,10 @@ fn missing_credentials_are_named_and_help_shows_no_secret() {
         vec!["reservation", "conference", "--help"],
         vec!["connect", "--help"],
         vec!["send", "--help"],
+        vec!["sign", "--help"],
+        vec!["task", "list", "--help"],
+        vec!["worker", "activity", "--help"],
+        vec!["workflow", "pull", "--help"],
     ] {
         let output = cli::taskrouter()
             .args(&args)
@@ -800,5 +808,303 @@ fn send_posts_over_https_with_the_same_client_and_verifies_the_certificate() {
         server.requests().len(),
         1,
         "no request without a verified certificate"
+    );
+}
+
+fn task_answer(status: &str) -> String {
+    json!({
+        "sid": WT, "assignment_status": status, "workspace_sid": WS, "account_sid": ACCOUNT,
+        "task_queue_sid": "WQ0123456789abcdef0123456789abcdef", "task_queue_friendly_name": "Support",
+        "workflow_sid": WW, "workflow_friendly_name": "Main", "priority": 0, "age": 42,
+        "attributes": "{\"type\":\"support\"}", "reason": null,
+    })
+    .to_string()
+}
+
+#[test]
+fn complete_and_cancel_are_settled_by_the_tasks_real_status() {
+    let refusal = || Reply::twilio_error(400, 20001, "Task is not in a state that allows it");
+    let verb = |verb: &'static str| {
+        vec![
+            "task",
+            verb,
+            "--workspace",
+            WS,
+            "--task",
+            WT,
+            "--reason",
+            "resolved",
+        ]
+    };
+    struct Case {
+        why: &'static str,
+        verb: &'static str,
+        replies: Vec<Reply>,
+        code: i32,
+        requests: usize,
+        stdout: &'static str,
+        stderr: &'static str,
+    }
+    let cases = [
+        Case {
+            why: "completed: the answer is printed",
+            verb: "complete",
+            replies: vec![Reply::json(200, &task_answer("completed"))],
+            code: 0,
+            requests: 1,
+            stdout: "status:     completed",
+            stderr: "",
+        },
+        Case {
+            why: "completing a completed task is success",
+            verb: "complete",
+            replies: vec![refusal(), Reply::json(200, &task_answer("completed"))],
+            code: 0,
+            requests: 2,
+            stdout: "status:     completed",
+            stderr: "the task was already completed: nothing to do",
+        },
+        Case {
+            why: "completing a canceled task is too late: 3",
+            verb: "complete",
+            replies: vec![refusal(), Reply::json(200, &task_answer("canceled"))],
+            code: 3,
+            requests: 2,
+            stdout: "status:     canceled",
+            stderr: "error: the task is canceled: it was canceled\n(TaskRouter refused to complete it: ",
+        },
+        Case {
+            why: "completing a pending task is too early: 1, and what to do instead",
+            verb: "complete",
+            replies: vec![refusal(), Reply::json(200, &task_answer("pending"))],
+            code: 1,
+            requests: 2,
+            stdout: "status:     pending",
+            stderr: "error: the task is pending: it waits for a worker: only a task a worker accepted can be completed; cancel it instead",
+        },
+        Case {
+            why: "canceling an assigned task is too late: 3, complete it instead",
+            verb: "cancel",
+            replies: vec![refusal(), Reply::json(200, &task_answer("assigned"))],
+            code: 3,
+            requests: 2,
+            stdout: "status:     assigned",
+            stderr: "error: the task is assigned: a worker accepted it: complete it instead",
+        },
+        Case {
+            why: "bad credentials: no fetch",
+            verb: "cancel",
+            replies: vec![Reply::twilio_error(401, 20003, "Authenticate")],
+            code: 1,
+            requests: 1,
+            stdout: "",
+            stderr: "answered 401, error 20003: Authenticate",
+        },
+    ];
+    for case in cases {
+        let server = Server::script(case.replies);
+        let output = taskrouter(&server.url, &verb(case.verb), &[]);
+        let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+        assert_eq!(
+            output.status.code(),
+            Some(case.code),
+            "{}: {stderr}",
+            case.why
+        );
+        assert!(stdout.contains(case.stdout), "{}: {stdout}", case.why);
+        assert!(stderr.contains(case.stderr), "{}: {stderr}", case.why);
+        let requests = server.requests();
+        assert_eq!(requests.len(), case.requests, "{}", case.why);
+        assert_eq!(requests[0].method, "POST", "{}", case.why);
+        assert_eq!(requests[0].path, format!("/v1/Workspaces/{WS}/Tasks/{WT}"));
+        let status = if case.verb == "complete" {
+            "completed"
+        } else {
+            "canceled"
+        };
+        assert_eq!(
+            requests[0].form(),
+            [
+                ("AssignmentStatus".to_owned(), status.to_owned()),
+                ("Reason".to_owned(), "resolved".to_owned())
+            ],
+            "{}",
+            case.why
+        );
+        if case.requests > 1 {
+            assert_eq!(requests[1].method, "GET", "{}: then fetched", case.why);
+        }
+        assert_no_secret(&output);
+    }
+}
+
+#[test]
+fn task_list_follows_twilios_pages_up_to_the_limit_and_sends_its_filters() {
+    let task = |sid: &str, status: &str| {
+        json!({"sid": sid, "assignment_status": status, "age": 5, "priority": 10,
+               "task_queue_sid": "WQ0123456789abcdef0123456789abcdef", "task_queue_friendly_name": "Support"})
+    };
+    let page = |tasks: Vec<Value>, next: Option<&str>| {
+        Reply::json(
+            200,
+            &json!({"tasks": tasks, "meta": {"key": "tasks", "next_page_url": next}}).to_string(),
+        )
+    };
+    let (first, second, third) = (
+        "WT00000000000000000000000000000001",
+        "WT00000000000000000000000000000002",
+        "WT00000000000000000000000000000003",
+    );
+    // Twilio's next page URL is absolute, on Twilio's host: only its path and query are followed.
+    let next = format!(
+        "https://taskrouter.twilio.com/v1/Workspaces/{WS}/Tasks?AssignmentStatus=pending&PageSize=2&Page=1&PageToken=PT1"
+    );
+    let server = Server::script(vec![
+        page(
+            vec![task(first, "pending"), task(second, "pending")],
+            Some(&next),
+        ),
+        page(vec![task(third, "pending")], None),
+    ]);
+    let output = taskrouter(
+        &server.url,
+        &[
+            "task",
+            "list",
+            "--workspace",
+            WS,
+            "--status",
+            "pending",
+            "--expression",
+            "type == 'support'",
+            "--limit",
+            "2",
+        ],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        format!(
+            "{first}  pending    age 5 s        priority 10    Support\n{second}  pending    age 5 s        priority 10    Support\n"
+        )
+    );
+    assert_eq!(
+        text(&output.stderr),
+        "2 tasks shown; there are more: raise --limit or narrow the filters\n"
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1, "the limit was reached on the first page");
+    assert_eq!(
+        requests[0].path,
+        format!(
+            "/v1/Workspaces/{WS}/Tasks?AssignmentStatus=pending&EvaluateTaskAttributes=type+%3D%3D+%27support%27&PageSize=2"
+        )
+    );
+
+    let server = Server::script(vec![
+        page(
+            vec![task(first, "pending"), task(second, "pending")],
+            Some(&next),
+        ),
+        page(vec![task(third, "pending")], None),
+    ]);
+    let output = taskrouter(
+        &server.url,
+        &["task", "list", "--workspace", WS, "--json"],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let listed: Value = serde_json::from_str(&text(&output.stdout)).expect("a JSON array");
+    let sids: Vec<&str> = listed
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|task| task["sid"].as_str())
+        .collect();
+    assert_eq!(sids, [first, second, third], "every page, in order");
+    assert_eq!(text(&output.stderr), "3 tasks\n");
+    let requests = server.requests();
+    assert_eq!(
+        requests[1].path,
+        format!(
+            "/v1/Workspaces/{WS}/Tasks?AssignmentStatus=pending&PageSize=2&Page=1&PageToken=PT1"
+        ),
+        "the next page, under the configured base URL"
+    );
+    assert_no_secret(&output);
+}
+
+#[test]
+fn worker_activity_moves_the_worker_and_rejects_its_pending_reservations_on_request() {
+    const WA: &str = "WA0123456789abcdef0123456789abcdef";
+    let worker = json!({
+        "sid": WK, "friendly_name": "Alice", "activity_sid": WA, "activity_name": "Offline",
+        "available": false, "date_status_changed": "2026-12-02T14:30:00Z", "attributes": "{}",
+    })
+    .to_string();
+    let server = Server::script(vec![Reply::json(200, &worker)]);
+    let output = taskrouter(
+        &server.url,
+        &[
+            "worker",
+            "activity",
+            "--workspace",
+            WS,
+            "--worker",
+            WK,
+            "--activity",
+            WA,
+            "--reject-pending-reservations",
+        ],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        format!(
+            "worker:     {WK} (Alice)\nactivity:   {WA} (Offline)\navailable:  no\nsince:      2026-12-02T14:30:00Z\n"
+        )
+    );
+    assert_eq!(
+        text(&output.stderr),
+        "its pending reservations were rejected\n"
+    );
+    let requests = server.requests();
+    assert_eq!(requests[0].method, "POST");
+    assert_eq!(
+        requests[0].path,
+        format!("/v1/Workspaces/{WS}/Workers/{WK}")
+    );
+    assert_eq!(
+        requests[0].form(),
+        [
+            ("ActivitySid".to_owned(), WA.to_owned()),
+            ("RejectPendingReservations".to_owned(), "true".to_owned())
+        ]
+    );
+
+    let listed = json!({"workers": [
+        {"sid": WK, "friendly_name": "Alice", "activity_name": "Available", "available": true},
+        {"sid": "WK00000000000000000000000000000002", "activity_name": "Offline", "available": false},
+    ], "meta": {"key": "workers", "next_page_url": null}})
+    .to_string();
+    let server = Server::script(vec![Reply::json(200, &listed)]);
+    let output = taskrouter(
+        &server.url,
+        &["worker", "list", "--workspace", WS, "--available"],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        format!(
+            "{WK}  available    Available     Alice\nWK00000000000000000000000000000002  unavailable  Offline       -\n"
+        )
+    );
+    assert_eq!(text(&output.stderr), "2 workers\n");
+    assert_eq!(
+        server.requests()[0].path,
+        format!("/v1/Workspaces/{WS}/Workers?Available=true&PageSize=50")
     );
 }

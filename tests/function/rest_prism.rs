@@ -10,11 +10,14 @@ use std::process::Output;
 use serde_json::{Map, Value, json};
 use taskrouter_lambda::instruction::{HttpUrl, Instruction};
 use taskrouter_lambda::rest::resources::{
-    EventsFilter, NewTask, TaskTransition, TaskUpdate, WorkflowUpdate, WorkspaceUpdate,
+    EventsFilter, NewTask, TaskFilter, TaskStatus, TaskTransition, TaskUpdate, WorkerFilter,
+    WorkerUpdate, WorkflowUpdate, WorkspaceUpdate,
 };
 use taskrouter_lambda::rest::transport::{Replay, Request};
 use taskrouter_lambda::rest::{Client, ReservationOf, RestConfig};
-use taskrouter_lambda::sid::{ReservationSid, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid};
+use taskrouter_lambda::sid::{
+    ActivitySid, ReservationSid, TaskQueueSid, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid,
+};
 
 use crate::support::cli::{
     ACCOUNT, CA, WA, WK, WR, WS, WT, WW, assert_no_secret, taskrouter_on, text,
@@ -116,6 +119,46 @@ fn task_update() -> TaskUpdate {
     }
 }
 
+/// What `task complete` sends.
+fn task_completion() -> TaskUpdate {
+    TaskUpdate {
+        assignment_status: Some(TaskTransition::Completed),
+        reason: Some("resolved on the first call".to_owned()),
+        ..TaskUpdate::default()
+    }
+}
+
+/// What `worker activity --reject-pending-reservations` sends.
+fn worker_update() -> WorkerUpdate {
+    WorkerUpdate {
+        activity_sid: Some(ActivitySid::parse(WA).expect("sid")),
+        reject_pending_reservations: true,
+    }
+}
+
+/// `task list` with every filter.
+fn task_filter() -> TaskFilter {
+    TaskFilter {
+        statuses: vec![TaskStatus::Pending, TaskStatus::Reserved],
+        workflow: Some(WorkflowSid::parse(WW).expect("sid")),
+        queue: Some(TaskQueueSid::parse(WQ).expect("sid")),
+        expression: Some("type == 'support'".to_owned()),
+    }
+}
+
+/// `worker list` with every filter.
+fn worker_filter() -> WorkerFilter {
+    WorkerFilter {
+        activity: Some(ActivitySid::parse(WA).expect("sid")),
+        available: true,
+        queue: Some(TaskQueueSid::parse(WQ).expect("sid")),
+        expression: Some("skills HAS 'billing'".to_owned()),
+    }
+}
+
+/// A queue.
+const WQ: &str = "WQ0123456789abcdef0123456789abcdef";
+
 fn workflow_update() -> WorkflowUpdate {
     WorkflowUpdate {
         assignment_callback_url: Some(url("https://example.com/taskrouter/assignment_callback")),
@@ -162,6 +205,16 @@ fn forms() -> Vec<(&'static str, String, Form)> {
     }
     forms.push(("CreateTask", "task".to_owned(), new_task().to_form()));
     forms.push(("UpdateTask", "task".to_owned(), task_update().to_form()));
+    forms.push((
+        "UpdateTask",
+        "complete".to_owned(),
+        task_completion().to_form(),
+    ));
+    forms.push((
+        "UpdateWorker",
+        "activity".to_owned(),
+        worker_update().to_form(),
+    ));
     forms.push((
         "UpdateWorkflow",
         "urls".to_owned(),
@@ -283,6 +336,64 @@ fn every_form_key_the_client_sends_exists_in_its_operations_schema() {
     );
 }
 
+#[test]
+fn every_query_key_the_client_sends_exists_in_its_operations_parameters() {
+    let spec = spec();
+    let queries = [
+        ("ListTask", task_filter().to_query(1000)),
+        ("ListWorker", worker_filter().to_query(1)),
+    ];
+    for (operation_id, query) in queries {
+        let parameters = operation(&spec, operation_id)["parameters"]
+            .as_array()
+            .expect("parameters");
+        for (key, value) in &query {
+            let parameter = parameters
+                .iter()
+                .find(|parameter| parameter["name"] == *key && parameter["in"] == "query")
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{operation_id}: `{key}` is not a query parameter in Twilio's description"
+                    )
+                });
+            let schema = &parameter["schema"];
+            let repeated = query.iter().filter(|(other, _)| other == key).count();
+            let item = if schema["type"] == "array" {
+                &schema["items"]
+            } else {
+                assert_eq!(
+                    repeated, 1,
+                    "{operation_id}: `{key}` is not an array but repeats"
+                );
+                schema
+            };
+            if let Some(why) = misfit(&spec, item, value) {
+                panic!("{operation_id}: `{key}={value}` is {why}");
+            }
+            if let (Some(minimum), Ok(number)) = (item["minimum"].as_i64(), value.parse::<i64>()) {
+                assert!(
+                    number >= minimum,
+                    "{operation_id}: `{key}={value}` < {minimum}"
+                );
+            }
+            if let (Some(maximum), Ok(number)) = (item["maximum"].as_i64(), value.parse::<i64>()) {
+                assert!(
+                    number <= maximum,
+                    "{operation_id}: `{key}={value}` > {maximum}"
+                );
+            }
+        }
+    }
+    // The documented statuses are the description's.
+    let statuses: Vec<&str> = spec["components"]["schemas"]["task_enum_status"]["enum"]
+        .as_array()
+        .expect("an enum")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(statuses, TaskStatus::NAMES);
+}
+
 fn client(prism: &Prism) -> Client {
     let vars = [
         ("TWILIO_ACCOUNT_SID", ACCOUNT.to_owned()),
@@ -334,6 +445,36 @@ fn every_request_the_client_can_make_is_accepted_and_mistakes_come_back_clear() 
     client
         .update_task(&workspace, &task, &task_update())
         .expect("UpdateTask");
+    client
+        .update_task(&workspace, &task, &task_completion())
+        .expect("UpdateTask completing");
+    // The list answers have several examples; the served copy's keys are sorted, so Prism's
+    // first is an empty one: ask for the full one, which the typed answer must read.
+    let full = self::client(&prism).with_header("Prefer", "example=readFull");
+    let tasks = full
+        .list_tasks(&workspace, &task_filter(), 10)
+        .unwrap_or_else(|error| panic!("ListTask: {error}\n{}", prism.log()));
+    assert_eq!(
+        tasks.resources.len(),
+        1,
+        "the description's example lists a task: {tasks:?}"
+    );
+    assert_eq!(tasks.json.len(), tasks.resources.len());
+    let worker = WorkerSid::parse(WK).expect("sid");
+    let workers = full
+        .list_workers(&workspace, &worker_filter(), 10)
+        .unwrap_or_else(|error| panic!("ListWorker: {error}\n{}", prism.log()));
+    assert_eq!(
+        workers.resources.len(),
+        1,
+        "the description's example lists a worker: {workers:?}"
+    );
+    client
+        .fetch_worker(&workspace, &worker)
+        .expect("FetchWorker");
+    client
+        .update_worker(&workspace, &worker, &worker_update())
+        .expect("UpdateWorker");
     client
         .fetch_workflow(&workspace, &workflow)
         .expect("FetchWorkflow");
@@ -440,8 +581,8 @@ fn the_commands_run_end_to_end_against_twilios_description() {
         (
             vec!["task", "create", "--workspace", WS, "--workflow", WW, "--attributes", r#"{"selected_language":"es"}"#, "--priority", "5", "--timeout", "600", "--channel", "voice"],
             0,
-            "task:   WTaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\nstatus: pending\nqueue:  WQaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa (Example Task Queue)\n".to_owned(),
-            "task create prints SID, status and queue",
+            "task:       WTaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\nstatus:     pending\nqueue:      WQaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa (Example Task Queue)\nworkflow:   WWaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa (Example Workflow)\npriority:   1\nage:        25200 s\nchannel:    unique\nreason:     Test Reason\n".to_owned(),
+            "task create prints the task",
         ),
         (
             vec!["task", "create", "--workspace", WS, "--workflow", WW, "--json"],
@@ -458,30 +599,92 @@ fn the_commands_run_end_to_end_against_twilios_description() {
         (target("accept", "--worker", WK), 0, "…status:      accepted".to_owned(), "accept through the worker"),
         (with(target("reject", "--task", WT), &["--activity", WA]), 0, "…reservation: WR".to_owned(), "reject"),
         (
-            with(target("dequeue", "--task", WT), &["--to", "client:alice", "--from", "+18005550100", "--post-work-activity", WA, "--record", "record-from-answer", "--timeout", "30", "--status-callback-url", "https://example.com/status", "--status-callback-events", "initiated,completed"]),
+            with(target("dequeue", "--task", WT), &["--to", "client:alice", "--from", "+18005550100", "--activity", WA, "--record", "--timeout", "30", "--status-callback-url", "https://example.com/status", "--status-callback-events", "initiated,completed"]),
             0,
             "…reservation: WR".to_owned(),
             "dequeue with every flag",
         ),
         (
-            with(target("call", "--worker", WK), &["--url", "https://example.com/twiml", "--from", "+18005550100", "--to", "client:alice", "--accept", "--record", "do-not-record", "--timeout", "20", "--status-callback-url", "https://example.com/status"]),
+            with(target("call", "--worker", WK), &["--url", "https://example.com/twiml", "--from", "+18005550100", "--to", "client:alice", "--accept", "--record", "--timeout", "20", "--status-callback-url", "https://example.com/status"]),
             0,
             "…reservation: WR".to_owned(),
             "call with every flag",
         ),
         (
-            with(target("redirect", "--task", WT), &["--call", CA, "--url", "https://example.com/hold", "--accept"]),
+            with(target("dequeue", "--worker", WK), &["--post-work-activity", WA]),
+            0,
+            "…reservation: WR".to_owned(),
+            "dequeue with the older spelling of --activity",
+        ),
+        (
+            with(target("redirect", "--task", WT), &["--call", CA, "--url", "https://example.com/hold", "--accept", "--activity", WA]),
             0,
             "…reservation: WR".to_owned(),
             "redirect",
         ),
         (
-            with(target("conference", "--task", WT), &["--to", "client:alice", "--from", "+18005550100", "--timeout", "30", "--record", "--conference-record", "record-from-start", "--conference-status-callback", "https://example.com/conference", "--conference-status-callback-event", "start,end", "--param", "beep=onEnter", "--param", "end_conference_on_exit=true", "--param", "max_participants=10", "--param", "region=ie1"]),
+            with(target("conference", "--task", WT), &["--to", "client:alice", "--from", "+18005550100", "--activity", WA, "--timeout", "30", "--record", "--conference-record", "record-from-start", "--conference-status-callback", "https://example.com/conference", "--conference-status-callback-event", "start,end", "--param", "beep=onEnter", "--param", "end_conference_on_exit=true", "--param", "max_participants=10", "--param", "region=ie1"]),
             0,
             "…reservation: WR".to_owned(),
             "conference with flags and --param",
         ),
         (target("show", "--worker", WK), 0, "…status:      accepted".to_owned(), "show"),
+        (
+            vec!["task", "show", "--workspace", WS, "--task", WT],
+            0,
+            "task:       WTaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\nstatus:     pending\nqueue:      WQaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa (Test Queue)\nworkflow:   WWaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa (Test Workflow)\npriority:   0\nage:        25200 s\nchannel:    task-channel\nreason:     Test Reason\nattributes: {\"body\": \"hello\"}\n".to_owned(),
+            "task show",
+        ),
+        (
+            // Prism answers the first example of the served copy, an empty list (above); the
+            // lines of a list are checked against the stand-in (rest.rs).
+            vec!["task", "list", "--workspace", WS, "--status", "pending,reserved", "--queue", WQ, "--workflow", WW, "--expression", "type == 'support'", "--limit", "5"],
+            0,
+            String::new(),
+            "task list with every filter",
+        ),
+        (
+            vec!["task", "list", "--workspace", WS, "--json"],
+            0,
+            "[]\n".to_owned(),
+            "task list --json",
+        ),
+        (
+            vec!["task", "complete", "--workspace", WS, "--task", WT, "--reason", "resolved"],
+            0,
+            "…task:       WTaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".to_owned(),
+            "task complete",
+        ),
+        (
+            vec!["task", "cancel", "--workspace", WS, "--task", WT, "--reason", "the caller hung up"],
+            0,
+            "…task:       WTaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".to_owned(),
+            "task cancel",
+        ),
+        (
+            vec!["worker", "list", "--workspace", WS, "--activity", WA, "--available", "--queue", WQ, "--expression", "skills HAS 'billing'"],
+            0,
+            String::new(),
+            "worker list with every filter",
+        ),
+        (
+            vec!["worker", "show", "--workspace", WS, "--worker", WK],
+            0,
+            "worker:     WKaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa (NewWorker3)\nactivity:   WAaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa (available)\navailable:  no\nsince:      2017-05-30T23:32:39Z\nattributes: {}\n".to_owned(),
+            "worker show",
+        ),
+        (
+            vec!["worker", "activity", "--workspace", WS, "--worker", WK, "--activity", WA, "--reject-pending-reservations"],
+            0,
+            "…worker:     WK".to_owned(),
+            "worker activity",
+        ),
+        (
+            vec!["workflow", "pull", "--workspace", WS, "--workflow", WW],
+            1,
+            String::new(),
+            "workflow pull: the description's example configuration is not JSON",
+        ),
         (
             vec!["connect", "--workspace", WS, "--workflow", WW, "--assignment-url", "https://abc123defg.execute-api.us-east-1.amazonaws.com/taskrouter/assignment_callback", "--events-url", "https://abc123defg.execute-api.us-east-1.amazonaws.com/taskrouter/events", "--events-filter", "reservation.accepted,reservation.timeout", "--dry-run"],
             0,

@@ -430,3 +430,133 @@ fn against_twilios_description_the_live_configuration_that_does_not_parse_is_nam
     );
     assert_no_secret(&output);
 }
+
+#[test]
+fn pull_saves_the_live_configuration_so_diff_and_apply_round_trip() {
+    let twilio = twilio_holding(reformatted(|_| {}), OnUpdate::Keep);
+    let out = TempFile::new("pulled.json", "an older version, replaced");
+    let pull = ["pull", "--workspace", WS, "--workflow", WW];
+    let output = taskrouter(&twilio.url, &[&pull[..], &["--out", out.path()]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "");
+    assert_eq!(
+        text(&output.stderr),
+        format!("pulled: {WW}'s configuration written to {}\n", out.path())
+    );
+    let pulled = std::fs::read_to_string(out.path()).expect("the file");
+    let expected: Value = serde_json::from_str(&reformatted(|_| {})).expect("JSON");
+    assert_eq!(
+        pulled,
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(&expected).expect("pretty")
+        ),
+        "keys sorted, two-space indents, a final newline"
+    );
+    assert!(
+        !std::path::Path::new(&format!("{}.partial", out.path())).exists(),
+        "no partial file left behind"
+    );
+    let to_stdout = taskrouter(&twilio.url, &pull);
+    assert_eq!(text(&to_stdout.stdout), pulled, "stdout without --out");
+
+    // The round trip: the pulled file routes as the live Workflow, and applying it sends nothing.
+    let output = taskrouter(&twilio.url, &args("diff", out.path(), &[]));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+    let output = taskrouter(&twilio.url, &args("apply", out.path(), &[]));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).ends_with("nothing to apply: nothing sent\n"),
+        "{}",
+        text(&output.stdout)
+    );
+    assert!(
+        methods(&twilio).iter().all(|method| method == "GET"),
+        "nothing was sent"
+    );
+
+    // Edited and applied, the live Workflow holds the file; pulled again, it is the same file.
+    let mut edited: Value = serde_json::from_str(&pulled).expect("JSON");
+    with_real_changes(&mut edited);
+    let edited = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&edited).expect("pretty")
+    );
+    std::fs::write(out.path(), &edited).expect("written");
+    let output = taskrouter(&twilio.url, &args("apply", out.path(), &[]));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let output = taskrouter(&twilio.url, &pull);
+    assert_eq!(text(&output.stdout), edited, "pulled back byte for byte");
+    assert_no_secret(&output);
+}
+
+#[test]
+fn pull_writes_a_live_configuration_with_errors_but_says_so_and_refuses_one_that_is_not_json() {
+    let mut broken: Value = serde_json::from_str(&file_text()).expect("JSON");
+    broken["task_routing"]["filters"][0]["targets"][0]["timout"] = json!(5);
+    let twilio = twilio_holding(broken.to_string(), OnUpdate::Keep);
+    let out = TempFile::new("broken.json", "");
+    let output = taskrouter(
+        &twilio.url,
+        &[
+            "pull",
+            "--workspace",
+            WS,
+            "--workflow",
+            WW,
+            "--out",
+            out.path(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("unknown key `timout`: did you mean `timeout`?")
+            && stderr.ends_with(
+                "`workflow apply` will refuse the file until the errors above are fixed\n"
+            ),
+        "{stderr}"
+    );
+    assert!(
+        std::fs::read_to_string(out.path())
+            .expect("written")
+            .contains("\"timout\": 5"),
+        "what TaskRouter holds is saved all the same"
+    );
+
+    let twilio = twilio_holding("task-routing:\n  - filter: 1".to_owned(), OnUpdate::Keep);
+    let output = taskrouter(&twilio.url, &["pull", "--workspace", WS, "--workflow", WW]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(text(&output.stdout), "");
+    assert!(
+        text(&output.stderr).starts_with(&format!(
+            "error: the live configuration of {WW} is not JSON, so it cannot be written as a configuration file: nothing written; it holds: \"task-routing:\\n  - filter: 1\""
+        )),
+        "{}",
+        text(&output.stderr)
+    );
+
+    let twilio = twilio_holding(file_text(), OnUpdate::Keep);
+    let output = taskrouter(
+        &twilio.url,
+        &[
+            "pull",
+            "--workspace",
+            WS,
+            "--workflow",
+            WW,
+            "--out",
+            "/nonexistent/dir/pulled.json",
+        ],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a file that cannot be written"
+    );
+    assert!(
+        text(&output.stderr).starts_with("error: cannot write `/nonexistent/dir/pulled.json`: "),
+        "{}",
+        text(&output.stderr)
+    );
+}
