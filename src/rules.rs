@@ -77,24 +77,33 @@
 //! Any string in an instruction may contain `{{reference}}` (same references as `when`, spaces
 //! inside the braces allowed), several per string, with text around them:
 //! `"url": "https://example.com/twiml?reservation={{callback.ReservationSid}}"`. `{{` always
-//! starts a template. At compile time every reference is checked and the instruction is validated
-//! with a stand-in of the right shape in each template (a `WA…` SID in `activity_sid`,
-//! `https://example.com` in a URL field, …), so unknown keys, missing parameters and wrong types
-//! fail at start. When deciding:
+//! starts a template. At compile time every reference is checked, every template is checked for
+//! its place (below), and the instruction is validated with a stand-in of the right shape in
+//! each template (a `WA…` SID in `activity_sid`, `+15005550006` in `to`, …), so unknown keys,
+//! missing parameters, wrong types and misplaced templates fail at start. When deciding:
 //!
 //! - a reference that is missing or `null`, or holds an array or an object, fills nothing: the rule
 //!   does not apply and the next one is tried; [`Decision::skipped`] names the first such template
 //!   (fields in alphabetical order) and its reference, never a value;
-//! - strings fill as they are, numbers and booleans as their JSON text;
+//! - strings fill as text, numbers and booleans as their JSON text;
+//! - a value fills data, never structure, by the field's kind ([`crate::template`] has the
+//!   details): in a URL it is percent-encoded for the path segment or the query it lands in, and
+//!   a template cannot write the scheme, the host or the fragment; in `to` and `from` the filled
+//!   string must be a phone number in E.164 form, a `client:` or a `sip:` address (or a caller
+//!   name, for `from`), and a value next to literal text (`client:{{worker.name}}`) holds only
+//!   letters, digits, `_`, `.` and `-`; other fields fill as they are;
 //! - the filled instruction is validated again (a `call_sid` filled with something that is not a
-//!   call SID skips the rule the same way).
+//!   call SID skips the rule the same way, as does an address of the wrong kind).
+//!
+//! `{{raw reference}}` inserts the value as it is, anywhere in a URL or an address (the filled
+//! string is still validated): for a value trusted to choose where a URL points. `taskrouter
+//! check` warns about each one ([`Rules::warnings`]).
 //!
 //! The `default` may not contain templates, so every decision ends in a valid answer. Static
 //! (template-free) instructions are serialised once, at compile time.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::convert::Infallible;
 
 use serde_json::{Map, Value};
 
@@ -107,7 +116,7 @@ use crate::expression::{
 };
 use crate::instruction::{Answer, Instruction, InstructionError};
 use crate::schedule::{self, Schedule, ScheduleError};
-use crate::template::{Node, Template, Templated, scan_object};
+use crate::template::{Node, Template, Templated, scan_instruction};
 use crate::time_of_day::TimeOfDay;
 
 /// The built-in document: defer every reservation.
@@ -311,6 +320,19 @@ pub enum RulesError {
         /// What the instruction's validation found (boxed: it is large).
         source: Box<InstructionError>,
     },
+    /// A template where its value could change what the document's literal text fixes: the
+    /// scheme or host of a URL, its fragment, the host of a `sip:` address; `raw` in a field
+    /// that takes values as they are; an address no value could complete
+    /// ([`crate::template`]).
+    #[error("{at}: `{field}`: {problem}")]
+    MisplacedTemplate {
+        /// The rule.
+        at: String,
+        /// The instruction field holding the template, e.g. `url`.
+        field: String,
+        /// What is wrong, naming the template, and what to write.
+        problem: String,
+    },
     /// A templated instruction is invalid even with well-formed values in its templates.
     #[error(
         "{at}: invalid instruction with its templates filled with stand-in values (a template always fills a string): {source}"
@@ -435,7 +457,8 @@ impl Rules {
     ///
     /// [`RulesError`] naming the rule (by name and index) or the schedule, and the problem:
     /// invalid JSON, an unknown or missing key, an empty or duplicate name, an empty or invalid
-    /// `when`, a malformed template, a templated `default`, an instruction TaskRouter would
+    /// `when`, a malformed template, a template whose value could write a URL's scheme, host or
+    /// fragment or a SIP address's host, a templated `default`, an instruction TaskRouter would
     /// refuse, a schedule that does not compile (an unknown time zone, a malformed date or
     /// period), or a reference to a schedule the document does not define.
     pub fn compile(json: &str) -> Result<Rules, RulesError> {
@@ -562,6 +585,20 @@ impl Rules {
     /// `schedules.` reference, in its `when` or its templates.
     pub fn reads_clock(&self) -> bool {
         self.reads_clock
+    }
+
+    /// What the document lets a callback's values choose beyond what templates normally allow:
+    /// one line per `{{raw …}}` ([`crate::template`]), naming the rule, the field and the
+    /// template, for `taskrouter check` to print. Empty for most documents.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for (index, rule) in self.rules.iter().enumerate() {
+            if let Compiled::Templated(templated) = &rule.answer {
+                let at = format!("rule `{}` (rules[{index}])", rule.name);
+                warnings.extend(templated.warnings(&at));
+            }
+        }
+        warnings
     }
 
     /// The rules' names, in order (the default, always possible, is not listed).
@@ -804,7 +841,7 @@ fn compile_instruction(spec: &Map<String, Value>, at: &str) -> Result<Compiled, 
     {
         return Err(RulesError::TemplatedName { at: at.to_owned() });
     }
-    let node = scan_object(spec, "", at)?;
+    let node = scan_instruction(spec, at)?;
     if let Node::Fixed(value) = node {
         let instruction =
             Instruction::from_json(&value).map_err(|source| RulesError::Instruction {
@@ -817,22 +854,14 @@ fn compile_instruction(spec: &Map<String, Value>, at: &str) -> Result<Compiled, 
             body: answer.to_body(),
         }));
     }
-    let templated = Templated { node };
-    let Ok(stand_in) = templated
-        .node
-        .render(&mut |template: &Template| Ok::<_, Infallible>(template.stand_in()));
-    Instruction::from_json(&stand_in).map_err(|source| RulesError::TemplatedInstruction {
-        at: at.to_owned(),
-        source: Box::new(source),
-    })?;
-    Ok(Compiled::Templated(templated))
+    Templated::new(node, at).map(Compiled::Templated)
 }
 
 fn compile_default(spec: &Map<String, Value>) -> Result<Static, RulesError> {
     if spec.is_empty() {
         return Ok(defer());
     }
-    match scan_object(spec, "", DEFAULT_NAME)? {
+    match scan_instruction(spec, DEFAULT_NAME)? {
         Node::Fixed(value) => {
             let instruction =
                 Instruction::from_json(&value).map_err(|source| RulesError::Instruction {
@@ -1571,7 +1600,7 @@ mod tests {
                 {"name": "redirect", "when": "1 == 1", "instruction": {"instruction": "redirect",
                     "call_sid": "{{call_sid}}", "url": "https://example.com/twiml", "accept": true}},
                 {"name": "hold-music", "when": "1 == 1", "instruction": {"instruction": "conference",
-                    "wait_url": "{{wait}}"}}
+                    "wait_url": "{{raw wait}}"}}
             ], "default": {"instruction": "accept"}}"#,
         );
         let task = json!({"call_sid": "+14155550100", "wait": "ftp://files.example.com/music"});
@@ -1587,7 +1616,7 @@ mod tests {
                 },
                 Skipped {
                     rule: "hold-music",
-                    reason: "`wait_url` filled from `{{wait}}` is not an absolute http(s) URL with a host: its scheme is not http or https".to_owned(),
+                    reason: "`wait_url` filled from `{{raw wait}}` is not an absolute http(s) URL with a host: its scheme is not http or https".to_owned(),
                 },
             ]
         );

@@ -77,7 +77,8 @@ pub struct Cli {
 /// A `taskrouter` subcommand.
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum Command {
-    /// Compile a rules document; prints `ok: N rules` or the first problem.
+    /// Compile a rules document; prints `ok: N rules` or the first problem, and a `warning:` line
+    /// for each `{{raw …}}` template (the exit code stays 0).
     Check {
         /// The rules document (JSON).
         rules: PathBuf,
