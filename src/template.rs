@@ -279,7 +279,10 @@ fn parse_template(
     match kind {
         Some(TextKind::Url) => place_in_url(&mut pieces).map_err(misplaced)?,
         Some(TextKind::Address(_)) => place_in_address(&mut pieces).map_err(misplaced)?,
-        _ => {
+        // Not a string parameter of the instruction (a misspelt key, a boolean): the stand-ins'
+        // validation says so, which helps more than a word about `raw`.
+        None => {}
+        Some(TextKind::Sid | TextKind::Choice | TextKind::Free) => {
             if let Some(reference) = pieces.iter().find_map(|piece| match piece {
                 Piece::Reference {
                     reference,
@@ -1099,6 +1102,16 @@ mod tests {
             "rule `r` (rules[0]): `call_sid`: `{{raw task.call_sid}}`: `raw` only applies to URLs \
              and addresses, whose values are otherwise encoded or checked part by part; this \
              field takes its value as it is, so write `{{task.call_sid}}`"
+        );
+        let error = compile(
+            &json!({"instruction": "call", "from": "+15005550006", "ur": "{{raw task.url}}"}),
+        )
+        .expect_err("raw in a misspelt key");
+        assert!(
+            error
+                .to_string()
+                .ends_with("`call` has no parameter `ur`: did you mean `url`?"),
+            "the misspelling is what is reported: {error}"
         );
     }
 
