@@ -290,6 +290,78 @@ impl Instruction {
     }
 }
 
+/// What a parameter that takes a string reads in it, from the instruction's documentation
+/// (contract §2): how a value filled into it from a template is treated ([`crate::template`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKind {
+    /// An absolute http(s) URL ([`HttpUrl`]): TwiML to run, a callback, hold music.
+    Url,
+    /// A call endpoint ([`Address`]) of one of these kinds.
+    Address(&'static [AddressKind]),
+    /// A SID with a fixed prefix ([`ActivitySid`], [`CallSid`]).
+    Sid,
+    /// A value, or a comma-separated list of values, from a documented set (`record`, `beep`,
+    /// the `*_method`s, the event lists, `region`, ...).
+    Choice,
+    /// Free text: `sip_auth_username` and `sip_auth_password`.
+    Free,
+}
+
+impl Instruction {
+    /// How `parameter` of the instruction named `instruction` reads a string, or `None` when it
+    /// takes no string (a boolean, an integer) or is not a parameter of that instruction.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskrouter_lambda::instruction::{AddressKind, Instruction, TextKind};
+    ///
+    /// assert_eq!(Instruction::text_kind("redirect", "url"), Some(TextKind::Url));
+    /// assert_eq!(Instruction::text_kind("dequeue", "to"), Some(TextKind::Address(AddressKind::TO)));
+    /// assert_eq!(Instruction::text_kind("dequeue", "record"), Some(TextKind::Choice));
+    /// // `record` of `conference` is a boolean.
+    /// assert_eq!(Instruction::text_kind("conference", "record"), None);
+    /// ```
+    pub fn text_kind(instruction: &str, parameter: &str) -> Option<TextKind> {
+        let parameters = match instruction {
+            "reject" => Reject::PARAMETERS,
+            "dequeue" => Dequeue::PARAMETERS,
+            "call" => Call::PARAMETERS,
+            "redirect" => Redirect::PARAMETERS,
+            "conference" => Conference::PARAMETERS,
+            _ => &[],
+        };
+        if !parameters.contains(&parameter) {
+            return None;
+        }
+        match parameter {
+            "url"
+            | "status_callback_url"
+            | "status_callback"
+            | "wait_url"
+            | "conference_status_callback"
+            | "recording_status_callback"
+            | "conference_recording_status_callback" => Some(TextKind::Url),
+            "to" => Some(TextKind::Address(AddressKind::TO)),
+            "from" => Some(TextKind::Address(AddressKind::FROM)),
+            "activity_sid" | "post_work_activity_sid" | "call_sid" => Some(TextKind::Sid),
+            "sip_auth_username" | "sip_auth_password" => Some(TextKind::Free),
+            // Booleans and integers; `record` is a boolean only in `conference`.
+            "accept"
+            | "timeout"
+            | "muted"
+            | "start_conference_on_enter"
+            | "end_conference_on_exit"
+            | "early_media"
+            | "max_participants"
+            | "end_conference_on_customer_exit"
+            | "beep_on_customer_entrance" => None,
+            "record" if instruction == "conference" => None,
+            _ => Some(TextKind::Choice),
+        }
+    }
+}
+
 /// The `reject` instruction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reject {
@@ -791,6 +863,202 @@ impl Address {
             .get(..4)
             .is_some_and(|scheme| scheme.eq_ignore_ascii_case("sip:"))
     }
+}
+
+/// The kinds of call endpoint TaskRouter documents for `to` and `from` (contract §2): what a
+/// value filled into them from a template must be ([`AddressKind::of`]). A document's own literal
+/// addresses are its author's, and stay any text that is not blank ([`Address`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressKind {
+    /// A phone number in E.164 form: `+` and at most 15 digits, the first not 0 (Twilio's
+    /// glossary, "What is E.164?": `^\+[1-9]\d{1,14}$`).
+    Phone,
+    /// A Twilio Client: `client:` and an identity ([`AddressKind::of`] says which).
+    Client,
+    /// A SIP address: `sip:` and a URI ([`AddressKind::of`] says which).
+    Sip,
+    /// A bare caller name such as `bob`: what Twilio's own `dequeue` example sends as `from`
+    /// (error 40132: "an acceptable caller field when connecting to client or SIP").
+    CallerName,
+}
+
+impl AddressKind {
+    /// What `to` of `dequeue`, `call` and `conference` takes: "the URI of the Twilio Client, the
+    /// SIP URI for Programmable SIP, or the E.164 formatted phone number" (the Reservation
+    /// resource's `DequeueTo`, `CallTo` and `To`; Twilio error 40131).
+    pub const TO: &'static [AddressKind] = &[Self::Phone, Self::Client, Self::Sip];
+    /// What `from` of `dequeue`, `call` and `conference` takes, the caller ID: "a validated
+    /// caller ID if you're dialing the PSTN", "an acceptable caller field when connecting to
+    /// client or SIP" (Twilio error 40132), which can be a `client:` address as in TwiML.
+    pub const FROM: &'static [AddressKind] = &[Self::Phone, Self::Client, Self::CallerName];
+
+    /// The kind of endpoint `text` is, read from its prefix (`+`, `client:`, `sip:`, in any
+    /// case), or `None` when it is malformed for that kind.
+    ///
+    /// - a phone number: `+`, then 2 to 15 digits, the first not 0;
+    /// - a client identity (after `client:`) and a caller name: 1 to 256 visible ASCII
+    ///   characters, none of them a delimiter or "unwise" character (`<>#%"{}|\^[]` and the
+    ///   backquote), as Twilio error 31105 ("invalid client name") words it; a caller name also
+    ///   has no `:`, so it cannot pass for an address of another scheme;
+    /// - a SIP URI (after `sip:`): a conservative subset of RFC 3261 §25.1,
+    ///   `[user@]host[:port][;name[=value]]…[?name=value[&name=value]…]`, where the user part
+    ///   holds letters, digits, `-_.!~*'()`, `&=+$,` and `%` escapes, and the host is a name, an
+    ///   IPv4 address or a bracketed IPv6 address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskrouter_lambda::instruction::AddressKind;
+    ///
+    /// assert_eq!(AddressKind::of("+14155550100"), Some(AddressKind::Phone));
+    /// assert_eq!(AddressKind::of("client:alice"), Some(AddressKind::Client));
+    /// assert_eq!(AddressKind::of("sip:alice@example.com;transport=tls"), Some(AddressKind::Sip));
+    /// assert_eq!(AddressKind::of("bob"), Some(AddressKind::CallerName));
+    /// assert_eq!(AddressKind::of("+1 415 555 0100"), None);
+    /// assert_eq!(AddressKind::of("https://example.com/"), None);
+    /// ```
+    pub fn of(text: &str) -> Option<Self> {
+        if let Some(digits) = text.strip_prefix('+') {
+            let phone = (2..=15).contains(&digits.len())
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && !digits.starts_with('0');
+            return phone.then_some(Self::Phone);
+        }
+        if let Some(identity) = strip_scheme(text, "client:") {
+            return client_identity(identity).then_some(Self::Client);
+        }
+        if let Some(uri) = strip_scheme(text, "sip:") {
+            return sip_uri(uri).then_some(Self::Sip);
+        }
+        (client_identity(text) && !text.contains(':')).then_some(Self::CallerName)
+    }
+
+    /// The kinds, as messages name them: `a phone number in E.164 form (+14155550100), a
+    /// `client:` address or a `sip:` address`.
+    pub fn describe(kinds: &[AddressKind]) -> String {
+        let names: Vec<&str> = kinds
+            .iter()
+            .map(|kind| match kind {
+                Self::Phone => "a phone number in E.164 form (+14155550100)",
+                Self::Client => "a `client:` address",
+                Self::Sip => "a `sip:` address",
+                Self::CallerName => "a caller name of letters and digits",
+            })
+            .collect();
+        match names.split_last() {
+            Some((last, [])) => (*last).to_owned(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        }
+    }
+}
+
+/// `text` without `scheme` (ASCII case-insensitive), or `None` when it does not start with it.
+fn strip_scheme<'t>(text: &'t str, scheme: &str) -> Option<&'t str> {
+    text.get(..scheme.len())
+        .filter(|prefix| prefix.eq_ignore_ascii_case(scheme))
+        .map(|_| &text[scheme.len()..])
+}
+
+/// A Twilio Client identity: 1–256 visible ASCII characters without RFC 2396's delimiters and
+/// "unwise" characters (Twilio error 31105).
+fn client_identity(identity: &str) -> bool {
+    (1..=256).contains(&identity.len())
+        && identity
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"<>#%\"{}|\\^[]`".contains(&b))
+}
+
+/// What follows `sip:`, as the subset of RFC 3261 §25.1 [`AddressKind::of`] describes.
+fn sip_uri(uri: &str) -> bool {
+    // RFC 3261 §25.1: `user-unreserved`, `param-unreserved` and `hnv-unreserved`, less the
+    // characters that would make the split below ambiguous (`;`, `?` and `/` in the user part).
+    const USER: &[u8] = b"&=+$,";
+    const PARAM: &[u8] = b"[]/:&+$";
+    const HEADER: &[u8] = b"[]/?:+$";
+    let (before_headers, headers) = match uri.split_once('?') {
+        Some((before, headers)) => (before, Some(headers)),
+        None => (uri, None),
+    };
+    let mut parts = before_headers.split(';');
+    let address = parts.next().unwrap_or_default();
+    let parameters = parts.all(|parameter| {
+        let (name, value) = parameter.split_once('=').unwrap_or((parameter, ""));
+        !name.is_empty() && sip_text(name, PARAM) && sip_text(value, PARAM)
+    });
+    let headers = headers.is_none_or(|headers| {
+        headers.split('&').all(|header| {
+            header.split_once('=').is_some_and(|(name, value)| {
+                !name.is_empty() && sip_text(name, HEADER) && sip_text(value, HEADER)
+            })
+        })
+    });
+    let (user, host_port) = match address.split_once('@') {
+        Some((user, host_port)) => (Some(user), host_port),
+        None => (None, address),
+    };
+    let user = user.is_none_or(|user| !user.is_empty() && sip_text(user, USER));
+    user && sip_host_port(host_port) && parameters && headers
+}
+
+/// RFC 3986's `unreserved` as RFC 3261 extends it (`!~*'()` included), `%` escapes, and `extra`.
+fn sip_text(text: &str, extra: &[u8]) -> bool {
+    let bytes = text.as_bytes();
+    let mut index = 0;
+    while let Some(&b) = bytes.get(index) {
+        if b == b'%' {
+            let escape = bytes.get(index + 1..index + 3);
+            if !escape.is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)) {
+                return false;
+            }
+            index += 3;
+            continue;
+        }
+        if !(b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) || extra.contains(&b)) {
+            return false;
+        }
+        index += 1;
+    }
+    true
+}
+
+/// `host[:port]`: a host name or IPv4 address (dot-separated labels of letters, digits and `-`),
+/// or an IPv6 address in brackets; the port a number from 0 to 65535.
+fn sip_host_port(host_port: &str) -> bool {
+    let (host, port) = match host_port.strip_prefix('[') {
+        Some(bracketed) => match bracketed.split_once(']') {
+            Some((v6, after)) => {
+                let v6 = !v6.is_empty()
+                    && v6
+                        .bytes()
+                        .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+                match after {
+                    "" => return v6,
+                    _ => match after.strip_prefix(':') {
+                        Some(port) => (v6, Some(port)),
+                        None => return false,
+                    },
+                }
+            }
+            None => return false,
+        },
+        None => {
+            let (host, port) = match host_port.split_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (host_port, None),
+            };
+            let name = host.split('.').all(|label| {
+                !label.is_empty()
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+            (name, port)
+        }
+    };
+    host && port.is_none_or(|port| {
+        !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok()
+    })
 }
 
 /// An absolute `http://` or `https://` URL with a host, kept byte for byte as given: never
@@ -1848,6 +2116,119 @@ mod tests {
         assert!(HttpUrl::new("https://example.com").is_some());
         assert!(SipAuthPassword::new("").is_none());
         assert!(EventList::<CallEvent>::new(Vec::new()).is_none());
+    }
+
+    #[test]
+    fn every_parameter_is_read_as_its_text_kind_says() {
+        // A string that is no URL, SID or documented value: how each parameter refuses it (or
+        // takes it) must agree with the kind templates rely on.
+        let text = "not a url, not a SID";
+        let minimal = [
+            (
+                "reject",
+                json!({"activity_sid": ACTIVITY}),
+                Reject::PARAMETERS,
+            ),
+            ("dequeue", json!({}), Dequeue::PARAMETERS),
+            (
+                "call",
+                json!({"url": "https://example.com/twiml", "from": "+18001234567"}),
+                Call::PARAMETERS,
+            ),
+            (
+                "redirect",
+                json!({"call_sid": CALL, "url": "https://example.com/hold"}),
+                Redirect::PARAMETERS,
+            ),
+            ("conference", json!({}), Conference::PARAMETERS),
+        ];
+        for (name, base, parameters) in minimal {
+            for parameter in parameters {
+                let mut value = base.clone();
+                value["instruction"] = json!(name);
+                value[*parameter] = json!(text);
+                let result = Instruction::from_json(&value);
+                let kind = Instruction::text_kind(name, parameter);
+                let agrees = match (kind, &result) {
+                    (Some(TextKind::Url), Err(InstructionError::InvalidUrl { field, .. }))
+                    | (Some(TextKind::Sid), Err(InstructionError::InvalidSid { field, .. }))
+                    | (Some(TextKind::Choice), Err(InstructionError::NotInSet { field, .. }))
+                    | (Some(TextKind::Choice), Err(InstructionError::NotInList { field, .. }))
+                    | (None, Err(InstructionError::WrongType { field, .. })) => field == parameter,
+                    (Some(TextKind::Address(_) | TextKind::Free), Ok(_)) => true,
+                    _ => false,
+                };
+                assert!(agrees, "{name} `{parameter}`: {kind:?}, but {result:?}");
+            }
+        }
+        assert_eq!(
+            Instruction::text_kind("accept", "to"),
+            None,
+            "accept takes nothing"
+        );
+        assert_eq!(
+            Instruction::text_kind("redirect", "to"),
+            None,
+            "not a redirect parameter"
+        );
+        assert_eq!(
+            Instruction::text_kind("transfer", "url"),
+            None,
+            "no such instruction"
+        );
+    }
+
+    #[test]
+    fn addresses_are_read_by_their_prefix_and_malformed_ones_are_none() {
+        use AddressKind::{CallerName, Client, Phone, Sip};
+        #[rustfmt::skip]
+        let cases = [
+            ("+14155550100", Some(Phone), "E.164"),
+            ("+442071838750", Some(Phone), "another country"),
+            ("+123456789012345", Some(Phone), "15 digits"),
+            ("+1234567890123456", None, "16 digits"),
+            ("+1", None, "one digit"),
+            ("+04155550100", None, "a leading 0"),
+            ("+1 415 555 0100", None, "spaces"),
+            ("+1415555010a", None, "a letter"),
+            ("client:alice", Some(Client), "a client"),
+            ("CLIENT:alice", Some(Client), "the scheme in any case"),
+            ("client:alice_40example_2Ecom", Some(Client), "a Flex identity"),
+            ("client:alice@example.com", Some(Client), "an e-mail identity"),
+            ("client:", None, "no identity"),
+            ("client:alice smith", None, "a space"),
+            ("client:alice#1", None, "a delimiter"),
+            ("client:a{b}", None, "unwise characters"),
+            ("sip:alice@example.com", Some(Sip), "a SIP address"),
+            ("sip:alice@example.sip.twilio.com;transport=tls", Some(Sip), "a parameter"),
+            ("sip:1001@10.0.0.5:5060;transport=tcp?X-Queue=sales&X-Priority=1", Some(Sip), "port, parameter and headers"),
+            ("sip:alice@[2001:db8::1]:5061", Some(Sip), "IPv6"),
+            ("sip:pbx.example.com", Some(Sip), "no user"),
+            ("sip:alice@", None, "no host"),
+            ("sip:a@b@example.com", None, "two @"),
+            ("sip:alice:secret@example.com", None, "a password"),
+            ("sip:alice@example.com;", None, "an empty parameter"),
+            ("sip:alice@example.com?X-A", None, "a header without a value"),
+            ("sip:alice@exa mple.com", None, "a space"),
+            ("sip:alice@example..com", None, "an empty label"),
+            ("sip:alice@example.com:99999", None, "a port out of range"),
+            ("bob", Some(CallerName), "Twilio's caller name example (error 40132)"),
+            ("18001234567", Some(CallerName), "digits without + (error 40133's example)"),
+            ("mailto:bob", None, "another scheme"),
+            ("https://example.com/", None, "a URL"),
+            ("", None, "empty"),
+        ];
+        for (text, kind, why) in cases {
+            assert_eq!(AddressKind::of(text), kind, "{why}: {text:?}");
+        }
+        assert_eq!(
+            AddressKind::describe(AddressKind::TO),
+            "a phone number in E.164 form (+14155550100), a `client:` address or a `sip:` address"
+        );
+        assert_eq!(
+            AddressKind::describe(&[Phone]),
+            "a phone number in E.164 form (+14155550100)"
+        );
     }
 
     #[test]

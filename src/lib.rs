@@ -31,6 +31,7 @@
 //! | [`time_of_day`] | TaskRouter's `taskrouter.*` time-of-day attributes: an instant read once, in UTC |
 //! | [`schedule`] | opening hours in an IANA time zone, with holidays (`schedules.*` in rules) |
 //! | [`rules`] | the rules document, compiled once; the decision per callback at an instant |
+//! | [`template`] | the `{{reference}}` templates in a rules document's instructions: found and checked when compiling, filled per callback |
 //! | [`rulebook`] | which rules document decides a callback: a tenant's (`AC…/WS….json`, `AC….json`) or the default; which account owns each, so one tenant's signed callback is never decided by another's rules |
 //! | [`instruction`] | typed, validated assignment instructions and their exact JSON |
 //! | [`metrics`] | CloudWatch Embedded Metric Format lines, and the list of every metric published (the template's dashboard and alarms are checked against it) |
@@ -45,7 +46,7 @@
 //! account, the unverified `AccountSid` only chooses whose) → [`signature`] (before anything in
 //! the payload is trusted) → [`callback`] → [`rulebook`] → the clock, read once → [`rules`]
 //! (which evaluates [`expression`]s, reading [`time_of_day`] and [`schedule`]s at that instant,
-//! and fills [`instruction`] templates) → the JSON body, one log line and one metrics line.
+//! and fills [`instruction`] [`template`]s) → the JSON body, one log line and one metrics line.
 //! Workspace events take the same path up to the signature,
 //! then [`event`] → a log line and, for reservation outcomes, a metrics line.
 
@@ -68,6 +69,7 @@ pub mod schedule;
 pub mod sid;
 pub mod signature;
 pub mod telemetry;
+pub mod template;
 pub mod time_of_day;
 pub mod token;
 pub mod workflow;

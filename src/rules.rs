@@ -77,25 +77,33 @@
 //! Any string in an instruction may contain `{{reference}}` (same references as `when`, spaces
 //! inside the braces allowed), several per string, with text around them:
 //! `"url": "https://example.com/twiml?reservation={{callback.ReservationSid}}"`. `{{` always
-//! starts a template. At compile time every reference is checked and the instruction is validated
-//! with a stand-in of the right shape in each template (a `WA…` SID in `activity_sid`,
-//! `https://example.com` in a URL field, …), so unknown keys, missing parameters and wrong types
-//! fail at start. When deciding:
+//! starts a template. At compile time every reference is checked, every template is checked for
+//! its place (below), and the instruction is validated with a stand-in of the right shape in
+//! each template (a `WA…` SID in `activity_sid`, `+15005550006` in `to`, …), so unknown keys,
+//! missing parameters, wrong types and misplaced templates fail at start. When deciding:
 //!
 //! - a reference that is missing or `null`, or holds an array or an object, fills nothing: the rule
 //!   does not apply and the next one is tried; [`Decision::skipped`] names the first such template
 //!   (fields in alphabetical order) and its reference, never a value;
-//! - strings fill as they are, numbers and booleans as their JSON text;
+//! - strings fill as text, numbers and booleans as their JSON text;
+//! - a value fills data, never structure, by the field's kind ([`crate::template`] has the
+//!   details): in a URL it is percent-encoded for the path segment or the query it lands in, and
+//!   a template cannot write the scheme, the host or the fragment; in `to` and `from` the filled
+//!   string must be a phone number in E.164 form, a `client:` or a `sip:` address (or a caller
+//!   name, for `from`), and a value next to literal text (`client:{{worker.name}}`) holds only
+//!   letters, digits, `_`, `.` and `-`; other fields fill as they are;
 //! - the filled instruction is validated again (a `call_sid` filled with something that is not a
-//!   call SID skips the rule the same way).
+//!   call SID skips the rule the same way, as does an address of the wrong kind).
+//!
+//! `{{raw reference}}` inserts the value as it is, anywhere in a URL or an address (the filled
+//! string is still validated): for a value trusted to choose where a URL points. `taskrouter
+//! check` warns about each one ([`Rules::warnings`]).
 //!
 //! The `default` may not contain templates, so every decision ends in a valid answer. Static
 //! (template-free) instructions are serialised once, at compile time.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::convert::Infallible;
-use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
@@ -108,6 +116,7 @@ use crate::expression::{
 };
 use crate::instruction::{Answer, Instruction, InstructionError};
 use crate::schedule::{self, Schedule, ScheduleError};
+use crate::template::{Node, Template, Templated, scan_instruction};
 use crate::time_of_day::TimeOfDay;
 
 /// The built-in document: defer every reservation.
@@ -311,6 +320,19 @@ pub enum RulesError {
         /// What the instruction's validation found (boxed: it is large).
         source: Box<InstructionError>,
     },
+    /// A template where its value could change what the document's literal text fixes: the
+    /// scheme or host of a URL, its fragment, the host of a `sip:` address; `raw` in a field
+    /// that takes values as they are; an address no value could complete
+    /// ([`crate::template`]).
+    #[error("{at}: `{field}`: {problem}")]
+    MisplacedTemplate {
+        /// The rule.
+        at: String,
+        /// The instruction field holding the template, e.g. `url`.
+        field: String,
+        /// What is wrong, naming the template, and what to write.
+        problem: String,
+    },
     /// A templated instruction is invalid even with well-formed values in its templates.
     #[error(
         "{at}: invalid instruction with its templates filled with stand-in values (a template always fills a string): {source}"
@@ -393,41 +415,6 @@ struct Static {
     body: String,
 }
 
-/// An instruction with templates in some of its strings.
-#[derive(Debug, Clone)]
-struct Templated {
-    node: Node,
-}
-
-/// The instruction's JSON with its templated strings marked.
-#[derive(Debug, Clone)]
-enum Node {
-    /// A value without templates, copied as is.
-    Fixed(Value),
-    /// A string with at least one template.
-    Text(Template),
-    /// An object with a template somewhere below.
-    Object(Vec<(String, Node)>),
-    /// An array with a template somewhere below.
-    Array(Vec<Node>),
-}
-
-/// A string holding templates.
-#[derive(Debug, Clone)]
-struct Template {
-    /// Where the string sits in the instruction, e.g. `to`; named in skip reasons.
-    field: String,
-    /// The key directly holding the string, which decides the compile-time stand-in.
-    key: String,
-    pieces: Vec<Piece>,
-}
-
-#[derive(Debug, Clone)]
-enum Piece {
-    Text(String),
-    Reference(Reference),
-}
-
 /// The answer chosen for one callback.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision<'a> {
@@ -470,7 +457,8 @@ impl Rules {
     ///
     /// [`RulesError`] naming the rule (by name and index) or the schedule, and the problem:
     /// invalid JSON, an unknown or missing key, an empty or duplicate name, an empty or invalid
-    /// `when`, a malformed template, a templated `default`, an instruction TaskRouter would
+    /// `when`, a malformed template, a template whose value could write a URL's scheme, host or
+    /// fragment or a SIP address's host, a templated `default`, an instruction TaskRouter would
     /// refuse, a schedule that does not compile (an unknown time zone, a malformed date or
     /// period), or a reference to a schedule the document does not define.
     pub fn compile(json: &str) -> Result<Rules, RulesError> {
@@ -597,6 +585,20 @@ impl Rules {
     /// `schedules.` reference, in its `when` or its templates.
     pub fn reads_clock(&self) -> bool {
         self.reads_clock
+    }
+
+    /// What the document lets a callback's values choose beyond what templates normally allow:
+    /// one line per `{{raw …}}` ([`crate::template`]), naming the rule, the field and the
+    /// template, for `taskrouter check` to print. Empty for most documents.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for (index, rule) in self.rules.iter().enumerate() {
+            if let Compiled::Templated(templated) = &rule.answer {
+                let at = format!("rule `{}` (rules[{index}])", rule.name);
+                warnings.extend(templated.warnings(&at));
+            }
+        }
+        warnings
     }
 
     /// The rules' names, in order (the default, always possible, is not listed).
@@ -839,7 +841,7 @@ fn compile_instruction(spec: &Map<String, Value>, at: &str) -> Result<Compiled, 
     {
         return Err(RulesError::TemplatedName { at: at.to_owned() });
     }
-    let node = scan_object(spec, "", at)?;
+    let node = scan_instruction(spec, at)?;
     if let Node::Fixed(value) = node {
         let instruction =
             Instruction::from_json(&value).map_err(|source| RulesError::Instruction {
@@ -852,22 +854,14 @@ fn compile_instruction(spec: &Map<String, Value>, at: &str) -> Result<Compiled, 
             body: answer.to_body(),
         }));
     }
-    let templated = Templated { node };
-    let Ok(stand_in) = templated
-        .node
-        .render(&mut |template: &Template| Ok::<_, Infallible>(template.stand_in()));
-    Instruction::from_json(&stand_in).map_err(|source| RulesError::TemplatedInstruction {
-        at: at.to_owned(),
-        source: Box::new(source),
-    })?;
-    Ok(Compiled::Templated(templated))
+    Templated::new(node, at).map(Compiled::Templated)
 }
 
 fn compile_default(spec: &Map<String, Value>) -> Result<Static, RulesError> {
     if spec.is_empty() {
         return Ok(defer());
     }
-    match scan_object(spec, "", DEFAULT_NAME)? {
+    match scan_instruction(spec, DEFAULT_NAME)? {
         Node::Fixed(value) => {
             let instruction =
                 Instruction::from_json(&value).map_err(|source| RulesError::Instruction {
@@ -890,113 +884,9 @@ fn compile_default(spec: &Map<String, Value>) -> Result<Static, RulesError> {
     }
 }
 
-/// Marks the templated strings of an object; `path` is the object's place in the instruction.
-fn scan_object(spec: &Map<String, Value>, path: &str, at: &str) -> Result<Node, RulesError> {
-    // Keys in alphabetical order whatever the map's own order (serde_json's `preserve_order`
-    // feature changes it), so the template a skip reason names does not depend on a feature.
-    let mut entries: Vec<(&String, &Value)> = spec.iter().collect();
-    entries.sort_unstable_by_key(|(key, _)| *key);
-    let mut children = Vec::with_capacity(entries.len());
-    let mut templated = false;
-    for (key, value) in entries {
-        let field = if path.is_empty() {
-            key.clone()
-        } else {
-            format!("{path}.{key}")
-        };
-        let node = scan(value, field, key, at)?;
-        templated |= !matches!(node, Node::Fixed(_));
-        children.push((key.clone(), node));
-    }
-    if templated {
-        Ok(Node::Object(children))
-    } else {
-        Ok(Node::Fixed(Value::Object(spec.clone())))
-    }
-}
-
-fn scan(value: &Value, field: String, key: &str, at: &str) -> Result<Node, RulesError> {
-    match value {
-        Value::String(text) => match parse_template(text, &field, key, at)? {
-            Some(template) => Ok(Node::Text(template)),
-            None => Ok(Node::Fixed(value.clone())),
-        },
-        Value::Object(map) => scan_object(map, &field, at),
-        Value::Array(items) => {
-            let mut children = Vec::with_capacity(items.len());
-            for (index, item) in items.iter().enumerate() {
-                children.push(scan(item, format!("{field}[{index}]"), key, at)?);
-            }
-            if children.iter().all(|child| matches!(child, Node::Fixed(_))) {
-                Ok(Node::Fixed(value.clone()))
-            } else {
-                Ok(Node::Array(children))
-            }
-        }
-        _ => Ok(Node::Fixed(value.clone())),
-    }
-}
-
-/// Splits `text` into literal text and `{{reference}}`s; `None` when it holds no template.
-fn parse_template(
-    text: &str,
-    field: &str,
-    key: &str,
-    at: &str,
-) -> Result<Option<Template>, RulesError> {
-    if !text.contains("{{") {
-        return Ok(None);
-    }
-    let malformed = |problem: String| RulesError::Template {
-        at: at.to_owned(),
-        field: field.to_owned(),
-        problem,
-    };
-    let mut pieces = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find("{{") {
-        if open > 0 {
-            pieces.push(Piece::Text(rest[..open].to_owned()));
-        }
-        let after = &rest[open + 2..];
-        let Some(close) = after.find("}}") else {
-            return Err(malformed(format!(
-                "`{}` is not closed with `}}}}`",
-                &rest[open..]
-            )));
-        };
-        let inner = after[..close].trim();
-        if inner.is_empty() {
-            return Err(malformed(format!(
-                "`{}` names no reference",
-                &rest[open..open + 4 + close]
-            )));
-        }
-        let reference = Reference::parse(inner).map_err(|error| {
-            malformed(format!(
-                "`{{{{{inner}}}}}` is not a valid reference: {} at column {} of the reference: {}",
-                error.message(),
-                error.column(),
-                error.help()
-            ))
-        })?;
-        check_callback_reference(&reference, &format!("{at}: `{field}`"))?;
-        pieces.push(Piece::Reference(reference));
-        rest = &after[close + 2..];
-    }
-    if !rest.is_empty() {
-        pieces.push(Piece::Text(rest.to_owned()));
-    }
-    Ok(Some(Template {
-        field: field.to_owned(),
-        key: key.to_owned(),
-        pieces,
-    }))
-}
-
 /// Rejects `callback.` references that can never name a parameter, and names differing from a
 /// documented one only in case (parameter names are case-sensitive, so that is a typo).
-fn check_callback_reference(reference: &Reference, at: &str) -> Result<(), RulesError> {
+pub(crate) fn check_callback_reference(reference: &Reference, at: &str) -> Result<(), RulesError> {
     let problem = |problem: String| RulesError::CallbackReference {
         at: at.to_owned(),
         reference: reference.as_str().to_owned(),
@@ -1061,219 +951,6 @@ fn optional_string(map: &Map<String, Value>, key: &str, at: &str) -> Result<(), 
     match map.get(key) {
         None | Some(Value::String(_)) => Ok(()),
         Some(other) => Err(type_error(&format!("{at}: `{key}`"), "a string", other)),
-    }
-}
-
-impl Templated {
-    /// Fills the templates from the scope and validates the result; `Err` is the skip reason.
-    fn fill(&self, scope: &Context<'_>) -> Result<Answer, String> {
-        let filled = self
-            .node
-            .render(&mut |template: &Template| template.fill(scope))?;
-        let instruction =
-            Instruction::from_json(&filled).map_err(|error| self.rejection(&error))?;
-        Ok(Answer::Instruction(instruction))
-    }
-}
-
-impl Templated {
-    /// The skip reason for a filled instruction that failed validation. The validation message
-    /// may quote the filled value, which is customer data, so only the field, the template and
-    /// the kind of problem are named.
-    fn rejection(&self, error: &InstructionError) -> String {
-        let (field, problem) = match error {
-            InstructionError::InvalidSid { field, error, .. } => (
-                *field,
-                format!(
-                    "is not a valid {} SID: expected `{}` followed by 32 hex digits",
-                    error.kind, error.prefix
-                ),
-            ),
-            InstructionError::InvalidUrl { field, reason, .. } => (
-                *field,
-                format!("is not an absolute http(s) URL with a host: {reason}"),
-            ),
-            InstructionError::Empty { field, .. } => (*field, "is empty".to_owned()),
-            InstructionError::NotInSet { field, allowed, .. } => {
-                (*field, format!("is not one of {allowed}"))
-            }
-            InstructionError::NotInList { field, allowed, .. } => (
-                *field,
-                format!("lists a value that is not one of {allowed}"),
-            ),
-            InstructionError::SipTimeout { .. } => (
-                "timeout",
-                "is above 600, the most a SIP `to` allows".to_owned(),
-            ),
-            InstructionError::WrongType {
-                field, expected, ..
-            } => (*field, format!("must be {expected}")),
-            InstructionError::OutOfRange {
-                field, min, max, ..
-            } => (*field, format!("must be between {min} and {max}")),
-            // Structural problems, ruled out at compile time with stand-in values; these
-            // messages name the instruction and its parameters, never filled values.
-            other => return format!("the filled instruction is invalid: {other}"),
-        };
-        match self
-            .node
-            .templates()
-            .find(|template| template.field == field)
-        {
-            Some(template) => format!("`{field}` filled from `{}` {problem}", template.source()),
-            None => format!("`{field}` {problem} once the templates are filled"),
-        }
-    }
-}
-
-impl Node {
-    /// Builds the JSON value, filling each template with `fill`.
-    fn render<E>(&self, fill: &mut impl FnMut(&Template) -> Result<String, E>) -> Result<Value, E> {
-        Ok(match self {
-            Node::Fixed(value) => value.clone(),
-            Node::Text(template) => Value::String(fill(template)?),
-            Node::Object(children) => {
-                let mut map = Map::with_capacity(children.len());
-                for (key, child) in children {
-                    map.insert(key.clone(), child.render(fill)?);
-                }
-                Value::Object(map)
-            }
-            Node::Array(children) => Value::Array(
-                children
-                    .iter()
-                    .map(|child| child.render(fill))
-                    .collect::<Result<_, _>>()?,
-            ),
-        })
-    }
-
-    /// Every template, in document order.
-    fn templates(&self) -> Box<dyn Iterator<Item = &Template> + '_> {
-        match self {
-            Node::Fixed(_) => Box::new(std::iter::empty()),
-            Node::Text(template) => Box::new(std::iter::once(template)),
-            Node::Object(children) => {
-                Box::new(children.iter().flat_map(|(_, child)| child.templates()))
-            }
-            Node::Array(children) => Box::new(children.iter().flat_map(Node::templates)),
-        }
-    }
-
-    fn first_template(&self) -> Option<&Template> {
-        self.templates().next()
-    }
-}
-
-impl Template {
-    /// The string as written in the document.
-    fn source(&self) -> String {
-        let mut text = String::new();
-        for piece in &self.pieces {
-            match piece {
-                Piece::Text(literal) => text.push_str(literal),
-                Piece::Reference(reference) => {
-                    let _ = write!(text, "{{{{{}}}}}", reference.as_str());
-                }
-            }
-        }
-        text
-    }
-
-    /// The references, in order.
-    fn references(&self) -> impl Iterator<Item = &Reference> {
-        self.pieces.iter().filter_map(|piece| match piece {
-            Piece::Reference(reference) => Some(reference),
-            Piece::Text(_) => None,
-        })
-    }
-
-    /// The first `{{reference}}`, for messages.
-    fn first_reference(&self) -> String {
-        self.pieces
-            .iter()
-            .find_map(|piece| match piece {
-                Piece::Reference(reference) => Some(format!("{{{{{}}}}}", reference.as_str())),
-                Piece::Text(_) => None,
-            })
-            .unwrap_or_default()
-    }
-
-    /// Fills every reference from `scope`; `Err` names the field and the reference.
-    fn fill(&self, scope: &impl Scope) -> Result<String, String> {
-        let mut text = String::new();
-        for piece in &self.pieces {
-            match piece {
-                Piece::Text(literal) => text.push_str(literal),
-                Piece::Reference(reference) => {
-                    let unfilled = |what: &str| {
-                        format!(
-                            "`{{{{{}}}}}` in `{}` {what}",
-                            reference.as_str(),
-                            self.field
-                        )
-                    };
-                    match scope.resolve(reference) {
-                        Operand::String(value) => text.push_str(value),
-                        Operand::Integer(value) => {
-                            let _ = write!(text, "{value}");
-                        }
-                        Operand::Float(value) => {
-                            let _ = write!(text, "{value}");
-                        }
-                        Operand::Bool(value) => {
-                            let _ = write!(text, "{value}");
-                        }
-                        Operand::Null => return Err(unfilled("is missing or null")),
-                        Operand::Array(..) => {
-                            return Err(unfilled("is an array, which cannot fill text"));
-                        }
-                        Operand::Object => {
-                            return Err(unfilled("is an object, which cannot fill text"));
-                        }
-                    }
-                }
-            }
-        }
-        Ok(text)
-    }
-
-    /// The string with each reference replaced by a well-formed value: the field's own shape for
-    /// a reference that starts the string, a plain `0` after literal text.
-    fn stand_in(&self) -> String {
-        let mut text = String::new();
-        for (position, piece) in self.pieces.iter().enumerate() {
-            match piece {
-                Piece::Text(literal) => text.push_str(literal),
-                Piece::Reference(_) if position == 0 => text.push_str(stand_in(&self.key)),
-                Piece::Reference(_) => text.push('0'),
-            }
-        }
-        text
-    }
-}
-
-/// A well-formed value for an instruction field, by its key: the shapes and value sets of
-/// contract §2 as [`Instruction::from_json`] checks them.
-fn stand_in(key: &str) -> &'static str {
-    match key {
-        "activity_sid" | "post_work_activity_sid" => "WA00000000000000000000000000000000",
-        "call_sid" => "CA00000000000000000000000000000000",
-        "record" => "do-not-record",
-        "beep" | "conference_record" => "true",
-        "status_callback_events" | "status_callback_event" => "completed",
-        "conference_status_callback_event" => "end",
-        "conference_trim" => "do-not-trim",
-        "recording_channels" => "mono",
-        "region" => "us1",
-        "jitter_buffer_size" => "small",
-        _ if key.ends_with("_method") => "POST",
-        _ if key == "url" || key.ends_with("_url") || key.ends_with("status_callback") => {
-            "https://example.com"
-        }
-        // `to` and `from` take phone numbers, client and SIP addresses; this is Twilio's
-        // documented valid test number.
-        _ => "+15005550006",
     }
 }
 
@@ -1923,7 +1600,7 @@ mod tests {
                 {"name": "redirect", "when": "1 == 1", "instruction": {"instruction": "redirect",
                     "call_sid": "{{call_sid}}", "url": "https://example.com/twiml", "accept": true}},
                 {"name": "hold-music", "when": "1 == 1", "instruction": {"instruction": "conference",
-                    "wait_url": "{{wait}}"}}
+                    "wait_url": "{{raw wait}}"}}
             ], "default": {"instruction": "accept"}}"#,
         );
         let task = json!({"call_sid": "+14155550100", "wait": "ftp://files.example.com/music"});
@@ -1939,7 +1616,7 @@ mod tests {
                 },
                 Skipped {
                     rule: "hold-music",
-                    reason: "`wait_url` filled from `{{wait}}` is not an absolute http(s) URL with a host: its scheme is not http or https".to_owned(),
+                    reason: "`wait_url` filled from `{{raw wait}}` is not an absolute http(s) URL with a host: its scheme is not http or https".to_owned(),
                 },
             ]
         );

@@ -163,7 +163,8 @@ impl Default for CallbackArgs {
 /// A `taskrouter` subcommand.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
-    /// Compile a rules document; prints `ok: N rules` or the first problem.
+    /// Compile a rules document; prints `ok: N rules` or the first problem, and a `warning:` line
+    /// for each `{{raw …}}` template (the exit code stays 0).
     Check {
         /// The rules document (JSON).
         #[arg(long, value_name = "FILE", required_unless_present = "file")]

@@ -44,6 +44,8 @@ pub(crate) fn load_rules(path: &Path) -> Result<Rules, CliError> {
     compile(path, &read(path)?)
 }
 
+/// Compiles the document and says how many rules it has; a `warning:` line on stderr for each of
+/// [`Rules::warnings`], which leave the exit code 0.
 pub(crate) fn check(path: &Path) -> Result<Output, CliError> {
     let rules = load_rules(path)?;
     let noun = if rules.len() == 1 { "rule" } else { "rules" };
@@ -52,9 +54,15 @@ pub(crate) fn check(path: &Path) -> Result<Output, CliError> {
         1 => ", 1 schedule".to_owned(),
         count => format!(", {count} schedules"),
     };
+    let stderr = rules
+        .warnings()
+        .iter()
+        .map(|warning| format!("warning: {}: {warning}\n", path.display()))
+        .collect();
     Ok(Output {
         stdout: format!("ok: {} {noun}{schedules}\n", rules.len()),
-        ..Output::default()
+        stderr,
+        code: OK,
     })
 }
 

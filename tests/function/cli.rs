@@ -46,7 +46,33 @@ fn check_accepts_every_shipped_document_with_exit_code_0() {
         let output = taskrouter(&["check", "--rules", &path]);
         assert_eq!(output.status.code(), Some(0), "{path}: {}", stderr(&output));
         assert_eq!(stdout(&output), expected, "{path}");
+        assert_eq!(stderr(&output), "", "{path}: no warnings");
     }
+}
+
+#[test]
+fn check_warns_about_every_raw_template_and_still_exits_with_0() {
+    let rules = TempFile::new(
+        "raw.json",
+        r#"{"rules": [
+            {"name": "trusted-twiml", "when": "call_sid != null", "instruction":
+                {"instruction": "redirect", "call_sid": "{{call_sid}}", "url": "{{raw task.twiml_url}}"}},
+            {"name": "pbx", "when": "1 == 1", "instruction":
+                {"instruction": "dequeue", "to": "sip:{{worker.extension}}@{{raw worker.pbx}}",
+                 "status_callback_url": "https://example.com/status?worker={{worker.name}}"}}
+        ]}"#,
+    );
+    let output = taskrouter(&["check", rules.path()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "ok: 2 rules\n");
+    let path = rules.path();
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "warning: {path}: rule `trusted-twiml` (rules[0]): `url` inserts `{{{{raw task.twiml_url}}}}` as it is, so whoever sets that value chooses where the URL points and its parameters; remove `raw` unless the value is trusted\n\
+             warning: {path}: rule `pbx` (rules[1]): `to` inserts `{{{{raw worker.pbx}}}}` as it is, so whoever sets that value chooses any address the field takes; remove `raw` unless the value is trusted\n"
+        )
+    );
 }
 
 #[test]

@@ -29,6 +29,10 @@ mod accounts;
 // Rules per tenant: a document per account or workspace in ASSIGNMENT_RULES_DIR.
 mod tenant_rules;
 
+// Templated instruction values through the compiled function: a task attribute fills a URL only
+// as percent-encoded data, never as its host or as parameters of its own.
+mod rule_templates;
+
 // The SAM template resolved per configuration: IAM on SSM, environment, layers, deploy-time rules.
 mod template;
 
