@@ -93,7 +93,7 @@ use std::str::FromStr;
 use serde_json::Value;
 
 use crate::document::suggest;
-use crate::time_of_day::{self, Attribute, TimeOfDay};
+use crate::time_of_day::{self, Attribute, Reading, TimeOfDay};
 
 /// How deeply parentheses may nest. Parsing and evaluation recurse once per level; the limit
 /// keeps hostile input from exhausting the stack while leaving room for any real routing rule.
@@ -1007,7 +1007,7 @@ pub fn lookup<'a>(root: &'a Value, segments: &[Segment]) -> Operand<'a> {
 ///
 /// The rules engine maps a first segment `task` to the task attributes, `worker` to the worker
 /// attributes, `callback` to the callback fields, `taskrouter` to the time of day at the instant
-/// of the decision ([`time_of_day::resolve`]), `schedules` to the document's schedules, and
+/// of the decision ([`time_of_day_value`]), `schedules` to the document's schedules, and
 /// anything else to the task attributes (as Workflow filters do, contract §5).
 ///
 /// A scope supplies [`value`](Scope::value) for everything but the `taskrouter.` attributes, and
@@ -1027,9 +1027,38 @@ pub trait Scope {
     /// The value `reference` names: a `taskrouter.` attribute at [`now`](Scope::now), anything
     /// else as [`value`](Scope::value) answers it. Nothing is allocated.
     fn resolve(&self, reference: &Reference) -> Operand<'_> {
-        match time_of_day::resolve(reference, self.now()) {
+        match time_of_day_value(reference, self.now()) {
             Some(value) => value,
             None => self.value(reference),
+        }
+    }
+}
+
+/// The value of a `taskrouter.` reference at `now`; `None` when `reference` is not one, so the
+/// scope resolves it as usual ([`Scope::resolve`] asks this first). With no instant (`now` is
+/// `None`) every attribute is null, as an attribute that is not there.
+pub fn time_of_day_value(
+    reference: &Reference,
+    now: Option<&TimeOfDay>,
+) -> Option<Operand<'static>> {
+    let attribute = reference.time_of_day()?;
+    Some(now.map_or(Operand::Null, |now| reading(now.get(attribute))))
+}
+
+/// A time-of-day reading as an operand.
+pub fn reading(value: Reading) -> Operand<'static> {
+    match value {
+        Reading::Number(number) => Operand::Integer(number),
+        Reading::Day(day) => Operand::String(day),
+    }
+}
+
+impl Known {
+    /// What a time-of-day attribute holds, so literals compared with it are read in its terms.
+    pub fn of(attribute: Attribute) -> Known {
+        match attribute {
+            Attribute::DayOfWeek => Known::DayOfWeek,
+            _ => Known::Number,
         }
     }
 }
@@ -1811,7 +1840,7 @@ impl Parser<'_, '_> {
         let reference = self.references.get(*index)?;
         reference
             .time_of_day()
-            .map(Attribute::known)
+            .map(Known::of)
             .or_else(|| (self.known)(reference))
             .map(|known| (known, reference))
     }
@@ -2016,6 +2045,20 @@ fn number_help(reference: &Reference) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_an_instant_every_time_of_day_attribute_is_null_and_other_references_are_left_alone()
+    {
+        let reference = Reference::parse("taskrouter.currentTime").expect("a reference");
+        assert_eq!(time_of_day_value(&reference, None), Some(Operand::Null));
+        let now = TimeOfDay::utc("2026-12-03T14:30:00Z".parse().expect("an instant"));
+        assert_eq!(
+            time_of_day_value(&reference, Some(&now)),
+            Some(Operand::Integer(1430))
+        );
+        let task = Reference::parse("task.currentTime").expect("a reference");
+        assert_eq!(time_of_day_value(&task, Some(&now)), None);
+    }
     use proptest::prelude::*;
     use serde_json::json;
 

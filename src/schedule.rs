@@ -47,7 +47,7 @@ use jiff::tz::TimeZone;
 use serde_json::{Map, Value};
 
 use crate::document::{edit_distance, json_kind, unknown_keys};
-use crate::expression::{Known, Operand};
+use crate::expression::{self, Known, Operand};
 use crate::time_of_day::{self, DAY_NAMES, TimeOfDay};
 
 /// Keys a schedule may have.
@@ -176,7 +176,7 @@ impl Attribute {
     pub fn known(self) -> Known {
         match self {
             Attribute::Open => Known::Boolean,
-            Attribute::Local(attribute) => attribute.known(),
+            Attribute::Local(attribute) => Known::of(attribute),
         }
     }
 
@@ -334,7 +334,9 @@ impl Schedule {
     pub fn get(&self, attribute: Attribute, instant: Timestamp) -> Operand<'static> {
         match attribute {
             Attribute::Open => Operand::Bool(self.is_open(instant)),
-            Attribute::Local(attribute) => TimeOfDay::in_zone(instant, &self.zone).get(attribute),
+            Attribute::Local(attribute) => {
+                expression::reading(TimeOfDay::in_zone(instant, &self.zone).get(attribute))
+            }
         }
     }
 }

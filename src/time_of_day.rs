@@ -18,7 +18,8 @@
 //! The module is pure: it never reads the clock. Whoever owns the clock (the transport, once per
 //! callback; the `taskrouter` command, from `--now`) reads one instant and passes it in, so every
 //! rule of one decision sees the same time and tests can fix it. [`TimeOfDay::utc`] turns the
-//! instant into the attributes once; [`resolve`] answers a `taskrouter.` reference from them. Any
+//! instant into the attributes once; the expression language answers a `taskrouter.` reference
+//! from them (this module knows nothing of expressions: [`TimeOfDay::get`] gives a [`Reading`]). Any
 //! [`Scope`](crate::expression::Scope) gains the attributes by giving its instant as
 //! [`Scope::now`](crate::expression::Scope::now), as [`JsonScope`](crate::expression::JsonScope)
 //! does:
@@ -44,8 +45,6 @@
 use jiff::Timestamp;
 use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
-
-use crate::expression::{Known, Operand, Reference};
 
 /// The root every TaskRouter time-of-day reference starts with.
 pub const ROOT: &str = "taskrouter";
@@ -89,14 +88,6 @@ impl Attribute {
             Attribute::CurrentHour => "currentHour",
             Attribute::CurrentMin => "currentMin",
             Attribute::DayOfWeek => "dayOfWeek",
-        }
-    }
-
-    /// What the attribute holds, so literals compared with it are read in its terms.
-    pub fn known(self) -> Known {
-        match self {
-            Attribute::DayOfWeek => Known::DayOfWeek,
-            _ => Known::Number,
         }
     }
 }
@@ -162,16 +153,26 @@ impl TimeOfDay {
     }
 
     /// The value of `attribute` at this reading.
-    pub fn get(&self, attribute: Attribute) -> Operand<'static> {
+    pub fn get(&self, attribute: Attribute) -> Reading {
         match attribute {
             Attribute::CurrentTime => {
-                Operand::Integer(i64::from(self.hour) * 100 + i64::from(self.minute))
+                Reading::Number(i64::from(self.hour) * 100 + i64::from(self.minute))
             }
-            Attribute::CurrentHour => Operand::Integer(i64::from(self.hour)),
-            Attribute::CurrentMin => Operand::Integer(i64::from(self.minute)),
-            Attribute::DayOfWeek => Operand::String(day_name(self.weekday)),
+            Attribute::CurrentHour => Reading::Number(i64::from(self.hour)),
+            Attribute::CurrentMin => Reading::Number(i64::from(self.minute)),
+            Attribute::DayOfWeek => Reading::Day(day_name(self.weekday)),
         }
     }
+}
+
+/// The value of one attribute at a reading: the expression language turns it into an operand
+/// (`crate::expression`), so this module knows nothing of expressions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// `currentTime` (`HHMM`), `currentHour`, `currentMin`.
+    Number(i64),
+    /// `dayOfWeek`: TaskRouter's name of the day.
+    Day(&'static str),
 }
 
 /// Every reading of a week, one per minute, Monday 00:00 first: the whole domain of the
@@ -189,15 +190,6 @@ pub fn every_minute_of_the_week() -> impl Iterator<Item = TimeOfDay> {
             })
         })
     })
-}
-
-/// The value of a `taskrouter.` reference at `now`; `None` when `reference` is not one, so the
-/// scope resolves it as usual ([`Scope::resolve`](crate::expression::Scope::resolve) asks this
-/// first). With no instant (`now` is `None`) every attribute is null, as an
-/// attribute that is not there.
-pub fn resolve(reference: &Reference, now: Option<&TimeOfDay>) -> Option<Operand<'static>> {
-    let attribute = reference.time_of_day()?;
-    Some(now.map_or(Operand::Null, |now| now.get(attribute)))
 }
 
 /// TaskRouter's name of a day: `Mon` … `Sun`.
@@ -246,10 +238,10 @@ mod tests {
                     now.get(Attribute::DayOfWeek),
                 ],
                 [
-                    Operand::Integer(time),
-                    Operand::Integer(hour),
-                    Operand::Integer(minute),
-                    Operand::String(day),
+                    Reading::Number(time),
+                    Reading::Number(hour),
+                    Reading::Number(minute),
+                    Reading::Day(day),
                 ],
                 "{message}: {instant}"
             );
@@ -329,18 +321,5 @@ mod tests {
         sorted.sort_by_key(|now| (now.weekday().to_monday_zero_offset(), now.minute_of_day()));
         sorted.dedup();
         assert_eq!(sorted, week, "no reading twice, already in order");
-    }
-
-    #[test]
-    fn without_an_instant_every_attribute_is_null_and_other_references_are_left_alone() {
-        let reference = Reference::parse("taskrouter.currentTime").expect("a reference");
-        assert_eq!(resolve(&reference, None), Some(Operand::Null));
-        let now = at("2026-12-03T14:30:00Z");
-        assert_eq!(
-            resolve(&reference, Some(&now)),
-            Some(Operand::Integer(1430))
-        );
-        let task = Reference::parse("task.currentTime").expect("a reference");
-        assert_eq!(resolve(&task, Some(&now)), None);
     }
 }
