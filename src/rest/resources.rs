@@ -403,8 +403,7 @@ fn empty_is_none<'de, D: serde::Deserializer<'de>>(
     Ok(Option::<String>::deserialize(deserializer)?.filter(|text| !text.is_empty()))
 }
 
-/// The longest task timeout TaskRouter accepts, in seconds (contract §7: 1,209,600 s, 14 days).
-pub const MAX_TASK_TIMEOUT: u32 = 1_209_600;
+pub use crate::limits::MAX_TASK_TIMEOUT;
 
 /// The body of `CreateTask`.
 #[derive(Debug, Clone, PartialEq, Eq)]

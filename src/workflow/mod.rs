@@ -113,7 +113,7 @@ pub const MAX_PRIORITY: u64 = i32::MAX as u64;
 
 /// The largest `timeout`, in seconds: the longest task TTL (`Timeout` on `CreateTask`,
 /// contract §7). Twilio documents no upper bound for a step's timeout.
-pub const MAX_TIMEOUT: u64 = crate::rest::resources::MAX_TASK_TIMEOUT as u64;
+pub const MAX_TIMEOUT: u64 = crate::limits::MAX_TASK_TIMEOUT as u64;
 
 /// The smallest `timeout`, in seconds: a target's timeout "must be a positive integer"
 /// (<https://www.twilio.com/docs/taskrouter/workflow-configuration>).
