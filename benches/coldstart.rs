@@ -31,9 +31,11 @@
 //! | `load` | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` | 10 rules; `--load` invocations through one process |
 //! | `load-bare` (only when named) | `bare_function` | none | none; the same long run, as the floor |
 //! | `load-accounts` (only when named) | `taskrouter-lambda` | a token per account, moto over HTTP | 10 rules; the same long run for one known account |
-//! | `refused-unsigned-4mib` (only when named, as the next two; `refused` names all three) | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` | built-in; a REST API event with 4 MiB of one-letter parameters (`a&a&…`) and no `X-Twilio-Signature`: what an unsigned request's body costs in memory |
+//! | `refused-unsigned-4mib` (only when named, as all `refused-…`; `refused` names them all) | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` | built-in; a REST API event with 4 MiB of one-letter parameters (`a&a&…`) and no `X-Twilio-Signature`: what an unsigned request's body costs in memory |
 //! | `refused-forged-3mib-0-pairs` | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` | built-in; a REST API event with a 3 MiB parameter and a forged, well-formed signature |
 //! | `refused-forged-3mib-4-pairs` | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` | built-in; the same with four query parameters, which a REST API event hands over without their order |
+//! | `refused-forged-128kib-0-pairs`, `…-4-pairs` | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` | built-in; the same at 128 KiB, the largest body accepted |
+//! | `refused-forged-128kib-0-pairs-two-paths-two-tokens`, `…-4-pairs-…` | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` and `TWILIO_AUTH_TOKEN_SECONDARY` | built-in; the same on a custom domain with a base-path mapping: two paths, two tokens to try |
 //! | `load-accounts-flood` (only when named) | `taskrouter-lambda` | the same | 10 rules; before each of the known account's callbacks, [`FLOOD_PER_CALLBACK`] callbacks of accounts never seen (each SID new, forged); the known account's round trips are reported apart from the flood's |
 //!
 //! The SSM and accounts scenarios need `moto_server` (PyPI `moto[server]`) and `openssl` on
@@ -313,12 +315,45 @@ async fn run(options: &Options) -> Result<(), String> {
             ),
         ),
     ];
-    for (name, event) in refusals {
+    let at_limit = |query: &[(&str, &str)]| {
+        callback::rest_api_event(
+            &callback::one_large_parameter(128 * 1024),
+            query,
+            Some(callback::FORGED_SIGNATURE),
+        )
+    };
+    let mut two_tokens = env_token.clone();
+    two_tokens.push((
+        "TWILIO_AUTH_TOKEN_SECONDARY".to_owned(),
+        "the-secondary-token".to_owned(),
+    ));
+    let refusals = refusals
+        .into_iter()
+        .map(|(name, event)| (name, event, &env_token))
+        .chain([
+            ("refused-forged-128kib-0-pairs", at_limit(&[]), &env_token),
+            (
+                "refused-forged-128kib-4-pairs",
+                at_limit(&callback::FOUR_QUERY_PAIRS),
+                &env_token,
+            ),
+            (
+                "refused-forged-128kib-0-pairs-two-paths-two-tokens",
+                callback::on_custom_domain(&at_limit(&[])),
+                &two_tokens,
+            ),
+            (
+                "refused-forged-128kib-4-pairs-two-paths-two-tokens",
+                callback::on_custom_domain(&at_limit(&callback::FOUR_QUERY_PAIRS)),
+                &two_tokens,
+            ),
+        ]);
+    for (name, event, env) in refusals {
         if options.wants_named(name) {
             scenarios.push(Scenario {
                 name: name.to_owned(),
                 binary: options.function.clone(),
-                env: env_token.clone(),
+                env: env.clone(),
                 event: serde_json::from_str(&event).expect("the event is JSON"),
                 expected: Expected::Refusal,
             });

@@ -286,18 +286,6 @@ fn init(c: &mut Criterion) {
     group.finish();
 }
 
-/// `event` (a REST API event of `support/callback.rs`) moved to a custom domain whose base-path
-/// mapping `/contact-center` leads to the API: the function then has two paths to try.
-fn on_custom_domain(event: &str) -> String {
-    let mut event: Value = serde_json::from_str(event).expect("the event is JSON");
-    let domain = "api.example.com";
-    event["headers"]["Host"] = domain.into();
-    event["multiValueHeaders"]["Host"] = serde_json::json!([domain]);
-    event["requestContext"]["domainName"] = domain.into();
-    event["requestContext"]["path"] = format!("/contact-center{}", callback::ROUTE).into();
-    event.to_string()
-}
-
 fn unverified(c: &mut Criterion) {
     const KIB: usize = 1024;
     const MIB: usize = 1024 * KIB;
@@ -342,12 +330,12 @@ fn unverified(c: &mut Criterion) {
         (
             "forged_128KiB_custom_domain_two_tokens/0_query_pairs".into(),
             &two_tokens,
-            on_custom_domain(&forged(128 * KIB, &[])),
+            callback::on_custom_domain(&forged(128 * KIB, &[])),
         ),
         (
             "forged_128KiB_custom_domain_two_tokens/4_query_pairs".into(),
             &two_tokens,
-            on_custom_domain(&forged(128 * KIB, four)),
+            callback::on_custom_domain(&forged(128 * KIB, four)),
         ),
         (
             "unsigned_4MiB_tiny_pairs".into(),

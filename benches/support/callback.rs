@@ -264,3 +264,15 @@ pub(crate) fn rest_api_event(
     })
     .to_string()
 }
+
+/// `event` (a [`rest_api_event`]) moved to a custom domain whose base-path mapping
+/// `/contact-center` leads to the API: the function then has two paths to try.
+pub(crate) fn on_custom_domain(event: &str) -> String {
+    let mut event: serde_json::Value = serde_json::from_str(event).expect("the event is JSON");
+    let domain = "api.example.com";
+    event["headers"]["Host"] = domain.into();
+    event["multiValueHeaders"]["Host"] = json!([domain]);
+    event["requestContext"]["domainName"] = domain.into();
+    event["requestContext"]["path"] = format!("/contact-center{ROUTE}").into();
+    event.to_string()
+}
