@@ -248,11 +248,11 @@ const MOST_REORDERED_QUERIES: usize = factorial(MAX_PERMUTED_PAIRS) * 2 - 2;
 /// parameters makes every check 24 times (48 with a space in a value) as long as without them,
 /// before anything is verified. With it, what a check costs is the URLs as received plus at most
 /// this, whatever the query. It is sized so that every callback Twilio can send still verifies in
-/// any order: it covers every other order and encoding of four pairs
-/// ([`MOST_REORDERED_QUERIES`], 46) at both port variants of the most likely path, with a primary
-/// and a secondary token, for a body of [`MAX_BODY_BYTES`] and a URL of up to 4 KiB:
-/// 46 × 2 × 2 × (128 + 4) KiB ≈ 23.7 MiB. The other paths' orders come next, as far as the rest
-/// goes: for a callback of a few KB, which is what real attributes make, that is all of them.
+/// any order: it covers every other order and encoding of four pairs (4! × 2 − 2 = 46 queries)
+/// at both port variants of the most likely path, with a primary and a secondary token, for a
+/// body of [`MAX_BODY_BYTES`] and a URL of up to 4 KiB: 46 × 2 × 2 × (128 + 4) KiB ≈ 23.7 MiB.
+/// The other paths' orders come next, as far as the rest goes: for a callback of a few KB, which
+/// is what real attributes make, that is all of them.
 pub const REORDERED_QUERY_BUDGET: usize = 24 * 1024 * 1024;
 
 // The guarantee above, held by the compiler.
