@@ -31,6 +31,11 @@
 //! | `load` | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` | 10 rules; `--load` invocations through one process |
 //! | `load-bare` (only when named) | `bare_function` | none | none; the same long run, as the floor |
 //! | `load-accounts` (only when named) | `taskrouter-lambda` | a token per account, moto over HTTP | 10 rules; the same long run for one known account |
+//! | `refused-unsigned-4mib` (only when named, as all `refused-…`; `refused` names them all) | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` | built-in; a REST API event with 4 MiB of one-letter parameters (`a&a&…`) and no `X-Twilio-Signature`: what an unsigned request's body costs in memory |
+//! | `refused-forged-3mib-0-pairs` | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` | built-in; a REST API event with a 3 MiB parameter and a forged, well-formed signature |
+//! | `refused-forged-3mib-4-pairs` | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` | built-in; the same with four query parameters, which a REST API event hands over without their order |
+//! | `refused-forged-128kib-0-pairs`, `…-4-pairs` | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` | built-in; the same at 128 KiB, the largest body accepted |
+//! | `refused-forged-128kib-0-pairs-two-paths-two-tokens`, `…-4-pairs-…` | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` and `TWILIO_AUTH_TOKEN_SECONDARY` | built-in; the same on a custom domain with a base-path mapping: two paths, two tokens to try |
 //! | `load-accounts-flood` (only when named) | `taskrouter-lambda` | the same | 10 rules; before each of the known account's callbacks, [`FLOOD_PER_CALLBACK`] callbacks of accounts never seen (each SID new, forged); the known account's round trips are reported apart from the flood's |
 //!
 //! The SSM and accounts scenarios need `moto_server` (PyPI `moto[server]`) and `openssl` on
@@ -45,7 +50,8 @@
 //! `--compare PATH` adds, for each scenario of the function, a twin run with another build of
 //! it (another profile, another feature set), interleaved with the first.
 //!
-//! Every answer is checked (status and body); a wrong answer aborts the run. Nothing here asserts
+//! Every answer is checked (status and body; for the `refused-…` scenarios, a `403` or `413` with
+//! a JSON error code, which the table shows); a wrong answer aborts the run. Nothing here asserts
 //! on time: the figures are printed as Markdown tables for `BENCHMARKS.md`.
 
 use std::io::Write as _;
@@ -86,6 +92,8 @@ const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 const FLOOD_PER_CALLBACK: usize = 10;
 /// How long creating a parameter may take (moto loads its SSM code on the first request).
 const PUT_PARAMETER_TIMEOUT: Duration = Duration::from_secs(60);
+/// A mebibyte, for the bodies of the `refused-…` scenarios.
+const MIB: usize = 1024 * 1024;
 /// The most output kept from a function, for the message when it misbehaves.
 const OUTPUT_KEPT: usize = 16 * 1024;
 /// Lambda's log level for the function: what the template deploys.
@@ -187,11 +195,15 @@ impl Options {
     /// Whether a cold-start scenario runs: all do by default; a name selects the scenarios it
     /// begins (`ssm` selects `ssm-http` and `ssm-https`).
     fn wants(&self, scenario: &str) -> bool {
-        self.only.is_empty()
-            || self
-                .only
-                .iter()
-                .any(|name| scenario.starts_with(name.as_str()))
+        self.only.is_empty() || self.wants_named(scenario)
+    }
+
+    /// Whether a scenario that runs only when named runs: a name given selects the scenarios it
+    /// begins.
+    fn wants_named(&self, scenario: &str) -> bool {
+        self.only
+            .iter()
+            .any(|name| scenario.starts_with(name.as_str()))
     }
 
     /// Whether a load scenario runs: `load` by default or when named, `load-bare` only when named.
@@ -223,7 +235,17 @@ struct Scenario {
     binary: PathBuf,
     env: Vec<(String, String)>,
     event: Value,
-    expected_body: &'static str,
+    expected: Expected,
+}
+
+/// What a scenario's function must answer.
+#[derive(Debug, Clone, Copy)]
+enum Expected {
+    /// `200` with this body.
+    Answer(&'static str),
+    /// The refusal of a request without a valid signature: `403`, or `413` for a body over the
+    /// limit, with a JSON error.
+    Refusal,
 }
 
 async fn run(options: &Options) -> Result<(), String> {
@@ -239,7 +261,7 @@ async fn run(options: &Options) -> Result<(), String> {
                 binary: options.bare.clone(),
                 env: Vec::new(),
                 event: event.clone(),
-                expected_body: "{}",
+                expected: Expected::Answer("{}"),
             });
         } else {
             println!(
@@ -255,7 +277,7 @@ async fn run(options: &Options) -> Result<(), String> {
             binary: options.function.clone(),
             env: env_token.clone(),
             event: event.clone(),
-            expected_body: "{}",
+            expected: Expected::Answer("{}"),
         });
     }
     if options.wants("env-50-rules") {
@@ -266,8 +288,76 @@ async fn run(options: &Options) -> Result<(), String> {
             binary: options.function.clone(),
             env,
             event: event.clone(),
-            expected_body: callback::MATCHED_BODY,
+            expected: Expected::Answer(callback::MATCHED_BODY),
         });
+    }
+    // Requests without a valid signature, REST API events (`support/callback.rs`), with the
+    // token in the environment: only when named (`refused` selects them all).
+    let refusals = [
+        (
+            "refused-unsigned-4mib",
+            callback::rest_api_event(&callback::many_tiny_parameters(4 * MIB), &[], None),
+        ),
+        (
+            "refused-forged-3mib-0-pairs",
+            callback::rest_api_event(
+                &callback::one_large_parameter(3 * MIB),
+                &[],
+                Some(callback::FORGED_SIGNATURE),
+            ),
+        ),
+        (
+            "refused-forged-3mib-4-pairs",
+            callback::rest_api_event(
+                &callback::one_large_parameter(3 * MIB),
+                &callback::FOUR_QUERY_PAIRS,
+                Some(callback::FORGED_SIGNATURE),
+            ),
+        ),
+    ];
+    let at_limit = |query: &[(&str, &str)]| {
+        callback::rest_api_event(
+            &callback::one_large_parameter(128 * 1024),
+            query,
+            Some(callback::FORGED_SIGNATURE),
+        )
+    };
+    let mut two_tokens = env_token.clone();
+    two_tokens.push((
+        "TWILIO_AUTH_TOKEN_SECONDARY".to_owned(),
+        "the-secondary-token".to_owned(),
+    ));
+    let refusals = refusals
+        .into_iter()
+        .map(|(name, event)| (name, event, &env_token))
+        .chain([
+            ("refused-forged-128kib-0-pairs", at_limit(&[]), &env_token),
+            (
+                "refused-forged-128kib-4-pairs",
+                at_limit(&callback::FOUR_QUERY_PAIRS),
+                &env_token,
+            ),
+            (
+                "refused-forged-128kib-0-pairs-two-paths-two-tokens",
+                callback::on_custom_domain(&at_limit(&[])),
+                &two_tokens,
+            ),
+            (
+                "refused-forged-128kib-4-pairs-two-paths-two-tokens",
+                callback::on_custom_domain(&at_limit(&callback::FOUR_QUERY_PAIRS)),
+                &two_tokens,
+            ),
+        ]);
+    for (name, event, env) in refusals {
+        if options.wants_named(name) {
+            scenarios.push(Scenario {
+                name: name.to_owned(),
+                binary: options.function.clone(),
+                env: env.clone(),
+                event: serde_json::from_str(&event).expect("the event is JSON"),
+                expected: Expected::Refusal,
+            });
+        }
     }
     // Kept alive until the runs end: dropping them stops the servers.
     let mut motos = Vec::new();
@@ -330,7 +420,7 @@ async fn run(options: &Options) -> Result<(), String> {
                 binary: options.function.clone(),
                 env: [token].into_iter().chain(aws.iter().cloned()).collect(),
                 event: event.clone(),
-                expected_body: "{}",
+                expected: Expected::Answer("{}"),
             });
         }
         motos.push(moto);
@@ -347,7 +437,7 @@ async fn run(options: &Options) -> Result<(), String> {
                 binary: other.clone(),
                 env: scenario.env.clone(),
                 event: scenario.event.clone(),
-                expected_body: scenario.expected_body,
+                expected: scenario.expected,
             })
             .collect();
         scenarios.extend(twins);
@@ -363,7 +453,7 @@ async fn run(options: &Options) -> Result<(), String> {
             binary: options.function.clone(),
             env,
             event: event.clone(),
-            expected_body: callback::MATCHED_BODY,
+            expected: Expected::Answer(callback::MATCHED_BODY),
         },
         // The floor of a long run: the runtime's own cost per invocation.
         Scenario {
@@ -371,7 +461,7 @@ async fn run(options: &Options) -> Result<(), String> {
             binary: options.bare.clone(),
             env: Vec::new(),
             event,
-            expected_body: "{}",
+            expected: Expected::Answer("{}"),
         },
     ];
     for scenario in &loads {
@@ -389,7 +479,7 @@ async fn run(options: &Options) -> Result<(), String> {
             binary: options.function.clone(),
             env,
             event: loads[0].event.clone(),
-            expected_body: callback::MATCHED_BODY,
+            expected: Expected::Answer(callback::MATCHED_BODY),
         };
         if options.wants_load("load-accounts") {
             load(&known, options.load, options.load_limit).await?;
@@ -408,6 +498,8 @@ struct Sample {
     /// CPU time of all the process's threads up to the first response.
     cpu: Duration,
     minor_faults: u64,
+    /// What the function answered: `200`, or a refusal's status and error code.
+    answer: String,
 }
 
 async fn cold_starts(scenarios: &[Scenario], runs: usize) -> Result<(), String> {
@@ -430,9 +522,9 @@ async fn cold_starts(scenarios: &[Scenario], runs: usize) -> Result<(), String> 
         .find(|(scenario, _)| scenario.name == "bare")
         .map(|(_, samples)| median(&first_responses(samples)));
     println!(
-        "| scenario | median ms | p90 ms | min ms | max ms | × bare (median) | CPU ms median | minor faults median | peak RSS (VmHWM) median | binary size |"
+        "| scenario | median ms | p90 ms | min ms | max ms | × bare (median) | CPU ms median | minor faults median | peak RSS (VmHWM) median | binary size | answer |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for (scenario, samples) in scenarios.iter().zip(&samples) {
         let times = first_responses(samples);
         let mut rss: Vec<u64> = samples.iter().map(|sample| sample.peak_rss_kib).collect();
@@ -445,8 +537,13 @@ async fn cold_starts(scenarios: &[Scenario], runs: usize) -> Result<(), String> 
             || "–".to_owned(),
             |floor| format!("{:.2}", median(&times).as_secs_f64() / floor.as_secs_f64()),
         );
+        let mut answers: Vec<&str> = samples
+            .iter()
+            .map(|sample| sample.answer.as_str())
+            .collect();
+        answers.dedup();
         println!(
-            "| {} | {} | {} | {} | {} | {ratio} | {} | {} | {:.1} MiB | {:.2} MiB |",
+            "| {} | {} | {} | {} | {} | {ratio} | {} | {} | {:.1} MiB | {:.2} MiB | {} |",
             scenario.name,
             ms(median(&times)),
             ms(percentile(&times, 90)),
@@ -456,6 +553,7 @@ async fn cold_starts(scenarios: &[Scenario], runs: usize) -> Result<(), String> 
             faults[(faults.len() - 1) / 2],
             rss[(rss.len() - 1) / 2] as f64 / 1024.0,
             measure::file_size(&scenario.binary) as f64 / (1024.0 * 1024.0),
+            answers.join(", "),
         );
     }
     Ok(())
@@ -515,26 +613,35 @@ impl Running {
         Ok((running, started))
     }
 
-    /// Sends one event and checks the answer; fails if the process exits instead.
-    async fn invoke(&mut self, scenario: &Scenario) -> Result<(), String> {
+    /// Sends one event and checks the answer, which it returns as `200`, or the status and the
+    /// error code of a refusal; fails if the process exits instead.
+    async fn invoke(&mut self, scenario: &Scenario) -> Result<String, String> {
         let outcome = tokio::select! {
             outcome = self.api.invoke(scenario.event.clone()) => outcome,
             status = self.child.wait() => {
                 return Err(format!("the function exited ({status:?})\n{}", self.tail()));
             }
         };
-        match outcome {
-            Outcome::Response(response)
-                if response["statusCode"] == 200 && response["body"] == scenario.expected_body =>
+        match (outcome, scenario.expected) {
+            (Outcome::Response(response), Expected::Answer(body))
+                if response["statusCode"] == 200 && response["body"] == body =>
             {
-                Ok(())
+                Ok("200".to_owned())
             }
-            Outcome::Response(response) => Err(format!(
-                "unexpected answer {response} (expected 200 with {})\n{}",
-                scenario.expected_body,
+            (Outcome::Response(response), Expected::Refusal)
+                if matches!(response["statusCode"].as_u64(), Some(403 | 413)) =>
+            {
+                let code = serde_json::from_str::<Value>(response["body"].as_str().unwrap_or(""))
+                    .ok()
+                    .and_then(|body| body["error"]["code"].as_str().map(str::to_owned))
+                    .ok_or_else(|| format!("a refusal without a JSON error code: {response}"))?;
+                Ok(format!("{} {code}", response["statusCode"]))
+            }
+            (Outcome::Response(response), expected) => Err(format!(
+                "unexpected answer {response} (expected {expected:?})\n{}",
                 self.tail()
             )),
-            Outcome::Error(error) => {
+            (Outcome::Error(error), _) => {
                 Err(format!("the invocation failed: {error}\n{}", self.tail()))
             }
         }
@@ -624,7 +731,7 @@ impl Running {
 
 async fn cold_run(scenario: &Scenario) -> Result<Sample, String> {
     let (mut running, started) = Running::start(scenario).await?;
-    running.invoke(scenario).await?;
+    let answer = running.invoke(scenario).await?;
     let first_response = started.elapsed();
     let (peak_rss_kib, _) = running.memory()?;
     let (cpu, minor_faults) = running.cpu_and_faults()?;
@@ -634,6 +741,7 @@ async fn cold_run(scenario: &Scenario) -> Result<Sample, String> {
         peak_rss_kib,
         cpu,
         minor_faults,
+        answer,
     })
 }
 

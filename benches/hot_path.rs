@@ -14,6 +14,14 @@
 //!   the least any verifying implementation has to do.
 //! - `expression`: evaluating `when` expressions against a callback.
 //! - `init`: compiling a 50-rule document, which a cold start pays once.
+//! - `unverified`: what a request that carries no valid signature makes the function do, whole
+//!   invocations through the adapter as in `whole`. REST API (payload 1.0) events, whose query the
+//!   function has to rebuild from decoded pairs and try in every order: a forged, well-formed
+//!   `X-Twilio-Signature` over a body of one large parameter (`support/callback.rs`'s
+//!   `one_large_parameter`), with 0 or 4 query parameters, at 3 MiB and at 128 KiB, on the default
+//!   execute-api host with one token and on a custom domain with a base-path mapping and two
+//!   tokens (two path candidates, two keys); and a 4 MiB body of one-letter parameters with no
+//!   signature header at all. Each answer is checked to be a refusal (`403` or `413`) and printed.
 //!
 //! The callback is `benches/support/callback.rs`'s: about 1.7 KB of form body, signed with the
 //! development token. No logging subscriber is installed except in `json_logs`, so elsewhere the
@@ -56,10 +64,17 @@ impl MetricsSink for Discard {
 
 /// The app as deployed with the token in the environment and `rules` inline.
 fn app(runtime: &tokio::runtime::Runtime, rules: &str) -> App {
-    let vars = [
-        ("TWILIO_AUTH_TOKEN", callback::TOKEN),
-        ("ASSIGNMENT_RULES", rules),
-    ];
+    app_with(
+        runtime,
+        &[
+            ("TWILIO_AUTH_TOKEN", callback::TOKEN),
+            ("ASSIGNMENT_RULES", rules),
+        ],
+    )
+}
+
+/// The app as deployed with exactly the environment `vars`.
+fn app_with(runtime: &tokio::runtime::Runtime, vars: &[(&str, &str)]) -> App {
     let config = Config::from_lookup(|name| {
         vars.iter()
             .find(|(key, _)| *key == name)
@@ -271,11 +286,92 @@ fn init(c: &mut Criterion) {
     group.finish();
 }
 
+fn unverified(c: &mut Criterion) {
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * KIB;
+    let runtime = runtime();
+    let one_token = app(&runtime, &callback::rules(1));
+    let two_tokens = app_with(
+        &runtime,
+        &[
+            ("TWILIO_AUTH_TOKEN", callback::TOKEN),
+            ("TWILIO_AUTH_TOKEN_SECONDARY", "the-secondary-token"),
+        ],
+    );
+    let forged = |bytes: usize, query: &[(&str, &str)]| {
+        callback::rest_api_event(
+            &callback::one_large_parameter(bytes),
+            query,
+            Some(callback::FORGED_SIGNATURE),
+        )
+    };
+    let four = &callback::FOUR_QUERY_PAIRS[..];
+    let cases: Vec<(String, &App, String)> = vec![
+        (
+            "forged_3MiB/0_query_pairs".into(),
+            &one_token,
+            forged(3 * MIB, &[]),
+        ),
+        (
+            "forged_3MiB/4_query_pairs".into(),
+            &one_token,
+            forged(3 * MIB, four),
+        ),
+        (
+            "forged_128KiB/0_query_pairs".into(),
+            &one_token,
+            forged(128 * KIB, &[]),
+        ),
+        (
+            "forged_128KiB/4_query_pairs".into(),
+            &one_token,
+            forged(128 * KIB, four),
+        ),
+        (
+            "forged_128KiB_custom_domain_two_tokens/0_query_pairs".into(),
+            &two_tokens,
+            callback::on_custom_domain(&forged(128 * KIB, &[])),
+        ),
+        (
+            "forged_128KiB_custom_domain_two_tokens/4_query_pairs".into(),
+            &two_tokens,
+            callback::on_custom_domain(&forged(128 * KIB, four)),
+        ),
+        (
+            "unsigned_4MiB_tiny_pairs".into(),
+            &one_token,
+            callback::rest_api_event(&callback::many_tiny_parameters(4 * MIB), &[], None),
+        ),
+    ];
+    let mut group = c.benchmark_group("unverified");
+    // Some of these take a large fraction of a second each (before the bound): few samples.
+    group.sample_size(10);
+    for (name, app, event) in &cases {
+        let mut adapter = http::function(app);
+        let answer: Value =
+            serde_json::from_slice(&invoke(&runtime, &mut adapter, event.as_bytes()))
+                .expect("the response is JSON");
+        let status = answer["statusCode"].as_u64().unwrap_or(0);
+        assert!(matches!(status, 403 | 413), "{name}: {answer}");
+        let body: Value =
+            serde_json::from_str(answer["body"].as_str().unwrap_or("")).unwrap_or_default();
+        eprintln!(
+            "unverified/{name}: answered {status} {}",
+            body["error"]["code"]
+        );
+        group.bench_function(name.as_str(), |b| {
+            b.iter(|| invoke(&runtime, &mut adapter, black_box(event.as_bytes())));
+        });
+    }
+    group.finish();
+}
+
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     whole(&mut criterion);
     pieces(&mut criterion);
     expression(&mut criterion);
     init(&mut criterion);
+    unverified(&mut criterion);
     criterion.final_summary();
 }

@@ -3,6 +3,23 @@
 //! Twilio signs every parameter it sends, including ones it adds without notice (contract §1), so
 //! the body is kept as the ordered list of decoded pairs exactly as received, repeated keys and
 //! all. Typed views ([`crate::callback`], [`crate::event`]) are built from it afterwards.
+//!
+//! A body longer than any TaskRouter callback can be ([`MAX_BODY_BYTES`]) is refused before it is
+//! looked at: decoded into pairs, a body can take some forty times its size in memory (a pair of
+//! two one-letter strings for every two bytes of `a&a&…`), and every byte of it is hashed again
+//! for each URL the signature is checked against.
+
+/// The longest form body accepted, in bytes: 128 KiB.
+///
+/// What a TaskRouter callback can need (contract §1, §6): the two attribute documents
+/// (`TaskAttributes`, `WorkerAttributes`; a workspace event carries at most these two) are at
+/// most 4,096 characters each (contract §12, "Limits"); a character is at most 4 bytes of UTF-8
+/// and every byte at most 3 once percent-encoded (`%XX`), so together they take at most
+/// 2 × 4,096 × 12 = 96 KiB. The other parameters are SIDs, names, numbers and a timestamp, under
+/// 2 KiB in every callback and event of `events/`; 32 KiB are left for them and for the
+/// parameters Twilio adds without notice. A callback of realistic attributes (ASCII JSON of a few
+/// hundred characters) is a few KB.
+pub const MAX_BODY_BYTES: usize = 128 * 1024;
 
 /// A form body that cannot be read as parameters.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -10,6 +27,16 @@ pub enum FormError {
     /// The body is empty; TaskRouter always sends parameters.
     #[error("the request body is empty: expected form-encoded TaskRouter parameters")]
     Empty,
+    /// The body is longer than [`MAX_BODY_BYTES`].
+    #[error(
+        "the request body is {length} bytes, more than any TaskRouter callback can need \
+         ({MAX_BODY_BYTES}: two attribute documents of at most 4,096 characters and a few SIDs): \
+         send only the callback's parameters"
+    )]
+    TooLarge {
+        /// The body's length in bytes.
+        length: usize,
+    },
     /// A percent-decoded key or value is not UTF-8.
     #[error("form parameter `{key}` is not valid UTF-8 once percent-decoded")]
     NotUtf8 {
@@ -34,10 +61,15 @@ impl FormParams {
     ///
     /// # Errors
     ///
-    /// [`FormError::Empty`] for an empty body, [`FormError::NotUtf8`] when a decoded key or value is
-    /// not UTF-8, whether its bytes were sent raw or percent-encoded (decoding it lossily would
-    /// change what was signed). A literal U+FFFD, raw or encoded as `%EF%BF%BD`, is valid text.
+    /// [`FormError::TooLarge`] for a body longer than [`MAX_BODY_BYTES`], before any of it is
+    /// read; [`FormError::Empty`] for an empty body; [`FormError::NotUtf8`] when a decoded key or
+    /// value is not UTF-8, whether its bytes were sent raw or percent-encoded (decoding it lossily
+    /// would change what was signed). A literal U+FFFD, raw or encoded as `%EF%BF%BD`, is valid
+    /// text.
     pub fn parse(body: &[u8]) -> Result<Self, FormError> {
+        if body.len() > MAX_BODY_BYTES {
+            return Err(FormError::TooLarge { length: body.len() });
+        }
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(FormError::Empty);
         }
@@ -133,6 +165,43 @@ mod tests {
     fn an_empty_or_blank_body_is_rejected() {
         assert_eq!(FormParams::parse(b""), Err(FormError::Empty));
         assert_eq!(FormParams::parse(b" \n"), Err(FormError::Empty));
+    }
+
+    #[test]
+    fn a_body_at_the_limit_is_read_and_one_byte_more_is_refused_unread() {
+        let at_limit = format!("Padding={}", "x".repeat(MAX_BODY_BYTES - "Padding=".len()));
+        let params = FormParams::parse(at_limit.as_bytes()).expect("a body at the limit");
+        assert_eq!(params.pairs().len(), 1);
+        // One byte more, and not UTF-8 either: the length is what is reported, nothing is decoded.
+        let mut over = at_limit.into_bytes();
+        over.push(0xFF);
+        let error = FormParams::parse(&over).expect_err("one byte over");
+        assert_eq!(
+            error,
+            FormError::TooLarge {
+                length: MAX_BODY_BYTES + 1
+            }
+        );
+        insta::assert_snapshot!(error, @"the request body is 131073 bytes, more than any TaskRouter callback can need (131072: two attribute documents of at most 4,096 characters and a few SIDs): send only the callback's parameters");
+    }
+
+    #[test]
+    fn the_limit_holds_two_attribute_documents_of_the_longest_encoding() {
+        // Contract §12: attributes are at most 4,096 characters. The longest encoding of a
+        // character is four bytes of UTF-8, each percent-encoded.
+        let longest = "\u{1F600}".repeat(4096);
+        let params = FormParams::from_pairs([
+            ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
+            ("TaskAttributes", longest.as_str()),
+            ("WorkerAttributes", longest.as_str()),
+        ]);
+        let body = params.encode();
+        assert!(
+            body.len() <= MAX_BODY_BYTES - 30 * 1024,
+            "{} bytes",
+            body.len()
+        );
+        assert_eq!(FormParams::parse(body.as_bytes()), Ok(params));
     }
 
     #[test]

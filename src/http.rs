@@ -23,10 +23,10 @@ use crate::app::{App, Verification};
 use crate::callback::{AssignmentCallback, CallbackError};
 use crate::event::{EventError, WorkspaceEvent};
 use crate::form::{FormError, FormParams};
-use crate::public_url::{self, Origin, RequestFacts};
+use crate::public_url::{self, Candidates, Origin, RequestFacts};
 use crate::rulebook::CrossTenant;
 use crate::sid::{AccountSid, SidError};
-use crate::signature::{self, SignatureError, Verified};
+use crate::signature::{self, Signature, SignatureError, Verified};
 use crate::token::{AccountError, Deadline, TokenError, TokenSet, TokenStore};
 
 /// The assignment callback route (the Workflow's `AssignmentCallbackUrl`).
@@ -68,7 +68,8 @@ pub enum Rejection {
     /// `415`: the body is not form-encoded.
     #[error("content type `{0}` is not supported: send application/x-www-form-urlencoded")]
     UnsupportedMediaType(String),
-    /// `400`: the form body cannot be read.
+    /// `400`: the form body cannot be read; `413` when it is longer than any TaskRouter callback
+    /// ([`FormError::TooLarge`]).
     #[error(transparent)]
     Form(#[from] FormError),
     /// `403`: no `X-Twilio-Signature` header.
@@ -124,6 +125,7 @@ impl Rejection {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Form(FormError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Form(_) | Self::Callback(_) | Self::Event(_) | Self::MalformedEvent(_) => {
                 StatusCode::BAD_REQUEST
             }
@@ -145,6 +147,7 @@ impl Rejection {
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Form(FormError::Empty) => "empty_body",
             Self::Form(FormError::NotUtf8 { .. }) => "invalid_form",
+            Self::Form(FormError::TooLarge { .. }) => "body_too_large",
             Self::MissingSignature => "missing_signature",
             Self::InvalidSignature { .. } => "invalid_signature",
             Self::UnknownAccount(_) => "unknown_account",
@@ -458,35 +461,36 @@ async fn verified_form(
             content_type.chars().take(100).collect(),
         ));
     }
-    let params = FormParams::parse(request.body().as_ref())?;
-    let signature = || {
-        request
-            .headers()
-            .get(SIGNATURE_HEADER)
-            .ok_or(Rejection::MissingSignature)
-            .map(|value| value.to_str().unwrap_or(""))
+    // The header before the body: a request whose header cannot be a signature costs no parsing,
+    // no token and no hashing. Then the body, refused unread when it is longer than any callback.
+    let signature = match &app.verification {
+        Verification::Disabled => None,
+        Verification::Enforced(_) | Verification::PerAccount(_) => {
+            Some(received_signature(request)?)
+        }
     };
+    let params = FormParams::parse(request.body().as_ref())?;
     // With a token per account, the store of the account claimed, held while it is checked.
     let account_store;
-    let (signature, store, tokens, account) = match &app.verification {
-        Verification::Disabled => {
+    let (signature, store, tokens, account) = match (&app.verification, signature) {
+        (Verification::Disabled, _) => {
             tracing::warn!(
                 route = route.path(),
                 "X-Twilio-Signature NOT CHECKED: TASKROUTER_INSECURE_SKIP_SIGNATURE=true; never run this way in production"
             );
             return Ok(params);
         }
-        Verification::Enforced(store) => {
-            let signature = signature()?;
+        // Read above whenever verification is on; refused, should that ever change.
+        (_, None) => return Err(Rejection::MissingSignature),
+        (Verification::Enforced(store), Some(signature)) => {
             let tokens = store
                 .tokens(deadline)
                 .await
                 .map_err(Rejection::TokenUnavailable)?;
             (signature, &**store, tokens, None)
         }
-        Verification::PerAccount(accounts) => {
-            // The header first: an unsigned request costs no look-up.
-            let signature = signature()?;
+        (Verification::PerAccount(accounts), Some(signature)) => {
+            // The header was read first: an unsigned request costs no look-up.
             let account = claimed_account(&params).map_err(Rejection::UnknownAccount)?;
             let (store, tokens) = accounts
                 .tokens(&account, deadline)
@@ -502,7 +506,7 @@ async fn verified_form(
         app.public_base.as_ref(),
         &request_facts(request, &query_pairs),
     );
-    let verified = check_signature(store, tokens, &urls, &params, signature, deadline)
+    let verified = check_signature(store, tokens, &urls, &params, &signature, deadline)
         .await
         .map_err(|cause| Rejection::InvalidSignature { cause, account })?;
     tracing::debug!(route = route.path(), url = %verified.url, "signature verified");
@@ -510,23 +514,50 @@ async fn verified_form(
 }
 
 /// Checks `signature` with `tokens`; on a mismatch, once more with the store's re-read tokens
-/// when it has new ones (a rotation; the re-read is rate-limited by the store).
+/// when it has new ones (a rotation; the re-read is rate-limited by the store, and only new
+/// tokens, which no request can cause, buy a second pass).
+///
+/// The URLs as received are all tried; the reordered queries of a REST API event only within
+/// [`public_url::REORDERED_QUERY_BUDGET`] bytes hashed per pass.
 async fn check_signature(
     store: &TokenStore,
     tokens: std::sync::Arc<TokenSet>,
-    urls: &[String],
+    urls: &Candidates,
     params: &FormParams,
-    signature: &str,
+    signature: &Signature,
     deadline: Deadline,
 ) -> Result<Verified, SignatureError> {
-    let verified = signature::verify_form(&tokens.as_keys(), urls, params.pairs(), signature);
+    let verify = |tokens: &TokenSet| {
+        signature::verify_form_within(
+            &tokens.as_keys(),
+            &urls.as_received,
+            &urls.reordered,
+            public_url::REORDERED_QUERY_BUDGET,
+            params.pairs(),
+            signature,
+        )
+    };
+    let verified = verify(&tokens);
     if verified.is_ok() {
         return verified;
     }
     match store.refresh_after_mismatch(deadline).await {
-        Some(tokens) => signature::verify_form(&tokens.as_keys(), urls, params.pairs(), signature),
+        Some(tokens) => verify(&tokens),
         None => verified,
     }
+}
+
+/// The request's `X-Twilio-Signature`, when it can be a signature at all: the base64 of 20
+/// bytes. A value that is not visible ASCII cannot be base64 either and is refused as malformed.
+fn received_signature(request: &Request) -> Result<Signature, Rejection> {
+    let header = request
+        .headers()
+        .get(SIGNATURE_HEADER)
+        .ok_or(Rejection::MissingSignature)?;
+    Signature::parse(header.to_str().unwrap_or("")).map_err(|cause| Rejection::InvalidSignature {
+        cause,
+        account: None,
+    })
 }
 
 /// The account an unverified callback claims: the one `AccountSid` parameter, well formed. It

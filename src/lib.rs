@@ -20,9 +20,9 @@
 //! | [`config`] | environment variables → typed settings; start-up errors naming the variable |
 //! | [`telemetry`] | JSON logs in Lambda, readable text locally |
 //! | [`token`] | the auth tokens: from the environment or SSM Parameter Store, cached, re-read as they age and after a mismatch (a token removed from SSM stops verifying within the refresh interval), read within the waiting callback's deadline (throttled reads retried until then); one account's, or one per account chosen by `AccountSid` with bounds on what an unverified request can make it read (`token/store.rs`, `token/ssm.rs`, `token/accounts.rs`) |
-//! | [`public_url`] | the URL TaskRouter called, from API Gateway's request context or `PUBLIC_BASE_URL` |
-//! | [`signature`] | `X-Twilio-Signature`: HMAC-SHA1 over URL and sorted parameters, constant-time |
-//! | [`form`] | the raw form body as ordered, lossless pairs |
+//! | [`public_url`] | the URL TaskRouter called, from API Gateway's request context or `PUBLIC_BASE_URL`; a REST API query's other orders listed apart, with the budget that bounds trying them |
+//! | [`signature`] | `X-Twilio-Signature`: the header's shape, HMAC-SHA1 over URL and sorted parameters, constant-time, the guesses tried within a budget of bytes hashed |
+//! | [`form`] | the raw form body as ordered, lossless pairs, at most what a TaskRouter callback can need (128 KiB) |
 //! | [`callback`] | the typed assignment callback |
 //! | [`event`] | the typed workspace event |
 //! | [`sid`] | Twilio SIDs as validated newtypes |
@@ -43,11 +43,13 @@
 //! # The path of a request
 //!
 //! `main.rs` → [`http::function`] (the API Gateway event becomes a request) → [`http::handle`]:
-//! route and method → content type → [`form`] → [`public_url`] + [`token`] (with a token per
-//! account, the unverified `AccountSid` only chooses whose) → [`signature`] (before anything in
-//! the payload is trusted) → [`callback`] → [`rulebook`] → the clock, read once → [`rules`]
-//! (which evaluates [`expression`]s, reading [`time_of_day`] and [`schedule`]s at that instant,
-//! and fills [`instruction`] [`template`]s) → the JSON body, one log line and one metrics line.
+//! route and method → content type → the signature header's shape ([`signature`], before the
+//! body is read) → [`form`] (a body over the limit refused unread) → [`public_url`] + [`token`]
+//! (with a token per account, the unverified `AccountSid` only chooses whose) → [`signature`]
+//! (before anything in the payload is trusted) → [`callback`] → [`rulebook`] → the clock, read
+//! once → [`rules`] (which evaluates [`expression`]s, reading [`time_of_day`] and [`schedule`]s
+//! at that instant, and fills [`instruction`] [`template`]s) → the JSON body, one log line and one
+//! metrics line.
 //! Workspace events take the same path up to the signature,
 //! then [`event`] → a log line and, for reservation outcomes, a metrics line.
 

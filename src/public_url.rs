@@ -5,7 +5,9 @@
 //! of `path`, custom domains add a base-path mapping, v1 events keep only parsed query maps, and
 //! tunnels and local emulators see their own scheme and host (contract §4, "where signatures break
 //! in practice"). So this module lists the URLs Twilio may have signed, most likely first, and
-//! [`crate::signature`] tries each one (and its port variants).
+//! [`crate::signature`] tries each one (and its port variants). The guesses a REST API's query
+//! forces (its pairs in every order) are listed apart, and tried only within a fixed budget of
+//! bytes hashed ([`REORDERED_QUERY_BUDGET`]), so that no request can buy more work with its query.
 //!
 //! The reliable answer is configuration: [`PublicBase`], the `PUBLIC_BASE_URL` an operator copies
 //! from the Workflow's `AssignmentCallbackUrl`. Without it the URL is rebuilt from the request.
@@ -14,6 +16,8 @@
 
 use std::fmt;
 use std::str::FromStr;
+
+use crate::form::MAX_BODY_BYTES;
 
 /// A public base URL that cannot be used to rebuild the callback URL.
 ///
@@ -233,9 +237,47 @@ pub struct RequestFacts<'a> {
 /// Pairs up to this many are tried in every order (4! = 24 queries); more only as received.
 const MAX_PERMUTED_PAIRS: usize = 4;
 
-/// The URLs TaskRouter may have called, most likely first, without duplicates.
+/// The most queries [`Candidates::reordered`] can hold per path: every order of
+/// [`MAX_PERMUTED_PAIRS`] pairs in both encodings, less the received order's two.
+const MOST_REORDERED_QUERIES: usize = factorial(MAX_PERMUTED_PAIRS) * 2 - 2;
+
+/// How many bytes one signature check may hash for [`Candidates::reordered`]: 24 MiB, on the
+/// order of 15 ms of HMAC-SHA1 on one core (`BENCHMARKS.md`).
 ///
-/// Port variants are not listed: [`crate::signature`] adds them to every candidate.
+/// A request chooses its own query, so without a bound a REST API event with four query
+/// parameters makes every check 24 times (48 with a space in a value) as long as without them,
+/// before anything is verified. With it, what a check costs is the URLs as received plus at most
+/// this, whatever the query. It is sized so that every callback Twilio can send still verifies in
+/// any order: it covers every other order and encoding of four pairs (4! × 2 − 2 = 46 queries)
+/// at both port variants of the most likely path, with a primary and a secondary token, for a
+/// body of [`MAX_BODY_BYTES`] and a URL of up to 4 KiB: 46 × 2 × 2 × (128 + 4) KiB ≈ 23.7 MiB.
+/// The other paths' orders come next, as far as the rest goes: for a callback of a few KB, which
+/// is what real attributes make, that is all of them.
+pub const REORDERED_QUERY_BUDGET: usize = 24 * 1024 * 1024;
+
+// The guarantee above, held by the compiler.
+const _: () =
+    assert!(REORDERED_QUERY_BUDGET >= MOST_REORDERED_QUERIES * 2 * 2 * (MAX_BODY_BYTES + 4 * 1024));
+
+const fn factorial(n: usize) -> usize {
+    if n <= 1 { 1 } else { n * factorial(n - 1) }
+}
+
+/// The URLs TaskRouter may have called, most likely first, without duplicates, in two tiers.
+///
+/// Port variants are not listed: [`crate::signature`] adds them to every URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Candidates {
+    /// Every path with the query as received: an HTTP API's raw query byte for byte, or a REST
+    /// API's decoded pairs in the order the event lists them, in both encodings. Always tried.
+    pub as_received: Vec<String>,
+    /// A REST API's 2 to 4 query pairs in every other order and encoding, all of the first path's
+    /// before the second's. Guesses the request forces, tried within
+    /// [`REORDERED_QUERY_BUDGET`] ([`crate::signature::verify_form_within`]).
+    pub reordered: Vec<String>,
+}
+
+/// The URLs TaskRouter may have called, most likely first, without duplicates.
 ///
 /// - With a `base`: the base followed by the route's path (`raw_path`). When the route's path
 ///   already starts with the base's path prefix (some API Gateway set-ups keep the base-path
@@ -252,29 +294,40 @@ const MAX_PERMUTED_PAIRS: usize = 4;
 /// - Query: v2's raw query byte for byte. For v1 the original bytes and order are gone; the query
 ///   is rebuilt `key=value&…` from the decoded pairs, percent-encoded both the way a form (and a
 ///   browser) encodes (`+` for a space) and the strict RFC 3986 way (`%20`), in the received order
-///   and, for 2 to 4 pairs, in every other order. A query written with other escapes (lower-case
-///   hex, a literal `'` or `:`) cannot be recovered from a v1 event: use an HTTP API, or keep the
-///   callback URL's query to plain letters and digits. An empty query adds no `?`.
-pub fn candidates(base: Option<&PublicBase>, facts: &RequestFacts<'_>) -> Vec<String> {
-    let queries = queries(facts);
+///   and, for 2 to 4 pairs, in every other order ([`Candidates::reordered`]). A query written
+///   with other escapes (lower-case hex, a literal `'` or `:`) cannot be recovered from a v1
+///   event: use an HTTP API, or keep the callback URL's query to plain letters and digits. An
+///   empty query adds no `?`.
+pub fn candidates(base: Option<&PublicBase>, facts: &RequestFacts<'_>) -> Candidates {
+    let (as_received, reordered) = queries(facts);
     // The function is reachable at its public base *and* at the address API Gateway reports
     // (e.g. the execute-api URL behind a custom domain); Twilio may have been given either.
     let mut prefixes = base.map_or_else(Vec::new, |base| from_base(base, facts.raw_path));
     for prefix in from_request(facts) {
         push_new(&mut prefixes, prefix);
     }
-    let mut urls = Vec::with_capacity(prefixes.len() * queries.len());
+    let with_query = |prefix: &String, query: &String| {
+        if query.is_empty() {
+            prefix.clone()
+        } else {
+            format!("{prefix}?{query}")
+        }
+    };
+    let mut candidates = Candidates::default();
     for prefix in &prefixes {
-        for query in &queries {
-            let url = if query.is_empty() {
-                prefix.clone()
-            } else {
-                format!("{prefix}?{query}")
-            };
-            push_new(&mut urls, url);
+        for query in &as_received {
+            push_new(&mut candidates.as_received, with_query(prefix, query));
         }
     }
-    urls
+    for prefix in &prefixes {
+        for query in &reordered {
+            let url = with_query(prefix, query);
+            if !candidates.as_received.contains(&url) {
+                push_new(&mut candidates.reordered, url);
+            }
+        }
+    }
+    candidates
 }
 
 /// Scheme, host and path from the configured base.
@@ -339,29 +392,38 @@ fn from_request(facts: &RequestFacts<'_>) -> Vec<String> {
         .collect()
 }
 
-/// The query strings to try, without the `?`; `""` for none.
-fn queries(facts: &RequestFacts<'_>) -> Vec<String> {
+/// The query strings to try, without the `?` (`""` for none): as received, then in the other
+/// orders (only for 2 to [`MAX_PERMUTED_PAIRS`] decoded pairs).
+fn queries(facts: &RequestFacts<'_>) -> (Vec<String>, Vec<String>) {
     if let Some(raw) = facts.raw_query {
-        return vec![raw.to_owned()];
+        return (vec![raw.to_owned()], Vec::new());
     }
     let pairs = facts.query_pairs;
-    let orders = if (2..=MAX_PERMUTED_PAIRS).contains(&pairs.len()) {
-        permutations(pairs.len())
-    } else {
-        vec![(0..pairs.len()).collect()]
-    };
-    let mut queries = Vec::new();
-    for order in &orders {
-        for encode in [encode_form, encode_strict] {
-            let query = order
+    let encodings = |order: &[usize]| {
+        [encode_form, encode_strict].map(|encode| {
+            order
                 .iter()
                 .map(|&i| format!("{}={}", encode(&pairs[i].0), encode(&pairs[i].1)))
                 .collect::<Vec<_>>()
-                .join("&");
-            push_new(&mut queries, query);
+                .join("&")
+        })
+    };
+    let received: Vec<usize> = (0..pairs.len()).collect();
+    let mut as_received = Vec::new();
+    for query in encodings(&received) {
+        push_new(&mut as_received, query);
+    }
+    let mut reordered = Vec::new();
+    if (2..=MAX_PERMUTED_PAIRS).contains(&pairs.len()) {
+        for order in permutations(pairs.len()) {
+            for query in encodings(&order) {
+                if !as_received.contains(&query) {
+                    push_new(&mut reordered, query);
+                }
+            }
         }
     }
-    queries
+    (as_received, reordered)
 }
 
 /// Every ordering of `0..n`, in lexicographic order, so the received order comes first.
@@ -448,6 +510,15 @@ mod tests {
 
     const EXECUTE_API: &str = "abc123.execute-api.us-east-1.amazonaws.com";
     const ROUTE: &str = "/taskrouter/assignment_callback";
+
+    /// Every candidate, in the order they are tried: as received, then reordered.
+    fn all_candidates(base: Option<&PublicBase>, facts: &RequestFacts<'_>) -> Vec<String> {
+        let Candidates {
+            as_received,
+            reordered,
+        } = candidates(base, facts);
+        [as_received, reordered].concat()
+    }
 
     fn base(text: &str) -> PublicBase {
         PublicBase::parse(text).expect("valid base URL")
@@ -568,7 +639,7 @@ mod tests {
             ),
         ];
         for (case, base, facts, expected) in cases {
-            let urls = candidates(base, &facts);
+            let urls = all_candidates(base, &facts);
             assert_eq!(
                 urls.first().map(String::as_str),
                 Some(expected),
@@ -588,7 +659,7 @@ mod tests {
             ..RequestFacts::default()
         };
         assert_eq!(
-            candidates(None, &facts),
+            all_candidates(None, &facts),
             [
                 "https://abc123.execute-api.us-east-1.amazonaws.com/Prod/taskrouter/assignment_callback"
             ]
@@ -605,7 +676,7 @@ mod tests {
             ..RequestFacts::default()
         };
         assert_eq!(
-            candidates(None, &facts),
+            all_candidates(None, &facts),
             [
                 "https://abc123.execute-api.us-east-1.amazonaws.com/Prod/taskrouter/assignment_callback"
             ]
@@ -623,7 +694,7 @@ mod tests {
             ..RequestFacts::default()
         };
         assert_eq!(
-            candidates(None, &facts),
+            all_candidates(None, &facts),
             [
                 "https://api.example.com/contact-center/taskrouter/assignment_callback",
                 "https://api.example.com/taskrouter/assignment_callback",
@@ -640,7 +711,7 @@ mod tests {
             "/contact-center/taskrouter/assignment_callback",
         );
         assert_eq!(
-            candidates(Some(&custom), &facts),
+            all_candidates(Some(&custom), &facts),
             [
                 "https://api.example.com/contact-center/contact-center/taskrouter/assignment_callback",
                 "https://api.example.com/contact-center/taskrouter/assignment_callback",
@@ -653,7 +724,7 @@ mod tests {
         let custom = base("https://api.example.com/contact");
         let facts = http_api("api.example.com", "$default", "/contact-center/x");
         assert_eq!(
-            candidates(Some(&custom), &facts),
+            all_candidates(Some(&custom), &facts),
             [
                 "https://api.example.com/contact/contact-center/x",
                 // The request-derived URL comes after the base's, whatever the base.
@@ -683,13 +754,13 @@ mod tests {
             ),
         ];
         for (case, base, expected) in cases {
-            assert_eq!(candidates(base, &facts), expected, "{case}");
+            assert_eq!(all_candidates(base, &facts), expected, "{case}");
         }
     }
 
     #[test]
     fn no_query_adds_no_question_mark() {
-        let urls = candidates(None, &http_api(EXECUTE_API, "$default", ROUTE));
+        let urls = all_candidates(None, &http_api(EXECUTE_API, "$default", ROUTE));
         assert!(urls.iter().all(|url| !url.contains('?')), "{urls:?}");
     }
 
@@ -710,7 +781,7 @@ mod tests {
         };
         let prefix = "https://abc123.execute-api.us-east-1.amazonaws.com/Prod/taskrouter/assignment_callback";
         assert_eq!(
-            candidates(None, &facts),
+            all_candidates(None, &facts),
             [
                 format!("{prefix}?mode=strict&team=tier+2"),
                 format!("{prefix}?mode=strict&team=tier%202"),
@@ -740,7 +811,7 @@ mod tests {
                 query_pairs: &pairs,
                 ..RequestFacts::default()
             };
-            let urls = candidates(None, &facts);
+            let urls = all_candidates(None, &facts);
             assert_eq!(urls.len(), expected, "{case}: {urls:?}");
             let received: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
             assert_eq!(
@@ -761,7 +832,7 @@ mod tests {
             ..RequestFacts::default()
         };
         assert_eq!(
-            candidates(None, &facts),
+            all_candidates(None, &facts),
             ["https://API.Example.com/TaskRouter//Callback/?Q=%7E"]
         );
         assert_eq!(
@@ -810,7 +881,7 @@ mod tests {
                 raw_path: "/p",
                 ..RequestFacts::default()
             };
-            assert_eq!(candidates(None, &facts), [expected], "{case}");
+            assert_eq!(all_candidates(None, &facts), [expected], "{case}");
         }
     }
 
@@ -821,7 +892,7 @@ mod tests {
             raw_path: ROUTE,
             ..RequestFacts::default()
         };
-        assert!(candidates(None, &facts).is_empty());
+        assert!(all_candidates(None, &facts).is_empty());
     }
 
     #[test]
@@ -848,9 +919,100 @@ mod tests {
             ..RequestFacts::default()
         };
         let verified =
-            signature::verify_form(&[token], &candidates(None, &facts), &params, &signature)
+            signature::verify_form(&[token], &all_candidates(None, &facts), &params, &signature)
                 .expect("one of the candidates is the signed URL");
         assert_eq!(verified.url, signed_url);
+    }
+
+    /// A REST API request on a custom domain whose base-path mapping leads to the API (two paths)
+    /// with `pairs` as its decoded query.
+    fn rest_api_on_custom_domain(pairs: &[(String, String)]) -> RequestFacts<'_> {
+        RequestFacts {
+            kind: Origin::RestApi,
+            domain_name: Some("api.example.com"),
+            stage: Some("Prod"),
+            raw_path: ROUTE,
+            context_path: Some("/contact-center/taskrouter/assignment_callback"),
+            query_pairs: pairs,
+            ..RequestFacts::default()
+        }
+    }
+
+    #[test]
+    fn every_path_with_the_query_as_received_comes_before_any_reordering() {
+        let pairs = vec![
+            ("mode".to_owned(), "strict".to_owned()),
+            ("team".to_owned(), "tier 2".to_owned()),
+        ];
+        let mapped = "https://api.example.com/contact-center/taskrouter/assignment_callback";
+        let bare = "https://api.example.com/taskrouter/assignment_callback";
+        assert_eq!(
+            candidates(None, &rest_api_on_custom_domain(&pairs)),
+            Candidates {
+                as_received: vec![
+                    format!("{mapped}?mode=strict&team=tier+2"),
+                    format!("{mapped}?mode=strict&team=tier%202"),
+                    format!("{bare}?mode=strict&team=tier+2"),
+                    format!("{bare}?mode=strict&team=tier%202"),
+                ],
+                reordered: vec![
+                    format!("{mapped}?team=tier+2&mode=strict"),
+                    format!("{mapped}?team=tier%202&mode=strict"),
+                    format!("{bare}?team=tier+2&mode=strict"),
+                    format!("{bare}?team=tier%202&mode=strict"),
+                ],
+            }
+        );
+    }
+
+    #[test]
+    fn a_callback_at_the_size_limit_verifies_in_the_last_order_tried_within_the_budget() {
+        let pairs: Vec<(String, String)> = [
+            ("tenant", "acme"),
+            ("region", "us1"),
+            ("team", "tier 2"),
+            ("mode", "strict"),
+        ]
+        .iter()
+        .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+        .collect();
+        let candidates = candidates(None, &rest_api_on_custom_domain(&pairs));
+        let mapped = "https://api.example.com/contact-center/taskrouter/assignment_callback?";
+        let first_path = candidates
+            .reordered
+            .iter()
+            .take_while(|url| url.starts_with(mapped))
+            .count();
+        assert_eq!(
+            first_path, MOST_REORDERED_QUERIES,
+            "{:#?}",
+            candidates.reordered
+        );
+        // The worst place for a genuine callback: the last order of the most likely path, its
+        // port variant, the secondary token, the largest body there is.
+        let last = &candidates.reordered[first_path - 1];
+        let signed_over = signature::url_variants(last)[1].clone();
+        assert_eq!(
+            signed_over,
+            "https://api.example.com:443/contact-center/taskrouter/assignment_callback?mode=strict&team=tier%202&region=us1&tenant=acme"
+        );
+        let params = vec![(
+            "Padding".to_owned(),
+            "x".repeat(MAX_BODY_BYTES - "Padding=".len()),
+        )];
+        let primary: &[u8] = b"12345";
+        let secondary: &[u8] = b"67890";
+        let header = signature::sign(secondary, &signed_over, &params);
+        let verified = signature::verify_form_within(
+            &[primary, secondary],
+            &candidates.as_received,
+            &candidates.reordered,
+            REORDERED_QUERY_BUDGET,
+            &params,
+            &signature::Signature::parse(&header).expect("well formed"),
+        )
+        .expect("within the budget");
+        assert_eq!((verified.url, verified.token_index), (signed_over, 1));
     }
 
     #[test]
@@ -865,11 +1027,16 @@ mod tests {
             raw_query: Some(""),
             ..RequestFacts::default()
         };
-        let without = signature::verify_form(&[token], &candidates(None, &facts), &[], &signature);
+        let without =
+            signature::verify_form(&[token], &all_candidates(None, &facts), &[], &signature);
         assert!(without.is_err(), "the local URL is not what was signed");
         let ngrok = base("https://abcd-1-2-3-4.ngrok-free.app/");
-        let with =
-            signature::verify_form(&[token], &candidates(Some(&ngrok), &facts), &[], &signature);
+        let with = signature::verify_form(
+            &[token],
+            &all_candidates(Some(&ngrok), &facts),
+            &[],
+            &signature,
+        );
         assert_eq!(with.map(|v| v.url), Ok(signed_url.to_owned()));
     }
 

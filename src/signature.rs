@@ -16,6 +16,18 @@
 //! Everything here is pure: the caller supplies the tokens, the candidate URLs (see
 //! [`crate::public_url`]) and the parameters exactly as received. No URL parser is involved, because
 //! parsing and re-serialising a URL changes the bytes that were signed (contract §4, "Rust trap").
+//!
+//! # What a check costs
+//!
+//! Each URL variant and token tried is one HMAC over the URL *and every parameter*, so a check
+//! costs (URL variants × tokens × the body's length), and an unverified request chooses the body
+//! and, through a REST API's query, how many URLs there are (see [`crate::public_url`]). The
+//! parameters are sorted and concatenated once per check, but their hashing cannot be shared
+//! between URLs: HMAC-SHA1 is keyed and the URL comes first in the signed string, so the hash
+//! state after the parameters differs for every URL and token. What bounds the work instead:
+//! [`Signature::parse`] lets the caller refuse a header that cannot be a signature before
+//! anything else is done, and [`verify_form_within`] tries the URLs beyond the likely ones only
+//! while a fixed budget of bytes hashed lasts.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -58,14 +70,18 @@ pub enum SignatureError {
     /// The signature matches no token over any of the URLs tried.
     #[error(
         "the X-Twilio-Signature matches none of the {} URL(s) tried ({}) with the configured auth \
-         token(s): set PUBLIC_BASE_URL to the Workflow's AssignmentCallbackUrl exactly as \
+         token(s){}: set PUBLIC_BASE_URL to the Workflow's AssignmentCallbackUrl exactly as \
          configured in Twilio, and check that the auth token belongs to the account that sent it",
         .tried.len(),
-        .tried.join(", ")
+        .tried.join(", "),
+        untried_note(*.not_tried)
     )]
     NoMatch {
         /// Every URL variant the signature was checked against, in order, credentials masked.
         tried: Vec<String>,
+        /// How many of the URLs beyond the likely ones (a REST API query in its other orders)
+        /// were not tried because the budget of [`verify_form_within`] was spent.
+        not_tried: usize,
     },
     /// A JSON body arrived at URLs that carry no `bodySHA256` query parameter.
     #[error(
@@ -89,6 +105,45 @@ pub enum SignatureError {
         /// The lower-case hex SHA-256 of the body received.
         of_body: String,
     },
+}
+
+/// What [`SignatureError::NoMatch`] says about the URLs left untried, if any.
+fn untried_note(not_tried: usize) -> String {
+    if not_tried == 0 {
+        String::new()
+    } else {
+        format!(
+            "; {not_tried} more URL(s) with the query in another order were not tried, to bound \
+             the work a request can cause before it is verified (an HTTP API passes the query as \
+             sent, so nothing has to be guessed)"
+        )
+    }
+}
+
+/// An `X-Twilio-Signature` header that can be a signature: the base64 of an HMAC-SHA1's 20 bytes.
+///
+/// Parsed on its own, before the body, so that a request whose header cannot match anything costs
+/// no parsing, no token and no hashing. Its `Debug` shows no byte of it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Signature([u8; MAC_LEN]);
+
+impl Signature {
+    /// Decodes the header strictly (standard base64, padding required, non-canonical trailing bits
+    /// rejected), so that every distinct header is a distinct tag.
+    ///
+    /// # Errors
+    ///
+    /// [`SignatureError::Malformed`] when `header` is not the base64 of 20 bytes; it echoes only
+    /// the first few characters.
+    pub fn parse(header: &str) -> Result<Self, SignatureError> {
+        decode_signature(header).map(Self)
+    }
+}
+
+impl std::fmt::Debug for Signature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Signature(..)")
+    }
 }
 
 /// A signature that checked out, and what it matched.
@@ -176,9 +231,65 @@ pub fn verify_form(
     params: &[(String, String)],
     signature: &str,
 ) -> Result<Verified, SignatureError> {
-    let received = decode_signature(signature)?;
+    let received = Signature::parse(signature)?;
+    verify_form_within(tokens, urls, &[], 0, params, &received)
+}
+
+/// Checks a form-encoded request's signature as [`verify_form`] does, with a bound on the work:
+/// every URL of `urls` is tried, then the URLs of `more`, in order, for as long as the bytes they
+/// hash stay within `budget`.
+///
+/// A URL of `more` costs the length of each of its variants ([`url_variants`]) plus the
+/// parameters' (their signing string), times the number of tokens; it is tried with all of them
+/// or not at all, and once one does not fit, neither do the ones after it (they are in order of
+/// likelihood). So what `more` costs is at most `budget` bytes hashed, whatever its length: the
+/// work of one check is that of `urls` plus a constant. `urls` are the URLs a request is most
+/// likely to have been signed for, `more` the guesses an event forces (see
+/// [`crate::public_url::Candidates`]).
+///
+/// # Errors
+///
+/// [`SignatureError::NoMatch`] when no token and URL variant tried reproduce `signature`; its
+/// `not_tried` counts the URLs of `more` the budget left out.
+pub fn verify_form_within(
+    tokens: &[&[u8]],
+    urls: &[String],
+    more: &[String],
+    budget: usize,
+    params: &[(String, String)],
+    signature: &Signature,
+) -> Result<Verified, SignatureError> {
     let suffix = params_suffix(params);
-    check(tokens, urls.iter().map(String::as_str), &suffix, &received)
+    let mut tried = Vec::new();
+    for url in urls {
+        if let Some(verified) =
+            check_variants(tokens, url_variants(url), &suffix, signature, &mut tried)
+        {
+            return Ok(verified);
+        }
+    }
+    let mut spent = 0_usize;
+    for (index, url) in more.iter().enumerate() {
+        let variants = url_variants(url);
+        let cost = variants
+            .iter()
+            .map(|variant| (variant.len() + suffix.len()) * tokens.len())
+            .sum::<usize>();
+        if spent.saturating_add(cost) > budget {
+            return Err(SignatureError::NoMatch {
+                tried,
+                not_tried: more.len() - index,
+            });
+        }
+        spent += cost;
+        if let Some(verified) = check_variants(tokens, variants, &suffix, signature, &mut tried) {
+            return Ok(verified);
+        }
+    }
+    Err(SignatureError::NoMatch {
+        tried,
+        not_tried: 0,
+    })
 }
 
 /// Checks a JSON request's signature.
@@ -201,7 +312,7 @@ pub fn verify_json(
     body: &[u8],
     signature: &str,
 ) -> Result<Verified, SignatureError> {
-    let received = decode_signature(signature)?;
+    let received = Signature::parse(signature)?;
     let of_body = body_sha256(body);
     let mut matching = Vec::new();
     let mut mismatch = None;
@@ -223,36 +334,45 @@ pub fn verify_json(
             },
         });
     }
-    check(tokens, matching.into_iter(), "", &received)
-}
-
-/// Tries every token over every variant of every URL; returns the first match.
-fn check<'u>(
-    tokens: &[&[u8]],
-    urls: impl Iterator<Item = &'u str>,
-    suffix: &str,
-    received: &[u8; MAC_LEN],
-) -> Result<Verified, SignatureError> {
-    let mut tried: Vec<String> = Vec::new();
-    for url in urls {
-        for variant in url_variants(url) {
-            for (token_index, token) in tokens.iter().enumerate() {
-                // Constant time per comparison, so the time taken says nothing about how many
-                // leading bytes of a forged signature were right.
-                if bool::from(mac(token, &variant, suffix).ct_eq(received)) {
-                    return Ok(Verified {
-                        url: variant,
-                        token_index,
-                    });
-                }
-            }
-            let masked = mask_credentials(&variant);
-            if !tried.contains(&masked) {
-                tried.push(masked);
-            }
+    let mut tried = Vec::new();
+    for url in matching {
+        if let Some(verified) = check_variants(tokens, url_variants(url), "", &received, &mut tried)
+        {
+            return Ok(verified);
         }
     }
-    Err(SignatureError::NoMatch { tried })
+    Err(SignatureError::NoMatch {
+        tried,
+        not_tried: 0,
+    })
+}
+
+/// Tries every token over each of `variants` (a URL's, [`url_variants`]); returns the first
+/// match, and adds the variants that did not match to `tried`.
+fn check_variants(
+    tokens: &[&[u8]],
+    variants: Vec<String>,
+    suffix: &str,
+    received: &Signature,
+    tried: &mut Vec<String>,
+) -> Option<Verified> {
+    for variant in variants {
+        for (token_index, token) in tokens.iter().enumerate() {
+            // Constant time per comparison, so the time taken says nothing about how many
+            // leading bytes of a forged signature were right.
+            if bool::from(mac(token, &variant, suffix).ct_eq(&received.0)) {
+                return Some(Verified {
+                    url: variant,
+                    token_index,
+                });
+            }
+        }
+        let masked = mask_credentials(&variant);
+        if !tried.contains(&masked) {
+            tried.push(masked);
+        }
+    }
+    None
 }
 
 /// The parameters as they are appended to the URL: sorted by key, then value; duplicates dropped.
@@ -784,14 +904,159 @@ mod tests {
         assert_eq!(
             verify_form(&[], &[BASE.to_owned()], &[], &signature),
             Err(SignatureError::NoMatch {
-                tried: url_variants(BASE)
+                tried: url_variants(BASE),
+                not_tried: 0,
             }),
             "no tokens"
         );
         assert_eq!(
             verify_form(&[TOKEN], &[], &[], &signature),
-            Err(SignatureError::NoMatch { tried: Vec::new() }),
+            Err(SignatureError::NoMatch {
+                tried: Vec::new(),
+                not_tried: 0,
+            }),
             "no URLs"
+        );
+    }
+
+    #[test]
+    fn a_parsed_signature_shows_none_of_its_bytes() {
+        let header = "RSOYDt4T1cUTdK1PDd93/VVr8B8=";
+        let parsed = Signature::parse(header).expect("the base64 of 20 bytes");
+        assert_eq!(format!("{parsed:?}"), "Signature(..)");
+        assert_eq!(
+            Signature::parse("RSOYDt4T1cUTdK1PDd93/VVr8B8"),
+            Err(SignatureError::Malformed {
+                received: "RSOYDt".to_owned(),
+                length: 27
+            }),
+            "no padding"
+        );
+    }
+
+    /// `BASE` with its query in other orders: the URLs a REST API event makes a check guess.
+    fn reordered() -> Vec<String> {
+        ["bar=2&foo=1", "foo=1&bar=2&x=1", "bar=2&foo=1&x=1"]
+            .iter()
+            .map(|query| format!("https://mycompany.com/myapp.php?{query}"))
+            .collect()
+    }
+
+    /// What trying `url` costs under [`verify_form_within`]: each variant and the signing string
+    /// of `params`, once per token.
+    fn cost(url: &str, params: &[(String, String)], tokens: usize) -> usize {
+        url_variants(url)
+            .iter()
+            .map(|variant| (variant.len() + params_suffix(params).len()) * tokens)
+            .sum()
+    }
+
+    #[test]
+    fn the_likely_urls_are_tried_whatever_the_budget() {
+        let signature = Signature::parse(&sign(TOKEN, BASE, &common())).expect("well formed");
+        let verified = verify_form_within(
+            &[TOKEN],
+            &[BASE.to_owned()],
+            &reordered(),
+            0,
+            &common(),
+            &signature,
+        )
+        .expect("a likely URL needs no budget");
+        assert_eq!(verified.url, BASE);
+    }
+
+    #[test]
+    fn more_urls_are_tried_in_order_while_the_budget_lasts() {
+        let more = reordered();
+        let params = common();
+        let tokens: [&[u8]; 2] = [TOKEN, b"secondary"];
+        let first_two = cost(&more[0], &params, 2) + cost(&more[1], &params, 2);
+        for (case, index, budget, verifies) in [
+            (
+                "the first guess, with just its cost",
+                0,
+                cost(&more[0], &params, 2),
+                true,
+            ),
+            (
+                "the second guess, with the first two's cost",
+                1,
+                first_two,
+                true,
+            ),
+            ("the second guess, a byte short", 1, first_two - 1, false),
+            (
+                "the third guess, with the first two's cost",
+                2,
+                first_two,
+                false,
+            ),
+        ] {
+            // Signed with the secondary token over the port variant: the last thing tried for
+            // its URL.
+            let signed_over = url_variants(&more[index])[1].clone();
+            let signature =
+                Signature::parse(&sign(b"secondary", &signed_over, &params)).expect("well formed");
+            let outcome = verify_form_within(
+                &tokens,
+                &[BASE.to_owned()],
+                &more,
+                budget,
+                &params,
+                &signature,
+            );
+            match outcome {
+                Ok(verified) => {
+                    assert!(verifies, "{case}: verified {verified:?}");
+                    assert_eq!(
+                        (verified.url, verified.token_index),
+                        (signed_over, 1),
+                        "{case}"
+                    );
+                }
+                Err(SignatureError::NoMatch { tried, not_tried }) => {
+                    assert!(!verifies, "{case}: not verified");
+                    let tried_more = tried.len() / 2 - 1;
+                    assert_eq!(tried_more + not_tried, more.len(), "{case}: {tried:?}");
+                    assert!(not_tried > 0, "{case}: something was left out");
+                }
+                Err(other) => panic!("{case}: {other}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_forged_signature_hashes_the_likely_urls_and_at_most_the_budget_more() {
+        let params = pairs(&[("Padding", &"x".repeat(10_000))]);
+        let likely = [BASE.to_owned()];
+        // Many guesses, far more than the budget covers.
+        let more: Vec<String> = (0..1000)
+            .map(|i| format!("https://mycompany.com/myapp.php?guess={i}"))
+            .collect();
+        let budget = 100_000;
+        let forged = Signature::parse(&STANDARD.encode([0u8; 20])).expect("well formed");
+        let error = verify_form_within(&[TOKEN], &likely, &more, budget, &params, &forged)
+            .expect_err("forged");
+        let SignatureError::NoMatch { tried, not_tried } = &error else {
+            panic!("{error:?}");
+        };
+        let hashed: usize = tried
+            .iter()
+            .map(|url| url.len() + params_suffix(&params).len())
+            .sum();
+        let likely_cost = cost(BASE, &params, 1);
+        assert!(hashed <= likely_cost + budget, "{hashed} bytes hashed");
+        assert!(
+            hashed + cost(&more[tried.len() / 2 - 1], &params, 1) > likely_cost + budget,
+            "the budget was used up to the last guess that fits"
+        );
+        assert_eq!(tried.len() / 2 - 1 + not_tried, more.len());
+        assert!(
+            error.to_string().contains(&format!(
+                "{not_tried} more URL(s) with the query in another order"
+            )),
+            "the message says how many were left out: {error}"
         );
     }
 

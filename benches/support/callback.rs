@@ -164,3 +164,115 @@ pub(crate) fn rules(count: usize) -> String {
     }));
     json!({"rules": rules, "default": {"instruction": "accept"}}).to_string()
 }
+
+/// The REST API (payload 1.0) the requests of [`rest_api_event`] arrive through: its default
+/// execute-api host and stage.
+pub(crate) const REST_API_HOST: &str = "rst456hijk.execute-api.us-east-1.amazonaws.com";
+
+/// Four query parameters, one with a space, so each order is a different query in both
+/// encodings a REST API event forces the function to try (`+` and `%20`): 4! × 2 = 48 queries.
+pub(crate) const FOUR_QUERY_PAIRS: [(&str, &str); 4] = [
+    ("tenant", "acme"),
+    ("region", "us1"),
+    ("team", "tier 2"),
+    ("mode", "strict"),
+];
+
+/// A well-formed `X-Twilio-Signature` that is nobody's: the base64 of 20 zero bytes, what
+/// anyone can send without a token.
+pub(crate) const FORGED_SIGNATURE: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+/// A form body of exactly `bytes` bytes (at least 9) whose one parameter, `Padding`, holds
+/// nearly all of it: the signing string is as long as the body, so every HMAC over it is too.
+pub(crate) fn one_large_parameter(bytes: usize) -> String {
+    format!("Padding={}", "x".repeat(bytes - "Padding=".len()))
+}
+
+/// A form body of exactly `bytes` bytes (even) of one-letter parameters, `a&a&…`: the most
+/// pairs, so the most memory, a body of that length can make a form parser hold.
+pub(crate) fn many_tiny_parameters(bytes: usize) -> String {
+    "a&".repeat(bytes / 2)
+}
+
+/// A REST API (payload 1.0) event on [`REST_API_HOST`], stage `Prod`, shaped like
+/// `events/assignment-rest-api.json`: `body` as text (REST APIs do not base64-encode form bodies),
+/// `query` in both query maps, `signature` in `X-Twilio-Signature` or no such header.
+pub(crate) fn rest_api_event(
+    body: &str,
+    query: &[(&str, &str)],
+    signature: Option<&str>,
+) -> String {
+    let mut headers = json!({
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Host": REST_API_HOST,
+        "User-Agent": "TwilioProxy/1.1",
+        "X-Forwarded-For": "54.172.60.10",
+        "X-Forwarded-Port": "443",
+        "X-Forwarded-Proto": "https"
+    });
+    if let Some(signature) = signature {
+        headers["X-Twilio-Signature"] = json!(signature);
+    }
+    let multi_value_headers: serde_json::Map<String, serde_json::Value> = headers
+        .as_object()
+        .expect("an object")
+        .iter()
+        .map(|(name, value)| (name.clone(), json!([value])))
+        .collect();
+    let (single, multi) = if query.is_empty() {
+        (serde_json::Value::Null, serde_json::Value::Null)
+    } else {
+        (
+            query
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), json!(v)))
+                .collect(),
+            query
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), json!([v])))
+                .collect(),
+        )
+    };
+    json!({
+        "resource": ROUTE,
+        "path": ROUTE,
+        "httpMethod": "POST",
+        "headers": headers,
+        "multiValueHeaders": multi_value_headers,
+        "queryStringParameters": single,
+        "multiValueQueryStringParameters": multi,
+        "pathParameters": null,
+        "stageVariables": null,
+        "requestContext": {
+            "resourceId": "a1b2c3",
+            "resourcePath": ROUTE,
+            "httpMethod": "POST",
+            "requestTime": "24/Nov/2026:06:00:00 +0000",
+            "path": format!("/Prod{ROUTE}"),
+            "accountId": "123456789012",
+            "protocol": "HTTP/1.1",
+            "stage": "Prod",
+            "domainPrefix": "rst456hijk",
+            "requestTimeEpoch": 1_795_500_000_000_u64,
+            "requestId": "5f0e1c2d-0000-4000-8000-000000000002",
+            "identity": {"sourceIp": "54.172.60.10", "userAgent": "TwilioProxy/1.1"},
+            "domainName": REST_API_HOST,
+            "apiId": "rst456hijk"
+        },
+        "body": body,
+        "isBase64Encoded": false
+    })
+    .to_string()
+}
+
+/// `event` (a [`rest_api_event`]) moved to a custom domain whose base-path mapping
+/// `/contact-center` leads to the API: the function then has two paths to try.
+pub(crate) fn on_custom_domain(event: &str) -> String {
+    let mut event: serde_json::Value = serde_json::from_str(event).expect("the event is JSON");
+    let domain = "api.example.com";
+    event["headers"]["Host"] = domain.into();
+    event["multiValueHeaders"]["Host"] = json!([domain]);
+    event["requestContext"]["domainName"] = domain.into();
+    event["requestContext"]["path"] = format!("/contact-center{ROUTE}").into();
+    event.to_string()
+}

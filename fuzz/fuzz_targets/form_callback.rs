@@ -72,7 +72,7 @@ fuzz_target!(|data: &[u8]| {
             "a header verified that is not the signature it matched"
         ),
         Err(error) => {
-            if let SignatureError::NoMatch { tried } = &error {
+            if let SignatureError::NoMatch { tried, .. } = &error {
                 assert!(!tried.is_empty(), "no URL was tried");
             }
             let _ = error.to_string();

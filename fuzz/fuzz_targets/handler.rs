@@ -36,6 +36,7 @@ const DOCUMENTED: &[StatusCode] = &[
     StatusCode::FORBIDDEN,
     StatusCode::NOT_FOUND,
     StatusCode::METHOD_NOT_ALLOWED,
+    StatusCode::PAYLOAD_TOO_LARGE,
     StatusCode::UNSUPPORTED_MEDIA_TYPE,
     StatusCode::SERVICE_UNAVAILABLE,
 ];

@@ -12,6 +12,10 @@ mod binary;
 // Callbacks signed by Twilio's official Python helper, for every deployment topology.
 mod twilio_python;
 
+// What a request without a valid signature can make the compiled function do: the header read
+// before the body, the size limit, the bounded query orders of REST API events.
+mod unverified;
+
 // The auth token from SSM Parameter Store, against a real moto server.
 mod token_ssm;
 

@@ -219,6 +219,18 @@ impl Function {
         answer
     }
 
+    /// The process's peak resident memory so far, in KiB (`VmHWM` in `/proc/<pid>/status`).
+    pub(crate) fn peak_rss_kib(&self) -> u64 {
+        let pid = self.child.id().expect("the function is running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap_or_else(|e| panic!("read /proc/{pid}/status: {e}"));
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no VmHWM in /proc/{pid}/status:\n{status}"))
+    }
+
     /// Everything the function printed so far (stdout then stderr lines, interleaved by arrival).
     pub(crate) fn output(&self) -> String {
         self.output.lock().expect("lock").text.clone()
