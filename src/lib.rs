@@ -67,6 +67,7 @@ pub mod rules;
 pub mod schedule;
 pub mod sid;
 pub mod signature;
+pub mod sim;
 pub mod telemetry;
 pub mod time_of_day;
 pub mod token;

@@ -161,6 +161,11 @@ impl Workspace {
         self.workers.get_or_insert_with(Vec::new)
     }
 
+    /// The queues listed.
+    pub fn queues(&self) -> &[Queue] {
+        &self.queues
+    }
+
     /// The queues, to keep up to date as they change.
     pub fn queues_mut(&mut self) -> &mut Vec<Queue> {
         &mut self.queues
