@@ -7,11 +7,13 @@
 //! |---|---|
 //! | [`engine`] | the workspace's state and one time-ordered queue of timers; commands in, [`engine::Effect`]s out; routing by [`crate::workflow`]; no I/O, no clock |
 //! | `state.rs` | what the engine holds: workspaces, activities, workers, queues, Workflows, tasks, reservations, events |
+//! | [`document`] | the workspace document: read with every problem located, loaded into the engine, exported from it |
 //! | [`events`] | the event types and the fields each carries |
 //! | [`model`] | the REST resources as Twilio's OpenAPI description gives them, built from the state; the paging envelope |
 //!
 //! The Lambda function never reaches this module: only the `taskrouter` command does.
 
+pub mod document;
 pub mod engine;
 pub mod events;
 pub mod model;
