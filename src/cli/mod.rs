@@ -18,6 +18,8 @@
 //! | `task create --workspace WS… --workflow WW… [--attributes JSON] …` | creates a task over the REST API | 0, 1 on failure |
 //! | `reservation accept\|reject\|dequeue\|call\|redirect\|conference\|show …` | decides or shows a reservation over the REST API | 0 done (or already in the requested state), 3 no longer pending, 1 otherwise |
 //! | `connect --workspace WS… --workflow WW… --assignment-url URL [--events-url URL] [--events-filter a,b] [--dry-run] [--check]` | sets the callback URLs, reads them back, optionally proves a signed callback verifies | 0, 1 on failure |
+//! | `sim serve [--port 4010] [--clock real\|manual] [--workspace FILE …] [--listen ADDR] [--start RFC3339] [--seed N]` | runs a local TaskRouter: REST API, signed callbacks, a clock (`sim.rs`) | runs until stopped; 1 when it cannot start |
+//! | `sim export [--url URL] [--workspace WS…] [--output FILE]` | prints the running simulator's workspace document | 0, 1 on failure |
 //!
 //! Usage errors (clap's) exit with 2 as well. The REST commands read their credentials from the
 //! environment ([`crate::rest::config`]).
@@ -34,6 +36,7 @@ pub mod callback;
 pub mod connect;
 pub mod reservation;
 pub mod rules;
+pub mod sim;
 pub mod task;
 pub mod test;
 pub mod workflow;
@@ -177,6 +180,13 @@ pub enum Command {
     },
     /// Point a Workflow (and its Workspace's events) at the function, then read back.
     Connect(connect::Connect),
+    /// Run TaskRouter on this machine (REST API, signed callbacks, a clock you control), or
+    /// export its workspace.
+    Sim {
+        /// What to do.
+        #[command(subcommand)]
+        command: sim::SimCommand,
+    },
 }
 
 /// What a command printed and how it ended.
@@ -380,6 +390,7 @@ pub fn run_with(command: Command, env: &dyn Fn(&str) -> Option<String>) -> Outpu
         Command::Connect(args) => {
             rest_client(env).and_then(|(client, config)| connect::run(&args, &client, &config))
         }
+        Command::Sim { command } => sim::run(command, env),
     };
     result.unwrap_or_else(|error| Output {
         stdout: String::new(),

@@ -980,6 +980,43 @@ impl Engine {
         Ok(())
     }
 
+    /// `UpdateWorkerChannel`: a worker's capacity on one channel, and whether it takes that
+    /// channel's tasks; a worker with more room is offered the tasks waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`SimError::NotFound`] for an unknown worker or channel.
+    pub fn update_worker_channel(
+        &mut self,
+        ws: &WorkspaceSid,
+        sid: &WorkerSid,
+        channel: &str,
+        capacity: Option<u32>,
+        available: Option<bool>,
+    ) -> Result<(), SimError> {
+        let s = self.space_index(ws)?;
+        let w = self.worker_index(s, sid)?;
+        let now = self.now;
+        let found = self
+            .spaces
+            .at_mut(s)
+            .workers
+            .at_mut(w)
+            .channel_mut(channel)
+            .ok_or_else(|| SimError::NotFound {
+                path: format!("/Workspaces/{ws}/Workers/{sid}/Channels/{channel}"),
+            })?;
+        if let Some(capacity) = capacity {
+            found.capacity = capacity;
+        }
+        if let Some(available) = available {
+            found.available = available;
+        }
+        found.updated = now;
+        self.worker_freed(s, w);
+        Ok(())
+    }
+
     fn worker_index(&self, s: usize, sid: &WorkerSid) -> Result<usize, SimError> {
         let space = self.spaces.at(s);
         space.workers.find(sid).ok_or_else(|| SimError::NotFound {
@@ -2108,6 +2145,21 @@ impl Engine {
             .ok_or(SimError::NotFound { path })
     }
 
+    /// The position of reservation `sid` in workspace `ws`, reached through its task or worker.
+    ///
+    /// # Errors
+    ///
+    /// [`SimError::NotFound`].
+    pub(crate) fn reservation_at(
+        &self,
+        ws: &WorkspaceSid,
+        through: Through<'_>,
+        sid: &ReservationSid,
+    ) -> Result<usize, SimError> {
+        let s = self.space_index(ws)?;
+        self.reservation_through(s, through, sid)
+    }
+
     fn reservation_index(&self, s: usize, sid: &ReservationSid) -> Result<usize, SimError> {
         let space = self.spaces.at(s);
         space
@@ -2801,7 +2853,6 @@ mod tests {
     struct Sim {
         engine: Engine,
         ws: WorkspaceSid,
-        workflow: WorkflowSid,
         workers: Vec<WorkerSid>,
         available: ActivitySid,
         offline: ActivitySid,
@@ -2854,7 +2905,7 @@ mod tests {
                 )
                 .expect("a queue");
         }
-        let workflow = engine
+        engine
             .create_workflow(
                 &ws,
                 NewWorkflow {
@@ -2870,7 +2921,6 @@ mod tests {
         let mut sim = Sim {
             engine,
             ws,
-            workflow,
             workers: Vec::new(),
             available,
             offline,
