@@ -118,8 +118,15 @@ impl Simulator {
     }
 
     /// Runs `command` on the engine (after moving a real clock to now) and queues the effects
-    /// it produced.
+    /// it produced; the ticker then looks again for the next timer, which may have changed.
     pub fn with_engine<T>(&self, command: impl FnOnce(&mut Engine) -> T) -> T {
+        let value = self.run(command);
+        self.ticked.notify_one();
+        value
+    }
+
+    /// [`Simulator::with_engine`] without waking the ticker (the ticker's own turn).
+    fn run<T>(&self, command: impl FnOnce(&mut Engine) -> T) -> T {
         let (value, effects) = {
             let mut engine = self.lock();
             if self.mode == ClockMode::Real {
@@ -129,7 +136,6 @@ impl Simulator {
             (value, engine.take_effects())
         };
         self.queue(effects);
-        self.ticked.notify_one();
         value
     }
 
@@ -228,7 +234,7 @@ impl Simulator {
                 }
                 None => wake.await,
             }
-            self.with_engine(|_| ());
+            self.run(|_| ());
         }
     }
 
