@@ -121,7 +121,7 @@ pub enum SimError {
         reason: String,
     },
     /// `400`, `20001`: the reservation has left `pending` (contract §12: "not in expected state
-    /// [pending]").
+    /// \[pending\]").
     #[error(
         "reservation {reservation} is {status}, not in expected state [pending]: only a pending reservation can be accepted, rejected or given an instruction"
     )]

@@ -2,7 +2,7 @@
 //! (contract §6, §12).
 //!
 //! An event's fields are kept PascalCase, as the `EventCallbackUrl` receives them; the Events
-//! API answers the same fields in `event_data`, snake_case ([`snake_case`]).
+//! API answers the same fields in `event_data`, snake_case.
 
 use crate::sid::WorkspaceSid;
 
