@@ -355,11 +355,15 @@ pub async fn dispatch(sim: &Simulator, call: &Call) -> Result<Reply, Problem> {
         {
             sim.with_engine(|engine| workspaces(engine, call, rest))
         }
-        (_, ["v1", "Workspaces", ..] | ["sim", ..]) => Err(Problem::new(
-            405,
-            20004,
-            format!("Method not allowed: {} {}", call.method, call.path),
-        )),
+        (method, ["v1", "Workspaces", ..] | ["sim", "clock" | "export", ..])
+            if method != Method::GET && method != Method::POST =>
+        {
+            Err(Problem::new(
+                405,
+                20004,
+                format!("Method not allowed: {} {}", call.method, call.path),
+            ))
+        }
         _ => Err(Problem::not_found(&call.path)),
     }
 }
