@@ -1151,7 +1151,15 @@ fn a_real_clock_fires_timers_by_itself() {
     let document = document(&[], &support_only(), &json!({}), 1, &json!({}));
     let file = crate::support::TempFile::new("workspace.json", &document.to_string());
     let port = crate::support::loopback::free_port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_taskrouter"))
+    /// Stops the simulator however the test ends.
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_taskrouter"))
         .args([
             "sim",
             "serve",
@@ -1168,6 +1176,7 @@ fn a_real_clock_fires_timers_by_itself() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("taskrouter starts");
+    let _stop = Stop(child);
     let url = format!("http://127.0.0.1:{port}");
     let login = Some((ACCOUNT, SIM_TOKEN));
     let started = std::time::Instant::now();
@@ -1202,8 +1211,6 @@ fn a_real_clock_fires_timers_by_itself() {
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
-    let _ = child.kill();
-    let _ = child.wait();
     assert_eq!(canceled["assignment_status"], "canceled", "{canceled}");
 }
 
