@@ -266,6 +266,93 @@ impl Instruction {
         form.0
     }
 
+    /// Reads the form parameters of a REST reservation update (`UpdateTaskReservation` /
+    /// `UpdateWorkerReservation`, contract §7) as the instruction they carry: the inverse of
+    /// [`Instruction::to_form`]. The PascalCase names become the callback's snake_case keys and
+    /// the object goes through [`Instruction::from_json`], so an instruction is validated the
+    /// same way whichever way it arrives.
+    ///
+    /// `Instruction` names `dequeue`, `call`, `redirect` or `conference`; without it,
+    /// `ReservationStatus` `accepted` is `accept` and `rejected` with `WorkerActivitySid` is
+    /// `reject`. Booleans (`true` / `false`) and integers are converted from their form text;
+    /// an array parameter (`StatusCallbackEvent`, repeated once per event) becomes the
+    /// comma-separated string of the callback. Parameters that belong to no instruction
+    /// (`ReservationStatus`, `Supervisor`, …) or to another instruction are left out, as the
+    /// REST API ignores what an operation does not use.
+    ///
+    /// # Errors
+    ///
+    /// [`InstructionError`] as [`Instruction::from_json`] says, naming the callback key; and
+    /// [`InstructionError::MissingInstruction`] when the form holds neither an `Instruction`
+    /// nor an `accepted` / `rejected` status.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskrouter_lambda::instruction::Instruction;
+    ///
+    /// let form = [("Instruction", "call"), ("CallUrl", "https://example.com/twiml"),
+    ///     ("CallFrom", "+18001234567"), ("CallAccept", "true")];
+    /// let pairs: Vec<(String, String)> =
+    ///     form.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    /// let call = Instruction::from_form(&pairs)?;
+    /// assert_eq!(call.name(), "call");
+    /// assert!(!call.leaves_pending(), "CallAccept=true accepts the reservation");
+    /// # Ok::<(), taskrouter_lambda::instruction::InstructionError>(())
+    /// ```
+    pub fn from_form(pairs: &[(String, String)]) -> Result<Self, InstructionError> {
+        let first = |name: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.as_str())
+        };
+        let (name, parameters): (&str, &[FormParameter]) = match first("Instruction") {
+            Some("dequeue") => ("dequeue", DEQUEUE_FORM),
+            Some("call") => ("call", CALL_FORM),
+            Some("redirect") => ("redirect", REDIRECT_FORM),
+            Some("conference") => ("conference", CONFERENCE_FORM),
+            Some(other) => {
+                return Err(InstructionError::UnknownInstruction {
+                    got: Value::from(other).to_string(),
+                    suggestion: suggest(other, Self::NAMES),
+                });
+            }
+            None => match first("ReservationStatus") {
+                Some("accepted") => ("accept", &[]),
+                Some("rejected") => ("reject", REJECT_FORM),
+                _ => return Err(InstructionError::MissingInstruction),
+            },
+        };
+        let mut object = Map::new();
+        object.insert("instruction".to_owned(), Value::from(name));
+        for &(form_name, key, kind) in parameters {
+            let values: Vec<&str> = pairs
+                .iter()
+                .filter(|(pair, _)| pair == form_name)
+                .map(|(_, value)| value.as_str())
+                .collect();
+            let Some(&first) = values.first() else {
+                continue;
+            };
+            let value = match kind {
+                FormKind::Text => Value::from(first),
+                FormKind::List => Value::from(values.join(",")),
+                FormKind::Flag => match first {
+                    "true" => Value::Bool(true),
+                    "false" => Value::Bool(false),
+                    // Left as text: from_json names the parameter and the boolean it expects.
+                    other => Value::from(other),
+                },
+                FormKind::Integer => first
+                    .parse::<u64>()
+                    .map_or_else(|_| Value::from(first), Value::from),
+            };
+            object.insert(key.to_owned(), value);
+        }
+        Self::from_json(&Value::Object(object))
+    }
+
     /// The instruction name: `accept`, `reject`, `dequeue`, `call`, `redirect` or `conference`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -797,6 +884,165 @@ impl Conference {
         form.choice("JitterBufferSize", self.jitter_buffer_size);
     }
 }
+
+/// How a REST form value becomes the callback JSON value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FormKind {
+    /// A string as it is.
+    Text,
+    /// `true` / `false`.
+    Flag,
+    /// A whole number.
+    Integer,
+    /// An OpenAPI array: the key repeated, joined with commas.
+    List,
+}
+
+/// A REST form parameter: its PascalCase name, the callback key it stands for, its kind.
+type FormParameter = (&'static str, &'static str, FormKind);
+
+// The REST names of each instruction's parameters, the inverse of `to_form` (a round trip of
+// every snapshot instruction pins the two together: `rest_forms_read_back_as_the_same_instruction`).
+
+const REJECT_FORM: &[FormParameter] = &[("WorkerActivitySid", "activity_sid", FormKind::Text)];
+
+const DEQUEUE_FORM: &[FormParameter] = &[
+    ("DequeueTo", "to", FormKind::Text),
+    ("DequeueFrom", "from", FormKind::Text),
+    (
+        "DequeuePostWorkActivitySid",
+        "post_work_activity_sid",
+        FormKind::Text,
+    ),
+    ("DequeueRecord", "record", FormKind::Text),
+    ("DequeueTimeout", "timeout", FormKind::Integer),
+    (
+        "DequeueStatusCallbackUrl",
+        "status_callback_url",
+        FormKind::Text,
+    ),
+    (
+        "DequeueStatusCallbackEvent",
+        "status_callback_events",
+        FormKind::List,
+    ),
+];
+
+const CALL_FORM: &[FormParameter] = &[
+    ("CallUrl", "url", FormKind::Text),
+    ("CallFrom", "from", FormKind::Text),
+    ("CallTo", "to", FormKind::Text),
+    ("CallAccept", "accept", FormKind::Flag),
+    ("CallRecord", "record", FormKind::Text),
+    ("CallTimeout", "timeout", FormKind::Integer),
+    (
+        "CallStatusCallbackUrl",
+        "status_callback_url",
+        FormKind::Text,
+    ),
+];
+
+const REDIRECT_FORM: &[FormParameter] = &[
+    ("RedirectCallSid", "call_sid", FormKind::Text),
+    ("RedirectUrl", "url", FormKind::Text),
+    ("RedirectAccept", "accept", FormKind::Flag),
+    (
+        "PostWorkActivitySid",
+        "post_work_activity_sid",
+        FormKind::Text,
+    ),
+];
+
+const CONFERENCE_FORM: &[FormParameter] = &[
+    ("To", "to", FormKind::Text),
+    ("From", "from", FormKind::Text),
+    (
+        "PostWorkActivitySid",
+        "post_work_activity_sid",
+        FormKind::Text,
+    ),
+    ("Timeout", "timeout", FormKind::Integer),
+    ("StatusCallback", "status_callback", FormKind::Text),
+    (
+        "StatusCallbackMethod",
+        "status_callback_method",
+        FormKind::Text,
+    ),
+    (
+        "StatusCallbackEvent",
+        "status_callback_event",
+        FormKind::List,
+    ),
+    ("Record", "record", FormKind::Flag),
+    ("Muted", "muted", FormKind::Flag),
+    ("Beep", "beep", FormKind::Text),
+    (
+        "StartConferenceOnEnter",
+        "start_conference_on_enter",
+        FormKind::Flag,
+    ),
+    (
+        "EndConferenceOnExit",
+        "end_conference_on_exit",
+        FormKind::Flag,
+    ),
+    ("WaitUrl", "wait_url", FormKind::Text),
+    ("WaitMethod", "wait_method", FormKind::Text),
+    ("EarlyMedia", "early_media", FormKind::Flag),
+    ("MaxParticipants", "max_participants", FormKind::Integer),
+    (
+        "ConferenceStatusCallback",
+        "conference_status_callback",
+        FormKind::Text,
+    ),
+    (
+        "ConferenceStatusCallbackMethod",
+        "conference_status_callback_method",
+        FormKind::Text,
+    ),
+    (
+        "ConferenceStatusCallbackEvent",
+        "conference_status_callback_event",
+        FormKind::List,
+    ),
+    ("ConferenceRecord", "conference_record", FormKind::Text),
+    ("ConferenceTrim", "conference_trim", FormKind::Text),
+    ("RecordingChannels", "recording_channels", FormKind::Text),
+    (
+        "RecordingStatusCallback",
+        "recording_status_callback",
+        FormKind::Text,
+    ),
+    (
+        "RecordingStatusCallbackMethod",
+        "recording_status_callback_method",
+        FormKind::Text,
+    ),
+    (
+        "ConferenceRecordingStatusCallback",
+        "conference_recording_status_callback",
+        FormKind::Text,
+    ),
+    (
+        "ConferenceRecordingStatusCallbackMethod",
+        "conference_recording_status_callback_method",
+        FormKind::Text,
+    ),
+    ("Region", "region", FormKind::Text),
+    ("SipAuthUsername", "sip_auth_username", FormKind::Text),
+    ("SipAuthPassword", "sip_auth_password", FormKind::Text),
+    (
+        "EndConferenceOnCustomerExit",
+        "end_conference_on_customer_exit",
+        FormKind::Flag,
+    ),
+    (
+        "BeepOnCustomerEntrance",
+        "beep_on_customer_entrance",
+        FormKind::Flag,
+    ),
+    ("JitterBufferSize", "jitter_buffer_size", FormKind::Text),
+];
 
 /// REST form parameters being written: PascalCase name and value, in order.
 #[derive(Default)]
@@ -1936,6 +2182,46 @@ mod tests {
                 name => ("Instruction", name.to_owned()),
             };
             assert_eq!(form.first(), Some(&expected), "{label}");
+        }
+    }
+
+    #[test]
+    fn rest_forms_read_back_as_the_same_instruction() {
+        for (label, value) in fixtures() {
+            let instruction = parse(value);
+            let pairs: Vec<(String, String)> = instruction
+                .to_form()
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value))
+                .collect();
+            assert_eq!(
+                Instruction::from_form(&pairs).as_ref(),
+                Ok(&instruction),
+                "{label}"
+            );
+        }
+    }
+
+    #[test]
+    fn rest_forms_that_do_not_make_an_instruction_say_why_in_callback_words() {
+        let pairs = |items: &[(&str, &str)]| -> Vec<(String, String)> {
+            items
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        #[rustfmt::skip]
+        let cases = [
+            (pairs(&[("ReservationStatus", "rejected")]), "`reject` needs the parameter `activity_sid`: add it", "a reject without its activity"),
+            (pairs(&[("Instruction", "call"), ("CallUrl", "https://example.com/t")]), "`call` needs the parameter `from`: add it", "a call without its caller ID"),
+            (pairs(&[("Instruction", "call"), ("CallUrl", "https://example.com/t"), ("CallFrom", "+1"), ("CallAccept", "yes")]), "`call` parameter `accept` must be a boolean, got \"yes\"", "a flag that is not true or false"),
+            (pairs(&[("Instruction", "dequeue"), ("DequeueTimeout", "1000")]), "`dequeue` parameter `timeout` must be between 1 and 999, got 1000", "a ring timeout out of range"),
+            (pairs(&[("Instruction", "supervise")]), "`instruction` must be one of", "an instruction the callback does not have"),
+            (pairs(&[("ReservationStatus", "timeout")]), "the instruction object has no `instruction` key", "a status that is no instruction"),
+        ];
+        for (form, message, why) in cases {
+            let error = Instruction::from_form(&form).expect_err(why);
+            assert!(error.to_string().starts_with(message), "{why}: {error}");
         }
     }
 

@@ -38,7 +38,8 @@
 //! | [`metrics`] | CloudWatch Embedded Metric Format lines, and the list of every metric published (the template's dashboard and alarms are checked against it) |
 //! | [`workflow`] | Workflow configurations: a typed model (`workflow/parse.rs`), warnings (`check.rs`), the routing engine as a pure step (`walk.rs`: where a task waits and until when, given its age, the workers and the instant; `step.rs`: one routing step's workers, order and `skip_if`), a task's whole walk explained (`route.rs`) against workers and queues (`workspace.rs`), semantic differences with filters paired by name (`diff.rs`) |
 //! | [`rest`] | the outbound TaskRouter REST client of the CLI: credentials and host, rustls/AWS-LC transport with retries and Twilio's error JSON, typed operations (the function does not use it) |
-//! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`); test (`cli/test.rs`); workflow check, route (`cli/workflow.rs`); workflow diff, apply, pull (`cli/workflow_live.rs`); task (`cli/task.rs`); worker (`cli/worker.rs`); reservation (`cli/reservation.rs`); connect (`cli/connect.rs`); one table of exit codes (`cli::Exit`) |
+//! | [`sim`] | `taskrouter sim`: a local TaskRouter, a pure engine (state, one time-ordered queue of timers, routing by [`workflow`]) with transports around it: its REST API v1 (hyper), signed callbacks, a real or manual clock, the workspace document; the function never reaches it |
+//! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`); test (`cli/test.rs`); workflow check, route (`cli/workflow.rs`); workflow diff, apply, pull (`cli/workflow_live.rs`); task (`cli/task.rs`); worker (`cli/worker.rs`); reservation (`cli/reservation.rs`); connect (`cli/connect.rs`); sim serve, export (`cli/sim.rs`); one table of exit codes (`cli::Exit`) |
 //!
 //! # The path of a request
 //!
@@ -72,6 +73,7 @@ pub mod rules;
 pub mod schedule;
 pub mod sid;
 pub mod signature;
+pub mod sim;
 pub mod telemetry;
 pub mod template;
 pub mod time_of_day;

@@ -190,6 +190,14 @@ sid_type!(
     TaskChannelSid, "TC", "task channel"
 );
 sid_type!(
+    /// A workspace event (`EV…`).
+    EventSid, "EV", "event"
+);
+sid_type!(
+    /// A worker's channel (`WC…`).
+    WorkerChannelSid, "WC", "worker channel"
+);
+sid_type!(
     /// An API key (`SK…`): with its secret, the REST API's preferred credentials.
     ApiKeySid, "SK", "API key"
 );

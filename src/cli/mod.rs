@@ -17,6 +17,8 @@
 //! | `worker list\|show\|activity …` | workers over the REST API |
 //! | `reservation accept\|reject\|dequeue\|call\|redirect\|conference\|show …` | decides or shows a reservation over the REST API |
 //! | `connect --workspace WS… --workflow WW… --assignment-url URL …` | sets the callback URLs, reads them back, optionally proves a signed callback verifies |
+//! | `sim serve [--port 4010] [--clock real\|manual] [--workspace FILE …] [--listen ADDR] [--start RFC3339] [--seed N]` | runs a local TaskRouter: REST API, signed callbacks, a clock (`sim.rs`) |
+//! | `sim export [--url URL] [--workspace WS…] [--output FILE]` | prints the running simulator's workspace document |
 //!
 //! Every command ends with one of the codes of [`Exit`], defined once here and printed by
 //! `--help` ([`EXIT_CODES`]). The REST commands read their credentials from the environment
@@ -40,6 +42,7 @@ pub mod callback;
 pub mod connect;
 pub mod reservation;
 pub mod rules;
+pub mod sim;
 pub mod task;
 pub mod test;
 pub mod worker;
@@ -268,6 +271,13 @@ pub enum Command {
     },
     /// Point a Workflow (and its Workspace's events) at the function, then read back.
     Connect(connect::Connect),
+    /// Run TaskRouter on this machine (REST API, signed callbacks, a clock you control), or
+    /// export its workspace.
+    Sim {
+        /// What to do.
+        #[command(subcommand)]
+        command: sim::SimCommand,
+    },
 }
 
 /// What a command printed and how it ended.
@@ -545,6 +555,7 @@ pub fn run_with(command: Command, env: &dyn Fn(&str) -> Option<String>) -> Outpu
         Command::Connect(args) => {
             rest_client(env).and_then(|(client, config)| connect::run(&args, &client, &config))
         }
+        Command::Sim { command } => sim::run(command, env),
     };
     result.unwrap_or_else(|error| Output {
         stdout: String::new(),

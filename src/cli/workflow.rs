@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::{CliError, FAILED, OK, Output, json_object, json_text, parse_now, workflow_live};
 use crate::sid::{WorkflowSid, WorkspaceSid};
+use crate::sim::document::WorkspaceDocument;
 use crate::time_of_day::{TimeOfDay, day_name};
 use crate::workflow::route::{Destination, End, Leg};
 use crate::workflow::step::{Leaving, Place, Skip, Step, because};
@@ -35,6 +36,10 @@ pub enum WorkflowCommand {
         /// The task's attributes (a JSON object).
         #[arg(long)]
         task: String,
+        /// A workspace document (its workers and queues; docs/simulator.md), e.g.
+        /// workflows/workspace.json: each step then lists who qualifies.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["workers", "queues"])]
+        workspace: Option<PathBuf>,
         /// The workspace's workers: a JSON array of {"sid", "attributes", "activity_name", …}
         /// or a saved answer of TaskRouter's Workers list; each step then lists who qualifies.
         #[arg(long)]
@@ -106,17 +111,24 @@ pub(crate) fn run(
         WorkflowCommand::Route {
             file,
             task,
+            workspace,
             workers,
             queues,
             now,
             json,
-        } => route(
-            &file,
-            &task,
-            (workers.as_deref(), queues.as_deref()),
-            now.unwrap_or_else(Timestamp::now),
-            json,
-        ),
+        } => {
+            let staff = match workspace {
+                Some(document) => Staff::Document(document),
+                None => Staff::Lists(workers, queues),
+            };
+            route(
+                &file,
+                &task,
+                &staff,
+                now.unwrap_or_else(Timestamp::now),
+                json,
+            )
+        }
     }
 }
 
@@ -205,11 +217,21 @@ fn plural(count: usize, one: &'static str, many: &'static str) -> &'static str {
     if count == 1 { one } else { many }
 }
 
-/// `workspace`: the `--workers` and `--queues` files; `now`: the instant, read once.
+/// Where `route` finds the workspace's workers and queues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Staff {
+    /// `--workspace`: a workspace document.
+    Document(PathBuf),
+    /// `--workers` and `--queues`, either or both.
+    Lists(Option<PathBuf>, Option<PathBuf>),
+}
+
+/// `staff`: the workspace document, or the `--workers` and `--queues` files; `now`: the
+/// instant, read once.
 fn route(
     path: &Path,
     task: &str,
-    (workers, queues): (Option<&Path>, Option<&Path>),
+    staff: &Staff,
     now: Timestamp,
     as_json: bool,
 ) -> Result<Output, CliError> {
@@ -218,6 +240,21 @@ fn route(
         Err(output) => return Ok(output),
     };
     let task = json_object("--task", task)?;
+    let (workers, queues) = match staff {
+        Staff::Document(document) => {
+            let text = read(document)?;
+            let source = document.display().to_string();
+            return match WorkspaceDocument::read(&source, &text) {
+                Ok(document) => Ok(answer(&workflow, &task, &document.routing(), now, as_json)),
+                Err(problems) => Ok(Output {
+                    stdout: String::new(),
+                    stderr: format!("{problems}\n"),
+                    code: FAILED,
+                }),
+            };
+        }
+        Staff::Lists(workers, queues) => (workers.as_deref(), queues.as_deref()),
+    };
     let workers = match workers {
         Some(path) => {
             Some(
@@ -237,17 +274,28 @@ fn route(
         None => Vec::new(),
     };
     let workspace = Workspace::new(workers, queues);
-    let route = workflow.route(&task, &workspace, now);
+    Ok(answer(&workflow, &task, &workspace, now, as_json))
+}
+
+/// The route of `task` against `workspace`, explained or as JSON.
+fn answer(
+    workflow: &Workflow,
+    task: &Value,
+    workspace: &Workspace,
+    now: Timestamp,
+    as_json: bool,
+) -> Output {
+    let route = workflow.route(task, workspace, now);
     let stdout = if as_json {
         json_text(&to_json(&route))
     } else {
-        explain(&workflow, &route)
+        explain(workflow, &route)
     };
-    Ok(Output {
+    Output {
         stdout,
         stderr: String::new(),
         code: OK,
-    })
+    }
 }
 
 /// A filter as the JSON names it: its `filter_friendly_name`, or `filters[i]` when it has none.
@@ -625,8 +673,9 @@ mod tests {
                 command: WorkflowCommand::Route {
                     file: path(&format!("examples/{example}")),
                     task: task.to_owned(),
-                    workers: workspace.then(|| path("workspace/workers.json")),
-                    queues: workspace.then(|| path("workspace/queues.json")),
+                    workspace: workspace.then(|| path("workspace.json")),
+                    workers: None,
+                    queues: None,
                     now: Some(now.parse().expect("an instant")),
                     json,
                 },
@@ -864,6 +913,7 @@ mod tests {
                 command: WorkflowCommand::Route {
                     file: file.0.clone(),
                     task: "{}".to_owned(),
+                    workspace: None,
                     workers: None,
                     queues: None,
                     now: Some("2026-12-02T17:25:00Z".parse().expect("an instant")),
@@ -956,6 +1006,7 @@ mod tests {
                 command: WorkflowCommand::Route {
                     file: path("examples/time-of-day.json"),
                     task: "{}".to_owned(),
+                    workspace: None,
                     workers: None,
                     queues: None,
                     now: None,
@@ -1092,6 +1143,7 @@ mod tests {
                 command: WorkflowCommand::Route {
                     file: path("examples/transfer.json"),
                     task: "{}".to_owned(),
+                    workspace: None,
                     workers: Some(workers.0.clone()),
                     queues: None,
                     now: None,
@@ -1114,6 +1166,7 @@ mod tests {
                 command: WorkflowCommand::Route {
                     file: broken.0.clone(),
                     task: "{}".to_owned(),
+                    workspace: None,
                     workers: None,
                     queues: None,
                     now: None,

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::document::suggest;
 use crate::event::EventType;
@@ -18,8 +18,9 @@ use crate::sid::{
     ActivitySid, ReservationSid, TaskQueueSid, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid,
 };
 
-/// A reservation's status (`task_reservation_enum_status`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// A reservation's status (`task_reservation_enum_status`). The client reads it, the simulator
+/// (`crate::sim`) writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ReservationStatus {
     /// Waiting for an accept, a reject or an instruction.

@@ -213,12 +213,11 @@ mod tests {
         std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path}: {error}"))
     }
 
-    /// The sample workspace of `workflows/workspace/`.
+    /// The sample workspace document, `workflows/workspace.json`.
     fn sample_workspace() -> Workspace {
-        Workspace::new(
-            Some(Worker::parse_list(&file("workspace/workers.json")).expect("valid workers")),
-            Queue::parse_list(&file("workspace/queues.json")).expect("valid queues"),
-        )
+        crate::sim::document::WorkspaceDocument::read("workspace.json", &file("workspace.json"))
+            .expect("a valid workspace document")
+            .routing()
     }
 
     /// A Wednesday noon, UTC: an instant for the routes that do not read the time.

@@ -203,6 +203,23 @@ fn candidates<'w>(
     }
 }
 
+/// Whether `worker` qualifies for `target` (routing to `queue`) for `task` at `now`: a member of
+/// the queue, the known worker when the target names one, and matching the target's
+/// expression. Availability is not looked at.
+pub(crate) fn admits(
+    target: &Target,
+    queue: Option<&Queue>,
+    worker: &Worker,
+    task: &Value,
+    now: TimeOfDay,
+) -> bool {
+    let known = target
+        .known_worker
+        .as_ref()
+        .map(|known| (known, known_value(known, task)));
+    exclusion(target, queue, known.as_ref(), worker, task, now).is_none()
+}
+
 /// Why `worker` does not qualify for the step, or `None` when it does: the first failing check
 /// of queue membership, the known worker, the target's expression.
 fn exclusion(
@@ -262,8 +279,9 @@ fn is_known_worker(known: &KnownWorker, value: Operand<'_>, worker: &Worker) -> 
 }
 
 /// `order_by`: clause by clause, JSON integers only; a worker without an integer comes after
-/// one with it whatever the direction.
-fn offer_order(clauses: &[OrderBy], a: &Worker, b: &Worker) -> Ordering {
+/// one with it whatever the direction. `Equal` leaves the choice to the caller (TaskRouter's
+/// "idle longest first").
+pub fn offer_order(clauses: &[OrderBy], a: &Worker, b: &Worker) -> Ordering {
     for clause in clauses {
         let rest = match clause.attribute.segments() {
             [_, rest @ ..] => rest,

@@ -40,8 +40,9 @@
 use serde_json::Value;
 
 use super::step::{self, FilterScope, Leaving, Place, Step};
-use super::{Filter, Target, Workflow, Workspace};
+use super::{Filter, Target, Worker, Workflow, Workspace};
 use crate::expression::Explanation;
+use crate::sid::TaskQueueSid;
 use crate::time_of_day::TimeOfDay;
 
 /// Where a task is headed.
@@ -286,6 +287,39 @@ impl Workflow {
             }
         }
         None
+    }
+
+    /// Whether `worker` qualifies for the step at `place` for `task` (its attributes) at `now`:
+    /// the one-worker question asked when a worker becomes free while tasks wait, answered as
+    /// [`Step::workers`] answers it for all of them. Availability is not looked at; `false`
+    /// for a place the configuration does not have.
+    pub fn admits(
+        &self,
+        place: Place,
+        task: &Value,
+        worker: &Worker,
+        workspace: &Workspace,
+        now: TimeOfDay,
+    ) -> bool {
+        let Some((target, queue)) = self.target_at(place) else {
+            return false;
+        };
+        step::admits(target, workspace.queue(queue), worker, task, now)
+    }
+
+    /// The target at `place` and the queue it routes to; `None` for a place the configuration
+    /// does not have.
+    pub fn target_at(&self, place: Place) -> Option<(&Target, &TaskQueueSid)> {
+        match place {
+            Place::Target { filter, target } => {
+                let filter = self.filters.get(filter)?;
+                Some((filter.targets.get(target)?, filter.queue_of(target)?))
+            }
+            Place::Default => {
+                let target = self.default_filter.as_ref()?;
+                Some((target, target.queue.as_ref()?))
+            }
+        }
     }
 
     /// `filters[filter]`, `targets[target]` as a step, evaluated now; `None` when there is no
@@ -549,6 +583,50 @@ mod tests {
                 }
             ),
             "a skipped step without timeout adds nothing; one with 20 s adds its 20 s"
+        );
+    }
+
+    #[test]
+    fn admits_answers_for_one_worker_what_the_step_answers_for_all() {
+        let workflow = workflow();
+        let workspace = workspace();
+        let workers = workspace.workers().expect("known");
+        #[rustfmt::skip]
+        let cases = [
+            (Place::Target { filter: 0, target: 0 }, json!({"type": "sales"}), "a sales step"),
+            (Place::Target { filter: 0, target: 1 }, json!({"type": "sales"}), "an inherited queue"),
+            (Place::Target { filter: 1, target: 0 }, json!({"vip": true}), "a support step"),
+            (Place::Default, json!({}), "default_filter"),
+        ];
+        for (place, task, why) in cases {
+            let step = match place {
+                Place::Target { filter, target } => workflow
+                    .target_step(filter, target, &task, &workspace, noon())
+                    .expect(why),
+                Place::Default => workflow.default_step(&task, &workspace, noon()).expect(why),
+            };
+            let qualifying = &step.workers.as_ref().expect("workers known").qualifying;
+            for worker in workers {
+                assert_eq!(
+                    workflow.admits(place, &task, worker, &workspace, noon()),
+                    qualifying.contains(&worker),
+                    "{why}: {}",
+                    worker.sid()
+                );
+            }
+        }
+        assert!(
+            !workflow.admits(
+                Place::Target {
+                    filter: 5,
+                    target: 0
+                },
+                &json!({}),
+                &workers[0],
+                &workspace,
+                noon()
+            ),
+            "a place the configuration does not have admits nobody"
         );
     }
 

@@ -154,9 +154,59 @@ impl Workspace {
     pub fn queue(&self, sid: &TaskQueueSid) -> Option<&Queue> {
         self.queues.iter().find(|queue| &queue.sid == sid)
     }
+
+    /// The workers, to keep up to date as they change (the simulator's live view); unknown
+    /// workers become an empty list.
+    pub fn workers_mut(&mut self) -> &mut Vec<Worker> {
+        self.workers.get_or_insert_with(Vec::new)
+    }
+
+    /// The queues listed.
+    pub fn queues(&self) -> &[Queue] {
+        &self.queues
+    }
+
+    /// The queues, to keep up to date as they change.
+    pub fn queues_mut(&mut self) -> &mut Vec<Queue> {
+        &mut self.queues
+    }
 }
 
 impl Worker {
+    /// A worker with these attributes (a JSON object), available, with no name or activity
+    /// until set.
+    pub fn new(sid: WorkerSid, attributes: Value) -> Worker {
+        Worker {
+            sid,
+            friendly_name: None,
+            attributes,
+            activity_name: None,
+            activity_sid: None,
+            available: true,
+        }
+    }
+
+    /// Sets the friendly name.
+    pub fn set_friendly_name(&mut self, name: Option<String>) {
+        self.friendly_name = name;
+    }
+
+    /// Replaces the attributes (a JSON object).
+    pub fn set_attributes(&mut self, attributes: Value) {
+        self.attributes = attributes;
+    }
+
+    /// Sets the activity: its name and SID, which `worker.activity_*` read.
+    pub fn set_activity(&mut self, name: Option<String>, sid: Option<ActivitySid>) {
+        self.activity_name = name;
+        self.activity_sid = sid;
+    }
+
+    /// Sets whether the worker can be reserved now.
+    pub fn set_available(&mut self, available: bool) {
+        self.available = available;
+    }
+
     /// Parses a workers document (see the module documentation).
     ///
     /// # Errors
@@ -261,6 +311,29 @@ impl Worker {
 }
 
 impl Queue {
+    /// A queue whose members are the workers `target_workers` holds for.
+    pub fn new(
+        sid: TaskQueueSid,
+        friendly_name: Option<String>,
+        target_workers: Expression,
+    ) -> Queue {
+        Queue {
+            sid,
+            friendly_name,
+            target_workers,
+        }
+    }
+
+    /// Sets the friendly name.
+    pub fn set_friendly_name(&mut self, name: Option<String>) {
+        self.friendly_name = name;
+    }
+
+    /// Replaces `target_workers`.
+    pub fn set_target_workers(&mut self, target_workers: Expression) {
+        self.target_workers = target_workers;
+    }
+
     /// Parses a queues document (see the module documentation).
     ///
     /// # Errors

@@ -65,3 +65,8 @@ mod workflow_rest;
 
 // The README's first command, `make run`, on the real `cargo lambda watch`.
 mod readme;
+
+// `taskrouter sim serve`: the REST API against Twilio's description (Prism as a validating
+// proxy), the whole loop with the compiled function, and each lifecycle behaviour under a
+// manual clock.
+mod sim;

@@ -1,6 +1,6 @@
 //! `taskrouter workflow check` and `route` as a user runs them: every example in
-//! `workflows/examples/` checked, and routed against the sample workspace in
-//! `workflows/workspace/`, through the compiled binary.
+//! `workflows/examples/` checked, and routed against the sample workspace document
+//! `workflows/workspace.json`, through the compiled binary.
 
 use std::process::Output;
 
@@ -22,12 +22,7 @@ fn workflow(args: &[&str]) -> Output {
 /// A step as the JSON names it: its queue and the SIDs of its workers in offer order.
 type Step<'a> = (&'a str, &'a [&'a str]);
 
-const WORKSPACE: [&str; 4] = [
-    "--workers",
-    "workflows/workspace/workers.json",
-    "--queues",
-    "workflows/workspace/queues.json",
-];
+const WORKSPACE: [&str; 2] = ["--workspace", "workflows/workspace.json"];
 
 #[test]
 fn every_example_passes_check_without_warnings() {
@@ -244,6 +239,46 @@ fn an_invalid_configuration_exits_1_with_every_error_on_stderr() {
 }
 
 #[test]
+fn route_takes_a_workspace_document_or_worker_and_queue_lists_not_both() {
+    let output = workflow(&[
+        "route",
+        "workflows/examples/helpline.json",
+        "--task",
+        "{}",
+        "--workspace",
+        "workflows/workspace.json",
+        "--workers",
+        "workers.json",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "a usage error");
+    assert!(
+        text(&output.stderr).contains("cannot be used with"),
+        "{}",
+        text(&output.stderr)
+    );
+    let broken = TempFile::new("workspace.json", r#"{"sid": "WS1"}"#);
+    let output = workflow(&[
+        "route",
+        "workflows/examples/helpline.json",
+        "--task",
+        "{}",
+        "--workspace",
+        broken.path(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let file = broken.path();
+    assert_eq!(
+        text(&output.stderr),
+        format!(
+            "{file}:1:1: error: missing key `friendly_name`\n\
+             {file}:1:1: error: missing key `activities`\n\
+             {file}:1:9: error: sid: `WS1` is not a valid workspace SID: expected `WS` followed by 32 hex digits\n"
+        ),
+        "every problem of the document, located"
+    );
+}
+
+#[test]
 fn route_without_task_is_a_usage_error() {
     let output = workflow(&["route", "workflows/examples/transfer.json"]);
     assert_eq!(output.status.code(), Some(2));
@@ -254,8 +289,9 @@ fn route_without_task_is_a_usage_error() {
     );
 }
 
-/// `route --json` of `file` for `task` against the sample workspace (or `workers`), on a
-/// Wednesday noon; the answer, after checking the exit code.
+/// `route --json` of `file` for `task` against the sample workspace (or a `--workers` file
+/// alone: every queue then takes every worker), on a Wednesday noon; the answer, after checking
+/// the exit code.
 fn route_json(file: &str, task: &str, workers: Option<&str>) -> Value {
     let mut args = vec![
         "route",
@@ -265,11 +301,11 @@ fn route_json(file: &str, task: &str, workers: Option<&str>) -> Value {
         "--now",
         "2026-12-02T12:00:00Z",
         "--json",
-        "--queues",
-        "workflows/workspace/queues.json",
-        "--workers",
     ];
-    args.push(workers.unwrap_or("workflows/workspace/workers.json"));
+    match workers {
+        Some(workers) => args.extend(["--workers", workers]),
+        None => args.extend(WORKSPACE),
+    }
     let output = workflow(&args);
     assert_eq!(
         output.status.code(),

@@ -11,17 +11,21 @@
 //! | `twilio` | callbacks signed by Twilio's Python helper |
 //! | `cli` | the compiled `taskrouter` as a user runs it, and the REST tests' SIDs |
 //! | `standin` | a scripted stand-in for Twilio's REST API, and a throwaway TLS authority |
-//! | `prism` | Stoplight Prism serving Twilio's OpenAPI description |
+//! | `prism` | Stoplight Prism serving Twilio's OpenAPI description, as a mock or as a validating proxy |
+//! | `sim` | the compiled `taskrouter sim serve` on a free port, and HTTP requests to it |
+//! | `gateway` | an HTTP front turning requests into API Gateway events for the compiled function |
 //!
 //! `runtime_api`, `process`, `loopback`, `moto` and `ssm` are also compiled into the cold-start
 //! and storm benchmarks (`#[path]` modules), so they use nothing of the rest but each other.
 
 pub(crate) mod cli;
+pub(crate) mod gateway;
 pub(crate) mod loopback;
 pub(crate) mod moto;
 pub(crate) mod prism;
 pub(crate) mod process;
 pub(crate) mod runtime_api;
+pub(crate) mod sim;
 pub(crate) mod ssm;
 pub(crate) mod standin;
 pub(crate) mod twilio;

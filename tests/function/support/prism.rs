@@ -104,6 +104,22 @@ pub(crate) struct Prism {
 impl Prism {
     /// Writes the patched description to a temp file and serves it; waits until Prism answers.
     pub(crate) fn start() -> Self {
+        Self::launch("mock", &[], |answer| answer.starts_with("HTTP/1.1 200"))
+    }
+
+    /// Prism as a validating proxy in front of `upstream` (`http://127.0.0.1:PORT`): it
+    /// forwards each request and, with `--errors`, answers `500` with its `sl-violations` header
+    /// and a problem+json body listing them when the upstream's answer does not validate against
+    /// the description (a `4xx` the description does not list passes with a `Warning`).
+    pub(crate) fn proxy(upstream: &str) -> Self {
+        // Any answer proves Prism listens: the upstream decides what it is.
+        Self::launch("proxy", &[upstream, "--errors"], |answer| {
+            answer.starts_with("HTTP/1.1 ")
+        })
+    }
+
+    /// `prism MODE -h 127.0.0.1 -p PORT SPEC ARGS…`, once it answers the probe as `ready` says.
+    fn launch(mode: &str, args: &[&str], ready: fn(&str) -> bool) -> Self {
         let port = super::loopback::free_port();
         let spec = std::env::temp_dir().join(format!("taskrouter-prism-{port}.json"));
         std::fs::write(&spec, patched_spec().to_string()).expect("the temp dir is writable");
@@ -111,8 +127,9 @@ impl Prism {
         let output = std::fs::File::create(&log).expect("a log file");
         let binary = node_modules().join(".bin/prism");
         let child = Command::new(&binary)
-            .args(["mock", "-h", "127.0.0.1", "-p", &port.to_string()])
+            .args([mode, "-h", "127.0.0.1", "-p", &port.to_string()])
             .arg(&spec)
+            .args(args)
             .stdin(Stdio::null())
             .stdout(output.try_clone().expect("log handle"))
             .stderr(output)
@@ -131,11 +148,11 @@ impl Prism {
             log,
             spec,
         };
-        prism.wait_until_ready(port);
+        prism.wait_until_ready(port, ready);
         prism
     }
 
-    fn wait_until_ready(&mut self, port: u16) {
+    fn wait_until_ready(&mut self, port: u16, ready: fn(&str) -> bool) {
         use std::io::{Read, Write};
         let started = Instant::now();
         loop {
@@ -152,7 +169,7 @@ impl Prism {
                 stream.read_to_string(&mut answer)?;
                 Ok(answer)
             });
-            if probe.is_ok_and(|answer| answer.starts_with("HTTP/1.1 200")) {
+            if probe.is_ok_and(|answer| ready(&answer)) {
                 return;
             }
             assert!(
