@@ -124,6 +124,8 @@
 //! layers, and the HMAC's key block on the stack during one verification.
 
 pub mod accounts;
+pub(crate) mod retry;
+pub mod secrets;
 pub mod ssm;
 pub mod store;
 
@@ -134,6 +136,8 @@ use tokio::time::Instant;
 
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroize;
+
+use crate::sid::AccountSid;
 
 pub use accounts::{
     AccountError, AccountSettings, AccountTokens, Clock, Footprint, ManualClock, SystemClock,
@@ -185,10 +189,10 @@ impl Deadline {
         self.0
     }
 
-    /// Whether it still leaves time for an attempt to begin (see [`ssm::LAST_ATTEMPT`]).
+    /// Whether it still leaves time for an attempt to begin (see `retry::LAST_ATTEMPT`).
     pub(crate) fn leaves_time_for_an_attempt(self) -> bool {
         self.0
-            .checked_sub(ssm::LAST_ATTEMPT)
+            .checked_sub(retry::LAST_ATTEMPT)
             .is_some_and(|latest| Instant::now() <= latest)
     }
 }
@@ -259,6 +263,90 @@ pub enum TokenError {
         /// The SDK's description of the failure.
         cause: String,
     },
+    /// Listing the accounts under a prefix was refused to the function's role.
+    #[error(
+        "listing the accounts under `{prefix}` was denied: allow the function's role {action} on it ({cause})"
+    )]
+    ListingDenied {
+        /// The prefix listed.
+        prefix: String,
+        /// The IAM action to allow.
+        action: &'static str,
+        /// The SDK's description of the failure.
+        cause: String,
+    },
+    /// The configured secret id cannot name a Secrets Manager secret.
+    #[error(
+        "`{id}` is not a usable secrets manager secret id: give the secret's name or ARN without spaces, e.g. `taskrouter/auth-token`"
+    )]
+    InvalidSecretId {
+        /// The rejected id.
+        id: String,
+    },
+    /// The secret name prefix of a many-account deployment cannot prefix secret names.
+    #[error(
+        "`{prefix}` is not a usable secrets manager name prefix: give letters, digits and / _ + = . @ - only, at most 400 characters, ending with `/`, e.g. `taskrouter/accounts/`"
+    )]
+    InvalidSecretPrefix {
+        /// The rejected prefix.
+        prefix: String,
+    },
+    /// The secret does not exist (in this account and region), or is scheduled for deletion.
+    #[error(
+        "secrets manager secret `{id}` not found: create it with the SecretString {{\"account_sid\": \"AC…\", \"auth_token\": \"…\"}}, or correct the secret's name (and check the region)"
+    )]
+    SecretNotFound {
+        /// The secret that was asked for.
+        id: String,
+    },
+    /// Secrets Manager (or KMS, decrypting) refused the function's role.
+    #[error(
+        "reading secrets manager secret `{id}` was denied: allow the function's role secretsmanager:GetSecretValue on it, and kms:Decrypt on its key when the key is customer-managed ({cause})"
+    )]
+    SecretAccessDenied {
+        /// The secret that was asked for.
+        id: String,
+        /// The SDK's description of the failure.
+        cause: String,
+    },
+    /// A version of the secret does not hold `{"account_sid": …, "auth_token": …}`.
+    #[error(
+        "secrets manager secret `{id}` ({stage}) is not usable: {reason}; store {{\"account_sid\": \"AC…\", \"auth_token\": \"…\"}} as its SecretString"
+    )]
+    SecretMalformed {
+        /// The secret.
+        id: String,
+        /// The staging label of the version read (`AWSCURRENT`, `AWSPENDING`, `AWSPREVIOUS`).
+        stage: &'static str,
+        /// What is wrong with it (never the token).
+        reason: String,
+    },
+    /// A version of the secret holds the token of another account than the one it serves.
+    #[error(
+        "secrets manager secret `{id}` ({stage}) holds the token of account `{found}` but serves account `{expected}`: store account `{expected}`'s SID and token in it"
+    )]
+    SecretAccountMismatch {
+        /// The secret.
+        id: String,
+        /// The staging label of the version read.
+        stage: &'static str,
+        /// The account the secret serves: the one its name ends with, or, for the secret of a
+        /// single-account deployment, the one its `AWSCURRENT` version holds.
+        expected: AccountSid,
+        /// The account the version holds.
+        found: AccountSid,
+    },
+    /// Secrets Manager could not be reached or did not answer in time, or answered with an
+    /// unexpected error.
+    #[error(
+        "could not read secrets manager secret `{id}`: {cause}; requests are refused until a later read succeeds"
+    )]
+    SecretUnavailable {
+        /// The secret that was asked for.
+        id: String,
+        /// The SDK's description of the failure.
+        cause: String,
+    },
 }
 
 impl TokenError {
@@ -269,7 +357,18 @@ impl TokenError {
     /// for the refresh interval. [`TokenError::Unavailable`] (throttled, unreachable, no answer in
     /// time) is not such an answer: it says nothing about the tokens.
     pub fn means_no_token(&self) -> bool {
-        !matches!(self, Self::Unavailable { .. })
+        !matches!(
+            self,
+            Self::Unavailable { .. } | Self::SecretUnavailable { .. }
+        )
+    }
+
+    /// Whether the answer says the parameter or secret does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            Self::ParameterNotFound { .. } | Self::SecretNotFound { .. }
+        )
     }
 }
 
@@ -335,17 +434,33 @@ impl fmt::Debug for AuthToken {
     }
 }
 
-/// The tokens a signature may be made with: the primary and, during a rotation, the secondary.
+/// The tokens a signature may be made with: the primary and, during a rotation, the secondary;
+/// from Secrets Manager, also the previous token for a short grace after a rotation's promotion.
 #[derive(Debug, Clone)]
 pub struct TokenSet {
     primary: AuthToken,
     secondary: Option<AuthToken>,
+    /// A token rotated out, accepted until the instant given (see [`secrets`]).
+    previous: Option<(AuthToken, Instant)>,
 }
 
 impl TokenSet {
     /// A set of the primary token and an optional secondary one.
     pub fn new(primary: AuthToken, secondary: Option<AuthToken>) -> Self {
-        Self { primary, secondary }
+        Self {
+            primary,
+            secondary,
+            previous: None,
+        }
+    }
+
+    /// This set, also accepting `previous` until `until`. The store that holds the set stops
+    /// handing it out with `previous` at `until` ([`TokenStore::tokens`]).
+    pub fn with_previous(self, previous: AuthToken, until: Instant) -> Self {
+        Self {
+            previous: Some((previous, until)),
+            ..self
+        }
     }
 
     /// The primary token.
@@ -358,12 +473,30 @@ impl TokenSet {
         self.secondary.as_ref()
     }
 
-    /// The HMAC keys to try, primary first.
+    /// The token rotated out and until when it is accepted, during the grace after a promotion.
+    pub fn previous(&self) -> Option<(&AuthToken, Instant)> {
+        self.previous.as_ref().map(|(token, until)| (token, *until))
+    }
+
+    /// The HMAC keys to try, primary first, then the secondary, then the previous token.
     pub fn as_keys(&self) -> Vec<&[u8]> {
         std::iter::once(&self.primary)
             .chain(self.secondary.as_ref())
+            .chain(self.previous.as_ref().map(|(token, _)| token))
             .map(AuthToken::expose)
             .collect()
+    }
+
+    /// This set without a previous token whose grace is over at `now`, or `None` when there is
+    /// nothing to take out.
+    pub(crate) fn without_expired(&self, now: Instant) -> Option<Self> {
+        match self.previous {
+            Some((_, until)) if now >= until => Some(Self {
+                previous: None,
+                ..self.clone()
+            }),
+            _ => None,
+        }
     }
 
     /// Whether `other` holds the same tokens. Both sides are ours (never request input), so a
@@ -393,6 +526,15 @@ pub enum TokenSource {
         name: String,
         /// The parameter of the secondary token; it may not exist.
         secondary: Option<String>,
+    },
+    /// A Secrets Manager secret holding `{"account_sid": …, "auth_token": …}` in each of its
+    /// staged versions, from `TWILIO_AUTH_TOKEN_SECRET_ID` ([`secrets`]).
+    Secret {
+        /// The secret's name or ARN.
+        id: String,
+        /// How long after a promotion the version rotated out (`AWSPREVIOUS`) is still accepted
+        /// (`AUTH_TOKEN_PREVIOUS_GRACE_SECONDS`).
+        grace: Duration,
     },
 }
 
@@ -434,6 +576,21 @@ impl TokenSource {
             secondary: secondary.map(checked).transpose()?,
         })
     }
+
+    /// The Secrets Manager secret `id` (a name or an ARN), e.g. the value of
+    /// `TWILIO_AUTH_TOKEN_SECRET_ID`, its previous version accepted for `grace` after a promotion.
+    ///
+    /// # Errors
+    ///
+    /// [`TokenError::InvalidSecretId`] when `id` is empty or holds whitespace or control
+    /// characters.
+    pub fn secret(id: String, grace: Duration) -> Result<Self, TokenError> {
+        if usable_parameter_name(&id) {
+            Ok(Self::Secret { id, grace })
+        } else {
+            Err(TokenError::InvalidSecretId { id })
+        }
+    }
 }
 
 /// Whether `name` can name an SSM parameter as far as this function can tell: not empty, no
@@ -459,6 +616,7 @@ impl fmt::Display for TokenSource {
                 name,
                 secondary: Some(secondary),
             } => write!(f, "ssm parameter {name} (secondary {secondary})"),
+            Self::Secret { id, .. } => write!(f, "secrets manager secret {id}"),
         }
     }
 }

@@ -8,13 +8,15 @@
 //! | `loopback` | free ports, and the accept loop of the in-process servers |
 //! | `moto` | a real `moto_server` (SSM, Secrets Manager, CloudFormation), recording its requests |
 //! | `ssm` | the SSM stand-in that throttles as Parameter Store does |
+//! | `secretsmanager` | the Secrets Manager stand-in that throttles as Secrets Manager does |
 //! | `twilio` | callbacks signed by Twilio's Python helper |
 //! | `cli` | the compiled `taskrouter` as a user runs it, and the REST tests' SIDs |
 //! | `standin` | a scripted stand-in for Twilio's REST API, and a throwaway TLS authority |
 //! | `prism` | Stoplight Prism serving Twilio's OpenAPI description |
 //!
-//! `runtime_api`, `process`, `loopback`, `moto` and `ssm` are also compiled into the cold-start
-//! and storm benchmarks (`#[path]` modules), so they use nothing of the rest but each other.
+//! `runtime_api`, `process`, `loopback`, `moto`, `ssm` and `secretsmanager` are also compiled into
+//! the cold-start and storm benchmarks (`#[path]` modules), so they use nothing of the rest but
+//! each other.
 
 pub(crate) mod cli;
 pub(crate) mod loopback;
@@ -22,6 +24,7 @@ pub(crate) mod moto;
 pub(crate) mod prism;
 pub(crate) mod process;
 pub(crate) mod runtime_api;
+pub(crate) mod secretsmanager;
 pub(crate) mod ssm;
 pub(crate) mod standin;
 pub(crate) mod twilio;
