@@ -43,6 +43,9 @@ pub(crate) const SECRETS_MANAGER_DEFAULT: Limit = Limit::Bucket {
 
 struct State {
     started: Instant,
+    /// The `CreatedDate` of every secret's version: a day before the stand-in started, so no
+    /// reader is within the grace of a rotation (it would read `AWSPREVIOUS` too).
+    created: f64,
     secrets: HashMap<String, String>,
     bucket: Mutex<Option<TokenBucket>>,
     recorded: Mutex<Vec<Recorded>>,
@@ -65,8 +68,12 @@ impl Drop for SecretsStandIn {
 impl SecretsStandIn {
     /// Starts on a free loopback port serving `secrets` (name, `SecretString`) under `limit`.
     pub(crate) async fn start(secrets: &[(&str, &str)], limit: Limit) -> Self {
+        let day_ago = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |now| now.as_secs_f64() - 86_400.0);
         let state = Arc::new(State {
             started: Instant::now(),
+            created: day_ago.floor(),
             secrets: secrets
                 .iter()
                 .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
@@ -171,7 +178,7 @@ async fn serve(
                     "VersionId": "00000000-0000-4000-8000-000000000001",
                     "SecretString": value,
                     "VersionStages": ["AWSCURRENT"],
-                    "CreatedDate": 1_795_500_000.0
+                    "CreatedDate": state.created
                 }),
             ),
             Some(_) => (
