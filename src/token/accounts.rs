@@ -5,34 +5,55 @@
 //! With `TWILIO_AUTH_TOKEN_PARAMETER_PREFIX=/taskrouter/accounts/` the token of account `AC…` is
 //! the SSM `SecureString` `/taskrouter/accounts/AC…` and its rotation secondary, while one is under
 //! way, `/taskrouter/accounts/secondary/AC…` ([`AccountSettings::primary_parameter`],
-//! [`AccountSettings::secondary_parameter`]). Both are read on the account's first callback, then
-//! kept by that account's store with every rule of [`TokenStore`]: re-read as they age and after a
-//! mismatch, at most twice per refresh interval, dropped when SSM says they are gone, failures
-//! spaced and failing closed for that account only.
+//! [`AccountSettings::secondary_parameter`]); with `TWILIO_AUTH_TOKEN_SECRET_PREFIX=taskrouter/accounts/`
+//! it is the Secrets Manager secret `taskrouter/accounts/AC…`, whose `account_sid` must be `AC…`
+//! ([`AccountSettings::secret_name`], [`super::secrets`]). They are read on the account's first
+//! callback, then kept by that account's store with every rule of [`TokenStore`]: re-read as
+//! they age and after a mismatch, at most twice per refresh interval, dropped when the source says
+//! they are gone, failures spaced and failing closed for that account only.
 //!
-//! The `AccountSid` only *selects* the token; the signature still decides. A callback that claims
+//! The `AccountSid` only *selects* the token; the signature decides. A callback that claims
 //! account B but was signed with account A's token is checked with B's token and fails.
 //!
 //! # An attacker controls `AccountSid`
 //!
 //! The parameter arrives in a body nobody has verified yet (contract §10), so whoever can reach
-//! the URL chooses which account is looked up. What they cannot do, and why:
+//! the URL chooses which account is looked up. An account this instance does not know is found
+//! in one of three ways, the first that applies:
+//!
+//! 1. **The last listing of the prefix holds it**, and is younger than the refresh interval: its
+//!    tokens are read, and nothing is spent.
+//! 2. **A look-up is left in the budget**, `ACCOUNT_LOOKUPS_PER_MINUTE` (default
+//!    [`DEFAULT_LOOKUPS_PER_MINUTE`]) for all accounts together, refilled evenly over the minute:
+//!    its tokens are read directly (one `GetParameters`, or `GetSecretValue` of `AWSCURRENT` and
+//!    `AWSPENDING`), and a look-up that finds the account gives its share back, so only look-ups
+//!    that find nothing spend it. An account just created is found this way at once.
+//! 3. **Otherwise the prefix is listed** (`GetParametersByPath`, 10 names a page, or `ListSecrets`,
+//!    100 a page; names only, no value), unless a listing is younger than the refresh interval, or
+//!    one began less than half of it ago: the account is then answered from the listing, refused
+//!    `403` without a read when it is not there. A listing that fails refuses accounts not seen
+//!    yet, `503` (failing closed), until one succeeds.
+//!
+//! So a flood of invented SIDs spends the budget, causes one listing, and is then refused from
+//! memory, while a real account whose parameter or secret existed at that listing is answered on
+//! its first callback however large the flood before it. (One created after the listing is found
+//! by the next listing, or at once by a look-up when the budget has one.) Listing at every cold
+//! start instead would cost a cold start what a listing costs, about one request per 10 accounts
+//! (BENCHMARKS.md, section 7): the listing waits for a flood to need it.
 //!
 //! | an unverified request cannot | because |
 //! |---|---|
-//! | make SSM be read more than a few times a minute, however many SIDs it invents | a look-up of an account this instance does not know spends from one budget, `ACCOUNT_LOOKUPS_PER_MINUTE` (default [`DEFAULT_LOOKUPS_PER_MINUTE`]) for all accounts together, refilled evenly over the minute; when it is spent the request is answered `503` at once without a read. A look-up that finds an account gives its share back, so the real accounts' first callbacks after a cold start never wait for the budget: only look-ups that find nothing spend it. An account SSM answers for without a token (no parameter, or one the role may not read or that holds no token) is remembered for the refresh interval (`AUTH_TOKEN_REFRESH_SECONDS`), listed or not, so repeating one SID costs one look-up per interval. Each look-up is one `GetParameters` request for the primary and the secondary (a name it does not find is not an error and is not retried; a throttled request is retried within the request's deadline, another transient failure once). So over any minute at most twice the budget of look-ups happen: the budget at once, and as much again refilled. With `TWILIO_ACCOUNT_SIDS` an account not on the list is refused before any look-up: zero requests, and a listed account without a readable parameter costs one look-up per interval |
-//! | make a known account's tokens be read more than twice per refresh interval | a known account's re-reads, whatever asks for them (the age of its tokens, a signature matching none of them), are spaced by half the refresh interval ([`TokenStore`]): with `n` known accounts, at most `2n` re-reads per interval while SSM answers them (`4n` while it does not), each one `GetParameters` request (more while SSM throttles it), and none spends the budget |
-//! | keep a known account from picking up its rotated token | a known account's re-reads are its own, never charged to the budget that invented SIDs (or forged requests naming other accounts) spend; a forged request can only make a re-read happen earlier, and a read is as good whoever asked for it. A token stored at instant `T` verifies from `T` plus half the refresh interval at the latest while SSM answers, whatever other requests do |
-//! | push a known account's token out of the cache | an account whose token was loaded stays in the cache until SSM itself answers that it has no token any more (its parameter deleted, emptied, or no longer readable by the role): then it is remembered without one, like an account never found. Nothing a request chooses evicts it |
-//! | grow memory without bound | the accounts cached are those whose parameter exists (a set only the operator can grow) or, with `TWILIO_ACCOUNT_SIDS`, those listed; accounts remembered without a token are kept in a cache of at most [`ABSENT_CAPACITY`] entries, oldest first out; a look-up in flight holds an entry only until it ends. The budget itself is two numbers |
-//! | slow down callbacks of known accounts | a known account's tokens are a hash-map look-up under a lock that is never held across a read: no known account waits for another account's read, for the budget or for a cache of absent accounts; its own re-reads run in the background while its tokens are younger than the refresh interval ([`TokenStore`]) |
+//! | make the store be read more than a few times a minute, however many SIDs it invents | look-ups spend the budget: at most its size at once and as much again over a minute; after that, one listing of the prefix per refresh interval while listings succeed, two while they fail (listings begin at least half the interval apart), each at most `ceil(n / page)` requests for `n` accounts (each retried as reads are, within the deadline of the callback that started it). An account answered without a token (no parameter or secret, or one the role may not read or that holds no token) is remembered for the refresh interval (`AUTH_TOKEN_REFRESH_SECONDS`), listed or not, so repeating one SID costs one look-up per interval. With `TWILIO_ACCOUNT_SIDS` an account not on the list is refused before anything is read, no listing is ever made, and a listed account without a readable token costs one look-up per interval |
+//! | keep a real account from its first callback | once the budget is spent, the listing answers: an invented SID is refused from it, a real one found in it without spending anything. The flood's own look-ups never touch the listing, and the listing is not made per request |
+//! | make a known account's tokens be read more than twice per refresh interval | a known account's re-reads, whatever asks for them (the age of its tokens, a signature matching none of them), are spaced by half the refresh interval ([`TokenStore`]): with `n` known accounts, at most `2n` re-reads per interval while the source answers them (`4n` while it does not), and none spends the budget |
+//! | keep a known account from picking up its rotated token | a known account's re-reads are its own, never charged to the budget that invented SIDs (or forged requests naming other accounts) spend; a forged request can only make a re-read happen earlier, and a read is as good whoever asked for it. A token stored at instant `T` verifies from `T` plus half the refresh interval at the latest while the source answers, whatever other requests do |
+//! | push a known account's token out of the cache | an account whose token was loaded stays in the cache until its source itself answers that it has no token any more (its parameter or secret deleted, emptied, or no longer readable by the role): then it is remembered without one, like an account never found. Nothing a request chooses evicts it |
+//! | grow memory without bound | the accounts cached are those whose parameter or secret exists (a set only the operator can grow) or, with `TWILIO_ACCOUNT_SIDS`, those listed; the listing holds the SIDs under the prefix, at most as many as the service holds for one account and region; accounts remembered without a token are kept in a cache of at most [`ABSENT_CAPACITY`] entries, oldest first out; a look-up in flight holds an entry only until it ends. The budget itself is two numbers |
+//! | slow down callbacks of known accounts | a known account's tokens are a hash-map look-up under a lock that is never held across a read: no known account waits for another account's read, for the budget, for a listing or for a cache of absent accounts; its own re-reads run in the background while its tokens are younger than the refresh interval ([`TokenStore`]) |
 //!
-//! The bound is per instance: an attacker whose flood makes Lambda start more instances gets a
-//! budget per instance. The function's reserved concurrency caps the instances (and the cost of
-//! the flood itself); `TWILIO_ACCOUNT_SIDS` removes the question. What the budget does cost:
-//! while it is spent, the *first* callback of an account this instance has not seen yet is
-//! answered `503` (TaskRouter then tries the fallback URL, and the reservation is offered again
-//! later); known accounts are never affected.
+//! The bounds are per instance: an attacker whose flood makes Lambda start more instances gets a
+//! budget and a listing per instance. The function's reserved concurrency caps the instances (and
+//! the cost of the flood itself); `TWILIO_ACCOUNT_SIDS` removes the question.
 //!
 //! # Time
 //!
@@ -61,9 +82,10 @@ pub const ACCOUNT_SIDS_VAR: &str = "TWILIO_ACCOUNT_SIDS";
 /// The environment variable setting the look-up budget.
 pub const LOOKUPS_VAR: &str = "ACCOUNT_LOOKUPS_PER_MINUTE";
 
-/// The look-ups a minute unverified requests may cause by default: enough for an operator's new
-/// account to be found within seconds, small against SSM's default 40 transactions a second
-/// shared by the whole AWS account and region (contract §11; each look-up is one request).
+/// The look-ups a minute unverified requests may cause by default before the prefix is listed:
+/// enough for an operator's new account to be found within seconds, small against SSM's default
+/// 40 transactions a second shared by the whole AWS account and region (contract §11; each
+/// look-up is one request, two with Secrets Manager).
 pub const DEFAULT_LOOKUPS_PER_MINUTE: NonZeroU32 = NonZeroU32::new(10).expect("not zero");
 
 /// The most look-ups a minute `ACCOUNT_LOOKUPS_PER_MINUTE` may allow: 10 a second, a quarter of
@@ -111,20 +133,22 @@ pub enum AccountError {
         "account `{0}` is not served by this function, so its X-Twilio-Signature cannot be checked"
     )]
     NotAllowed(AccountSid),
-    /// `403`: the account has no token parameter (now, or at a look-up less than the refresh
-    /// interval ago).
+    /// `403`: the account has no token parameter or secret (now, at a look-up less than the
+    /// refresh interval ago, or at the last listing of the prefix).
     #[error(
         "account `{0}` is not served by this function, so its X-Twilio-Signature cannot be checked"
     )]
     NoParameter(AccountSid),
-    /// `503`: the account is not known to this instance and the look-up budget is spent.
+    /// `503`: the account is not known to this instance, the look-up budget is spent and no
+    /// listing of the prefix could be made (one began less than half the refresh interval ago,
+    /// or no time was left for one).
     #[error(
         "account `{0}` has not been seen by this instance and too many unknown accounts were looked up in the last minute: try again shortly"
     )]
     LookupsExhausted(AccountSid),
-    /// `503`: the account's token parameter exists but cannot be read (now, or, when SSM answered
-    /// that it holds no token or may not be read, at a look-up less than the refresh interval
-    /// ago).
+    /// `503`: the account's token parameter or secret exists but cannot be read (now, or, when
+    /// the source answered that it holds no token or may not be read, at a look-up less than the
+    /// refresh interval ago), or, the look-up budget spent, the prefix could not be listed.
     #[error("the auth token of account `{account}` is unavailable: {source}")]
     Unavailable {
         /// The account.

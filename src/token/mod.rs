@@ -2,14 +2,17 @@
 //!
 //! `X-Twilio-Signature` is an HMAC keyed with the account's auth token (contract §4), so every
 //! callback needs a token before anything else can be trusted. This module is the only one that
-//! touches the network: it reads tokens from SSM Parameter Store and keeps them.
+//! touches the network: it reads tokens from SSM Parameter Store or AWS Secrets Manager and keeps
+//! them.
 //!
 //! | part | owns |
 //! |---|---|
-//! | this file | [`AuthToken`] (a secret), [`TokenSet`] (primary and secondary), [`TokenSource`], [`TokenError`] |
-//! | [`store`] | [`TokenStore`]: one account's tokens, loaded, cached, re-read as they age and after a mismatch, dropped when SSM says they are gone, the spacing of reads after a failure |
-//! | [`ssm`] | the one SSM read path: `GetParameters` (or `GetParameter`) retried until the read's deadline, errors classified |
-//! | [`accounts`] | [`AccountTokens`]: one deployment, many accounts, a [`TokenStore`] per account under a parameter prefix, and what an attacker who invents `AccountSid`s can and cannot do to it |
+//! | this file | [`AuthToken`] (a secret), [`TokenSet`] (primary, secondary, and a previous token during its grace), [`TokenSource`], [`TokenError`] |
+//! | [`store`] | [`TokenStore`]: one account's tokens, loaded, cached, re-read as they age and after a mismatch, dropped when the source says they are gone, the spacing of reads after a failure; one store whatever the source, reading through `store::Origin` |
+//! | [`ssm`] | the Parameter Store source: `GetParameters` (or `GetParameter`), and the listing of a prefix (`GetParametersByPath`) |
+//! | [`secrets`] | the Secrets Manager source: a secret's staged versions (`GetSecretValue`), and the listing of a name prefix (`ListSecrets`) |
+//! | `retry` | what every read shares: the client's timeouts, the classification of a failed request, the loop that retries it until the read's deadline |
+//! | [`accounts`] | [`AccountTokens`]: one deployment, many accounts, a [`TokenStore`] per account under a prefix, and what an attacker who invents `AccountSid`s can and cannot do to it |
 //!
 //! # Sources
 //!
@@ -24,23 +27,30 @@
 //!   `WithDecryption=true`: `GetParameter` for the primary alone, one `GetParameters` for both.
 //!   A secondary parameter that does not exist is not an error: there is simply no secondary
 //!   token.
+//! - [`TokenSource::Secret`]: the name or ARN in `TWILIO_AUTH_TOKEN_SECRET_ID` of a Secrets
+//!   Manager secret whose `SecretString` is `{"account_sid": …, "auth_token": …}`, read in its
+//!   staged versions (`AWSCURRENT`, `AWSPENDING` while a rotation is under way, `AWSPREVIOUS` for
+//!   a grace after a promotion: [`secrets`] has the details). Its client is built only then: the
+//!   other sources never pay for it.
 //! - [`AccountSettings`]: `TWILIO_AUTH_TOKEN_PARAMETER_PREFIX`, one `SecureString` per account
-//!   named `<prefix><AccountSid>`, its rotation secondary at `<prefix>secondary/<AccountSid>`; the
+//!   named `<prefix><AccountSid>`, its rotation secondary at `<prefix>secondary/<AccountSid>`; or
+//!   `TWILIO_AUTH_TOKEN_SECRET_PREFIX`, one secret per account named `<prefix><AccountSid>`. The
 //!   callback's `AccountSid` selects which one verifies it ([`accounts`] has the details).
 //!
-//! A Secrets Manager secret is read through the same `GetParameter` call by naming it
-//! `/aws/reference/secretsmanager/<secret-id>`
-//! (<https://docs.aws.amazon.com/systems-manager/latest/userguide/integration-ps-secretsmanager.html>).
-//! The secret must hold the bare token as its plaintext value, not a JSON key/value object; the
-//! function's role then needs `secretsmanager:GetSecretValue` on the secret as well as
-//! `ssm:GetParameter`.
+//! A Secrets Manager secret can also be read through Parameter Store, by naming it
+//! `/aws/reference/secretsmanager/<secret-id>` in `TWILIO_AUTH_TOKEN_PARAMETER`
+//! (<https://docs.aws.amazon.com/systems-manager/latest/userguide/integration-ps-secretsmanager.html>):
+//! the secret then holds the bare token, its staged versions are not seen, and each read is one
+//! of Parameter Store's 40 a second. [`TokenSource::Secret`] has none of these limits.
 //!
 //! # Rotation and revocation
 //!
 //! Twilio accepts the secondary auth token while a rotation is under way (contract §4), so a
 //! [`TokenSet`] holds a primary and an optional secondary and a signature matching either is
-//! accepted. Tokens held are re-read from SSM in two cases, both per account and neither
-//! spending anything other accounts share:
+//! accepted (from Secrets Manager, `AWSCURRENT` and `AWSPENDING`; and `AWSPREVIOUS` until the
+//! instant its grace ends, after which the store no longer hands it out, read or not). Tokens
+//! held are re-read from their source in two cases, both per account and neither spending
+//! anything other accounts share:
 //!
 //! - **As they age**, so a token removed from SSM stops verifying: at the end of a rotation the
 //!   old token is deleted (or overwritten), and Twilio signs with the one that remains, so no
@@ -52,8 +62,9 @@
 //!   [`TokenStore::refresh_after_mismatch`], so a token rotated in SSM is picked up without a cold
 //!   start and without waiting for the age.
 //!
-//! Whatever asks, a store's re-reads are spaced by `I / 2`: at most two SSM reads per interval per
-//! account while SSM answers them (four while it does not), however many forged requests name it.
+//! Whatever asks, a store's re-reads are spaced by `I / 2`: at most two reads per interval per
+//! account while the source answers them (four while it does not), however many forged requests
+//! name it.
 //!
 //! # Failing closed, within TaskRouter's deadline
 //!
@@ -76,15 +87,15 @@
 //! | other transient failures (refused or dropped connection, timeout, 5xx) | 2 attempts | one retry rides out a blip; more would keep every callback waiting through an outage that retrying does not end |
 //! | one attempt | all the time left before the deadline | an attempt abandoned while SSM is answering it spends one of the 40 transactions for nothing, exactly when they are scarce; no attempt begins in the last 250 ms |
 //! | TCP + TLS connect | 1 s | an endpoint that does not accept a connection in a second is not going to; the attempt is then retried on a new connection |
-//! | requests per attempt | one: `GetParameters` for a primary and a secondary, `GetParameter` for a primary alone | each request is one of the 40 a second, whatever it asks for; a version selector, an ARN or a Secrets Manager reference is read with one `GetParameter` each (see `ssm.rs`) |
-//! | requests per read | at most 12 (per parameter read separately) | a hard bound on what one read can cost whatever the jitter draws; pauses drawn as above reach the deadline after about 8 attempts on average |
+//! | requests per attempt | Parameter Store, one: `GetParameters` for a primary and a secondary, `GetParameter` for a primary alone; Secrets Manager, one `GetSecretValue` per staged version, `AWSCURRENT` and `AWSPENDING` sent together (and `AWSPREVIOUS` after them during a grace) | each request is one of the 40 a second Parameter Store serves, whatever it asks for; a version selector, an ARN or a Secrets Manager reference is read with one `GetParameter` each (see `ssm.rs`); Secrets Manager serves 10,000 a second, and two requests in one round trip cost a cold start no more time than one (see `secrets.rs`) |
+//! | requests per read | at most 12 per request it is made of | a hard bound on what one read can cost whatever the jitter draws; pauses drawn as above reach the deadline after about 8 attempts on average |
 //! | a new read after a failed one | at most one per second per account ([`RETRY_AFTER_FAILURE`]), counted from the start of the failed read | while reads fail at once (a denial, a missing parameter, an endpoint refusing connections), requests answer 503 at once instead of each asking SSM; a read that was throttled until its deadline lasted longer than that, so the next callback reads again at once and an instance is not left refusing after the storm. With many accounts an answer without a token (no parameter, access denied, a blank value) is remembered for the refresh interval instead, listed account or not ([`accounts`]) |
 //! | how old the tokens held may get | the refresh interval `I` (config, e.g. [`DEFAULT_REFRESH_INTERVAL`]): re-read in the background by a callback that finds them `I / 2` old, before use by one that finds them `I` old | a token removed from SSM must stop verifying though nothing mismatches; a callback of a busy instance never waits for a periodic read, and one of an instance idle for `I` waits for the read it needs, as a cold start does |
 //! | re-reads of the tokens held | per account, whatever asks (their age, a mismatch): reads callbacks wait for at least `I / 2` apart, reads in the background too, a successful one counting for both, so at most two per interval while SSM answers and four while it does not; never from a budget other accounts share | forged signatures must not drive SSM traffic, nor keep an account from picking up its rotated token |
 //! | a re-read SSM does not answer (throttled, unreachable) | the tokens held are kept, their age unchanged; the next re-read of its kind `I / 2` after it began | an outage of SSM says nothing about the tokens, and must not take down instances that hold them |
 //! | a re-read SSM answers without a token (no parameter, access denied, a blank value) | the tokens held are dropped; requests are refused as at a cold start with that answer | a revoked token stops verifying; every instance ends up where a new one would be |
 //!
-//! The retries are this crate's own loop (`ssm.rs`), not the SDK's retry policy (whose client is
+//! The retries are this crate's own loop (`retry.rs`), not the SDK's retry policy (whose client is
 //! built with retries off), for four reasons read in `aws-smithy-runtime` 1.16: the SDK's
 //! standard and adaptive modes count attempts (`max_attempts`), not time, so a deadline can only
 //! be imposed by its operation timeout, which ends a throttled read with a timeout error instead
@@ -103,7 +114,9 @@
 //! (BENCHMARKS.md, section 5): every callback of 100 instances starting over one second, or all
 //! at once, answered `200` within 5 s, where the reads before this loop refused 18–26 and 46–49 of
 //! them; past about 130 instances over a second (110 at once) the instances that wait longest
-//! fail closed at the deadline, and every one answers its next callback.
+//! fail closed at the deadline, and every one answers its next callback. Against a stand-in
+//! serving Secrets Manager's 10,000 a second the storm is not throttled at all (BENCHMARKS.md,
+//! section 9).
 //!
 //! A read is logged once, `auth token loaded` or `auth token not loaded`, with the requests it
 //! sent (`attempts`), how many were throttled (`throttled`) and how long it took (`read_ms`):

@@ -2,16 +2,17 @@
 //!
 //! A single-account deployment has one store; a many-account deployment has one per account
 //! ([`super::accounts`]). Either way this is where a token is loaded, kept, re-read as it ages
-//! and after a signature mismatch, dropped when SSM says it is gone and, after a failed read,
-//! where reads are spaced ([`RETRY_AFTER_FAILURE`]): the rules of the parent module's table hold
-//! per store. Every read is given the [`Deadline`] of the request that asked for it (the
+//! and after a signature mismatch, dropped when its source says it is gone and, after a failed
+//! read, where reads are spaced ([`RETRY_AFTER_FAILURE`]): the rules of the parent module's table
+//! hold per store, and the same whatever the source (SSM parameters or a Secrets Manager secret:
+//! the store reads through `Origin`, and nothing else in it knows which). Every read is given the [`Deadline`] of the request that asked for it (the
 //! constructor's first read, the deadline of the callback the cold start is for).
 //!
 //! # Age
 //!
-//! A set of tokens is as good as the read that found it: a token removed from SSM since (the
-//! secondary deleted at the end of a rotation, a leaked primary overwritten, an account's
-//! parameter deleted) would keep verifying for the life of the instance, since the callbacks
+//! A set of tokens is as good as the read that found it: a token removed from its source since
+//! (the secondary deleted at the end of a rotation, a leaked primary overwritten, an account's
+//! parameter or secret deleted) would keep verifying for the life of the instance, since the callbacks
 //! Twilio signs with the remaining token never mismatch. So a held set has an age, counted from
 //! the start of the last read that found it, and with `I` the refresh interval:
 //!
@@ -30,8 +31,8 @@
 //!
 //! Re-reads are spaced per store: those a callback waits for (the age, a mismatch) begin at least
 //! `I / 2` apart, and so do those in the background; a successful one counts for both. So while
-//! SSM answers them, any two re-reads begin at least `I / 2` apart, at most two per interval; while
-//! it does not, at most four (two of each kind).
+//! the source answers them, any two re-reads begin at least `I / 2` apart, at most two per
+//! interval; while it does not, at most four (two of each kind).
 //!
 //! What a re-read finds:
 //!
@@ -39,10 +40,15 @@
 //! |---|---|
 //! | the same tokens | them, their age counted from this read |
 //! | other tokens (a rotation, a secondary added or removed) | the new set |
-//! | no token: the parameter does not exist, the role may not read it, its value is not a token ([`TokenError::means_no_token`]) | nothing: callbacks are refused as at a cold start with that answer, and the source is read again as after a failed load |
-//! | no answer: throttled until its deadline, SSM unreachable | the set it held, its age unchanged: an outage of SSM does not take tokens away; the next re-read of the same kind begins `I / 2` after this one did (after one a callback waited for, no read in the background begins before then either) |
+//! | no token: the parameter or secret does not exist, the role may not read it, its value is not a token ([`TokenError::means_no_token`]) | nothing: callbacks are refused as at a cold start with that answer, and the source is read again as after a failed load |
+//! | no answer: throttled until its deadline, the service unreachable | the set it held, its age unchanged: an outage does not take tokens away; the next re-read of the same kind begins `I / 2` after this one did (after one a callback waited for, no read in the background begins before then either) |
 //!
-//! So a token removed from SSM stops verifying within `I` of its removal, whenever SSM answers.
+//! So a token removed from its source stops verifying within `I` of its removal, whenever the
+//! source answers.
+//!
+//! A set from Secrets Manager may also hold the token rotated out, until an instant
+//! ([`TokenSet::with_previous`]): from that instant the store hands out the set without it, its
+//! age unchanged and nothing read, so the grace ends on time whatever the refresh interval.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -152,14 +158,14 @@ impl Gate {
 
 /// What a re-read of a held set left the store holding.
 enum ReRead {
-    /// A set: the one held before (found again, or kept because SSM did not answer) or a new
+    /// A set: the one held before (found again, or kept because the source did not answer) or a new
     /// one.
     Held {
         set: Arc<TokenSet>,
         /// Whether it differs from the set held before.
         replaced: bool,
     },
-    /// Nothing: SSM answered that there is no token.
+    /// Nothing: the source answered that there is no token.
     Dropped(TokenError),
 }
 
@@ -185,9 +191,10 @@ impl Trigger {
 }
 
 impl TokenStore {
-    /// Builds the store. `Env`: ready at once, without touching AWS. `Parameter`: loads the AWS
-    /// SDK configuration the standard way (`AWS_REGION`, credentials, and `AWS_ENDPOINT_URL` /
-    /// `AWS_ENDPOINT_URL_SSM` when set), then tries the first read. A failed read is remembered,
+    /// Builds the store. `Env`: ready at once, without touching AWS. `Parameter` and `Secret`:
+    /// loads the AWS SDK configuration the standard way (`AWS_REGION`, credentials, and
+    /// `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_SSM` / `AWS_ENDPOINT_URL_SECRETS_MANAGER` when set),
+    /// builds the client of that service alone, then tries the first read. A failed read is remembered,
     /// not fatal: [`TokenStore::tokens`] reports it and reads again later.
     ///
     /// `refresh_interval` is how old the tokens held may get (see the module docs); the first
@@ -201,7 +208,7 @@ impl TokenStore {
     }
 
     /// As [`TokenStore::new`], with an SDK configuration built by the caller (an endpoint,
-    /// region or credentials of its choosing). The SSM client's timeouts and retries are set here
+    /// region or credentials of its choosing). The client's timeouts and retries are set here
     /// whatever `sdk_config` says, so a read always fits TaskRouter's deadline. `sdk_config` is
     /// ignored for an `Env` source.
     pub async fn with_sdk_config(
@@ -492,8 +499,8 @@ impl TokenStore {
 
     /// A set as old as the refresh interval: re-read within the caller's `deadline` (or the
     /// read under way waited for), and what that leaves returned. When no re-read may begin (the
-    /// last one, which SSM did not answer, began less than half the interval ago; no time left;
-    /// a read under way outlasting `deadline`), the set held: SSM not answering says nothing
+    /// last one, which the source did not answer, began less than half the interval ago; no time
+    /// left; a read under way outlasting `deadline`), the set held: no answer says nothing
     /// about the tokens.
     async fn re_read_expired(&self, deadline: Deadline) -> Result<Arc<TokenSet>, TokenError> {
         let gate = self.gate(deadline).await;
