@@ -1,7 +1,7 @@
 //! The Secrets Manager source: an account's token in a secret whose `SecretString` is
 //! `{"account_sid": "AC…", "auth_token": "…"}` (those two names exactly), read in each of the
 //! secret's staged versions, and the accounts under a name prefix listed with `ListSecrets`, each
-//! request retried as [`super::retry`] says until the read's [`Deadline`].
+//! request retried as `retry` says until the read's [`Deadline`].
 //!
 //! # Which versions verify
 //!
@@ -105,7 +105,7 @@ pub(crate) const MAX_LISTED: usize = 500_000;
 const TRANSIENT_CODES: &[&str] = &["InternalServiceError"];
 
 /// A Secrets Manager client for `sdk_config` with the timeouts of every token client and without
-/// the SDK's own retries ([`super::retry`]), whatever `sdk_config` says. Built only when a secret
+/// the SDK's own retries (`retry`), whatever `sdk_config` says. Built only when a secret
 /// is configured. Cheap to clone: clones share the connection pool.
 pub fn client(sdk_config: &SdkConfig) -> aws_sdk_secretsmanager::Client {
     let config = aws_sdk_secretsmanager::config::Builder::from(sdk_config)

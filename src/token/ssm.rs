@@ -1,12 +1,12 @@
 //! The SSM Parameter Store source: an account's primary and secondary parameters read with
 //! `WithDecryption=true` (one `GetParameters` call for both, or one `GetParameter` for a primary
 //! alone), and the accounts under a prefix listed with `GetParametersByPath`, each request retried
-//! as [`super::retry`] says until the read's [`Deadline`], failures classified into
+//! as `retry` says until the read's [`Deadline`], failures classified into
 //! [`TokenError`]s.
 //!
 //! Every read of a parameter goes through here, whether the deployment serves one account or
 //! many: [`client`] is the only place the SSM client is configured, `SsmParameters::read` the only
-//! place parameters are read and [`list_accounts`] the only place a prefix is listed.
+//! place parameters are read and `list_accounts` the only place a prefix is listed.
 
 use std::collections::HashSet;
 
