@@ -34,6 +34,12 @@
 //!    `403` without a read when it is not there. A listing that fails refuses accounts not seen
 //!    yet, `503` (failing closed), until one succeeds.
 //!
+//! A listing must end within the deadline of the callback that started it: at Parameter Store's
+//! 10 names a request in sequence that is roughly 1,500 accounts when nothing else takes its 40
+//! requests a second (BENCHMARKS.md, section 7, has the request counts); past a few hundred
+//! accounts, `TWILIO_ACCOUNT_SIDS` or Secrets Manager (100 names a request, on a quota of its
+//! own) is the better choice.
+//!
 //! So a flood of invented SIDs spends the budget, causes one listing, and is then refused from
 //! memory, while a real account whose parameter or secret existed at that listing is answered on
 //! its first callback however large the flood before it. (One created after the listing is found
