@@ -113,7 +113,7 @@ async fn a_rotation_is_followed_callback_by_callback_and_the_old_token_stops_at_
  {
     let moto = Moto::start().await;
     moto.create_secret(SECRET, &value(ACCOUNT, OLD)).await;
-    let grace = 8;
+    let grace = 12;
     let function = function_on(
         &moto,
         &[
