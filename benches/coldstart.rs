@@ -5,7 +5,7 @@
 //! cargo build --profile bench --example bare_function
 //! cargo bench --bench coldstart -- [--runs 20] [--load 100000] [--load-seconds 600]
 //!                                  [--function PATH] [--bare PATH] [--compare PATH]
-//!                                  [SCENARIO ...]
+//!                                  [--accounts 10,100,1000] [SCENARIO ...]
 //! ```
 //!
 //! A cold run starts a fresh Runtime API emulator (`tests/function/support/runtime_api.rs`) on
@@ -26,6 +26,8 @@
 //! | `env-50-rules` | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` | 50 rules, inline |
 //! | `ssm-http` | `taskrouter-lambda` | SSM on `moto_server`, plain HTTP | built-in |
 //! | `ssm-https` | `taskrouter-lambda` | SSM on `moto_server` over TLS, CA bundle in `SSL_CERT_FILE` | built-in |
+//! | `secrets-http` | `taskrouter-lambda` | a Secrets Manager secret (`TWILIO_AUTH_TOKEN_SECRET_ID`) on `moto_server`, plain HTTP: `AWSCURRENT` and `AWSPENDING` read at init | built-in |
+//! | `secrets-https` | `taskrouter-lambda` | the same over TLS | built-in |
 //! | `accounts-http` | `taskrouter-lambda` | a token per account (`TWILIO_AUTH_TOKEN_PARAMETER_PREFIX`) on `moto_server`, plain HTTP: nothing read at start, the callback's account read on the first callback | built-in |
 //! | `accounts-https` | `taskrouter-lambda` | the same over TLS | built-in |
 //! | `load` | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` | 10 rules; `--load` invocations through one process |
@@ -37,6 +39,7 @@
 //! | `refused-forged-128kib-0-pairs`, `…-4-pairs` | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` | built-in; the same at 128 KiB, the largest body accepted |
 //! | `refused-forged-128kib-0-pairs-two-paths-two-tokens`, `…-4-pairs-…` | `taskrouter-lambda` | `TWILIO_AUTH_TOKEN` and `TWILIO_AUTH_TOKEN_SECONDARY` | built-in; the same on a custom domain with a base-path mapping: two paths, two tokens to try |
 //! | `load-accounts-flood` (only when named) | `taskrouter-lambda` | the same | 10 rules; before each of the known account's callbacks, [`FLOOD_PER_CALLBACK`] callbacks of accounts never seen (each SID new, forged); the known account's round trips are reported apart from the flood's |
+//! | `listing` (only when named) | `taskrouter-lambda` | a token per account, for each count of `--accounts` (10, 100 and 1,000 by default), in SSM parameters and in Secrets Manager secrets on a recording `moto_server` (plain HTTP) | built-in; per run, a fresh process: the first callback of a real account with the look-up budget left (its read alone), and with the budget spent by one invented account before it (the listing of the prefix, then the read); the requests moto received per run |
 //!
 //! The SSM and accounts scenarios need `moto_server` (PyPI `moto[server]`) and `openssl` on
 //! `PATH`; without them they are skipped with a notice. `ssm-https` is the production shape (SSM is HTTPS-only):
@@ -82,6 +85,10 @@ mod runtime_api;
 
 /// The SSM parameter holding the token in the SSM scenarios.
 const PARAMETER: &str = "/taskrouter/auth-token";
+/// The Secrets Manager secret holding the token in the secrets scenarios.
+const SECRET: &str = "taskrouter/auth-token";
+/// The secret name prefix of the listing experiment.
+const SECRETS_PREFIX: &str = "taskrouter/accounts/";
 /// The parameter prefix of the accounts scenarios.
 const ACCOUNTS_PREFIX: &str = "/taskrouter/accounts/";
 /// The account of the benchmark's callback (`support/callback.rs`), whose token the accounts
@@ -101,10 +108,14 @@ const LOG_LEVEL: &str = "INFO";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    // The child mode `--put-parameter` exists because the process environment (`SSL_CERT_FILE`)
-    // is the only way to make the SDK trust the local CA without another dependency.
+    // The child modes `--put-parameter` and `--put-secret` exist because the process
+    // environment (`SSL_CERT_FILE`) is the only way to make the SDK trust the local CA without
+    // another dependency.
     if args.first().map(String::as_str) == Some("--put-parameter") {
         return put_parameter_child(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some("--put-secret") {
+        return put_secret_child(&args[1..]);
     }
     let options = match Options::parse(&args) {
         Ok(options) => options,
@@ -137,6 +148,8 @@ struct Options {
     compare: Option<PathBuf>,
     /// Scenario names to run; empty runs all.
     only: Vec<String>,
+    /// The account counts of the `listing` experiment.
+    accounts: Vec<usize>,
 }
 
 impl Options {
@@ -149,6 +162,7 @@ impl Options {
             bare: default_bare_path(),
             compare: None,
             only: Vec::new(),
+            accounts: vec![10, 100, 1000],
         };
         if !args.iter().any(|arg| arg == "--bench") {
             options.runs = 1;
@@ -178,10 +192,16 @@ impl Options {
                 "--function" => options.function = PathBuf::from(value("--function")?),
                 "--bare" => options.bare = PathBuf::from(value("--bare")?),
                 "--compare" => options.compare = Some(PathBuf::from(value("--compare")?)),
+                "--accounts" => {
+                    options.accounts = value("--accounts")?
+                        .split(',')
+                        .map(|count| number("--accounts", count.trim().to_owned()))
+                        .collect::<Result<_, _>>()?;
+                }
                 flag if flag.starts_with('-') => {
                     return Err(format!(
                         "unknown option `{flag}`: expected --runs, --load, --load-seconds, \
-                         --function, --bare, --compare or scenario names"
+                         --function, --bare, --compare, --accounts or scenario names"
                     ));
                 }
                 // `cargo bench -- <filter>` passes the filter to every benchmark target; a
@@ -362,13 +382,13 @@ async fn run(options: &Options) -> Result<(), String> {
     // Kept alive until the runs end: dropping them stops the servers.
     let mut motos = Vec::new();
     let mut accounts_env = None;
-    for (tls, ssm, accounts) in [
-        (false, "ssm-http", "accounts-http"),
-        (true, "ssm-https", "accounts-https"),
+    for (tls, ssm, accounts, secrets) in [
+        (false, "ssm-http", "accounts-http", "secrets-http"),
+        (true, "ssm-https", "accounts-https", "secrets-https"),
     ] {
         let plain_load = !tls
             && (options.wants_load("load-accounts") || options.wants_load("load-accounts-flood"));
-        let wanted: Vec<&str> = [ssm, accounts]
+        let wanted: Vec<&str> = [ssm, accounts, secrets]
             .into_iter()
             .filter(|name| options.wants(name))
             .collect();
@@ -409,21 +429,39 @@ async fn run(options: &Options) -> Result<(), String> {
                     "TWILIO_AUTH_TOKEN_PARAMETER".to_owned(),
                     PARAMETER.to_owned(),
                 )
+            } else if name == secrets {
+                ("TWILIO_AUTH_TOKEN_SECRET_ID".to_owned(), SECRET.to_owned())
             } else {
                 (
                     "TWILIO_AUTH_TOKEN_PARAMETER_PREFIX".to_owned(),
                     ACCOUNTS_PREFIX.to_owned(),
                 )
             };
+            // A secret's first minute is the grace of the version it replaced: without a grace
+            // every run reads what every read outside that minute reads (AWSCURRENT and
+            // AWSPENDING), whenever the run comes.
+            let grace = (name == secrets).then(|| {
+                (
+                    "AUTH_TOKEN_PREVIOUS_GRACE_SECONDS".to_owned(),
+                    "0".to_owned(),
+                )
+            });
             scenarios.push(Scenario {
                 name: name.to_owned(),
                 binary: options.function.clone(),
-                env: [token].into_iter().chain(aws.iter().cloned()).collect(),
+                env: [token]
+                    .into_iter()
+                    .chain(grace)
+                    .chain(aws.iter().cloned())
+                    .collect(),
                 event: event.clone(),
                 expected: Expected::Answer("{}"),
             });
         }
         motos.push(moto);
+    }
+    if options.only.iter().any(|name| name == "listing") {
+        listing(options).await?;
     }
 
     if let Some(other) = &options.compare {
@@ -840,7 +878,7 @@ async fn load_flood(scenario: &Scenario, count: usize, limit: Duration) -> Resul
     let (_, rss_start) = running.memory()?;
     let mut known = Vec::with_capacity(count);
     let mut flood = Vec::with_capacity(count * FLOOD_PER_CALLBACK);
-    let (mut refused_after_lookup, mut refused_without) = (0_usize, 0_usize);
+    let (mut refused_unknown, mut refused_unavailable) = (0_usize, 0_usize);
     let mut params = callback::params();
     let began = Instant::now();
     let mut invented = 0_u64;
@@ -865,8 +903,8 @@ async fn load_flood(scenario: &Scenario, count: usize, limit: Duration) -> Resul
                 .ok()
                 .and_then(|body| body["error"]["code"].as_str().map(str::to_owned));
             match (response["statusCode"].as_u64(), code.as_deref()) {
-                (Some(403), Some("unknown_account")) => refused_after_lookup += 1,
-                (Some(503), Some("account_lookups_exhausted")) => refused_without += 1,
+                (Some(403), Some("unknown_account")) => refused_unknown += 1,
+                (Some(503), _) => refused_unavailable += 1,
                 _ => return Err(format!("an invented account got {response}")),
             }
         }
@@ -894,15 +932,216 @@ async fn load_flood(scenario: &Scenario, count: usize, limit: Duration) -> Resul
         }
     }
     println!(
-        "\n{:.1} s; invented accounts: {refused_after_lookup} refused 403 after a look-up, \
-         {refused_without} refused 503 without one; VmRSS {:.1} MiB after the first callback, \
-         {:.1} MiB after the last (VmHWM {:.1} MiB).",
+        "\n{:.1} s; invented accounts: {refused_unknown} refused 403 (after a look-up or from \
+         the listing of the prefix), {refused_unavailable} refused 503; VmRSS {:.1} MiB after the \
+         first callback, {:.1} MiB after the last (VmHWM {:.1} MiB).",
         elapsed.as_secs_f64(),
         rss_start as f64 / 1024.0,
         rss_end as f64 / 1024.0,
         peak as f64 / 1024.0,
     );
     Ok(())
+}
+
+/// Where the listing experiment keeps the accounts' tokens.
+#[derive(Debug, Clone, Copy)]
+enum Kept {
+    Parameters,
+    Secrets,
+}
+
+/// What one run of the listing experiment measured.
+struct ListingRun {
+    /// From spawn to the real account's answer (the time between the invented account's answer
+    /// and the real account's callback, when the harness counts requests, left out).
+    cold: Duration,
+    /// The real account's callback alone.
+    callback: Duration,
+    /// Reads (`GetParameters`, `GetSecretValue`) and listing pages (`GetParametersByPath`,
+    /// `ListSecrets`) moto received for the real account's callback.
+    reads: usize,
+    pages: usize,
+}
+
+/// The `listing` experiment: for each account count, the first callback of a real account on a
+/// fresh process with the look-up budget left (today's path, and the path of every account when
+/// no flood came first) and with it spent by one invented account (the listing, then the read:
+/// what a cold instance pays after a flood, and what listing the prefix at every cold start would
+/// cost). Requests are counted by moto's recorder.
+async fn listing(options: &Options) -> Result<(), String> {
+    println!(
+        "\n## Accounts not seen yet: the first callback of a real account, budget left or spent \
+         ({} runs each, interleaved)\n",
+        options.runs
+    );
+    println!(
+        "| accounts | kept in | budget | spawn → answer median | p90 | the callback alone median | p90 | reads | listing pages |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for &count in &options.accounts {
+        for kept in [Kept::Parameters, Kept::Secrets] {
+            let moto = moto::Moto::start().await;
+            let (variable, prefix) = match kept {
+                Kept::Parameters => ("TWILIO_AUTH_TOKEN_PARAMETER_PREFIX", ACCOUNTS_PREFIX),
+                Kept::Secrets => ("TWILIO_AUTH_TOKEN_SECRET_PREFIX", SECRETS_PREFIX),
+            };
+            // The benchmark's account and `count - 1` others.
+            for n in 0..count {
+                let account = if n == 0 {
+                    ACCOUNT.to_owned()
+                } else {
+                    format!("AC{:032x}", 0xf000_0000_u64 + n as u64)
+                };
+                match kept {
+                    Kept::Parameters => {
+                        moto.put_secure_string(&format!("{prefix}{account}"), callback::TOKEN)
+                            .await
+                    }
+                    Kept::Secrets => {
+                        moto.create_secret(
+                            &format!("{prefix}{account}"),
+                            &secret_value(&account, callback::TOKEN),
+                        )
+                        .await
+                    }
+                }
+            }
+            let mut env: Vec<(String, String)> = moto
+                .function_env()
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value))
+                .collect();
+            env.push((variable.to_owned(), prefix.to_owned()));
+            if let Kept::Secrets = kept {
+                // As in `secrets-http`: what a read outside the minute after a rotation sends.
+                env.push((
+                    "AUTH_TOKEN_PREVIOUS_GRACE_SECONDS".to_owned(),
+                    "0".to_owned(),
+                ));
+            }
+            let params = callback::params();
+            let event: Value =
+                serde_json::from_str(&callback::event(&params)).expect("the event is JSON");
+            let invented: Vec<(String, String)> = params
+                .iter()
+                .map(|(key, value)| {
+                    let value = if key == "AccountSid" {
+                        format!("AC{:032x}", 7)
+                    } else {
+                        value.clone()
+                    };
+                    (key.clone(), value)
+                })
+                .collect();
+            let invented: Value =
+                serde_json::from_str(&callback::event(&invented)).expect("the event is JSON");
+            let scenario = |spent: bool| {
+                let mut env = env.clone();
+                if spent {
+                    env.push(("ACCOUNT_LOOKUPS_PER_MINUTE".to_owned(), "1".to_owned()));
+                }
+                Scenario {
+                    name: format!("listing-{count}"),
+                    binary: options.function.clone(),
+                    env,
+                    event: event.clone(),
+                    expected: Expected::Answer("{}"),
+                }
+            };
+            let scenarios = [scenario(false), scenario(true)];
+            let mut runs: [Vec<ListingRun>; 2] = [Vec::new(), Vec::new()];
+            for round in 0..options.runs {
+                for (spent, scenario) in scenarios.iter().enumerate() {
+                    let run = listing_run(&moto, scenario, (spent == 1).then_some(&invented))
+                        .await
+                        .map_err(|error| format!("listing {count} (run {}): {error}", round + 1))?;
+                    runs[spent].push(run);
+                }
+            }
+            for (spent, runs) in runs.iter().enumerate() {
+                let mut cold: Vec<Duration> = runs.iter().map(|run| run.cold).collect();
+                let mut alone: Vec<Duration> = runs.iter().map(|run| run.callback).collect();
+                cold.sort_unstable();
+                alone.sort_unstable();
+                let counts = |of: fn(&ListingRun) -> usize| {
+                    let mut counts: Vec<usize> = runs.iter().map(of).collect();
+                    counts.sort_unstable();
+                    counts.dedup();
+                    counts
+                        .iter()
+                        .map(usize::to_string)
+                        .collect::<Vec<_>>()
+                        .join("–")
+                };
+                println!(
+                    "| {count} | {kept:?} | {} | {} | {} | {} | {} | {} | {} |",
+                    if spent == 1 {
+                        "spent by one invented account"
+                    } else {
+                        "left"
+                    },
+                    ms(median(&cold)),
+                    ms(percentile(&cold, 90)),
+                    ms(median(&alone)),
+                    ms(percentile(&alone, 90)),
+                    counts(|run| run.reads),
+                    counts(|run| run.pages),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One run: a fresh process, `before` answered first when given (it must be refused), then the
+/// scenario's callback; the requests moto received for the latter.
+async fn listing_run(
+    moto: &moto::Moto,
+    scenario: &Scenario,
+    before: Option<&Value>,
+) -> Result<ListingRun, String> {
+    // Counted before the clock starts, and between the two callbacks with the clock stopped:
+    // reading moto's recording takes the harness milliseconds.
+    let mut seen = moto.requests().len();
+    let (mut running, started) = Running::start(scenario).await?;
+    let mut before_it = Duration::ZERO;
+    if let Some(before) = before {
+        let response = running.respond(before.clone()).await?;
+        before_it = started.elapsed();
+        if response["statusCode"] != 403 {
+            return Err(format!("the invented account was answered {response}"));
+        }
+        seen = moto.requests().len();
+    }
+    let sent = Instant::now();
+    running.invoke(scenario).await?;
+    let callback = sent.elapsed();
+    let cold = if before.is_some() {
+        before_it + callback
+    } else {
+        started.elapsed()
+    };
+    running.stop().await;
+    let requests = moto.requests();
+    let ours = &requests[seen.min(requests.len())..];
+    let count = |targets: &[&str]| {
+        ours.iter()
+            .filter(|(target, _)| targets.contains(&target.as_str()))
+            .count()
+    };
+    Ok(ListingRun {
+        cold,
+        callback,
+        reads: count(&[
+            "AmazonSSM.GetParameter",
+            "AmazonSSM.GetParameters",
+            "secretsmanager.GetSecretValue",
+        ]),
+        pages: count(&[
+            "AmazonSSM.GetParametersByPath",
+            "secretsmanager.ListSecrets",
+        ]),
+    })
 }
 
 /// A `moto_server` child process, killed when dropped, with the token parameters created: the
@@ -937,6 +1176,7 @@ impl Moto {
         moto.put_parameter(PARAMETER).await?;
         moto.put_parameter(&format!("{ACCOUNTS_PREFIX}{ACCOUNT}"))
             .await?;
+        moto.put_secret(SECRET).await?;
         Ok(moto)
     }
 
@@ -953,20 +1193,29 @@ impl Moto {
     /// environment points the SDK at the bundle when moto speaks TLS. Its first request also
     /// makes moto load its SSM code, which would otherwise land in the first measured run.
     async fn put_parameter(&self, name: &str) -> Result<(), String> {
+        self.put("--put-parameter", name).await
+    }
+
+    /// Creates the secret `name` holding the benchmark account's token, as `put_parameter` does.
+    async fn put_secret(&self, name: &str) -> Result<(), String> {
+        self.put("--put-secret", name).await
+    }
+
+    async fn put(&self, mode: &str, name: &str) -> Result<(), String> {
         let exe = std::env::current_exe().map_err(|error| format!("own path: {error}"))?;
         let mut command = Command::new(exe);
-        command.args(["--put-parameter", &self.endpoint(), name, callback::TOKEN]);
+        command.args([mode, &self.endpoint(), name, callback::TOKEN]);
         if let Some(bundle) = self.bundle() {
             command.env("SSL_CERT_FILE", bundle);
         }
         let status = tokio::time::timeout(PUT_PARAMETER_TIMEOUT, command.status())
             .await
-            .map_err(|_| "creating the parameter took over a minute".to_owned())?
-            .map_err(|error| format!("cannot run the parameter writer: {error}"))?;
+            .map_err(|_| format!("creating {name} took over a minute"))?
+            .map_err(|error| format!("cannot run the writer of {name}: {error}"))?;
         if status.success() {
             Ok(())
         } else {
-            Err(format!("creating the parameter failed ({status})"))
+            Err(format!("creating {name} failed ({status})"))
         }
     }
 }
@@ -995,6 +1244,42 @@ fn put_parameter_child(args: &[String]) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `--put-secret ENDPOINT NAME TOKEN`: creates a secret holding the benchmark account's `TOKEN`.
+fn put_secret_child(args: &[String]) -> ExitCode {
+    let [endpoint, name, token] = args else {
+        eprintln!("--put-secret takes ENDPOINT NAME TOKEN");
+        return ExitCode::from(2);
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime");
+    let written = runtime.block_on(async {
+        let config = moto::sdk_config_loader(endpoint).load().await;
+        aws_sdk_secretsmanager::Client::new(&config)
+            .create_secret()
+            .name(name)
+            .secret_string(secret_value(ACCOUNT, token))
+            .send()
+            .await
+    });
+    match written {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!(
+                "CreateSecret on {endpoint} failed: {}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(&error)
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A secret's value for `account` and `token`.
+fn secret_value(account: &str, token: &str) -> String {
+    serde_json::json!({"account_sid": account, "auth_token": token}).to_string()
 }
 
 /// A directory removed when dropped.

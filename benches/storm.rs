@@ -1,6 +1,8 @@
 //! The cold-start storm: many instances of the function start at once, each with one signed
-//! callback queued, and all read the auth token from one SSM that throttles as Parameter Store
-//! does (40 `GetParameter`/`GetParameters` per second per account and region; contract §11).
+//! callback queued, and all read the auth token from one store that throttles as the real one
+//! does: SSM Parameter Store (40 `GetParameter`/`GetParameters` per second per account and
+//! region; contract §11), or, with `--source secrets`, Secrets Manager (10,000 `GetSecretValue` a
+//! second).
 //!
 //! ```text
 //! make storm                        # 100 instances of the release build, then the same unthrottled
@@ -8,7 +10,7 @@
 //! cargo test --bench storm -- --bench --function target/release/taskrouter-lambda \
 //!     [--sizes 100[,150,…]] [--rate 40] [--burst 40] [--spread-ms 1000] [--deadline-ms 5000]
 //!     [--follow-up-ms 2000|none] [--forged N] [--secondary] [--repeat N] [--control]
-//!     [--timeline] [--strict]
+//!     [--timeline] [--strict] [--source ssm|secrets]
 //! ```
 //!
 //! `make storm` builds the function with the release profile, as deployed, and this harness with
@@ -27,6 +29,12 @@
 //! answered `200`. `--secondary` configures a secondary token parameter as well (a rotation
 //! under way, `TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER`), which the stand-in holds: the function
 //! then reads both names in each request.
+//!
+//! `--source secrets` puts the Secrets Manager stand-in (`tests/function/support/secretsmanager.rs`)
+//! in SSM's place, its bucket at Secrets Manager's 10,000 a second unless `--rate` and `--burst`
+//! say otherwise, and configures the instances as the template does for a secret
+//! (`TWILIO_AUTH_TOKEN_SECRET_ID`, `AWS_ENDPOINT_URL_SECRETS_MANAGER`): each reads `AWSCURRENT`
+//! and `AWSPENDING`, two requests sent together.
 //!
 //! Measured per storm: callbacks answered `200` within `--deadline-ms` (TaskRouter's 5 s),
 //! answered `200` late, answered `503`, anything else; time from spawn to answer (p50, p99, max);
@@ -58,6 +66,7 @@ use tokio::sync::Barrier;
 
 use measure::{cpu_time, file_size, percentile};
 use runtime_api::{Outcome, RuntimeApi};
+use secretsmanager::{SECRETS_MANAGER_DEFAULT, SecretsStandIn};
 use ssm::{Answer, Limit, Recorded, SsmStandIn};
 
 // `free_port` is for processes told their port (moto, Prism); the storm runs none.
@@ -70,6 +79,8 @@ mod measure;
 mod process;
 #[path = "../tests/function/support/runtime_api.rs"]
 mod runtime_api;
+#[path = "../tests/function/support/secretsmanager.rs"]
+mod secretsmanager;
 // The test suite uses every part of the stand-in; this harness needs only some of it.
 #[allow(dead_code)]
 #[path = "../tests/function/support/ssm.rs"]
@@ -77,6 +88,10 @@ mod ssm;
 
 /// The parameter the instances read, as the template names it.
 const PARAMETER: &str = "/taskrouter/auth-token";
+/// The secret the instances read with `--source secrets`.
+const SECRET: &str = "taskrouter/auth-token";
+/// The account of `FIXTURE`, which the secret's value names.
+const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
 /// The secondary parameter of `--secondary`.
 const SECONDARY_PARAMETER: &str = "/taskrouter/auth-token-secondary";
 /// The secondary token of `--secondary` (any token but the one the callbacks are signed with).
@@ -138,6 +153,23 @@ struct Options {
     timeline: bool,
     strict: bool,
     function: PathBuf,
+    source: Source,
+}
+
+/// Where the instances read their token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Ssm,
+    Secrets,
+}
+
+impl Source {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Ssm => "SSM",
+            Self::Secrets => "Secrets Manager",
+        }
+    }
 }
 
 impl Options {
@@ -156,7 +188,24 @@ impl Options {
             timeline: false,
             strict: false,
             function: PathBuf::from(env!("CARGO_BIN_EXE_taskrouter-lambda")),
+            source: Source::Ssm,
         };
+        // The source first: it sets the default limit, which --rate and --burst then change.
+        if let Some(at) = args.iter().position(|arg| arg == "--source") {
+            options.source = match args.get(at + 1).map(String::as_str) {
+                Some("ssm") => Source::Ssm,
+                Some("secrets") => Source::Secrets,
+                other => {
+                    return Err(format!(
+                        "--source takes `ssm` or `secrets`, got `{}`",
+                        other.unwrap_or("")
+                    ));
+                }
+            };
+            if options.source == Source::Secrets {
+                options.limit = SECRETS_MANAGER_DEFAULT;
+            }
+        }
         if !bench {
             options.sizes = vec![6];
             options.limit = Limit::Bucket {
@@ -230,11 +279,15 @@ impl Options {
                 "--timeline" => options.timeline = true,
                 "--strict" => options.strict = true,
                 "--function" => options.function = PathBuf::from(value("--function")?),
+                // Read above.
+                "--source" => {
+                    value("--source")?;
+                }
                 other => {
                     return Err(format!(
                         "unknown argument `{other}`: expected --sizes, --rate, --burst, \
                          --spread-ms, --deadline-ms, --follow-up-ms, --forged, --secondary, \
-                         --repeat, --control, --timeline, --strict or --function"
+                         --repeat, --control, --timeline, --strict, --function or --source"
                     ));
                 }
             }
@@ -248,6 +301,13 @@ impl Options {
         } else {
             Limit::Bucket { rate, burst }
         };
+        if options.secondary && options.source == Source::Secrets {
+            return Err(
+                "--secondary is a Parameter Store setting: a secret's pending version is read \
+                 with every read"
+                    .to_owned(),
+            );
+        }
         if !options.function.is_file() {
             return Err(format!(
                 "no function binary at {}: build it (cargo build --release) or pass --function",
@@ -396,11 +456,7 @@ struct StormResult {
 impl Storm {
     async fn run(&self, options: &Options, events: &Arc<Events>) -> Result<StormResult, String> {
         let load_before = load_average();
-        let stand_in = SsmStandIn::start(
-            &[(PARAMETER, TOKEN), (SECONDARY_PARAMETER, SECONDARY_TOKEN)],
-            self.limit,
-        )
-        .await;
+        let stand_in = StandIn::start(options.source, self.limit).await;
         let endpoint = stand_in.endpoint();
         let count = self.size + options.forged;
         let mut apis = Vec::with_capacity(count);
@@ -428,6 +484,7 @@ impl Storm {
                 endpoint: endpoint.clone(),
                 function: options.function.clone(),
                 secondary: options.secondary,
+                source: options.source,
                 events: Arc::clone(events),
                 barrier: Arc::clone(&barrier),
                 follow_up: options.follow_up,
@@ -479,6 +536,7 @@ struct Launch {
     endpoint: String,
     function: PathBuf,
     secondary: bool,
+    source: Source,
     events: Arc<Events>,
     barrier: Arc<Barrier>,
     follow_up: Option<Duration>,
@@ -503,15 +561,27 @@ impl Launch {
                 format!("storm-{}", self.index),
             )
             .env("AWS_LAMBDA_LOG_LEVEL", "INFO")
-            .env("TWILIO_AUTH_TOKEN_PARAMETER", PARAMETER)
-            .envs(
-                self.secondary
-                    .then_some(("TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER", SECONDARY_PARAMETER)),
-            )
-            .env("AWS_ENDPOINT_URL_SSM", &self.endpoint)
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ACCESS_KEY_ID", &key)
             .env("AWS_SECRET_ACCESS_KEY", "storm-secret");
+        match self.source {
+            Source::Ssm => {
+                command
+                    .env("TWILIO_AUTH_TOKEN_PARAMETER", PARAMETER)
+                    .envs(
+                        self.secondary.then_some((
+                            "TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER",
+                            SECONDARY_PARAMETER,
+                        )),
+                    )
+                    .env("AWS_ENDPOINT_URL_SSM", &self.endpoint);
+            }
+            Source::Secrets => {
+                command
+                    .env("TWILIO_AUTH_TOKEN_SECRET_ID", SECRET)
+                    .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", &self.endpoint);
+            }
+        }
         let started = tokio::task::spawn_blocking(move || {
             let spawned = Instant::now();
             let child = command.spawn();
@@ -735,9 +805,10 @@ impl StormResult {
     fn print(&self, options: &Options, cores: usize, show_timeline: bool) {
         let figures = self.figures(options);
         println!(
-            "\n## {} instances over {} ms, SSM {}{} (run {}; load average before: {})\n",
+            "\n## {} instances over {} ms, {} {}{} (run {}; load average before: {})\n",
             self.size,
             options.spread.as_millis(),
+            options.source.name(),
             describe(self.limit),
             if options.secondary {
                 ", with a secondary token parameter"
@@ -803,14 +874,14 @@ impl StormResult {
             self.last_answer.as_secs_f64(),
         );
 
-        // SSM as the stand-in saw it.
+        // The store as the stand-in saw it.
         let requests = self.first_round_requests();
         let served = requests
             .iter()
             .filter(|(_, request)| request.answer == Answer::Served)
             .count();
         println!(
-            "\nSSM requests (first callbacks): {} sent, {} throttled, {} served; at most {} in \
+            "\nRequests to the stand-in (first callbacks): {} sent, {} throttled, {} served; at most {} in \
              one second.",
             figures.sent, figures.throttled, served, figures.peak
         );
@@ -845,7 +916,7 @@ impl StormResult {
         if !gave_up_after.is_empty() {
             println!(
                 "Instances that answered 503 had been reading for p50 {} (max {}) between their \
-                 first SSM request and their answer.",
+                 first request and their answer.",
                 seconds(percentile(&gave_up_after, 50)),
                 seconds(gave_up_after.last().copied())
             );
@@ -948,7 +1019,7 @@ impl StormResult {
             println!(
                 "\nFollow-up, a second callback to every instance at once {:.2} s after the last \
                  answer: {ok} of {total} answered 200 within the deadline, {unavailable} answered \
-                 503 (queue → answer p50 {}, max {}); {} SSM requests sent, {throttled} throttled.",
+                 503 (queue → answer p50 {}, max {}); {} requests sent, {throttled} throttled.",
                 at.saturating_sub(self.last_answer).as_secs_f64(),
                 seconds(percentile(&took, 50)),
                 seconds(took.last().copied()),
@@ -971,7 +1042,7 @@ impl StormResult {
             .max()
             .unwrap_or(Duration::ZERO);
         println!(
-            "\n| from (s) | spawned | SSM requests sent | throttled | answered 200 | answered 503 |"
+            "\n| from (s) | spawned | requests sent | throttled | answered 200 | answered 503 |"
         );
         println!("|---|---|---|---|---|---|");
         let mut from = Duration::ZERO;
@@ -1088,7 +1159,8 @@ fn peak_per_second(times: &[Duration]) -> usize {
 fn summary(results: &[StormResult], options: &Options) {
     println!("\n## Summary\n");
     println!(
-        "| instances | SSM | run | 200 within {:.0} s | 200 late | 503 | other | spawn → answer p50 | p99 | max | SSM requests sent | throttled | most in 1 s | follow-up 200 |",
+        "| instances | {} | run | 200 within {:.0} s | 200 late | 503 | other | spawn → answer p50 | p99 | max | requests sent | throttled | most in 1 s | follow-up 200 |",
+        options.source.name(),
         options.deadline.as_secs_f64()
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -1138,7 +1210,8 @@ fn summary(results: &[StormResult], options: &Options) {
             .filter(|&size| !passing(size))
             .collect();
         println!(
-            "\nSSM {}: every callback 200 within {:.0} s in every run of: {}; not in: {}.",
+            "\n{} {}: every callback 200 within {:.0} s in every run of: {}; not in: {}.",
+            options.source.name(),
             describe(limit),
             options.deadline.as_secs_f64(),
             if held.is_empty() {
@@ -1152,5 +1225,53 @@ fn summary(results: &[StormResult], options: &Options) {
                 format!("{broke:?}")
             },
         );
+    }
+}
+
+/// The stand-in of the store the instances read.
+enum StandIn {
+    Ssm(SsmStandIn),
+    Secrets(SecretsStandIn),
+}
+
+impl StandIn {
+    /// Starts the stand-in of `source` under `limit`, holding the development token: as the
+    /// parameter and the secondary of `--secondary`, or as the secret of the fixture's account.
+    async fn start(source: Source, limit: Limit) -> Self {
+        match source {
+            Source::Ssm => Self::Ssm(
+                SsmStandIn::start(
+                    &[(PARAMETER, TOKEN), (SECONDARY_PARAMETER, SECONDARY_TOKEN)],
+                    limit,
+                )
+                .await,
+            ),
+            Source::Secrets => {
+                let value =
+                    serde_json::json!({"account_sid": ACCOUNT, "auth_token": TOKEN}).to_string();
+                Self::Secrets(SecretsStandIn::start(&[(SECRET, &value)], limit).await)
+            }
+        }
+    }
+
+    fn endpoint(&self) -> String {
+        match self {
+            Self::Ssm(stand_in) => stand_in.endpoint(),
+            Self::Secrets(stand_in) => stand_in.endpoint(),
+        }
+    }
+
+    fn recorded(&self) -> Vec<Recorded> {
+        match self {
+            Self::Ssm(stand_in) => stand_in.recorded(),
+            Self::Secrets(stand_in) => stand_in.recorded(),
+        }
+    }
+
+    fn started(&self) -> Instant {
+        match self {
+            Self::Ssm(stand_in) => stand_in.started(),
+            Self::Secrets(stand_in) => stand_in.started(),
+        }
     }
 }

@@ -11,10 +11,13 @@
 //! | `TWILIO_AUTH_TOKEN_SECONDARY` | a second accepted token, during a rotation | — |
 //! | `TWILIO_AUTH_TOKEN_PARAMETER` | name of the SSM SecureString holding the token (production) | — |
 //! | `TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER` | name of an SSM parameter with a second token | — |
+//! | `TWILIO_AUTH_TOKEN_SECRET_ID` | name or ARN of the Secrets Manager secret holding `{"account_sid": …, "auth_token": …}` | — |
 //! | `TWILIO_AUTH_TOKEN_PARAMETER_PREFIX` | many accounts: each account's token in `<prefix><AccountSid>` (secondary `<prefix>secondary/<AccountSid>`) | — |
-//! | `TWILIO_ACCOUNT_SIDS` | many accounts: the only accounts served, comma-separated | any account with a parameter |
-//! | `ACCOUNT_LOOKUPS_PER_MINUTE` | many accounts: SSM look-ups a minute unverified requests may cause | `10` |
-//! | `AUTH_TOKEN_REFRESH_SECONDS` | how old the tokens held may get: re-read (in the background from half this age, before use at this age, or after a signature mismatch) at most twice per interval per account, so a token removed from SSM stops verifying within it; how long an account without a readable parameter is remembered | `60` |
+//! | `TWILIO_AUTH_TOKEN_SECRET_PREFIX` | many accounts: each account's token in the Secrets Manager secret `<prefix><AccountSid>` | — |
+//! | `TWILIO_ACCOUNT_SIDS` | many accounts: the only accounts served, comma-separated | any account with a parameter or secret |
+//! | `ACCOUNT_LOOKUPS_PER_MINUTE` | many accounts: look-ups a minute of accounts not seen yet that unverified requests may cause before the prefix is listed instead | `10` |
+//! | `AUTH_TOKEN_REFRESH_SECONDS` | how old the tokens held may get: re-read (in the background from half this age, before use at this age, or after a signature mismatch) at most twice per interval per account, so a token removed from its store stops verifying within it; how long an account without a readable parameter is remembered, and a listing of the prefix used | `60` |
+//! | `AUTH_TOKEN_PREVIOUS_GRACE_SECONDS` | Secrets Manager: how long after a promotion the version rotated out (`AWSPREVIOUS`) still verifies, 0–900 | `60` |
 //! | `PUBLIC_BASE_URL` | public base URL the routes are reached under (custom domain, tunnel) | derived per request |
 //! | `ASSIGNMENT_RULES` | the rules document, inline JSON | the built-in rules |
 //! | `ASSIGNMENT_RULES_FILE` | a path to the rules document | the built-in rules |
@@ -25,9 +28,11 @@
 //! An empty value counts as unset, because SAM passes empty template parameters as `""`.
 //!
 //! The token settings come in two families that cannot be mixed: one account's token
-//! (`TWILIO_AUTH_TOKEN…`, `TWILIO_AUTH_TOKEN_PARAMETER…`) or a token per account
-//! (`TWILIO_AUTH_TOKEN_PARAMETER_PREFIX`, with `TWILIO_ACCOUNT_SIDS` and
-//! `ACCOUNT_LOOKUPS_PER_MINUTE`). A setting of one family next to the other stops the start.
+//! (`TWILIO_AUTH_TOKEN…`, `TWILIO_AUTH_TOKEN_PARAMETER…` or `TWILIO_AUTH_TOKEN_SECRET_ID`) or a
+//! token per account (`TWILIO_AUTH_TOKEN_PARAMETER_PREFIX` or `TWILIO_AUTH_TOKEN_SECRET_PREFIX`,
+//! with `TWILIO_ACCOUNT_SIDS` and `ACCOUNT_LOOKUPS_PER_MINUTE`). A setting of one family next to
+//! the other stops the start, and so do two sources of the same family (a parameter and a
+//! secret), naming both.
 
 use std::num::NonZeroU32;
 use std::path::PathBuf;
@@ -37,6 +42,9 @@ use crate::public_url::{PublicBase, PublicUrlError};
 use crate::sid::AccountSid;
 use crate::token::accounts::{
     ACCOUNT_SIDS_VAR, DEFAULT_LOOKUPS_PER_MINUTE, LOOKUPS_VAR, MAX_LOOKUPS_PER_MINUTE, PREFIX_VAR,
+};
+use crate::token::secrets::{
+    DEFAULT_PREVIOUS_GRACE, GRACE_VAR, MAX_PREVIOUS_GRACE, SECRET_ID_VAR, SECRET_PREFIX_VAR,
 };
 use crate::token::{
     AccountSettings, AuthToken, DEFAULT_REFRESH_INTERVAL, PARAMETER_VAR, SECONDARY_PARAMETER_VAR,
@@ -51,19 +59,23 @@ pub const DEFAULT_METRICS_NAMESPACE: &str = "TaskRouterCallback";
 pub enum ConfigError {
     /// No way to obtain the auth token.
     #[error(
-        "no auth token configured: set TWILIO_AUTH_TOKEN (the token itself, for local runs) or \
-         TWILIO_AUTH_TOKEN_PARAMETER (the name of an SSM SecureString holding it), or \
-         TWILIO_AUTH_TOKEN_PARAMETER_PREFIX (one SecureString per account under that path)"
+        "no auth token configured: set TWILIO_AUTH_TOKEN (the token itself, for local runs), \
+         TWILIO_AUTH_TOKEN_PARAMETER (the name of an SSM SecureString holding it) or \
+         TWILIO_AUTH_TOKEN_SECRET_ID (a Secrets Manager secret holding it), or \
+         TWILIO_AUTH_TOKEN_PARAMETER_PREFIX or TWILIO_AUTH_TOKEN_SECRET_PREFIX (one per account \
+         under that prefix)"
     )]
     NoToken,
-    /// A single-account token setting and the per-account prefix are both set.
+    /// A single-account token setting and a per-account prefix are both set.
     #[error(
-        "{single} (one account's token) and TWILIO_AUTH_TOKEN_PARAMETER_PREFIX (a token per \
-         account) are both set: a deployment verifies with one or the other, so unset one of them"
+        "{single} (one account's token) and {many} (a token per account) are both set: a \
+         deployment verifies with one or the other, so unset one of them"
     )]
     MixedTokenSettings {
         /// The single-account variable that is set.
         single: &'static str,
+        /// The per-account prefix that is set.
+        many: &'static str,
     },
     /// Two settings that exclude each other are both set.
     #[error("{first} and {second} are both set: set only one of them")]
@@ -149,11 +161,12 @@ impl Config {
             }
         };
 
-        let accounts = Self::account_settings(&get)?;
+        let grace = Self::previous_grace(&get)?;
+        let accounts = Self::account_settings(&get, grace)?;
         let token = if accounts.is_some() {
             None
         } else {
-            Self::token_source(&get)?
+            Self::token_source(&get, grace)?
         };
         if token.is_none() && accounts.is_none() && !skip_signature {
             return Err(ConfigError::NoToken);
@@ -211,33 +224,46 @@ impl Config {
         })
     }
 
-    /// The per-account settings, when `TWILIO_AUTH_TOKEN_PARAMETER_PREFIX` is set; none of the
-    /// single-account token variables may be set with it, and its companions need it.
+    /// The per-account settings, when `TWILIO_AUTH_TOKEN_PARAMETER_PREFIX` or
+    /// `TWILIO_AUTH_TOKEN_SECRET_PREFIX` is set (not both); none of the single-account token
+    /// variables may be set with it, and its companions need it.
     fn account_settings(
         get: &impl Fn(&str) -> Option<String>,
+        grace: Option<Duration>,
     ) -> Result<Option<AccountSettings>, ConfigError> {
-        let Some(prefix) = get(PREFIX_VAR) else {
-            for variable in [ACCOUNT_SIDS_VAR, LOOKUPS_VAR] {
-                if get(variable).is_some() {
-                    return Err(ConfigError::Invalid {
-                        variable,
-                        reason: format!(
-                            "it applies to a token per account, which needs {PREFIX_VAR}; a \
-                             single token serves one account"
-                        ),
-                    });
-                }
+        let (many, prefix) = match (get(PREFIX_VAR), get(SECRET_PREFIX_VAR)) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Conflict {
+                    first: PREFIX_VAR,
+                    second: SECRET_PREFIX_VAR,
+                });
             }
-            return Ok(None);
+            (Some(prefix), None) => (PREFIX_VAR, prefix),
+            (None, Some(prefix)) => (SECRET_PREFIX_VAR, prefix),
+            (None, None) => {
+                for variable in [ACCOUNT_SIDS_VAR, LOOKUPS_VAR] {
+                    if get(variable).is_some() {
+                        return Err(ConfigError::Invalid {
+                            variable,
+                            reason: format!(
+                                "it applies to a token per account, which needs {PREFIX_VAR} or \
+                                 {SECRET_PREFIX_VAR}; a single token serves one account"
+                            ),
+                        });
+                    }
+                }
+                return Ok(None);
+            }
         };
         for single in [
             TOKEN_VAR,
             SECONDARY_TOKEN_VAR,
             PARAMETER_VAR,
             SECONDARY_PARAMETER_VAR,
+            SECRET_ID_VAR,
         ] {
             if get(single).is_some() {
-                return Err(ConfigError::MixedTokenSettings { single });
+                return Err(ConfigError::MixedTokenSettings { single, many });
             }
         }
         let allowed = get(ACCOUNT_SIDS_VAR)
@@ -257,19 +283,79 @@ impl Config {
                     ),
                 })?,
         };
-        AccountSettings::new(prefix.trim().to_owned(), allowed, lookups)
+        let prefix = prefix.trim().to_owned();
+        let settings = if many == PREFIX_VAR {
+            AccountSettings::new(prefix, allowed, lookups)
+        } else {
+            let grace = grace.unwrap_or(DEFAULT_PREVIOUS_GRACE);
+            AccountSettings::secrets(prefix, allowed, lookups, grace)
+        };
+        settings.map(Some).map_err(|error| ConfigError::Invalid {
+            variable: many,
+            reason: error.to_string(),
+        })
+    }
+
+    /// `AUTH_TOKEN_PREVIOUS_GRACE_SECONDS`, which only a Secrets Manager source reads.
+    fn previous_grace(
+        get: &impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<Duration>, ConfigError> {
+        let Some(text) = get(GRACE_VAR) else {
+            return Ok(None);
+        };
+        if get(SECRET_ID_VAR).is_none() && get(SECRET_PREFIX_VAR).is_none() {
+            return Err(ConfigError::Invalid {
+                variable: GRACE_VAR,
+                reason: format!(
+                    "it applies to tokens in Secrets Manager ({SECRET_ID_VAR} or \
+                     {SECRET_PREFIX_VAR}), whose versions rotated out it keeps for a while; \
+                     other sources keep no such version"
+                ),
+            });
+        }
+        text.trim()
+            .parse::<u64>()
+            .ok()
+            .map(Duration::from_secs)
+            .filter(|grace| *grace <= MAX_PREVIOUS_GRACE)
             .map(Some)
-            .map_err(|error| ConfigError::Invalid {
-                variable: PREFIX_VAR,
-                reason: error.to_string(),
+            .ok_or_else(|| ConfigError::Invalid {
+                variable: GRACE_VAR,
+                reason: format!(
+                    "expected whole seconds from 0 to {}, got `{text}`",
+                    MAX_PREVIOUS_GRACE.as_secs()
+                ),
             })
     }
 
-    /// `TWILIO_AUTH_TOKEN` wins over `TWILIO_AUTH_TOKEN_PARAMETER`; a secondary belongs to the
-    /// source of its primary.
+    /// `TWILIO_AUTH_TOKEN_SECRET_ID` goes alone; `TWILIO_AUTH_TOKEN` wins over
+    /// `TWILIO_AUTH_TOKEN_PARAMETER`; a secondary belongs to the source of its primary.
     fn token_source(
         get: &impl Fn(&str) -> Option<String>,
+        grace: Option<Duration>,
     ) -> Result<Option<TokenSource>, ConfigError> {
+        if let Some(id) = get(SECRET_ID_VAR) {
+            for other in [
+                TOKEN_VAR,
+                SECONDARY_TOKEN_VAR,
+                PARAMETER_VAR,
+                SECONDARY_PARAMETER_VAR,
+            ] {
+                if get(other).is_some() {
+                    return Err(ConfigError::Conflict {
+                        first: other,
+                        second: SECRET_ID_VAR,
+                    });
+                }
+            }
+            let grace = grace.unwrap_or(DEFAULT_PREVIOUS_GRACE);
+            return TokenSource::secret(id.trim().to_owned(), grace)
+                .map(Some)
+                .map_err(|error| ConfigError::Invalid {
+                    variable: SECRET_ID_VAR,
+                    reason: error.to_string(),
+                });
+        }
         let token = |variable: &'static str| {
             get(variable)
                 .map(AuthToken::new)
@@ -441,9 +527,11 @@ mod tests {
         let cases: &[(&[(&str, &str)], &str)] = &[
             (
                 &[],
-                "no auth token configured: set TWILIO_AUTH_TOKEN (the token itself, for local runs) \
-                 or TWILIO_AUTH_TOKEN_PARAMETER (the name of an SSM SecureString holding it), or \
-                 TWILIO_AUTH_TOKEN_PARAMETER_PREFIX (one SecureString per account under that path)",
+                "no auth token configured: set TWILIO_AUTH_TOKEN (the token itself, for local runs), \
+                 TWILIO_AUTH_TOKEN_PARAMETER (the name of an SSM SecureString holding it) or \
+                 TWILIO_AUTH_TOKEN_SECRET_ID (a Secrets Manager secret holding it), or \
+                 TWILIO_AUTH_TOKEN_PARAMETER_PREFIX or TWILIO_AUTH_TOKEN_SECRET_PREFIX (one per \
+                 account under that prefix)",
             ),
             (
                 &[
@@ -586,7 +674,8 @@ mod tests {
                 error.to_string(),
                 format!(
                     "{companion} is invalid: it applies to a token per account, which needs \
-                     TWILIO_AUTH_TOKEN_PARAMETER_PREFIX; a single token serves one account"
+                     TWILIO_AUTH_TOKEN_PARAMETER_PREFIX or TWILIO_AUTH_TOKEN_SECRET_PREFIX; a \
+                     single token serves one account"
                 ),
             );
         }
@@ -638,6 +727,146 @@ mod tests {
                 &[prefix, ("ACCOUNT_LOOKUPS_PER_MINUTE", "601")],
                 "ACCOUNT_LOOKUPS_PER_MINUTE is invalid: expected a whole number of look-ups from \
                  1 to 600, got `601`",
+            ),
+        ];
+        for (vars, message) in cases {
+            let error = config(vars).expect_err(message);
+            assert_eq!(error.to_string(), *message, "{vars:?}");
+        }
+    }
+
+    #[test]
+    fn a_secret_id_selects_secrets_manager_with_the_default_grace_or_the_one_given() {
+        let by_name =
+            config(&[("TWILIO_AUTH_TOKEN_SECRET_ID", " taskrouter/auth-token ")]).expect("valid");
+        match by_name.token {
+            Some(TokenSource::Secret { id, grace }) => {
+                assert_eq!(id, "taskrouter/auth-token");
+                assert_eq!(grace, DEFAULT_PREVIOUS_GRACE);
+            }
+            other => panic!("expected the Secrets Manager source, got {other:?}"),
+        }
+        let arn =
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:taskrouter/auth-token-AbCdEf";
+        let by_arn = config(&[
+            ("TWILIO_AUTH_TOKEN_SECRET_ID", arn),
+            ("AUTH_TOKEN_PREVIOUS_GRACE_SECONDS", "15"),
+        ])
+        .expect("valid");
+        assert!(
+            matches!(
+                by_arn.token,
+                Some(TokenSource::Secret { ref id, grace }) if id == arn && grace == Duration::from_secs(15)
+            ),
+            "{:?}",
+            by_arn.token
+        );
+    }
+
+    #[test]
+    fn a_secret_prefix_selects_a_secret_per_account() {
+        let config = config(&[
+            ("TWILIO_AUTH_TOKEN_SECRET_PREFIX", "taskrouter/accounts/"),
+            ("AUTH_TOKEN_PREVIOUS_GRACE_SECONDS", "0"),
+            ("ACCOUNT_LOOKUPS_PER_MINUTE", "4"),
+        ])
+        .expect("valid");
+        assert!(config.token.is_none());
+        let accounts = config.accounts.expect("per-account tokens");
+        assert_eq!(accounts.prefix(), "taskrouter/accounts/");
+        assert_eq!(
+            accounts.source(),
+            &crate::token::accounts::PrefixSource::SecretsManager {
+                grace: Duration::ZERO
+            }
+        );
+        assert_eq!(accounts.lookups_per_minute().get(), 4);
+    }
+
+    #[test]
+    fn two_sources_of_the_same_token_stop_the_start_naming_both() {
+        let secret = ("TWILIO_AUTH_TOKEN_SECRET_ID", "taskrouter/auth-token");
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (
+                &[
+                    secret,
+                    ("TWILIO_AUTH_TOKEN_PARAMETER", "/taskrouter/auth-token"),
+                ],
+                "TWILIO_AUTH_TOKEN_PARAMETER and TWILIO_AUTH_TOKEN_SECRET_ID are both set: set only one of them",
+            ),
+            (
+                &[secret, ("TWILIO_AUTH_TOKEN", "local")],
+                "TWILIO_AUTH_TOKEN and TWILIO_AUTH_TOKEN_SECRET_ID are both set: set only one of them",
+            ),
+            (
+                &[
+                    secret,
+                    ("TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER", "/taskrouter/next"),
+                ],
+                "TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER and TWILIO_AUTH_TOKEN_SECRET_ID are both set: set only one of them",
+            ),
+            (
+                &[
+                    (
+                        "TWILIO_AUTH_TOKEN_PARAMETER_PREFIX",
+                        "/taskrouter/accounts/",
+                    ),
+                    ("TWILIO_AUTH_TOKEN_SECRET_PREFIX", "taskrouter/accounts/"),
+                ],
+                "TWILIO_AUTH_TOKEN_PARAMETER_PREFIX and TWILIO_AUTH_TOKEN_SECRET_PREFIX are both set: set only one of them",
+            ),
+            (
+                &[
+                    secret,
+                    ("TWILIO_AUTH_TOKEN_SECRET_PREFIX", "taskrouter/accounts/"),
+                ],
+                "TWILIO_AUTH_TOKEN_SECRET_ID (one account's token) and TWILIO_AUTH_TOKEN_SECRET_PREFIX (a token per account) are both set: a deployment verifies with one or the other, so unset one of them",
+            ),
+            (
+                &[
+                    ("TWILIO_AUTH_TOKEN_PARAMETER", "/taskrouter/auth-token"),
+                    ("TWILIO_AUTH_TOKEN_SECRET_PREFIX", "taskrouter/accounts/"),
+                ],
+                "TWILIO_AUTH_TOKEN_PARAMETER (one account's token) and TWILIO_AUTH_TOKEN_SECRET_PREFIX (a token per account) are both set: a deployment verifies with one or the other, so unset one of them",
+            ),
+        ];
+        for (vars, message) in cases {
+            let error = config(vars).expect_err(message);
+            assert_eq!(error.to_string(), *message, "{vars:?}");
+        }
+    }
+
+    #[test]
+    fn invalid_secrets_manager_settings_are_refused_naming_the_variable() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (
+                &[
+                    ("TWILIO_AUTH_TOKEN_PARAMETER", "/taskrouter/auth-token"),
+                    ("AUTH_TOKEN_PREVIOUS_GRACE_SECONDS", "30"),
+                ],
+                "AUTH_TOKEN_PREVIOUS_GRACE_SECONDS is invalid: it applies to tokens in Secrets \
+                 Manager (TWILIO_AUTH_TOKEN_SECRET_ID or TWILIO_AUTH_TOKEN_SECRET_PREFIX), whose \
+                 versions rotated out it keeps for a while; other sources keep no such version",
+            ),
+            (
+                &[
+                    ("TWILIO_AUTH_TOKEN_SECRET_ID", "taskrouter/auth-token"),
+                    ("AUTH_TOKEN_PREVIOUS_GRACE_SECONDS", "901"),
+                ],
+                "AUTH_TOKEN_PREVIOUS_GRACE_SECONDS is invalid: expected whole seconds from 0 to \
+                 900, got `901`",
+            ),
+            (
+                &[("TWILIO_AUTH_TOKEN_SECRET_ID", "taskrouter/auth token")],
+                "TWILIO_AUTH_TOKEN_SECRET_ID is invalid: `taskrouter/auth token` is not a usable \
+                 secrets manager secret id: give the secret's name or ARN without spaces, e.g. \
+                 `taskrouter/auth-token`",
+            ),
+            (
+                &[("TWILIO_AUTH_TOKEN_SECRET_PREFIX", "taskrouter/accounts")],
+                "TWILIO_AUTH_TOKEN_SECRET_PREFIX is invalid: `taskrouter/accounts` is not a usable \
+                 secrets manager name prefix: give letters, digits and / _ + = . @ - only, at \
+                 most 400 characters, ending with `/`, e.g. `taskrouter/accounts/`",
             ),
         ];
         for (vars, message) in cases {

@@ -10,8 +10,9 @@
 //! [`http`] is the only module of the function that knows about Lambda or HTTP; [`rest`] is the
 //! CLI's outbound HTTP to Twilio, which the function never uses. The domain modules are pure (no
 //! environment, no clock, no network: [`http`] reads the clock once per callback and passes the
-//! instant in); [`token`] owns the function's one network call (SSM), [`config`] and
-//! [`telemetry`] read the environment, and [`app`] puts the pieces together once per cold start.
+//! instant in); [`token`] owns the function's one network call (SSM or Secrets Manager),
+//! [`config`] and [`telemetry`] read the environment, and [`app`] puts the pieces together once
+//! per cold start.
 //!
 //! | module | owns |
 //! |---|---|
@@ -19,7 +20,7 @@
 //! | [`app`] | everything a request needs, built once: rules (default and per tenant), token store(s), metrics |
 //! | [`config`] | environment variables → typed settings; start-up errors naming the variable |
 //! | [`telemetry`] | JSON logs in Lambda, readable text locally |
-//! | [`token`] | the auth tokens: from the environment or SSM Parameter Store, cached, re-read as they age and after a mismatch (a token removed from SSM stops verifying within the refresh interval), read within the waiting callback's deadline (throttled reads retried until then); one account's, or one per account chosen by `AccountSid` with bounds on what an unverified request can make it read (`token/store.rs`, `token/ssm.rs`, `token/accounts.rs`) |
+//! | [`token`] | the auth tokens: from the environment, SSM Parameter Store or Secrets Manager (staged versions: current, pending, previous during a grace), cached, re-read as they age and after a mismatch (a token removed from its store stops verifying within the refresh interval), read within the waiting callback's deadline (throttled reads retried until then); one account's, or one per account chosen by `AccountSid` with bounds on what an unverified request can make it read, a listing of the prefix answering accounts not seen yet once the look-up budget is spent (`token/store.rs`, `token/ssm.rs`, `token/secrets.rs`, `token/retry.rs`, `token/accounts.rs`) |
 //! | [`public_url`] | the URL TaskRouter called, from API Gateway's request context or `PUBLIC_BASE_URL`; a REST API query's other orders listed apart, with the budget that bounds trying them |
 //! | [`signature`] | `X-Twilio-Signature`: the header's shape, HMAC-SHA1 over URL and sorted parameters, constant-time, the guesses tried within a budget of bytes hashed |
 //! | [`form`] | the raw form body as ordered, lossless pairs, at most what a TaskRouter callback can need (128 KiB) |

@@ -5,34 +5,61 @@
 //! With `TWILIO_AUTH_TOKEN_PARAMETER_PREFIX=/taskrouter/accounts/` the token of account `AC…` is
 //! the SSM `SecureString` `/taskrouter/accounts/AC…` and its rotation secondary, while one is under
 //! way, `/taskrouter/accounts/secondary/AC…` ([`AccountSettings::primary_parameter`],
-//! [`AccountSettings::secondary_parameter`]). Both are read on the account's first callback, then
-//! kept by that account's store with every rule of [`TokenStore`]: re-read as they age and after a
-//! mismatch, at most twice per refresh interval, dropped when SSM says they are gone, failures
-//! spaced and failing closed for that account only.
+//! [`AccountSettings::secondary_parameter`]); with `TWILIO_AUTH_TOKEN_SECRET_PREFIX=taskrouter/accounts/`
+//! it is the Secrets Manager secret `taskrouter/accounts/AC…`, whose `account_sid` must be `AC…`
+//! ([`AccountSettings::secret_name`], [`super::secrets`]). They are read on the account's first
+//! callback, then kept by that account's store with every rule of [`TokenStore`]: re-read as
+//! they age and after a mismatch, at most twice per refresh interval, dropped when the source says
+//! they are gone, failures spaced and failing closed for that account only.
 //!
-//! The `AccountSid` only *selects* the token; the signature still decides. A callback that claims
+//! The `AccountSid` only *selects* the token; the signature decides. A callback that claims
 //! account B but was signed with account A's token is checked with B's token and fails.
 //!
 //! # An attacker controls `AccountSid`
 //!
 //! The parameter arrives in a body nobody has verified yet (contract §10), so whoever can reach
-//! the URL chooses which account is looked up. What they cannot do, and why:
+//! the URL chooses which account is looked up. An account this instance does not know is found
+//! in one of three ways, the first that applies:
+//!
+//! 1. **The last listing of the prefix holds it**, and is younger than the refresh interval: its
+//!    tokens are read, and nothing is spent.
+//! 2. **A look-up is left in the budget**, `ACCOUNT_LOOKUPS_PER_MINUTE` (default
+//!    [`DEFAULT_LOOKUPS_PER_MINUTE`]) for all accounts together, refilled evenly over the minute:
+//!    its tokens are read directly (one `GetParameters`, or `GetSecretValue` of `AWSCURRENT` and
+//!    `AWSPENDING`), and a look-up that finds the account gives its share back, so only look-ups
+//!    that find nothing spend it. An account just created is found this way at once.
+//! 3. **Otherwise the prefix is listed** (`GetParametersByPath`, 10 names a page, or `ListSecrets`,
+//!    100 a page; names only, no value), unless a listing is younger than the refresh interval, or
+//!    one began less than half of it ago: the account is then answered from the listing, refused
+//!    `403` without a read when it is not there. A listing that fails refuses accounts not seen
+//!    yet, `503` (failing closed), until one succeeds.
+//!
+//! A listing must end within the deadline of the callback that started it: at Parameter Store's
+//! 10 names a request in sequence that is roughly 1,500 accounts when nothing else takes its 40
+//! requests a second (BENCHMARKS.md, section 7, has the request counts); past a few hundred
+//! accounts, `TWILIO_ACCOUNT_SIDS` or Secrets Manager (100 names a request, on a quota of its
+//! own) is the better choice.
+//!
+//! So a flood of invented SIDs spends the budget, causes one listing, and is then refused from
+//! memory, while a real account whose parameter or secret existed at that listing is answered on
+//! its first callback however large the flood before it. (One created after the listing is found
+//! by the next listing, or at once by a look-up when the budget has one.) Listing at every cold
+//! start instead would cost a cold start what a listing costs, about one request per 10 accounts
+//! (BENCHMARKS.md, section 7): the listing waits for a flood to need it.
 //!
 //! | an unverified request cannot | because |
 //! |---|---|
-//! | make SSM be read more than a few times a minute, however many SIDs it invents | a look-up of an account this instance does not know spends from one budget, `ACCOUNT_LOOKUPS_PER_MINUTE` (default [`DEFAULT_LOOKUPS_PER_MINUTE`]) for all accounts together, refilled evenly over the minute; when it is spent the request is answered `503` at once without a read. A look-up that finds an account gives its share back, so the real accounts' first callbacks after a cold start never wait for the budget: only look-ups that find nothing spend it. An account SSM answers for without a token (no parameter, or one the role may not read or that holds no token) is remembered for the refresh interval (`AUTH_TOKEN_REFRESH_SECONDS`), listed or not, so repeating one SID costs one look-up per interval. Each look-up is one `GetParameters` request for the primary and the secondary (a name it does not find is not an error and is not retried; a throttled request is retried within the request's deadline, another transient failure once). So over any minute at most twice the budget of look-ups happen: the budget at once, and as much again refilled. With `TWILIO_ACCOUNT_SIDS` an account not on the list is refused before any look-up: zero requests, and a listed account without a readable parameter costs one look-up per interval |
-//! | make a known account's tokens be read more than twice per refresh interval | a known account's re-reads, whatever asks for them (the age of its tokens, a signature matching none of them), are spaced by half the refresh interval ([`TokenStore`]): with `n` known accounts, at most `2n` re-reads per interval while SSM answers them (`4n` while it does not), each one `GetParameters` request (more while SSM throttles it), and none spends the budget |
-//! | keep a known account from picking up its rotated token | a known account's re-reads are its own, never charged to the budget that invented SIDs (or forged requests naming other accounts) spend; a forged request can only make a re-read happen earlier, and a read is as good whoever asked for it. A token stored at instant `T` verifies from `T` plus half the refresh interval at the latest while SSM answers, whatever other requests do |
-//! | push a known account's token out of the cache | an account whose token was loaded stays in the cache until SSM itself answers that it has no token any more (its parameter deleted, emptied, or no longer readable by the role): then it is remembered without one, like an account never found. Nothing a request chooses evicts it |
-//! | grow memory without bound | the accounts cached are those whose parameter exists (a set only the operator can grow) or, with `TWILIO_ACCOUNT_SIDS`, those listed; accounts remembered without a token are kept in a cache of at most [`ABSENT_CAPACITY`] entries, oldest first out; a look-up in flight holds an entry only until it ends. The budget itself is two numbers |
-//! | slow down callbacks of known accounts | a known account's tokens are a hash-map look-up under a lock that is never held across a read: no known account waits for another account's read, for the budget or for a cache of absent accounts; its own re-reads run in the background while its tokens are younger than the refresh interval ([`TokenStore`]) |
+//! | make the store be read more than a few times a minute, however many SIDs it invents | look-ups spend the budget: at most its size at once and as much again over a minute; after that, one listing of the prefix per refresh interval while listings succeed, two while they fail (listings begin at least half the interval apart), each at most `ceil(n / page)` requests for `n` accounts (each retried as reads are, within the deadline of the callback that started it). An account answered without a token (no parameter or secret, or one the role may not read or that holds no token) is remembered for the refresh interval (`AUTH_TOKEN_REFRESH_SECONDS`), listed or not, so repeating one SID costs one look-up per interval. With `TWILIO_ACCOUNT_SIDS` an account not on the list is refused before anything is read, no listing is ever made, and a listed account without a readable token costs one look-up per interval |
+//! | keep a real account from its first callback | once the budget is spent, the listing answers: an invented SID is refused from it, a real one found in it without spending anything. The flood's own look-ups never touch the listing, and the listing is not made per request |
+//! | make a known account's tokens be read more than twice per refresh interval | a known account's re-reads, whatever asks for them (the age of its tokens, a signature matching none of them), are spaced by half the refresh interval ([`TokenStore`]): with `n` known accounts, at most `2n` re-reads per interval while the source answers them (`4n` while it does not), and none spends the budget |
+//! | keep a known account from picking up its rotated token | a known account's re-reads are its own, never charged to the budget that invented SIDs (or forged requests naming other accounts) spend; a forged request can only make a re-read happen earlier, and a read is as good whoever asked for it. A token stored at instant `T` verifies from `T` plus half the refresh interval at the latest while the source answers, whatever other requests do |
+//! | push a known account's token out of the cache | an account whose token was loaded stays in the cache until its source itself answers that it has no token any more (its parameter or secret deleted, emptied, or no longer readable by the role): then it is remembered without one, like an account never found. Nothing a request chooses evicts it |
+//! | grow memory without bound | the accounts cached are those whose parameter or secret exists (a set only the operator can grow) or, with `TWILIO_ACCOUNT_SIDS`, those listed; the listing holds the SIDs under the prefix, at most as many as the service holds for one account and region; accounts remembered without a token are kept in a cache of at most [`ABSENT_CAPACITY`] entries, oldest first out; a look-up in flight holds an entry only until it ends. The budget itself is two numbers |
+//! | slow down callbacks of known accounts | a known account's tokens are a hash-map look-up under a lock that is never held across a read: no known account waits for another account's read, for the budget, for a listing or for a cache of absent accounts; its own re-reads run in the background while its tokens are younger than the refresh interval ([`TokenStore`]) |
 //!
-//! The bound is per instance: an attacker whose flood makes Lambda start more instances gets a
-//! budget per instance. The function's reserved concurrency caps the instances (and the cost of
-//! the flood itself); `TWILIO_ACCOUNT_SIDS` removes the question. What the budget does cost:
-//! while it is spent, the *first* callback of an account this instance has not seen yet is
-//! answered `503` (TaskRouter then tries the fallback URL, and the reservation is offered again
-//! later); known accounts are never affected.
+//! The bounds are per instance: an attacker whose flood makes Lambda start more instances gets a
+//! budget and a listing per instance. The function's reserved concurrency caps the instances (and
+//! the cost of the flood itself); `TWILIO_ACCOUNT_SIDS` removes the question.
 //!
 //! # Time
 //!
@@ -48,8 +75,9 @@ use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, SdkConfig};
 
+use super::secrets::{self, SecretVersions};
 use super::ssm::{self, SsmParameters};
-use super::store::TokenStore;
+use super::store::{Origin, TokenStore};
 use super::{Deadline, TokenError, TokenSet, TokenSource, usable_parameter_name};
 use crate::sid::{AccountSid, SidError};
 
@@ -60,9 +88,10 @@ pub const ACCOUNT_SIDS_VAR: &str = "TWILIO_ACCOUNT_SIDS";
 /// The environment variable setting the look-up budget.
 pub const LOOKUPS_VAR: &str = "ACCOUNT_LOOKUPS_PER_MINUTE";
 
-/// The look-ups a minute unverified requests may cause by default: enough for an operator's new
-/// account to be found within seconds, small against SSM's default 40 transactions a second
-/// shared by the whole AWS account and region (contract §11; each look-up is one request).
+/// The look-ups a minute unverified requests may cause by default before the prefix is listed:
+/// enough for an operator's new account to be found within seconds, small against SSM's default
+/// 40 transactions a second shared by the whole AWS account and region (contract §11; each
+/// look-up is one request, two with Secrets Manager).
 pub const DEFAULT_LOOKUPS_PER_MINUTE: NonZeroU32 = NonZeroU32::new(10).expect("not zero");
 
 /// The most look-ups a minute `ACCOUNT_LOOKUPS_PER_MINUTE` may allow: 10 a second, a quarter of
@@ -110,20 +139,22 @@ pub enum AccountError {
         "account `{0}` is not served by this function, so its X-Twilio-Signature cannot be checked"
     )]
     NotAllowed(AccountSid),
-    /// `403`: the account has no token parameter (now, or at a look-up less than the refresh
-    /// interval ago).
+    /// `403`: the account has no token parameter or secret (now, at a look-up less than the
+    /// refresh interval ago, or at the last listing of the prefix).
     #[error(
         "account `{0}` is not served by this function, so its X-Twilio-Signature cannot be checked"
     )]
     NoParameter(AccountSid),
-    /// `503`: the account is not known to this instance and the look-up budget is spent.
+    /// `503`: the account is not known to this instance, the look-up budget is spent and no
+    /// listing of the prefix could be made (one began less than half the refresh interval ago,
+    /// or no time was left for one).
     #[error(
         "account `{0}` has not been seen by this instance and too many unknown accounts were looked up in the last minute: try again shortly"
     )]
     LookupsExhausted(AccountSid),
-    /// `503`: the account's token parameter exists but cannot be read (now, or, when SSM answered
-    /// that it holds no token or may not be read, at a look-up less than the refresh interval
-    /// ago).
+    /// `503`: the account's token parameter or secret exists but cannot be read (now, or, when
+    /// the source answered that it holds no token or may not be read, at a look-up less than the
+    /// refresh interval ago), or, the look-up budget spent, the prefix could not be listed.
     #[error("the auth token of account `{account}` is unavailable: {source}")]
     Unavailable {
         /// The account.
@@ -146,18 +177,33 @@ impl AccountError {
     }
 }
 
+/// Where the tokens of a many-account deployment are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrefixSource {
+    /// SSM Parameter Store: `<prefix><AccountSid>` and `<prefix>secondary/<AccountSid>`
+    /// (`TWILIO_AUTH_TOKEN_PARAMETER_PREFIX`).
+    ParameterStore,
+    /// Secrets Manager: the secret `<prefix><AccountSid>` (`TWILIO_AUTH_TOKEN_SECRET_PREFIX`),
+    /// read as [`super::secrets`] says.
+    SecretsManager {
+        /// How long after a promotion the version rotated out is accepted.
+        grace: Duration,
+    },
+}
+
 /// The settings of a many-account deployment, as the config module read them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountSettings {
+    source: PrefixSource,
     prefix: String,
     allowed: Option<Vec<AccountSid>>,
     lookups_per_minute: NonZeroU32,
 }
 
 impl AccountSettings {
-    /// Tokens under `prefix` (e.g. `/taskrouter/accounts/`), for the accounts in `allowed` only
-    /// when it is given, with at most `lookups_per_minute` look-ups a minute caused by unverified
-    /// requests (see the module docs).
+    /// Tokens in SSM parameters under `prefix` (e.g. `/taskrouter/accounts/`), for the accounts
+    /// in `allowed` only when it is given, with at most `lookups_per_minute` look-ups a minute
+    /// caused by unverified requests (see the module docs).
     ///
     /// # Errors
     ///
@@ -178,13 +224,44 @@ impl AccountSettings {
             return Err(TokenError::InvalidParameterPrefix { prefix });
         }
         Ok(Self {
+            source: PrefixSource::ParameterStore,
             prefix,
             allowed,
             lookups_per_minute,
         })
     }
 
-    /// The parameter prefix.
+    /// Tokens in Secrets Manager secrets named `<prefix><AccountSid>` (e.g.
+    /// `taskrouter/accounts/`), each version rotated out accepted for `grace` after its
+    /// promotion; `allowed` and `lookups_per_minute` as in [`AccountSettings::new`].
+    ///
+    /// # Errors
+    ///
+    /// [`TokenError::InvalidSecretPrefix`] when `prefix` holds a character Secrets Manager does
+    /// not allow in a name, does not end with `/`, or is longer than 400 characters.
+    pub fn secrets(
+        prefix: String,
+        allowed: Option<Vec<AccountSid>>,
+        lookups_per_minute: NonZeroU32,
+        grace: Duration,
+    ) -> Result<Self, TokenError> {
+        if !secrets::usable_prefix(&prefix) {
+            return Err(TokenError::InvalidSecretPrefix { prefix });
+        }
+        Ok(Self {
+            source: PrefixSource::SecretsManager { grace },
+            prefix,
+            allowed,
+            lookups_per_minute,
+        })
+    }
+
+    /// Where the tokens are kept.
+    pub fn source(&self) -> &PrefixSource {
+        &self.source
+    }
+
+    /// The parameter prefix, or the secret name prefix.
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
@@ -212,15 +289,27 @@ impl AccountSettings {
     pub fn secondary_parameter(&self, account: &AccountSid) -> String {
         format!("{}{SECONDARY_PATH}{account}", self.prefix)
     }
+
+    /// The secret holding `account`'s token: `<prefix><AccountSid>`.
+    pub fn secret_name(&self, account: &AccountSid) -> String {
+        format!("{}{account}", self.prefix)
+    }
 }
 
 impl fmt::Display for AccountSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "ssm parameters {prefix}<AccountSid> (secondary {prefix}{SECONDARY_PATH}<AccountSid>), ",
-            prefix = self.prefix
-        )?;
+        match self.source {
+            PrefixSource::ParameterStore => write!(
+                f,
+                "ssm parameters {prefix}<AccountSid> (secondary {prefix}{SECONDARY_PATH}<AccountSid>), ",
+                prefix = self.prefix
+            )?,
+            PrefixSource::SecretsManager { .. } => write!(
+                f,
+                "secrets manager secrets {prefix}<AccountSid>, ",
+                prefix = self.prefix
+            )?,
+        }
         match &self.allowed {
             Some(allowed) => write!(f, "{} accounts listed", allowed.len()),
             None => write!(
@@ -425,11 +514,60 @@ pub struct Footprint {
     /// Accounts remembered without a token (no parameter, or one that holds no token or may not
     /// be read).
     pub absent: usize,
+    /// Accounts the last listing of the prefix found (0 before any listing).
+    pub listed: usize,
+}
+
+/// The accounts under the prefix as the last listing found them: the answer, from memory, to
+/// "does this account exist?" once the look-up budget is spent.
+#[derive(Default)]
+struct Directory {
+    /// The accounts the last successful listing found, and when it began.
+    listed: Option<(HashSet<AccountSid>, Instant)>,
+    /// When the last listing began, successful or not.
+    attempted: Option<Instant>,
+    /// Why the last listing failed, while no later one succeeded.
+    failure: Option<TokenError>,
+}
+
+impl Directory {
+    /// The accounts listed, if the listing began less than `interval` before `now`.
+    fn fresh(&self, now: Instant, interval: Duration) -> Option<&HashSet<AccountSid>> {
+        self.listed
+            .as_ref()
+            .filter(|(_, began)| now.saturating_duration_since(*began) < interval)
+            .map(|(accounts, _)| accounts)
+    }
+
+    /// Whether a listing may begin at `now`: none began less than half of `interval` ago.
+    fn may_list(&self, now: Instant, interval: Duration) -> bool {
+        self.attempted
+            .is_none_or(|began| now.saturating_duration_since(began) >= interval / 2)
+    }
 }
 
 struct State {
     stores: HashMap<AccountSid, Arc<TokenStore>>,
     absent: Absent,
+    directory: Directory,
+}
+
+/// The client of the service the tokens are kept in: only that one is built.
+enum Client {
+    Ssm(aws_sdk_ssm::Client),
+    Secrets {
+        client: aws_sdk_secretsmanager::Client,
+        /// How long after a promotion the version rotated out is accepted.
+        grace: Duration,
+    },
+}
+
+/// What [`AccountTokens`] knows about an account before reading anything.
+enum Lookup {
+    /// Its store, and whether building it spent the budget.
+    Store(Arc<TokenStore>, bool),
+    /// The budget is spent and no fresh listing says whether the account exists.
+    NeedsListing,
 }
 
 /// The tokens of many accounts: a lazily built [`TokenStore`] per account under the settings'
@@ -437,22 +575,27 @@ struct State {
 pub struct AccountTokens {
     settings: AccountSettings,
     allowed: Option<HashSet<AccountSid>>,
-    client: aws_sdk_ssm::Client,
+    client: Client,
     refresh_interval: Duration,
     clock: Arc<dyn Clock>,
     /// Spent by look-ups of accounts this instance does not know, never by known accounts.
     budget: Budget,
     /// Never held across an `.await`: look-ups of known accounts never wait on a read.
     state: Mutex<State>,
+    /// Held for the duration of a listing, so concurrent callers wait for its outcome instead of
+    /// starting listings of their own.
+    listing: tokio::sync::Mutex<()>,
 }
 
 impl AccountTokens {
     /// Builds the cache, loading the AWS SDK configuration the standard way (`AWS_REGION`,
-    /// credentials, `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_SSM` when set). Nothing is read from
-    /// SSM until an account's first callback.
+    /// credentials, `AWS_ENDPOINT_URL` and the service's own `AWS_ENDPOINT_URL_SSM` or
+    /// `AWS_ENDPOINT_URL_SECRETS_MANAGER` when set). Nothing is read until an account's first
+    /// callback.
     ///
-    /// `refresh_interval` is how old each account's tokens may get ([`TokenStore`]) and how long
-    /// an account SSM answered for without a token is remembered.
+    /// `refresh_interval` is how old each account's tokens may get ([`TokenStore`]), how long
+    /// an account answered for without a token is remembered, and how long a listing of the
+    /// prefix is used.
     pub async fn new(settings: AccountSettings, refresh_interval: Duration) -> Self {
         let sdk_config = aws_config::defaults(BehaviorVersion::latest()).load().await;
         Self::with_sdk_config(
@@ -464,7 +607,8 @@ impl AccountTokens {
     }
 
     /// As [`AccountTokens::new`], with an SDK configuration and a clock of the caller's choosing.
-    /// The SSM client's timeouts and retries are the module's whatever `sdk_config` says.
+    /// The client's timeouts and retries are the token module's whatever `sdk_config` says; only
+    /// the client of the configured service is built.
     pub fn with_sdk_config(
         settings: AccountSettings,
         refresh_interval: Duration,
@@ -472,41 +616,59 @@ impl AccountTokens {
         clock: Arc<dyn Clock>,
     ) -> Self {
         let budget = Budget::new(settings.lookups_per_minute, Arc::clone(&clock));
+        let client = match settings.source {
+            PrefixSource::ParameterStore => Client::Ssm(ssm::client(sdk_config)),
+            // The only place a many-account deployment builds a Secrets Manager client.
+            PrefixSource::SecretsManager { grace } => Client::Secrets {
+                client: secrets::client(sdk_config),
+                grace,
+            },
+        };
         Self {
             allowed: settings
                 .allowed
                 .as_ref()
                 .map(|accounts| accounts.iter().cloned().collect()),
             settings,
-            client: ssm::client(sdk_config),
+            client,
             refresh_interval,
             clock,
             budget,
             state: Mutex::new(State {
                 stores: HashMap::new(),
                 absent: Absent::new(refresh_interval),
+                directory: Directory::default(),
             }),
+            listing: tokio::sync::Mutex::new(()),
         }
     }
 
     /// The tokens of `account`, with the store that holds them (for
     /// [`TokenStore::refresh_after_mismatch`]); an account not read yet, or whose tokens are as
     /// old as the refresh interval, is read by `deadline` (the deadline of the callback asking,
-    /// see [`Deadline`]).
+    /// see [`Deadline`]), and so is the listing of the prefix when one is needed.
     ///
     /// # Errors
     ///
     /// [`AccountError::NotAllowed`] when a list of accounts is configured and `account` is not on
-    /// it (nothing is read); [`AccountError::NoParameter`] when its parameter does not exist, now
-    /// or at a look-up less than the refresh interval ago; [`AccountError::LookupsExhausted`]
-    /// when `account` is unknown here and the budget is spent (nothing is read);
-    /// [`AccountError::Unavailable`] when its parameter cannot be read.
+    /// it (nothing is read); [`AccountError::NoParameter`] when its parameter or secret does not
+    /// exist, now, at a look-up less than the refresh interval ago, or at the last listing of the
+    /// prefix when the budget is spent; [`AccountError::LookupsExhausted`] when `account` is
+    /// unknown here, the budget is spent and no listing could be made (nothing is read);
+    /// [`AccountError::Unavailable`] when its parameter or secret cannot be read, or, the budget
+    /// spent, the prefix cannot be listed.
     pub async fn tokens(
         &self,
         account: &AccountSid,
         deadline: Deadline,
     ) -> Result<(Arc<TokenStore>, Arc<TokenSet>), AccountError> {
-        let (store, charged) = self.store_for(account)?;
+        let (store, charged) = match self.store_for(account)? {
+            Lookup::Store(store, charged) => (store, charged),
+            Lookup::NeedsListing => {
+                self.list(deadline).await;
+                self.store_after_listing(account)?
+            }
+        };
         match store.tokens(deadline).await {
             Ok(set) => {
                 if charged {
@@ -516,16 +678,22 @@ impl AccountTokens {
                 Ok((store, set))
             }
             Err(error) if error.means_no_token() => {
-                // Logged once per look-up that found no token (the budget and the memory of
-                // absent accounts bound those, listed accounts included); the store logs the
-                // other answers itself.
-                if self.remember_without_token(account, &store, &error)
-                    && let TokenError::ParameterNotFound { name } = &error
-                {
+                // Logged once per look-up that found no token (the budget, the listing and the
+                // memory of absent accounts bound those, listed accounts included); the store
+                // logs the other answers itself.
+                if self.remember_without_token(account, &store, &error) && error.is_not_found() {
+                    let what = match self.settings.source {
+                        PrefixSource::ParameterStore => {
+                            "create the parameter as a SecureString holding the account's auth token"
+                        }
+                        PrefixSource::SecretsManager { .. } => {
+                            "create the secret with the SecretString {\"account_sid\": \"AC…\", \"auth_token\": \"…\"}"
+                        }
+                    };
                     tracing::warn!(
                         account_sid = %account,
-                        parameter = %name,
-                        "no auth token for this account: its callbacks are refused; to serve it, create the parameter as a SecureString holding the account's auth token"
+                        parameter = %self.settings.primary_parameter(account),
+                        "no auth token for this account: its callbacks are refused; to serve it, {what}"
                     );
                 }
                 Err(refusal(account, error))
@@ -553,12 +721,18 @@ impl AccountTokens {
         Footprint {
             accounts: state.stores.len(),
             absent: state.absent.len(),
+            listed: state
+                .directory
+                .listed
+                .as_ref()
+                .map_or(0, |(accounts, _)| accounts.len()),
         }
     }
 
     /// The store of `account`, built (and, for an account not listed, paid for from the budget)
-    /// if it has none; `true` when this call paid.
-    fn store_for(&self, account: &AccountSid) -> Result<(Arc<TokenStore>, bool), AccountError> {
+    /// if it has none; or, when the budget is spent and no fresh listing of the prefix knows,
+    /// that one is needed.
+    fn store_for(&self, account: &AccountSid) -> Result<Lookup, AccountError> {
         if let Some(allowed) = &self.allowed
             && !allowed.contains(account)
         {
@@ -566,26 +740,118 @@ impl AccountTokens {
         }
         let mut state = self.lock();
         if let Some(store) = state.stores.get(account) {
-            return Ok((Arc::clone(store), false));
+            return Ok(Lookup::Store(Arc::clone(store), false));
         }
         let now = self.clock.now();
         if let Some(answer) = state.absent.get(account, now) {
             return Err(refusal(account, answer.clone()));
         }
-        // A listed account is the operator's: its first look-up is not the attacker's to spend.
-        let charged = self.allowed.is_none();
-        if charged && !self.budget.try_take() {
-            return Err(AccountError::LookupsExhausted(account.clone()));
+        let listed = state.directory.fresh(now, self.refresh_interval);
+        // A listed account is the operator's, and so is one the prefix holds: their first
+        // look-up is not the attacker's to spend.
+        let exists = self.allowed.is_some() || listed.is_some_and(|found| found.contains(account));
+        if !exists && !self.budget.try_take() {
+            return if listed.is_some() {
+                // Not under the prefix at the last listing, and no look-up left to check since.
+                Err(AccountError::NoParameter(account.clone()))
+            } else {
+                Ok(Lookup::NeedsListing)
+            };
         }
         let store = self.build_store(account);
         state.stores.insert(account.clone(), Arc::clone(&store));
-        Ok((store, charged))
+        Ok(Lookup::Store(store, !exists))
     }
 
-    /// After SSM answered for `account` without a token (`answer`), on its first look-up or on a
-    /// re-read of tokens it held: its store is dropped and the answer remembered for the refresh
-    /// interval, whether the account is listed or not, so asking for it again costs no read
-    /// until then. `true` when this call did it (callers sharing the same read find it done).
+    /// After a listing (or an attempt that could not list): the store of `account` if the
+    /// listing found it, the refusal otherwise.
+    fn store_after_listing(
+        &self,
+        account: &AccountSid,
+    ) -> Result<(Arc<TokenStore>, bool), AccountError> {
+        let mut state = self.lock();
+        if let Some(store) = state.stores.get(account) {
+            return Ok((Arc::clone(store), false));
+        }
+        let now = self.clock.now();
+        match state.directory.fresh(now, self.refresh_interval) {
+            Some(found) if found.contains(account) => {
+                let store = self.build_store(account);
+                state.stores.insert(account.clone(), Arc::clone(&store));
+                Ok((store, false))
+            }
+            Some(_) => Err(AccountError::NoParameter(account.clone())),
+            None => Err(match &state.directory.failure {
+                Some(failure) => AccountError::Unavailable {
+                    account: account.clone(),
+                    source: failure.clone(),
+                },
+                None => AccountError::LookupsExhausted(account.clone()),
+            }),
+        }
+    }
+
+    /// Lists the prefix by `deadline` unless a listing is fresh, began less than half the
+    /// refresh interval ago, or is under way (then this waits for it, within `deadline`).
+    async fn list(&self, deadline: Deadline) {
+        let Ok(_listing) = tokio::time::timeout_at(deadline.instant(), self.listing.lock()).await
+        else {
+            return;
+        };
+        let began = self.clock.now();
+        {
+            let mut state = self.lock();
+            let directory = &mut state.directory;
+            if directory.fresh(began, self.refresh_interval).is_some()
+                || !directory.may_list(began, self.refresh_interval)
+                || !deadline.leaves_time_for_an_attempt()
+            {
+                return;
+            }
+            directory.attempted = Some(began);
+        }
+        let started = tokio::time::Instant::now();
+        let prefix = self.settings.prefix.as_str();
+        let (outcome, stats) = match &self.client {
+            Client::Ssm(client) => ssm::list_accounts(client, prefix, deadline).await,
+            Client::Secrets { client, .. } => {
+                secrets::list_accounts(client, prefix, deadline).await
+            }
+        };
+        let read_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let mut state = self.lock();
+        match outcome {
+            Ok(accounts) => {
+                tracing::info!(
+                    prefix,
+                    accounts = accounts.len(),
+                    attempts = stats.attempts,
+                    throttled = stats.throttled,
+                    read_ms,
+                    "accounts listed: the look-up budget is spent, so accounts not seen yet are answered from this list until the refresh interval has passed"
+                );
+                state.directory.listed = Some((accounts, began));
+                state.directory.failure = None;
+            }
+            Err(error) => {
+                tracing::warn!(
+                    prefix,
+                    %error,
+                    attempts = stats.attempts,
+                    throttled = stats.throttled,
+                    read_ms,
+                    "accounts not listed: accounts not seen yet are refused until a listing succeeds"
+                );
+                state.directory.failure = Some(error);
+            }
+        }
+    }
+
+    /// After the service answered for `account` without a token (`answer`), on its first
+    /// look-up or on a re-read of tokens it held: its store is dropped and the answer remembered
+    /// for the refresh interval, whether the account is listed or not, so asking for it again
+    /// costs no read until then. `true` when this call did it (callers sharing the same read
+    /// find it done).
     fn remember_without_token(
         &self,
         account: &AccountSid,
@@ -606,10 +872,10 @@ impl AccountTokens {
         true
     }
 
-    /// After a first load that SSM did not answer (throttled, unreachable): without a list, the
-    /// store is dropped, so nothing stays behind for an account that may not exist and its next
-    /// look-up spends the budget again. A listed account keeps its store, whose own spacing of
-    /// reads after a failure then applies.
+    /// After a first load the service did not answer (throttled, unreachable): without a list,
+    /// the store is dropped, so nothing stays behind for an account that may not exist and its
+    /// next look-up spends the budget again (or consults the listing). A listed account keeps its
+    /// store, whose own spacing of reads after a failure then applies.
     fn forget_failed(&self, account: &AccountSid, store: &Arc<TokenStore>) {
         if self.allowed.is_some() || store.is_loaded() {
             return;
@@ -626,18 +892,28 @@ impl AccountTokens {
     }
 
     fn build_store(&self, account: &AccountSid) -> Arc<TokenStore> {
-        let name = self.settings.primary_parameter(account);
-        let secondary = self.settings.secondary_parameter(account);
-        let description = TokenSource::Parameter {
-            name: name.clone(),
-            secondary: Some(secondary.clone()),
-        }
-        .to_string();
-        TokenStore::lazy(
-            SsmParameters::new(self.client.clone(), name, Some(secondary)),
-            description,
-            self.refresh_interval,
-        )
+        let (origin, source) = match &self.client {
+            Client::Ssm(client) => {
+                let name = self.settings.primary_parameter(account);
+                let secondary = self.settings.secondary_parameter(account);
+                let source = TokenSource::Parameter {
+                    name: name.clone(),
+                    secondary: Some(secondary.clone()),
+                };
+                let parameters = SsmParameters::new(client.clone(), name, Some(secondary));
+                (Origin::Ssm(parameters), source)
+            }
+            Client::Secrets { client, grace } => {
+                let id = self.settings.secret_name(account);
+                let source = TokenSource::Secret {
+                    id: id.clone(),
+                    grace: *grace,
+                };
+                let secret = SecretVersions::new(client.clone(), id, Some(account.clone()), *grace);
+                (Origin::Secret(secret), source)
+            }
+        };
+        TokenStore::lazy(origin, source.to_string(), self.refresh_interval)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -646,14 +922,15 @@ impl AccountTokens {
     }
 }
 
-/// What a request naming `account` is told when SSM answered `answer` for it.
+/// What a request naming `account` is told when the service answered `answer` for it.
 fn refusal(account: &AccountSid, answer: TokenError) -> AccountError {
-    match answer {
-        TokenError::ParameterNotFound { .. } => AccountError::NoParameter(account.clone()),
-        source => AccountError::Unavailable {
+    if answer.is_not_found() {
+        AccountError::NoParameter(account.clone())
+    } else {
+        AccountError::Unavailable {
             account: account.clone(),
-            source,
-        },
+            source: answer,
+        }
     }
 }
 

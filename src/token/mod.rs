@@ -2,14 +2,17 @@
 //!
 //! `X-Twilio-Signature` is an HMAC keyed with the account's auth token (contract §4), so every
 //! callback needs a token before anything else can be trusted. This module is the only one that
-//! touches the network: it reads tokens from SSM Parameter Store and keeps them.
+//! touches the network: it reads tokens from SSM Parameter Store or AWS Secrets Manager and keeps
+//! them.
 //!
 //! | part | owns |
 //! |---|---|
-//! | this file | [`AuthToken`] (a secret), [`TokenSet`] (primary and secondary), [`TokenSource`], [`TokenError`] |
-//! | [`store`] | [`TokenStore`]: one account's tokens, loaded, cached, re-read as they age and after a mismatch, dropped when SSM says they are gone, the spacing of reads after a failure |
-//! | [`ssm`] | the one SSM read path: `GetParameters` (or `GetParameter`) retried until the read's deadline, errors classified |
-//! | [`accounts`] | [`AccountTokens`]: one deployment, many accounts, a [`TokenStore`] per account under a parameter prefix, and what an attacker who invents `AccountSid`s can and cannot do to it |
+//! | this file | [`AuthToken`] (a secret), [`TokenSet`] (primary, secondary, and a previous token during its grace), [`TokenSource`], [`TokenError`] |
+//! | [`store`] | [`TokenStore`]: one account's tokens, loaded, cached, re-read as they age and after a mismatch, dropped when the source says they are gone, the spacing of reads after a failure; one store whatever the source, reading through `store::Origin` |
+//! | [`ssm`] | the Parameter Store source: `GetParameters` (or `GetParameter`), and the listing of a prefix (`GetParametersByPath`) |
+//! | [`secrets`] | the Secrets Manager source: a secret's staged versions (`GetSecretValue`), and the listing of a name prefix (`ListSecrets`) |
+//! | `retry` | what every read shares: the client's timeouts, the classification of a failed request, the loop that retries it until the read's deadline |
+//! | [`accounts`] | [`AccountTokens`]: one deployment, many accounts, a [`TokenStore`] per account under a prefix, and what an attacker who invents `AccountSid`s can and cannot do to it |
 //!
 //! # Sources
 //!
@@ -24,23 +27,30 @@
 //!   `WithDecryption=true`: `GetParameter` for the primary alone, one `GetParameters` for both.
 //!   A secondary parameter that does not exist is not an error: there is simply no secondary
 //!   token.
+//! - [`TokenSource::Secret`]: the name or ARN in `TWILIO_AUTH_TOKEN_SECRET_ID` of a Secrets
+//!   Manager secret whose `SecretString` is `{"account_sid": …, "auth_token": …}`, read in its
+//!   staged versions (`AWSCURRENT`, `AWSPENDING` while a rotation is under way, `AWSPREVIOUS` for
+//!   a grace after a promotion: [`secrets`] has the details). Its client is built only then: the
+//!   other sources never pay for it.
 //! - [`AccountSettings`]: `TWILIO_AUTH_TOKEN_PARAMETER_PREFIX`, one `SecureString` per account
-//!   named `<prefix><AccountSid>`, its rotation secondary at `<prefix>secondary/<AccountSid>`; the
+//!   named `<prefix><AccountSid>`, its rotation secondary at `<prefix>secondary/<AccountSid>`; or
+//!   `TWILIO_AUTH_TOKEN_SECRET_PREFIX`, one secret per account named `<prefix><AccountSid>`. The
 //!   callback's `AccountSid` selects which one verifies it ([`accounts`] has the details).
 //!
-//! A Secrets Manager secret is read through the same `GetParameter` call by naming it
-//! `/aws/reference/secretsmanager/<secret-id>`
-//! (<https://docs.aws.amazon.com/systems-manager/latest/userguide/integration-ps-secretsmanager.html>).
-//! The secret must hold the bare token as its plaintext value, not a JSON key/value object; the
-//! function's role then needs `secretsmanager:GetSecretValue` on the secret as well as
-//! `ssm:GetParameter`.
+//! A Secrets Manager secret can also be read through Parameter Store, by naming it
+//! `/aws/reference/secretsmanager/<secret-id>` in `TWILIO_AUTH_TOKEN_PARAMETER`
+//! (<https://docs.aws.amazon.com/systems-manager/latest/userguide/integration-ps-secretsmanager.html>):
+//! the secret then holds the bare token, its staged versions are not seen, and each read is one
+//! of Parameter Store's 40 a second. [`TokenSource::Secret`] has none of these limits.
 //!
 //! # Rotation and revocation
 //!
 //! Twilio accepts the secondary auth token while a rotation is under way (contract §4), so a
 //! [`TokenSet`] holds a primary and an optional secondary and a signature matching either is
-//! accepted. Tokens held are re-read from SSM in two cases, both per account and neither
-//! spending anything other accounts share:
+//! accepted (from Secrets Manager, `AWSCURRENT` and `AWSPENDING`; and `AWSPREVIOUS` until the
+//! instant its grace ends, after which the store no longer hands it out, read or not). Tokens
+//! held are re-read from their source in two cases, both per account and neither spending
+//! anything other accounts share:
 //!
 //! - **As they age**, so a token removed from SSM stops verifying: at the end of a rotation the
 //!   old token is deleted (or overwritten), and Twilio signs with the one that remains, so no
@@ -52,8 +62,9 @@
 //!   [`TokenStore::refresh_after_mismatch`], so a token rotated in SSM is picked up without a cold
 //!   start and without waiting for the age.
 //!
-//! Whatever asks, a store's re-reads are spaced by `I / 2`: at most two SSM reads per interval per
-//! account while SSM answers them (four while it does not), however many forged requests name it.
+//! Whatever asks, a store's re-reads are spaced by `I / 2`: at most two reads per interval per
+//! account while the source answers them (four while it does not), however many forged requests
+//! name it.
 //!
 //! # Failing closed, within TaskRouter's deadline
 //!
@@ -76,15 +87,15 @@
 //! | other transient failures (refused or dropped connection, timeout, 5xx) | 2 attempts | one retry rides out a blip; more would keep every callback waiting through an outage that retrying does not end |
 //! | one attempt | all the time left before the deadline | an attempt abandoned while SSM is answering it spends one of the 40 transactions for nothing, exactly when they are scarce; no attempt begins in the last 250 ms |
 //! | TCP + TLS connect | 1 s | an endpoint that does not accept a connection in a second is not going to; the attempt is then retried on a new connection |
-//! | requests per attempt | one: `GetParameters` for a primary and a secondary, `GetParameter` for a primary alone | each request is one of the 40 a second, whatever it asks for; a version selector, an ARN or a Secrets Manager reference is read with one `GetParameter` each (see `ssm.rs`) |
-//! | requests per read | at most 12 (per parameter read separately) | a hard bound on what one read can cost whatever the jitter draws; pauses drawn as above reach the deadline after about 8 attempts on average |
+//! | requests per attempt | Parameter Store, one: `GetParameters` for a primary and a secondary, `GetParameter` for a primary alone; Secrets Manager, one `GetSecretValue` per staged version, `AWSCURRENT` and `AWSPENDING` sent together (and `AWSPREVIOUS` after them during a grace) | each request is one of the 40 a second Parameter Store serves, whatever it asks for; a version selector, an ARN or a Secrets Manager reference is read with one `GetParameter` each (see `ssm.rs`); Secrets Manager serves 10,000 a second, and two requests in one round trip cost a cold start no more time than one (see `secrets.rs`) |
+//! | requests per read | at most 12 per request it is made of | a hard bound on what one read can cost whatever the jitter draws; pauses drawn as above reach the deadline after about 8 attempts on average |
 //! | a new read after a failed one | at most one per second per account ([`RETRY_AFTER_FAILURE`]), counted from the start of the failed read | while reads fail at once (a denial, a missing parameter, an endpoint refusing connections), requests answer 503 at once instead of each asking SSM; a read that was throttled until its deadline lasted longer than that, so the next callback reads again at once and an instance is not left refusing after the storm. With many accounts an answer without a token (no parameter, access denied, a blank value) is remembered for the refresh interval instead, listed account or not ([`accounts`]) |
 //! | how old the tokens held may get | the refresh interval `I` (config, e.g. [`DEFAULT_REFRESH_INTERVAL`]): re-read in the background by a callback that finds them `I / 2` old, before use by one that finds them `I` old | a token removed from SSM must stop verifying though nothing mismatches; a callback of a busy instance never waits for a periodic read, and one of an instance idle for `I` waits for the read it needs, as a cold start does |
 //! | re-reads of the tokens held | per account, whatever asks (their age, a mismatch): reads callbacks wait for at least `I / 2` apart, reads in the background too, a successful one counting for both, so at most two per interval while SSM answers and four while it does not; never from a budget other accounts share | forged signatures must not drive SSM traffic, nor keep an account from picking up its rotated token |
 //! | a re-read SSM does not answer (throttled, unreachable) | the tokens held are kept, their age unchanged; the next re-read of its kind `I / 2` after it began | an outage of SSM says nothing about the tokens, and must not take down instances that hold them |
 //! | a re-read SSM answers without a token (no parameter, access denied, a blank value) | the tokens held are dropped; requests are refused as at a cold start with that answer | a revoked token stops verifying; every instance ends up where a new one would be |
 //!
-//! The retries are this crate's own loop (`ssm.rs`), not the SDK's retry policy (whose client is
+//! The retries are this crate's own loop (`retry.rs`), not the SDK's retry policy (whose client is
 //! built with retries off), for four reasons read in `aws-smithy-runtime` 1.16: the SDK's
 //! standard and adaptive modes count attempts (`max_attempts`), not time, so a deadline can only
 //! be imposed by its operation timeout, which ends a throttled read with a timeout error instead
@@ -103,7 +114,9 @@
 //! (BENCHMARKS.md, section 5): every callback of 100 instances starting over one second, or all
 //! at once, answered `200` within 5 s, where the reads before this loop refused 18–26 and 46–49 of
 //! them; past about 130 instances over a second (110 at once) the instances that wait longest
-//! fail closed at the deadline, and every one answers its next callback.
+//! fail closed at the deadline, and every one answers its next callback. Against a stand-in
+//! serving Secrets Manager's 10,000 a second the storm is not throttled at all (BENCHMARKS.md,
+//! section 10).
 //!
 //! A read is logged once, `auth token loaded` or `auth token not loaded`, with the requests it
 //! sent (`attempts`), how many were throttled (`throttled`) and how long it took (`read_ms`):
@@ -124,6 +137,8 @@
 //! layers, and the HMAC's key block on the stack during one verification.
 
 pub mod accounts;
+pub(crate) mod retry;
+pub mod secrets;
 pub mod ssm;
 pub mod store;
 
@@ -134,6 +149,8 @@ use tokio::time::Instant;
 
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroize;
+
+use crate::sid::AccountSid;
 
 pub use accounts::{
     AccountError, AccountSettings, AccountTokens, Clock, Footprint, ManualClock, SystemClock,
@@ -185,10 +202,10 @@ impl Deadline {
         self.0
     }
 
-    /// Whether it still leaves time for an attempt to begin (see [`ssm::LAST_ATTEMPT`]).
+    /// Whether it still leaves time for an attempt to begin (see `retry::LAST_ATTEMPT`).
     pub(crate) fn leaves_time_for_an_attempt(self) -> bool {
         self.0
-            .checked_sub(ssm::LAST_ATTEMPT)
+            .checked_sub(retry::LAST_ATTEMPT)
             .is_some_and(|latest| Instant::now() <= latest)
     }
 }
@@ -259,6 +276,90 @@ pub enum TokenError {
         /// The SDK's description of the failure.
         cause: String,
     },
+    /// Listing the accounts under a prefix was refused to the function's role.
+    #[error(
+        "listing the accounts under `{prefix}` was denied: allow the function's role {action} on it ({cause})"
+    )]
+    ListingDenied {
+        /// The prefix listed.
+        prefix: String,
+        /// The IAM action to allow.
+        action: &'static str,
+        /// The SDK's description of the failure.
+        cause: String,
+    },
+    /// The configured secret id cannot name a Secrets Manager secret.
+    #[error(
+        "`{id}` is not a usable secrets manager secret id: give the secret's name or ARN without spaces, e.g. `taskrouter/auth-token`"
+    )]
+    InvalidSecretId {
+        /// The rejected id.
+        id: String,
+    },
+    /// The secret name prefix of a many-account deployment cannot prefix secret names.
+    #[error(
+        "`{prefix}` is not a usable secrets manager name prefix: give letters, digits and / _ + = . @ - only, at most 400 characters, ending with `/`, e.g. `taskrouter/accounts/`"
+    )]
+    InvalidSecretPrefix {
+        /// The rejected prefix.
+        prefix: String,
+    },
+    /// The secret does not exist (in this account and region), or is scheduled for deletion.
+    #[error(
+        "secrets manager secret `{id}` not found: create it with the SecretString {{\"account_sid\": \"AC…\", \"auth_token\": \"…\"}}, or correct the secret's name (and check the region)"
+    )]
+    SecretNotFound {
+        /// The secret that was asked for.
+        id: String,
+    },
+    /// Secrets Manager (or KMS, decrypting) refused the function's role.
+    #[error(
+        "reading secrets manager secret `{id}` was denied: allow the function's role secretsmanager:GetSecretValue on it, and kms:Decrypt on its key when the key is customer-managed ({cause})"
+    )]
+    SecretAccessDenied {
+        /// The secret that was asked for.
+        id: String,
+        /// The SDK's description of the failure.
+        cause: String,
+    },
+    /// A version of the secret does not hold `{"account_sid": …, "auth_token": …}`.
+    #[error(
+        "secrets manager secret `{id}` ({stage}) is not usable: {reason}; store {{\"account_sid\": \"AC…\", \"auth_token\": \"…\"}} as its SecretString"
+    )]
+    SecretMalformed {
+        /// The secret.
+        id: String,
+        /// The staging label of the version read (`AWSCURRENT`, `AWSPENDING`, `AWSPREVIOUS`).
+        stage: &'static str,
+        /// What is wrong with it (never the token).
+        reason: String,
+    },
+    /// A version of the secret holds the token of another account than the one it serves.
+    #[error(
+        "secrets manager secret `{id}` ({stage}) holds the token of account `{found}` but serves account `{expected}`: store account `{expected}`'s SID and token in it"
+    )]
+    SecretAccountMismatch {
+        /// The secret.
+        id: String,
+        /// The staging label of the version read.
+        stage: &'static str,
+        /// The account the secret serves: the one its name ends with, or, for the secret of a
+        /// single-account deployment, the one its `AWSCURRENT` version holds.
+        expected: AccountSid,
+        /// The account the version holds.
+        found: AccountSid,
+    },
+    /// Secrets Manager could not be reached or did not answer in time, or answered with an
+    /// unexpected error.
+    #[error(
+        "could not read secrets manager secret `{id}`: {cause}; requests are refused until a later read succeeds"
+    )]
+    SecretUnavailable {
+        /// The secret that was asked for.
+        id: String,
+        /// The SDK's description of the failure.
+        cause: String,
+    },
 }
 
 impl TokenError {
@@ -269,7 +370,18 @@ impl TokenError {
     /// for the refresh interval. [`TokenError::Unavailable`] (throttled, unreachable, no answer in
     /// time) is not such an answer: it says nothing about the tokens.
     pub fn means_no_token(&self) -> bool {
-        !matches!(self, Self::Unavailable { .. })
+        !matches!(
+            self,
+            Self::Unavailable { .. } | Self::SecretUnavailable { .. }
+        )
+    }
+
+    /// Whether the answer says the parameter or secret does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            Self::ParameterNotFound { .. } | Self::SecretNotFound { .. }
+        )
     }
 }
 
@@ -335,17 +447,33 @@ impl fmt::Debug for AuthToken {
     }
 }
 
-/// The tokens a signature may be made with: the primary and, during a rotation, the secondary.
+/// The tokens a signature may be made with: the primary and, during a rotation, the secondary;
+/// from Secrets Manager, also the previous token for a short grace after a rotation's promotion.
 #[derive(Debug, Clone)]
 pub struct TokenSet {
     primary: AuthToken,
     secondary: Option<AuthToken>,
+    /// A token rotated out, accepted until the instant given (see [`secrets`]).
+    previous: Option<(AuthToken, Instant)>,
 }
 
 impl TokenSet {
     /// A set of the primary token and an optional secondary one.
     pub fn new(primary: AuthToken, secondary: Option<AuthToken>) -> Self {
-        Self { primary, secondary }
+        Self {
+            primary,
+            secondary,
+            previous: None,
+        }
+    }
+
+    /// This set, also accepting `previous` until `until`. The store that holds the set stops
+    /// handing it out with `previous` at `until` ([`TokenStore::tokens`]).
+    pub fn with_previous(self, previous: AuthToken, until: Instant) -> Self {
+        Self {
+            previous: Some((previous, until)),
+            ..self
+        }
     }
 
     /// The primary token.
@@ -358,12 +486,30 @@ impl TokenSet {
         self.secondary.as_ref()
     }
 
-    /// The HMAC keys to try, primary first.
+    /// The token rotated out and until when it is accepted, during the grace after a promotion.
+    pub fn previous(&self) -> Option<(&AuthToken, Instant)> {
+        self.previous.as_ref().map(|(token, until)| (token, *until))
+    }
+
+    /// The HMAC keys to try, primary first, then the secondary, then the previous token.
     pub fn as_keys(&self) -> Vec<&[u8]> {
         std::iter::once(&self.primary)
             .chain(self.secondary.as_ref())
+            .chain(self.previous.as_ref().map(|(token, _)| token))
             .map(AuthToken::expose)
             .collect()
+    }
+
+    /// This set without a previous token whose grace is over at `now`, or `None` when there is
+    /// nothing to take out.
+    pub(crate) fn without_expired(&self, now: Instant) -> Option<Self> {
+        match self.previous {
+            Some((_, until)) if now >= until => Some(Self {
+                previous: None,
+                ..self.clone()
+            }),
+            _ => None,
+        }
     }
 
     /// Whether `other` holds the same tokens. Both sides are ours (never request input), so a
@@ -393,6 +539,15 @@ pub enum TokenSource {
         name: String,
         /// The parameter of the secondary token; it may not exist.
         secondary: Option<String>,
+    },
+    /// A Secrets Manager secret holding `{"account_sid": …, "auth_token": …}` in each of its
+    /// staged versions, from `TWILIO_AUTH_TOKEN_SECRET_ID` ([`secrets`]).
+    Secret {
+        /// The secret's name or ARN.
+        id: String,
+        /// How long after a promotion the version rotated out (`AWSPREVIOUS`) is still accepted
+        /// (`AUTH_TOKEN_PREVIOUS_GRACE_SECONDS`).
+        grace: Duration,
     },
 }
 
@@ -434,6 +589,21 @@ impl TokenSource {
             secondary: secondary.map(checked).transpose()?,
         })
     }
+
+    /// The Secrets Manager secret `id` (a name or an ARN), e.g. the value of
+    /// `TWILIO_AUTH_TOKEN_SECRET_ID`, its previous version accepted for `grace` after a promotion.
+    ///
+    /// # Errors
+    ///
+    /// [`TokenError::InvalidSecretId`] when `id` is empty or holds whitespace or control
+    /// characters.
+    pub fn secret(id: String, grace: Duration) -> Result<Self, TokenError> {
+        if usable_parameter_name(&id) {
+            Ok(Self::Secret { id, grace })
+        } else {
+            Err(TokenError::InvalidSecretId { id })
+        }
+    }
 }
 
 /// Whether `name` can name an SSM parameter as far as this function can tell: not empty, no
@@ -459,6 +629,7 @@ impl fmt::Display for TokenSource {
                 name,
                 secondary: Some(secondary),
             } => write!(f, "ssm parameter {name} (secondary {secondary})"),
+            Self::Secret { id, .. } => write!(f, "secrets manager secret {id}"),
         }
     }
 }

@@ -2,16 +2,17 @@
 //!
 //! A single-account deployment has one store; a many-account deployment has one per account
 //! ([`super::accounts`]). Either way this is where a token is loaded, kept, re-read as it ages
-//! and after a signature mismatch, dropped when SSM says it is gone and, after a failed read,
-//! where reads are spaced ([`RETRY_AFTER_FAILURE`]): the rules of the parent module's table hold
-//! per store. Every read is given the [`Deadline`] of the request that asked for it (the
+//! and after a signature mismatch, dropped when its source says it is gone and, after a failed
+//! read, where reads are spaced ([`RETRY_AFTER_FAILURE`]): the rules of the parent module's table
+//! hold per store, and the same whatever the source (SSM parameters or a Secrets Manager secret:
+//! the store reads through `Origin`, and nothing else in it knows which). Every read is given the [`Deadline`] of the request that asked for it (the
 //! constructor's first read, the deadline of the callback the cold start is for).
 //!
 //! # Age
 //!
-//! A set of tokens is as good as the read that found it: a token removed from SSM since (the
-//! secondary deleted at the end of a rotation, a leaked primary overwritten, an account's
-//! parameter deleted) would keep verifying for the life of the instance, since the callbacks
+//! A set of tokens is as good as the read that found it: a token removed from its source since
+//! (the secondary deleted at the end of a rotation, a leaked primary overwritten, an account's
+//! parameter or secret deleted) would keep verifying for the life of the instance, since the callbacks
 //! Twilio signs with the remaining token never mismatch. So a held set has an age, counted from
 //! the start of the last read that found it, and with `I` the refresh interval:
 //!
@@ -30,8 +31,8 @@
 //!
 //! Re-reads are spaced per store: those a callback waits for (the age, a mismatch) begin at least
 //! `I / 2` apart, and so do those in the background; a successful one counts for both. So while
-//! SSM answers them, any two re-reads begin at least `I / 2` apart, at most two per interval; while
-//! it does not, at most four (two of each kind).
+//! the source answers them, any two re-reads begin at least `I / 2` apart, at most two per
+//! interval; while it does not, at most four (two of each kind).
 //!
 //! What a re-read finds:
 //!
@@ -39,10 +40,15 @@
 //! |---|---|
 //! | the same tokens | them, their age counted from this read |
 //! | other tokens (a rotation, a secondary added or removed) | the new set |
-//! | no token: the parameter does not exist, the role may not read it, its value is not a token ([`TokenError::means_no_token`]) | nothing: callbacks are refused as at a cold start with that answer, and the source is read again as after a failed load |
-//! | no answer: throttled until its deadline, SSM unreachable | the set it held, its age unchanged: an outage of SSM does not take tokens away; the next re-read of the same kind begins `I / 2` after this one did (after one a callback waited for, no read in the background begins before then either) |
+//! | no token: the parameter or secret does not exist, the role may not read it, its value is not a token ([`TokenError::means_no_token`]) | nothing: callbacks are refused as at a cold start with that answer, and the source is read again as after a failed load |
+//! | no answer: throttled until its deadline, the service unreachable | the set it held, its age unchanged: an outage does not take tokens away; the next re-read of the same kind begins `I / 2` after this one did (after one a callback waited for, no read in the background begins before then either) |
 //!
-//! So a token removed from SSM stops verifying within `I` of its removal, whenever SSM answers.
+//! So a token removed from its source stops verifying within `I` of its removal, whenever the
+//! source answers.
+//!
+//! A set from Secrets Manager may also hold the token rotated out, until an instant
+//! ([`TokenSet::with_previous`]): from that instant the store hands out the set without it, its
+//! age unchanged and nothing read, so the grace ends on time whatever the refresh interval.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -53,7 +59,9 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use tokio::sync::{Mutex, RwLock};
 use tokio::time::Instant;
 
-use super::ssm::{self, ReadStats, SsmParameters};
+use super::retry::{self, ReadStats};
+use super::secrets::{self, SecretVersions};
+use super::ssm::{self, SsmParameters};
 use super::{Deadline, RETRY_AFTER_FAILURE, TokenError, TokenSet, TokenSource};
 
 /// The auth tokens for the life of the process: loaded once, re-read as they age (see the
@@ -86,12 +94,15 @@ pub struct TokenStore {
     finished: AtomicU64,
 }
 
-/// What can be read again.
-enum Origin {
+/// Where a store reads its tokens: the one thing that differs between sources. Every rule of the
+/// store (age, mismatches, spacing, failing closed) is the same whatever reads.
+pub(crate) enum Origin {
     /// Tokens given in the configuration: nothing to re-read, and they never age.
     Fixed,
-    /// SSM parameters.
+    /// SSM parameters: a primary and a secondary ([`ssm`]).
     Ssm(SsmParameters),
+    /// A Secrets Manager secret's staged versions ([`secrets`]).
+    Secret(SecretVersions),
     /// Replies handed out in order, for testing the caching rules without a network.
     #[cfg(test)]
     Scripted(tests::Script),
@@ -147,14 +158,14 @@ impl Gate {
 
 /// What a re-read of a held set left the store holding.
 enum ReRead {
-    /// A set: the one held before (found again, or kept because SSM did not answer) or a new
+    /// A set: the one held before (found again, or kept because the source did not answer) or a new
     /// one.
     Held {
         set: Arc<TokenSet>,
         /// Whether it differs from the set held before.
         replaced: bool,
     },
-    /// Nothing: SSM answered that there is no token.
+    /// Nothing: the source answered that there is no token.
     Dropped(TokenError),
 }
 
@@ -180,9 +191,10 @@ impl Trigger {
 }
 
 impl TokenStore {
-    /// Builds the store. `Env`: ready at once, without touching AWS. `Parameter`: loads the AWS
-    /// SDK configuration the standard way (`AWS_REGION`, credentials, and `AWS_ENDPOINT_URL` /
-    /// `AWS_ENDPOINT_URL_SSM` when set), then tries the first read. A failed read is remembered,
+    /// Builds the store. `Env`: ready at once, without touching AWS. `Parameter` and `Secret`:
+    /// loads the AWS SDK configuration the standard way (`AWS_REGION`, credentials, and
+    /// `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_SSM` / `AWS_ENDPOINT_URL_SECRETS_MANAGER` when set),
+    /// builds the client of that service alone, then tries the first read. A failed read is remembered,
     /// not fatal: [`TokenStore::tokens`] reports it and reads again later.
     ///
     /// `refresh_interval` is how old the tokens held may get (see the module docs); the first
@@ -196,7 +208,7 @@ impl TokenStore {
     }
 
     /// As [`TokenStore::new`], with an SDK configuration built by the caller (an endpoint,
-    /// region or credentials of its choosing). The SSM client's timeouts and retries are set here
+    /// region or credentials of its choosing). The client's timeouts and retries are set here
     /// whatever `sdk_config` says, so a read always fits TaskRouter's deadline. `sdk_config` is
     /// ignored for an `Env` source.
     pub async fn with_sdk_config(
@@ -229,17 +241,24 @@ impl TokenStore {
                 )
             }
             TokenSource::Parameter { name, secondary } => {
-                let client = match sdk_config {
-                    Some(sdk_config) => ssm::client(sdk_config),
-                    // Loaded only here: the env source must not pay for AWS configuration at
-                    // cold start.
-                    None => {
-                        ssm::client(&aws_config::defaults(BehaviorVersion::latest()).load().await)
-                    }
-                };
-                let parameters = SsmParameters::new(client, name, secondary);
+                // The AWS configuration is loaded only for a source that reads AWS: the env
+                // source must not pay for it at cold start.
+                let sdk_config = loaded(sdk_config).await;
+                let parameters = SsmParameters::new(ssm::client(&sdk_config), name, secondary);
                 Self::loading(
                     Origin::Ssm(parameters),
+                    description,
+                    refresh_interval,
+                    first_read,
+                )
+                .await
+            }
+            TokenSource::Secret { id, grace } => {
+                // The only place a single-account deployment builds a Secrets Manager client.
+                let sdk_config = loaded(sdk_config).await;
+                let secret = SecretVersions::new(secrets::client(&sdk_config), id, None, grace);
+                Self::loading(
+                    Origin::Secret(secret),
                     description,
                     refresh_interval,
                     first_read,
@@ -249,20 +268,14 @@ impl TokenStore {
         }
     }
 
-    /// A store of SSM `parameters` that reads nothing until it is first asked: one account of a
+    /// A store of `origin` that reads nothing until it is first asked: one account of a
     /// many-account deployment.
     pub(crate) fn lazy(
-        parameters: SsmParameters,
+        origin: Origin,
         description: String,
         refresh_interval: Duration,
     ) -> Arc<TokenStore> {
-        Self::with_slot(
-            Origin::Ssm(parameters),
-            description,
-            refresh_interval,
-            true,
-            Slot::Unloaded,
-        )
+        Self::with_slot(origin, description, refresh_interval, true, Slot::Unloaded)
     }
 
     /// A store holding `slot`, nothing read yet.
@@ -396,10 +409,32 @@ impl TokenStore {
         self.loaded.load(Ordering::Acquire)
     }
 
-    /// The held set, if any.
+    /// The held set, if any, without a previous token whose grace is over (see
+    /// [`TokenSet::with_previous`]): the slot then holds the set without it, its age unchanged.
     async fn held(&self) -> Option<Held> {
-        match &*self.slot.read().await {
-            Slot::Ready(held) => Some(held.clone()),
+        let held = match &*self.slot.read().await {
+            Slot::Ready(held) => held.clone(),
+            Slot::Unloaded | Slot::Failed(_) => return None,
+        };
+        let Some(trimmed) = held.set.without_expired(Instant::now()) else {
+            return Some(held);
+        };
+        let trimmed = Held {
+            set: Arc::new(trimmed),
+            ..held.clone()
+        };
+        let mut slot = self.slot.write().await;
+        match &*slot {
+            // Unless a read replaced the set meanwhile: then it is the read's to say.
+            Slot::Ready(now) if Arc::ptr_eq(&now.set, &held.set) => {
+                *slot = Slot::Ready(trimmed.clone());
+                tracing::info!(
+                    source = self.description.as_str(),
+                    "the grace of the token rotated out is over: it no longer verifies"
+                );
+                Some(trimmed)
+            }
+            Slot::Ready(now) => Some(now.clone()),
             Slot::Unloaded | Slot::Failed(_) => None,
         }
     }
@@ -464,8 +499,8 @@ impl TokenStore {
 
     /// A set as old as the refresh interval: re-read within the caller's `deadline` (or the
     /// read under way waited for), and what that leaves returned. When no re-read may begin (the
-    /// last one, which SSM did not answer, began less than half the interval ago; no time left;
-    /// a read under way outlasting `deadline`), the set held: SSM not answering says nothing
+    /// last one, which the source did not answer, began less than half the interval ago; no time
+    /// left; a read under way outlasting `deadline`), the set held: no answer says nothing
     /// about the tokens.
     async fn re_read_expired(&self, deadline: Deadline) -> Result<Arc<TokenSet>, TokenError> {
         let gate = self.gate(deadline).await;
@@ -522,6 +557,7 @@ impl TokenStore {
                         source,
                         trigger = trigger_name,
                         secondary = set.secondary().is_some(),
+                        previous = set.previous().is_some(),
                         attempts,
                         throttled,
                         read_ms,
@@ -607,11 +643,10 @@ impl TokenStore {
     async fn failure_while_waiting(&self) -> TokenError {
         match &*self.slot.read().await {
             Slot::Failed(error) => error.clone(),
-            Slot::Unloaded | Slot::Ready(_) => TokenError::Unavailable {
-                name: self.origin.name().to_owned(),
-                cause: "a read for another request was still under way at TaskRouter's deadline"
+            Slot::Unloaded | Slot::Ready(_) => self.origin.unavailable(
+                "a read for another request was still under way at TaskRouter's deadline"
                     .to_owned(),
-            },
+            ),
         }
     }
 
@@ -624,6 +659,9 @@ impl TokenStore {
         deadline: Deadline,
         seen: u64,
     ) -> Result<Arc<TokenSet>, TokenError> {
+        if let Some(held) = self.held().await {
+            return Ok(held.set);
+        }
         match &*self.slot.read().await {
             Slot::Ready(held) => return Ok(Arc::clone(&held.set)),
             Slot::Failed(error)
@@ -636,10 +674,7 @@ impl TokenStore {
             Slot::Unloaded if !deadline.leaves_time_for_an_attempt() => {
                 // Nothing is read, and nothing is remembered: the next caller, with a deadline
                 // of its own, reads.
-                return Err(TokenError::Unavailable {
-                    name: self.origin.name().to_owned(),
-                    cause: ssm::NO_TIME_LEFT.to_owned(),
-                });
+                return Err(self.origin.unavailable(retry::NO_TIME_LEFT.to_owned()));
             }
             Slot::Failed(_) | Slot::Unloaded => {}
         }
@@ -647,7 +682,7 @@ impl TokenStore {
         // One account of many: a parameter that does not exist is that account's layer to report
         // (it knows what to tell the operator), so this store does not log it.
         let reported_elsewhere =
-            self.one_of_many && matches!(outcome, Err(TokenError::ParameterNotFound { .. }));
+            self.one_of_many && outcome.as_ref().is_err_and(TokenError::is_not_found);
         if !reported_elsewhere {
             log_load(&self.description, &outcome, stats, began.elapsed());
         }
@@ -709,6 +744,7 @@ fn log_load(
         Ok(set) => tracing::info!(
             source = description,
             secondary = set.secondary().is_some(),
+            previous = set.previous().is_some(),
             attempts = stats.attempts,
             throttled = stats.throttled,
             read_ms,
@@ -726,13 +762,23 @@ fn log_load(
 }
 
 impl Origin {
-    /// The parameter read, for errors.
-    fn name(&self) -> &str {
+    /// The error of a read that got no answer, naming what was read.
+    fn unavailable(&self, cause: String) -> TokenError {
         match self {
-            Self::Fixed => "(none)",
-            Self::Ssm(parameters) => parameters.name(),
+            Self::Ssm(parameters) => TokenError::Unavailable {
+                name: parameters.name().to_owned(),
+                cause,
+            },
+            Self::Secret(secret) => secret.unavailable(cause),
+            Self::Fixed => TokenError::Unavailable {
+                name: "(none)".to_owned(),
+                cause,
+            },
             #[cfg(test)]
-            Self::Scripted(_) => "scripted",
+            Self::Scripted(_) => TokenError::Unavailable {
+                name: "scripted".to_owned(),
+                cause,
+            },
         }
     }
 
@@ -740,16 +786,23 @@ impl Origin {
         match self {
             // Never asked: a fixed store's slot always holds its set and it is never refreshed.
             Self::Fixed => (
-                Err(TokenError::Unavailable {
-                    name: "(none)".to_owned(),
-                    cause: "tokens given in the configuration cannot be re-read".to_owned(),
-                }),
+                Err(self
+                    .unavailable("tokens given in the configuration cannot be re-read".to_owned())),
                 ReadStats::default(),
             ),
             Self::Ssm(parameters) => parameters.read(deadline).await,
+            Self::Secret(secret) => secret.read(deadline).await,
             #[cfg(test)]
             Self::Scripted(script) => script.next(deadline).await,
         }
+    }
+}
+
+/// `sdk_config`, or the configuration loaded the standard way.
+async fn loaded(sdk_config: Option<&SdkConfig>) -> SdkConfig {
+    match sdk_config {
+        Some(sdk_config) => sdk_config.clone(),
+        None => aws_config::defaults(BehaviorVersion::latest()).load().await,
     }
 }
 
@@ -774,7 +827,7 @@ mod tests {
     /// Replies for [`Origin::Scripted`], each after `delay` so concurrent callers overlap; once
     /// they are spent, `then` for every read (or a panic, when the test expects no more reads).
     /// Records when each read began.
-    pub(super) struct Script {
+    pub(crate) struct Script {
         replies: std::sync::Mutex<VecDeque<Result<TokenSet, TokenError>>>,
         then: Option<Result<TokenSet, TokenError>>,
         delay: Duration,
@@ -782,7 +835,7 @@ mod tests {
     }
 
     impl Script {
-        pub(super) async fn next(
+        pub(crate) async fn next(
             &self,
             _deadline: Deadline,
         ) -> (Result<TokenSet, TokenError>, ReadStats) {
@@ -1218,6 +1271,29 @@ mod tests {
             "the load and a re-read every half interval: {} reads",
             began.len()
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_token_rotated_out_stops_verifying_at_the_end_of_its_grace_without_a_read() {
+        let grace = Duration::from_secs(30);
+        let rotated = set("new", None).with_previous(token("old"), Instant::now() + grace);
+        let store = scripted(vec![Ok(rotated)], HOUR).await;
+        assert_eq!(
+            keys(&store.tokens(deadline()).await.expect("held")),
+            ["new", "old"],
+            "within the grace"
+        );
+        tokio::time::sleep(grace).await;
+        assert_eq!(
+            keys(&store.tokens(deadline()).await.expect("held")),
+            ["new"],
+            "at its end, though the set is young"
+        );
+        assert!(
+            store.refresh_after_mismatch(deadline()).await.is_none(),
+            "a callback signed with the old token finds nothing new"
+        );
+        assert_eq!(store.reads(), 1, "nothing was read for it");
     }
 
     // Re-reads after a mismatch.

@@ -19,6 +19,10 @@ mod unverified;
 // The auth token from SSM Parameter Store, against a real moto server.
 mod token_ssm;
 
+// The auth token from Secrets Manager, against a real moto server: staged versions through a
+// rotation, a secret per account after a flood, and the throttling stand-in of the storm.
+mod token_secrets;
+
 // The SSM stand-in that throttles like Parameter Store, against the real SDK and the function: a
 // throttled read retried until the stand-in admits it, failing closed once its budget is spent.
 mod ssm_throttling;

@@ -1,11 +1,13 @@
-//! The SAM template with its conditions resolved for each way of deploying it: which SSM
-//! parameters the function's role may read, what the function's environment holds, which layers
-//! it gets, and which parameter combinations the template's `Rules` refuse at deploy time.
+//! The SAM template with its conditions resolved for each way of deploying it: what the function's
+//! role may read (SSM parameters, Secrets Manager secrets, their keys, the listing of a prefix),
+//! what the function's environment holds, which layers it gets, and which parameter combinations
+//! the template's `Rules` refuse at deploy time.
 //!
 //! `sam validate --lint` (`make validate`) checks that the template is valid; it cannot say what
 //! a stack of given parameters gets. This reads the template with cfn-lint's own YAML loader
 //! (installed with the SAM CLI) and resolves the intrinsic functions the template uses (`!Ref`,
-//! `!Sub`, `!If`, `!Equals`, `!Not`, `!And`, `!Or`, `Condition`) the way CloudFormation does.
+//! `!Sub`, `!If`, `!Equals`, `!Not`, `!And`, `!Or`, `!Select`, `!Split`, `Condition`) the way
+//! CloudFormation does.
 
 use serde_json::{Value, json};
 
@@ -43,6 +45,10 @@ def resolve(node):
             return all(resolve(item) for item in arg)
         if key == "Fn::Or":
             return any(resolve(item) for item in arg)
+        if key == "Fn::Select":
+            return resolve(arg[1])[int(resolve(arg[0]))]
+        if key == "Fn::Split":
+            return resolve(arg[1]).split(arg[0])
         if key == "Condition":
             return condition(arg)
     if isinstance(node, dict):
@@ -61,9 +67,9 @@ resources = template["Resources"]
 policies = resolve(resources["FunctionRole"]["Properties"]["Policies"])
 [read] = [p for p in policies if p["PolicyName"] == "read-auth-token"]
 function = resolve(resources["Function"]["Properties"])
+statements = read["PolicyDocument"]["Statement"]
 print(json.dumps({
-    "ssm": [s["Resource"] for s in read["PolicyDocument"]["Statement"] if "kms:Decrypt" not in s["Action"]],
-    "ssm_actions": [s["Action"] for s in read["PolicyDocument"]["Statement"] if "kms:Decrypt" not in s["Action"]],
+    "grants": [[s["Action"], s["Resource"], s.get("Condition")] for s in statements],
     "environment": function["Environment"]["Variables"],
     "layers": function.get("Layers"),
     "layer_resource": "TenantRulesLayer" in resources and condition(resources["TenantRulesLayer"]["Condition"]),
@@ -89,36 +95,51 @@ fn resolved(parameters: &Value) -> Value {
 }
 
 const ARN: &str = "arn:aws:ssm:us-east-1:123456789012:parameter";
+const SECRET_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret";
+
+/// The grant that lets SSM decrypt SecureStrings for the role.
+fn ssm_decrypt() -> Value {
+    json!([
+        "kms:Decrypt",
+        "arn:aws:kms:us-east-1:123456789012:key/*",
+        {"StringEquals": {"kms:ViaService": "ssm.us-east-1.amazonaws.com"}}
+    ])
+}
 
 #[test]
 fn a_single_account_stack_may_read_exactly_its_named_parameters() {
+    let read = json!(["ssm:GetParameter", "ssm:GetParameters"]);
     let cases = [
         (
             json!({"AuthTokenParameterName": "/taskrouter/auth-token"}),
-            json!([[format!("{ARN}/taskrouter/auth-token")]]),
-            "one parameter",
+            json!([
+                [read, [format!("{ARN}/taskrouter/auth-token")], null],
+                ssm_decrypt()
+            ]),
+            "one parameter, read with GetParameter",
         ),
         (
             json!({
                 "AuthTokenParameterName": "/taskrouter/auth-token",
                 "SecondaryAuthTokenParameterName": "/taskrouter/auth-token-secondary",
             }),
-            json!([[
-                format!("{ARN}/taskrouter/auth-token"),
-                format!("{ARN}/taskrouter/auth-token-secondary"),
-            ]]),
-            "with a secondary during a rotation",
+            json!([
+                [
+                    read,
+                    [
+                        format!("{ARN}/taskrouter/auth-token"),
+                        format!("{ARN}/taskrouter/auth-token-secondary"),
+                    ],
+                    null
+                ],
+                ssm_decrypt()
+            ]),
+            "with a secondary during a rotation, both read with one GetParameters",
         ),
     ];
-    for (parameters, ssm, why) in cases {
+    for (parameters, grants, why) in cases {
         let stack = resolved(&parameters);
-        assert_eq!(stack["ssm"], ssm, "{why}");
-        assert_eq!(
-            stack["ssm_actions"],
-            json!([["ssm:GetParameter", "ssm:GetParameters"]]),
-            "{why}: a primary alone is read with GetParameter, with its secondary in one \
-             GetParameters"
-        );
+        assert_eq!(stack["grants"], grants, "{why}");
         assert_eq!(stack["refused_by"], json!([]), "{why}");
         let environment = stack["environment"].as_object().expect("variables");
         assert_eq!(
@@ -127,6 +148,9 @@ fn a_single_account_stack_may_read_exactly_its_named_parameters() {
         );
         for per_account in [
             "TWILIO_AUTH_TOKEN_PARAMETER_PREFIX",
+            "TWILIO_AUTH_TOKEN_SECRET_ID",
+            "TWILIO_AUTH_TOKEN_SECRET_PREFIX",
+            "AUTH_TOKEN_PREVIOUS_GRACE_SECONDS",
             "TWILIO_ACCOUNT_SIDS",
             "ACCOUNT_LOOKUPS_PER_MINUTE",
             "ASSIGNMENT_RULES_DIR",
@@ -142,7 +166,7 @@ fn a_single_account_stack_may_read_exactly_its_named_parameters() {
 }
 
 #[test]
-fn a_per_account_stack_may_read_only_under_its_prefix_and_sets_only_per_account_variables() {
+fn a_per_account_stack_may_read_only_under_its_prefix_and_list_that_prefix_alone() {
     let stack = resolved(&json!({
         "AuthTokenParameterPrefix": "/taskrouter/accounts/",
         "AccountSids": "AC0123456789abcdef0123456789abcdef,ACfedcba9876543210fedcba9876543210",
@@ -150,13 +174,22 @@ fn a_per_account_stack_may_read_only_under_its_prefix_and_sets_only_per_account_
         "TenantRules": "Enabled",
     }));
     assert_eq!(
-        stack["ssm"],
-        json!([format!("{ARN}/taskrouter/accounts/*")])
-    );
-    assert_eq!(
-        stack["ssm_actions"],
-        json!([["ssm:GetParameter", "ssm:GetParameters"]]),
-        "an account's primary and secondary are read with one GetParameters"
+        stack["grants"],
+        json!([
+            [
+                ["ssm:GetParameter", "ssm:GetParameters"],
+                format!("{ARN}/taskrouter/accounts/*"),
+                null
+            ],
+            [
+                "ssm:GetParametersByPath",
+                format!("{ARN}/taskrouter/accounts/"),
+                null
+            ],
+            ssm_decrypt()
+        ]),
+        "an account's primary and secondary read with one GetParameters; the prefix itself, and \
+         no path below it, listed once the look-up budget is spent"
     );
     assert_eq!(stack["refused_by"], json!([]));
     assert_eq!(
@@ -178,6 +211,83 @@ fn a_per_account_stack_may_read_only_under_its_prefix_and_sets_only_per_account_
         "the default budget"
     );
     assert_eq!(open["environment"].get("TWILIO_ACCOUNT_SIDS"), None);
+}
+
+#[test]
+fn a_secrets_manager_stack_may_read_exactly_its_secret_and_decrypt_only_with_its_own_key() {
+    let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let read = "secretsmanager:GetSecretValue";
+    let decrypt = json!([
+        "kms:Decrypt",
+        key,
+        {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}
+    ]);
+    let arn = format!("{SECRET_ARN}:taskrouter/auth-token-AbCdEf");
+    let cases = [
+        (
+            json!({"AuthTokenSource": "SecretsManager", "AuthTokenSecretId": "taskrouter/auth-token"}),
+            json!([[
+                read,
+                format!("{SECRET_ARN}:taskrouter/auth-token-??????"),
+                null
+            ]]),
+            json!({
+                "TWILIO_AUTH_TOKEN_SECRET_ID": "taskrouter/auth-token",
+                "AUTH_TOKEN_PREVIOUS_GRACE_SECONDS": "60",
+                "METRICS_NAMESPACE": "TaskRouterCallback",
+            }),
+            "a secret by name: its ARN with Secrets Manager's six-character suffix, no KMS grant \
+             for the AWS-managed key",
+        ),
+        (
+            json!({
+                "AuthTokenSource": "SecretsManager",
+                "AuthTokenSecretId": arn,
+                "AuthTokenSecretKmsKeyArn": key,
+                "PreviousTokenGraceSeconds": "30",
+            }),
+            json!([[read, arn, null], decrypt]),
+            json!({
+                "TWILIO_AUTH_TOKEN_SECRET_ID": arn,
+                "AUTH_TOKEN_PREVIOUS_GRACE_SECONDS": "30",
+                "METRICS_NAMESPACE": "TaskRouterCallback",
+            }),
+            "a secret by ARN, encrypted with a customer-managed key",
+        ),
+        (
+            json!({
+                "AuthTokenSource": "SecretsManager",
+                "AuthTokenSecretPrefix": "taskrouter/accounts/",
+                "AuthTokenSecretKmsKeyArn": key,
+            }),
+            json!([
+                [
+                    read,
+                    format!(
+                        "{SECRET_ARN}:taskrouter/accounts/AC{}-??????",
+                        "?".repeat(32)
+                    ),
+                    null
+                ],
+                ["secretsmanager:ListSecrets", "*", null],
+                decrypt
+            ]),
+            json!({
+                "TWILIO_AUTH_TOKEN_SECRET_PREFIX": "taskrouter/accounts/",
+                "AUTH_TOKEN_PREVIOUS_GRACE_SECONDS": "60",
+                "ACCOUNT_LOOKUPS_PER_MINUTE": "10",
+                "METRICS_NAMESPACE": "TaskRouterCallback",
+            }),
+            "a secret per account: only names of an account SID under the prefix, and the \
+             listing of names, which has no resource-level permission",
+        ),
+    ];
+    for (parameters, grants, environment, why) in cases {
+        let stack = resolved(&parameters);
+        assert_eq!(stack["grants"], grants, "{why}: no ssm grant either");
+        assert_eq!(stack["environment"], environment, "{why}");
+        assert_eq!(stack["refused_by"], json!([]), "{why}");
+    }
 }
 
 #[test]
@@ -211,6 +321,37 @@ fn the_template_refuses_mixed_or_missing_token_settings_at_deploy_time() {
             }),
             json!(["AccountSidsNeedPrefix"]),
             "a list of accounts for a single-account stack",
+        ),
+        (
+            json!({
+                "AuthTokenParameterName": "/taskrouter/auth-token",
+                "AuthTokenSecretId": "taskrouter/auth-token",
+            }),
+            json!(["OneTokenSetting"]),
+            "a secret next to a parameter, the source left at Parameter Store",
+        ),
+        (
+            json!({
+                "AuthTokenSource": "SecretsManager",
+                "AuthTokenParameterName": "/taskrouter/auth-token",
+                "AuthTokenSecretId": "taskrouter/auth-token",
+            }),
+            json!(["OneSecretSetting"]),
+            "a parameter next to a secret, the source Secrets Manager",
+        ),
+        (
+            json!({"AuthTokenSource": "SecretsManager"}),
+            json!(["OneSecretSetting"]),
+            "Secrets Manager without a secret",
+        ),
+        (
+            json!({
+                "AuthTokenSource": "SecretsManager",
+                "AuthTokenSecretId": "taskrouter/auth-token",
+                "AuthTokenSecretPrefix": "taskrouter/accounts/",
+            }),
+            json!(["OneSecretSetting"]),
+            "a secret and a secret prefix",
         ),
     ];
     for (parameters, refused_by, why) in cases {

@@ -8,6 +8,7 @@
 //! | `loopback` | free ports, and the accept loop of the in-process servers |
 //! | `moto` | a real `moto_server` (SSM, Secrets Manager, CloudFormation), recording its requests |
 //! | `ssm` | the SSM stand-in that throttles as Parameter Store does |
+//! | `secretsmanager` | the Secrets Manager stand-in that throttles as Secrets Manager does |
 //! | `twilio` | callbacks signed by Twilio's Python helper |
 //! | `cli` | the compiled `taskrouter` as a user runs it, and the REST tests' SIDs |
 //! | `standin` | a scripted stand-in for Twilio's REST API, and a throwaway TLS authority |
@@ -15,8 +16,9 @@
 //! | `sim` | the compiled `taskrouter sim serve` on a free port, and HTTP requests to it |
 //! | `gateway` | an HTTP front turning requests into API Gateway events for the compiled function |
 //!
-//! `runtime_api`, `process`, `loopback`, `moto` and `ssm` are also compiled into the cold-start
-//! and storm benchmarks (`#[path]` modules), so they use nothing of the rest but each other.
+//! `runtime_api`, `process`, `loopback`, `moto`, `ssm` and `secretsmanager` are also compiled into
+//! the cold-start and storm benchmarks (`#[path]` modules), so they use nothing of the rest but
+//! each other.
 
 pub(crate) mod cli;
 pub(crate) mod gateway;
@@ -25,6 +27,7 @@ pub(crate) mod moto;
 pub(crate) mod prism;
 pub(crate) mod process;
 pub(crate) mod runtime_api;
+pub(crate) mod secretsmanager;
 pub(crate) mod sim;
 pub(crate) mod ssm;
 pub(crate) mod standin;

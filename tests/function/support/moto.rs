@@ -1,6 +1,7 @@
-//! A real `moto_server` (PyPI `moto[server]`) standing in for SSM Parameter Store, with moto's own
-//! request recorder switched on, so a test counts the `GetParameter` and `GetParameters` requests
-//! SSM really received.
+//! A real `moto_server` (PyPI `moto[server]`) standing in for SSM Parameter Store and Secrets
+//! Manager, with moto's own request recorder switched on, so a test counts the requests
+//! (`GetParameter`, `GetParameters`, `GetParametersByPath`, `GetSecretValue`, `ListSecrets`) the
+//! services really received.
 //!
 //! The count comes from the server, not from our side of the SDK: moto's recorder
 //! (`MOTO_ENABLE_RECORDING`, `moto/moto_api/_internal/recorder/models.py`) appends every request
@@ -22,7 +23,6 @@ use aws_sdk_ssm::operation::put_parameter::PutParameterError;
 use aws_sdk_ssm::types::ParameterType;
 use base64::Engine as _;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
@@ -128,23 +128,149 @@ impl Moto {
             .unwrap_or_else(|error| panic!("moto deletes parameter {name}: {error:?}"));
     }
 
-    /// Creates a Secrets Manager secret. The SSM crate is the only AWS client at hand, so this
-    /// speaks the Secrets Manager JSON protocol directly; moto does not check signatures.
+    /// A Secrets Manager client on moto, as an operator's.
+    pub(crate) async fn secrets_client(&self) -> aws_sdk_secretsmanager::Client {
+        aws_sdk_secretsmanager::Client::new(&self.sdk_config().await)
+    }
+
+    /// Creates a secret holding `value` as its `SecretString` (its first version, `AWSCURRENT`).
     pub(crate) async fn create_secret(&self, name: &str, value: &str) {
-        let body = format!(r#"{{"Name":"{name}","SecretString":"{value}"}}"#);
-        let request = format!(
-            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
-             X-Amz-Target: secretsmanager.CreateSecret\r\n\
-             Content-Type: application/x-amz-json-1.1\r\n\
-             Authorization: AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0\r\n\
-             Content-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        let answer = raw_http(self.port, &request).await.expect("moto answers");
-        assert!(
-            answer.starts_with("HTTP/1.1 200"),
-            "moto refused the secret: {answer}"
-        );
+        self.secrets_client()
+            .await
+            .create_secret()
+            .name(name)
+            .secret_string(value)
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("moto creates secret {name}: {error:?}"));
+    }
+
+    /// Stores `value` as a new version of secret `name` labelled `stage` (`AWSCURRENT` moves
+    /// `AWSPREVIOUS` along, as Secrets Manager does); returns the version's id.
+    pub(crate) async fn put_secret_value(&self, name: &str, value: &str, stage: &str) -> String {
+        self.secrets_client()
+            .await
+            .put_secret_value()
+            .secret_id(name)
+            .secret_string(value)
+            .version_stages(stage)
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("moto stores a version of {name}: {error:?}"))
+            .version_id
+            .expect("a version id")
+    }
+
+    /// Moves `stage` of secret `name` to version `to`, from the version that holds it (what a
+    /// rotation's last step does with `AWSCURRENT`).
+    pub(crate) async fn move_stage(&self, name: &str, stage: &str, to: &str) {
+        let client = self.secrets_client().await;
+        let versions = client
+            .list_secret_version_ids()
+            .secret_id(name)
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("moto lists the versions of {name}: {error:?}"));
+        let from = versions
+            .versions()
+            .iter()
+            .find(|version| version.version_stages().iter().any(|held| held == stage))
+            .and_then(|version| version.version_id().map(str::to_owned));
+        client
+            .update_secret_version_stage()
+            .secret_id(name)
+            .version_stage(stage)
+            .set_remove_from_version_id(from)
+            .move_to_version_id(to)
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("moto moves {stage} of {name}: {error:?}"));
+    }
+
+    /// Takes `stage` off secret `name` (the end of a rotation that leaves no `AWSPENDING`).
+    pub(crate) async fn remove_stage(&self, name: &str, stage: &str, from: &str) {
+        self.secrets_client()
+            .await
+            .update_secret_version_stage()
+            .secret_id(name)
+            .version_stage(stage)
+            .remove_from_version_id(from)
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("moto removes {stage} of {name}: {error:?}"));
+    }
+
+    /// Deletes secret `name` at once, as an operator removing an account would.
+    pub(crate) async fn delete_secret(&self, name: &str) {
+        self.secrets_client()
+            .await
+            .delete_secret()
+            .secret_id(name)
+            .force_delete_without_recovery(true)
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("moto deletes secret {name}: {error:?}"));
+    }
+
+    /// Every request moto has received so far, in order of arrival, as its `X-Amz-Target`
+    /// (`AmazonSSM.GetParameters`, `secretsmanager.GetSecretValue`, …) and its JSON body.
+    pub(crate) fn requests(&self) -> Vec<(String, Value)> {
+        let text = std::fs::read_to_string(&self.recording).unwrap_or_default();
+        text.lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter_map(|entry| {
+                let target = entry["headers"]["X-Amz-Target"].as_str()?.to_owned();
+                let body = entry["body"].as_str().unwrap_or_default();
+                let body = if entry["body_encoded"].as_bool() == Some(true) {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(body)
+                        .expect("moto records bodies as base64")
+                } else {
+                    body.as_bytes().to_vec()
+                };
+                let request = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                Some((target, request))
+            })
+            .collect()
+    }
+
+    /// How many `GetParametersByPath` requests listed `path`: one a page.
+    pub(crate) fn listing_count(&self, path: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|(target, request)| {
+                target == "AmazonSSM.GetParametersByPath" && request["Path"] == path
+            })
+            .count()
+    }
+
+    /// How many `ListSecrets` requests filtered by the name prefix `prefix`: one a page.
+    pub(crate) fn secret_listing_count(&self, prefix: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|(target, request)| {
+                target == "secretsmanager.ListSecrets"
+                    && request["Filters"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|filter| filter["Key"] == "name" && filter["Values"][0] == prefix)
+            })
+            .count()
+    }
+
+    /// The `GetSecretValue` requests for a secret whose name starts with `prefix`, each as the
+    /// secret and the staging label asked for.
+    pub(crate) fn secret_reads(&self, prefix: &str) -> Vec<(String, String)> {
+        self.requests()
+            .into_iter()
+            .filter(|(target, _)| target == "secretsmanager.GetSecretValue")
+            .filter_map(|(_, request)| {
+                let id = request["SecretId"].as_str()?.to_owned();
+                let stage = request["VersionStage"].as_str().unwrap_or("").to_owned();
+                id.starts_with(prefix).then_some((id, stage))
+            })
+            .collect()
     }
 
     /// Every `GetParameter` and `GetParameters` request moto has received so far, in order of
@@ -288,13 +414,4 @@ pub(crate) async fn spawn(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Ok(child)
-}
-
-/// Sends one raw HTTP/1.1 request and returns the whole answer.
-async fn raw_http(port: u16, request: &str) -> std::io::Result<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
-    stream.write_all(request.as_bytes()).await?;
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).await?;
-    Ok(String::from_utf8_lossy(&answer).into_owned())
 }

@@ -5,7 +5,7 @@
 //! <https://docs.aws.amazon.com/general/latest/gr/ssm.html>, "GetParameter … 40 per second").
 //! `moto_server` never throttles, so reproducing a cold-start storm needs this stand-in. Like the
 //! Runtime API emulator next to it, it is small and implements only what the function uses: the
-//! `awsJson1_1` protocol's `GetParameter` and `GetParameters`.
+//! `awsJson1_1` protocol's `GetParameter`, `GetParameters` and `GetParametersByPath`.
 //!
 //! - Request: `POST /` with `X-Amz-Target: AmazonSSM.GetParameter` and a JSON body
 //!   `{"Name": …, "WithDecryption": …}`, or `AmazonSSM.GetParameters` and
@@ -16,8 +16,14 @@
 //!   decrypted when `WithDecryption` is true (otherwise an opaque ciphertext, as SSM returns);
 //!   for `GetParameters`, `{"Parameters": [those found], "InvalidParameters": [names not found]}`
 //!   (<https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html>).
+//! - `GetParametersByPath` with `{"Path": …, "Recursive": false, "MaxResults": …, "NextToken": …}`:
+//!   the parameters one level below the path, at most 10 a page (more is a `ValidationException`,
+//!   as SSM answers), `NextToken` for the next page
+//!   (<https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParametersByPath.html>).
 //! - A name that does not exist: `400` `{"__type": "ParameterNotFound", …}` from `GetParameter`;
 //!   listed in `InvalidParameters` by `GetParameters`, which is not an error.
+//! - An operation [`SsmStandIn::deny`] was told to refuse: `400`
+//!   `{"__type": "AccessDeniedException", …}`, as SSM answers a role without the permission.
 //! - Over the rate: `400` `{"__type": "ThrottlingException", "message": "Rate exceeded"}`. The
 //!   SDK reads the error code from `__type` (aws-smithy-json's `parse_error_envelope_metadata`,
 //!   the awsJson error parser) and `ThrottlingException` is in the SDK's list of throttling codes
@@ -107,7 +113,7 @@ impl Limit {
         burst: 40.0,
     };
 
-    fn bucket(self) -> Option<TokenBucket> {
+    pub(crate) fn bucket(self) -> Option<TokenBucket> {
         match self {
             Limit::Unlimited => None,
             Limit::Bucket { rate, burst } => Some(TokenBucket::new(rate, burst)),
@@ -124,6 +130,8 @@ pub(crate) enum Answer {
     Throttled,
     /// `400 ParameterNotFound`.
     NotFound,
+    /// `400 AccessDeniedException`, for an operation the stand-in was told to deny.
+    Denied,
     /// Anything else the stand-in does not implement (`400`).
     Refused,
 }
@@ -149,6 +157,7 @@ struct State {
     parameters: HashMap<String, String>,
     bucket: Mutex<Option<TokenBucket>>,
     recorded: Mutex<Vec<Recorded>>,
+    denied: Mutex<Vec<String>>,
 }
 
 /// A running stand-in; stops when dropped.
@@ -177,6 +186,7 @@ impl SsmStandIn {
                 .collect(),
             bucket: Mutex::new(limit.bucket()),
             recorded: Mutex::new(Vec::new()),
+            denied: Mutex::new(Vec::new()),
         });
         let (addr, server) = super::loopback::serve(Arc::clone(&state), serve).await;
         Self {
@@ -198,6 +208,18 @@ impl SsmStandIn {
             bucket.last = self.state.started.elapsed();
             bucket
         });
+    }
+
+    /// Answers `operation` (e.g. `GetParametersByPath`) with `AccessDeniedException` from now on,
+    /// as SSM answers a role the operation is not allowed to.
+    // The tests' only.
+    #[allow(dead_code)]
+    pub(crate) fn deny(&self, operation: &str) {
+        self.state
+            .denied
+            .lock()
+            .expect("lock")
+            .push(operation.to_owned());
     }
 
     /// When the stand-in started: the zero of [`Recorded::at`].
@@ -248,6 +270,11 @@ async fn serve(
             .map(str::to_owned)
             .into_iter()
             .collect(),
+        "GetParametersByPath" => input["Path"]
+            .as_str()
+            .map(str::to_owned)
+            .into_iter()
+            .collect(),
         _ => input["Names"]
             .as_array()
             .into_iter()
@@ -258,15 +285,29 @@ async fn serve(
     };
     let decrypted = input["WithDecryption"] == true;
 
-    let (answer, status, body) = if !matches!(operation.as_str(), "GetParameter" | "GetParameters")
-    {
+    let denied = state.denied.lock().expect("lock").contains(&operation);
+    let (answer, status, body) = if !matches!(
+        operation.as_str(),
+        "GetParameter" | "GetParameters" | "GetParametersByPath"
+    ) {
         (
             Answer::Refused,
             StatusCode::BAD_REQUEST,
             error(
                 "UnknownOperationException",
                 &format!(
-                    "the stand-in implements AmazonSSM.GetParameter and GetParameters only, not `{target}`"
+                    "the stand-in implements AmazonSSM.GetParameter, GetParameters and GetParametersByPath only, not `{target}`"
+                ),
+            ),
+        )
+    } else if denied {
+        (
+            Answer::Denied,
+            StatusCode::BAD_REQUEST,
+            error(
+                "AccessDeniedException",
+                &format!(
+                    "User: arn:aws:sts::123456789012:assumed-role/stand-in is not authorized to perform: ssm:{operation}"
                 ),
             ),
         )
@@ -277,6 +318,8 @@ async fn serve(
             StatusCode::BAD_REQUEST,
             error("ThrottlingException", "Rate exceeded"),
         )
+    } else if operation == "GetParametersByPath" {
+        by_path(&state, &input, decrypted)
     } else if operation == "GetParameters" {
         let (found, invalid): (Vec<&String>, Vec<&String>) = names
             .iter()
@@ -325,6 +368,50 @@ async fn serve(
     Ok(response)
 }
 
+/// One page of `GetParametersByPath`: the parameters one level below `Path` (every level below
+/// with `Recursive`), in name order, `MaxResults` (at most 10, by default 10) from `NextToken`.
+fn by_path(state: &State, input: &Value, decrypted: bool) -> (Answer, StatusCode, Value) {
+    let path = input["Path"].as_str().unwrap_or_default();
+    let path = format!("{}/", path.trim_end_matches('/'));
+    let recursive = input["Recursive"] == true;
+    let page = input["MaxResults"].as_u64().unwrap_or(10);
+    if page > 10 {
+        return (
+            Answer::Refused,
+            StatusCode::BAD_REQUEST,
+            error(
+                "ValidationException",
+                &format!(
+                    "1 validation error detected: Value {page} at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 10"
+                ),
+            ),
+        );
+    }
+    let from: usize = input["NextToken"]
+        .as_str()
+        .and_then(|token| token.parse().ok())
+        .unwrap_or(0);
+    let mut names: Vec<&String> = state
+        .parameters
+        .keys()
+        .filter(|name| {
+            name.strip_prefix(&path)
+                .is_some_and(|rest| recursive || !rest.contains('/'))
+        })
+        .collect();
+    names.sort();
+    let end = (from + page as usize).min(names.len());
+    let found: Vec<Value> = names[from.min(end)..end]
+        .iter()
+        .map(|name| parameter(name, &state.parameters[name.as_str()], decrypted))
+        .collect();
+    let mut body = json!({ "Parameters": found });
+    if end < names.len() {
+        body["NextToken"] = Value::from(end.to_string());
+    }
+    (Answer::Served, StatusCode::OK, body)
+}
+
 /// Whether the limit lets a request through at `at`.
 fn take(state: &State, at: Duration) -> bool {
     state
@@ -336,13 +423,13 @@ fn take(state: &State, at: Duration) -> bool {
 }
 
 /// `AKID` from `AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/ssm/aws4_request, …`.
-fn access_key_id(authorization: &str) -> Option<&str> {
+pub(crate) fn access_key_id(authorization: &str) -> Option<&str> {
     let credential = authorization.split("Credential=").nth(1)?;
     credential.split('/').next()
 }
 
 /// An `awsJson1_1` error body.
-fn error(code: &str, message: &str) -> Value {
+pub(crate) fn error(code: &str, message: &str) -> Value {
     json!({"__type": code, "message": message})
 }
 
