@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 
-use crate::config::{Config, RulesSource};
+use crate::config::{Config, RulesSource, Signatures};
 use crate::metrics::{Metrics, MetricsError};
 use crate::public_url::PublicBase;
 use crate::rulebook::{RuleBook, RuleBookError};
@@ -257,7 +257,7 @@ impl App {
         if let Some(directory) = &config.tenant_rules {
             add_tenant_documents(&mut book, directory)?;
         }
-        if config.accounts.is_some()
+        if config.signatures.per_account().is_some()
             && let Some(file) = book.unbound_workspaces().first()
         {
             return Err(StartError::UnboundWorkspace {
@@ -265,8 +265,8 @@ impl App {
             });
         }
         let allowed = config
-            .accounts
-            .as_ref()
+            .signatures
+            .per_account()
             .and_then(|accounts| accounts.allowed());
         if let Some(allowed) = allowed
             && let Some((account, file)) = book
@@ -283,17 +283,15 @@ impl App {
             &config.metrics_namespace,
             function_name.unwrap_or(LOCAL_FUNCTION_NAME),
         )?;
-        let verification = match (config.token, config.accounts) {
-            _ if config.skip_signature => Verification::Disabled,
+        let verification = match config.signatures {
+            Signatures::Unchecked => Verification::Disabled,
             // The init read waits for the callback this cold start is for (if it is one).
-            (Some(source), _) => Verification::Enforced(
+            Signatures::OneAccount(source) => Verification::Enforced(
                 TokenStore::new(source, config.token_refresh, Deadline::after(started)).await,
             ),
-            (None, Some(accounts)) => Verification::PerAccount(Box::new(
+            Signatures::PerAccount(accounts) => Verification::PerAccount(Box::new(
                 AccountTokens::new(accounts, config.token_refresh).await,
             )),
-            // `Config` refuses to start without a token unless verification is off.
-            (None, None) => Verification::Disabled,
         };
         Ok(Self {
             public_base: config.public_base,

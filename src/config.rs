@@ -106,15 +106,44 @@ pub enum RulesSource {
     File(PathBuf),
 }
 
+/// How callbacks are verified: the one place that says so, so no combination of settings can
+/// leave it ambiguous.
+#[derive(Debug)]
+pub enum Signatures {
+    /// With one account's tokens (`TWILIO_AUTH_TOKEN…`, `TWILIO_AUTH_TOKEN_PARAMETER…`,
+    /// `TWILIO_AUTH_TOKEN_SECRET_ID`).
+    OneAccount(TokenSource),
+    /// With the tokens of the account each callback names, under a prefix
+    /// (`TWILIO_AUTH_TOKEN_PARAMETER_PREFIX` or `TWILIO_AUTH_TOKEN_SECRET_PREFIX`).
+    PerAccount(AccountSettings),
+    /// Not at all: `TASKROUTER_INSECURE_SKIP_SIGNATURE=true`, for local experiments only; every
+    /// request is logged as unverified.
+    Unchecked,
+}
+
+impl Signatures {
+    /// The one account's token source, when that is how callbacks are verified.
+    pub fn one_account(&self) -> Option<&TokenSource> {
+        match self {
+            Self::OneAccount(source) => Some(source),
+            Self::PerAccount(_) | Self::Unchecked => None,
+        }
+    }
+
+    /// The per-account settings, when that is how callbacks are verified.
+    pub fn per_account(&self) -> Option<&AccountSettings> {
+        match self {
+            Self::PerAccount(settings) => Some(settings),
+            Self::OneAccount(_) | Self::Unchecked => None,
+        }
+    }
+}
+
 /// The function's settings.
 #[derive(Debug)]
 pub struct Config {
-    /// Where the auth token of a single-account deployment comes from; `None` when the tokens
-    /// are per account (`accounts`) or verification is switched off.
-    pub token: Option<TokenSource>,
-    /// The token parameters of a many-account deployment; `None` for a single account. Never set
-    /// together with `token`.
-    pub accounts: Option<AccountSettings>,
+    /// How callbacks are verified, and with which tokens.
+    pub signatures: Signatures,
     /// How old the tokens held may get (`AUTH_TOKEN_REFRESH_SECONDS`): see
     /// [`crate::token::TokenStore`].
     pub token_refresh: Duration,
@@ -127,8 +156,6 @@ pub struct Config {
     pub tenant_rules: Option<PathBuf>,
     /// CloudWatch namespace for embedded metrics.
     pub metrics_namespace: String,
-    /// Answer without checking `X-Twilio-Signature` (local experiments only; logged on every request).
-    pub skip_signature: bool,
 }
 
 impl Config {
@@ -168,9 +195,13 @@ impl Config {
         } else {
             Self::token_source(&get, grace)?
         };
-        if token.is_none() && accounts.is_none() && !skip_signature {
-            return Err(ConfigError::NoToken);
-        }
+        let signatures = match (skip_signature, token, accounts) {
+            // Switched off explicitly: whatever tokens are configured are not used.
+            (true, _, _) => Signatures::Unchecked,
+            (false, Some(source), _) => Signatures::OneAccount(source),
+            (false, None, Some(settings)) => Signatures::PerAccount(settings),
+            (false, None, None) => return Err(ConfigError::NoToken),
+        };
 
         let token_refresh = match get("AUTH_TOKEN_REFRESH_SECONDS") {
             None => DEFAULT_REFRESH_INTERVAL,
@@ -213,14 +244,12 @@ impl Config {
             .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_owned());
 
         Ok(Self {
-            token,
-            accounts,
+            signatures,
             token_refresh,
             public_base,
             rules,
             tenant_rules,
             metrics_namespace,
-            skip_signature,
         })
     }
 
@@ -452,8 +481,8 @@ mod tests {
     fn a_token_alone_gives_working_defaults() {
         let config = config(&[("TWILIO_AUTH_TOKEN", "local-dev-token")]).expect("valid");
         assert!(matches!(
-            config.token,
-            Some(TokenSource::Env {
+            config.signatures,
+            Signatures::OneAccount(TokenSource::Env {
                 secondary: None,
                 ..
             })
@@ -462,7 +491,6 @@ mod tests {
         assert!(config.public_base.is_none());
         assert_eq!(config.rules, RulesSource::Builtin);
         assert_eq!(config.metrics_namespace, DEFAULT_METRICS_NAMESPACE);
-        assert!(!config.skip_signature);
     }
 
     #[test]
@@ -475,8 +503,8 @@ mod tests {
             ("ASSIGNMENT_RULES", ""),
         ])
         .expect("valid");
-        match config.token {
-            Some(TokenSource::Parameter { name, secondary }) => {
+        match config.signatures {
+            Signatures::OneAccount(TokenSource::Parameter { name, secondary }) => {
                 assert_eq!(name, "/taskrouter/auth-token");
                 assert_eq!(secondary, None);
             }
@@ -497,8 +525,8 @@ mod tests {
         ])
         .expect("valid");
         assert!(matches!(
-            config.token,
-            Some(TokenSource::Env {
+            config.signatures,
+            Signatures::OneAccount(TokenSource::Env {
                 secondary: Some(_),
                 ..
             })
@@ -517,9 +545,17 @@ mod tests {
 
     #[test]
     fn verification_can_be_switched_off_only_explicitly_and_then_needs_no_token() {
-        let config = config(&[("TASKROUTER_INSECURE_SKIP_SIGNATURE", "true")]).expect("valid");
-        assert!(config.skip_signature);
-        assert!(config.token.is_none());
+        let alone = config(&[("TASKROUTER_INSECURE_SKIP_SIGNATURE", "true")]).expect("valid");
+        assert!(matches!(alone.signatures, Signatures::Unchecked));
+        let with_token = config(&[
+            ("TASKROUTER_INSECURE_SKIP_SIGNATURE", "true"),
+            ("TWILIO_AUTH_TOKEN", "configured but not used"),
+        ])
+        .expect("valid");
+        assert!(
+            matches!(with_token.signatures, Signatures::Unchecked),
+            "switched off explicitly, whatever token is set"
+        );
     }
 
     #[test]
@@ -597,8 +633,9 @@ mod tests {
             ("TWILIO_AUTH_TOKEN", ""),
         ])
         .expect("valid: empty values count as unset");
-        assert!(config.token.is_none(), "no single-account token");
-        let accounts = config.accounts.expect("per-account tokens");
+        let Signatures::PerAccount(accounts) = config.signatures else {
+            panic!("per-account tokens, no single-account token");
+        };
         assert_eq!(accounts.prefix(), "/taskrouter/accounts/");
         assert_eq!(accounts.allowed(), None);
         assert_eq!(accounts.lookups_per_minute(), DEFAULT_LOOKUPS_PER_MINUTE);
@@ -615,7 +652,9 @@ mod tests {
             ("ACCOUNT_LOOKUPS_PER_MINUTE", "3"),
         ])
         .expect("valid");
-        let accounts = config.accounts.expect("per-account tokens");
+        let Signatures::PerAccount(accounts) = config.signatures else {
+            panic!("per-account tokens");
+        };
         let listed: Vec<&str> = accounts
             .allowed()
             .expect("a list")
@@ -739,8 +778,8 @@ mod tests {
     fn a_secret_id_selects_secrets_manager_with_the_default_grace_or_the_one_given() {
         let by_name =
             config(&[("TWILIO_AUTH_TOKEN_SECRET_ID", " taskrouter/auth-token ")]).expect("valid");
-        match by_name.token {
-            Some(TokenSource::Secret { id, grace }) => {
+        match by_name.signatures {
+            Signatures::OneAccount(TokenSource::Secret { id, grace }) => {
                 assert_eq!(id, "taskrouter/auth-token");
                 assert_eq!(grace, DEFAULT_PREVIOUS_GRACE);
             }
@@ -755,11 +794,11 @@ mod tests {
         .expect("valid");
         assert!(
             matches!(
-                by_arn.token,
-                Some(TokenSource::Secret { ref id, grace }) if id == arn && grace == Duration::from_secs(15)
+                by_arn.signatures,
+                Signatures::OneAccount(TokenSource::Secret { ref id, grace }) if id == arn && grace == Duration::from_secs(15)
             ),
             "{:?}",
-            by_arn.token
+            by_arn.signatures
         );
     }
 
@@ -771,8 +810,9 @@ mod tests {
             ("ACCOUNT_LOOKUPS_PER_MINUTE", "4"),
         ])
         .expect("valid");
-        assert!(config.token.is_none());
-        let accounts = config.accounts.expect("per-account tokens");
+        let Signatures::PerAccount(accounts) = config.signatures else {
+            panic!("per-account tokens");
+        };
         assert_eq!(accounts.prefix(), "taskrouter/accounts/");
         assert_eq!(
             accounts.source(),
