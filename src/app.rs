@@ -19,6 +19,7 @@ use crate::rulebook::{RuleBook, RuleBookError};
 use crate::rules::{Rules, RulesError};
 use crate::sid::AccountSid;
 use crate::token::{AccountTokens, Deadline, TokenStore};
+use crate::verification::Verification;
 
 /// The function's name as Lambda reports it, used as the metrics dimension.
 const LOCAL_FUNCTION_NAME: &str = "local";
@@ -126,39 +127,6 @@ impl MetricsSink for MemorySink {
     fn emit(&self, line: String) {
         if let Ok(mut lines) = self.lines.lock() {
             lines.push(line);
-        }
-    }
-}
-
-/// Whether and how requests are verified.
-pub enum Verification {
-    /// Every request must carry a valid `X-Twilio-Signature` for one of these tokens.
-    Enforced(Arc<TokenStore>),
-    /// Every request must carry a valid `X-Twilio-Signature` for one of the tokens of the account
-    /// its `AccountSid` names.
-    PerAccount(Box<AccountTokens>),
-    /// `TASKROUTER_INSECURE_SKIP_SIGNATURE=true`: requests are answered unverified, and every one
-    /// is logged as such.
-    Disabled,
-}
-
-impl Verification {
-    /// Where the tokens come from, for the start-up log line; `None` when verification is off.
-    pub fn describe_source(&self) -> Option<String> {
-        match self {
-            Self::Enforced(store) => Some(store.describe_source()),
-            Self::PerAccount(accounts) => Some(accounts.describe_source()),
-            Self::Disabled => None,
-        }
-    }
-}
-
-impl std::fmt::Debug for Verification {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Enforced(store) => write!(f, "Enforced({})", store.describe_source()),
-            Self::PerAccount(accounts) => write!(f, "PerAccount({})", accounts.describe_source()),
-            Self::Disabled => f.write_str("Disabled"),
         }
     }
 }

@@ -1,10 +1,11 @@
 //! The transport: API Gateway requests in, HTTP responses out.
 //!
 //! This is the only module that knows about `lambda_http`. It routes, checks method and content
-//! type, reads the form body, verifies `X-Twilio-Signature` against the public URL before the
-//! payload is trusted, hands the typed payload to the domain modules and turns every outcome into
-//! an HTTP response. Nothing here returns an error to the runtime: behind API Gateway that would
-//! be a bare `502`, so every failure is a JSON error with the status [`Rejection::status`] gives.
+//! type, hands what the request offers to [`crate::verification`] (header, body, where it
+//! arrived) before anything in the payload is trusted, hands the typed payload to the domain
+//! modules and turns every outcome into an HTTP response. Nothing here returns an error to the
+//! runtime: behind API Gateway that would be a bare `502`, so every failure is a JSON error with
+//! the status [`Rejection::status`] gives.
 
 use std::convert::Infallible;
 use std::future::{self, Future};
@@ -19,15 +20,15 @@ use lambda_http::{Adapter, Body, LambdaEvent, Request, RequestExt, Response, Ser
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::app::{App, Verification};
+use crate::app::App;
 use crate::callback::{AssignmentCallback, CallbackError};
 use crate::event::{EventError, WorkspaceEvent};
 use crate::form::{FormError, FormParams};
-use crate::public_url::{self, Candidates, Origin, RequestFacts};
+use crate::public_url::{Origin, RequestFacts};
 use crate::rulebook::CrossTenant;
-use crate::sid::{AccountSid, SidError};
-use crate::signature::{self, Signature, SignatureError, Verified};
-use crate::token::{AccountError, Deadline, TokenError, TokenSet, TokenStore};
+use crate::sid::AccountSid;
+use crate::token::Deadline;
+use crate::verification::{Refusal, Unverified, Verification};
 
 /// The assignment callback route (the Workflow's `AssignmentCallbackUrl`).
 pub const ASSIGNMENT_ROUTE: &str = "/taskrouter/assignment_callback";
@@ -35,10 +36,6 @@ pub const ASSIGNMENT_ROUTE: &str = "/taskrouter/assignment_callback";
 pub const EVENTS_ROUTE: &str = "/taskrouter/events";
 /// The signature header Twilio sends on every webhook.
 const SIGNATURE_HEADER: &str = "x-twilio-signature";
-/// The parameter naming the account, in every TaskRouter callback (contract §1, §6).
-const ACCOUNT_PARAMETER: &str = "AccountSid";
-/// How many characters of a malformed, unverified `AccountSid` are echoed: a SID's length.
-const ECHO_LIMIT: usize = 34;
 
 /// The routes this function serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,36 +65,13 @@ pub enum Rejection {
     /// `415`: the body is not form-encoded.
     #[error("content type `{0}` is not supported: send application/x-www-form-urlencoded")]
     UnsupportedMediaType(String),
-    /// `400`: the form body cannot be read; `413` when it is longer than any TaskRouter callback
-    /// ([`FormError::TooLarge`]).
+    /// Not verified ([`crate::verification`]): `400` when the form body cannot be read, `413`
+    /// when it is longer than any TaskRouter callback; `403` without a signature, with one that
+    /// does not match, or for an account not served here; `503` when the tokens cannot be had
+    /// now (the auth token is unavailable, or an account not seen yet cannot be looked up), so
+    /// TaskRouter tries the fallback URL.
     #[error(transparent)]
-    Form(#[from] FormError),
-    /// `403`: no `X-Twilio-Signature` header.
-    #[error(
-        "the X-Twilio-Signature header is missing: only requests signed by Twilio are answered"
-    )]
-    MissingSignature,
-    /// `403`: the signature does not match this request (checked with the tokens of `account`
-    /// when the deployment has a token per account).
-    #[error("the X-Twilio-Signature header does not match this request")]
-    InvalidSignature {
-        /// Why it does not match (logged at debug level: the URLs tried).
-        cause: SignatureError,
-        /// The account whose tokens were tried, with a token per account.
-        account: Option<AccountSid>,
-    },
-    /// `403`: with a token per account, the `AccountSid` names no account served here (not
-    /// listed, no parameter), or is missing, repeated or malformed.
-    #[error(transparent)]
-    UnknownAccount(AccountError),
-    /// `503`: with a token per account, the account is not known to this instance yet and the
-    /// budget of look-ups is spent; TaskRouter then tries the fallback URL.
-    #[error(transparent)]
-    LookupsExhausted(AccountError),
-    /// `503`: the auth token cannot be loaded, so nothing can be verified; TaskRouter then tries
-    /// the fallback URL.
-    #[error("the auth token is unavailable, so the request cannot be verified; try again")]
-    TokenUnavailable(TokenError),
+    Unverified(#[from] Refusal),
     /// `403`: a verified callback names a workspace whose tenant document is bound to another
     /// account (`crate::rulebook`): it is answered for nobody, and logged with both accounts.
     #[error(transparent)]
@@ -125,15 +99,20 @@ impl Rejection {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Form(FormError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Form(_) | Self::Callback(_) | Self::Event(_) | Self::MalformedEvent(_) => {
-                StatusCode::BAD_REQUEST
+            Self::Unverified(Refusal::Form(FormError::TooLarge { .. })) => {
+                StatusCode::PAYLOAD_TOO_LARGE
             }
-            Self::MissingSignature
-            | Self::InvalidSignature { .. }
-            | Self::UnknownAccount(_)
+            Self::Unverified(Refusal::Form(_))
+            | Self::Callback(_)
+            | Self::Event(_)
+            | Self::MalformedEvent(_) => StatusCode::BAD_REQUEST,
+            Self::Unverified(
+                Refusal::MissingSignature
+                | Refusal::InvalidSignature { .. }
+                | Refusal::UnknownAccount(_),
+            )
             | Self::CrossTenant(_) => StatusCode::FORBIDDEN,
-            Self::TokenUnavailable(_) | Self::LookupsExhausted(_) => {
+            Self::Unverified(Refusal::TokenUnavailable(_) | Refusal::LookupsExhausted(_)) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
         }
@@ -145,14 +124,16 @@ impl Rejection {
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
-            Self::Form(FormError::Empty) => "empty_body",
-            Self::Form(FormError::NotUtf8 { .. }) => "invalid_form",
-            Self::Form(FormError::TooLarge { .. }) => "body_too_large",
-            Self::MissingSignature => "missing_signature",
-            Self::InvalidSignature { .. } => "invalid_signature",
-            Self::UnknownAccount(_) => "unknown_account",
-            Self::LookupsExhausted(_) => "account_lookups_exhausted",
-            Self::TokenUnavailable(_) => "token_unavailable",
+            Self::Unverified(refusal) => match refusal {
+                Refusal::Form(FormError::Empty) => "empty_body",
+                Refusal::Form(FormError::NotUtf8 { .. }) => "invalid_form",
+                Refusal::Form(FormError::TooLarge { .. }) => "body_too_large",
+                Refusal::MissingSignature => "missing_signature",
+                Refusal::InvalidSignature { .. } => "invalid_signature",
+                Refusal::UnknownAccount(_) => "unknown_account",
+                Refusal::LookupsExhausted(_) => "account_lookups_exhausted",
+                Refusal::TokenUnavailable(_) => "token_unavailable",
+            },
             Self::CrossTenant(_) => "cross_tenant_workspace",
             Self::Callback(error) => error.code(),
             Self::Event(error) => error.code(),
@@ -164,18 +145,8 @@ impl Rejection {
     /// has a token per account. Not verified: for logs and metric properties, never dimensions.
     pub fn claimed_account(&self) -> Option<&AccountSid> {
         match self {
-            Self::InvalidSignature { account, .. } => account.as_ref(),
-            Self::UnknownAccount(error) | Self::LookupsExhausted(error) => error.account(),
+            Self::Unverified(refusal) => refusal.claimed_account(),
             _ => None,
-        }
-    }
-
-    /// The rejection for an account whose tokens cannot be had.
-    fn from_account(error: AccountError) -> Self {
-        match error {
-            AccountError::Unavailable { source, .. } => Self::TokenUnavailable(source),
-            AccountError::LookupsExhausted(_) => Self::LookupsExhausted(error),
-            other => Self::UnknownAccount(other),
         }
     }
 
@@ -335,10 +306,10 @@ fn reject(app: &App, route: Option<Route>, rejection: Rejection) -> Response<Bod
     // Claimed, not verified: a field to search by, never trusted.
     let claimed_account_sid = rejection.claimed_account().map(AccountSid::as_str);
     match &rejection {
-        Rejection::TokenUnavailable(cause) => {
+        Rejection::Unverified(Refusal::TokenUnavailable(cause)) => {
             tracing::error!(route = path, status = status.as_u16(), %cause, "request refused: auth token unavailable");
         }
-        Rejection::InvalidSignature { cause, .. } => {
+        Rejection::Unverified(Refusal::InvalidSignature { cause, .. }) => {
             // The candidates tried help diagnose a URL mismatch; they contain no secret.
             tracing::warn!(
                 route = path,
@@ -383,10 +354,12 @@ fn reject(app: &App, route: Option<Route>, rejection: Rejection) -> Response<Bod
     // shows in the alarm whether its look-ups found nothing or the budget was spent.
     if matches!(
         rejection,
-        Rejection::MissingSignature
-            | Rejection::InvalidSignature { .. }
-            | Rejection::UnknownAccount(_)
-            | Rejection::LookupsExhausted(_)
+        Rejection::Unverified(
+            Refusal::MissingSignature
+                | Refusal::InvalidSignature { .. }
+                | Refusal::UnknownAccount(_)
+                | Refusal::LookupsExhausted(_)
+        )
     ) {
         app.sink.emit(app.metrics.signature_failure(
             now_ms(),
@@ -442,8 +415,8 @@ fn route_path(request: &Request) -> &str {
     }
 }
 
-/// Reads and verifies the form body of a request to `route`; a token that has to be read for
-/// it is read by `deadline`.
+/// Reads and verifies the form body of a request to `route` ([`crate::verification`]); a
+/// token that has to be read for it is read by `deadline`.
 async fn verified_form(
     app: &App,
     request: &Request,
@@ -461,124 +434,31 @@ async fn verified_form(
             content_type.chars().take(100).collect(),
         ));
     }
-    // The header before the body: a request whose header cannot be a signature costs no parsing,
-    // no token and no hashing. Then the body, refused unread when it is longer than any callback.
-    let signature = match &app.verification {
-        Verification::Disabled => None,
-        Verification::Enforced(_) | Verification::PerAccount(_) => {
-            Some(received_signature(request)?)
-        }
-    };
-    let params = FormParams::parse(request.body().as_ref())?;
-    // With a token per account, the store of the account claimed, held while it is checked.
-    let account_store;
-    let (signature, store, tokens, account) = match (&app.verification, signature) {
-        (Verification::Disabled, _) => {
-            tracing::warn!(
-                route = route.path(),
-                "X-Twilio-Signature NOT CHECKED: TASKROUTER_INSECURE_SKIP_SIGNATURE=true; never run this way in production"
-            );
-            return Ok(params);
-        }
-        // Read above whenever verification is on; refused, should that ever change.
-        (_, None) => return Err(Rejection::MissingSignature),
-        (Verification::Enforced(store), Some(signature)) => {
-            let tokens = store
-                .tokens(deadline)
-                .await
-                .map_err(Rejection::TokenUnavailable)?;
-            (signature, &**store, tokens, None)
-        }
-        (Verification::PerAccount(accounts), Some(signature)) => {
-            // The header was read first: an unsigned request costs no look-up.
-            let account = claimed_account(&params).map_err(Rejection::UnknownAccount)?;
-            let (store, tokens) = accounts
-                .tokens(&account, deadline)
-                .await
-                .map_err(Rejection::from_account)?;
-            account_store = store;
-            (signature, &*account_store, tokens, Some(account))
-        }
-    };
-    // Built once there are tokens to check with: a refused account costs no URLs.
     let query_pairs = v1_query_pairs(request);
-    let urls = public_url::candidates(
-        app.public_base.as_ref(),
-        &request_facts(request, &query_pairs),
-    );
-    let verified = check_signature(store, tokens, &urls, &params, &signature, deadline)
-        .await
-        .map_err(|cause| Rejection::InvalidSignature { cause, account })?;
-    tracing::debug!(route = route.path(), url = %verified.url, "signature verified");
-    Ok(params)
-}
-
-/// Checks `signature` with `tokens`; on a mismatch, once more with the store's re-read tokens
-/// when it has new ones (a rotation; the re-read is rate-limited by the store, and only new
-/// tokens, which no request can cause, buy a second pass).
-///
-/// The URLs as received are all tried; the reordered queries of a REST API event only within
-/// [`public_url::REORDERED_QUERY_BUDGET`] bytes hashed per pass.
-async fn check_signature(
-    store: &TokenStore,
-    tokens: std::sync::Arc<TokenSet>,
-    urls: &Candidates,
-    params: &FormParams,
-    signature: &Signature,
-    deadline: Deadline,
-) -> Result<Verified, SignatureError> {
-    let verify = |tokens: &TokenSet| {
-        signature::verify_form_within(
-            &tokens.as_keys(),
-            &urls.as_received,
-            &urls.reordered,
-            public_url::REORDERED_QUERY_BUDGET,
-            params.pairs(),
-            signature,
-        )
+    let unverified = Unverified {
+        // A value that is not visible ASCII cannot be base64 either: refused as malformed.
+        signature: request
+            .headers()
+            .get(SIGNATURE_HEADER)
+            .map(|value| value.to_str().unwrap_or("")),
+        body: request.body().as_ref(),
+        facts: request_facts(request, &query_pairs),
     };
-    let verified = verify(&tokens);
-    if verified.is_ok() {
-        return verified;
+    let checked = app
+        .verification
+        .verify(app.public_base.as_ref(), unverified, deadline)
+        .await?;
+    match &checked.matched {
+        Some(verified) => {
+            tracing::debug!(route = route.path(), url = %verified.url, "signature verified");
+        }
+        None if matches!(app.verification, Verification::Disabled) => tracing::warn!(
+            route = route.path(),
+            "X-Twilio-Signature NOT CHECKED: TASKROUTER_INSECURE_SKIP_SIGNATURE=true; never run this way in production"
+        ),
+        None => {}
     }
-    match store.refresh_after_mismatch(deadline).await {
-        Some(tokens) => verify(&tokens),
-        None => verified,
-    }
-}
-
-/// The request's `X-Twilio-Signature`, when it can be a signature at all: the base64 of 20
-/// bytes. A value that is not visible ASCII cannot be base64 either and is refused as malformed.
-fn received_signature(request: &Request) -> Result<Signature, Rejection> {
-    let header = request
-        .headers()
-        .get(SIGNATURE_HEADER)
-        .ok_or(Rejection::MissingSignature)?;
-    Signature::parse(header.to_str().unwrap_or("")).map_err(|cause| Rejection::InvalidSignature {
-        cause,
-        account: None,
-    })
-}
-
-/// The account an unverified callback claims: the one `AccountSid` parameter, well formed. It
-/// only chooses which tokens to verify with; the signature decides.
-fn claimed_account(params: &FormParams) -> Result<AccountSid, AccountError> {
-    let mut values = params
-        .pairs()
-        .iter()
-        .filter(|(key, _)| key == ACCOUNT_PARAMETER)
-        .map(|(_, value)| value.as_str());
-    let first = values.next().ok_or(AccountError::Missing)?;
-    if values.any(|value| value != first) {
-        return Err(AccountError::Repeated);
-    }
-    AccountSid::parse(first).map_err(|error| {
-        // Unverified input echoed in the answer and the log: enough of it to recognise, no more.
-        AccountError::Malformed(SidError {
-            input: error.input.chars().take(ECHO_LIMIT).collect(),
-            ..error
-        })
-    })
+    Ok(checked.params)
 }
 
 /// A REST API (payload 1.0) event carries its query only as decoded maps; an HTTP API event's
@@ -728,7 +608,7 @@ async fn record_event(
             event.account_sid.as_str(),
         ));
     }
-    // Contract §6: TaskRouter expects `204` with a JSON content type.
+    // docs/taskrouter.md §6: TaskRouter expects `204` with a JSON content type.
     let mut response = json_response(StatusCode::NO_CONTENT, String::new());
     *response.body_mut() = Body::Empty;
     Ok(response)

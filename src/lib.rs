@@ -16,7 +16,8 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`http`] | the function the Lambda runtime calls (events `lambda_http` cannot read answered `400`), routing, content type, signature enforcement, the JSON error body, the log line and metrics per request |
+//! | [`http`] | the function the Lambda runtime calls (events `lambda_http` cannot read answered `400`), routing, content type, what a request offers to verification, each refusal's status and JSON error body, the log line and metrics per request |
+//! | [`verification`] | whether a request was sent by Twilio, step by step, each refusing before the next costs anything: the header's shape, the body, the tokens (one account's, or the claimed account's), the URLs and the HMAC |
 //! | [`app`] | everything a request needs, built once: rules (default and per tenant), token store(s), metrics |
 //! | [`config`] | environment variables → typed settings; start-up errors naming the variable |
 //! | [`telemetry`] | JSON logs in Lambda, readable text locally |
@@ -27,7 +28,7 @@
 //! | [`callback`] | the typed assignment callback |
 //! | [`event`] | the typed workspace event |
 //! | [`sid`] | Twilio SIDs as validated newtypes |
-//! | [`document`] | what the JSON documents share: the JSON type named in errors, keys an object does not define, the known name closest to a typo |
+//! | [`document`] | the one reader of the JSON documents users write: a cursor that knows the file, the pointer and (on a problem) the line and column of every value, every problem at once, keys declared once per object type, the nearest key suggested |
 //! | [`expression`] | TaskRouter's expression language: parser and allocation-free evaluator |
 //! | [`time_of_day`] | TaskRouter's `taskrouter.*` time-of-day attributes: an instant read once, in UTC |
 //! | [`schedule`] | opening hours in an IANA time zone, with holidays (`schedules.*` in rules) |
@@ -45,13 +46,13 @@
 //! # The path of a request
 //!
 //! `main.rs` → [`http::function`] (the API Gateway event becomes a request) → [`http::handle`]:
-//! route and method → content type → the signature header's shape ([`signature`], before the
-//! body is read) → [`form`] (a body over the limit refused unread) → [`public_url`] + [`token`]
-//! (with a token per account, the unverified `AccountSid` only chooses whose) → [`signature`]
-//! (before anything in the payload is trusted) → [`callback`] → [`rulebook`] → the clock, read
-//! once → [`rules`] (which evaluates [`expression`]s, reading [`time_of_day`] and [`schedule`]s
-//! at that instant, and fills [`instruction`] [`template`]s) → the JSON body, one log line and one
-//! metrics line.
+//! route and method → content type → [`verification`]: the signature header's shape
+//! ([`signature`], before the body is read) → [`form`] (a body over the limit refused unread) →
+//! [`token`] (with a token per account, the unverified `AccountSid` only chooses whose) →
+//! [`public_url`] + [`signature`] (before anything in the payload is trusted) → [`callback`] →
+//! [`rulebook`] → the clock, read once → [`rules`] (which evaluates [`expression`]s, reading
+//! [`time_of_day`] and [`schedule`]s at that instant, and fills [`instruction`] [`template`]s) →
+//! the JSON body, one log line and one metrics line.
 //! Workspace events take the same path up to the signature,
 //! then [`event`] → a log line and, for reservation outcomes, a metrics line.
 
@@ -79,4 +80,5 @@ pub mod telemetry;
 pub mod template;
 pub mod time_of_day;
 pub mod token;
+pub mod verification;
 pub mod workflow;
