@@ -175,7 +175,8 @@ fn whole(c: &mut Criterion) {
     group.finish();
 }
 
-/// The string Twilio signs: the URL, then every parameter's key and value, sorted (contract §4).
+/// The string Twilio signs: the URL, then every parameter's key and value, sorted
+/// (docs/taskrouter.md §4).
 fn signing_string(url: &str, params: &[(String, String)]) -> String {
     let mut sorted: Vec<&(String, String)> = params.iter().collect();
     sorted.sort();

@@ -1,8 +1,8 @@
 //! The cold-start storm: many instances of the function start at once, each with one signed
 //! callback queued, and all read the auth token from one store that throttles as the real one
 //! does: SSM Parameter Store (40 `GetParameter`/`GetParameters` per second per account and
-//! region; contract §11), or, with `--source secrets`, Secrets Manager (10,000 `GetSecretValue` a
-//! second).
+//! region; docs/taskrouter.md §11), or, with `--source secrets`, Secrets Manager (10,000
+//! `GetSecretValue` a second).
 //!
 //! ```text
 //! make storm                        # 100 instances of the release build, then the same unthrottled

@@ -1,9 +1,10 @@
 //! The assignment callback TaskRouter POSTs when it reserves a worker for a task.
 //!
-//! [`AssignmentCallback`] is the typed view of the form body: every documented parameter (contract
-//! §1, <https://www.twilio.com/docs/taskrouter/handle-assignment-callbacks>) with SIDs as
-//! newtypes, the attributes parsed as JSON objects and age and priority as integers. The original
-//! [`FormParams`] stay attached, so parameters Twilio adds without notice are kept too.
+//! [`AssignmentCallback`] is the typed view of the form body: every documented parameter
+//! (docs/taskrouter.md §1, <https://www.twilio.com/docs/taskrouter/handle-assignment-callbacks>)
+//! with SIDs as newtypes, the attributes parsed as JSON objects and age and priority as integers.
+//! The original [`FormParams`] stay attached, so parameters Twilio adds without notice are kept
+//! too.
 
 use serde_json::Value;
 
@@ -14,9 +15,9 @@ use crate::sid::{
     WorkspaceSid,
 };
 
-/// Every parameter TaskRouter documents for the assignment callback, in the contract's order
-/// (contract §1). Twilio adds parameters without notice, so the function accepts others; the
-/// `taskrouter` command refuses other names in `--param` (a typo would be ignored silently) and
+/// Every parameter TaskRouter documents for the assignment callback, in docs/taskrouter.md's order
+/// (docs/taskrouter.md §1). Twilio adds parameters without notice, so the function accepts others;
+/// the `taskrouter` command refuses other names in `--param` (a typo would be ignored silently) and
 /// takes them through `--extra-param` instead.
 pub const PARAMETERS: [&str; 12] = [
     "AccountSid",
@@ -180,8 +181,8 @@ impl TryFrom<FormParams> for AssignmentCallback {
 
     /// Parses the form parameters of an assignment callback.
     ///
-    /// Parameters are checked in the order of the contract's table, so the first problem found
-    /// is reported.
+    /// Parameters are checked in the order of docs/taskrouter.md's table, so the first problem
+    /// found is reported.
     fn try_from(params: FormParams) -> Result<Self, CallbackError> {
         let timestamp = match single(&params, "Timestamp") {
             Ok(value) => Some(value.to_owned()),

@@ -1,15 +1,15 @@
 //! The typed workspace event callback.
 //!
 //! A Workspace's `EventCallbackUrl` receives a form-encoded `POST` for every TaskRouter event
-//! (contract §6; <https://www.twilio.com/docs/taskrouter/api/event/reference>). This module turns
-//! the already signature-verified [`FormParams`] into a [`WorkspaceEvent`]: the common fields every
-//! event carries, plus the reservation, task, worker, queue and workflow fields of the events that
-//! carry them.
+//! (docs/taskrouter.md §6; <https://www.twilio.com/docs/taskrouter/api/event/reference>). This
+//! module turns the already signature-verified [`FormParams`] into a [`WorkspaceEvent`]: the common
+//! fields every event carries, plus the reservation, task, worker, queue and workflow fields of the
+//! events that carry them.
 //!
 //! Only `EventType`, `AccountSid` and `WorkspaceSid` are required. Everything else is optional
 //! because which fields an event carries depends on its type, and Twilio adds parameters without
-//! notice (contract §1). Unknown event types are kept as [`EventType::Other`], never rejected, so
-//! a new Twilio event cannot turn into failed callbacks.
+//! notice (docs/taskrouter.md §1). Unknown event types are kept as [`EventType::Other`], never
+//! rejected, so a new Twilio event cannot turn into failed callbacks.
 //!
 //! Task and worker attributes are customer data (caller numbers, names). They are parsed so a
 //! malformed payload is caught, but their `Debug` output is redacted and [`WorkspaceEvent::log_fields`]
@@ -101,8 +101,8 @@ macro_rules! event_types {
     ($($(#[$doc:meta])* $variant:ident => $wire:literal,)*) => {
         /// The `EventType` of a workspace event.
         ///
-        /// Wire names from <https://www.twilio.com/docs/taskrouter/api/event/reference> (contract
-        /// §6). Any other name is kept verbatim as [`EventType::Other`].
+        /// Wire names from <https://www.twilio.com/docs/taskrouter/api/event/reference>
+        /// (docs/taskrouter.md §6). Any other name is kept verbatim as [`EventType::Other`].
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         pub enum EventType {
             $($(#[$doc])* $variant,)*
@@ -379,7 +379,7 @@ pub struct WorkspaceEvent {
     pub account_sid: AccountSid,
     /// `WorkspaceSid`.
     pub workspace_sid: WorkspaceSid,
-    /// `Timestamp`: its format is undocumented, so it is kept opaque (contract §1).
+    /// `Timestamp`: its format is undocumented, so it is kept opaque (docs/taskrouter.md §1).
     pub timestamp: Option<String>,
     /// `EventDescription` (Twilio marks it PII: never logged).
     pub description: Option<String>,

@@ -1,7 +1,8 @@
 //! TaskRouter's expression language: parsed once, evaluated without allocating.
 //!
 //! Routing rules and `taskrouter eval` use the same SQL-like language as Workflow filters and
-//! TaskQueue `TargetWorkers` (contract §5; <https://www.twilio.com/docs/taskrouter/expression-syntax>):
+//! TaskQueue `TargetWorkers` (docs/taskrouter.md §5;
+//! <https://www.twilio.com/docs/taskrouter/expression-syntax>):
 //!
 //! ```text
 //! (language == "en" OR language == "fr") AND skill_rating >= 5.1
@@ -31,7 +32,8 @@
 //! - Literals: strings in `'…'` or `"…"`, integers (`42`, `-1`, `0800`), floats (`5.1`, `-0.5`),
 //!   `true`, `false`, `null`, and arrays of those (`['a', "b", 1]`, possibly empty).
 //! - References: keys made of letters, digits and `_` (not starting with a digit), joined by `.`,
-//!   with `[n]` array indexes: `task.skills[2].name`. Hyphens are not allowed in keys (contract §5).
+//!   with `[n]` array indexes: `task.skills[2].name`. Hyphens are not allowed in keys
+//! (docs/taskrouter.md §5).
 //! - Time of day: `taskrouter.currentTime`, `taskrouter.currentHour`, `taskrouter.currentMin` and
 //!   `taskrouter.dayOfWeek`, in UTC, filled from the instant the [`Scope`] carries
 //!   ([`crate::time_of_day`]; null without one).
@@ -1008,7 +1010,7 @@ pub fn lookup<'a>(root: &'a Value, segments: &[Segment]) -> Operand<'a> {
 /// The rules engine maps a first segment `task` to the task attributes, `worker` to the worker
 /// attributes, `callback` to the callback fields, `taskrouter` to the time of day at the instant
 /// of the decision ([`time_of_day_value`]), `schedules` to the document's schedules, and
-/// anything else to the task attributes (as Workflow filters do, contract §5).
+/// anything else to the task attributes (as Workflow filters do, docs/taskrouter.md §5).
 ///
 /// A scope supplies [`value`](Scope::value) for everything but the `taskrouter.` attributes, and
 /// [`now`](Scope::now) when it carries an instant; [`resolve`](Scope::resolve) answers the
@@ -2083,8 +2085,8 @@ mod tests {
 
     #[test]
     fn twilio_examples_parse_and_evaluate_as_documented() {
-        // Contract §5 and https://www.twilio.com/docs/taskrouter/expression-syntax; each example
-        // appears once where it should match and once where it should not.
+        // docs/taskrouter.md §5 and https://www.twilio.com/docs/taskrouter/expression-syntax; each
+        // example appears once where it should match and once where it should not.
         let none = json!({});
         #[rustfmt::skip]
         let cases = [
@@ -2310,8 +2312,8 @@ mod tests {
 
     #[test]
     fn twilios_time_of_day_examples_route_as_their_prose_says() {
-        // https://www.twilio.com/docs/taskrouter/time-of-day-routing (contract §5), verbatim:
-        // single `=`, upper-case 'THU', times with and without leading zeros.
+        // https://www.twilio.com/docs/taskrouter/time-of-day-routing (docs/taskrouter.md §5),
+        // verbatim: single `=`, upper-case 'THU', times with and without leading zeros.
         let worked = "(taskrouter.dayOfWeek IN ['Mon', 'Tue', 'THU'] AND taskrouter.currentTime > 800 AND taskrouter.currentTime < 1730) OR (taskrouter.dayOfWeek IN ['Wed', 'Fri'] AND taskrouter.currentTime > 900 AND taskrouter.currentTime < 1830) OR (taskrouter.dayOfWeek = 'Sat' AND taskrouter.currentTime > 1100 AND taskrouter.currentTime < 1530)";
         let hours = "taskrouter.currentHour > 8 AND taskrouter.currentHour < 18";
         let issue = "taskrouter.dayOfWeek IN ['Mon','Tue'] AND taskrouter.currentTime > 0800";

@@ -1,8 +1,8 @@
 //! The raw `application/x-www-form-urlencoded` body, kept losslessly.
 //!
-//! Twilio signs every parameter it sends, including ones it adds without notice (contract §1), so
-//! the body is kept as the ordered list of decoded pairs exactly as received, repeated keys and
-//! all. Typed views ([`crate::callback`], [`crate::event`]) are built from it afterwards.
+//! Twilio signs every parameter it sends, including ones it adds without notice (docs/taskrouter.md
+//! §1), so the body is kept as the ordered list of decoded pairs exactly as received, repeated keys
+//! and all. Typed views ([`crate::callback`], [`crate::event`]) are built from it afterwards.
 //!
 //! A body longer than any TaskRouter callback can be ([`MAX_BODY_BYTES`]) is refused before it is
 //! looked at: decoded into pairs, a body can take some forty times its size in memory (a pair of
@@ -11,10 +11,10 @@
 
 /// The longest form body accepted, in bytes: 128 KiB.
 ///
-/// What a TaskRouter callback can need (contract §1, §6): the two attribute documents
+/// What a TaskRouter callback can need (docs/taskrouter.md §1, §6): the two attribute documents
 /// (`TaskAttributes`, `WorkerAttributes`; a workspace event carries at most these two) are at
-/// most 4,096 characters each (contract §12, "Limits"); a character is at most 4 bytes of UTF-8
-/// and every byte at most 3 once percent-encoded (`%XX`), so together they take at most
+/// most 4,096 characters each (docs/taskrouter.md §12, "Limits"); a character is at most 4 bytes of
+/// UTF-8 and every byte at most 3 once percent-encoded (`%XX`), so together they take at most
 /// 2 × 4,096 × 12 = 96 KiB. The other parameters are SIDs, names, numbers and a timestamp, under
 /// 2 KiB in every callback and event of `events/`; 32 KiB are left for them and for the
 /// parameters Twilio adds without notice. A callback of realistic attributes (ASCII JSON of a few
@@ -187,8 +187,8 @@ mod tests {
 
     #[test]
     fn the_limit_holds_two_attribute_documents_of_the_longest_encoding() {
-        // Contract §12: attributes are at most 4,096 characters. The longest encoding of a
-        // character is four bytes of UTF-8, each percent-encoded.
+        // docs/taskrouter.md §12: attributes are at most 4,096 characters. The longest encoding of
+        // a character is four bytes of UTF-8, each percent-encoded.
         let longest = "\u{1F600}".repeat(4096);
         let params = FormParams::from_pairs([
             ("AccountSid", "AC0123456789abcdef0123456789abcdef"),

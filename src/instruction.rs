@@ -1,4 +1,4 @@
-//! Assignment instructions: what the function answers TaskRouter (contract §2).
+//! Assignment instructions: what the function answers TaskRouter (docs/taskrouter.md §2).
 //!
 //! An [`Answer`] is either `{}` (defer: decide later through the REST API) or one
 //! [`Instruction`]. [`Instruction::from_json`] reads the object exactly as users write it in a
@@ -7,10 +7,10 @@
 //! vanishes), JSON types, required parameters, SIDs, URLs, ranges and enumerated values. The
 //! parameter types ([`HttpUrl`], [`Timeout`], the enumerations, ...) can only hold valid values,
 //! so an [`Instruction`] is valid by construction, and [`Answer::to_body`] serialises it exactly
-//! once: TaskRouter rejects an escaped body with warning 40001 (contract §2).
+//! once: TaskRouter rejects an escaped body with warning 40001 (docs/taskrouter.md §2).
 //!
-//! The same value is what a REST reservation update sends (contract §7): beside the callback JSON,
-//! [`Instruction::to_form`] writes it as the PascalCase form parameters of
+//! The same value is what a REST reservation update sends (docs/taskrouter.md §7): beside the
+//! callback JSON, [`Instruction::to_form`] writes it as the PascalCase form parameters of
 //! `UpdateTaskReservation` / `UpdateWorkerReservation`. Validated once, written two ways, each
 //! pinned by its snapshot (`bodies`, `rest_forms`).
 //!
@@ -21,7 +21,8 @@
 //!   (<https://www.twilio.com/docs/taskrouter/api/reservations>, operation
 //!   `UpdateTaskReservation` in Twilio's OpenAPI description `twilio/twilio-oai`,
 //!   `spec/json/twilio_taskrouter_v1.json`), where they are PascalCase form parameters. Their
-//!   snake_case spelling in callback JSON is only seen in Twilio's error pages (contract §2).
+//!   snake_case spelling in callback JSON is only seen in Twilio's error pages (docs/taskrouter.md
+//! §2).
 
 use std::fmt;
 
@@ -31,13 +32,13 @@ use serde_json::{Map, Value};
 use crate::document::{json_kind, suggest, unknown_keys};
 use crate::sid::{ActivitySid, CallSid, SidError};
 
-/// The body that defers the decision (contract §2: `200`, JSON, `{}`).
+/// The body that defers the decision (docs/taskrouter.md §2: `200`, JSON, `{}`).
 const DEFER_BODY: &str = "{}";
 
 /// What the function answers TaskRouter: defer (`{}`) or one instruction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
-    /// Decide later through the REST API (contract §7); the body is `{}`.
+    /// Decide later through the REST API (docs/taskrouter.md §7); the body is `{}`.
     Defer,
     /// Apply this instruction to the reservation now.
     Instruction(Instruction),
@@ -172,8 +173,8 @@ impl Instruction {
     }
 
     /// The form parameters of the REST update that applies this instruction to a pending
-    /// reservation (`UpdateTaskReservation` / `UpdateWorkerReservation`, contract §7): the
-    /// PascalCase names of Twilio's OpenAPI description, in the order of the JSON body, unset
+    /// reservation (`UpdateTaskReservation` / `UpdateWorkerReservation`, docs/taskrouter.md §7):
+    /// the PascalCase names of Twilio's OpenAPI description, in the order of the JSON body, unset
     /// optional parameters omitted, event lists as one repeated parameter per event (the form
     /// encoding of an OpenAPI array).
     ///
@@ -267,8 +268,8 @@ impl Instruction {
     }
 
     /// Reads the form parameters of a REST reservation update (`UpdateTaskReservation` /
-    /// `UpdateWorkerReservation`, contract §7) as the instruction they carry: the inverse of
-    /// [`Instruction::to_form`]. The PascalCase names become the callback's snake_case keys and
+    /// `UpdateWorkerReservation`, docs/taskrouter.md §7) as the instruction they carry: the inverse
+    /// of [`Instruction::to_form`]. The PascalCase names become the callback's snake_case keys and
     /// the object goes through [`Instruction::from_json`], so an instruction is validated the
     /// same way whichever way it arrives.
     ///
@@ -366,8 +367,8 @@ impl Instruction {
     }
 
     /// Whether the reservation is still pending once TaskRouter has applied the instruction:
-    /// `call` and `redirect` without `accept` (contract §2) leave it to be accepted or rejected
-    /// later; every other instruction accepts or rejects it.
+    /// `call` and `redirect` without `accept` (docs/taskrouter.md §2) leave it to be accepted or
+    /// rejected later; every other instruction accepts or rejects it.
     pub fn leaves_pending(&self) -> bool {
         match self {
             Self::Call(call) => call.accept != Some(true),
@@ -378,7 +379,8 @@ impl Instruction {
 }
 
 /// What a parameter that takes a string reads in it, from the instruction's documentation
-/// (contract §2): how a value filled into it from a template is treated ([`crate::template`]).
+/// (docs/taskrouter.md §2): how a value filled into it from a template is treated
+/// ([`crate::template`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextKind {
     /// An absolute http(s) URL ([`HttpUrl`]): TwiML to run, a callback, hold music.
@@ -453,8 +455,8 @@ impl Instruction {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reject {
     /// The activity the worker moves to. Twilio's page calls it both required and optional, and
-    /// raises error 40100 when it is missing or invalid, so it is required here (contract §2).
-    /// Use an *unavailable* activity, or TaskRouter reserves the same worker again.
+    /// raises error 40100 when it is missing or invalid, so it is required here (docs/taskrouter.md
+    /// §2). Use an *unavailable* activity, or TaskRouter reserves the same worker again.
     pub activity_sid: ActivitySid,
 }
 
@@ -469,7 +471,7 @@ impl Reject {
     }
 }
 
-/// The `dequeue` instruction; only for tasks created by TwiML `<Enqueue>` (contract §2).
+/// The `dequeue` instruction; only for tasks created by TwiML `<Enqueue>` (docs/taskrouter.md §2).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Dequeue {
     /// Whom to call; TaskRouter defaults to the worker's `contact_uri` attribute (error 40131
@@ -509,7 +511,7 @@ impl Dequeue {
         "status_callback_events",
     ];
 
-    /// The longest ring a SIP `to` allows, in seconds (contract §2).
+    /// The longest ring a SIP `to` allows, in seconds (docs/taskrouter.md §2).
     const SIP_MAX_TIMEOUT: u16 = 600;
 
     fn parse(params: &Params<'_>) -> Result<Self, InstructionError> {
@@ -588,8 +590,8 @@ impl Call {
 
 /// The `redirect` instruction.
 ///
-/// `accept` is always sent, `false` when not given: the contract (§2) asks for it explicitly, and
-/// an explicit value makes the body say what happens to the reservation.
+/// `accept` is always sent, `false` when not given: docs/taskrouter.md (§2) asks for it explicitly,
+/// and an explicit value makes the body say what happens to the reservation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Redirect {
     /// The call parked in the queue.
@@ -622,7 +624,7 @@ impl Redirect {
 /// Reservation resource (`UpdateTaskReservation`, see the module docs).
 ///
 /// Works out of the box only for `<Enqueue>` tasks; manual voice tasks need `call_sid` and `to`
-/// in their attributes (contract §2).
+/// in their attributes (docs/taskrouter.md §2).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Conference {
     /// The worker's contact URI; TaskRouter defaults to the worker's `contact_uri` attribute.
@@ -632,14 +634,14 @@ pub struct Conference {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<Address>,
     /// The activity the worker moves to afterwards. Deprecated by Twilio and invalid in
-    /// multitasking workspaces (contract §2).
+    /// multitasking workspaces (docs/taskrouter.md §2).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub post_work_activity_sid: Option<ActivitySid>,
     /// How long the worker's phone rings: 1–999 s, default 60 (Twilio error 14233).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Timeout>,
     /// Where Twilio posts the worker leg's call progress events. Twilio's error page 40159
-    /// spells this `status_callback_url`; the Reservation resource and the contract say
+    /// spells this `status_callback_url`; the Reservation resource and docs/taskrouter.md say
     /// `status_callback`, which is what is sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_callback: Option<HttpUrl>,
@@ -1111,9 +1113,9 @@ impl Address {
     }
 }
 
-/// The kinds of call endpoint TaskRouter documents for `to` and `from` (contract §2): what a
-/// value filled into them from a template must be ([`AddressKind::of`]). A document's own literal
-/// addresses are its author's, and stay any text that is not blank ([`Address`]).
+/// The kinds of call endpoint TaskRouter documents for `to` and `from` (docs/taskrouter.md §2):
+/// what a value filled into them from a template must be ([`AddressKind::of`]). A document's own
+/// literal addresses are its author's, and stay any text that is not blank ([`Address`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AddressKind {
     /// A phone number in E.164 form: `+` and at most 15 digits, the first not 0 (Twilio's
@@ -1308,8 +1310,8 @@ fn sip_host_port(host_port: &str) -> bool {
 }
 
 /// An absolute `http://` or `https://` URL with a host, kept byte for byte as given: never
-/// normalised, since Twilio signs its webhooks over the URL exactly as configured (contract §4).
-/// `Debug` hides any `user:password@`.
+/// normalised, since Twilio signs its webhooks over the URL exactly as configured
+/// (docs/taskrouter.md §4). `Debug` hides any `user:password@`.
 #[derive(Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct HttpUrl(String);
@@ -1335,7 +1337,7 @@ impl fmt::Debug for HttpUrl {
 }
 
 /// Why `url` is not an absolute http(s) URL with a host, or `None` when it is one. A small check
-/// on purpose: a URL crate would normalise the text (contract §4).
+/// on purpose: a URL crate would normalise the text (docs/taskrouter.md §4).
 fn url_problem(url: &str) -> Option<&'static str> {
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Some("it contains whitespace or a control character; percent-encode it");
@@ -1505,7 +1507,7 @@ macro_rules! enumerated {
 
 enumerated!(
     /// `record` of `dequeue` and `call`: `record-from-answer` or `do-not-record`
-    /// (handle-assignment-callbacks page; contract §2).
+    /// (handle-assignment-callbacks page; docs/taskrouter.md §2).
     CallRecord {
         RecordFromAnswer => "record-from-answer",
         DoNotRecord => "do-not-record",
@@ -1735,7 +1737,7 @@ pub enum InstructionError {
         /// The largest value allowed.
         max: u16,
     },
-    /// A `timeout` above 600 s with a SIP `to` (contract §2).
+    /// A `timeout` above 600 s with a SIP `to` (docs/taskrouter.md §2).
     #[error(
         "`{instruction}` parameter `timeout` must be at most 600 when `to` is a SIP address, got {got}"
     )]

@@ -35,7 +35,8 @@
 //! ```
 //!
 //! - `rules` (required) is tried in order; the **first rule whose `when` matches wins**.
-//! - `default` (optional) answers when no rule does; absent, it is `{}`, the deferral (contract
+//! - `default` (optional) answers when no rule does; absent, it is `{}`, the deferral
+//! (docs/taskrouter.md
 //!   §2: TaskRouter waits for an accept or reject through the REST API).
 //! - Every rule has a `name` (non-empty, unique: it is logged with every decision), a `when` and
 //!   an `instruction`. `description` is allowed at the top level and in rules, for people.
@@ -44,15 +45,17 @@
 //!   and `_`, not starting with a digit, since it is written in references.
 //! - Any other key is an error, so a typo (`"whne"`, `"defualt"`) stops the start instead of
 //!   silently changing what is answered.
-//! - `instruction` is an assignment instruction exactly as TaskRouter expects it (contract §2,
+//! - `instruction` is an assignment instruction exactly as TaskRouter expects it
+//! (docs/taskrouter.md §2,
 //!   <https://www.twilio.com/docs/taskrouter/handle-assignment-callbacks>), validated by
 //!   [`Instruction::from_json`]; `{}` means defer.
 //!
 //! # `when`
 //!
-//! A TaskRouter expression (contract §5, <https://www.twilio.com/docs/taskrouter/expression-syntax>).
-//! An empty `when` is an error; a rule that matches every callback says so with Twilio's own
-//! idiom, `"when": "1 == 1"`. References read:
+//! A TaskRouter expression (docs/taskrouter.md §5,
+//! <https://www.twilio.com/docs/taskrouter/expression-syntax>). An empty `when` is an error; a rule
+//! that matches every callback says so with Twilio's own idiom, `"when": "1 == 1"`. References
+//! read:
 //!
 //! | reference | reads |
 //! |---|---|
@@ -134,7 +137,7 @@ const SCHEDULES: &str = "schedules";
 const RULE_KEYS: &str = "`name`, `when`, `instruction` or `description`";
 
 /// The callback parameters `callback.` references read with a type or from a typed field
-/// (contract §1); any other name reads the received parameter of that name as a string.
+/// (docs/taskrouter.md §1); any other name reads the received parameter of that name as a string.
 const CALLBACK_PARAMETERS: &[&str] = &[
     "AccountSid",
     "WorkspaceSid",
@@ -1010,7 +1013,7 @@ impl Scope for AssignmentCallback {
     }
 }
 
-/// A callback parameter by its Twilio name (contract §1).
+/// A callback parameter by its Twilio name (docs/taskrouter.md §1).
 fn callback_parameter<'a>(callback: &'a AssignmentCallback, name: &str) -> Operand<'a> {
     match name {
         "AccountSid" => Operand::String(callback.account_sid.as_str()),
@@ -1093,7 +1096,7 @@ mod tests {
     }
 
     /// An inbound call queued with `<Enqueue>`: the attributes TaskRouter gives such a task
-    /// (contract §1).
+    /// (docs/taskrouter.md §1).
     fn voice_task() -> Value {
         json!({
             "account_sid": "AC00000000000000000000000000000001",
@@ -1361,8 +1364,8 @@ mod tests {
 
     #[test]
     fn a_callback_parameter_name_in_the_wrong_case_is_refused_but_unknown_names_are_not() {
-        // Twilio adds parameters without notice (contract §1), so a name that is not documented
-        // may still arrive; only a case variant of a documented one is certainly a typo.
+        // Twilio adds parameters without notice (docs/taskrouter.md §1), so a name that is not
+        // documented may still arrive; only a case variant of a documented one is certainly a typo.
         let document = r#"{"rules": [{"name": "new", "when": "callback.BrandNewParameter == 'x'",
                             "instruction": {"instruction": "accept"}}]}"#;
         assert_eq!(rules(document).len(), 1);

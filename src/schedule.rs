@@ -1,7 +1,7 @@
 //! Opening hours where the business is: named schedules in a time zone, with holidays.
 //!
-//! TaskRouter only knows UTC (contract §5), so teams convert their opening hours by hand and
-//! break them twice a year when daylight-saving time starts and ends. A rules document declares
+//! TaskRouter only knows UTC (docs/taskrouter.md §5), so teams convert their opening hours by hand
+//! and break them twice a year when daylight-saving time starts and ends. A rules document declares
 //! schedules instead, each in an IANA time zone, and rules read them under the `schedules.` root,
 //! which is ours (TaskRouter's own `taskrouter.` attributes keep their UTC meaning):
 //!

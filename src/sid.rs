@@ -1,8 +1,8 @@
 //! Twilio SIDs as validated newtypes.
 //!
 //! A SID is a two-letter prefix naming the resource type followed by 32 hexadecimal digits
-//! (contract §1). Each resource gets its own type so a `WorkerSid` can never be passed where a
-//! `TaskSid` is expected, and a value of any of these types is known to be well formed.
+//! (docs/taskrouter.md §1). Each resource gets its own type so a `WorkerSid` can never be passed
+//! where a `TaskSid` is expected, and a value of any of these types is known to be well formed.
 //!
 //! # One spelling
 //!

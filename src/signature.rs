@@ -1,6 +1,6 @@
 //! Twilio's request signature, `X-Twilio-Signature`, computed and checked as text.
 //!
-//! The algorithm (contract §4, [Twilio's webhook security
+//! The algorithm (docs/taskrouter.md §4, [Twilio's webhook security
 //! page](https://www.twilio.com/docs/usage/webhooks/webhooks-security)):
 //!
 //! 1. start from the full URL Twilio called, exactly as configured: scheme through query, byte for
@@ -15,7 +15,8 @@
 //!
 //! Everything here is pure: the caller supplies the tokens, the candidate URLs (see
 //! [`crate::public_url`]) and the parameters exactly as received. No URL parser is involved, because
-//! parsing and re-serialising a URL changes the bytes that were signed (contract §4, "Rust trap").
+//! parsing and re-serialising a URL changes the bytes that were signed (docs/taskrouter.md §4,
+//! "Rust trap").
 //!
 //! # What a check costs
 //!
@@ -41,7 +42,7 @@ type HmacSha1 = Hmac<Sha1>;
 /// Length of an HMAC-SHA1 tag in bytes.
 const MAC_LEN: usize = 20;
 
-/// The query parameter Twilio adds to the URL of a signed JSON request (contract §4).
+/// The query parameter Twilio adds to the URL of a signed JSON request (docs/taskrouter.md §4).
 const BODY_HASH_PARAM: &str = "bodySHA256";
 
 /// How many characters of a malformed header are echoed in an error: enough to recognise it, too
@@ -162,14 +163,15 @@ pub struct Verified {
 /// `getExpectedTwilioSignature` does (`src/webhooks/webhooks.ts`: `Object.keys(params).sort()`, then
 /// `Array.from(new Set(values)).sort()`), and twilio-python's `RequestValidator.compute_signature`
 /// (`twilio/request_validator.py`: `sorted(set(params))`, then `sorted(values)`) agrees except that
-/// it keeps duplicate values; the contract (§4) follows the de-duplicating libraries.
+/// it keeps duplicate values; docs/taskrouter.md (§4) follows the de-duplicating libraries.
 ///
 /// `url` is used byte for byte; `params` are the decoded form pairs in any order.
 pub fn sign(token: &[u8], url: &str, params: &[(String, String)]) -> String {
     STANDARD.encode(mac(token, url, &params_suffix(params)))
 }
 
-/// The lower-case hex SHA-256 of `body`, as Twilio writes it in `bodySHA256` (contract §4).
+/// The lower-case hex SHA-256 of `body`, as Twilio writes it in `bodySHA256` (docs/taskrouter.md
+/// §4).
 pub fn body_sha256(body: &[u8]) -> String {
     Sha256::digest(body)
         .iter()
@@ -181,9 +183,9 @@ pub fn body_sha256(body: &[u8]) -> String {
 ///
 /// Twilio signs inconsistently with respect to ports, so every official Twilio helper library
 /// accepts a match on the URL with its port removed, or with the scheme's default port (`:443` for
-/// https, `:80` for http) added when it has none (contract §4; twilio-python `remove_port` and
-/// `add_port`). Nothing else is changed: host case, escapes, `'`, trailing slashes and the query
-/// stay byte for byte.
+/// https, `:80` for http) added when it has none (docs/taskrouter.md §4; twilio-python
+/// `remove_port` and `add_port`). Nothing else is changed: host case, escapes, `'`, trailing
+/// slashes and the query stay byte for byte.
 /// The URL is taken apart as text, never through a URL parser.
 ///
 /// A URL without `://` yields only itself. A port that is not all digits is left alone.
@@ -295,9 +297,9 @@ pub fn verify_form_within(
 /// Checks a JSON request's signature.
 ///
 /// Twilio appends `bodySHA256=<hex sha256 of the raw body>` to the URL and signs the URL alone,
-/// with no parameters (contract §4; twilio-python `RequestValidator.validate`). Only candidate URLs
-/// whose `bodySHA256` equals the body's hash are tried; the hash is compared as lower-case hex,
-/// exactly as Twilio's helper libraries compare it.
+/// with no parameters (docs/taskrouter.md §4; twilio-python `RequestValidator.validate`). Only
+/// candidate URLs whose `bodySHA256` equals the body's hash are tried; the hash is compared as
+/// lower-case hex, exactly as Twilio's helper libraries compare it.
 ///
 /// # Errors
 ///
@@ -379,7 +381,8 @@ fn check_variants(
 ///
 /// Sorting whole `(key, value)` pairs and removing equal neighbours is the same as grouping by key
 /// (sorted byte-wise: `str`'s order is byte order) with each key's values sorted and de-duplicated.
-/// It is not the same as sorting the concatenation `key + value` (contract §4 has the vector).
+/// It is not the same as sorting the concatenation `key + value` (docs/taskrouter.md §4 has the
+/// vector).
 fn params_suffix(params: &[(String, String)]) -> String {
     let mut sorted: Vec<(&str, &str)> = params
         .iter()
@@ -549,7 +552,7 @@ mod tests {
     /// One official vector: what it shows, the URL signed, the parameters, the signature.
     type Vector = (&'static str, String, Vec<(String, String)>, &'static str);
 
-    /// The official vectors of contract §4 that sign a URL and parameters directly.
+    /// The official vectors of docs/taskrouter.md §4 that sign a URL and parameters directly.
     fn signing_vectors() -> Vec<Vector> {
         vec![
             (
@@ -706,7 +709,7 @@ mod tests {
     #[test]
     fn sorting_by_key_plus_value_would_give_the_wrong_signature() {
         let params = common_and(&[("ReasonConferenceEnded", "test"), ("Reason", "Participant")]);
-        // Contract §4: the signature a key+value sort produces for this input.
+        // docs/taskrouter.md §4: the signature a key+value sort produces for this input.
         assert_ne!(sign(TOKEN, BASE, &params), "95+Bu0JVPi0r/SsESZCVf0dWAjw=");
     }
 
@@ -741,7 +744,11 @@ mod tests {
 
     #[test]
     fn verify_json_accepts_the_official_body_hash_vectors() {
-        assert_eq!(body_sha256(BODY), BODY_HASH, "the body hash of contract §4");
+        assert_eq!(
+            body_sha256(BODY),
+            BODY_HASH,
+            "the body hash of docs/taskrouter.md §4"
+        );
         let cases = [
             (
                 "bodySHA256 appended to an existing query",

@@ -9,7 +9,7 @@
 //! Templated values are often what a customer typed (an IVR's digits, a chat form's fields,
 //! copied into task attributes), so a value may fill only a place the document's literal text
 //! leaves open, and cannot change what that text fixes. How, by the parameter's kind
-//! ([`Instruction::text_kind`], from the instruction's documentation, contract §2):
+//! ([`Instruction::text_kind`], from the instruction's documentation, docs/taskrouter.md §2):
 //!
 //! - **URLs** (`url`, `status_callback_url`, `status_callback`, `wait_url`,
 //!   `conference_status_callback`, `recording_status_callback`,
@@ -21,7 +21,8 @@
 //!   up empty, `.` or `..` (which would move up the path once normalised, even written `%2e`):
 //!   the rule is skipped. A template in the query is percent-encoded with [`QUERY`] (so `&`, `=`,
 //!   `+` and `#` are data: it cannot add a parameter). A template in the fragment is a compile
-//!   error: Twilio reads a URL's fragment as its own connection settings (`#rc=…`, contract §12)
+//!   error: Twilio reads a URL's fragment as its own connection settings (`#rc=…`,
+//! docs/taskrouter.md §12)
 //!   and never sends it.
 //! - **Addresses** (`to`, `from`): a value is not encoded (an address has no escaping TaskRouter
 //!   documents) but checked: a template that is the whole string fills a whole address; a
@@ -747,7 +748,7 @@ fn dot_segment(url: &str, filled: &Range<usize>) -> bool {
 }
 
 /// A well-formed value for an instruction field, by its key: the shapes and value sets of
-/// contract §2 as [`Instruction::from_json`] checks them.
+/// docs/taskrouter.md §2 as [`Instruction::from_json`] checks them.
 fn stand_in(key: &str) -> &'static str {
     match key {
         "activity_sid" | "post_work_activity_sid" => "WA00000000000000000000000000000000",

@@ -1,7 +1,7 @@
 //! TaskRouter's time-of-day attributes: one instant, turned once into what expressions read.
 //!
 //! TaskRouter fills four attributes into Workflow filter and target expressions, always in UTC
-//! (contract §5, <https://www.twilio.com/docs/taskrouter/time-of-day-routing>):
+//! (docs/taskrouter.md §5, <https://www.twilio.com/docs/taskrouter/time-of-day-routing>):
 //!
 //! | reference | holds | at 08:05 UTC on a Thursday |
 //! |---|---|---|

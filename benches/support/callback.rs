@@ -1,7 +1,7 @@
 //! A realistic assignment callback, signed, as API Gateway hands it to the function, and rules
 //! documents of any length whose matching rule comes last.
 //!
-//! The parameters are those of the contract's §1 table, with the attributes a voice task created
+//! The parameters are those of docs/taskrouter.md §1, with the attributes a voice task created
 //! by `<Enqueue>` carries (Twilio's call parameters plus routing data) and a worker with skills and
 //! languages: about 1.7 KB of form body, in the range real callbacks have.
 

@@ -16,7 +16,7 @@ use taskrouter_lambda::form::FormParams;
 use taskrouter_lambda::instruction::{Answer, Instruction};
 use taskrouter_lambda::rules::Rules;
 
-/// A callback with these attributes, in the shape TaskRouter sends (contract §1).
+/// A callback with these attributes, in the shape TaskRouter sends (docs/taskrouter.md §1).
 fn callback(task: &Value, worker: &Value) -> AssignmentCallback {
     let pairs = [
         (

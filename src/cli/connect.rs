@@ -1,8 +1,8 @@
 //! `connect`: point a Workflow and its Workspace at the deployed function, without pasting URLs
-//! into the Console (issue 12, §3).
+//! into the Console.
 //!
 //! It sets the Workflow's `AssignmentCallbackUrl` and `FallbackAssignmentCallbackUrl` (the same
-//! URL, as Twilio's own samples do, contract §3) and, when asked, the Workspace's
+//! URL, as Twilio's own samples do, docs/taskrouter.md §3) and, when asked, the Workspace's
 //! `EventCallbackUrl` and `EventsFilter`; then it reads them back and prints what changed.
 //! `--dry-run` prints the plan and sends no update. `--check` then signs a realistic assignment
 //! callback with the auth token for exactly the URL the Workflow now holds, POSTs it there and

@@ -1,11 +1,11 @@
 //! `reservation accept|reject|dequeue|call|redirect|conference|show`: deciding a reservation over
-//! the REST API, as the `{}` deferral promises (contract §7).
+//! the REST API, as the `{}` deferral promises (docs/taskrouter.md §7).
 //!
 //! The flags build the same [`Instruction`] a rules document builds, through the same validation
 //! ([`Instruction::from_json`]), and [`Instruction::to_form`] writes it as the REST update.
 //!
 //! An update TaskRouter refuses is not the end of the story: the reservation is fetched and its
-//! real status decides the exit code (contract §7; the codes are [`super::Exit`]'s):
+//! real status decides the exit code (docs/taskrouter.md §7; the codes are [`super::Exit`]'s):
 //!
 //! | outcome | exit |
 //! |---|---|

@@ -443,7 +443,7 @@ mod tests {
 
     #[test]
     fn eval_reads_the_time_of_day_at_now() {
-        // Twilio's worked example (contract §5): 'THU' is Thursday, `=` is equality.
+        // Twilio's worked example (docs/taskrouter.md §5): 'THU' is Thursday, `=` is equality.
         let expression = "(taskrouter.dayOfWeek IN ['Mon', 'Tue', 'THU'] AND taskrouter.currentTime > 800 AND taskrouter.currentTime < 1730) OR (taskrouter.dayOfWeek = 'Sat' AND taskrouter.currentTime > 1100 AND taskrouter.currentTime < 1530)";
         #[rustfmt::skip]
         let cases = [

@@ -1,11 +1,11 @@
-//! `task create|show|list|complete|cancel`: tasks over the REST API (contract §7, `CreateTask`,
-//! `FetchTask`, `ListTask`, `UpdateTask`).
+//! `task create|show|list|complete|cancel`: tasks over the REST API (docs/taskrouter.md §7,
+//! `CreateTask`, `FetchTask`, `ListTask`, `UpdateTask`).
 //!
 //! `complete` and `cancel` set the task's `AssignmentStatus` with a `Reason`, which Twilio's
 //! description requires for both. A task moves pending → reserved → assigned → wrapping →
-//! completed, or is canceled (contract §12): `cancel` is for a task no worker has accepted yet,
-//! `complete` for one a worker has. When TaskRouter refuses, the task is fetched and its real
-//! status decides, as for reservations:
+//! completed, or is canceled (docs/taskrouter.md §12): `cancel` is for a task no worker has
+//! accepted yet, `complete` for one a worker has. When TaskRouter refuses, the task is fetched and
+//! its real status decides, as for reservations:
 //!
 //! | outcome | exit |
 //! |---|---|

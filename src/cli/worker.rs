@@ -1,9 +1,10 @@
-//! `worker list|show|activity`: workers over the REST API (contract §7; `ListWorker`,
+//! `worker list|show|activity`: workers over the REST API (docs/taskrouter.md §7; `ListWorker`,
 //! `FetchWorker`, `UpdateWorker`).
 //!
 //! `activity` moves a worker to an activity, as an agent's softphone does; with
 //! `--reject-pending-reservations` TaskRouter also rejects the reservations the worker has not
-//! answered yet (contract §12), which Twilio accepts only when the new activity is unavailable.
+//! answered yet (docs/taskrouter.md §12), which Twilio accepts only when the new activity is
+//! unavailable.
 
 use std::fmt::Write as _;
 

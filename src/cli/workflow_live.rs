@@ -4,8 +4,8 @@
 //! The live side is `FetchWorkflow`'s `configuration`, a string that TaskRouter normally holds as
 //! JSON; both sides are parsed into the [`Workflow`] model and compared by
 //! [`crate::workflow::diff`], so whitespace, key order, number formatting and the spelling of
-//! expressions never count as a difference (the noise a Terraform plan shows, contract §9).
-//! `apply` sends `UpdateWorkflow` with `Configuration` alone, exactly as the file is written
+//! expressions never count as a difference (the noise a Terraform plan shows, docs/taskrouter.md
+//! §9). `apply` sends `UpdateWorkflow` with `Configuration` alone, exactly as the file is written
 //! (so a Terraform `file()` of the same file then matches byte for byte); the callback URLs are
 //! `connect`'s and are never sent. It then reads the Workflow back and compares again.
 //!

@@ -1,5 +1,5 @@
-//! The TaskRouter operations (contract §7), one method each, named after their `operationId` in
-//! Twilio's OpenAPI description.
+//! The TaskRouter operations (docs/taskrouter.md §7), one method each, named after their
+//! `operationId` in Twilio's OpenAPI description.
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! Credentials and the base URL of the REST API, read from the environment as Twilio's own tools
 //! read them.
 //!
-//! - Credentials (contract §7; Twilio's CLI, `@twilio/cli-core` `src/services/config.js`,
+//! - Credentials (docs/taskrouter.md §7; Twilio's CLI, `@twilio/cli-core` `src/services/config.js`,
 //!   `getProfileFromEnvironment`): `TWILIO_ACCOUNT_SID` always; with `TWILIO_API_KEY` and
 //!   `TWILIO_API_SECRET` when both are set (HTTP Basic with the key SID and its secret), otherwise
 //!   with `TWILIO_AUTH_TOKEN` (Basic with the account SID and the token).
@@ -34,7 +34,7 @@ pub const EDGE: &str = "TWILIO_EDGE";
 /// A base URL replacing `https://taskrouter.twilio.com` (tests, proxies).
 pub const API_URL: &str = "TASKROUTER_API_URL";
 
-/// The default host (contract §7; the `servers` entry of Twilio's OpenAPI description).
+/// The default host (docs/taskrouter.md §7; the `servers` entry of Twilio's OpenAPI description).
 const PRODUCT: &str = "taskrouter";
 /// The domain every regional host ends with.
 const DOMAIN: &str = "twilio.com";
@@ -95,7 +95,7 @@ impl Credentials {
         &self.account_sid
     }
 
-    /// The auth token, when configured: what Twilio signs webhooks with (contract §4).
+    /// The auth token, when configured: what Twilio signs webhooks with (docs/taskrouter.md §4).
     pub fn signing_token(&self) -> Option<&SecretString> {
         self.auth_token.as_ref()
     }
@@ -108,7 +108,7 @@ impl Credentials {
         }
     }
 
-    /// The `Authorization` header value: HTTP Basic (contract §7).
+    /// The `Authorization` header value: HTTP Basic (docs/taskrouter.md §7).
     pub(crate) fn authorization(&self) -> SecretString {
         use base64::Engine;
         use zeroize::Zeroize;

@@ -1,4 +1,5 @@
-//! TaskRouter's REST API (contract §7): the outbound transport of the `taskrouter` command.
+//! TaskRouter's REST API (docs/taskrouter.md §7): the outbound transport of the `taskrouter`
+//! command.
 //!
 //! No Rust library covers TaskRouter's REST API and Twilio publishes none, so this is a small
 //! one, written against Twilio's OpenAPI description (`twilio_taskrouter_v1.json`) and tested

@@ -1,11 +1,11 @@
 //! Typed answers and request bodies of the TaskRouter operations this client uses.
 //!
-//! Answers are read leniently: Twilio adds fields without notice (contract §1), so unknown ones
-//! are ignored and only what the commands use is typed; the whole answer stays available as JSON
-//! ([`super::Answer::json`]). Field names and value sets are those of Twilio's OpenAPI description
-//! (`twilio_taskrouter_v1.json`, schemas `taskrouter.v1.workspace.*`, the request bodies of
-//! `CreateTask`, `UpdateTask`, `UpdateWorker`, `UpdateWorkflow`, `UpdateWorkspace`, and the query
-//! parameters of `ListTask` and `ListWorker`).
+//! Answers are read leniently: Twilio adds fields without notice (docs/taskrouter.md §1), so
+//! unknown ones are ignored and only what the commands use is typed; the whole answer stays
+//! available as JSON ([`super::Answer::json`]). Field names and value sets are those of Twilio's
+//! OpenAPI description (`twilio_taskrouter_v1.json`, schemas `taskrouter.v1.workspace.*`, the
+//! request bodies of `CreateTask`, `UpdateTask`, `UpdateWorker`, `UpdateWorkflow`,
+//! `UpdateWorkspace`, and the query parameters of `ListTask` and `ListWorker`).
 
 use std::fmt;
 
@@ -107,8 +107,8 @@ pub struct Reservation {
     pub worker_name: Option<String>,
 }
 
-/// A task's assignment status (`task_enum_status`; contract §12's lifecycle: pending → reserved
-/// → assigned → wrapping → completed, or canceled).
+/// A task's assignment status (`task_enum_status`; docs/taskrouter.md §12's lifecycle: pending →
+/// reserved → assigned → wrapping → completed, or canceled).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskStatus {
@@ -270,7 +270,7 @@ pub struct TaskFilter {
     /// Tasks in this queue (`TaskQueueSid`).
     pub queue: Option<TaskQueueSid>,
     /// Tasks whose attributes match this expression (`EvaluateTaskAttributes`; TaskRouter
-    /// allows 3 such requests a second, contract §12).
+    /// allows 3 such requests a second, docs/taskrouter.md §12).
     pub expression: Option<String>,
 }
 
@@ -306,7 +306,7 @@ pub struct WorkerFilter {
     /// Workers eligible for this queue (`TaskQueueSid`).
     pub queue: Option<TaskQueueSid>,
     /// Workers whose attributes match this expression (`TargetWorkersExpression`; TaskRouter
-    /// allows 3 such requests a second, contract §12).
+    /// allows 3 such requests a second, docs/taskrouter.md §12).
     pub expression: Option<String>,
 }
 
@@ -372,8 +372,8 @@ pub struct Workflow {
     /// How long a reservation waits, in seconds.
     #[serde(default)]
     pub task_reservation_timeout: Option<u32>,
-    /// The routing document (contract §9) as TaskRouter holds it: a string, normally JSON,
-    /// which `workflow diff` parses rather than trusts.
+    /// The routing document (docs/taskrouter.md §9) as TaskRouter holds it: a string, normally
+    /// JSON, which `workflow diff` parses rather than trusts.
     #[serde(default)]
     pub configuration: Option<String>,
 }
@@ -512,7 +512,8 @@ pub struct WorkflowUpdate {
     pub assignment_callback_url: Option<HttpUrl>,
     /// The fallback assignment callback URL.
     pub fallback_assignment_callback_url: Option<HttpUrl>,
-    /// `Configuration`: the routing document, sent as written (a JSON string, contract §9).
+    /// `Configuration`: the routing document, sent as written (a JSON string, docs/taskrouter.md
+    /// §9).
     pub configuration: Option<String>,
 }
 
@@ -556,8 +557,8 @@ impl WorkspaceUpdate {
     }
 }
 
-/// A workspace's `EventsFilter`: event types such as `reservation.accepted` (contract §6), sent as
-/// one comma-separated string (the parameter is a string in the OpenAPI description).
+/// A workspace's `EventsFilter`: event types such as `reservation.accepted` (docs/taskrouter.md
+/// §6), sent as one comma-separated string (the parameter is a string in the OpenAPI description).
 ///
 /// Only the documented types ([`EventType::KNOWN`]) are accepted: a misspelled type in the filter
 /// would silently stop those events for good, which is worse than having to add a type Twilio

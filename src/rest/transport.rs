@@ -16,7 +16,8 @@
 //! - updates that set values (a Workflow's or Workspace's URLs, a task's fields): applying them
 //!   twice leaves the same state;
 //! - reservation updates. TaskRouter applies an update only to a *pending* reservation (errors
-//!   40123 / 40135, contract §3), so a repeated accept or reject is refused, and the client then
+//!   40123 / 40135, docs/taskrouter.md §3), so a repeated accept or reject is refused, and the
+//! client then
 //!   fetches the reservation and reports its real status ([`super::Client::update_reservation`]
 //!   callers do; see `src/cli/reservation.rs`). The exceptions are `call` and `redirect`
 //!   without `accept`, which leave the reservation pending: a repeat would place or redirect a
@@ -63,7 +64,7 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     /// Three retries, backoff from 250 ms up to 4 s, `Retry-After` up to 10 s, 5 s to connect and
     /// 15 s per attempt: at most about a minute in the worst case, and a reservation waits
-    /// 120 s by default (contract §3).
+    /// 120 s by default (docs/taskrouter.md §3).
     fn default() -> Self {
         Self {
             max_retries: 3,
@@ -124,7 +125,8 @@ pub struct Request {
     pub method: Method,
     /// The path, starting with `/v1/`.
     pub path: String,
-    /// The form parameters of a POST, in order; a repeated name is an array (contract §7).
+    /// The form parameters of a POST, in order; a repeated name is an array (docs/taskrouter.md
+    /// §7).
     pub form: Vec<(String, String)>,
     /// Whether it may be repeated.
     pub replay: Replay,
@@ -455,7 +457,7 @@ fn random_u64() -> u64 {
     fastrand::u64(..)
 }
 
-/// Twilio's error answer (contract §7):
+/// Twilio's error answer (docs/taskrouter.md §7):
 /// `{"code": 20404, "message": "…", "more_info": "https://www.twilio.com/docs/errors/20404", "status": 404}`.
 #[derive(Debug, Deserialize)]
 struct TwilioErrorBody {

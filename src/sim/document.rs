@@ -180,8 +180,8 @@ pub struct WorkflowEntry {
     pub sid: WorkflowSid,
     /// `friendly_name`.
     pub friendly_name: String,
-    /// `configuration`, the routing document (contract §9), valid, naming only the document's
-    /// queues.
+    /// `configuration`, the routing document (docs/taskrouter.md §9), valid, naming only the
+    /// document's queues.
     pub configuration: Value,
     /// `assignment_callback_url`.
     pub assignment_callback_url: Option<HttpUrl>,

@@ -1,7 +1,7 @@
 //! The simulator's engine: TaskRouter's state and its timers, advanced only when told, deciding
 //! with `src/workflow` and `src/expression`, answering with values.
 //!
-//! It is a discrete-event simulation (style guide §7b): one time-ordered queue of timers (ties
+//! It is a discrete-event simulation: one time-ordered queue of timers (ties
 //! broken by the order they were set), state that changes only when a command comes in or a
 //! timer fires, and a seeded random source for SIDs, so the same commands give the same state,
 //! SIDs included. Time enters through one seam: [`Engine::advance_to`] (or
@@ -12,7 +12,7 @@
 //! [`Engine::take_effects`]; the callback's answer comes back as a command
 //! ([`Engine::callback_answered`], [`Engine::callback_failed`]).
 //!
-//! # What it reproduces (contract §3, §9, §12)
+//! # What it reproduces (docs/taskrouter.md §3, §9, §12)
 //!
 //! - A new task enters its Workflow: [`Workflow::arrive`] walks it to the step it waits in
 //!   (filters in order, `skip_if` evaluated only when no worker can be reserved at once, a
@@ -33,12 +33,13 @@
 //!   the activity given (REST may give none) and the task is offered again. Timed out: the worker
 //!   moves to the workspace's `TimeoutActivitySid` and the task is offered again. A step timeout
 //!   that passes while the task is reserved takes effect when its reservations end (the
-//!   task-evaluation page's worked example, contract §12).
+//!   task-evaluation page's worked example, docs/taskrouter.md §12).
 //! - A task's `Timeout` (TTL) cancels it while it waits; so does its 1,000th reservation.
 //! - `dequeue`, `call`, `redirect` and `conference` are recorded, not performed: their telephony
 //!   is outside the simulation; `dequeue` and `conference` accept, `call` and `redirect` accept
 //!   when their `accept` says so, and a `post_work_activity_sid` is applied when the task ends.
-//! - Events are emitted in the order measured on a live account (contract §12): at creation
+//! - Events are emitted in the order measured on a live account (docs/taskrouter.md §12): at
+//! creation
 //!   `workflow.entered`, `task-queue.entered`, `task.created`, `workflow.target-matched`, then
 //!   `reservation.created`; on completion `task.completed`, `reservation.completed`,
 //!   `task.updated`.
@@ -69,18 +70,18 @@ use super::state::{
     TaskStatus, Walk, WorkerChannel, WorkerState, WorkflowState,
 };
 
-/// The longest attributes of a task or a worker, in characters (contract §12).
+/// The longest attributes of a task or a worker, in characters (docs/taskrouter.md §12).
 pub const MAX_ATTRIBUTES: usize = 4096;
-/// A task's `Timeout` when none is given, in seconds (`CreateTask`, contract §7).
+/// A task's `Timeout` when none is given, in seconds (`CreateTask`, docs/taskrouter.md §7).
 pub const DEFAULT_TASK_TIMEOUT: u32 = 86_400;
-/// A Workflow's `TaskReservationTimeout` when none is given, in seconds (contract §3).
+/// A Workflow's `TaskReservationTimeout` when none is given, in seconds (docs/taskrouter.md §3).
 pub const DEFAULT_RESERVATION_TIMEOUT: u32 = 120;
-/// The longest `TaskReservationTimeout`, in seconds (contract §3).
+/// The longest `TaskReservationTimeout`, in seconds (docs/taskrouter.md §3).
 pub const MAX_RESERVATION_TIMEOUT: u32 = 86_400;
-/// The most reservations a queue holds pending for one task (`MaxReservedWorkers`, contract
-/// §12).
+/// The most reservations a queue holds pending for one task (`MaxReservedWorkers`,
+/// docs/taskrouter.md §12).
 pub const MAX_RESERVED_WORKERS: u32 = 50;
-/// After this many reservations a task is canceled (contract §12).
+/// After this many reservations a task is canceled (docs/taskrouter.md §12).
 pub const MAX_RESERVATIONS_PER_TASK: u32 = 1_000;
 /// The channels every workspace has, unique name and friendly name. TaskRouter creates these
 /// in a new workspace; a worker takes one task at a time on each unless told otherwise.
@@ -99,7 +100,7 @@ pub const DEFAULT_ACTIVITIES: [(&str, bool); 3] = [
     ("Available", true),
     ("Unavailable", false),
 ];
-/// The largest task priority (contract §1).
+/// The largest task priority (docs/taskrouter.md §1).
 const MAX_PRIORITY: i64 = i32::MAX as i64;
 
 /// A command the engine refuses. Each variant's doc gives the HTTP status and Twilio error
@@ -120,8 +121,8 @@ pub enum SimError {
         /// What is wrong and what to send instead.
         reason: String,
     },
-    /// `400`, `20001`: the reservation has left `pending` (contract §12: "not in expected state
-    /// \[pending\]").
+    /// `400`, `20001`: the reservation has left `pending` (docs/taskrouter.md §12: "not in expected
+    /// state \[pending\]").
     #[error(
         "reservation {reservation} is {status}, not in expected state [pending]: only a pending reservation can be accepted, rejected or given an instruction"
     )]
@@ -190,7 +191,7 @@ pub enum Attempt {
     Fallback,
 }
 
-/// An assignment callback to POST (contract §1), signed by the transport.
+/// An assignment callback to POST (docs/taskrouter.md §1), signed by the transport.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Callback {
     /// The workspace.
@@ -201,7 +202,7 @@ pub struct Callback {
     pub attempt: Attempt,
     /// The URL, exactly as configured.
     pub url: HttpUrl,
-    /// The form parameters, in the contract's order.
+    /// The form parameters, in docs/taskrouter.md's order.
     pub params: Vec<(String, String)>,
 }
 
@@ -231,7 +232,7 @@ pub enum Effect {
     Note(String),
 }
 
-/// How an update reaches a reservation: through its task or its worker (contract §7).
+/// How an update reaches a reservation: through its task or its worker (docs/taskrouter.md §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Through<'a> {
     /// `…/Tasks/{WT}/Reservations/{WR}`.
@@ -351,7 +352,7 @@ pub struct NewWorkflow {
     pub sid: Option<WorkflowSid>,
     /// `FriendlyName`.
     pub friendly_name: String,
-    /// `Configuration`, the routing document as text (contract §9).
+    /// `Configuration`, the routing document as text (docs/taskrouter.md §9).
     pub configuration: String,
     /// `AssignmentCallbackUrl`.
     pub assignment_callback_url: Option<HttpUrl>,
@@ -1609,8 +1610,8 @@ impl Engine {
     fn route(&mut self, s: usize, t: usize, entry: Entry, progress: Progress, created: bool) {
         let now = self.now;
         let time = TimeOfDay::utc(now);
-        // `skip_if` is evaluated only when no worker can be reserved at once (contract §12): the
-        // view's availability is, for this task, whether a worker can take it now.
+        // `skip_if` is evaluated only when no worker can be reserved at once (docs/taskrouter.md
+        // §12): the view's availability is, for this task, whether a worker can take it now.
         for w in 0..self.spaces.at(s).workers.len() {
             let can = self.can_take(s, w, t);
             self.spaces.at_mut(s).routing.workers_mut()[w].set_available(can);
@@ -1958,7 +1959,7 @@ impl Engine {
             wf.task_reservation_timeout
         });
         let url = workflow.and_then(|wf| wf.assignment_callback_url.clone());
-        // Contract §1, in its order.
+        // docs/taskrouter.md §1, in its order.
         let callback: Vec<(String, String)> = [
             ("AccountSid", account.to_string()),
             ("WorkspaceSid", space.sid.to_string()),
@@ -2432,7 +2433,8 @@ impl Engine {
         if task.walk.epoch != epoch || !task.status.is_open() {
             return;
         }
-        // A reserved task moves on once its reservations end (contract §12's worked example).
+        // A reserved task moves on once its reservations end (docs/taskrouter.md §12's worked
+        // example).
         if task.status == TaskStatus::Pending {
             self.move_on(s, t);
         }
@@ -3100,7 +3102,7 @@ mod tests {
                 "workflow.target-matched",
                 "reservation.created"
             ],
-            "contract §12"
+            "docs/taskrouter.md §12"
         );
         let callback = effects
             .iter()
@@ -3132,7 +3134,7 @@ mod tests {
                 "ReservationSid",
                 "Timestamp"
             ],
-            "contract §1, in its order"
+            "docs/taskrouter.md §1, in its order"
         );
         let get = |name: &str| {
             callback
@@ -3170,7 +3172,7 @@ mod tests {
         assert_eq!(
             sim.event_types(),
             ["task.completed", "reservation.completed", "task.updated"],
-            "contract §12"
+            "docs/taskrouter.md §12"
         );
         assert_eq!(sim.status(&task), "completed");
         assert_eq!(
@@ -3246,8 +3248,8 @@ mod tests {
             ]
         );
         // A REST reject without an activity keeps the worker available: the task may come back
-        // to the same worker once nobody else is free (contract §2: "or TaskRouter may offer the
-        // same worker the same task again").
+        // to the same worker once nobody else is free (docs/taskrouter.md §2: "or TaskRouter may
+        // offer the same worker the same task again").
         let reservation = sim.pending(&task);
         sim.update(&reservation, &task, ReservationUpdate::RejectInPlace)
             .expect("rejected");
@@ -3459,8 +3461,8 @@ mod tests {
 
     #[test]
     fn a_step_that_times_out_while_the_task_is_reserved_moves_it_on_when_the_reservation_ends() {
-        // The task-evaluation page's worked example (contract §12): a first step of 5 s, a
-        // reservation made at 3 s that times out at 8 s (a 5 s TaskReservationTimeout): the
+        // The task-evaluation page's worked example (docs/taskrouter.md §12): a first step of 5 s,
+        // a reservation made at 3 s that times out at 8 s (a 5 s TaskReservationTimeout): the
         // task is re-evaluated into the next step then, which ends at 20 s of age.
         let configuration = json!({"task_routing": {"filters": [
             {"expression": "1 == 1", "targets": [

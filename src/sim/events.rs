@@ -1,5 +1,5 @@
 //! The workspace events the simulator emits: their types, and the fields each family carries
-//! (contract §6, §12).
+//! (docs/taskrouter.md §6, §12).
 //!
 //! An event's fields are kept PascalCase, as the `EventCallbackUrl` receives them; the Events
 //! API answers the same fields in `event_data`, snake_case.
@@ -8,7 +8,8 @@ use crate::sid::WorkspaceSid;
 
 use super::state::{Space, TaskState};
 
-/// The event types the simulator emits (contract §12's list; the others are never emitted).
+/// The event types the simulator emits (docs/taskrouter.md §12's list; the others are never
+/// emitted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventType {
     /// `task.created`
@@ -136,7 +137,7 @@ pub(crate) fn snake_case(pascal: &str) -> String {
     snake
 }
 
-/// The fields of a task (contract §6), with its queue, Workflow and channel.
+/// The fields of a task (docs/taskrouter.md §6), with its queue, Workflow and channel.
 pub(crate) fn task_fields(
     space: &Space,
     task: &TaskState,
@@ -217,7 +218,7 @@ pub(crate) fn worker_fields(space: &Space, at: usize) -> Vec<(&'static str, Stri
     fields
 }
 
-/// The fields every event carries besides its own (contract §6), in the order posted.
+/// The fields every event carries besides its own (docs/taskrouter.md §6), in the order posted.
 pub(crate) fn common_fields(
     account: &crate::sid::AccountSid,
     workspace: &WorkspaceSid,

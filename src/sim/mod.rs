@@ -1,7 +1,7 @@
 //! `taskrouter sim`: TaskRouter on the local machine, speaking Twilio's REST API and calling the
 //! function as TaskRouter does, with a clock the caller controls.
 //!
-//! A pure engine with transports around it (style guide §7b):
+//! A pure engine with transports around it:
 //!
 //! | file | owns |
 //! |---|---|
@@ -23,13 +23,16 @@
 //! |---|---|
 //! | a new workspace's activities | `Offline` (default and timeout activity), `Available`, `Unavailable` ([`engine::DEFAULT_ACTIVITIES`]) |
 //! | multitasking of a new workspace | on; each worker channel takes 1 task unless given a capacity |
-//! | `workers.available` in `skip_if` | the workers that could take this task now (available activity, room on its channel): `skip_if` is evaluated only when nobody can be reserved at once (contract §12), and the counts agree with that |
+//! | `workers.available` in `skip_if` | the workers that could take this task now (available
+//! activity, room on its channel): `skip_if` is evaluated only when nobody can be reserved at once
+//! (docs/taskrouter.md §12), and the counts agree with that |
 //! | a waiting task's attributes updated | routed again from the top, with its age |
 //! | `ReEvaluateTasks` | routes the tasks waiting without a reservation again; otherwise tasks keep the configuration they started with |
 //! | the Events list without dates | every event, oldest first |
 //! | a `200` JSON answer that is not an object (escaped JSON) | unusable: the fallback URL (TaskRouter's warning 40001) |
 //! | an instruction that cannot be applied (an activity the workspace lacks) | logged, the reservation left as it is (TaskRouter's Console errors 40100–40157) |
-//! | `Timestamp` in callbacks | seconds since the epoch (the function keeps it opaque, contract §1) |
+//! | `Timestamp` in callbacks | seconds since the epoch (the function keeps it opaque,
+//! docs/taskrouter.md §1) |
 //! | delivery of callbacks | one at a time, in the order emitted, so a run is reproducible |
 
 pub mod document;

@@ -1,5 +1,5 @@
 //! The simulator's HTTP transport: TaskRouter's REST API v1 at the paths of Twilio's OpenAPI
-//! description (`/v1/Workspaces/…`, contract §7), and the clock (`/sim/clock`).
+//! description (`/v1/Workspaces/…`, docs/taskrouter.md §7), and the clock (`/sim/clock`).
 //!
 //! Thin by design: Basic auth, the path and its SIDs, the form or query parameters parsed into
 //! typed values, one engine command, the resource serialised ([`super::model`]); errors as

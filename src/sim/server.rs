@@ -28,9 +28,9 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::engine::{Attempt, Callback, Effect, Engine, Occurred};
 
-/// How long TaskRouter waits for an assignment callback's answer (contract §2).
+/// How long TaskRouter waits for an assignment callback's answer (docs/taskrouter.md §2).
 pub const CALLBACK_DEADLINE: Duration = Duration::from_secs(5);
-/// How long it waits for an event callback's answer (contract §6).
+/// How long it waits for an event callback's answer (docs/taskrouter.md §6).
 pub const EVENT_DEADLINE: Duration = Duration::from_secs(15);
 
 /// How the engine's clock moves.
@@ -286,7 +286,7 @@ impl Simulator {
             ),
             Ok(answer) => tracing::warn!(
                 event = event.event_type.as_str(),
-                "the event callback answered {} in {elapsed} ms; TaskRouter expects 204 (contract §6)",
+                "the event callback answered {} in {elapsed} ms; TaskRouter expects 204 (docs/taskrouter.md §6)",
                 answer.status
             ),
             Err(reason) => tracing::warn!(
@@ -296,7 +296,8 @@ impl Simulator {
         }
     }
 
-    /// POSTs an assignment callback, then applies its answer or falls back (contract §2, §3).
+    /// POSTs an assignment callback, then applies its answer or falls back (docs/taskrouter.md §2,
+    /// §3).
     async fn call(&self, callback: Callback) {
         let Callback {
             workspace,
@@ -370,7 +371,8 @@ struct Posted {
     body: String,
 }
 
-/// POSTs `params` form-encoded to `url`, signed with `token` (contract §4), within `deadline`.
+/// POSTs `params` form-encoded to `url`, signed with `token` (docs/taskrouter.md §4), within
+/// `deadline`.
 async fn post(
     token: &SecretString,
     url: &str,
@@ -411,10 +413,10 @@ async fn post(
     sent.unwrap_or_else(|error| Err(format!("the sender stopped: {error}")))
 }
 
-/// What TaskRouter makes of a callback's answer (contract §2): `200` with `application/json`
-/// and a JSON body is usable: `{}`, or any object without `instruction` (warning 40005), defers;
-/// an instruction is read by [`Instruction::from_json`]. Anything else is unusable (the
-/// fallback URL is called).
+/// What TaskRouter makes of a callback's answer (docs/taskrouter.md §2): `200` with
+/// `application/json` and a JSON body is usable: `{}`, or any object without `instruction` (warning
+/// 40005), defers; an instruction is read by [`Instruction::from_json`]. Anything else is unusable
+/// (the fallback URL is called).
 fn read_answer(answer: &Posted) -> Result<Answer, String> {
     if answer.status != 200 {
         return Err(format!("status {}, not 200", answer.status));

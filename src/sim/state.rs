@@ -397,6 +397,6 @@ pub(crate) struct EventRecord {
     pub(crate) queue: Option<TaskQueueSid>,
     pub(crate) workflow: Option<WorkflowSid>,
     pub(crate) channel: Option<String>,
-    /// The fields of its type, PascalCase as posted (contract §6), in order.
+    /// The fields of its type, PascalCase as posted (docs/taskrouter.md §6), in order.
     pub(crate) data: Vec<(&'static str, String)>,
 }

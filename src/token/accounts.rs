@@ -1,25 +1,26 @@
 //! One deployment, many Twilio accounts: a [`TokenStore`] per account, chosen by the callback's
 //! `AccountSid`.
 //!
-//! Each Twilio account and subaccount signs its callbacks with its own auth token (contract §10).
-//! With `TWILIO_AUTH_TOKEN_PARAMETER_PREFIX=/taskrouter/accounts/` the token of account `AC…` is
-//! the SSM `SecureString` `/taskrouter/accounts/AC…` and its rotation secondary, while one is under
-//! way, `/taskrouter/accounts/secondary/AC…` ([`AccountSettings::primary_parameter`],
-//! [`AccountSettings::secondary_parameter`]); with `TWILIO_AUTH_TOKEN_SECRET_PREFIX=taskrouter/accounts/`
-//! it is the Secrets Manager secret `taskrouter/accounts/AC…`, whose `account_sid` must be `AC…`
-//! ([`AccountSettings::secret_name`], [`super::secrets`]). They are read on the account's first
-//! callback, then kept by that account's store with every rule of [`TokenStore`]: re-read as
-//! they age and after a mismatch, at most twice per refresh interval, dropped when the source says
-//! they are gone, failures spaced and failing closed for that account only.
+//! Each Twilio account and subaccount signs its callbacks with its own auth token
+//! (docs/taskrouter.md §10). With `TWILIO_AUTH_TOKEN_PARAMETER_PREFIX=/taskrouter/accounts/` the
+//! token of account `AC…` is the SSM `SecureString` `/taskrouter/accounts/AC…` and its rotation
+//! secondary, while one is under way, `/taskrouter/accounts/secondary/AC…`
+//! ([`AccountSettings::primary_parameter`], [`AccountSettings::secondary_parameter`]); with
+//! `TWILIO_AUTH_TOKEN_SECRET_PREFIX=taskrouter/accounts/` it is the Secrets Manager secret
+//! `taskrouter/accounts/AC…`, whose `account_sid` must be `AC…` ([`AccountSettings::secret_name`],
+//! [`super::secrets`]). They are read on the account's first callback, then kept by that account's
+//! store with every rule of [`TokenStore`]: re-read as they age and after a mismatch, at most twice
+//! per refresh interval, dropped when the source says they are gone, failures spaced and failing
+//! closed for that account only.
 //!
 //! The `AccountSid` only *selects* the token; the signature decides. A callback that claims
 //! account B but was signed with account A's token is checked with B's token and fails.
 //!
 //! # An attacker controls `AccountSid`
 //!
-//! The parameter arrives in a body nobody has verified yet (contract §10), so whoever can reach
-//! the URL chooses which account is looked up. An account this instance does not know is found
-//! in one of three ways, the first that applies:
+//! The parameter arrives in a body nobody has verified yet (docs/taskrouter.md §10), so whoever can
+//! reach the URL chooses which account is looked up. An account this instance does not know is
+//! found in one of three ways, the first that applies:
 //!
 //! 1. **The last listing of the prefix holds it**, and is younger than the refresh interval: its
 //!    tokens are read, and nothing is spent.
@@ -90,12 +91,12 @@ pub const LOOKUPS_VAR: &str = "ACCOUNT_LOOKUPS_PER_MINUTE";
 
 /// The look-ups a minute unverified requests may cause by default before the prefix is listed:
 /// enough for an operator's new account to be found within seconds, small against SSM's default
-/// 40 transactions a second shared by the whole AWS account and region (contract §11; each
-/// look-up is one request, two with Secrets Manager).
+/// 40 transactions a second shared by the whole AWS account and region (docs/taskrouter.md §11;
+/// each look-up is one request, two with Secrets Manager).
 pub const DEFAULT_LOOKUPS_PER_MINUTE: NonZeroU32 = NonZeroU32::new(10).expect("not zero");
 
 /// The most look-ups a minute `ACCOUNT_LOOKUPS_PER_MINUTE` may allow: 10 a second, a quarter of
-/// SSM's default limit (contract §11).
+/// SSM's default limit (docs/taskrouter.md §11).
 pub const MAX_LOOKUPS_PER_MINUTE: u32 = 600;
 
 /// The most accounts remembered without a token. At the default budget and refresh interval at

@@ -1,9 +1,9 @@
 //! Twilio auth tokens: where they come from and the caches that keep them for the process.
 //!
-//! `X-Twilio-Signature` is an HMAC keyed with the account's auth token (contract §4), so every
-//! callback needs a token before anything else can be trusted. This module is the only one that
-//! touches the network: it reads tokens from SSM Parameter Store or AWS Secrets Manager and keeps
-//! them.
+//! `X-Twilio-Signature` is an HMAC keyed with the account's auth token (docs/taskrouter.md §4), so
+//! every callback needs a token before anything else can be trusted. This module is the only one
+//! that touches the network: it reads tokens from SSM Parameter Store or AWS Secrets Manager and
+//! keeps them.
 //!
 //! | part | owns |
 //! |---|---|
@@ -45,8 +45,8 @@
 //!
 //! # Rotation and revocation
 //!
-//! Twilio accepts the secondary auth token while a rotation is under way (contract §4), so a
-//! [`TokenSet`] holds a primary and an optional secondary and a signature matching either is
+//! Twilio accepts the secondary auth token while a rotation is under way (docs/taskrouter.md §4),
+//! so a [`TokenSet`] holds a primary and an optional secondary and a signature matching either is
 //! accepted (from Secrets Manager, `AWSCURRENT` and `AWSPENDING`; and `AWSPREVIOUS` until the
 //! instant its grace ends, after which the store no longer hands it out, read or not). Tokens
 //! held are re-read from their source in two cases, both per account and neither spending
@@ -69,13 +69,13 @@
 //! # Failing closed, within TaskRouter's deadline
 //!
 //! TaskRouter waits five seconds for an answer, cold start included, then calls the fallback URL
-//! (contract §2, §3). Without a token nothing can be verified, so [`TokenStore::tokens`] returns an
-//! error (the transport answers 503) and a later call reads again. Parameter Store serves 40
-//! transactions a second per account and region by default (contract §11), and when many
-//! instances start at once (a contact center opening, a deploy) their reads are throttled: a
-//! read is then worth repeating, spaced out, for as long as the callback waiting on it can wait.
-//! So every read has a [`Deadline`], [`READ_BUDGET`] after TaskRouter's 5 s began for that
-//! callback: at the process start for the callback a cold start was for (the init read of one
+//! (docs/taskrouter.md §2, §3). Without a token nothing can be verified, so [`TokenStore::tokens`]
+//! returns an error (the transport answers 503) and a later call reads again. Parameter Store
+//! serves 40 transactions a second per account and region by default (docs/taskrouter.md §11), and
+//! when many instances start at once (a contact center opening, a deploy) their reads are
+//! throttled: a read is then worth repeating, spaced out, for as long as the callback waiting on it
+//! can wait. So every read has a [`Deadline`], [`READ_BUDGET`] after TaskRouter's 5 s began for
+//! that callback: at the process start for the callback a cold start was for (the init read of one
 //! account, or an account's first callback right after init), at the callback's arrival
 //! otherwise. The figures:
 //!
@@ -175,8 +175,8 @@ pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
 /// before it reads again (a read that lasted longer than this is followed by a new one at once).
 pub const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
-/// How long after TaskRouter's 5 s began for a callback (contract §2) a token read for it may
-/// go on: see the module docs' table.
+/// How long after TaskRouter's 5 s began for a callback (docs/taskrouter.md §2) a token read for it
+/// may go on: see the module docs' table.
 pub const READ_BUDGET: Duration = Duration::from_secs(3);
 
 /// The instant by which a token read must be over: no attempt begins in its last 250 ms, and an

@@ -76,9 +76,9 @@ pub const SECRET_PREFIX_VAR: &str = "TWILIO_AUTH_TOKEN_SECRET_PREFIX";
 pub const GRACE_VAR: &str = "AUTH_TOKEN_PREVIOUS_GRACE_SECONDS";
 
 /// How long after a promotion the token rotated out is accepted by default: TaskRouter gives up
-/// on a callback after 5 s (contract §2), so a callback signed before the promotion is answered or
-/// abandoned within seconds; a minute also covers the steps of a rotation between the creation of
-/// the new version, from which the grace counts, and its promotion.
+/// on a callback after 5 s (docs/taskrouter.md §2), so a callback signed before the promotion is
+/// answered or abandoned within seconds; a minute also covers the steps of a rotation between the
+/// creation of the new version, from which the grace counts, and its promotion.
 pub const DEFAULT_PREVIOUS_GRACE: Duration = Duration::from_secs(60);
 
 /// The longest grace `AUTH_TOKEN_PREVIOUS_GRACE_SECONDS` may give: a rotated-out token must stop

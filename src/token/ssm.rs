@@ -153,8 +153,8 @@ impl SsmParameters {
     }
 
     /// One `GetParameters` of the primary and `secondary`: one request, one of the 40 a second
-    /// Parameter Store serves, where two `GetParameter`s would be two (contract §11). A name it
-    /// cannot find comes back in `InvalidParameters` rather than as an error.
+    /// Parameter Store serves, where two `GetParameter`s would be two (docs/taskrouter.md §11). A
+    /// name it cannot find comes back in `InvalidParameters` rather than as an error.
     async fn get_both(&self, secondary: &str) -> Result<(AuthToken, Option<AuthToken>), Failure> {
         let output = self
             .client

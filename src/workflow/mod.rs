@@ -1,11 +1,12 @@
 //! Workflow configurations: TaskRouter's routing document, parsed into a typed model, checked,
 //! and routed offline.
 //!
-//! A Workflow's `Configuration` (contract §9, <https://www.twilio.com/docs/taskrouter/workflow-configuration>)
-//! sends each new task through the **first filter whose expression matches** its attributes, then
-//! through that filter's targets (routing steps) in order, waiting `timeout` seconds in each; a
-//! task that matches no filter goes to `default_filter`. When the last step of its filter times
-//! out or is skipped, the task goes on to the **next filter below that matches** ([`walk`]):
+//! A Workflow's `Configuration` (docs/taskrouter.md §9,
+//! <https://www.twilio.com/docs/taskrouter/workflow-configuration>) sends each new task through the
+//! **first filter whose expression matches** its attributes, then through that filter's targets
+//! (routing steps) in order, waiting `timeout` seconds in each; a task that matches no filter goes
+//! to `default_filter`. When the last step of its filter times out or is skipped, the task goes on
+//! to the **next filter below that matches** ([`walk`]):
 //!
 //! ```json
 //! {
@@ -61,9 +62,14 @@
 //! | keys the format does not define | refused, with a suggestion (`timout` → `timeout`) |
 //! | `friendly_name` on a filter | accepted as `filter_friendly_name` (Twilio's Java helper reads both, `WorkflowRule.java`); not both |
 //! | numbers written as strings (`"priority": "100"`, as on Twilio's known-agent page) or as `10.0` | accepted when they hold a whole number; the model keeps the number |
-//! | `priority` | 0 to 2,147,483,647, the range of a task's priority (contract §1); the Workflow pages state no range of their own |
-//! | `timeout` | 1 to 1,209,600 s: a target's timeout "must be a positive integer" (<https://www.twilio.com/docs/taskrouter/workflow-configuration>); the upper bound is ours: a step cannot usefully wait longer than the longest task TTL, `Timeout` ≤ 1,209,600 s on `CreateTask` (contract §7) |
-//! | the document's size | at most 1 MB (<https://www.twilio.com/docs/taskrouter/limits>, contract §12), read as 1,048,576 bytes of the text as written, whitespace included |
+//! | `priority` | 0 to 2,147,483,647, the range of a task's priority (docs/taskrouter.md §1); the
+//! Workflow pages state no range of their own |
+//! | `timeout` | 1 to 1,209,600 s: a target's timeout "must be a positive integer"
+//! (<https://www.twilio.com/docs/taskrouter/workflow-configuration>); the upper bound is ours: a
+//! step cannot usefully wait longer than the longest task TTL, `Timeout` ≤ 1,209,600 s on
+//! `CreateTask` (docs/taskrouter.md §7) |
+//! | the document's size | at most 1 MB (<https://www.twilio.com/docs/taskrouter/limits>,
+//! docs/taskrouter.md §12), read as 1,048,576 bytes of the text as written, whitespace included |
 //! | the number of filters and targets | not bounded: the Workflow pages state no bound; the 1 MB document bounds them in practice |
 //! | a target without `queue` | inherits the previous target's queue (Twilio's lifecycle example and known-agent page: "the inherited TaskQueue"); the first target of a filter must name one |
 //! | `default_filter` | optional (a warning when absent); takes the keys of a target, `queue` required (Twilio's Java helper reads it as a target), except `timeout`, refused: it holds a task until its TTL and "does not count as a subsequent filter for the purposes of a timeout" (<https://www.twilio.com/docs/taskrouter/workflow-configuration>); its `skip_if` is never evaluated, since no step follows it (a warning) |
@@ -71,7 +77,11 @@
 //! | `known_worker_sid` and `known_worker_friendly_name` together | refused (the known-agent page: "one or the other") |
 //! | `order_by` direction | required, `ASC` or `DESC` in any case |
 //! | `order_by` on a value that is not a JSON integer (`1.5`, `2.0`, `"high"`) | that worker is ordered as one without the attribute: last, in either direction (<https://www.twilio.com/docs/taskrouter/order-workers> orders by "an integer value" and puts workers without it last) |
-//! | the last step of a filter times out | the task goes on to the next filter below that matches; when none does it is canceled, `default_filter` not counting (<https://www.twilio.com/docs/taskrouter/workflow-configuration>). Twilio's pages disagree here: the task lifecycle pages (contract §12) count "falling off the last Workflow step" among the ways a task is canceled, with no word of the filters below; the workflow-configuration page says the task first goes on to the next matching filter and is canceled only when none matches. That statement is the more specific one and is followed |
+//! | the last step of a filter times out | the task goes on to the next filter below that matches;
+//! when none does it is canceled, `default_filter` not counting
+//! (<https://www.twilio.com/docs/taskrouter/workflow-configuration>). Twilio's pages disagree here:
+//! the task lifecycle pages (docs/taskrouter.md §12) count "falling off the last Workflow step"
+//! among the ways a task is canceled, with no word of the filters below; the workflow-configuration page says the task first goes on to the next matching filter and is canceled only when none matches. That statement is the more specific one and is followed |
 //! | the last step of a filter is skipped (`skip_if`) | the task goes on to the next filter below that matches, else to `default_filter` (<https://www.twilio.com/docs/taskrouter/worker-presence>), also when it waited in an earlier step of that filter |
 //! | the timeout of a step after one skipped at once | the summed timeouts of every step walked, skipped ones included, count against the task's age (<https://www.twilio.com/docs/taskrouter/task-evaluation> sums them); a skipped step without `timeout` adds nothing |
 //! | `taskrouter.*` after a fall-through | read at the instant the task looks for the next filter (creation plus its age), not at creation |
@@ -108,11 +118,11 @@ pub use step::{Place, Step};
 pub use walk::{Arrival, Cause, Entry, Move, Progress, Rest};
 pub use workspace::{Queue, Worker, Workspace, WorkspaceError};
 
-/// The largest `priority`: a task's priority is at most 2^31 − 1 (contract §1).
+/// The largest `priority`: a task's priority is at most 2^31 − 1 (docs/taskrouter.md §1).
 pub const MAX_PRIORITY: u64 = i32::MAX as u64;
 
 /// The largest `timeout`, in seconds: the longest task TTL (`Timeout` on `CreateTask`,
-/// contract §7). Twilio documents no upper bound for a step's timeout.
+/// docs/taskrouter.md §7). Twilio documents no upper bound for a step's timeout.
 pub const MAX_TIMEOUT: u64 = crate::limits::MAX_TASK_TIMEOUT as u64;
 
 /// The smallest `timeout`, in seconds: a target's timeout "must be a positive integer"
@@ -120,8 +130,8 @@ pub const MAX_TIMEOUT: u64 = crate::limits::MAX_TASK_TIMEOUT as u64;
 pub const MIN_TIMEOUT: u64 = 1;
 
 /// The largest configuration, in bytes of its text: TaskRouter's limit on a Workflow
-/// configuration is 1 MB (contract §12, <https://www.twilio.com/docs/taskrouter/limits>), read
-/// as 1,048,576 bytes.
+/// configuration is 1 MB (docs/taskrouter.md §12, <https://www.twilio.com/docs/taskrouter/limits>),
+/// read as 1,048,576 bytes.
 pub const MAX_CONFIGURATION_BYTES: usize = 1024 * 1024;
 
 /// A parsed Workflow configuration.

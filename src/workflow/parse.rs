@@ -1099,7 +1099,8 @@ mod tests {
 
     #[test]
     fn twilios_time_of_day_example_as_printed_parses_with_its_single_equals_sign_and_thu() {
-        // https://www.twilio.com/docs/taskrouter/time-of-day-routing (contract §5), verbatim.
+        // https://www.twilio.com/docs/taskrouter/time-of-day-routing (docs/taskrouter.md §5),
+        // verbatim.
         let printed = "(taskrouter.dayOfWeek IN ['Mon', 'Tue', 'THU'] AND taskrouter.currentTime > 800 AND taskrouter.currentTime < 1730) OR (taskrouter.dayOfWeek IN ['Wed', 'Fri'] AND taskrouter.currentTime > 900 AND taskrouter.currentTime < 1830) OR (taskrouter.dayOfWeek = 'Sat' AND taskrouter.currentTime > 1100 AND taskrouter.currentTime < 1530)";
         let text = with_filter(&format!(
             r#"{{"filter_friendly_name": "MyFilterName", "expression": "{printed}", "targets": [{{"queue": "{Q1}"}}]}}"#
@@ -1135,7 +1136,7 @@ mod tests {
 
     #[test]
     fn a_document_over_1_mb_is_refused_with_its_other_errors() {
-        // https://www.twilio.com/docs/taskrouter/limits (contract §12): 1 MB, whitespace
+        // https://www.twilio.com/docs/taskrouter/limits (docs/taskrouter.md §12): 1 MB, whitespace
         // included.
         let document = r#"{"task_routing": {"filters": []}}"#;
         let padded = |size: usize| format!("{document}{}", " ".repeat(size - document.len()));

@@ -177,7 +177,7 @@ fn eval_prints_true_or_false_and_exits_with_2_on_a_syntax_error() {
 
 #[test]
 fn eval_and_decide_take_now_as_an_rfc_3339_timestamp() {
-    // Twilio's worked example, verbatim (contract §5): 2026-12-03 is a Thursday.
+    // Twilio's worked example, verbatim (docs/taskrouter.md §5): 2026-12-03 is a Thursday.
     let worked = "(taskrouter.dayOfWeek IN ['Mon', 'Tue', 'THU'] AND taskrouter.currentTime > 800 AND taskrouter.currentTime < 1730) OR (taskrouter.dayOfWeek IN ['Wed', 'Fri'] AND taskrouter.currentTime > 900 AND taskrouter.currentTime < 1830) OR (taskrouter.dayOfWeek = 'Sat' AND taskrouter.currentTime > 1100 AND taskrouter.currentTime < 1530)";
     for (now, expected) in [
         ("2026-12-03T14:30:00Z", "true\n"),
@@ -395,7 +395,7 @@ fn a_test_document_with_errors_exits_1_and_one_that_cannot_be_read_exits_2() {
 
 #[test]
 fn sign_prints_the_official_test_vector() {
-    // Contract §4: token 12345, the base URL and the common parameters.
+    // docs/taskrouter.md §4: token 12345, the base URL and the common parameters.
     let output = taskrouter(&[
         "sign",
         "--url",

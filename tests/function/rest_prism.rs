@@ -1,9 +1,9 @@
 //! The REST client and its commands against Twilio's own description of the API: Stoplight Prism
 //! serving `twilio_taskrouter_v1.json` (support/prism.rs). Every request the client can make must
 //! be accepted; deliberate mistakes must come back as the client's clear errors. Prism's two
-//! blind spots (contract §7: it refuses every array, and it accepts unknown parameter names) are
-//! covered by [`every_form_key_the_client_sends_exists_in_its_operations_schema`], which reads
-//! the description itself.
+//! blind spots (docs/taskrouter.md §7: it refuses every array, and it accepts unknown parameter
+//! names) are covered by [`every_form_key_the_client_sends_exists_in_its_operations_schema`], which
+//! reads the description itself.
 
 use std::process::Output;
 
@@ -282,7 +282,7 @@ fn misfit(spec: &Value, schema: &Value, value: &str) -> Option<String> {
 
 #[test]
 fn the_description_is_the_pinned_file_from_twilio_cli_core() {
-    // spec_bytes() checks the sha256; the size is the contract's (§7).
+    // spec_bytes() checks the sha256; the size is docs/taskrouter.md §7.
     assert_eq!(spec_bytes().len(), SPEC_BYTES);
     assert_eq!(spec()["openapi"], "3.0.1");
 }

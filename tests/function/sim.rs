@@ -531,7 +531,7 @@ fn a_callback_answered_503_goes_to_the_fallback_url_and_both_are_signed_as_twili
             "ReservationSid",
             "Timestamp"
         ],
-        "every documented parameter (contract §1)"
+        "every documented parameter (docs/taskrouter.md §1)"
     );
     // Twilio's own Python helper computes the signature each request should carry.
     let params: Vec<_> = requests
@@ -994,7 +994,7 @@ fn events_are_listed_with_their_filters_and_posted_signed_as_the_events_filter_a
             "ResourceSid",
             "Timestamp"
         ],
-        "contract §6's common fields first"
+        "docs/taskrouter.md §6's common fields first"
     );
     assert!(first_posted.contains(&("TaskSid".to_owned(), first.clone())));
     let params: Vec<_> = posted

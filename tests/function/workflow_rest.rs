@@ -83,7 +83,7 @@ enum OnUpdate {
     Keep,
     /// Answers 200 and keeps the old one.
     Ignore,
-    /// Refuses it in Twilio's error format (contract §7); the code and message are the
+    /// Refuses it in Twilio's error format (docs/taskrouter.md §7); the code and message are the
     /// stand-in's own, for illustration.
     Refuse,
 }

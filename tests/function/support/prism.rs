@@ -3,7 +3,7 @@
 //!
 //! Both come from the npm registry, pinned by `tests/prism/package-lock.json` and installed by
 //! `make prism` (part of `make test` and `make tools`): `@stoplight/prism-cli@5.14.2` and
-//! `@twilio/cli-core@9.0.0`, which ships the description (contract §7).
+//! `@twilio/cli-core@9.0.0`, which ships the description (docs/taskrouter.md §7).
 
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -18,7 +18,7 @@ use super::repo;
 /// The description's sha256, checked before any test trusts it.
 pub(crate) const SPEC_SHA256: &str =
     "f431d2bc66ba14373a452e0e6d3795cb1576cf6c2e15352b5330b22a4d34d0bf";
-/// Its size (contract §7: 569,558 bytes, identical to twilio-oai's).
+/// Its size (docs/taskrouter.md §7: 569,558 bytes, identical to twilio-oai's).
 pub(crate) const SPEC_BYTES: usize = 569_558;
 /// How long Prism may take to load the description and listen (it parses 61 operations).
 const STARTUP: Duration = Duration::from_secs(120);
@@ -57,10 +57,10 @@ pub(crate) fn spec() -> Value {
 
 /// The description Prism serves: Twilio's, with one change. Prism's form parser keeps one value
 /// per key and then validates that single string against `type: array`, so it refuses every
-/// array parameter, even a correct one (contract §7, measured with 5.14.2). In this copy each
-/// array property of a form body accepts one of its items instead: the value Prism keeps is still
-/// checked against the item's schema (an enum, a type). That arrays go out as repeated keys is
-/// checked by `rest_prism::every_form_key_the_client_sends_exists_in_its_operations_schema`.
+/// array parameter, even a correct one (docs/taskrouter.md §7, measured with 5.14.2). In this copy
+/// each array property of a form body accepts one of its items instead: the value Prism keeps is
+/// still checked against the item's schema (an enum, a type). That arrays go out as repeated keys
+/// is checked by `rest_prism::every_form_key_the_client_sends_exists_in_its_operations_schema`.
 pub(crate) fn patched_spec() -> Value {
     let mut spec = spec();
     if let Some(paths) = spec["paths"].as_object_mut() {

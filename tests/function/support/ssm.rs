@@ -1,7 +1,7 @@
 //! A stand-in for SSM Parameter Store on 127.0.0.1 that throttles as Parameter Store does.
 //!
 //! Parameter Store serves 40 `GetParameter` transactions per second per account and region by
-//! default and answers `ThrottlingException` beyond that (contract §11;
+//! default and answers `ThrottlingException` beyond that (docs/taskrouter.md §11;
 //! <https://docs.aws.amazon.com/general/latest/gr/ssm.html>, "GetParameter … 40 per second").
 //! `moto_server` never throttles, so reproducing a cold-start storm needs this stand-in. Like the
 //! Runtime API emulator next to it, it is small and implements only what the function uses: the
@@ -33,8 +33,8 @@
 //! The rate is a token bucket ([`TokenBucket`]): AWS publishes the sustained rate but not how
 //! large a burst it absorbs, so the bucket holds one second's worth by default (a burst of 40);
 //! the storm harness takes it as an option. Both operations share it, one token a request
-//! however many names it asks for, as Parameter Store counts transactions (contract §11). A
-//! throttled request takes no token, and every request is recorded with its time, its caller,
+//! however many names it asks for, as Parameter Store counts transactions (docs/taskrouter.md §11).
+//! A throttled request takes no token, and every request is recorded with its time, its caller,
 //! the names it asked for and its answer.
 
 use std::collections::HashMap;

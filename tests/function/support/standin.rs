@@ -4,7 +4,7 @@
 //!   (tests/function/rest_prism.rs) answers only the spec's examples, so it never sends Twilio's
 //!   error JSON, a `429` or `5xx` with `Retry-After`, or an answer that depends on an earlier
 //!   request. [`Server::script`] answers a fixed list of replies, in order, and records every
-//!   request; the bodies it sends are in Twilio's documented error format (contract §7);
+//!   request; the bodies it sends are in Twilio's documented error format (docs/taskrouter.md §7);
 //! - a **bridge to the real function** for `connect --check` ([`Server::start`] with a handler
 //!   that hands the request to `http::handle`, as `cargo lambda watch` does).
 //!
@@ -70,7 +70,7 @@ impl Reply {
         }
     }
 
-    /// A reply in Twilio's error format (contract §7).
+    /// A reply in Twilio's error format (docs/taskrouter.md §7).
     pub(crate) fn twilio_error(status: u16, code: u32, message: &str) -> Self {
         Self::json(
             status,
