@@ -33,7 +33,7 @@
 //!   `true`, `false`, `null`, and arrays of those (`['a', "b", 1]`, possibly empty).
 //! - References: keys made of letters, digits and `_` (not starting with a digit), joined by `.`,
 //!   with `[n]` array indexes: `task.skills[2].name`. Hyphens are not allowed in keys
-//! (docs/taskrouter.md §5).
+//!   (docs/taskrouter.md §5).
 //! - Time of day: `taskrouter.currentTime`, `taskrouter.currentHour`, `taskrouter.currentMin` and
 //!   `taskrouter.dayOfWeek`, in UTC, filled from the instant the [`Scope`] carries
 //!   ([`crate::time_of_day`]; null without one).

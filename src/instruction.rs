@@ -22,7 +22,7 @@
 //!   `UpdateTaskReservation` in Twilio's OpenAPI description `twilio/twilio-oai`,
 //!   `spec/json/twilio_taskrouter_v1.json`), where they are PascalCase form parameters. Their
 //!   snake_case spelling in callback JSON is only seen in Twilio's error pages (docs/taskrouter.md
-//! §2).
+//!   §2).
 
 use std::fmt;
 

@@ -36,8 +36,7 @@
 //!
 //! - `rules` (required) is tried in order; the **first rule whose `when` matches wins**.
 //! - `default` (optional) answers when no rule does; absent, it is `{}`, the deferral
-//! (docs/taskrouter.md
-//!   §2: TaskRouter waits for an accept or reject through the REST API).
+//!   (docs/taskrouter.md §2: TaskRouter waits for an accept or reject through the REST API).
 //! - Every rule has a `name` (non-empty, unique: it is logged with every decision), a `when` and
 //!   an `instruction`. `description` is allowed at the top level and in rules, for people.
 //! - `schedules` (optional) names opening hours in a time zone, with holidays, for rules to read
@@ -46,8 +45,7 @@
 //! - Any other key is an error, so a typo (`"whne"`, `"defualt"`) stops the start instead of
 //!   silently changing what is answered.
 //! - `instruction` is an assignment instruction exactly as TaskRouter expects it
-//! (docs/taskrouter.md §2,
-//!   <https://www.twilio.com/docs/taskrouter/handle-assignment-callbacks>), validated by
+//!   (docs/taskrouter.md §2, <https://www.twilio.com/docs/taskrouter/handle-assignment-callbacks>), validated by
 //!   [`Instruction::from_json`]; `{}` means defer.
 //!
 //! # `when`
@@ -119,7 +117,9 @@ use crate::expression::{
 };
 use crate::instruction::{Answer, Instruction, InstructionError};
 use crate::schedule::{self, Schedule, ScheduleError};
-use crate::template::{Node, Template, Templated, scan_instruction};
+use crate::template::{
+    Node, Template, TemplateError, Templated, check_callback_reference, scan_instruction,
+};
 use crate::time_of_day::TimeOfDay;
 
 /// The built-in document: defer every reservation.
@@ -135,23 +135,6 @@ const DOCUMENT_KEYS: &str = "`rules`, `default`, `schedules` or `description`";
 const SCHEDULES: &str = "schedules";
 /// Keys a rule may have.
 const RULE_KEYS: &str = "`name`, `when`, `instruction` or `description`";
-
-/// The callback parameters `callback.` references read with a type or from a typed field
-/// (docs/taskrouter.md §1); any other name reads the received parameter of that name as a string.
-const CALLBACK_PARAMETERS: &[&str] = &[
-    "AccountSid",
-    "WorkspaceSid",
-    "WorkflowSid",
-    "TaskQueueSid",
-    "WorkerSid",
-    "WorkerAttributes",
-    "TaskSid",
-    "TaskAttributes",
-    "TaskAge",
-    "TaskPriority",
-    "ReservationSid",
-    "Timestamp",
-];
 
 /// A rules document that cannot be compiled.
 ///
@@ -277,26 +260,6 @@ pub enum RulesError {
         /// What is wrong and what to write.
         problem: String,
     },
-    /// A `callback.` reference that cannot name a parameter.
-    #[error("{at}: `{reference}` {problem}")]
-    CallbackReference {
-        /// The rule and the place (`when` or a template).
-        at: String,
-        /// The reference as written.
-        reference: String,
-        /// What is wrong and what to write.
-        problem: String,
-    },
-    /// A template in an instruction string is malformed.
-    #[error("{at}: `{field}` holds a malformed template: {problem}")]
-    Template {
-        /// The rule.
-        at: String,
-        /// The instruction field holding the template, e.g. `to`.
-        field: String,
-        /// What is wrong.
-        problem: String,
-    },
     /// The `default` contains a template.
     #[error(
         "default: `{field}` holds the template `{template}`, but the default cannot use templates: it must always be a valid answer; put the templated instruction in a rule with `\"when\": \"1 == 1\"`"
@@ -323,29 +286,9 @@ pub enum RulesError {
         /// What the instruction's validation found (boxed: it is large).
         source: Box<InstructionError>,
     },
-    /// A template where its value could change what the document's literal text fixes: the
-    /// scheme or host of a URL, its fragment, the host of a `sip:` address; `raw` in a field
-    /// that takes values as they are; an address no value could complete
-    /// ([`crate::template`]).
-    #[error("{at}: `{field}`: {problem}")]
-    MisplacedTemplate {
-        /// The rule.
-        at: String,
-        /// The instruction field holding the template, e.g. `url`.
-        field: String,
-        /// What is wrong, naming the template, and what to write.
-        problem: String,
-    },
-    /// A templated instruction is invalid even with well-formed values in its templates.
-    #[error(
-        "{at}: invalid instruction with its templates filled with stand-in values (a template always fills a string): {source}"
-    )]
-    TemplatedInstruction {
-        /// The rule.
-        at: String,
-        /// What the instruction's validation found (boxed: it is large).
-        source: Box<InstructionError>,
-    },
+    /// A template, or a `callback.` reference, that cannot be compiled ([`crate::template`]).
+    #[error(transparent)]
+    Template(#[from] TemplateError),
 }
 
 /// Compiled assignment rules.
@@ -857,7 +800,7 @@ fn compile_instruction(spec: &Map<String, Value>, at: &str) -> Result<Compiled, 
             body: answer.to_body(),
         }));
     }
-    Templated::new(node, at).map(Compiled::Templated)
+    Ok(Compiled::Templated(Templated::new(node, at)?))
 }
 
 fn compile_default(spec: &Map<String, Value>) -> Result<Static, RulesError> {
@@ -884,34 +827,6 @@ fn compile_default(spec: &Map<String, Value>) -> Result<Static, RulesError> {
                 template: template.map(Template::first_reference).unwrap_or_default(),
             })
         }
-    }
-}
-
-/// Rejects `callback.` references that can never name a parameter, and names differing from a
-/// documented one only in case (parameter names are case-sensitive, so that is a typo).
-pub(crate) fn check_callback_reference(reference: &Reference, at: &str) -> Result<(), RulesError> {
-    let problem = |problem: String| RulesError::CallbackReference {
-        at: at.to_owned(),
-        reference: reference.as_str().to_owned(),
-        problem,
-    };
-    match reference.segments() {
-        [Segment::Key(root), rest @ ..] if root == "callback" => match rest {
-            [Segment::Key(name)] => match CALLBACK_PARAMETERS
-                .iter()
-                .find(|known| known.eq_ignore_ascii_case(name) && **known != name)
-            {
-                Some(known) => Err(problem(format!(
-                    "does not name a parameter: parameter names are case-sensitive, write `callback.{known}`"
-                ))),
-                None => Ok(()),
-            },
-            _ => Err(problem(
-                "does not name a parameter: write `callback.` and one parameter name, e.g. `callback.TaskQueueSid`"
-                    .to_owned(),
-            )),
-        },
-        _ => Ok(()),
     }
 }
 

@@ -22,8 +22,7 @@
 //!   the rule is skipped. A template in the query is percent-encoded with [`QUERY`] (so `&`, `=`,
 //!   `+` and `#` are data: it cannot add a parameter). A template in the fragment is a compile
 //!   error: Twilio reads a URL's fragment as its own connection settings (`#rc=…`,
-//! docs/taskrouter.md §12)
-//!   and never sends it.
+//!   docs/taskrouter.md §12) and never sends it.
 //! - **Addresses** (`to`, `from`): a value is not encoded (an address has no escaping TaskRouter
 //!   documents) but checked: a template that is the whole string fills a whole address; a
 //!   template next to literal text (`client:{{worker.name}}`, `sip:{{worker.extension}}@pbx…`)
@@ -54,9 +53,8 @@ use std::ops::Range;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde_json::{Map, Value};
 
-use crate::expression::{Operand, Reference, Scope};
+use crate::expression::{Operand, Reference, Scope, Segment};
 use crate::instruction::{AddressKind, Answer, Instruction, InstructionError, TextKind};
-use crate::rules::{RulesError, check_callback_reference};
 
 /// What a value filling part of a URL path segment keeps as it is: RFC 3986's `unreserved`
 /// (§2.3: letters, digits, `-`, `.`, `_`, `~`). Everything else is percent-encoded, as §2.1
@@ -140,8 +138,105 @@ pub(crate) enum Place {
     AddressPart,
 }
 
+/// The callback parameters `callback.` references read with a type or from a typed field
+/// (docs/taskrouter.md §1); any other name reads the received parameter of that name as a string.
+const CALLBACK_PARAMETERS: &[&str] = &[
+    "AccountSid",
+    "WorkspaceSid",
+    "WorkflowSid",
+    "TaskQueueSid",
+    "WorkerSid",
+    "WorkerAttributes",
+    "TaskSid",
+    "TaskAttributes",
+    "TaskAge",
+    "TaskPriority",
+    "ReservationSid",
+    "Timestamp",
+];
+
+/// A template, or a `callback.` reference, that a rules document cannot use. Messages say where
+/// (the rule and the field) and what to write instead.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TemplateError {
+    /// A `callback.` reference that cannot name a parameter.
+    #[error("{at}: `{reference}` {problem}")]
+    CallbackReference {
+        /// The rule and the place (`when` or a template).
+        at: String,
+        /// The reference as written.
+        reference: String,
+        /// What is wrong and what to write.
+        problem: String,
+    },
+    /// A template in an instruction string is malformed.
+    #[error("{at}: `{field}` holds a malformed template: {problem}")]
+    Template {
+        /// The rule.
+        at: String,
+        /// The instruction field holding the template, e.g. `to`.
+        field: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A template where its value could change what the document's literal text fixes: the
+    /// scheme or host of a URL, its fragment, the host of a `sip:` address; `raw` in a field
+    /// that takes values as they are; an address no value could complete
+    /// ([`crate::template`]).
+    #[error("{at}: `{field}`: {problem}")]
+    MisplacedTemplate {
+        /// The rule.
+        at: String,
+        /// The instruction field holding the template, e.g. `url`.
+        field: String,
+        /// What is wrong, naming the template, and what to write.
+        problem: String,
+    },
+    /// A templated instruction is invalid even with well-formed values in its templates.
+    #[error(
+        "{at}: invalid instruction with its templates filled with stand-in values (a template always fills a string): {source}"
+    )]
+    TemplatedInstruction {
+        /// The rule.
+        at: String,
+        /// What the instruction's validation found (boxed: it is large).
+        source: Box<InstructionError>,
+    },
+}
+
+/// Rejects `callback.` references that can never name a parameter, and names differing from a
+/// documented one only in case (parameter names are case-sensitive, so that is a typo).
+pub(crate) fn check_callback_reference(
+    reference: &Reference,
+    at: &str,
+) -> Result<(), TemplateError> {
+    let problem = |problem: String| TemplateError::CallbackReference {
+        at: at.to_owned(),
+        reference: reference.as_str().to_owned(),
+        problem,
+    };
+    match reference.segments() {
+        [Segment::Key(root), rest @ ..] if root == "callback" => match rest {
+            [Segment::Key(name)] => match CALLBACK_PARAMETERS
+                .iter()
+                .find(|known| known.eq_ignore_ascii_case(name) && **known != name)
+            {
+                Some(known) => Err(problem(format!(
+                    "does not name a parameter: parameter names are case-sensitive, write `callback.{known}`"
+                ))),
+                None => Ok(()),
+            },
+            _ => Err(problem(
+                "does not name a parameter: write `callback.` and one parameter name, e.g. `callback.TaskQueueSid`"
+                    .to_owned(),
+            )),
+        },
+        _ => Ok(()),
+    }
+}
+
 /// Marks the templated strings of an instruction object.
-pub(crate) fn scan_instruction(spec: &Map<String, Value>, at: &str) -> Result<Node, RulesError> {
+pub(crate) fn scan_instruction(spec: &Map<String, Value>, at: &str) -> Result<Node, TemplateError> {
     let instruction = spec.get("instruction").and_then(Value::as_str);
     scan_object(spec, "", instruction, at)
 }
@@ -153,7 +248,7 @@ fn scan_object(
     path: &str,
     instruction: Option<&str>,
     at: &str,
-) -> Result<Node, RulesError> {
+) -> Result<Node, TemplateError> {
     // Keys in alphabetical order whatever the map's own order (serde_json's `preserve_order`
     // feature changes it), so the template a skip reason names does not depend on a feature.
     let mut entries: Vec<(&String, &Value)> = spec.iter().collect();
@@ -183,7 +278,7 @@ fn scan(
     key: &str,
     instruction: Option<&str>,
     at: &str,
-) -> Result<Node, RulesError> {
+) -> Result<Node, TemplateError> {
     match value {
         Value::String(text) => {
             let kind = instruction.and_then(|name| Instruction::text_kind(name, key));
@@ -216,11 +311,11 @@ fn parse_template(
     key: &str,
     kind: Option<TextKind>,
     at: &str,
-) -> Result<Option<Template>, RulesError> {
+) -> Result<Option<Template>, TemplateError> {
     if !text.contains("{{") {
         return Ok(None);
     }
-    let malformed = |problem: String| RulesError::Template {
+    let malformed = |problem: String| TemplateError::Template {
         at: at.to_owned(),
         field: field.to_owned(),
         problem,
@@ -272,7 +367,7 @@ fn parse_template(
     if !rest.is_empty() {
         pieces.push(Piece::Text(rest.to_owned()));
     }
-    let misplaced = |problem: String| RulesError::MisplacedTemplate {
+    let misplaced = |problem: String| TemplateError::MisplacedTemplate {
         at: at.to_owned(),
         field: field.to_owned(),
         problem,
@@ -443,22 +538,24 @@ impl Templated {
     ///
     /// # Errors
     ///
-    /// [`RulesError::TemplatedInstruction`] for an instruction TaskRouter would refuse whatever
-    /// fills it; [`RulesError::MisplacedTemplate`] for an address template no value completes.
-    pub(crate) fn new(node: Node, at: &str) -> Result<Self, RulesError> {
+    /// [`TemplateError::TemplatedInstruction`] for an instruction TaskRouter would refuse whatever
+    /// fills it; [`TemplateError::MisplacedTemplate`] for an address template no value completes.
+    pub(crate) fn new(node: Node, at: &str) -> Result<Self, TemplateError> {
         let templated = Self { node };
         let Ok(stand_in) = templated
             .node
             .render(&mut |template: &Template| Ok::<_, Infallible>(template.stand_in()));
-        Instruction::from_json(&stand_in).map_err(|source| RulesError::TemplatedInstruction {
-            at: at.to_owned(),
-            source: Box::new(source),
+        Instruction::from_json(&stand_in).map_err(|source| {
+            TemplateError::TemplatedInstruction {
+                at: at.to_owned(),
+                source: Box::new(source),
+            }
         })?;
         for template in templated.node.templates() {
             if let Some(TextKind::Address(kinds)) = template.kind
                 && !address_of(&template.stand_in(), kinds)
             {
-                return Err(RulesError::MisplacedTemplate {
+                return Err(TemplateError::MisplacedTemplate {
                     at: at.to_owned(),
                     field: template.field.clone(),
                     problem: format!(

@@ -35,7 +35,7 @@
 //!
 //! Each command group lives in its own file: [`rules`] (`check`, `decide`, `eval`),
 //! [`callback`] (`sign`, `send`), [`test`](mod@test) (`test`), [`workflow`] (`workflow check`,
-//! `workflow route`), [`workflow_live`] (`workflow diff`, `apply`, `pull`), [`task`],
+//! `workflow route`), [`workflow::live`] (`workflow diff`, `apply`, `pull`), [`task`],
 //! [`worker`], [`reservation`] and [`connect`].
 
 pub mod callback;
@@ -47,7 +47,6 @@ pub mod task;
 pub mod test;
 pub mod worker;
 pub mod workflow;
-pub mod workflow_live;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::callback::AssignmentCallback;
 use crate::expression::{Expression, Segment};
 use crate::rules::{Rules, RulesError};
+use crate::template::TemplateError;
 
 use super::{CallbackArgs, CliError, OK, Output, sample_callback};
 
@@ -138,9 +139,9 @@ pub(crate) fn eval(
             RulesError::ScheduleReference {
                 reference, problem, ..
             }
-            | RulesError::CallbackReference {
+            | RulesError::Template(TemplateError::CallbackReference {
                 reference, problem, ..
-            } => CliError::Reference(format!("`{reference}` {problem}{shown}")),
+            }) => CliError::Reference(format!("`{reference}` {problem}{shown}")),
             other => CliError::Reference(other.to_string()),
         }
     })?;

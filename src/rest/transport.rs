@@ -17,8 +17,7 @@
 //!   twice leaves the same state;
 //! - reservation updates. TaskRouter applies an update only to a *pending* reservation (errors
 //!   40123 / 40135, docs/taskrouter.md §3), so a repeated accept or reject is refused, and the
-//! client then
-//!   fetches the reservation and reports its real status ([`super::Client::update_reservation`]
+//!   client then fetches the reservation and reports its real status ([`super::Client::update_reservation`]
 //!   callers do; see `src/cli/reservation.rs`). The exceptions are `call` and `redirect`
 //!   without `accept`, which leave the reservation pending: a repeat would place or redirect a
 //!   call twice, so they are [`Replay::Unsafe`].

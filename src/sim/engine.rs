@@ -39,8 +39,7 @@
 //!   is outside the simulation; `dequeue` and `conference` accept, `call` and `redirect` accept
 //!   when their `accept` says so, and a `post_work_activity_sid` is applied when the task ends.
 //! - Events are emitted in the order measured on a live account (docs/taskrouter.md §12): at
-//! creation
-//!   `workflow.entered`, `task-queue.entered`, `task.created`, `workflow.target-matched`, then
+//!   creation `workflow.entered`, `task-queue.entered`, `task.created`, `workflow.target-matched`, then
 //!   `reservation.created`; on completion `task.completed`, `reservation.completed`,
 //!   `task.updated`.
 

@@ -1,125 +1,12 @@
-//! The workspace events the simulator emits: their types, and the fields each family carries
-//! (docs/taskrouter.md §6, §12).
+//! The fields each family of workspace events carries (docs/taskrouter.md §6, §12).
 //!
 //! An event's fields are kept PascalCase, as the `EventCallbackUrl` receives them; the Events
 //! API answers the same fields in `event_data`, snake_case.
 
 use crate::sid::WorkspaceSid;
 
+pub use super::state::EventType;
 use super::state::{Space, TaskState};
-
-/// The event types the simulator emits (docs/taskrouter.md §12's list; the others are never
-/// emitted).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EventType {
-    /// `task.created`
-    TaskCreated,
-    /// `task.updated`
-    TaskUpdated,
-    /// `task.canceled`
-    TaskCanceled,
-    /// `task.wrapup`
-    TaskWrapup,
-    /// `task.completed`
-    TaskCompleted,
-    /// `reservation.created`
-    ReservationCreated,
-    /// `reservation.accepted`
-    ReservationAccepted,
-    /// `reservation.rejected`
-    ReservationRejected,
-    /// `reservation.timeout`
-    ReservationTimeout,
-    /// `reservation.canceled`
-    ReservationCanceled,
-    /// `reservation.rescinded`
-    ReservationRescinded,
-    /// `reservation.completed`
-    ReservationCompleted,
-    /// `reservation.wrapup`
-    ReservationWrapup,
-    /// `task-queue.entered`
-    TaskQueueEntered,
-    /// `task-queue.timeout`
-    TaskQueueTimeout,
-    /// `workflow.entered`
-    WorkflowEntered,
-    /// `workflow.target-matched`
-    WorkflowTargetMatched,
-    /// `workflow.timeout`
-    WorkflowTimeout,
-    /// `workflow.skipped`
-    WorkflowSkipped,
-    /// `worker.activity.update`
-    WorkerActivityUpdate,
-    /// `worker.attributes.update`
-    WorkerAttributesUpdate,
-}
-
-impl EventType {
-    /// Every type, for reading a filter.
-    pub const ALL: [EventType; 21] = [
-        Self::TaskCreated,
-        Self::TaskUpdated,
-        Self::TaskCanceled,
-        Self::TaskWrapup,
-        Self::TaskCompleted,
-        Self::ReservationCreated,
-        Self::ReservationAccepted,
-        Self::ReservationRejected,
-        Self::ReservationTimeout,
-        Self::ReservationCanceled,
-        Self::ReservationRescinded,
-        Self::ReservationCompleted,
-        Self::ReservationWrapup,
-        Self::TaskQueueEntered,
-        Self::TaskQueueTimeout,
-        Self::WorkflowEntered,
-        Self::WorkflowTargetMatched,
-        Self::WorkflowTimeout,
-        Self::WorkflowSkipped,
-        Self::WorkerActivityUpdate,
-        Self::WorkerAttributesUpdate,
-    ];
-
-    /// The type as TaskRouter writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::TaskCreated => "task.created",
-            Self::TaskUpdated => "task.updated",
-            Self::TaskCanceled => "task.canceled",
-            Self::TaskWrapup => "task.wrapup",
-            Self::TaskCompleted => "task.completed",
-            Self::ReservationCreated => "reservation.created",
-            Self::ReservationAccepted => "reservation.accepted",
-            Self::ReservationRejected => "reservation.rejected",
-            Self::ReservationTimeout => "reservation.timeout",
-            Self::ReservationCanceled => "reservation.canceled",
-            Self::ReservationRescinded => "reservation.rescinded",
-            Self::ReservationCompleted => "reservation.completed",
-            Self::ReservationWrapup => "reservation.wrapup",
-            Self::TaskQueueEntered => "task-queue.entered",
-            Self::TaskQueueTimeout => "task-queue.timeout",
-            Self::WorkflowEntered => "workflow.entered",
-            Self::WorkflowTargetMatched => "workflow.target-matched",
-            Self::WorkflowTimeout => "workflow.timeout",
-            Self::WorkflowSkipped => "workflow.skipped",
-            Self::WorkerActivityUpdate => "worker.activity.update",
-            Self::WorkerAttributesUpdate => "worker.attributes.update",
-        }
-    }
-
-    /// The resource an event of this type is about, as `ResourceType` names it.
-    pub(crate) fn resource_type(self) -> &'static str {
-        match self.as_str().split('.').next() {
-            Some("reservation") => "reservation",
-            Some("task-queue") => "taskqueue",
-            Some("workflow") => "workflow",
-            Some("worker") => "worker",
-            _ => "task",
-        }
-    }
-}
 
 /// `TaskQueueSid` → `task_queue_sid`: an event field as the Events API's `event_data` names it.
 pub(crate) fn snake_case(pascal: &str) -> String {

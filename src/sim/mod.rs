@@ -10,7 +10,7 @@
 //! | [`rest`] | the HTTP transport: Basic auth, TaskRouter's REST API v1 and `/sim/clock`, Twilio's error JSON |
 //! | `state.rs` | what the engine holds: workspaces, activities, workers, queues, Workflows, tasks, reservations, events |
 //! | [`document`] | the workspace document: read with every problem located, loaded into the engine, exported from it |
-//! | [`events`] | the event types and the fields each carries |
+//! | [`events`] | the fields each event family carries (the types are `state.rs`'s, re-exported) |
 //! | [`model`] | the REST resources as Twilio's OpenAPI description gives them, built from the state; the paging envelope |
 //!
 //! The Lambda function never reaches this module: only the `taskrouter` command does.

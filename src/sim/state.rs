@@ -3,7 +3,7 @@
 //! lists answer in) and found by SID through an index.
 //!
 //! The workers' and queues' routing side (attributes, activity, `target_workers`) lives in the
-//! space's [`workflow::Workspace`](crate::workflow::Workspace), the view `src/workflow` routes
+//! space's [`workflow::Workspace`], the view `src/workflow` routes
 //! against, kept up to date in place: worker `i` of [`Space::workers`] is worker `i` of the
 //! view, and likewise for queues. Nothing is stored twice.
 
@@ -22,8 +22,6 @@ use crate::sid::{
 };
 use crate::workflow::step::Place;
 use crate::workflow::{self, Workflow};
-
-use super::events::EventType;
 
 /// Items kept in creation order and found by SID.
 #[derive(Debug, Clone)]
@@ -399,4 +397,117 @@ pub(crate) struct EventRecord {
     pub(crate) channel: Option<String>,
     /// The fields of its type, PascalCase as posted (docs/taskrouter.md §6), in order.
     pub(crate) data: Vec<(&'static str, String)>,
+}
+
+/// The event types the simulator emits (docs/taskrouter.md §12's list; the others are never
+/// emitted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventType {
+    /// `task.created`
+    TaskCreated,
+    /// `task.updated`
+    TaskUpdated,
+    /// `task.canceled`
+    TaskCanceled,
+    /// `task.wrapup`
+    TaskWrapup,
+    /// `task.completed`
+    TaskCompleted,
+    /// `reservation.created`
+    ReservationCreated,
+    /// `reservation.accepted`
+    ReservationAccepted,
+    /// `reservation.rejected`
+    ReservationRejected,
+    /// `reservation.timeout`
+    ReservationTimeout,
+    /// `reservation.canceled`
+    ReservationCanceled,
+    /// `reservation.rescinded`
+    ReservationRescinded,
+    /// `reservation.completed`
+    ReservationCompleted,
+    /// `reservation.wrapup`
+    ReservationWrapup,
+    /// `task-queue.entered`
+    TaskQueueEntered,
+    /// `task-queue.timeout`
+    TaskQueueTimeout,
+    /// `workflow.entered`
+    WorkflowEntered,
+    /// `workflow.target-matched`
+    WorkflowTargetMatched,
+    /// `workflow.timeout`
+    WorkflowTimeout,
+    /// `workflow.skipped`
+    WorkflowSkipped,
+    /// `worker.activity.update`
+    WorkerActivityUpdate,
+    /// `worker.attributes.update`
+    WorkerAttributesUpdate,
+}
+
+impl EventType {
+    /// Every type, for reading a filter.
+    pub const ALL: [EventType; 21] = [
+        Self::TaskCreated,
+        Self::TaskUpdated,
+        Self::TaskCanceled,
+        Self::TaskWrapup,
+        Self::TaskCompleted,
+        Self::ReservationCreated,
+        Self::ReservationAccepted,
+        Self::ReservationRejected,
+        Self::ReservationTimeout,
+        Self::ReservationCanceled,
+        Self::ReservationRescinded,
+        Self::ReservationCompleted,
+        Self::ReservationWrapup,
+        Self::TaskQueueEntered,
+        Self::TaskQueueTimeout,
+        Self::WorkflowEntered,
+        Self::WorkflowTargetMatched,
+        Self::WorkflowTimeout,
+        Self::WorkflowSkipped,
+        Self::WorkerActivityUpdate,
+        Self::WorkerAttributesUpdate,
+    ];
+
+    /// The type as TaskRouter writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TaskCreated => "task.created",
+            Self::TaskUpdated => "task.updated",
+            Self::TaskCanceled => "task.canceled",
+            Self::TaskWrapup => "task.wrapup",
+            Self::TaskCompleted => "task.completed",
+            Self::ReservationCreated => "reservation.created",
+            Self::ReservationAccepted => "reservation.accepted",
+            Self::ReservationRejected => "reservation.rejected",
+            Self::ReservationTimeout => "reservation.timeout",
+            Self::ReservationCanceled => "reservation.canceled",
+            Self::ReservationRescinded => "reservation.rescinded",
+            Self::ReservationCompleted => "reservation.completed",
+            Self::ReservationWrapup => "reservation.wrapup",
+            Self::TaskQueueEntered => "task-queue.entered",
+            Self::TaskQueueTimeout => "task-queue.timeout",
+            Self::WorkflowEntered => "workflow.entered",
+            Self::WorkflowTargetMatched => "workflow.target-matched",
+            Self::WorkflowTimeout => "workflow.timeout",
+            Self::WorkflowSkipped => "workflow.skipped",
+            Self::WorkerActivityUpdate => "worker.activity.update",
+            Self::WorkerAttributesUpdate => "worker.attributes.update",
+        }
+    }
+
+    /// The resource an event of this type is about, as `ResourceType` names it.
+    pub(crate) fn resource_type(self) -> &'static str {
+        match self.as_str().split('.').next() {
+            Some("reservation") => "reservation",
+            Some("task-queue") => "taskqueue",
+            Some("workflow") => "workflow",
+            Some("worker") => "worker",
+            _ => "task",
+        }
+    }
 }

@@ -28,15 +28,15 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use serde_json::Value;
 
-use super::workflow::{Local, load};
-use super::{CliError, FAILED, OK, Output, USAGE, rest_client};
+use super::file::{Local, load};
+use crate::cli::{CliError, FAILED, OK, Output, USAGE, rest_client};
 use crate::rest::resources::{Workflow as LiveWorkflow, WorkflowUpdate};
 use crate::sid::{WorkflowSid, WorkspaceSid};
 use crate::workflow::diff::diff as differences;
 use crate::workflow::{Invalid, Workflow};
 
 /// `diff`'s exit code when no comparison could be made (an invalid file, missing credentials, a
-/// failed request): as diff(1), 1 means "different", so all trouble is [`super::Exit::Usage`].
+/// failed request): as diff(1), 1 means "different", so all trouble is [`crate::cli::Exit::Usage`].
 const TROUBLE: u8 = USAGE;
 
 /// The subcommands of `taskrouter workflow` that live here, beside `diff` and `apply`.

@@ -1,6 +1,6 @@
 //! `workflow check` and `workflow route`: a Workflow configuration checked, and a task routed
 //! through it, offline; the subcommands' arguments, `diff` and `apply` (over the REST API,
-//! [`super::workflow_live`]) included.
+//! [`live`]) included.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -9,7 +9,10 @@ use clap::Subcommand;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::{CliError, FAILED, OK, Output, json_object, json_text, parse_now, workflow_live};
+mod file;
+pub mod live;
+
+use super::{CliError, FAILED, OK, Output, json_object, json_text, parse_now};
 use crate::sid::{WorkflowSid, WorkspaceSid};
 use crate::sim::document::WorkspaceDocument;
 use crate::time_of_day::{TimeOfDay, day_name};
@@ -19,6 +22,7 @@ use crate::workflow::walk::Cause;
 use crate::workflow::{
     Filter, Queue, Route, Worker, Workflow, Workspace, filter_place, order_by_text,
 };
+use file::{load, read};
 
 /// A `taskrouter workflow` subcommand.
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
@@ -84,9 +88,9 @@ pub enum WorkflowCommand {
         #[arg(long)]
         dry_run: bool,
     },
-    /// `pull` (src/cli/workflow_live.rs).
+    /// `pull` (src/cli/workflow/live.rs).
     #[command(flatten)]
-    Live(workflow_live::LiveCommand),
+    Live(live::LiveCommand),
 }
 
 /// Runs a subcommand; `env` reads the REST commands' variables (`diff`, `apply`).
@@ -99,14 +103,14 @@ pub(crate) fn run(
             file,
             workspace,
             workflow,
-        } => Ok(workflow_live::diff(&file, &workspace, &workflow, env)),
+        } => Ok(live::diff(&file, &workspace, &workflow, env)),
         WorkflowCommand::Apply {
             file,
             workspace,
             workflow,
             dry_run,
-        } => workflow_live::apply(&file, &workspace, &workflow, dry_run, env),
-        WorkflowCommand::Live(command) => workflow_live::run(command, env),
+        } => live::apply(&file, &workspace, &workflow, dry_run, env),
+        WorkflowCommand::Live(command) => live::run(command, env),
         WorkflowCommand::Check { file } => check(&file),
         WorkflowCommand::Route {
             file,
@@ -129,49 +133,6 @@ pub(crate) fn run(
                 json,
             )
         }
-    }
-}
-
-fn read(path: &Path) -> Result<String, CliError> {
-    std::fs::read_to_string(path).map_err(|source| CliError::Read {
-        path: path.display().to_string(),
-        source,
-    })
-}
-
-/// A configuration file: where it is, its text as written, and its model.
-pub(crate) struct Local {
-    /// The path given.
-    pub(crate) path: PathBuf,
-    /// The text, exactly as read.
-    pub(crate) text: String,
-    /// The parsed configuration.
-    pub(crate) workflow: Workflow,
-}
-
-/// The parsed configuration, or the output listing its errors (exit code 1).
-pub(crate) fn load(path: &Path) -> Result<Result<Local, Output>, CliError> {
-    let text = read(path)?;
-    Ok(match Workflow::parse(&text) {
-        Ok(workflow) => Ok(Local {
-            path: path.to_owned(),
-            text,
-            workflow,
-        }),
-        Err(invalid) => Err(errors(path, &invalid)),
-    })
-}
-
-/// Every error of an invalid file, one `error: FILE: …` line each (exit code 1).
-fn errors(path: &Path, invalid: &crate::workflow::Invalid) -> Output {
-    let mut stderr = String::new();
-    for error in &invalid.errors {
-        let _ = writeln!(stderr, "error: {}: {error}", path.display());
-    }
-    Output {
-        stdout: String::new(),
-        stderr,
-        code: FAILED,
     }
 }
 
