@@ -74,3 +74,6 @@ mod readme;
 // proxy), the whole loop with the compiled function, and each lifecycle behaviour under a
 // manual clock.
 mod sim;
+
+// Every relative link of the Markdown files and every `§` citation resolves in the repository.
+mod docs;
