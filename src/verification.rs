@@ -5,8 +5,8 @@
 //! `X-Twilio-Signature` header, its body, and the facts of where it arrived
 //! ([`RequestFacts`]); [`Verification::verify`] answers with the form parameters once the
 //! signature checks out, or with the [`Refusal`] that says why not. The order of the steps is the
-//! point (contract §4; style: verify before parsing), each one refusing before the next costs
-//! anything:
+//! point (docs/taskrouter.md §4: verify before parsing), each one refusing before the next
+//! costs anything:
 //!
 //! 1. the header, present and the base64 of a 20-byte HMAC-SHA1 ([`Signature::parse`]): an
 //!    unsigned request costs no parsing, no token and no hashing;
@@ -31,7 +31,7 @@ use crate::sid::{AccountSid, SidError};
 use crate::signature::{self, Signature, SignatureError, Verified};
 use crate::token::{AccountError, AccountTokens, Deadline, TokenError, TokenSet, TokenStore};
 
-/// The parameter naming the account, in every TaskRouter callback (contract §1, §6).
+/// The parameter naming the account, in every TaskRouter callback (docs/taskrouter.md §1, §6).
 const ACCOUNT_PARAMETER: &str = "AccountSid";
 /// How many characters of a malformed, unverified `AccountSid` are echoed: a SID's length.
 const ECHO_LIMIT: usize = 34;

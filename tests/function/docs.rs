@@ -203,7 +203,9 @@ fn every_section_citation_names_a_document_of_the_repository_that_has_the_sectio
     let files = tracked();
     let mut wrong = Vec::new();
     let mut checked = 0;
-    for file in &files {
+    // This file speaks of citations, and shows the scan examples of them.
+    let this = "tests/function/docs.rs";
+    for file in files.iter().filter(|f| f.as_str() != this) {
         let Some(body) = text(file) else { continue };
         for (at, _) in body.match_indices('§') {
             let number: String = body[at + '§'.len_utf8()..]

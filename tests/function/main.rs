@@ -75,5 +75,5 @@ mod readme;
 // manual clock.
 mod sim;
 
-// Every relative link of the Markdown files and every `§` citation resolves in the repository.
+// Every relative link of the Markdown files and every section citation resolves in the repository.
 mod docs;
