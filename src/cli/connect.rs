@@ -295,7 +295,7 @@ fn check(args: &Connect, config: &RestConfig, url: Option<&str>) -> Result<Outpu
                 "error: check: {url} refused a callback signed for this URL with the auth token: 403 {body}\n\
                  The function must verify against exactly this URL (scheme, host, port, path, query) and hold this account's auth token:\n\
                  compare the URLs its debug log line `signature check failed` lists with the one above, set PUBLIC_BASE_URL to its prefix if they differ,\n\
-                 and check the token parameter otherwise (README, Diagnosing a 403).\n"
+                 and check the token parameter otherwise (docs/signatures.md, Diagnosing a 403).\n"
             ),
             code: FAILED,
         }
