@@ -81,7 +81,7 @@ define require
 	  exit 1; }
 endef
 
-.PHONY: help tools run invoke send events test check deny build validate deploy connect bench storm fuzz-build prism
+.PHONY: help tools run invoke send events test test-fast check deny build validate deploy connect bench storm fuzz-build prism
 
 help: ## List the targets
 	@echo "usage: make TARGET [VARIABLE=value ...]"
@@ -183,6 +183,9 @@ test: ## Run the whole test suite: doc tests, then every other test with nextest
 	@$(MAKE) prism
 	cargo test --doc
 	cargo nextest run
+
+test-fast: ## The fast tier: unit tests and the integration tests that need no other server (.config/nextest.toml)
+	cargo nextest run --profile fast
 
 check: ## Formatting, clippy, docs (all warnings are errors), cargo deny, then `test`
 	cargo fmt --check
