@@ -60,6 +60,7 @@ use aws_sdk_secretsmanager::config::http::HttpResponse;
 use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::time::Instant;
 use zeroize::Zeroize;
@@ -159,7 +160,8 @@ struct Version {
 #[serde(deny_unknown_fields)]
 struct Stored {
     account_sid: String,
-    auth_token: String,
+    /// A secret from the moment it is read, so a value dropped half-read is wiped too.
+    auth_token: SecretString,
 }
 
 /// The secret of one account's tokens and the client that reads it.
@@ -332,7 +334,7 @@ fn version(id: &str, stage: Stage, output: GetSecretValueOutput) -> Result<Versi
     } = stored;
     // The token first: `from_origin` overwrites the string whatever else fails.
     let token = AuthToken::from_origin(
-        auth_token,
+        auth_token.expose_secret().to_owned(),
         &format!(
             "secrets manager secret `{id}` ({}), `auth_token`,",
             stage.label()

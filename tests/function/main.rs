@@ -77,3 +77,7 @@ mod sim;
 
 // Every relative link of the Markdown files and every section citation resolves in the repository.
 mod docs;
+
+// Secrets in secret types: no plain-string token field anywhere in the crate; the simulator's
+// help and errors never show its token.
+mod secrets;
