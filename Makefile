@@ -58,6 +58,9 @@ NEXTEST := cargo-nextest@0.9.143
 # nightly is rustc 1.97.0-nightly (e50aa6fba 2026-05-19); cargo-fuzz is built from crates.io.
 FUZZ_NIGHTLY := nightly-2026-05-20
 CARGO_FUZZ_VERSION := 0.13.2
+# `make fuzz`: seconds per target, and the targets (fuzz/Cargo.toml).
+FUZZ_TIME ?= 1800
+FUZZ_TARGETS := form_callback expression rules handler workflow workspace rest_answers sim_rest
 
 # SAM CLI: no usage data sent from here (and no network to send it to in CI).
 export SAM_CLI_TELEMETRY := 0
@@ -81,7 +84,7 @@ define require
 	  exit 1; }
 endef
 
-.PHONY: help tools run invoke send events test test-fast check deny build validate deploy connect bench storm fuzz-build prism
+.PHONY: help tools run invoke send events test test-fast check deny build validate deploy connect bench storm fuzz fuzz-build prism
 
 help: ## List the targets
 	@echo "usage: make TARGET [VARIABLE=value ...]"
@@ -242,6 +245,10 @@ storm: ## Reproduce a cold-start storm: 100 instances against an SSM throttled t
 	@# would cost a second whole-program link of minutes for a process that only serves loopback HTTP.
 	cargo build --release --bin taskrouter-lambda
 	cargo test --bench storm -- --bench --function target/release/taskrouter-lambda $(STORM)
+
+fuzz: fuzz-build ## Run every fuzz target FUZZ_TIME seconds (TARGET=name for one), keeping a minimised corpus in fuzz/kept/
+	@for target in $(if $(TARGET),$(TARGET),$(FUZZ_TARGETS)); do \
+	  scripts/fuzz.sh $$target $(FUZZ_TIME) $(FUZZ_BUILD) || exit $$?; done
 
 fuzz-build: ## Build the cargo-fuzz targets (pinned nightly and cargo-fuzz; FUZZ_BUILD=--dev builds unoptimised)
 	@rustup run $(FUZZ_NIGHTLY) rustc --version >/dev/null 2>&1 || \

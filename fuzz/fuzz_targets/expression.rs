@@ -69,7 +69,11 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(expression) = Expression::parse_with(source, &known) {
         for (task, worker) in SCOPES.iter() {
             for now in INSTANTS.iter() {
-                let _ = expression.evaluate(&JsonScope { task, worker, now: *now });
+                let _ = expression.evaluate(&JsonScope {
+                    task,
+                    worker,
+                    now: *now,
+                });
             }
         }
     }
@@ -78,7 +82,11 @@ fuzz_target!(|data: &[u8]| {
         Ok(expression) => {
             let scopes = || {
                 SCOPES.iter().flat_map(|(task, worker)| {
-                    INSTANTS.iter().map(move |now| JsonScope { task, worker, now: *now })
+                    INSTANTS.iter().map(move |now| JsonScope {
+                        task,
+                        worker,
+                        now: *now,
+                    })
                 })
             };
             let outcomes: Vec<bool> = scopes().map(|scope| expression.evaluate(&scope)).collect();
@@ -119,7 +127,12 @@ fuzz_target!(|data: &[u8]| {
             );
             for (task, worker) in SCOPES.iter() {
                 for now in INSTANTS.iter() {
-                    let _ = JsonScope { task, worker, now: *now }.resolve(&reference);
+                    let _ = JsonScope {
+                        task,
+                        worker,
+                        now: *now,
+                    }
+                    .resolve(&reference);
                 }
             }
         }

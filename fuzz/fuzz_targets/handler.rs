@@ -154,10 +154,7 @@ fuzz_target!(|data: &[u8]| {
             Some("application/json"),
             "every answer is JSON-typed"
         );
-        assert_eq!(
-            response["isBase64Encoded"], false,
-            "every answer is text"
-        );
+        assert_eq!(response["isBase64Encoded"], false, "every answer is text");
         let body = response["body"].as_str().unwrap_or_default();
         if body.is_empty() {
             assert_eq!(

@@ -501,7 +501,9 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn from_body(
+    /// The error of an answer with `status` and `body`: Twilio's error JSON (`code`, `message`,
+    /// `more_info`), an RFC 7807 problem (what Prism answers), or the body itself, shortened.
+    pub fn from_body(
         method: &'static str,
         url: String,
         status: u16,
