@@ -70,6 +70,9 @@ mod workflow_rest;
 // The README's first command, `make run`, on the real `cargo lambda watch`.
 mod readme;
 
+// `make tutorial`: the simulator and `make run`'s function, two tasks assigned end to end.
+mod tutorial;
+
 // `taskrouter sim serve`: the REST API against Twilio's description (Prism as a validating
 // proxy), the whole loop with the compiled function, and each lifecycle behaviour under a
 // manual clock.
