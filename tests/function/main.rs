@@ -59,7 +59,8 @@ mod workflow;
 // `make connect` reading a stack's outputs from CloudFormation on moto.
 mod rest;
 
-// The REST client and its commands against Stoplight Prism serving Twilio's OpenAPI description.
+// The REST client and its commands against Stoplight Prism serving Twilio's OpenAPI description,
+// and the client's cases against the simulator.
 mod rest_prism;
 
 // `taskrouter workflow diff` and `apply` against a stand-in Workflow that keeps what is applied
