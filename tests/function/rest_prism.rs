@@ -908,3 +908,279 @@ fn the_commands_run_end_to_end_against_twilios_description() {
          workflow FallbackAssignmentCallbackUrl reads (none) after the update, not https://example.com/cb\n"
     );
 }
+
+#[test]
+fn the_commands_run_end_to_end_against_the_simulator() {
+    let server = Server::simulator();
+    let client = server.client();
+    let run = |args: &[&str]| -> (Option<i32>, String) {
+        let output = taskrouter_on(server.url(), SIM_TOKEN)
+            .args(args)
+            .output()
+            .expect("the taskrouter binary runs");
+        assert_no_secret(&output, SIM_TOKEN);
+        let stdout = text(&output.stdout);
+        let shown = format!("{stdout}{}", text(&output.stderr));
+        (output.status.code(), shown)
+    };
+    let expect = |args: &[&str], code: i32, part: &str, why: &str| {
+        let (status, shown) = run(args);
+        assert_eq!(status, Some(code), "{why}: {shown}\n{}", server.log());
+        assert!(shown.contains(part), "{why}: `{part}` not in\n{shown}");
+    };
+    let back_to_work = || {
+        let available = WorkerUpdate {
+            activity_sid: Some(ActivitySid::parse(AVAILABLE).expect("sid")),
+            reject_pending_reservations: false,
+        };
+        client
+            .update_worker(
+                &WorkspaceSid::parse(WS).expect("sid"),
+                &WorkerSid::parse(WK).expect("sid"),
+                &available,
+            )
+            .expect("UpdateWorker");
+    };
+
+    expect(
+        &[
+            "task",
+            "create",
+            "--workspace",
+            WS,
+            "--workflow",
+            WW,
+            "--attributes",
+            r#"{"selected_language":"es"}"#,
+            "--priority",
+            "5",
+            "--timeout",
+            "600",
+            "--channel",
+            "voice",
+        ],
+        0,
+        &format!(
+            "status:     reserved\nqueue:      {WQ} (Support)\nworkflow:   {WW} (Support)\npriority:   5\nage:        0 s\nchannel:    voice\n"
+        ),
+        "task create prints the task, reserved at once",
+    );
+    // Each decision on a reservation of its own, through its task or its worker.
+    #[rustfmt::skip]
+    let decisions: [(&str, &str, &[&str], &str); 8] = [
+        ("accept", "--task", &[], "status:      accepted"),
+        ("accept", "--worker", &[], "status:      accepted"),
+        ("reject", "--task", &["--activity", WA], "status:      rejected"),
+        ("dequeue", "--task", &["--to", "client:alice", "--from", "+18005550100", "--activity", WA, "--record", "--timeout", "30", "--status-callback-url", "https://example.com/status", "--status-callback-events", "initiated,completed"], "status:      accepted"),
+        ("call", "--worker", &["--url", "https://example.com/twiml", "--from", "+18005550100", "--to", "client:alice", "--accept", "--record", "--timeout", "20", "--status-callback-url", "https://example.com/status"], "status:      accepted"),
+        ("dequeue", "--worker", &["--post-work-activity", WA], "status:      accepted"),
+        ("redirect", "--task", &["--call", CA, "--url", "https://example.com/hold", "--accept", "--activity", WA], "status:      accepted"),
+        ("conference", "--task", &["--to", "client:alice", "--from", "+18005550100", "--activity", WA, "--timeout", "30", "--record", "--conference-record", "record-from-start", "--conference-status-callback", "https://example.com/conference", "--conference-status-callback-event", "start,end", "--param", "beep=onEnter", "--param", "end_conference_on_exit=true", "--param", "max_participants=10", "--param", "region=ie1"], "status:      accepted"),
+    ];
+    let mut assigned = String::new();
+    let mut last = String::new();
+    for (verb, by, flags, part) in decisions {
+        let (task, reservation) = server.pending(&client);
+        let through = if by == "--task" { task.as_str() } else { WK };
+        let mut args = vec![
+            "reservation",
+            verb,
+            "--workspace",
+            WS,
+            by,
+            through,
+            "--reservation",
+            reservation.as_str(),
+        ];
+        args.extend_from_slice(flags);
+        expect(&args, 0, part, &format!("{verb} {by}"));
+        if verb == "reject" {
+            back_to_work();
+        } else {
+            assigned = task.as_str().to_owned();
+        }
+        last = reservation.as_str().to_owned();
+    }
+    expect(
+        &[
+            "reservation",
+            "show",
+            "--workspace",
+            WS,
+            "--worker",
+            WK,
+            "--reservation",
+            &last,
+        ],
+        0,
+        "status:      accepted",
+        "show",
+    );
+    expect(
+        &[
+            "reservation",
+            "accept",
+            "--workspace",
+            WS,
+            "--worker",
+            WK,
+            "--reservation",
+            &last,
+        ],
+        0,
+        "already",
+        "accepting an accepted reservation: nothing left to do",
+    );
+    expect(
+        &["task", "show", "--workspace", WS, "--task", &assigned],
+        0,
+        "status:     assigned",
+        "task show",
+    );
+    expect(
+        &[
+            "task",
+            "list",
+            "--workspace",
+            WS,
+            "--status",
+            "pending,reserved",
+            "--queue",
+            WQ,
+            "--workflow",
+            WW,
+            "--expression",
+            "selected_language == 'es'",
+            "--limit",
+            "5",
+        ],
+        0,
+        "2 tasks",
+        "task list with every filter: the task created first, still undecided, and the rejected \
+         one, reserved again",
+    );
+    expect(
+        &["task", "list", "--workspace", WS, "--json"],
+        0,
+        "\"sid\": \"WT",
+        "task list --json",
+    );
+    expect(
+        &[
+            "task",
+            "complete",
+            "--workspace",
+            WS,
+            "--task",
+            &assigned,
+            "--reason",
+            "resolved",
+        ],
+        0,
+        "status:     completed",
+        "task complete",
+    );
+    // The conference's post-work activity (Break) applied when its task ended.
+    expect(
+        &["worker", "show", "--workspace", WS, "--worker", WK],
+        0,
+        &format!("activity:   {WA} (Break)"),
+        "the post-work activity",
+    );
+    back_to_work();
+    let (open, _) = server.pending(&client);
+    expect(
+        &[
+            "task",
+            "cancel",
+            "--workspace",
+            WS,
+            "--task",
+            open.as_str(),
+            "--reason",
+            "the caller hung up",
+        ],
+        0,
+        "status:     canceled",
+        "task cancel",
+    );
+    expect(
+        &[
+            "worker",
+            "list",
+            "--workspace",
+            WS,
+            "--activity",
+            AVAILABLE,
+            "--available",
+            "--queue",
+            WQ,
+            "--expression",
+            "skills HAS 'billing'",
+        ],
+        0,
+        WK,
+        "worker list with every filter",
+    );
+    expect(
+        &["worker", "show", "--workspace", WS, "--worker", WK],
+        0,
+        &format!("worker:     {WK} (alice)"),
+        "worker show",
+    );
+    expect(
+        &[
+            "worker",
+            "activity",
+            "--workspace",
+            WS,
+            "--worker",
+            WK,
+            "--activity",
+            WA,
+            "--reject-pending-reservations",
+        ],
+        0,
+        &format!("worker:     {WK}"),
+        "worker activity",
+    );
+    expect(
+        &["workflow", "pull", "--workspace", WS, "--workflow", WW],
+        0,
+        "default_filter",
+        "workflow pull: the simulator keeps the configuration as JSON",
+    );
+    expect(
+        &[
+            "connect",
+            "--workspace",
+            WS,
+            "--workflow",
+            WW,
+            "--assignment-url",
+            "https://abc123defg.execute-api.us-east-1.amazonaws.com/taskrouter/assignment_callback",
+            "--events-url",
+            "https://abc123defg.execute-api.us-east-1.amazonaws.com/taskrouter/events",
+            "--events-filter",
+            "reservation.accepted,reservation.timeout",
+            "--dry-run",
+        ],
+        0,
+        "workflow AssignmentCallbackUrl           (none) → https://abc123defg.execute-api.us-east-1.amazonaws.com/taskrouter/assignment_callback",
+        "connect --dry-run prints the plan",
+    );
+    expect(
+        &[
+            "connect",
+            "--workspace",
+            WS,
+            "--workflow",
+            WW,
+            "--assignment-url",
+            "https://example.com/cb",
+        ],
+        0,
+        "connected:",
+        "connect reads back what the simulator kept",
+    );
+}
