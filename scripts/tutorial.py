@@ -257,7 +257,10 @@ class Tutorial:
 
     def settle(self) -> None:
         """Delivers the callbacks due now and applies their answers."""
-        stage("curl -X POST …/sim/clock/advance?seconds=0   (deliver the callbacks due now)")
+        stage(
+            f"curl -u \"$TWILIO_ACCOUNT_SID:$TWILIO_AUTH_TOKEN\" -X POST "
+            f"'{self.sim_url}/sim/clock/advance?seconds=0'   (deliver the callbacks due now)"
+        )
         answer = request(f"{self.sim_url}/sim/clock/advance?seconds=0", "POST")
         if answer is None or answer[0] != 200:
             raise Failed(f"advance: {answer}")
