@@ -1,7 +1,7 @@
 //! Scenarios of the lifecycle under the manual clock that need more than one step: step
 //! timeouts counted from the task's age (docs/taskrouter.md §12, Timers), Workflow filters on
-//! `taskrouter.currentTime` at a chosen instant (§9), and the compiled function's logged
-//! decisions set beside what the simulator applied.
+//! `taskrouter.currentTime` at a chosen instant (§9), the compiled function's logged decisions
+//! set beside what the simulator applied, and the fallback URL when the function fails closed.
 
 use serde_json::{Value, json};
 
@@ -337,5 +337,77 @@ async fn every_decision_the_function_logged_is_the_one_the_simulator_applied() {
     assert!(
         log.contains("dequeue") && !log.contains("WARN"),
         "every answer applied:\n{log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_function_answering_503_sends_the_callback_to_the_fallback_function_which_decides() {
+    // The primary function cannot read its token (SSM on a port nothing listens on) and fails
+    // closed with 503; the fallback is a second function with its token at hand, accepting.
+    let nowhere = format!("http://127.0.0.1:{}", crate::support::loopback::free_port());
+    let primary = Gateway::start_with(&[
+        ("TWILIO_AUTH_TOKEN_PARAMETER", "/taskrouter/auth-token"),
+        ("AWS_ENDPOINT_URL", &nowhere),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ])
+    .await;
+    let accept = json!({"rules": [], "default": {"instruction": "accept"}});
+    let fallback = Gateway::start(&[("ASSIGNMENT_RULES", &accept.to_string())]).await;
+    let document = document(
+        &[worker(1, "alice", &["support"])],
+        &support_only(),
+        &json!({
+            "assignment_callback_url": format!("{}/taskrouter/assignment_callback", primary.url),
+            "fallback_assignment_callback_url": format!("{}/taskrouter/assignment_callback", fallback.url),
+        }),
+        1,
+        &json!({}),
+    );
+    let sim = tokio::task::spawn_blocking(move || {
+        let sim = Sim::start(&document, &[]);
+        let task = sid(&create_task(&sim, &json!({"type": "support"}), &[]));
+        sim.advance(0);
+        (sim, task)
+    });
+    let (sim, task) = sim.await.expect("played");
+    let reservations = tokio::task::spawn_blocking({
+        let task = task.clone();
+        move || (outcomes(&sim, &task), sim.log())
+    });
+    let (outcomes, log) = reservations.await.expect("read back");
+    assert_eq!(
+        outcomes,
+        [pair("alice", "accepted")],
+        "the fallback's accept applied\n{log}"
+    );
+    let refused: Vec<Value> = json_lines(&primary.function.output())
+        .into_iter()
+        .filter(|line| {
+            line["message"] == "request refused: auth token unavailable" && line["status"] == 503
+        })
+        .collect();
+    assert!(
+        !refused.is_empty(),
+        "the primary failed closed:\n{}",
+        primary.function.output()
+    );
+    let decided: Vec<(String, String)> = json_lines(&fallback.function.output())
+        .into_iter()
+        .filter(|line| line["message"] == "assignment answered")
+        .map(|line| {
+            (
+                line["task_sid"].as_str().unwrap_or("?").to_owned(),
+                line["decision"].as_str().unwrap_or("?").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(decided, [(task, "accept".to_owned())]);
+    assert!(
+        log.contains("assignment callback unusable after")
+            && log.contains("(status 503, not 200): calling the FallbackAssignmentCallbackUrl")
+            && log.contains("fallback assignment callback answered in"),
+        "the simulator narrates the 503 and the fallback's answer:\n{log}"
     );
 }
