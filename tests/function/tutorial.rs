@@ -66,11 +66,39 @@ fn make_tutorial_assigns_a_deferred_task_over_rest_and_an_instructed_one_then_st
     .collect();
     assert!(order.is_sorted(), "stages out of order:\n{stdout}");
 
-    // Nothing it started still listens.
+    // Nothing it started still listens, and no process is left with this run's settings (the
+    // function itself listens on nothing: it polls cargo lambda's Runtime API).
     for port in [port, sim_port] {
         assert!(
             TcpStream::connect(("127.0.0.1", port)).is_err(),
             "port {port} still answers after make tutorial ended"
         );
     }
+    let marker = format!("PUBLIC_BASE_URL=http://127.0.0.1:{port}");
+    assert_eq!(
+        processes_with(&marker),
+        Vec::<String>::new(),
+        "processes left behind"
+    );
+}
+
+/// The command lines of the running processes whose environment holds `entry` (`NAME=value`).
+fn processes_with(entry: &str) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(Result::ok)
+        .filter(|process| {
+            std::fs::read(process.path().join("environ")).is_ok_and(|environ| {
+                environ
+                    .split(|byte| *byte == 0)
+                    .any(|variable| variable == entry.as_bytes())
+            })
+        })
+        .map(|process| {
+            let cmdline = std::fs::read(process.path().join("cmdline")).unwrap_or_default();
+            String::from_utf8_lossy(&cmdline).replace('\0', " ")
+        })
+        .filter(|cmdline| !cmdline.is_empty())
+        .collect()
 }
