@@ -411,3 +411,64 @@ async fn a_function_answering_503_sends_the_callback_to_the_fallback_function_wh
         "the simulator narrates the 503 and the fallback's answer:\n{log}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deferred_reservation_left_to_time_out_is_offered_again_and_the_function_sees_the_tasks_age()
+ {
+    // The function defers every reservation; nobody decides over REST.
+    let gateway = Gateway::start(&[]).await;
+    let callback = format!("{}/taskrouter/assignment_callback", gateway.url);
+    let document = document(
+        &[
+            worker(1, "alice", &["support"]),
+            worker(2, "bob", &["support"]),
+        ],
+        &support_only(),
+        &json!({"assignment_callback_url": callback}),
+        1,
+        &json!({}),
+    );
+    let played = tokio::task::spawn_blocking(move || {
+        let sim = Sim::start(&document, &[]);
+        let task = sid(&create_task(&sim, &json!({}), &[]));
+        sim.advance(0);
+        let before = outcomes(&sim, &task);
+        sim.advance(120);
+        let after = outcomes(&sim, &task);
+        let alice = activity_of(&sim, "WK00000000000000000000000000000001");
+        (sim, task, before, after, alice)
+    });
+    let (sim, task, before, after, alice) = played.await.expect("played");
+    assert_eq!(before, [pair("alice", "pending")], "deferred");
+    assert_eq!(
+        after,
+        [pair("alice", "timeout"), pair("bob", "pending")],
+        "at 120 s, the default TaskReservationTimeout\n{}",
+        sim.log()
+    );
+    assert_eq!(alice, "Offline", "the workspace's TimeoutActivitySid");
+    let seen: Vec<(String, String, u64)> = json_lines(&gateway.function.output())
+        .into_iter()
+        .filter(|line| line["message"] == "assignment answered")
+        .map(|line| {
+            (
+                line["task_sid"].as_str().unwrap_or("?").to_owned(),
+                line["worker_sid"].as_str().unwrap_or("?").to_owned(),
+                line["task_age"].as_u64().unwrap_or(u64::MAX),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                task.clone(),
+                "WK00000000000000000000000000000001".to_owned(),
+                0
+            ),
+            (task, "WK00000000000000000000000000000002".to_owned(), 120),
+        ],
+        "two callbacks, the second with the task's age on the simulator's clock\n{}",
+        gateway.function.output()
+    );
+}
