@@ -24,6 +24,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -328,6 +329,11 @@ class Tutorial:
         return first, second
 
 
+def port_in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def main() -> int:
     port = int(os.environ.get("PORT") or 9000)
     sim_port = int(os.environ.get("SIM_PORT") or 4010)
@@ -335,6 +341,14 @@ def main() -> int:
     if not os.access(taskrouter, os.X_OK):
         print(f"error: no {taskrouter}: build it with `cargo build --bins` (make tutorial does)", file=sys.stderr)
         return 1
+    for name, number in (("PORT", port), ("SIM_PORT", sim_port)):
+        if port_in_use(number):
+            print(
+                f"error: port {number} is in use (a `make run` or a simulator already running?): "
+                f"stop it, or choose another with {name}=",
+                file=sys.stderr,
+            )
+            return 1
     tutorial = Tutorial(port, sim_port, taskrouter)
     # Stopped by a signal (Ctrl-C, a test's timeout): clean up as on any other ending.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
