@@ -10,9 +10,26 @@ use super::{
     event_types, fetch_task, outcomes, pair, support_only, worker,
 };
 use crate::support::gateway::Gateway;
-use crate::support::json_lines;
 use crate::support::repo;
 use crate::support::sim::Sim;
+use crate::support::{Function, json_lines};
+
+/// The function's log lines whose `message` is `message`, once there are at least `count` of
+/// them: its output is read from a pipe as it comes, so the last line may trail the answer the
+/// simulator already applied. Gives up after 10 s and returns what there is.
+async fn logged(function: &Function, message: &str, count: usize) -> Vec<Value> {
+    let started = std::time::Instant::now();
+    loop {
+        let lines: Vec<Value> = json_lines(&function.output())
+            .into_iter()
+            .filter(|line| line["message"] == message)
+            .collect();
+        if lines.len() >= count || started.elapsed() > std::time::Duration::from_secs(10) {
+            return lines;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
 
 /// The task's queue name and status.
 fn where_is(sim: &Sim, task: &str) -> (String, String) {
@@ -268,10 +285,7 @@ async fn every_decision_the_function_logged_is_the_one_the_simulator_applied() {
     .await
     .expect("the tasks were played");
 
-    let logged: Vec<Value> = json_lines(&gateway.function.output())
-        .into_iter()
-        .filter(|line| line["message"] == "assignment answered")
-        .collect();
+    let logged = logged(&gateway.function, "assignment answered", 5).await;
     let mut decisions: Vec<&str> = logged
         .iter()
         .map(|line| line["decision"].as_str().unwrap_or("?"))
@@ -382,20 +396,23 @@ async fn a_function_answering_503_sends_the_callback_to_the_fallback_function_wh
         [pair("alice", "accepted")],
         "the fallback's accept applied\n{log}"
     );
-    let refused: Vec<Value> = json_lines(&primary.function.output())
-        .into_iter()
-        .filter(|line| {
-            line["message"] == "request refused: auth token unavailable" && line["status"] == 503
-        })
-        .collect();
+    let refused: Vec<Value> = logged(
+        &primary.function,
+        "request refused: auth token unavailable",
+        1,
+    )
+    .await
+    .into_iter()
+    .filter(|line| line["status"] == 503)
+    .collect();
     assert!(
         !refused.is_empty(),
         "the primary failed closed:\n{}",
         primary.function.output()
     );
-    let decided: Vec<(String, String)> = json_lines(&fallback.function.output())
+    let decided: Vec<(String, String)> = logged(&fallback.function, "assignment answered", 1)
+        .await
         .into_iter()
-        .filter(|line| line["message"] == "assignment answered")
         .map(|line| {
             (
                 line["task_sid"].as_str().unwrap_or("?").to_owned(),
@@ -447,9 +464,9 @@ async fn a_deferred_reservation_left_to_time_out_is_offered_again_and_the_functi
         sim.log()
     );
     assert_eq!(alice, "Offline", "the workspace's TimeoutActivitySid");
-    let seen: Vec<(String, String, u64)> = json_lines(&gateway.function.output())
+    let seen: Vec<(String, String, u64)> = logged(&gateway.function, "assignment answered", 2)
+        .await
         .into_iter()
-        .filter(|line| line["message"] == "assignment answered")
         .map(|line| {
             (
                 line["task_sid"].as_str().unwrap_or("?").to_owned(),
