@@ -8,6 +8,8 @@ MAKEFLAGS += --no-print-directory
 
 # Port of the local function (`cargo lambda watch` serves the routes at the root of it).
 PORT ?= 9000
+# Port of the simulator `make tutorial` starts (Prism's, as `taskrouter sim serve` defaults to).
+SIM_PORT ?= 4010
 # The documented, non-secret token of local runs; `send` signs with it, `run` verifies with it.
 DEV_TOKEN := local-dev-token
 # The URL `run` verifies signatures against. Under `cargo lambda watch` the event's domain name is
@@ -84,14 +86,14 @@ define require
 	  exit 1; }
 endef
 
-.PHONY: help tools run invoke send events test test-fast check deny build validate deploy connect bench storm fuzz fuzz-build prism
+.PHONY: help tools run tutorial invoke send events test test-fast check deny build validate deploy connect bench storm fuzz fuzz-build prism
 
 help: ## List the targets
 	@echo "usage: make TARGET [VARIABLE=value ...]"
 	@echo
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/  \1\t\2/' | expand -t 12
 	@echo
-	@echo "variables: PORT=$(PORT) EVENT=$(EVENT) LOG_LEVEL=$(LOG_LEVEL)"
+	@echo "variables: PORT=$(PORT) SIM_PORT=$(SIM_PORT) (tutorial) EVENT=$(EVENT) LOG_LEVEL=$(LOG_LEVEL)"
 	@echo "           PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) (run; empty = derive from the request)"
 	@echo '           TASK=$(TASK) (send)'
 	@echo '           WORKER=$(WORKER) (send)'
@@ -133,6 +135,12 @@ run: ## Run the function locally on cargo lambda watch (reloads on change; no AW
 	PUBLIC_BASE_URL='$(PUBLIC_BASE_URL)' \
 	AWS_LAMBDA_LOG_LEVEL='$(LOG_LEVEL)' \
 	cargo lambda watch --bin taskrouter-lambda --invoke-port $(PORT)
+
+tutorial: ## The tutorial end to end on this machine: the simulator, `make run`'s function, two tasks assigned
+	$(call ensure,cargo-lambda,$(CARGO_LAMBDA))
+	@# The CLI drives the simulator; `make run`, started by the script, finds both binaries built.
+	cargo build --bins
+	PORT=$(PORT) SIM_PORT=$(SIM_PORT) python3 scripts/tutorial.py
 
 invoke: ## Send EVENT (an API Gateway event file) to the function started by `make run`
 	$(call require,cargo-lambda,$(PIP) install '$(CARGO_LAMBDA)')

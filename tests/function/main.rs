@@ -59,7 +59,8 @@ mod workflow;
 // `make connect` reading a stack's outputs from CloudFormation on moto.
 mod rest;
 
-// The REST client and its commands against Stoplight Prism serving Twilio's OpenAPI description.
+// The REST client and its commands against Stoplight Prism serving Twilio's OpenAPI description,
+// and the client's cases against the simulator.
 mod rest_prism;
 
 // `taskrouter workflow diff` and `apply` against a stand-in Workflow that keeps what is applied
@@ -69,6 +70,9 @@ mod workflow_rest;
 
 // The README's first command, `make run`, on the real `cargo lambda watch`.
 mod readme;
+
+// `make tutorial`: the simulator and `make run`'s function, two tasks assigned end to end.
+mod tutorial;
 
 // `taskrouter sim serve`: the REST API against Twilio's description (Prism as a validating
 // proxy), the whole loop with the compiled function, and each lifecycle behaviour under a

@@ -3,7 +3,8 @@
 //! be accepted; deliberate mistakes must come back as the client's clear errors. Prism's two
 //! blind spots (docs/taskrouter.md §7: it refuses every array, and it accepts unknown parameter
 //! names) are covered by [`every_form_key_the_client_sends_exists_in_its_operations_schema`], which
-//! reads the description itself.
+//! reads the description itself. The client's cases run against the simulator too, which keeps
+//! state: there they act on tasks and reservations they create, and get Twilio's errors.
 
 use std::process::Output;
 
@@ -23,6 +24,7 @@ use crate::support::cli::{
     ACCOUNT, CA, WA, WK, WR, WS, WT, WW, assert_no_secret, taskrouter_on, text,
 };
 use crate::support::prism::{Prism, SPEC_BYTES, spec, spec_bytes};
+use crate::support::sim::{SIM_TOKEN, Sim};
 
 const TOKEN: &str = "prism-token-that-must-stay-secret";
 
@@ -394,11 +396,12 @@ fn every_query_key_the_client_sends_exists_in_its_operations_parameters() {
     assert_eq!(statuses, TaskStatus::NAMES);
 }
 
-fn client(prism: &Prism) -> Client {
+/// A client logged in to `url` with `token`.
+fn client_of(url: &str, token: &str) -> Client {
     let vars = [
         ("TWILIO_ACCOUNT_SID", ACCOUNT.to_owned()),
-        ("TWILIO_AUTH_TOKEN", TOKEN.to_owned()),
-        ("TASKROUTER_API_URL", prism.url.clone()),
+        ("TWILIO_AUTH_TOKEN", token.to_owned()),
+        ("TASKROUTER_API_URL", url.to_owned()),
     ];
     let config = RestConfig::from_lookup(|name| {
         vars.iter()
@@ -409,28 +412,216 @@ fn client(prism: &Prism) -> Client {
     Client::new(&config).expect("a client")
 }
 
+/// The activity the simulator's worker is available in; [`WA`] is its unavailable `Break`, the
+/// activity the cases reject into and move the worker to.
+const AVAILABLE: &str = "WA00000000000000000000000000000002";
+
+/// Where the client's cases run. Prism mocks Twilio's description: every SID exists and every
+/// answer is one of its examples. The simulator keeps state: the cases make the tasks and
+/// reservations they act on, in a workspace with the SIDs the cases name ([`WS`], [`WW`], [`WK`],
+/// [`WA`], [`WQ`], and the queues of `workflows/workspace.json`, which `configuration_update`
+/// routes to).
+enum Server {
+    Prism(Prism),
+    Sim(Sim),
+}
+
+impl Server {
+    fn simulator() -> Self {
+        let sample: Value = serde_json::from_str(
+            &std::fs::read_to_string(crate::support::repo().join("workflows/workspace.json"))
+                .expect("the sample workspace"),
+        )
+        .expect("JSON");
+        let mut queues = sample["task_queues"].as_array().cloned().expect("queues");
+        queues.push(json!({"sid": WQ, "friendly_name": "Support", "target_workers": "1==1"}));
+        let document = json!({
+            "sid": WS,
+            "friendly_name": "REST cases",
+            "default_activity": "Offline",
+            "timeout_activity": "Offline",
+            "activities": [
+                {"sid": "WA00000000000000000000000000000001", "friendly_name": "Offline", "available": false},
+                {"sid": AVAILABLE, "friendly_name": "Available", "available": true},
+                {"sid": WA, "friendly_name": "Break", "available": false}
+            ],
+            "workers": [{
+                "sid": WK, "friendly_name": "alice", "activity": "Available",
+                "attributes": {"skills": ["billing", "support"], "contact_uri": "client:alice"},
+                "channels": {"default": 50, "voice": 50}
+            }],
+            "task_queues": queues,
+            "workflows": [{
+                "sid": WW, "friendly_name": "Support",
+                "configuration": {"task_routing": {"filters": [], "default_filter": {"queue": WQ}}}
+            }]
+        });
+        Self::Sim(Sim::start(&document, &[]))
+    }
+
+    fn url(&self) -> &str {
+        match self {
+            Self::Prism(prism) => &prism.url,
+            Self::Sim(sim) => &sim.url,
+        }
+    }
+
+    fn token(&self) -> &'static str {
+        match self {
+            Self::Prism(_) => TOKEN,
+            Self::Sim(_) => SIM_TOKEN,
+        }
+    }
+
+    fn log(&self) -> String {
+        match self {
+            Self::Prism(prism) => prism.log(),
+            Self::Sim(sim) => sim.log(),
+        }
+    }
+
+    fn client(&self) -> Client {
+        client_of(self.url(), self.token())
+    }
+
+    /// A task and a reservation of it still pending: Prism's SIDs, or on the simulator a new
+    /// task (routed to [`WK`] at once) and its reservation.
+    fn pending(&self, client: &Client) -> (TaskSid, ReservationSid) {
+        match self {
+            Self::Prism(_) => (
+                TaskSid::parse(WT).expect("sid"),
+                ReservationSid::parse(WR).expect("sid"),
+            ),
+            Self::Sim(sim) => {
+                let workspace = WorkspaceSid::parse(WS).expect("sid");
+                let task = client
+                    .create_task(&workspace, &new_task())
+                    .unwrap_or_else(|error| panic!("CreateTask: {error}\n{}", sim.log()))
+                    .resource
+                    .sid;
+                let (status, body) = sim.get(&format!(
+                    "/v1/Workspaces/{WS}/Tasks/{}/Reservations?ReservationStatus=pending",
+                    task.as_str()
+                ));
+                assert_eq!(status, 200, "{body}");
+                let reservation = body["reservations"][0]["sid"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("a pending reservation: {body}\n{}", sim.log()));
+                (task, ReservationSid::parse(reservation).expect("sid"))
+            }
+        }
+    }
+}
+
 #[test]
 fn every_request_the_client_can_make_is_accepted_and_mistakes_come_back_clear() {
-    let prism = Prism::start();
-    let client = client(&prism);
+    requests_are_accepted_and_mistakes_come_back_clear(&Server::Prism(Prism::start()));
+}
+
+#[test]
+fn every_request_the_client_can_make_is_accepted_by_the_simulator_and_mistakes_come_back_clear() {
+    requests_are_accepted_and_mistakes_come_back_clear(&Server::simulator());
+}
+
+fn requests_are_accepted_and_mistakes_come_back_clear(server: &Server) {
+    let client = server.client();
+    let simulated = matches!(server, Server::Sim(_));
     let workspace = WorkspaceSid::parse(WS).expect("sid");
     let workflow = WorkflowSid::parse(WW).expect("sid");
-    let task = TaskSid::parse(WT).expect("sid");
-    let reservation = ReservationSid::parse(WR).expect("sid");
-    let paths = [
-        ReservationOf::Task(task.clone()),
-        ReservationOf::Worker(WorkerSid::parse(WK).expect("sid")),
-    ];
-    for of in &paths {
+    let worker = WorkerSid::parse(WK).expect("sid");
+    let available = WorkerUpdate {
+        activity_sid: Some(ActivitySid::parse(AVAILABLE).expect("sid")),
+        reject_pending_reservations: false,
+    };
+    // On the simulator: an instruction that accepts leaves a task assigned, to complete below.
+    let mut assigned = TaskSid::parse(WT).expect("sid");
+    let mut last = None;
+    for through_task in [true, false] {
         for (name, instruction) in instructions() {
+            let (task, reservation) = server.pending(&client);
+            let of = if through_task {
+                ReservationOf::Task(task.clone())
+            } else {
+                ReservationOf::Worker(worker.clone())
+            };
             let answer = client
-                .update_reservation(&workspace, of, &reservation, &instruction)
-                .unwrap_or_else(|error| panic!("{name} via {of:?}: {error}\n{}", prism.log()));
+                .update_reservation(&workspace, &of, &reservation, &instruction)
+                .unwrap_or_else(|error| panic!("{name} via {of:?}: {error}\n{}", server.log()));
             assert!(answer.resource.sid.as_str().starts_with("WR"), "{name}");
+            if simulated {
+                let expected = if name == "reject" {
+                    "rejected"
+                } else {
+                    "accepted"
+                };
+                assert_eq!(
+                    answer.json["reservation_status"], expected,
+                    "{name} via {of:?}: every instruction here accepts but reject"
+                );
+                if name == "reject" {
+                    // Rejected into Break: back to work for the next case.
+                    client
+                        .update_worker(&workspace, &worker, &available)
+                        .expect("UpdateWorker");
+                } else {
+                    assigned = task.clone();
+                }
+            }
+            last = Some((of, reservation));
         }
-        client
-            .fetch_reservation(&workspace, of, &reservation)
-            .unwrap_or_else(|error| panic!("fetch via {of:?}: {error}"));
+    }
+    let (of, reservation) = last.expect("a reservation updated");
+    let fetched = client
+        .fetch_reservation(&workspace, &of, &reservation)
+        .unwrap_or_else(|error| panic!("fetch via {of:?}: {error}"));
+    if simulated {
+        assert_eq!(fetched.resource.sid, reservation);
+    }
+    // Deliberate mistakes, past the client's own validation through its transport. Prism
+    // answers 422 with its validator's words; the simulator answers what Twilio answers.
+    let (task, reservation) = server.pending(&client);
+    let reservation_path = format!(
+        "/v1/Workspaces/{WS}/Tasks/{}/Reservations/{}",
+        task.as_str(),
+        reservation.as_str()
+    );
+    #[rustfmt::skip]
+    let mistakes = [
+        (
+            Request::post(reservation_path.clone(), vec![("ReservationStatus", "accept".to_owned())], Replay::Safe),
+            (422, "Request body property ReservationStatus must be equal to one of the allowed values: pending, accepted, rejected, timeout, canceled, rescinded, wrapping, completed"),
+            (400, "ReservationStatus"),
+            "a bad enum",
+        ),
+        (
+            Request::get(format!("/v1/Workspaces/WS{}/Tasks/{WT}", "0".repeat(31))),
+            (422, "Request path parameter workspacesid must match pattern \"^WS[0-9a-fA-F]{32}$\""),
+            (404, "was not found"),
+            "a SID one digit short",
+        ),
+        (
+            Request::post(format!("/v1/Workspaces/{WS}/Tasks"), vec![("Priority", "high".to_owned())], Replay::Unsafe),
+            (422, "Request body property Priority must be integer"),
+            (400, "Priority"),
+            "a wrong type",
+        ),
+        (
+            Request::post(reservation_path, vec![("Instruction", "dequeue".to_owned()), ("DequeueStatusCallbackUrl", "not a url".to_owned())], Replay::Safe),
+            (422, "DequeueStatusCallbackUrl"),
+            (400, "`status_callback_url` must be an absolute http(s) URL"),
+            "a malformed URL",
+        ),
+    ];
+    for (request, prism, sim, why) in mistakes {
+        let (status, message) = if simulated { sim } else { prism };
+        let error = client.transport().send(&request).expect_err(why);
+        let api = error.api().unwrap_or_else(|| panic!("{why}: {error}"));
+        assert_eq!(api.status, status, "{why}: {error}");
+        assert!(error.to_string().contains(message), "{why}: {error}");
+        assert!(
+            !format!("{error} {error:?}").contains(server.token()),
+            "{why}"
+        );
     }
     let created = client
         .create_task(&workspace, &new_task())
@@ -441,33 +632,52 @@ fn every_request_the_client_can_make_is_accepted_and_mistakes_come_back_clear() 
         created.resource.sid.as_str(),
         "the JSON is kept whole"
     );
+    let task = if simulated {
+        created.resource.sid.clone()
+    } else {
+        TaskSid::parse(WT).expect("sid")
+    };
     client.fetch_task(&workspace, &task).expect("FetchTask");
-    client
+    let canceled = client
         .update_task(&workspace, &task, &task_update())
         .expect("UpdateTask");
-    client
-        .update_task(&workspace, &task, &task_completion())
+    let completed = client
+        .update_task(&workspace, &assigned, &task_completion())
         .expect("UpdateTask completing");
-    // The list answers have several examples; the served copy's keys are sorted, so Prism's
+    if simulated {
+        assert_eq!(
+            (
+                canceled.json["assignment_status"].as_str(),
+                completed.json["assignment_status"].as_str()
+            ),
+            (Some("canceled"), Some("completed"))
+        );
+    }
+    // Prism's list answers have several examples; the served copy's keys are sorted, so its
     // first is an empty one: ask for the full one, which the typed answer must read.
-    let full = self::client(&prism).with_header("Prefer", "example=readFull");
+    let full = match server {
+        Server::Prism(_) => server.client().with_header("Prefer", "example=readFull"),
+        Server::Sim(_) => server.client(),
+    };
     let tasks = full
         .list_tasks(&workspace, &task_filter(), 10)
-        .unwrap_or_else(|error| panic!("ListTask: {error}\n{}", prism.log()));
+        .unwrap_or_else(|error| panic!("ListTask: {error}\n{}", server.log()));
     assert_eq!(
         tasks.resources.len(),
-        1,
-        "the description's example lists a task: {tasks:?}"
+        if simulated { 3 } else { 1 },
+        "Prism: the description's example lists a task; the simulator: the two tasks rejected, \
+         reserved again once the worker was back, and the one the mistakes were sent about: \
+         {tasks:?}"
     );
     assert_eq!(tasks.json.len(), tasks.resources.len());
-    let worker = WorkerSid::parse(WK).expect("sid");
     let workers = full
         .list_workers(&workspace, &worker_filter(), 10)
-        .unwrap_or_else(|error| panic!("ListWorker: {error}\n{}", prism.log()));
+        .unwrap_or_else(|error| panic!("ListWorker: {error}\n{}", server.log()));
     assert_eq!(
         workers.resources.len(),
-        1,
-        "the description's example lists a worker: {workers:?}"
+        if simulated { 0 } else { 1 },
+        "Prism: the description's example lists a worker; the simulator: nobody is available \
+         in Break: {workers:?}"
     );
     client
         .fetch_worker(&workspace, &worker)
@@ -483,58 +693,19 @@ fn every_request_the_client_can_make_is_accepted_and_mistakes_come_back_clear() 
         .expect("UpdateWorkflow");
     client
         .update_workflow(&workspace, &workflow, &configuration_update())
-        .expect("UpdateWorkflow with Configuration");
+        .unwrap_or_else(|error| {
+            panic!(
+                "UpdateWorkflow with Configuration: {error}\n{}",
+                server.log()
+            )
+        });
     client.fetch_workspace(&workspace).expect("FetchWorkspace");
     client
         .update_workspace(&workspace, &workspace_update())
         .expect("UpdateWorkspace");
 
-    // Deliberate mistakes, past the client's own validation through its transport.
-    let reservation_path = format!("/v1/Workspaces/{WS}/Tasks/{WT}/Reservations/{WR}");
-    let mistakes = [
-        (
-            Request::post(
-                reservation_path.clone(),
-                vec![("ReservationStatus", "accept".to_owned())],
-                Replay::Safe,
-            ),
-            422,
-            "Request body property ReservationStatus must be equal to one of the allowed values: pending, accepted, rejected, timeout, canceled, rescinded, wrapping, completed",
-            "a bad enum",
-        ),
-        (
-            Request::get(format!("/v1/Workspaces/WS{}/Tasks/{WT}", "0".repeat(31))),
-            422,
-            "Request path parameter workspacesid must match pattern \"^WS[0-9a-fA-F]{32}$\"",
-            "a SID one digit short",
-        ),
-        (
-            Request::post(
-                format!("/v1/Workspaces/{WS}/Tasks"),
-                vec![("Priority", "high".to_owned())],
-                Replay::Unsafe,
-            ),
-            422,
-            "Request body property Priority must be integer",
-            "a wrong type",
-        ),
-        (
-            Request::post(
-                reservation_path,
-                vec![("DequeueStatusCallbackUrl", "not a url".to_owned())],
-                Replay::Safe,
-            ),
-            422,
-            "DequeueStatusCallbackUrl",
-            "a malformed URL",
-        ),
-    ];
-    for (request, status, message, why) in mistakes {
-        let error = client.transport().send(&request).expect_err(why);
-        let api = error.api().unwrap_or_else(|| panic!("{why}: {error}"));
-        assert_eq!(api.status, status, "{why}: {error}");
-        assert!(error.to_string().contains(message), "{why}: {error}");
-        assert!(!format!("{error} {error:?}").contains(TOKEN), "{why}");
+    if simulated {
+        return;
     }
     // Prism answers the status a request prefers: an error path through the typed client.
     let error = client
@@ -545,7 +716,7 @@ fn every_request_the_client_can_make_is_accepted_and_mistakes_come_back_clear() 
         error.to_string(),
         format!(
             "GET {}/v1/Workspaces/{WS} answered 404: The server cannot find the requested content: Requested status code 404 is not defined in the document.; check the SIDs: they must belong to this account and workspace",
-            prism.url
+            server.url()
         )
     );
 }
@@ -735,5 +906,281 @@ fn the_commands_run_end_to_end_against_twilios_description() {
         "error: Twilio does not hold what was set:\n  \
          workflow AssignmentCallbackUrl reads http://example.com after the update, not https://example.com/cb\n  \
          workflow FallbackAssignmentCallbackUrl reads (none) after the update, not https://example.com/cb\n"
+    );
+}
+
+#[test]
+fn the_commands_run_end_to_end_against_the_simulator() {
+    let server = Server::simulator();
+    let client = server.client();
+    let run = |args: &[&str]| -> (Option<i32>, String) {
+        let output = taskrouter_on(server.url(), SIM_TOKEN)
+            .args(args)
+            .output()
+            .expect("the taskrouter binary runs");
+        assert_no_secret(&output, SIM_TOKEN);
+        let stdout = text(&output.stdout);
+        let shown = format!("{stdout}{}", text(&output.stderr));
+        (output.status.code(), shown)
+    };
+    let expect = |args: &[&str], code: i32, part: &str, why: &str| {
+        let (status, shown) = run(args);
+        assert_eq!(status, Some(code), "{why}: {shown}\n{}", server.log());
+        assert!(shown.contains(part), "{why}: `{part}` not in\n{shown}");
+    };
+    let back_to_work = || {
+        let available = WorkerUpdate {
+            activity_sid: Some(ActivitySid::parse(AVAILABLE).expect("sid")),
+            reject_pending_reservations: false,
+        };
+        client
+            .update_worker(
+                &WorkspaceSid::parse(WS).expect("sid"),
+                &WorkerSid::parse(WK).expect("sid"),
+                &available,
+            )
+            .expect("UpdateWorker");
+    };
+
+    expect(
+        &[
+            "task",
+            "create",
+            "--workspace",
+            WS,
+            "--workflow",
+            WW,
+            "--attributes",
+            r#"{"selected_language":"es"}"#,
+            "--priority",
+            "5",
+            "--timeout",
+            "600",
+            "--channel",
+            "voice",
+        ],
+        0,
+        &format!(
+            "status:     reserved\nqueue:      {WQ} (Support)\nworkflow:   {WW} (Support)\npriority:   5\nage:        0 s\nchannel:    voice\n"
+        ),
+        "task create prints the task, reserved at once",
+    );
+    // Each decision on a reservation of its own, through its task or its worker.
+    #[rustfmt::skip]
+    let decisions: [(&str, &str, &[&str], &str); 8] = [
+        ("accept", "--task", &[], "status:      accepted"),
+        ("accept", "--worker", &[], "status:      accepted"),
+        ("reject", "--task", &["--activity", WA], "status:      rejected"),
+        ("dequeue", "--task", &["--to", "client:alice", "--from", "+18005550100", "--activity", WA, "--record", "--timeout", "30", "--status-callback-url", "https://example.com/status", "--status-callback-events", "initiated,completed"], "status:      accepted"),
+        ("call", "--worker", &["--url", "https://example.com/twiml", "--from", "+18005550100", "--to", "client:alice", "--accept", "--record", "--timeout", "20", "--status-callback-url", "https://example.com/status"], "status:      accepted"),
+        ("dequeue", "--worker", &["--post-work-activity", WA], "status:      accepted"),
+        ("redirect", "--task", &["--call", CA, "--url", "https://example.com/hold", "--accept", "--activity", WA], "status:      accepted"),
+        ("conference", "--task", &["--to", "client:alice", "--from", "+18005550100", "--activity", WA, "--timeout", "30", "--record", "--conference-record", "record-from-start", "--conference-status-callback", "https://example.com/conference", "--conference-status-callback-event", "start,end", "--param", "beep=onEnter", "--param", "end_conference_on_exit=true", "--param", "max_participants=10", "--param", "region=ie1"], "status:      accepted"),
+    ];
+    let mut assigned = String::new();
+    let mut last = String::new();
+    for (verb, by, flags, part) in decisions {
+        let (task, reservation) = server.pending(&client);
+        let through = if by == "--task" { task.as_str() } else { WK };
+        let mut args = vec![
+            "reservation",
+            verb,
+            "--workspace",
+            WS,
+            by,
+            through,
+            "--reservation",
+            reservation.as_str(),
+        ];
+        args.extend_from_slice(flags);
+        expect(&args, 0, part, &format!("{verb} {by}"));
+        if verb == "reject" {
+            back_to_work();
+        } else {
+            assigned = task.as_str().to_owned();
+        }
+        last = reservation.as_str().to_owned();
+    }
+    expect(
+        &[
+            "reservation",
+            "show",
+            "--workspace",
+            WS,
+            "--worker",
+            WK,
+            "--reservation",
+            &last,
+        ],
+        0,
+        "status:      accepted",
+        "show",
+    );
+    expect(
+        &[
+            "reservation",
+            "accept",
+            "--workspace",
+            WS,
+            "--worker",
+            WK,
+            "--reservation",
+            &last,
+        ],
+        0,
+        "already",
+        "accepting an accepted reservation: nothing left to do",
+    );
+    expect(
+        &["task", "show", "--workspace", WS, "--task", &assigned],
+        0,
+        "status:     assigned",
+        "task show",
+    );
+    expect(
+        &[
+            "task",
+            "list",
+            "--workspace",
+            WS,
+            "--status",
+            "pending,reserved",
+            "--queue",
+            WQ,
+            "--workflow",
+            WW,
+            "--expression",
+            "selected_language == 'es'",
+            "--limit",
+            "5",
+        ],
+        0,
+        "2 tasks",
+        "task list with every filter: the task created first, still undecided, and the rejected \
+         one, reserved again",
+    );
+    expect(
+        &["task", "list", "--workspace", WS, "--json"],
+        0,
+        "\"sid\": \"WT",
+        "task list --json",
+    );
+    expect(
+        &[
+            "task",
+            "complete",
+            "--workspace",
+            WS,
+            "--task",
+            &assigned,
+            "--reason",
+            "resolved",
+        ],
+        0,
+        "status:     completed",
+        "task complete",
+    );
+    // The conference's post-work activity (Break) applied when its task ended.
+    expect(
+        &["worker", "show", "--workspace", WS, "--worker", WK],
+        0,
+        &format!("activity:   {WA} (Break)"),
+        "the post-work activity",
+    );
+    back_to_work();
+    let (open, _) = server.pending(&client);
+    expect(
+        &[
+            "task",
+            "cancel",
+            "--workspace",
+            WS,
+            "--task",
+            open.as_str(),
+            "--reason",
+            "the caller hung up",
+        ],
+        0,
+        "status:     canceled",
+        "task cancel",
+    );
+    expect(
+        &[
+            "worker",
+            "list",
+            "--workspace",
+            WS,
+            "--activity",
+            AVAILABLE,
+            "--available",
+            "--queue",
+            WQ,
+            "--expression",
+            "skills HAS 'billing'",
+        ],
+        0,
+        WK,
+        "worker list with every filter",
+    );
+    expect(
+        &["worker", "show", "--workspace", WS, "--worker", WK],
+        0,
+        &format!("worker:     {WK} (alice)"),
+        "worker show",
+    );
+    expect(
+        &[
+            "worker",
+            "activity",
+            "--workspace",
+            WS,
+            "--worker",
+            WK,
+            "--activity",
+            WA,
+            "--reject-pending-reservations",
+        ],
+        0,
+        &format!("worker:     {WK}"),
+        "worker activity",
+    );
+    expect(
+        &["workflow", "pull", "--workspace", WS, "--workflow", WW],
+        0,
+        "default_filter",
+        "workflow pull: the simulator keeps the configuration as JSON",
+    );
+    expect(
+        &[
+            "connect",
+            "--workspace",
+            WS,
+            "--workflow",
+            WW,
+            "--assignment-url",
+            "https://abc123defg.execute-api.us-east-1.amazonaws.com/taskrouter/assignment_callback",
+            "--events-url",
+            "https://abc123defg.execute-api.us-east-1.amazonaws.com/taskrouter/events",
+            "--events-filter",
+            "reservation.accepted,reservation.timeout",
+            "--dry-run",
+        ],
+        0,
+        "workflow AssignmentCallbackUrl           (none) → https://abc123defg.execute-api.us-east-1.amazonaws.com/taskrouter/assignment_callback",
+        "connect --dry-run prints the plan",
+    );
+    expect(
+        &[
+            "connect",
+            "--workspace",
+            WS,
+            "--workflow",
+            WW,
+            "--assignment-url",
+            "https://example.com/cb",
+        ],
+        0,
+        "connected:",
+        "connect reads back what the simulator kept",
     );
 }

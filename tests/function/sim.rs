@@ -1750,3 +1750,9 @@ fn every_answer_of_every_operation_the_simulator_serves_validates_against_twilio
         );
     }
 }
+
+// Scenarios with several steps each: step timeouts, time of day, the function's decisions.
+mod scenarios;
+
+// Twilio's Python helper library against the simulator, only its base URL changed.
+mod python_client;

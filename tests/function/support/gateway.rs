@@ -38,15 +38,23 @@ impl Drop for Gateway {
 }
 
 impl Gateway {
-    /// Starts the function with `env` (plus `PUBLIC_BASE_URL`, this front's URL) and serves it.
+    /// Starts the function with the development token, `env` (plus `PUBLIC_BASE_URL`, this
+    /// front's URL) and serves it.
     pub(crate) async fn start(env: &[(&str, &str)]) -> Self {
+        let mut vars = vec![("TWILIO_AUTH_TOKEN", crate::support::DEV_TOKEN)];
+        vars.extend_from_slice(env);
+        Self::start_with(&vars).await
+    }
+
+    /// As [`Gateway::start`], with exactly `env` besides `PUBLIC_BASE_URL` (another token source).
+    pub(crate) async fn start_with(env: &[(&str, &str)]) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a loopback port");
         let url = format!("http://{}", listener.local_addr().expect("a bound address"));
         let mut vars: Vec<(&str, &str)> = env.to_vec();
         vars.push(("PUBLIC_BASE_URL", &url));
-        let function = Arc::new(Function::start(&vars).await);
+        let function = Arc::new(Function::start_with(&vars).await);
         let serving = Arc::clone(&function);
         let server = tokio::spawn(async move {
             loop {

@@ -41,12 +41,17 @@ impl Sim {
     /// Starts `taskrouter sim serve --clock manual --start START --workspace <document>` plus
     /// `args`, and waits until `GET /sim/clock` answers.
     pub(crate) fn start(document: &Value, args: &[&str]) -> Self {
+        Self::start_at(document, START, args)
+    }
+
+    /// As [`Sim::start`], with the manual clock starting at `start` (RFC 3339).
+    pub(crate) fn start_at(document: &Value, start: &str, args: &[&str]) -> Self {
         let file = TempFile::new("workspace.json", &document.to_string());
         let port = free_port();
         let log = std::env::temp_dir().join(format!("taskrouter-sim-{port}.log"));
         let output = std::fs::File::create(&log).expect("a log file");
         let child = Command::new(env!("CARGO_BIN_EXE_taskrouter"))
-            .args(["sim", "serve", "--clock", "manual", "--start", START])
+            .args(["sim", "serve", "--clock", "manual", "--start", start])
             .args(["--port", &port.to_string(), "--workspace", file.path()])
             .args(args)
             .env_clear()
