@@ -81,3 +81,7 @@ mod docs;
 // Secrets in secret types: no plain-string token field anywhere in the crate; the simulator's
 // help and errors never show its token.
 mod secrets;
+
+// Rotating an account's auth token without a human: the Accounts API client against Twilio's
+// description.
+mod rotation;
