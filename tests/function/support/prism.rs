@@ -131,6 +131,17 @@ impl Prism {
         })
     }
 
+    /// Prism as a validating proxy in front of `upstream` for the Accounts API's description
+    /// (it has no arrays, so nothing to patch).
+    pub(crate) fn accounts_proxy(upstream: &str) -> Self {
+        Self::launch(
+            &accounts_spec(),
+            "proxy",
+            &[upstream, "--errors"],
+            |answer| answer.starts_with("HTTP/1.1 "),
+        )
+    }
+
     /// Prism mocking the Accounts API's description.
     pub(crate) fn accounts_mock() -> Self {
         Self::launch(&accounts_spec(), "mock", &[], |answer| {
