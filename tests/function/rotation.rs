@@ -1,5 +1,7 @@
 //! Rotating an account's auth token without a human: the Accounts API client against Twilio's
-//! own description of it (Stoplight Prism serving `twilio_accounts_v1.json`).
+//! own description of it (Stoplight Prism serving `twilio_accounts_v1.json`), and the rotation's
+//! four steps (`src/rotate.rs`) against moto's Secrets Manager and the simulator standing in for
+//! Twilio, each step run twice, and interrupted where a real rotation can be.
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
@@ -7,8 +9,15 @@ use taskrouter_lambda::rest::accounts::{AccountsClient, suppress};
 use taskrouter_lambda::rest::{Credentials, RetryPolicy};
 use taskrouter_lambda::sid::AccountSid;
 
+use serde_json::json;
+use taskrouter_lambda::rotate::{
+    self, CURRENT, Outcome, PENDING, RotateError, Secret, Step, TwilioAccounts,
+};
+
 use crate::support::cli::ACCOUNT;
+use crate::support::moto::Moto;
 use crate::support::prism::{Prism, accounts_spec};
+use crate::support::sim::{SIM_TOKEN, Sim, WS};
 
 /// The operation `id` of the Accounts API's description.
 fn operation<'s>(spec: &'s Value, id: &str) -> &'s Value {
@@ -102,5 +111,225 @@ fn every_key_the_accounts_client_sends_exists_in_its_operations_description() {
     assert_eq!(
         spec["servers"][0]["url"],
         taskrouter_lambda::rest::accounts::DEFAULT_ACCOUNTS_URL
+    );
+}
+
+/// The secret the rotation tests rotate.
+const SECRET: &str = "taskrouter/auth-token";
+/// The rotation's version ids (Secrets Manager's `ClientRequestToken`: 32 to 64 characters).
+const FIRST: &str = "00000000-0000-4000-8000-000000000001";
+const SECOND: &str = "00000000-0000-4000-8000-000000000002";
+
+/// A workspace of one worker: enough for the simulator to serve and to log requests in.
+fn workspace() -> Value {
+    json!({
+        "sid": WS,
+        "friendly_name": "Rotation",
+        "default_activity": "Offline",
+        "timeout_activity": "Offline",
+        "activities": [
+            {"sid": "WA00000000000000000000000000000001", "friendly_name": "Offline", "available": false},
+            {"sid": "WA00000000000000000000000000000002", "friendly_name": "Available", "available": true}
+        ],
+        "workers": [{"sid": "WK00000000000000000000000000000001", "friendly_name": "alice", "activity": "Available", "attributes": {}}],
+        "task_queues": [{"sid": "WQ00000000000000000000000000000001", "friendly_name": "Everyone", "target_workers": "1 == 1"}],
+        "workflows": [{"sid": "WW00000000000000000000000000000001", "friendly_name": "Everyone",
+            "configuration": {"task_routing": {"filters": [], "default_filter": {"queue": "WQ00000000000000000000000000000001"}}}}],
+    })
+}
+
+/// The simulator as Twilio: its Accounts API and its TaskRouter for the authenticated read.
+fn twilio(sim: &Sim) -> TwilioAccounts {
+    TwilioAccounts {
+        accounts_url: sim.url.clone(),
+        taskrouter_url: sim.url.clone(),
+        suppress_email: true,
+    }
+}
+
+/// moto with the secret holding the simulator's token as its only version.
+async fn secret(moto: &Moto) -> Secret {
+    moto.create_secret(
+        SECRET,
+        &json!({"account_sid": ACCOUNT, "auth_token": SIM_TOKEN}).to_string(),
+    )
+    .await;
+    Secret::new(moto.secrets_client().await, SECRET)
+}
+
+/// The token under `label` (and of `version`, when given), straight from moto.
+async fn stored(moto: &Moto, label: &str, version: Option<&str>) -> Option<String> {
+    let answer = moto
+        .secrets_client()
+        .await
+        .get_secret_value()
+        .secret_id(SECRET)
+        .version_stage(label)
+        .set_version_id(version.map(str::to_owned))
+        .send()
+        .await
+        .ok()?;
+    let value: Value = serde_json::from_str(answer.secret_string()?).expect("JSON");
+    assert_eq!(
+        value["account_sid"], ACCOUNT,
+        "the account is kept: {label}"
+    );
+    value["auth_token"].as_str().map(str::to_owned)
+}
+
+fn logs_in(sim: &Sim, token: &str) -> bool {
+    sim.call("GET", &Sim::ws(""), &[], Some((ACCOUNT, token))).0 == 200
+}
+
+#[tokio::test]
+async fn a_rotation_run_step_by_step_each_step_twice_makes_twilios_secondary_the_token_in_use() {
+    let moto = Moto::start().await;
+    let sim = Sim::start(&workspace(), &[]);
+    let secret = secret(&moto).await;
+    let twilio = twilio(&sim);
+    let run = |step| rotate::run(&secret, FIRST, step, &twilio);
+
+    assert_eq!(
+        run(Step::CreateSecret).await.expect("createSecret"),
+        Outcome::Done
+    );
+    let pending = stored(&moto, PENDING, Some(FIRST))
+        .await
+        .expect("AWSPENDING is stored");
+    assert_ne!(pending, SIM_TOKEN);
+    assert_eq!(
+        run(Step::CreateSecret).await.expect("createSecret again"),
+        Outcome::AlreadyDone
+    );
+    assert_eq!(
+        stored(&moto, PENDING, Some(FIRST)).await.as_deref(),
+        Some(pending.as_str()),
+        "a repeat creates nothing at Twilio and stores nothing"
+    );
+    assert!(
+        logs_in(&sim, &pending) && logs_in(&sim, SIM_TOKEN),
+        "the secondary logs in beside the primary"
+    );
+    for step in [Step::SetSecret, Step::TestSecret] {
+        for attempt in 1..=2 {
+            run(step)
+                .await
+                .unwrap_or_else(|error| panic!("{step:?} #{attempt}: {error}"));
+        }
+    }
+    assert_eq!(
+        stored(&moto, CURRENT, None).await.as_deref(),
+        Some(SIM_TOKEN),
+        "nothing is current before finishSecret"
+    );
+    assert_eq!(
+        run(Step::FinishSecret).await.expect("finishSecret"),
+        Outcome::Done
+    );
+    assert_eq!(
+        run(Step::FinishSecret).await.expect("finishSecret again"),
+        Outcome::AlreadyDone
+    );
+    assert_eq!(
+        stored(&moto, CURRENT, None).await.as_deref(),
+        Some(pending.as_str())
+    );
+    assert_eq!(
+        stored(&moto, "AWSPREVIOUS", None).await.as_deref(),
+        Some(SIM_TOKEN)
+    );
+    assert!(logs_in(&sim, &pending), "the promoted token logs in");
+    assert!(
+        !logs_in(&sim, SIM_TOKEN),
+        "the old token is refused at Twilio"
+    );
+    let (status, _) = sim.call(
+        "DELETE",
+        "/v1/AuthTokens/Secondary",
+        &[],
+        Some((ACCOUNT, &pending)),
+    );
+    assert_eq!(status, 404, "no secondary is left at Twilio");
+}
+
+#[tokio::test]
+async fn a_rotation_that_fails_before_the_promotion_leaves_the_token_in_use_and_the_next_one_succeeds()
+ {
+    let moto = Moto::start().await;
+    let sim = Sim::start(&workspace(), &[]);
+    let secret = secret(&moto).await;
+    let twilio = twilio(&sim);
+    rotate::run(&secret, FIRST, Step::CreateSecret, &twilio)
+        .await
+        .expect("createSecret");
+    // Someone deletes the secondary in the Console: the pending token no longer logs in.
+    let (status, _) = sim.call(
+        "DELETE",
+        "/v1/AuthTokens/Secondary",
+        &[],
+        Some((ACCOUNT, SIM_TOKEN)),
+    );
+    assert_eq!(status, 204);
+    let tested = rotate::run(&secret, FIRST, Step::TestSecret, &twilio).await;
+    assert!(
+        matches!(tested, Err(RotateError::PendingRefused { .. })),
+        "testSecret stops the rotation: {tested:?}"
+    );
+    let finished = rotate::run(&secret, FIRST, Step::FinishSecret, &twilio).await;
+    assert!(
+        matches!(finished, Err(RotateError::NotPromoted { .. })),
+        "finishSecret does not move AWSCURRENT to a token Twilio does not have: {finished:?}"
+    );
+    assert_eq!(
+        stored(&moto, CURRENT, None).await.as_deref(),
+        Some(SIM_TOKEN)
+    );
+    assert!(logs_in(&sim, SIM_TOKEN), "the account is as it was");
+    // The next rotation, with its own version, goes through.
+    for step in [
+        Step::CreateSecret,
+        Step::SetSecret,
+        Step::TestSecret,
+        Step::FinishSecret,
+    ] {
+        rotate::run(&secret, SECOND, step, &twilio)
+            .await
+            .unwrap_or_else(|error| panic!("{step:?}: {error}"));
+    }
+    let current = stored(&moto, CURRENT, None).await.expect("a current token");
+    assert_ne!(current, SIM_TOKEN);
+    assert!(logs_in(&sim, &current) && !logs_in(&sim, SIM_TOKEN));
+}
+
+#[tokio::test]
+async fn a_finish_repeated_after_the_promotion_but_before_awscurrent_moved_completes_the_rotation()
+{
+    let moto = Moto::start().await;
+    let sim = Sim::start(&workspace(), &[]);
+    let secret = secret(&moto).await;
+    let twilio = twilio(&sim);
+    for step in [Step::CreateSecret, Step::TestSecret] {
+        rotate::run(&secret, FIRST, step, &twilio)
+            .await
+            .unwrap_or_else(|error| panic!("{step:?}: {error}"));
+    }
+    let pending = stored(&moto, PENDING, Some(FIRST)).await.expect("pending");
+    // The first finishSecret promoted at Twilio, then its Lambda timed out.
+    accounts_client(&sim.url, ACCOUNT, &pending)
+        .promote_auth_token(true)
+        .expect("UpdateAuthTokenPromotion");
+    assert_eq!(
+        stored(&moto, CURRENT, None).await.as_deref(),
+        Some(SIM_TOKEN)
+    );
+    assert_eq!(
+        rotate::run(&secret, FIRST, Step::FinishSecret, &twilio)
+            .await
+            .expect("finishSecret again"),
+        Outcome::Done
+    );
+    assert_eq!(
+        stored(&moto, CURRENT, None).await.as_deref(),
+        Some(pending.as_str())
     );
 }
