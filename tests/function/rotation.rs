@@ -333,3 +333,46 @@ async fn a_finish_repeated_after_the_promotion_but_before_awscurrent_moved_compl
         Some(pending.as_str())
     );
 }
+
+#[tokio::test]
+async fn the_compiled_rotation_function_runs_the_four_steps_secrets_manager_invokes_it_with() {
+    use crate::support::process::{collect_output, lambda_command};
+    use crate::support::runtime_api::{Outcome as Invocation, RuntimeApi};
+    let moto = Moto::start().await;
+    let sim = Sim::start(&workspace(), &[]);
+    secret(&moto).await;
+    let api = RuntimeApi::start().await;
+    let mut child = lambda_command(
+        env!("CARGO_BIN_EXE_taskrouter-rotate"),
+        &api,
+        "taskrouter-rotate",
+        128,
+    )
+    .envs(moto.function_env())
+    .env("TWILIO_ACCOUNTS_API_URL", &sim.url)
+    .env("TASKROUTER_API_URL", &sim.url)
+    .spawn()
+    .expect("the rotation function starts");
+    let output = collect_output(&mut child, 100);
+    for step in ["createSecret", "setSecret", "testSecret", "finishSecret"] {
+        let event = json!({"SecretId": SECRET, "ClientRequestToken": FIRST, "Step": step});
+        match api.invoke(event).await {
+            Invocation::Response(_) => {}
+            Invocation::Error(error) => {
+                panic!("{step}: {error}\n{}", output.lock().expect("lock").text)
+            }
+        }
+    }
+    let current = stored(&moto, CURRENT, None).await.expect("a current token");
+    assert_ne!(current, SIM_TOKEN);
+    assert!(logs_in(&sim, &current) && !logs_in(&sim, SIM_TOKEN));
+    // A step of another rotation whose version was never created fails the invocation, so that
+    // Secrets Manager calls it again, and says why.
+    let event = json!({"SecretId": SECRET, "ClientRequestToken": SECOND, "Step": "testSecret"});
+    let Invocation::Error(error) = api.invoke(event).await else {
+        panic!("a version that is not pending is an error");
+    };
+    assert!(error.to_string().contains("is not AWSPENDING"), "{error}");
+    let text = output.lock().expect("lock").text.clone();
+    assert!(!text.contains(&current), "no token in the logs: {text}");
+}
