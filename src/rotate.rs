@@ -13,7 +13,7 @@
 //! | `createSecret` | creates Twilio's secondary token (logged in with `AWSCURRENT`'s token), stores it as the version `ClientRequestToken` labelled `AWSPENDING`, with the same `account_sid` | the version exists: nothing |
 //! | `setSecret` | nothing: the token exists at Twilio from its creation, and nothing else holds a copy | – |
 //! | `testSecret` | an authenticated read of the account with the pending token (TaskRouter's `ListWorkspace`, one item): a secondary logs in as the primary does | – (a read) |
-//! | `finishSecret` | promotes the secondary at Twilio, moves `AWSCURRENT` to the new version, deletes Twilio's secondary if one is left | `AWSCURRENT` already on the version: only the deletion, which finds none; a promotion refused because there is no secondary counts as done when the pending token logs in and the old one no longer does |
+//! | `finishSecret` | waits until the pending version is [`Timing::settle`] old, promotes the secondary at Twilio, waits [`Timing::drain`], moves `AWSCURRENT` to the new version, deletes Twilio's secondary if one is left | `AWSCURRENT` already on the version: only the deletion, which finds none; a promotion refused because there is no secondary counts as done when the pending token logs in and the old one no longer does |
 //!
 //! Every request to Twilio after `createSecret`'s logs in with the pending token, which works
 //! before the promotion (as the secondary) and after it (as the primary).
@@ -25,11 +25,21 @@
 //! accepts from `AWSPENDING` until `AWSCURRENT` moves to it, and the old token from `AWSPREVIOUS`
 //! for the grace after that (`crate::token::secrets`).
 //!
+//! **Zero refused callbacks** needs two waits in `finishSecret` ([`Timing`]). Before the
+//! promotion: every instance of the function must hold the pending token by then, and an instance
+//! re-reads its tokens at the latest once they are `AUTH_TOKEN_REFRESH_SECONDS` old, so the
+//! promotion waits until the pending version is that old ([`Timing::settle`]). After it: callbacks
+//! Twilio signed with the old token just before may still be on their way (TaskRouter waits 5 s
+//! for an answer, docs/taskrouter.md §2), and the old token is `AWSCURRENT` until the label moves,
+//! so the move waits that long ([`Timing::drain`]); the `AWSPREVIOUS` grace is then a margin, not
+//! a need.
+//!
 //! The Twilio side is the [`Twilio`] trait ([`TwilioAccounts`] is the real one, over
 //! [`crate::rest`]); its calls block, which a rotation function, handling one event at a time,
 //! can afford.
 
 use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata};
 use secrecy::{ExposeSecret, SecretString};
@@ -287,6 +297,18 @@ impl Secret {
         label: &str,
         version: Option<&str>,
     ) -> Result<Option<AccountToken>, RotateError> {
+        Ok(self
+            .read_dated(label, version)
+            .await?
+            .map(|(value, _)| value))
+    }
+
+    /// As [`Secret::read`], with the version's creation date.
+    async fn read_dated(
+        &self,
+        label: &str,
+        version: Option<&str>,
+    ) -> Result<Option<(AccountToken, Option<SystemTime>)>, RotateError> {
         let answer = self
             .client
             .get_secret_value()
@@ -311,6 +333,9 @@ impl Secret {
             stage: label.to_owned(),
             reason,
         };
+        let created = output
+            .created_date
+            .and_then(|created| SystemTime::try_from(created).ok());
         let Some(mut text) = output.secret_string else {
             return Err(malformed("it holds no SecretString".to_owned()));
         };
@@ -327,10 +352,13 @@ impl Secret {
         })?;
         let account = AccountSid::parse(&stored.account_sid)
             .map_err(|error| malformed(format!("`account_sid`: {error}")))?;
-        Ok(Some(AccountToken {
-            account,
-            token: stored.auth_token,
-        }))
+        Ok(Some((
+            AccountToken {
+                account,
+                token: stored.auth_token,
+            },
+            created,
+        )))
     }
 
     async fn put_pending(&self, version: &str, value: &AccountToken) -> Result<(), RotateError> {
@@ -367,6 +395,30 @@ impl Secret {
     }
 }
 
+/// How long `finishSecret` waits around the promotion (module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// How old the pending version must be before the promotion: the function's
+    /// `AUTH_TOKEN_REFRESH_SECONDS`, after which every instance has read it.
+    pub settle: Duration,
+    /// How long after the promotion `AWSCURRENT` moves: TaskRouter's callback deadline and a
+    /// margin, for callbacks signed with the old token just before.
+    pub drain: Duration,
+}
+
+impl Timing {
+    /// The waits for a function with `refresh` as its `AUTH_TOKEN_REFRESH_SECONDS`.
+    pub fn for_refresh(refresh: Duration) -> Self {
+        Self {
+            settle: refresh,
+            drain: DRAIN,
+        }
+    }
+}
+
+/// TaskRouter's 5 s callback deadline (docs/taskrouter.md §2) and a second of margin.
+pub const DRAIN: Duration = Duration::from_secs(6);
+
 /// What a step did, for the log line (no token in it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -386,6 +438,7 @@ pub async fn run(
     version: &str,
     step: Step,
     twilio: &impl Twilio,
+    timing: Timing,
 ) -> Result<Outcome, RotateError> {
     let stages = secret.stages().await?;
     let labels = stages.get(version).map(Vec::as_slice).unwrap_or_default();
@@ -414,7 +467,7 @@ pub async fn run(
                 })
             }
         }
-        Step::FinishSecret => finish(secret, version, &stages, twilio).await,
+        Step::FinishSecret => finish(secret, version, &stages, twilio, timing).await,
     }
 }
 
@@ -454,13 +507,36 @@ async fn finish(
     version: &str,
     stages: &HashMap<String, Vec<String>>,
     twilio: &impl Twilio,
+    timing: Timing,
 ) -> Result<Outcome, RotateError> {
-    let pending = pending(secret, version).await?;
+    let (pending, created) = secret
+        .read_dated(PENDING, Some(version))
+        .await?
+        .ok_or_else(|| RotateError::NotPending {
+            secret: secret.id.clone(),
+            version: version.to_owned(),
+        })?;
     let current = secret
         .read(CURRENT, None)
         .await?
         .ok_or_else(|| missing(secret, CURRENT))?;
-    if let Err(cause) = twilio.promote(&pending) {
+    // Secrets Manager's clock dates the version; a version without a date waits the whole time.
+    let age = created
+        .and_then(|created| SystemTime::now().duration_since(created).ok())
+        .unwrap_or_default();
+    if let Some(left) = timing
+        .settle
+        .checked_sub(age)
+        .filter(|left| !left.is_zero())
+    {
+        tracing::info!(
+            wait_ms = u64::try_from(left.as_millis()).unwrap_or(u64::MAX),
+            "waiting until every instance holds the pending token"
+        );
+        tokio::time::sleep(left).await;
+    }
+    let promoted_now = twilio.promote(&pending);
+    if let Err(cause) = promoted_now {
         // Refused: perhaps because an earlier attempt promoted it and then failed to move
         // AWSCURRENT. Which token logs in says which.
         let refused = cause.api().is_some_and(|error| error.status < 500);
@@ -472,6 +548,7 @@ async fn finish(
             });
         }
     }
+    tokio::time::sleep(timing.drain).await;
     let from = stages
         .iter()
         .find(|(_, labels)| labels.iter().any(|label| label == CURRENT))

@@ -83,5 +83,7 @@ mod docs;
 mod secrets;
 
 // Rotating an account's auth token without a human: the Accounts API client against Twilio's
-// description.
+// description; the four rotation steps against moto's Secrets Manager and the simulator, repeated
+// and interrupted; the compiled rotation function; no callback refused while tasks keep coming
+// through the compiled callback function during a whole rotation.
 mod rotation;

@@ -11,7 +11,7 @@ use taskrouter_lambda::sid::AccountSid;
 
 use serde_json::json;
 use taskrouter_lambda::rotate::{
-    self, CURRENT, Outcome, PENDING, RotateError, Secret, Step, TwilioAccounts,
+    self, CURRENT, Outcome, PENDING, RotateError, Secret, Step, Timing, TwilioAccounts,
 };
 
 use crate::support::cli::ACCOUNT;
@@ -114,6 +114,12 @@ fn every_key_the_accounts_client_sends_exists_in_its_operations_description() {
     );
 }
 
+/// No waits around the promotion: no function reads the secret in these tests.
+const NO_WAIT: Timing = Timing {
+    settle: std::time::Duration::ZERO,
+    drain: std::time::Duration::ZERO,
+};
+
 /// The secret the rotation tests rotate.
 const SECRET: &str = "taskrouter/auth-token";
 /// The rotation's version ids (Secrets Manager's `ClientRequestToken`: 32 to 64 characters).
@@ -122,7 +128,15 @@ const SECOND: &str = "00000000-0000-4000-8000-000000000002";
 
 /// A workspace of one worker: enough for the simulator to serve and to log requests in.
 fn workspace() -> Value {
-    json!({
+    workspace_of(1, None)
+}
+
+/// A workspace of `workers` available workers, its Workflow calling `callback`.
+fn workspace_of(workers: usize, callback: Option<&str>) -> Value {
+    let workers: Vec<Value> = (1..=workers)
+        .map(|n| json!({"sid": format!("WK{n:032x}"), "friendly_name": format!("worker {n}"), "activity": "Available", "attributes": {}}))
+        .collect();
+    let mut document = json!({
         "sid": WS,
         "friendly_name": "Rotation",
         "default_activity": "Offline",
@@ -131,11 +145,15 @@ fn workspace() -> Value {
             {"sid": "WA00000000000000000000000000000001", "friendly_name": "Offline", "available": false},
             {"sid": "WA00000000000000000000000000000002", "friendly_name": "Available", "available": true}
         ],
-        "workers": [{"sid": "WK00000000000000000000000000000001", "friendly_name": "alice", "activity": "Available", "attributes": {}}],
+        "workers": workers,
         "task_queues": [{"sid": "WQ00000000000000000000000000000001", "friendly_name": "Everyone", "target_workers": "1 == 1"}],
         "workflows": [{"sid": "WW00000000000000000000000000000001", "friendly_name": "Everyone",
             "configuration": {"task_routing": {"filters": [], "default_filter": {"queue": "WQ00000000000000000000000000000001"}}}}],
-    })
+    });
+    if let Some(callback) = callback {
+        document["workflows"][0]["assignment_callback_url"] = json!(callback);
+    }
+    document
 }
 
 /// The simulator as Twilio: its Accounts API and its TaskRouter for the authenticated read.
@@ -187,7 +205,7 @@ async fn a_rotation_run_step_by_step_each_step_twice_makes_twilios_secondary_the
     let sim = Sim::start(&workspace(), &[]);
     let secret = secret(&moto).await;
     let twilio = twilio(&sim);
-    let run = |step| rotate::run(&secret, FIRST, step, &twilio);
+    let run = |step| rotate::run(&secret, FIRST, step, &twilio, NO_WAIT);
 
     assert_eq!(
         run(Step::CreateSecret).await.expect("createSecret"),
@@ -259,7 +277,7 @@ async fn a_rotation_that_fails_before_the_promotion_leaves_the_token_in_use_and_
     let sim = Sim::start(&workspace(), &[]);
     let secret = secret(&moto).await;
     let twilio = twilio(&sim);
-    rotate::run(&secret, FIRST, Step::CreateSecret, &twilio)
+    rotate::run(&secret, FIRST, Step::CreateSecret, &twilio, NO_WAIT)
         .await
         .expect("createSecret");
     // Someone deletes the secondary in the Console: the pending token no longer logs in.
@@ -270,12 +288,12 @@ async fn a_rotation_that_fails_before_the_promotion_leaves_the_token_in_use_and_
         Some((ACCOUNT, SIM_TOKEN)),
     );
     assert_eq!(status, 204);
-    let tested = rotate::run(&secret, FIRST, Step::TestSecret, &twilio).await;
+    let tested = rotate::run(&secret, FIRST, Step::TestSecret, &twilio, NO_WAIT).await;
     assert!(
         matches!(tested, Err(RotateError::PendingRefused { .. })),
         "testSecret stops the rotation: {tested:?}"
     );
-    let finished = rotate::run(&secret, FIRST, Step::FinishSecret, &twilio).await;
+    let finished = rotate::run(&secret, FIRST, Step::FinishSecret, &twilio, NO_WAIT).await;
     assert!(
         matches!(finished, Err(RotateError::NotPromoted { .. })),
         "finishSecret does not move AWSCURRENT to a token Twilio does not have: {finished:?}"
@@ -292,7 +310,7 @@ async fn a_rotation_that_fails_before_the_promotion_leaves_the_token_in_use_and_
         Step::TestSecret,
         Step::FinishSecret,
     ] {
-        rotate::run(&secret, SECOND, step, &twilio)
+        rotate::run(&secret, SECOND, step, &twilio, NO_WAIT)
             .await
             .unwrap_or_else(|error| panic!("{step:?}: {error}"));
     }
@@ -309,7 +327,7 @@ async fn a_finish_repeated_after_the_promotion_but_before_awscurrent_moved_compl
     let secret = secret(&moto).await;
     let twilio = twilio(&sim);
     for step in [Step::CreateSecret, Step::TestSecret] {
-        rotate::run(&secret, FIRST, step, &twilio)
+        rotate::run(&secret, FIRST, step, &twilio, NO_WAIT)
             .await
             .unwrap_or_else(|error| panic!("{step:?}: {error}"));
     }
@@ -323,7 +341,7 @@ async fn a_finish_repeated_after_the_promotion_but_before_awscurrent_moved_compl
         Some(SIM_TOKEN)
     );
     assert_eq!(
-        rotate::run(&secret, FIRST, Step::FinishSecret, &twilio)
+        rotate::run(&secret, FIRST, Step::FinishSecret, &twilio, NO_WAIT)
             .await
             .expect("finishSecret again"),
         Outcome::Done
@@ -351,6 +369,8 @@ async fn the_compiled_rotation_function_runs_the_four_steps_secrets_manager_invo
     .envs(moto.function_env())
     .env("TWILIO_ACCOUNTS_API_URL", &sim.url)
     .env("TASKROUTER_API_URL", &sim.url)
+    // The promotion waits until the pending version is a second old.
+    .env("AUTH_TOKEN_REFRESH_SECONDS", "1")
     .spawn()
     .expect("the rotation function starts");
     let output = collect_output(&mut child, 100);
@@ -375,4 +395,169 @@ async fn the_compiled_rotation_function_runs_the_four_steps_secrets_manager_invo
     assert!(error.to_string().contains("is not AWSPENDING"), "{error}");
     let text = output.lock().expect("lock").text.clone();
     assert!(!text.contains(&current), "no token in the logs: {text}");
+}
+
+/// Tasks created by [`keep_creating_tasks`], each with the phase of the rotation it was created in.
+type Created = Vec<(String, usize)>;
+
+/// Creates a task, delivers its callback (`/sim/clock/advance?seconds=0` answers once the answer
+/// is applied), again and again until `stop`, logging in with the token in `login`.
+fn keep_creating_tasks(
+    sim: &Sim,
+    login: &std::sync::Mutex<String>,
+    phase: &std::sync::atomic::AtomicUsize,
+    stop: &std::sync::atomic::AtomicBool,
+    most: usize,
+) -> Created {
+    use std::sync::atomic::Ordering;
+    let mut created = Vec::new();
+    let attributes = json!({"vip": true}).to_string();
+    while !stop.load(Ordering::SeqCst) && created.len() < most {
+        let token = login.lock().expect("lock").clone();
+        let at = phase.load(Ordering::SeqCst);
+        let (status, task) = sim.call(
+            "POST",
+            &Sim::ws("/Tasks"),
+            &[
+                ("Attributes", &attributes),
+                ("WorkflowSid", "WW00000000000000000000000000000001"),
+            ],
+            Some((ACCOUNT, &token)),
+        );
+        assert_eq!(status, 201, "CreateTask: {task}");
+        let (status, settled) = sim.call(
+            "POST",
+            "/sim/clock/advance?seconds=0",
+            &[],
+            Some((ACCOUNT, &token)),
+        );
+        assert_eq!(status, 200, "{settled}");
+        created.push((task["sid"].as_str().expect("a sid").to_owned(), at));
+        // Pacing, so that the tasks spread over the rotation's waits.
+        std::thread::sleep(std::time::Duration::from_millis(40));
+    }
+    created
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_callback_is_refused_while_the_token_rotates_under_the_function() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use crate::support::gateway::Gateway;
+    use crate::support::json_lines;
+
+    const WORKERS: usize = 400;
+    let moto = Moto::start().await;
+    let secret = secret(&moto).await;
+    let rules = json!({"rules": [{"name": "everyone", "when": "vip == true", "instruction": {"instruction": "accept"}}]});
+    let mut env: Vec<(&str, String)> = moto.function_env();
+    env.extend([
+        ("TWILIO_AUTH_TOKEN_SECRET_ID", SECRET.to_owned()),
+        // Long enough that an instance which read the secret just before createSecret still holds
+        // only the old token when a promotion without the wait would come.
+        ("AUTH_TOKEN_REFRESH_SECONDS", "10".to_owned()),
+        ("AUTH_TOKEN_PREVIOUS_GRACE_SECONDS", "60".to_owned()),
+        ("ASSIGNMENT_RULES", rules.to_string()),
+    ]);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let gateway = Gateway::start_with(&env).await;
+    let callback = format!("{}/taskrouter/assignment_callback", gateway.url);
+    let sim = Arc::new(
+        tokio::task::spawn_blocking(move || {
+            Sim::start(&workspace_of(WORKERS, Some(&callback)), &[])
+        })
+        .await
+        .expect("started"),
+    );
+    let twilio = twilio(&sim);
+    // The function's refresh interval: the promotion waits until every instance holds the token.
+    let timing = Timing::for_refresh(std::time::Duration::from_secs(10));
+
+    let login = Arc::new(Mutex::new(SIM_TOKEN.to_owned()));
+    let phase = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let creator = {
+        let (sim, login, phase, stop) = (
+            Arc::clone(&sim),
+            Arc::clone(&login),
+            Arc::clone(&phase),
+            Arc::clone(&stop),
+        );
+        std::thread::spawn(move || keep_creating_tasks(&sim, &login, &phase, &stop, WORKERS))
+    };
+    let steps = [
+        Step::CreateSecret,
+        Step::SetSecret,
+        Step::TestSecret,
+        Step::FinishSecret,
+    ];
+    for (index, step) in steps.into_iter().enumerate() {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        phase.store(index + 1, Ordering::SeqCst);
+        rotate::run(&secret, FIRST, step, &twilio, timing)
+            .await
+            .unwrap_or_else(|error| panic!("{step:?}: {error}"));
+        if step == Step::CreateSecret {
+            // The secondary logs in: the tasks go on being created across the promotion.
+            *login.lock().expect("lock") =
+                stored(&moto, PENDING, Some(FIRST)).await.expect("pending");
+        }
+    }
+    phase.store(steps.len() + 1, Ordering::SeqCst);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    stop.store(true, Ordering::SeqCst);
+    let created = tokio::task::spawn_blocking(move || creator.join())
+        .await
+        .expect("joined")
+        .expect("the task creator did not panic");
+
+    let new = stored(&moto, CURRENT, None).await.expect("a current token");
+    assert_ne!(new, SIM_TOKEN, "the rotation finished");
+    let per_phase: Vec<usize> = (0..=steps.len() + 1)
+        .map(|at| created.iter().filter(|(_, phase)| *phase == at).count())
+        .collect();
+    assert!(
+        per_phase.iter().all(|count| *count > 0) && per_phase[steps.len()] >= 20,
+        "tasks were created before, during each step (finishSecret's waits most) and after: {per_phase:?}"
+    );
+    let lines = json_lines(&gateway.function.output());
+    let refused: Vec<&Value> = lines
+        .iter()
+        .filter(|line| line["status"].as_u64().is_some_and(|status| status >= 400))
+        .collect();
+    assert!(refused.is_empty(), "refused callbacks: {refused:?}");
+    let answered = lines
+        .iter()
+        .filter(|line| line["message"] == "assignment answered")
+        .count();
+    assert_eq!(answered, created.len(), "one verified callback per task");
+    let sim_for_check = Arc::clone(&sim);
+    let not_accepted = tokio::task::spawn_blocking(move || {
+        created
+            .iter()
+            .filter_map(|(task, phase)| {
+                let (_, listed) = sim_for_check.call(
+                    "GET",
+                    &Sim::ws(&format!("/Tasks/{task}/Reservations")),
+                    &[],
+                    Some((ACCOUNT, &new)),
+                );
+                let statuses: Vec<&str> = listed["reservations"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|reservation| reservation["reservation_status"].as_str())
+                    .collect();
+                (statuses != ["accepted"]).then(|| format!("{task} (phase {phase}): {statuses:?}"))
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .expect("checked");
+    assert!(
+        not_accepted.is_empty(),
+        "every callback verified and its accept applied; not: {not_accepted:?}\n{}",
+        sim.log()
+    );
 }

@@ -40,13 +40,26 @@ impl Drop for Gateway {
 impl Gateway {
     /// Starts the function with `env` (plus `PUBLIC_BASE_URL`, this front's URL) and serves it.
     pub(crate) async fn start(env: &[(&str, &str)]) -> Self {
+        Self::serve(env, false).await
+    }
+
+    /// As [`Gateway::start`] without the development token: `env` says where the token is.
+    pub(crate) async fn start_with(env: &[(&str, &str)]) -> Self {
+        Self::serve(env, true).await
+    }
+
+    async fn serve(env: &[(&str, &str)], exactly: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a loopback port");
         let url = format!("http://{}", listener.local_addr().expect("a bound address"));
         let mut vars: Vec<(&str, &str)> = env.to_vec();
         vars.push(("PUBLIC_BASE_URL", &url));
-        let function = Arc::new(Function::start(&vars).await);
+        let function = Arc::new(if exactly {
+            Function::start_with(&vars).await
+        } else {
+            Function::start(&vars).await
+        });
         let serving = Arc::clone(&function);
         let server = tokio::spawn(async move {
             loop {
