@@ -90,8 +90,8 @@ pub struct RotationEvent {
 /// A rotation step that did not finish. Each says what to look at; none holds a token.
 #[derive(Debug, thiserror::Error)]
 pub enum RotateError {
-    /// A Secrets Manager request failed.
-    #[error("secrets manager {operation} on `{secret}`: {reason}")]
+    /// A Secrets Manager or Parameter Store request failed.
+    #[error("{operation} on `{secret}`: {reason}")]
     Secrets {
         /// The operation.
         operation: &'static str,
@@ -609,4 +609,199 @@ mod tests {
                 .expect("a number is not a token");
         assert!(!error.contains("12345678"), "{error}");
     }
+}
+
+/// Parameter Store: the function's token (`TWILIO_AUTH_TOKEN_PARAMETER`) and its secondary
+/// (`TWILIO_AUTH_TOKEN_SECONDARY_PARAMETER`), two `SecureString`s, rotated in the safe order by
+/// [`rotate_parameters`] (`taskrouter token rotate`).
+#[derive(Debug, Clone)]
+pub struct Parameters {
+    /// The SSM client.
+    pub client: aws_sdk_ssm::Client,
+    /// The primary's name.
+    pub primary: String,
+    /// The secondary's name.
+    pub secondary: String,
+}
+
+impl Parameters {
+    fn failed<E: ProvideErrorMetadata + std::error::Error + 'static>(
+        &self,
+        operation: &'static str,
+        name: &str,
+        error: &aws_sdk_ssm::error::SdkError<E, aws_sdk_ssm::config::http::HttpResponse>,
+    ) -> RotateError {
+        RotateError::Secrets {
+            operation,
+            secret: name.to_owned(),
+            reason: aws_sdk_ssm::error::DisplayErrorContext(error).to_string(),
+        }
+    }
+
+    /// The token in `name` and when it was last written; `None` when there is no such parameter.
+    async fn read(
+        &self,
+        name: &str,
+    ) -> Result<Option<(SecretString, Option<SystemTime>)>, RotateError> {
+        match self
+            .client
+            .get_parameter()
+            .name(name)
+            .with_decryption(true)
+            .send()
+            .await
+        {
+            Ok(output) => {
+                let parameter = output.parameter.unwrap_or_else(|| {
+                    aws_sdk_ssm::types::Parameter::builder().build()
+                });
+                let modified = parameter
+                    .last_modified_date
+                    .and_then(|date| SystemTime::try_from(date).ok());
+                let mut value = parameter.value.unwrap_or_default();
+                let token = SecretString::from(value.trim());
+                value.zeroize();
+                Ok(Some((token, modified)))
+            }
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(aws_sdk_ssm::operation::get_parameter::GetParameterError::is_parameter_not_found) =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(self.failed("GetParameter", name, &error)),
+        }
+    }
+
+    async fn write(&self, name: &str, token: &SecretString) -> Result<(), RotateError> {
+        self.client
+            .put_parameter()
+            .name(name)
+            .value(token.expose_secret())
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .overwrite(true)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| self.failed("PutParameter", name, &error))
+    }
+
+    async fn delete(&self, name: &str) -> Result<(), RotateError> {
+        match self.client.delete_parameter().name(name).send().await {
+            Ok(_) => Ok(()),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(aws_sdk_ssm::operation::delete_parameter::DeleteParameterError::is_parameter_not_found) =>
+            {
+                Ok(())
+            }
+            Err(error) => Err(self.failed("DeleteParameter", name, &error)),
+        }
+    }
+}
+
+/// Rotates the token of `account` kept in Parameter Store, in the order that keeps every callback
+/// verified, and returns what it did, a line per step (no token in them). Run again after a
+/// failure, it goes on from where the parameters and Twilio stand:
+///
+/// 1. no secondary parameter: Twilio's secondary token is created (logged in with the primary)
+///    and written to the secondary parameter; one already there is taken as this rotation's;
+/// 2. the promotion waits until the secondary parameter is [`Timing::settle`] old (every instance
+///    of the function then holds both tokens), and checks that the secondary logs in;
+/// 3. the secondary is promoted at Twilio (a refusal counts as done when the secondary logs in
+///    and the primary no longer does), then, [`Timing::drain`] later, written over the primary;
+/// 4. the secondary parameter is deleted, and Twilio's secondary if one is left.
+///
+/// A failure before step 3 leaves the primary in use at Twilio and in the primary parameter.
+///
+/// # Errors
+///
+/// [`RotateError`]: a parameter cannot be read or written, Twilio refuses or does not answer, or
+/// the secondary does not log in (delete the secondary parameter and run again).
+pub async fn rotate_parameters(
+    parameters: &Parameters,
+    account: &AccountSid,
+    twilio: &impl Twilio,
+    timing: Timing,
+) -> Result<Vec<String>, RotateError> {
+    let mut done = Vec::new();
+    let login = |token: &SecretString| AccountToken {
+        account: account.clone(),
+        token: token.clone(),
+    };
+    let (primary, _) =
+        parameters
+            .read(&parameters.primary)
+            .await?
+            .ok_or_else(|| RotateError::Malformed {
+                secret: parameters.primary.clone(),
+                stage: "primary".to_owned(),
+                reason: "there is no such parameter".to_owned(),
+            })?;
+    let (secondary, written) = match parameters.read(&parameters.secondary).await? {
+        Some(existing) => {
+            done.push(format!(
+                "secondary: {} already holds a token, taken as this rotation's",
+                parameters.secondary
+            ));
+            existing
+        }
+        None => {
+            let token = twilio.create_secondary(&login(&primary))?;
+            parameters.write(&parameters.secondary, &token).await?;
+            done.push(format!(
+                "secondary: created at Twilio and written to {}",
+                parameters.secondary
+            ));
+            (token, Some(SystemTime::now()))
+        }
+    };
+    let same = secondary.expose_secret() == primary.expose_secret();
+    if !same {
+        let age = written
+            .and_then(|written| SystemTime::now().duration_since(written).ok())
+            .unwrap_or_default();
+        if let Some(left) = timing
+            .settle
+            .checked_sub(age)
+            .filter(|left| !left.is_zero())
+        {
+            done.push(format!(
+                "waited {} s for every instance of the function to read it",
+                left.as_secs()
+            ));
+            tokio::time::sleep(left).await;
+        }
+        if !twilio.logs_in(&login(&secondary))? {
+            return Err(RotateError::PendingRefused {
+                secret: parameters.secondary.clone(),
+                account: account.clone(),
+            });
+        }
+        if let Err(cause) = twilio.promote(&login(&secondary)) {
+            let refused = cause.api().is_some_and(|error| error.status < 500);
+            let promoted = refused
+                && twilio.logs_in(&login(&secondary))?
+                && !twilio.logs_in(&login(&primary))?;
+            if !promoted {
+                return Err(RotateError::NotPromoted {
+                    account: account.clone(),
+                    cause,
+                });
+            }
+        }
+        done.push("promoted at Twilio: it signs with the new token".to_owned());
+        tokio::time::sleep(timing.drain).await;
+        parameters.write(&parameters.primary, &secondary).await?;
+        done.push(format!(
+            "primary: {} holds the new token",
+            parameters.primary
+        ));
+    }
+    parameters.delete(&parameters.secondary).await?;
+    done.push(format!("secondary: {} deleted", parameters.secondary));
+    twilio.delete_secondary(&login(&secondary))?;
+    Ok(done)
 }

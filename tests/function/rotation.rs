@@ -561,3 +561,92 @@ async fn no_callback_is_refused_while_the_token_rotates_under_the_function() {
         sim.log()
     );
 }
+
+/// The token in parameter `name` on moto, `None` when there is none.
+async fn parameter(moto: &Moto, name: &str) -> Option<String> {
+    aws_sdk_ssm::Client::new(&moto.sdk_config().await)
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .ok()?
+        .parameter?
+        .value
+}
+
+/// `taskrouter token rotate` on moto's Parameter Store and the simulator.
+fn token_rotate(moto: &Moto, sim: &Sim) -> std::process::Output {
+    let mut command = crate::support::cli::taskrouter();
+    command
+        .env_remove("TWILIO_AUTH_TOKEN")
+        .env_remove("TWILIO_API_KEY")
+        .env_remove("TWILIO_API_SECRET")
+        .envs(moto.function_env())
+        .env("TWILIO_ACCOUNT_SID", ACCOUNT)
+        .env("TWILIO_ACCOUNTS_API_URL", &sim.url)
+        .env("TASKROUTER_API_URL", &sim.url)
+        .env("TWILIO_AUTH_TOKEN_PARAMETER", "/taskrouter/auth-token")
+        .args([
+            "token",
+            "rotate",
+            "--secondary-parameter",
+            "/taskrouter/auth-token-secondary",
+            "--settle-seconds",
+            "1",
+            "--suppress-email",
+        ]);
+    command.output().expect("taskrouter runs")
+}
+
+#[tokio::test]
+async fn token_rotate_moves_parameter_store_to_twilios_secondary_in_the_safe_order() {
+    use crate::support::cli::{assert_no_secret, text};
+    let moto = Moto::start().await;
+    let sim = Sim::start(&workspace(), &[]);
+    moto.put_secure_string("/taskrouter/auth-token", SIM_TOKEN)
+        .await;
+
+    let rotated = token_rotate(&moto, &sim);
+    assert_eq!(rotated.status.code(), Some(0), "{}", text(&rotated.stderr));
+    let new = parameter(&moto, "/taskrouter/auth-token")
+        .await
+        .expect("the primary");
+    assert_ne!(new, SIM_TOKEN);
+    assert_eq!(
+        parameter(&moto, "/taskrouter/auth-token-secondary").await,
+        None,
+        "the secondary parameter is deleted"
+    );
+    assert!(logs_in(&sim, &new) && !logs_in(&sim, SIM_TOKEN));
+    assert_no_secret(&rotated, &new);
+    assert_no_secret(&rotated, SIM_TOKEN);
+    let stdout = text(&rotated.stdout);
+    assert!(
+        stdout.contains(
+            "secondary: created at Twilio and written to /taskrouter/auth-token-secondary"
+        ) && stdout.contains("promoted at Twilio")
+            && stdout.contains("primary: /taskrouter/auth-token holds the new token"),
+        "{stdout}"
+    );
+
+    // A secondary parameter whose token Twilio does not know stops the rotation before the
+    // promotion: the account and the primary parameter are as they were.
+    moto.put_secure_string(
+        "/taskrouter/auth-token-secondary",
+        "not-a-token-twilio-knows",
+    )
+    .await;
+    let refused = token_rotate(&moto, &sim);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stdout));
+    assert!(
+        text(&refused.stderr).contains("does not log in"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert_eq!(
+        parameter(&moto, "/taskrouter/auth-token").await.as_deref(),
+        Some(new.as_str())
+    );
+    assert!(logs_in(&sim, &new));
+}
