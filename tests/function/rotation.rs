@@ -204,7 +204,13 @@ async fn a_rotation_run_step_by_step_each_step_twice_makes_twilios_secondary_the
     let moto = Moto::start().await;
     let sim = Sim::start(&workspace(), &[]);
     let secret = secret(&moto).await;
-    let twilio = twilio(&sim);
+    // Every Accounts API request of the rotation, and every answer, through Prism validating
+    // both against Twilio's description (a violation is answered 500 and fails the step).
+    let prism = Prism::accounts_proxy(&sim.url);
+    let twilio = TwilioAccounts {
+        accounts_url: prism.url.clone(),
+        ..twilio(&sim)
+    };
     let run = |step| rotate::run(&secret, FIRST, step, &twilio, NO_WAIT);
 
     assert_eq!(
@@ -268,6 +274,24 @@ async fn a_rotation_run_step_by_step_each_step_twice_makes_twilios_secondary_the
         Some((ACCOUNT, &pending)),
     );
     assert_eq!(status, 404, "no secondary is left at Twilio");
+    let log = prism.log();
+    for operation in ["/v1/AuthTokens/Secondary", "/v1/AuthTokens/Promote"] {
+        assert!(
+            log.contains(operation),
+            "{operation} went through Prism:\n{log}"
+        );
+    }
+    // The deletions after the promotion find no secondary and are answered 404, which the
+    // description does not list (it lists 204 only): Prism warns and passes it on. Anything else
+    // is a violation.
+    let violations: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("Violation"))
+        .filter(|line| {
+            !line.contains("Unable to match the returned status code with those defined")
+        })
+        .collect();
+    assert!(violations.is_empty(), "{violations:#?}\n{log}");
 }
 
 #[tokio::test]
