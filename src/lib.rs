@@ -39,9 +39,10 @@
 //! | [`limits`] | TaskRouter's documented limits that several parts rely on, defined once in the domain |
 //! | [`metrics`] | CloudWatch Embedded Metric Format lines, and the list of every metric published (the template's dashboard and alarms are checked against it) |
 //! | [`workflow`] | Workflow configurations: a typed model (`workflow/parse.rs`), warnings (`check.rs`), the routing engine as a pure step (`walk.rs`: where a task waits and until when, given its age, the workers and the instant; `step.rs`: one routing step's workers, order and `skip_if`), a task's whole walk explained (`route.rs`) against workers and queues (`workspace.rs`), semantic differences with filters paired by name (`diff.rs`) |
-//! | [`rest`] | the outbound TaskRouter REST client of the CLI: credentials and host, rustls/AWS-LC transport with retries and Twilio's error JSON, typed operations (the function does not use it) |
-//! | [`sim`] | `taskrouter sim`: a local TaskRouter, a pure engine (state, one time-ordered queue of timers, routing by [`workflow`]) with transports around it: its REST API v1 (hyper), signed callbacks, a real or manual clock, the workspace document; the function never reaches it |
-//! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`); test (`cli/test.rs`); workflow check, route (`cli/workflow/mod.rs`, reading files with `cli/workflow/file.rs`); workflow diff, apply, pull (`cli/workflow/live.rs`); task (`cli/task.rs`); worker (`cli/worker.rs`); reservation (`cli/reservation.rs`); connect (`cli/connect.rs`); sim serve, export (`cli/sim.rs`); one table of exit codes (`cli::Exit`) |
+//! | [`rest`] | the outbound TaskRouter REST client of the CLI: credentials and host, rustls/AWS-LC transport with retries and Twilio's error JSON, typed operations (the function does not use it); the Accounts API's secondary auth token, created, promoted and deleted for a rotation (`rest/accounts.rs`) |
+//! | [`rotate`] | rotating an account's auth token without a human: Secrets Manager's four steps (`createSecret`, `setSecret`, `testSecret`, `finishSecret`) driving Twilio's secondary token, each looking where the rotation stands and doing only what is left; the `taskrouter-rotate` binary is Secrets Manager's rotation function around it; the same steps for the two parameters of Parameter Store in the safe order (`taskrouter token rotate`) |
+//! | [`sim`] | `taskrouter sim`: a local TaskRouter, a pure engine (state, one time-ordered queue of timers, routing by [`workflow`]) with transports around it: its REST API v1 (hyper) and the Accounts API's auth-token operations (a primary and a secondary token; a promotion switches the token callbacks are signed with), signed callbacks, a real or manual clock, the workspace document; the function never reaches it |
+//! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`); test (`cli/test.rs`); workflow check, route (`cli/workflow/mod.rs`, reading files with `cli/workflow/file.rs`); workflow diff, apply, pull (`cli/workflow/live.rs`); task (`cli/task.rs`); worker (`cli/worker.rs`); reservation (`cli/reservation.rs`); connect (`cli/connect.rs`); sim serve, export (`cli/sim.rs`); token rotate, Parameter Store's token rotated with Twilio's secondary (`cli/token.rs`); one table of exit codes (`cli::Exit`) |
 //!
 //! # The path of a request
 //!
@@ -70,6 +71,7 @@ pub mod limits;
 pub mod metrics;
 pub mod public_url;
 pub mod rest;
+pub mod rotate;
 pub mod rulebook;
 pub mod rules;
 pub mod schedule;

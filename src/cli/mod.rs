@@ -45,6 +45,7 @@ pub mod rules;
 pub mod sim;
 pub mod task;
 pub mod test;
+pub mod token;
 pub mod worker;
 pub mod workflow;
 
@@ -276,6 +277,13 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         command: sim::SimCommand,
+    },
+    /// Rotate the account's auth token kept in Parameter Store (Twilio's secondary token,
+    /// promoted in the order that keeps every callback verified).
+    Token {
+        /// What to do.
+        #[command(subcommand)]
+        command: token::TokenCommand,
     },
 }
 
@@ -555,6 +563,7 @@ pub fn run_with(command: Command, env: &dyn Fn(&str) -> Option<String>) -> Outpu
             rest_client(env).and_then(|(client, config)| connect::run(&args, &client, &config))
         }
         Command::Sim { command } => sim::run(command, env),
+        Command::Token { command } => return token::run(command, env),
     };
     result.unwrap_or_else(|error| Output {
         stdout: String::new(),

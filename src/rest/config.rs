@@ -250,7 +250,9 @@ fn is_host_label(value: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-fn api_url(url: &str) -> Result<String, ConfigError> {
+/// `url` checked as an http(s) base URL without credentials, query or fragment; its trailing `/`
+/// removed.
+pub(crate) fn api_url(url: &str) -> Result<String, ConfigError> {
     let invalid = |reason: &'static str| ConfigError::InvalidApiUrl {
         value: url.to_owned(),
         reason,
@@ -322,6 +324,16 @@ pub enum ConfigError {
     )]
     InvalidApiUrl {
         /// Its value (refused when it holds credentials, so never a secret in practice).
+        value: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// `TWILIO_ACCOUNTS_API_URL` is not an http(s) base URL.
+    #[error(
+        "TWILIO_ACCOUNTS_API_URL must be a base URL such as http://127.0.0.1:4010, got {value:?}: {reason}"
+    )]
+    InvalidAccountsUrl {
+        /// Its value (refused when it holds credentials).
         value: String,
         /// What is wrong.
         reason: &'static str,

@@ -10,6 +10,7 @@
 //! | [`config`] | credentials (`TWILIO_ACCOUNT_SID` with an auth token or an API key), the host from `TWILIO_REGION` / `TWILIO_EDGE`, the `TASKROUTER_API_URL` override |
 //! | [`transport`] | the HTTP layer: one TLS stack (rustls with AWS-LC), Basic auth, bounded timeouts, retries with jittered backoff, Twilio's error JSON |
 //! | [`resources`] | typed answers (reservation, task, worker, workflow, workspace), typed request bodies and list filters |
+//! | [`accounts`] | the Accounts API (`accounts.twilio.com`, `TWILIO_ACCOUNTS_API_URL`): the secondary auth token created, promoted, deleted, for a rotation |
 //! | [`client`] | the operations, one method each, named after their `operationId`; list operations follow Twilio's pages up to a limit |
 //!
 //! The Lambda function does not use this module: it answers callbacks and never calls Twilio.
@@ -17,11 +18,13 @@
 //! function validates; [`crate::instruction::Instruction::to_form`] writes an instruction as
 //! REST form parameters beside its callback JSON.
 
+pub mod accounts;
 pub mod client;
 pub mod config;
 pub mod resources;
 pub mod transport;
 
+pub use accounts::AccountsClient;
 pub use client::{Answer, Client, Listing, ReservationOf};
 pub use config::{ConfigError, Credentials, RestConfig};
 pub use transport::{ApiError, RestError, RetryPolicy};

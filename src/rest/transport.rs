@@ -96,6 +96,8 @@ pub enum Method {
     Get,
     /// Create or update a resource (a form body).
     Post,
+    /// Remove a resource (answered `204` with no body).
+    Delete,
 }
 
 impl Method {
@@ -104,6 +106,7 @@ impl Method {
         match self {
             Self::Get => "GET",
             Self::Post => "POST",
+            Self::Delete => "DELETE",
         }
     }
 }
@@ -136,6 +139,16 @@ impl Request {
     pub fn get(path: String) -> Self {
         Self {
             method: Method::Get,
+            path,
+            form: Vec::new(),
+            replay: Replay::Safe,
+        }
+    }
+
+    /// A DELETE, safe to repeat: the second finds nothing to remove and is refused (`404`).
+    pub fn delete(path: String) -> Self {
+        Self {
+            method: Method::Delete,
             path,
             form: Vec::new(),
             replay: Replay::Safe,
@@ -353,6 +366,17 @@ impl Transport {
 
     fn attempt(&self, request: &Request, url: &str) -> Attempt {
         let result = match request.method {
+            Method::Delete => {
+                let mut builder = self
+                    .agent
+                    .delete(url)
+                    .header("Authorization", self.authorization.expose_secret())
+                    .header("Accept", "application/json");
+                for (name, value) in &self.extra_headers {
+                    builder = builder.header(name, value);
+                }
+                builder.call()
+            }
             Method::Get => {
                 let mut builder = self
                     .agent

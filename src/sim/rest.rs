@@ -15,6 +15,11 @@
 //! | a body that is not form-encoded | `415`, `20001` |
 //! | a body over 4 MiB | `413`, `20001` |
 //!
+//! The Accounts API's auth-token operations are served at their own paths under the same base URL
+//! (`/v1/AuthTokens/Secondary`, `/v1/AuthTokens/Promote`): point
+//! `TWILIO_ACCOUNTS_API_URL` at the simulator. The secondary token, while there is one, logs in
+//! as the primary does; callbacks are signed with the primary only.
+//!
 //! The simulator's own endpoints take the same credentials:
 //!
 //! - `GET /sim/clock`: `{"now": "<RFC 3339>", "mode": "manual"|"real"}`;
@@ -142,6 +147,15 @@ impl Reply {
             ..Self::ok(body)
         }
     }
+
+    /// `204` with no body (a deletion).
+    fn no_content() -> Self {
+        Self {
+            status: 204,
+            body: Value::Null,
+            etag: None,
+        }
+    }
 }
 
 /// A request, parsed: what the dispatch reads.
@@ -191,6 +205,11 @@ pub async fn respond(
         Err(problem) => Err(problem),
     };
     Ok(match answer {
+        Ok(reply) if reply.status == 204 => {
+            let mut response = Response::new(Full::new(Bytes::new()));
+            *response.status_mut() = hyper::StatusCode::NO_CONTENT;
+            response
+        }
         Ok(reply) => {
             let mut response = json_response(reply.status, &reply.body);
             if let Some(etag) = reply
@@ -231,7 +250,10 @@ async fn parse(sim: &Simulator, request: Request<Incoming>) -> Result<Call, Prob
         .headers
         .get(hyper::header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| logs_in(value, sim.account().as_ref(), sim.token().expose_secret()));
+        .is_some_and(|value| {
+            let account = sim.account();
+            sim.any_token(|token| logs_in(value, account.as_ref(), token))
+        });
     if !authorized {
         return Err(Problem::new(401, 20003, "Authenticate"));
     }
@@ -351,6 +373,9 @@ pub async fn dispatch(sim: &Simulator, call: &Call) -> Result<Reply, Problem> {
             let wanted = sid_param(&call.query, "WorkspaceSid", WorkspaceSid::parse)?;
             sim.with_engine(|engine| export(engine, wanted.as_ref()))
         }
+        (method, ["v1", "AuthTokens", which @ ("Secondary" | "Promote")]) => {
+            auth_tokens(sim, call, &method, which)
+        }
         (method, ["v1", "Workspaces", rest @ ..])
             if method == Method::GET || method == Method::POST =>
         {
@@ -366,6 +391,62 @@ pub async fn dispatch(sim: &Simulator, call: &Call) -> Result<Reply, Problem> {
             ))
         }
         _ => Err(Problem::not_found(&call.path)),
+    }
+}
+
+/// The Accounts API's three operations on the account's auth tokens (`twilio_accounts_v1.json`):
+/// `CreateSecondaryAuthToken` (`201`), `UpdateAuthTokenPromotion` (`200`; from then on callbacks
+/// are signed with the promoted token and the old one logs nothing in), `DeleteSecondaryAuthToken`
+/// (`204`). Promoting or deleting when there is no secondary is `404`, `20404`: the description
+/// lists no error answer, and there is nothing to act on.
+fn auth_tokens(
+    sim: &Simulator,
+    call: &Call,
+    method: &Method,
+    which: &str,
+) -> Result<Reply, Problem> {
+    let suppress = if *method == Method::DELETE {
+        &call.query
+    } else {
+        &call.form
+    };
+    flag(suppress, "SuppressEmailNotification")?;
+    let account = sim.account();
+    let now = date(sim.now());
+    let none = || Problem::new(404, 20404, "The account has no secondary auth token");
+    match (method.clone(), which) {
+        (Method::POST, "Secondary") => {
+            let token = sim.create_secondary_token();
+            Ok(Reply::created(json!({
+                "account_sid": account,
+                "date_created": now,
+                "date_updated": now,
+                "secondary_auth_token": token.expose_secret(),
+                "url": call.urls.of("/v1/AuthTokens/Secondary"),
+            })))
+        }
+        (Method::DELETE, "Secondary") => {
+            if sim.delete_secondary_token() {
+                Ok(Reply::no_content())
+            } else {
+                Err(none())
+            }
+        }
+        (Method::POST, "Promote") => {
+            let token = sim.promote_secondary_token().ok_or_else(none)?;
+            Ok(Reply::ok(json!({
+                "account_sid": account,
+                "auth_token": token.expose_secret(),
+                "date_created": now,
+                "date_updated": now,
+                "url": call.urls.of("/v1/AuthTokens/Promote"),
+            })))
+        }
+        _ => Err(Problem::new(
+            405,
+            20004,
+            format!("Method not allowed: {} {}", call.method, call.path),
+        )),
     }
 }
 

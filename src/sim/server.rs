@@ -52,11 +52,31 @@ impl ClockMode {
     }
 }
 
+/// The account's auth tokens (docs/taskrouter.md §4, "Token rotation").
+struct AuthTokens {
+    /// Signs callbacks and logs in.
+    primary: SecretString,
+    /// Logs in too, from its creation until it is promoted or deleted.
+    secondary: Option<SecretString>,
+}
+
+/// A new auth token: 32 lower-case hex digits, as Twilio's are. `fastrand` seeds from the system
+/// once per thread; a simulator's token guards a loopback port, so that is enough here.
+fn new_token() -> SecretString {
+    use zeroize::Zeroize;
+    let mut text: String = (0..32)
+        .map(|_| char::from_digit(fastrand::u32(..16), 16).unwrap_or('0'))
+        .collect();
+    let token = SecretString::from(text.as_str());
+    text.zeroize();
+    token
+}
+
 /// The simulator shared by the HTTP connections, the deliverer and the ticker.
 pub struct Simulator {
     engine: Mutex<Engine>,
     mode: ClockMode,
-    token: SecretString,
+    tokens: Mutex<AuthTokens>,
     outbox: Mutex<VecDeque<Effect>>,
     /// Effects queued or being delivered; 0 when everything has settled.
     work: AtomicUsize,
@@ -84,7 +104,10 @@ impl Simulator {
         Arc::new(Self {
             engine: Mutex::new(engine),
             mode,
-            token,
+            tokens: Mutex::new(AuthTokens {
+                primary: token,
+                secondary: None,
+            }),
             outbox: Mutex::new(VecDeque::new()),
             work: AtomicUsize::new(0),
             changed: Notify::new(),
@@ -104,9 +127,50 @@ impl Simulator {
         self.lock().account().clone()
     }
 
-    /// The auth token: what REST requests log in with and what callbacks are signed with.
-    pub(crate) fn token(&self) -> &SecretString {
-        &self.token
+    /// The primary auth token: what callbacks are signed with, and (with the secondary, when
+    /// there is one) what REST requests log in with.
+    pub(crate) fn token(&self) -> SecretString {
+        self.tokens().primary.clone()
+    }
+
+    /// Whether `check` holds for the primary token or for the secondary: both authenticate REST
+    /// requests (docs/taskrouter.md §4, "Token rotation").
+    pub(crate) fn any_token(&self, check: impl Fn(&str) -> bool) -> bool {
+        let tokens = self.tokens();
+        // Both are checked, whichever matches, so the time taken does not say which one did.
+        let primary = check(tokens.primary.expose_secret());
+        let secondary = tokens
+            .secondary
+            .as_ref()
+            .is_some_and(|token| check(token.expose_secret()));
+        primary | secondary
+    }
+
+    /// `CreateSecondaryAuthToken`: a new secondary token, replacing the one there was.
+    pub(crate) fn create_secondary_token(&self) -> SecretString {
+        let token = new_token();
+        self.tokens().secondary = Some(token.clone());
+        token
+    }
+
+    /// `UpdateAuthTokenPromotion`: the secondary becomes the primary, signs every callback from
+    /// now on, and the old primary logs nothing in any more. `None` when there is no secondary.
+    pub(crate) fn promote_secondary_token(&self) -> Option<SecretString> {
+        let mut tokens = self.tokens();
+        let promoted = tokens.secondary.take()?;
+        tokens.primary = promoted.clone();
+        Some(promoted)
+    }
+
+    /// `DeleteSecondaryAuthToken`: whether there was one.
+    pub(crate) fn delete_secondary_token(&self) -> bool {
+        self.tokens().secondary.take().is_some()
+    }
+
+    fn tokens(&self) -> MutexGuard<'_, AuthTokens> {
+        self.tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn lock(&self) -> MutexGuard<'_, Engine> {
@@ -276,7 +340,7 @@ impl Simulator {
             return;
         };
         let started = Instant::now();
-        let outcome = post(&self.token, url.as_str(), params, EVENT_DEADLINE).await;
+        let outcome = post(&self.token(), url.as_str(), params, EVENT_DEADLINE).await;
         let elapsed = started.elapsed().as_millis();
         match outcome {
             Ok(answer) if (200..300).contains(&answer.status) => tracing::debug!(
@@ -311,7 +375,8 @@ impl Simulator {
             Attempt::Fallback => "fallback assignment callback",
         };
         let started = Instant::now();
-        let outcome = post(&self.token, url.as_str(), params, CALLBACK_DEADLINE).await;
+        // Read as the callback leaves: a promotion a moment before signs it with the new token.
+        let outcome = post(&self.token(), url.as_str(), params, CALLBACK_DEADLINE).await;
         let elapsed = started.elapsed().as_millis();
         let answer = match outcome {
             Ok(answer) => read_answer(&answer),

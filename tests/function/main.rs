@@ -85,3 +85,9 @@ mod docs;
 // Secrets in secret types: no plain-string token field anywhere in the crate; the simulator's
 // help and errors never show its token.
 mod secrets;
+
+// Rotating an account's auth token without a human: the Accounts API client against Twilio's
+// description; the four rotation steps against moto's Secrets Manager and the simulator, repeated
+// and interrupted; the compiled rotation function; no callback refused while tasks keep coming
+// through the compiled callback function during a whole rotation.
+mod rotation;

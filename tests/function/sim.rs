@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::support::cli::{ACCOUNT, taskrouter_on, text};
 use crate::support::gateway::Gateway;
 use crate::support::json_lines;
-use crate::support::prism::{Prism, spec};
+use crate::support::prism::{Prism, accounts_spec, spec};
 use crate::support::sim::{SIM_TOKEN, Sim, WS, call_with_headers};
 use crate::support::standin::{Recorded, Reply, Server};
 use crate::support::twilio::signatures;
@@ -1749,6 +1749,213 @@ fn every_answer_of_every_operation_the_simulator_serves_validates_against_twilio
             "{id} ({method} {path}) is not served: {status} {body}"
         );
     }
+}
+
+/// (operationId, method, path, form, status) of one request of the Accounts API.
+type AccountsStep = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    u16,
+);
+
+/// A request as a token of [`ACCOUNT`] logs in: the status and the JSON.
+fn as_token(sim: &Sim, token: &str, method: &str, path: &str, form: &[(&str, &str)]) -> Value {
+    let (status, body) = sim.call(method, path, form, Some((ACCOUNT, token)));
+    json!({"status": status, "body": body})
+}
+
+#[test]
+fn the_accounts_operations_the_simulator_serves_validate_against_twilios_description() {
+    let spec = accounts_spec();
+    let sim = Sim::start(
+        &document(
+            &[worker(1, "alice", &["support"])],
+            &support_only(),
+            &json!({}),
+            1,
+            &json!({}),
+        ),
+        &[],
+    );
+    let prism = Prism::accounts_proxy(&sim.url);
+    let mut problems = Vec::new();
+    let mut token = SIM_TOKEN.to_owned();
+    // (operation, method, path, form, status): a rotation, then a secondary created and deleted.
+    let walk: [AccountsStep; 4] = [
+        (
+            "CreateSecondaryAuthToken",
+            "POST",
+            "/v1/AuthTokens/Secondary",
+            &[("SuppressEmailNotification", "true")],
+            201,
+        ),
+        (
+            "UpdateAuthTokenPromotion",
+            "POST",
+            "/v1/AuthTokens/Promote",
+            &[("SuppressEmailNotification", "false")],
+            200,
+        ),
+        (
+            "CreateSecondaryAuthToken",
+            "POST",
+            "/v1/AuthTokens/Secondary",
+            &[],
+            201,
+        ),
+        (
+            "DeleteSecondaryAuthToken",
+            "DELETE",
+            "/v1/AuthTokens/Secondary?SuppressEmailNotification=true",
+            &[],
+            204,
+        ),
+    ];
+    for (id, method, path, form, expected) in walk {
+        let (status, headers, body) =
+            call_with_headers(&prism.url, method, path, form, Some((ACCOUNT, &token)));
+        if status != expected {
+            problems.push(format!(
+                "{id}: status {status}, expected {expected}: {body}"
+            ));
+        }
+        if let Some((_, violations)) = headers.iter().find(|(name, _)| name == "sl-violations") {
+            problems.push(format!("{id}: Prism: {violations}"));
+        }
+        let operation = spec["paths"]
+            .as_object()
+            .expect("paths")
+            .values()
+            .flat_map(|item| item.as_object().expect("an item").values())
+            .find(|operation| operation["operationId"] == id)
+            .unwrap_or_else(|| panic!("{id} is in the description"));
+        let content = &operation["responses"][expected.to_string()]["content"];
+        if content.is_null() {
+            assert_eq!(body, Value::Null, "{id}: no body");
+        } else {
+            same_keys(
+                &spec,
+                &content["application/json"]["schema"],
+                &body,
+                id,
+                &mut problems,
+            );
+        }
+        if id == "UpdateAuthTokenPromotion" {
+            token = body["auth_token"].as_str().unwrap_or_default().to_owned();
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{}\n--- Prism ---\n{}",
+        problems.join("\n"),
+        prism.log()
+    );
+    // Nothing left to act on, and methods the paths do not take.
+    let cases = [
+        (
+            "POST",
+            "/v1/AuthTokens/Promote",
+            404,
+            "no secondary to promote",
+        ),
+        ("DELETE", "/v1/AuthTokens/Secondary", 404, "none to delete"),
+        ("GET", "/v1/AuthTokens/Secondary", 405, "not readable"),
+        ("DELETE", "/v1/AuthTokens/Promote", 405, "not deletable"),
+    ];
+    for (method, path, expected, why) in cases {
+        let (status, body) = sim.call(method, path, &[], Some((ACCOUNT, &token)));
+        assert_eq!(status, expected, "{why}: {body}");
+        assert!(body["code"].is_u64(), "{why}: Twilio's error JSON {body}");
+    }
+}
+
+#[test]
+fn a_promotion_switches_the_token_callbacks_are_signed_with_and_the_old_one_stops_logging_in() {
+    use taskrouter_lambda::rest::accounts::AccountsClient;
+    use taskrouter_lambda::rest::{Credentials, RetryPolicy};
+    let server = Server::start(|_| Reply::json(200, r#"{"instruction": "accept"}"#));
+    let callback = format!("{}/assignment", server.url);
+    let sim = Sim::start(
+        &document(
+            &[
+                worker(1, "alice", &["support"]),
+                worker(2, "bob", &["support"]),
+                worker(3, "carol", &["support"]),
+            ],
+            &support_only(),
+            &json!({"assignment_callback_url": callback}),
+            1,
+            &json!({}),
+        ),
+        &[],
+    );
+    let accounts = |token: &str| {
+        let credentials = Credentials::auth_token(
+            taskrouter_lambda::sid::AccountSid::parse(ACCOUNT).expect("sid"),
+            secrecy::SecretString::from(token),
+        );
+        AccountsClient::new(credentials, sim.url.clone(), RetryPolicy::default()).expect("a client")
+    };
+    let task_by = |token: &str| {
+        let attributes = json!({"type": "support"}).to_string();
+        let created = as_token(
+            &sim,
+            token,
+            "POST",
+            &Sim::ws("/Tasks"),
+            &[("Attributes", &attributes), ("WorkflowSid", WW)],
+        );
+        assert_eq!(created["status"], 201, "{created}");
+        let settled = as_token(&sim, token, "POST", "/sim/clock/advance?seconds=0", &[]);
+        assert_eq!(settled["status"], 200, "{settled}");
+    };
+    let logs_in = |token: &str| as_token(&sim, token, "GET", &Sim::ws(""), &[])["status"] == 200;
+
+    task_by(SIM_TOKEN);
+    let secondary = accounts(SIM_TOKEN)
+        .create_secondary_auth_token(true)
+        .expect("CreateSecondaryAuthToken");
+    let secondary = secrecy::ExposeSecret::expose_secret(&secondary).to_owned();
+    assert_ne!(secondary, SIM_TOKEN);
+    assert!(
+        logs_in(&secondary) && logs_in(SIM_TOKEN),
+        "both log in before the promotion"
+    );
+    task_by(&secondary);
+    accounts(&secondary)
+        .promote_auth_token(true)
+        .expect("UpdateAuthTokenPromotion");
+    assert!(logs_in(&secondary), "the promoted token logs in");
+    assert!(!logs_in(SIM_TOKEN), "the old primary is refused");
+    task_by(&secondary);
+    assert!(
+        !accounts(&secondary)
+            .delete_secondary_auth_token(true)
+            .expect("DeleteSecondaryAuthToken"),
+        "the promotion left no secondary"
+    );
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3, "one callback per task");
+    let params: Vec<_> = requests
+        .iter()
+        .map(|request| taskrouter_lambda::form::FormParams::from_pairs(request.form()))
+        .collect();
+    // The primary signs, never a secondary that is not promoted (docs/taskrouter.md §4).
+    let cases: Vec<(&str, &str, &taskrouter_lambda::form::FormParams)> = vec![
+        (SIM_TOKEN, callback.as_str(), &params[0]),
+        (SIM_TOKEN, callback.as_str(), &params[1]),
+        (secondary.as_str(), callback.as_str(), &params[2]),
+    ];
+    let expected = signatures(&cases);
+    let received: Vec<&str> = requests
+        .iter()
+        .map(|request| request.header("x-twilio-signature").expect("signed"))
+        .collect();
+    assert_eq!(received, expected);
 }
 
 // Scenarios with several steps each: step timeouts, time of day, the function's decisions.

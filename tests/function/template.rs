@@ -74,6 +74,10 @@ print(json.dumps({
     "layers": function.get("Layers"),
     "layer_resource": "TenantRulesLayer" in resources and condition(resources["TenantRulesLayer"]["Condition"]),
     "refused_by": [name for name, rule in template["Rules"].items() if not rule_holds(rule)],
+    "rotation": {
+        name: resolve(resources[name]["Properties"]) if condition(resources[name]["Condition"]) else None
+        for name in ["RotationFunctionRole", "RotationFunction", "RotationPermission", "RotationSchedule"]
+    },
 }))
 "#;
 
@@ -356,5 +360,94 @@ fn the_template_refuses_mixed_or_missing_token_settings_at_deploy_time() {
     ];
     for (parameters, refused_by, why) in cases {
         assert_eq!(resolved(&parameters)["refused_by"], refused_by, "{why}");
+    }
+}
+
+#[test]
+fn a_secret_rotates_by_the_stacks_function_whose_role_may_touch_that_secret_alone() {
+    let key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let actions = json!([
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:UpdateSecretVersionStage"
+    ]);
+    let by_name = resolved(&json!({
+        "AuthTokenSource": "SecretsManager",
+        "AuthTokenSecretId": "taskrouter/auth-token",
+        "TokenRotationDays": "30",
+    }));
+    let rotation = &by_name["rotation"];
+    let [logs, rotate] = rotation["RotationFunctionRole"]["Policies"]
+        .as_array()
+        .expect("policies")
+        .clone()
+        .try_into()
+        .expect("two policies");
+    assert_eq!(logs["PolicyName"], "write-own-logs");
+    assert_eq!(
+        rotate["PolicyDocument"]["Statement"],
+        json!([{
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": format!("{SECRET_ARN}:taskrouter/auth-token-??????"),
+        }]),
+        "the one secret, no KMS grant for the AWS-managed key"
+    );
+    assert_eq!(
+        rotation["RotationSchedule"]["RotationRules"],
+        json!({"AutomaticallyAfterDays": "30"})
+    );
+    assert_eq!(
+        rotation["RotationSchedule"]["SecretId"],
+        "taskrouter/auth-token"
+    );
+    assert_eq!(
+        rotation["RotationPermission"]["Principal"],
+        "secretsmanager.amazonaws.com"
+    );
+    assert_eq!(
+        rotation["RotationPermission"]["SourceAccount"],
+        "123456789012"
+    );
+    assert_eq!(rotation["RotationFunction"]["Timeout"], 300);
+
+    let with_key = resolved(&json!({
+        "AuthTokenSource": "SecretsManager",
+        "AuthTokenSecretId": "taskrouter/auth-token",
+        "AuthTokenSecretKmsKeyArn": key,
+    }));
+    assert_eq!(
+        with_key["rotation"]["RotationFunctionRole"]["Policies"][1]["PolicyDocument"]["Statement"]
+            [1],
+        json!({
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": key,
+            "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}},
+        }),
+        "a customer-managed key, through Secrets Manager only"
+    );
+    assert!(
+        with_key["rotation"]["RotationSchedule"].is_null(),
+        "no schedule by default: the function is there for a rotation started by hand"
+    );
+
+    for (parameters, why) in [
+        (
+            json!({"AuthTokenParameterName": "/taskrouter/auth-token"}),
+            "Parameter Store rotates with `taskrouter token rotate`",
+        ),
+        (
+            json!({"AuthTokenSource": "SecretsManager", "AuthTokenSecretPrefix": "taskrouter/accounts/", "TokenRotationDays": "30"}),
+            "a secret per account has no schedule the template could list",
+        ),
+    ] {
+        let stack = resolved(&parameters);
+        assert_eq!(
+            stack["rotation"],
+            json!({"RotationFunctionRole": null, "RotationFunction": null, "RotationPermission": null, "RotationSchedule": null}),
+            "{why}"
+        );
     }
 }

@@ -20,6 +20,12 @@ pub(crate) const SPEC_SHA256: &str =
     "f431d2bc66ba14373a452e0e6d3795cb1576cf6c2e15352b5330b22a4d34d0bf";
 /// Its size (docs/taskrouter.md §7: 569,558 bytes, identical to twilio-oai's).
 pub(crate) const SPEC_BYTES: usize = 569_558;
+/// The Accounts API's description (the secondary auth token's three operations) from the same
+/// package, pinned the same way.
+pub(crate) const ACCOUNTS_SHA256: &str =
+    "7f489a631e1b46a163a255e56ad02c6cdc68f607de0cb4bf5e0c8916ee700387";
+/// Its size.
+pub(crate) const ACCOUNTS_BYTES: usize = 89_195;
 /// How long Prism may take to load the description and listen (it parses 61 operations).
 const STARTUP: Duration = Duration::from_secs(120);
 
@@ -29,8 +35,24 @@ fn node_modules() -> PathBuf {
 
 /// The description as shipped, after its checksum is verified.
 pub(crate) fn spec_bytes() -> Vec<u8> {
-    let path =
-        node_modules().join("@twilio/cli-core/src/services/twilio-api/twilio_taskrouter_v1.json");
+    pinned("twilio_taskrouter_v1.json", SPEC_SHA256, SPEC_BYTES)
+}
+
+/// The Accounts API's description as JSON, after its checksum is verified.
+pub(crate) fn accounts_spec() -> Value {
+    serde_json::from_slice(&pinned(
+        "twilio_accounts_v1.json",
+        ACCOUNTS_SHA256,
+        ACCOUNTS_BYTES,
+    ))
+    .expect("the description is JSON")
+}
+
+/// A description file of `@twilio/cli-core`, checked against its pinned digest and size.
+fn pinned(file: &str, sha256: &str, size: usize) -> Vec<u8> {
+    let path = node_modules()
+        .join("@twilio/cli-core/src/services/twilio-api")
+        .join(file);
     let bytes = std::fs::read(&path).unwrap_or_else(|error| {
         panic!(
             "{} is missing ({error}): install the test tools with `make prism` (npm ci in tests/prism)",
@@ -43,7 +65,7 @@ pub(crate) fn spec_bytes() -> Vec<u8> {
         .collect();
     assert_eq!(
         (digest.as_str(), bytes.len()),
-        (SPEC_SHA256, SPEC_BYTES),
+        (sha256, size),
         "{} is not the pinned description of @twilio/cli-core@9.0.0",
         path.display()
     );
@@ -104,7 +126,27 @@ pub(crate) struct Prism {
 impl Prism {
     /// Writes the patched description to a temp file and serves it; waits until Prism answers.
     pub(crate) fn start() -> Self {
-        Self::launch("mock", &[], |answer| answer.starts_with("HTTP/1.1 200"))
+        Self::launch(&patched_spec(), "mock", &[], |answer| {
+            answer.starts_with("HTTP/1.1 200")
+        })
+    }
+
+    /// Prism as a validating proxy in front of `upstream` for the Accounts API's description
+    /// (it has no arrays, so nothing to patch).
+    pub(crate) fn accounts_proxy(upstream: &str) -> Self {
+        Self::launch(
+            &accounts_spec(),
+            "proxy",
+            &[upstream, "--errors"],
+            |answer| answer.starts_with("HTTP/1.1 "),
+        )
+    }
+
+    /// Prism mocking the Accounts API's description.
+    pub(crate) fn accounts_mock() -> Self {
+        Self::launch(&accounts_spec(), "mock", &[], |answer| {
+            answer.starts_with("HTTP/1.1 ")
+        })
     }
 
     /// Prism as a validating proxy in front of `upstream` (`http://127.0.0.1:PORT`): it
@@ -113,16 +155,19 @@ impl Prism {
     /// the description (a `4xx` the description does not list passes with a `Warning`).
     pub(crate) fn proxy(upstream: &str) -> Self {
         // Any answer proves Prism listens: the upstream decides what it is.
-        Self::launch("proxy", &[upstream, "--errors"], |answer| {
-            answer.starts_with("HTTP/1.1 ")
-        })
+        Self::launch(
+            &patched_spec(),
+            "proxy",
+            &[upstream, "--errors"],
+            |answer| answer.starts_with("HTTP/1.1 "),
+        )
     }
 
-    /// `prism MODE -h 127.0.0.1 -p PORT SPEC ARGS…`, once it answers the probe as `ready` says.
-    fn launch(mode: &str, args: &[&str], ready: fn(&str) -> bool) -> Self {
+    /// `prism MODE -h 127.0.0.1 -p PORT SPEC ARGS…` serving `description`, once it answers the probe as `ready` says.
+    fn launch(description: &Value, mode: &str, args: &[&str], ready: fn(&str) -> bool) -> Self {
         let port = super::loopback::free_port();
         let spec = std::env::temp_dir().join(format!("taskrouter-prism-{port}.json"));
-        std::fs::write(&spec, patched_spec().to_string()).expect("the temp dir is writable");
+        std::fs::write(&spec, description.to_string()).expect("the temp dir is writable");
         let log = std::env::temp_dir().join(format!("taskrouter-prism-{port}.log"));
         let output = std::fs::File::create(&log).expect("a log file");
         let binary = node_modules().join(".bin/prism");
