@@ -81,7 +81,7 @@ pub struct RotationEvent {
     pub secret_id: String,
     /// The id of the version being rotated in.
     #[serde(rename = "ClientRequestToken")]
-    pub client_request_token: String,
+    pub version_id: String,
     /// The step.
     #[serde(rename = "Step")]
     pub step: Step,
@@ -91,20 +91,20 @@ pub struct RotationEvent {
 #[derive(Debug, thiserror::Error)]
 pub enum RotateError {
     /// A Secrets Manager or Parameter Store request failed.
-    #[error("{operation} on `{secret}`: {reason}")]
+    #[error("{operation} on `{secret_id}`: {reason}")]
     Secrets {
         /// The operation.
         operation: &'static str,
-        /// The secret.
-        secret: String,
+        /// The secret's name or ARN.
+        secret_id: String,
         /// The SDK's description.
         reason: String,
     },
     /// A version of the secret is not `{"account_sid": …, "auth_token": …}`.
-    #[error("secret `{secret}` ({stage}) is not {{\"account_sid\", \"auth_token\"}}: {reason}")]
+    #[error("secret `{secret_id}` ({stage}) is not {{\"account_sid\", \"auth_token\"}}: {reason}")]
     Malformed {
-        /// The secret.
-        secret: String,
+        /// The secret's name or ARN.
+        secret_id: String,
         /// The version or label read.
         stage: String,
         /// What is wrong, without the value.
@@ -115,11 +115,11 @@ pub enum RotateError {
     Twilio(#[from] RestError),
     /// The pending token does not log in to the account.
     #[error(
-        "the pending token of `{secret}` does not log in to {account}: the rotation stops before the promotion and callbacks are verified as before; delete the AWSPENDING version to start again"
+        "the pending token of `{secret_id}` does not log in to {account}: the rotation stops before the promotion and callbacks are verified as before; delete the AWSPENDING version to start again"
     )]
     PendingRefused {
-        /// The secret.
-        secret: String,
+        /// The secret's name or ARN.
+        secret_id: String,
         /// The account.
         account: AccountSid,
     },
@@ -135,11 +135,11 @@ pub enum RotateError {
     },
     /// The rotation's version is neither pending nor current: another rotation replaced it.
     #[error(
-        "version {version} of `{secret}` is not AWSPENDING: another rotation replaced it; nothing was changed"
+        "version {version} of `{secret_id}` is not AWSPENDING: another rotation replaced it; nothing was changed"
     )]
     NotPending {
-        /// The secret.
-        secret: String,
+        /// The secret's name or ARN.
+        secret_id: String,
         /// The version.
         version: String,
     },
@@ -273,7 +273,7 @@ impl Secret {
     ) -> RotateError {
         RotateError::Secrets {
             operation,
-            secret: self.id.clone(),
+            secret_id: self.id.clone(),
             reason: DisplayErrorContext(error).to_string(),
         }
     }
@@ -329,7 +329,7 @@ impl Secret {
             Err(error) => return Err(self.failed("GetSecretValue", &error)),
         };
         let malformed = |reason: String| RotateError::Malformed {
-            secret: self.id.clone(),
+            secret_id: self.id.clone(),
             stage: label.to_owned(),
             reason,
         };
@@ -462,7 +462,7 @@ pub async fn run(
                 Ok(Outcome::Done)
             } else {
                 Err(RotateError::PendingRefused {
-                    secret: secret.id.clone(),
+                    secret_id: secret.id.clone(),
                     account: pending.account,
                 })
             }
@@ -497,7 +497,7 @@ async fn pending(secret: &Secret, version: &str) -> Result<AccountToken, RotateE
         .read(PENDING, Some(version))
         .await?
         .ok_or_else(|| RotateError::NotPending {
-            secret: secret.id.clone(),
+            secret_id: secret.id.clone(),
             version: version.to_owned(),
         })
 }
@@ -513,7 +513,7 @@ async fn finish(
         .read_dated(PENDING, Some(version))
         .await?
         .ok_or_else(|| RotateError::NotPending {
-            secret: secret.id.clone(),
+            secret_id: secret.id.clone(),
             version: version.to_owned(),
         })?;
     let current = secret
@@ -561,7 +561,7 @@ async fn finish(
 
 fn missing(secret: &Secret, label: &str) -> RotateError {
     RotateError::Malformed {
-        secret: secret.id.clone(),
+        secret_id: secret.id.clone(),
         stage: label.to_owned(),
         reason: "there is no such version".to_owned(),
     }
@@ -633,7 +633,7 @@ impl Parameters {
     ) -> RotateError {
         RotateError::Secrets {
             operation,
-            secret: name.to_owned(),
+            secret_id: name.to_owned(),
             reason: aws_sdk_ssm::error::DisplayErrorContext(error).to_string(),
         }
     }
@@ -736,7 +736,7 @@ pub async fn rotate_parameters(
             .read(&parameters.primary)
             .await?
             .ok_or_else(|| RotateError::Malformed {
-                secret: parameters.primary.clone(),
+                secret_id: parameters.primary.clone(),
                 stage: "primary".to_owned(),
                 reason: "there is no such parameter".to_owned(),
             })?;
@@ -776,7 +776,7 @@ pub async fn rotate_parameters(
         }
         if !twilio.logs_in(&login(&secondary))? {
             return Err(RotateError::PendingRefused {
-                secret: parameters.secondary.clone(),
+                secret_id: parameters.secondary.clone(),
                 account: account.clone(),
             });
         }

@@ -61,17 +61,17 @@ async fn main() -> ExitCode {
     let handler = service_fn(move |event: LambdaEvent<RotationEvent>| async move {
         let RotationEvent {
             secret_id,
-            client_request_token,
+            version_id,
             step,
         } = event.payload;
         let secret = Secret::new(client.clone(), secret_id.clone());
-        match rotate::run(&secret, &client_request_token, step, twilio, timing).await {
+        match rotate::run(&secret, &version_id, step, twilio, timing).await {
             Ok(outcome) => {
-                tracing::info!(secret = %secret_id, version = %client_request_token, ?step, ?outcome, "rotation step");
+                tracing::info!(secret = %secret_id, version = %version_id, ?step, ?outcome, "rotation step");
                 Ok::<(), lambda_runtime::Error>(())
             }
             Err(error) => {
-                tracing::error!(secret = %secret_id, version = %client_request_token, ?step, "rotation step failed: {error}");
+                tracing::error!(secret = %secret_id, version = %version_id, ?step, "rotation step failed: {error}");
                 Err(lambda_runtime::Error::from(error))
             }
         }
