@@ -436,6 +436,23 @@ impl<'r> Node<'r> {
         Some(number)
     }
 
+    /// The value of `key` in this object, for an object whose keys are data (days, dates,
+    /// names) rather than a [`Keys`] declaration. Its place is this node's, then `key`.
+    pub fn member(&self, key: &str) -> Option<Node<'r>> {
+        let value = self.value.as_object()?.get(key)?;
+        let place = if self.place.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}, `{key}`", self.place)
+        };
+        Some(Node {
+            reader: self.reader,
+            value,
+            pointer: format!("{}/{}", self.pointer, escape(key)),
+            place,
+        })
+    }
+
     /// The node of `key` in this object, for a problem about the key itself.
     fn child_key(&self, key: &str) -> Node<'r> {
         Node {
@@ -476,6 +493,17 @@ impl<'r> Object<'r> {
             pointer: format!("{}/{}", self.node.pointer, escape(key)),
             place,
         })
+    }
+
+    /// The value of `key`, which the object must have: when it is absent, an error says so and
+    /// what to write (`hint`). For a required key whose message needs more than
+    /// [`Node::object`]'s generic one; such a key is listed in [`Keys::optional`].
+    pub fn require(&self, key: &str, hint: &str) -> Option<Node<'r>> {
+        let node = self.get(key);
+        if node.is_none() {
+            self.node.error(format_args!("missing key `{key}`: {hint}"));
+        }
+        node
     }
 
     /// Every key and value, in document order.

@@ -79,8 +79,8 @@ pub enum RuleBookError {
         /// The file added first.
         earlier: String,
     },
-    /// The document does not compile.
-    #[error("`{path}`: {source}")]
+    /// The document does not compile: every problem, each naming the path, line and column.
+    #[error("{source}")]
     Rules {
         /// The path, relative to the directory.
         path: String,
@@ -194,8 +194,8 @@ impl RuleBook {
             .map(|directory| AccountSid::parse(directory).map_err(spelling))
             .transpose()?;
         let compile = || {
-            Rules::compile(json)
-                .map(|rules| Tenant {
+            Rules::read(path, json)
+                .map(|(rules, _)| Tenant {
                     path: path.to_owned(),
                     rules,
                 })
@@ -607,7 +607,9 @@ mod tests {
             .expect_err("an invalid document");
         let message = error.to_string();
         assert!(
-            message.starts_with("`AC0000000000000000000000000000000b.json`: rule `voice`"),
+            message.starts_with(
+                "AC0000000000000000000000000000000b.json:1:38: error: rules[0] (`voice`), `when`"
+            ),
             "{message}"
         );
     }

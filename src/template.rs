@@ -910,6 +910,12 @@ mod tests {
         .to_string()
     }
 
+    /// The first error of `error`, as its place and message (no file, line or column).
+    fn first_error(error: &RulesError) -> String {
+        let problem = error.problems().errors().next().expect("an error");
+        format!("{}: {}", problem.place, problem.message)
+    }
+
     fn compile(instruction: &Value) -> Result<Rules, RulesError> {
         Rules::compile(&document(instruction))
     }
@@ -971,8 +977,8 @@ mod tests {
         for (url, why) in cases {
             let error = compile(&redirect(url)).expect_err(why);
             assert_eq!(
-                error.to_string(),
-                "rule `r` (rules[0]): `url`: `{{task.v}}` cannot fill the scheme or the host of the \
+                first_error(&error),
+                "rules[0] (`r`), `instruction`: `url`: `{{task.v}}` cannot fill the scheme or the host of the \
                  URL, since its value would choose where the URL points: write them literally \
                  before it and end the host with `/` or `?` \
                  (`https://example.com/twiml?value={{task.v}}`), or write `{{raw task.v}}` if the \
@@ -983,8 +989,8 @@ mod tests {
         let error =
             compile(&redirect("https://example.com/twiml#{{task.v}}")).expect_err("the fragment");
         assert_eq!(
-            error.to_string(),
-            "rule `r` (rules[0]): `url`: `{{task.v}}` cannot fill the fragment (after `#`), which \
+            first_error(&error),
+            "rules[0] (`r`), `instruction`: `url`: `{{task.v}}` cannot fill the fragment (after `#`), which \
              Twilio reads as its own connection settings and never sends: put it in the query \
              (`?value={{task.v}}`)"
         );
@@ -1014,9 +1020,8 @@ mod tests {
             instruction[field] = json!("https://example.com{{task.v}}");
             let error = compile(&instruction).expect_err(field);
             assert!(
-                error
-                    .to_string()
-                    .starts_with(&format!("rule `r` (rules[0]): `{field}`: `{{{{task.v}}}}` cannot fill the scheme or the host")),
+                first_error(&error)
+                    .starts_with(&format!("rules[0] (`r`), `instruction`: `{field}`: `{{{{task.v}}}}` cannot fill the scheme or the host")),
                 "{field}: {error}"
             );
         }
@@ -1116,8 +1121,8 @@ mod tests {
         for (to, problem, why) in cases {
             let error = compile(&json!({"instruction": "dequeue", "to": to})).expect_err(why);
             assert_eq!(
-                error.to_string(),
-                format!("rule `r` (rules[0]): `to`: {problem}"),
+                first_error(&error),
+                format!("rules[0] (`r`), `instruction`: `to`: {problem}"),
                 "{why}"
             );
         }
@@ -1138,9 +1143,9 @@ mod tests {
         assert_eq!(
             rules.warnings(),
             [
-                "rule `whole` (rules[0]): `url` inserts `{{raw task.v}}` as it is, so whoever sets that value chooses where the URL points and its parameters; remove `raw` unless the value is trusted",
-                "rule `path` (rules[1]): `url` inserts `{{raw task.p}}` as it is, so whoever sets that value chooses where the URL points and its parameters; remove `raw` unless the value is trusted",
-                "rule `sip` (rules[2]): `to` inserts `{{raw worker.pbx}}` as it is, so whoever sets that value chooses any address the field takes; remove `raw` unless the value is trusted",
+                "rules[0] (`whole`): `url` inserts `{{raw task.v}}` as it is, so whoever sets that value chooses where the URL points and its parameters; remove `raw` unless the value is trusted",
+                "rules[1] (`path`): `url` inserts `{{raw task.p}}` as it is, so whoever sets that value chooses where the URL points and its parameters; remove `raw` unless the value is trusted",
+                "rules[2] (`sip`): `to` inserts `{{raw worker.pbx}}` as it is, so whoever sets that value chooses any address the field takes; remove `raw` unless the value is trusted",
             ],
             "`{{raw}}` is the attribute named `raw`, not a raw template"
         );
@@ -1196,8 +1201,8 @@ mod tests {
         let error = compile(&json!({"instruction": "redirect", "call_sid": "{{raw task.call_sid}}", "url": "https://example.com/"}))
             .expect_err("raw in a SID");
         assert_eq!(
-            error.to_string(),
-            "rule `r` (rules[0]): `call_sid`: `{{raw task.call_sid}}`: `raw` only applies to URLs \
+            first_error(&error),
+            "rules[0] (`r`), `instruction`: `call_sid`: `{{raw task.call_sid}}`: `raw` only applies to URLs \
              and addresses, whose values are otherwise encoded or checked part by part; this \
              field takes its value as it is, so write `{{task.call_sid}}`"
         );

@@ -310,11 +310,11 @@ pub enum CliError {
         source: std::io::Error,
     },
     /// A rules document is invalid, or not JSON (exit 1).
-    #[error("{path}: {source}")]
+    #[error("{source}")]
     Rules {
         /// The path given.
         path: String,
-        /// The first problem (boxed: it is large).
+        /// Every problem, each naming the path, line and column (boxed: it is large).
         source: Box<RulesError>,
     },
     /// A flag's value is not JSON (exit 2).
@@ -558,7 +558,11 @@ pub fn run_with(command: Command, env: &dyn Fn(&str) -> Option<String>) -> Outpu
     };
     result.unwrap_or_else(|error| Output {
         stdout: String::new(),
-        stderr: format!("error: {error}\n"),
+        stderr: match &error {
+            // Each problem of a document already says `path:line:column: error:`.
+            CliError::Rules { .. } => format!("{error}\n"),
+            _ => format!("error: {error}\n"),
+        },
         code: error.code(),
     })
 }
@@ -762,7 +766,7 @@ mod tests {
             (CliError::RestConfig(ConfigError::MissingAccount), Exit::Usage, "no credentials"),
             (CliError::NoReservationPath, Exit::Usage, "a reservation without its path"),
             (CliError::CheckNeedsAuthToken, Exit::Usage, "connect --check without the token"),
-            (CliError::Rules { path: "f".to_owned(), source: Box::new(RulesError::Json { reason: "eof".to_owned() }) }, Exit::Findings, "a document that is not JSON"),
+            (CliError::Rules { path: "f".to_owned(), source: Box::new(crate::rules::Rules::compile("{").expect_err("not JSON")) }, Exit::Findings, "a document that is not JSON"),
             (CliError::Http { url: "u".to_owned(), reason: "refused".to_owned() }, Exit::Findings, "no answer"),
             (CliError::NothingToCheck, Exit::Findings, "the live Workflow has no URL"),
         ];

@@ -13,8 +13,7 @@ use serde_json::{Value, json};
 
 use crate::callback::AssignmentCallback;
 use crate::expression::{Expression, Segment};
-use crate::rules::{Rules, RulesError};
-use crate::template::TemplateError;
+use crate::rules::Rules;
 
 use super::{CallbackArgs, CliError, OK, Output, sample_callback};
 
@@ -33,10 +32,12 @@ fn read(path: &Path) -> Result<String, CliError> {
 }
 
 fn compile(path: &Path, text: &str) -> Result<Rules, CliError> {
-    Rules::compile(text).map_err(|source| CliError::Rules {
-        path: path.display().to_string(),
-        source: Box::new(source),
-    })
+    Rules::read(&path.display().to_string(), text)
+        .map(|(rules, _)| rules)
+        .map_err(|source| CliError::Rules {
+            path: path.display().to_string(),
+            source: Box::new(source),
+        })
 }
 
 /// A rules document: unreadable is [`CliError::Read`] (exit 2), invalid or not JSON is
@@ -134,16 +135,13 @@ pub(crate) fn eval(
     }
     let one_rule = Rules::compile(&document.to_string()).map_err(|error| {
         let shown = rules.map_or_else(String::new, |path| format!(" (in {})", path.display()));
-        match error {
-            RulesError::Syntax { source, .. } => CliError::Syntax(source),
-            RulesError::ScheduleReference {
-                reference, problem, ..
-            }
-            | RulesError::Template(TemplateError::CallbackReference {
-                reference, problem, ..
-            }) => CliError::Reference(format!("`{reference}` {problem}{shown}")),
-            other => CliError::Reference(other.to_string()),
-        }
+        // The expression parsed, so what is left is about its references: say the first.
+        let problem = error
+            .problems()
+            .errors()
+            .next()
+            .map_or_else(|| error.to_string(), |problem| problem.message.clone());
+        CliError::Reference(format!("{problem}{shown}"))
     })?;
     let callback = AssignmentCallback::try_from(sample_callback(callback)?)?;
     let matched = one_rule.decide(&callback, now).rule == EVAL_RULE;
@@ -255,7 +253,7 @@ mod tests {
     }
 
     #[test]
-    fn check_reports_the_first_problem_with_the_path_and_exit_code_1() {
+    fn check_reports_every_problem_with_the_path_line_and_column_and_exit_code_1() {
         let file = TempFile::new(
             "typo.json",
             r#"{"rules": [{"name": "vip", "whn": "1 == 1", "instruction": {}}]}"#,
@@ -272,8 +270,10 @@ mod tests {
         assert_eq!(
             output.stderr,
             format!(
-                "error: {}: rule `vip` (rules[0]): unknown key `whn`: expected `name`, `when`, `instruction` or `description`\n",
-                file.0.display()
+                "{path}:1:28: error: rules[0] (`vip`): unknown key `whn`: did you mean `when`?\n\
+                 {path}:1:12: error: rules[0] (`vip`): missing key `when`: write `\"when\": \"1 == 1\"` \
+                 for a rule that matches every callback\n",
+                path = file.0.display()
             )
         );
     }

@@ -69,8 +69,8 @@ fn check_warns_about_every_raw_template_and_still_exits_with_0() {
     assert_eq!(
         stderr(&output),
         format!(
-            "warning: {path}: rule `trusted-twiml` (rules[0]): `url` inserts `{{{{raw task.twiml_url}}}}` as it is, so whoever sets that value chooses where the URL points and its parameters; remove `raw` unless the value is trusted\n\
-             warning: {path}: rule `pbx` (rules[1]): `to` inserts `{{{{raw worker.pbx}}}}` as it is, so whoever sets that value chooses any address the field takes; remove `raw` unless the value is trusted\n"
+            "warning: {path}: rules[0] (`trusted-twiml`): `url` inserts `{{{{raw task.twiml_url}}}}` as it is, so whoever sets that value chooses where the URL points and its parameters; remove `raw` unless the value is trusted\n\
+             warning: {path}: rules[1] (`pbx`): `to` inserts `{{{{raw worker.pbx}}}}` as it is, so whoever sets that value chooses any address the field takes; remove `raw` unless the value is trusted\n"
         )
     );
 }
@@ -90,7 +90,7 @@ fn check_refuses_an_invalid_document_with_exit_code_1_and_the_problem_on_stderr(
     assert_eq!(
         stderr(&output),
         format!(
-            "error: {}: rule `vip` (rules[1]): the name is already used by rules[0]: rule names must be unique\n",
+            "{}:3:22: error: rules[1] (`vip`), `name`: the name is already used by rules[0]: rule names must be unique\n",
             rules.path()
         )
     );
@@ -577,9 +577,9 @@ fn callback_parameters_are_checked_by_name_and_extra_ones_are_spelled_out() {
 fn a_time_zone_abbreviation_or_offset_is_explained_not_corrected() {
     #[rustfmt::skip]
     let cases = [
-        ("PST", "`time_zone`: `PST` is an abbreviation, not a time zone: it stands for US Pacific time (America/Los_Angeles, America/Vancouver) or the Philippines (Asia/Manila); write the place", "an abbreviation"),
-        ("GMT+5", "`time_zone`: `GMT+5` is an offset (UTC+05:00), not a time zone", "an offset"),
-        ("Etc/GMT+5", "`time_zone`: `Etc/GMT+5` is UTC-05:00 all year: in the IANA database's `Etc/GMT` names the sign is inverted", "the POSIX sign"),
+        ("PST", "`PST` is an abbreviation, not a time zone: it stands for US Pacific time (America/Los_Angeles, America/Vancouver) or the Philippines (Asia/Manila); write the place", "an abbreviation"),
+        ("GMT+5", "`GMT+5` is an offset (UTC+05:00), not a time zone", "an offset"),
+        ("Etc/GMT+5", "`Etc/GMT+5` is UTC-05:00 all year: in the IANA database's `Etc/GMT` names the sign is inverted", "the POSIX sign"),
     ];
     for (zone, message, why) in cases {
         let rules = TempFile::new(
@@ -594,7 +594,7 @@ fn a_time_zone_abbreviation_or_offset_is_explained_not_corrected() {
         let error = stderr(&output);
         assert!(
             error.starts_with(&format!(
-                "error: {}: schedule `office` (read by rule `open`): {message}",
+                "{}:1:40: error: schedule `office` (read by rule `open`), `time_zone`: {message}",
                 rules.path()
             )),
             "{why}: {error}"
