@@ -419,7 +419,10 @@ mod tests {
             let callback = callback(account, workspace);
             let (rules, chosen) = book.select(&callback).expect(why);
             assert_eq!(
-                rules.decide(&callback, jiff::Timestamp::UNIX_EPOCH).rule,
+                rules
+                    .decide(&callback, jiff::Timestamp::UNIX_EPOCH)
+                    .rule
+                    .name(),
                 rule,
                 "{why}"
             );

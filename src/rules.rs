@@ -123,7 +123,7 @@ use crate::time_of_day::TimeOfDay;
 /// The built-in document: defer every reservation.
 const BUILTIN: &str = include_str!("../rules/default.json");
 
-/// The rule name reported when no rule matched.
+/// The name the document's `default` is logged and counted under; no rule may take it.
 const DEFAULT_NAME: &str = "default";
 
 /// The root of references to the document's schedules.
@@ -225,11 +225,41 @@ struct Static {
     body: String,
 }
 
+/// Which part of the document answered a callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chosen<'a> {
+    /// A rule whose `when` matched and whose templates filled.
+    Rule {
+        /// Its position in `rules`, from 0.
+        index: usize,
+        /// Its name.
+        name: &'a str,
+    },
+    /// The document's `default` (the deferral when it has none): no rule answered.
+    Default,
+}
+
+impl<'a> Chosen<'a> {
+    /// The name logs and metrics carry: the rule's, or `default` (which no rule may take).
+    pub fn name(self) -> &'a str {
+        match self {
+            Self::Rule { name, .. } => name,
+            Self::Default => DEFAULT_NAME,
+        }
+    }
+}
+
+impl std::fmt::Display for Chosen<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The answer chosen for one callback.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision<'a> {
-    /// The matched rule's name, or `default`.
-    pub rule: &'a str,
+    /// The rule that answered, or the default.
+    pub rule: Chosen<'a>,
     /// `defer`, or the instruction's name (`accept`, `dequeue`, …).
     pub answer: &'static str,
     /// The exact JSON body to send: borrowed for static answers, built for templated ones.
@@ -318,14 +348,17 @@ impl Rules {
             schedules: &self.schedules,
         };
         let mut skipped = Vec::new();
-        for rule in &self.rules {
+        for (index, rule) in self.rules.iter().enumerate() {
             if !rule.when.evaluate(&scope) {
                 continue;
             }
             match &rule.answer {
                 Compiled::Static(answer) => {
                     return Decision {
-                        rule: &rule.name,
+                        rule: Chosen::Rule {
+                            index,
+                            name: &rule.name,
+                        },
                         answer: answer.answer,
                         body: Cow::Borrowed(&answer.body),
                         skipped,
@@ -334,7 +367,10 @@ impl Rules {
                 Compiled::Templated(templated) => match templated.fill(&scope) {
                     Ok(answer) => {
                         return Decision {
-                            rule: &rule.name,
+                            rule: Chosen::Rule {
+                                index,
+                                name: &rule.name,
+                            },
                             answer: answer.name(),
                             body: Cow::Owned(answer.to_body()),
                             skipped,
@@ -348,7 +384,7 @@ impl Rules {
             }
         }
         Decision {
-            rule: DEFAULT_NAME,
+            rule: Chosen::Default,
             answer: self.default.answer,
             body: Cow::Borrowed(&self.default.body),
             skipped,
@@ -1001,7 +1037,7 @@ mod tests {
         assert_eq!(rules.len(), 0);
         for task in [json!({}), voice_task()] {
             let decision = rules.decide(&callback(task, worker(), &[]), noon());
-            assert_eq!(decision.rule, "default");
+            assert_eq!(decision.rule.name(), "default");
             assert_eq!(decision.answer, "defer");
             assert_eq!(decision.body, "{}");
             assert!(decision.skipped.is_empty());
@@ -1013,7 +1049,7 @@ mod tests {
         let rules = rules(r#"{"rules": []}"#);
         let decision = rules.decide(&callback(json!({}), json!({}), &[]), noon());
         assert_eq!(
-            (decision.rule, decision.answer, &*decision.body),
+            (decision.rule.name(), decision.answer, &*decision.body),
             ("default", "defer", "{}")
         );
     }
@@ -1263,6 +1299,31 @@ mod tests {
     }
 
     #[test]
+    fn a_decision_names_the_rule_by_position_and_name_or_the_default_by_type() {
+        let rules = rules(
+            r#"{"rules": [
+                {"name": "gold", "when": "tier == 'gold'", "instruction": {"instruction": "accept"}},
+                {"name": "silver", "when": "tier == 'silver'", "instruction": {}}
+            ]}"#,
+        );
+        let decide = |tier: &str| {
+            rules
+                .decide(&callback(json!({"tier": tier}), json!({}), &[]), noon())
+                .rule
+        };
+        assert_eq!(
+            decide("silver"),
+            Chosen::Rule {
+                index: 1,
+                name: "silver"
+            }
+        );
+        assert_eq!(decide("bronze"), Chosen::Default);
+        assert_eq!(decide("bronze").to_string(), "default");
+        assert_eq!(decide("gold").to_string(), "gold");
+    }
+
+    #[test]
     fn a_callback_parameter_name_in_the_wrong_case_is_refused_but_unknown_names_are_not() {
         // Twilio adds parameters without notice (docs/taskrouter.md §1), so a name that is not
         // documented may still arrive; only a case variant of a documented one is certainly a typo.
@@ -1299,7 +1360,7 @@ mod tests {
         for (task, rule, answer, body) in cases {
             let decision = rules.decide(&callback(task.clone(), worker(), &[]), noon());
             assert_eq!(
-                (decision.rule, decision.answer, &*decision.body),
+                (decision.rule.name(), decision.answer, &*decision.body),
                 (rule, answer, body),
                 "{task}"
             );
@@ -1310,7 +1371,7 @@ mod tests {
         )
         .expect("valid");
         let decision = none.decide(&callback(json!({"type": "chat"}), worker(), &[]), noon());
-        assert_eq!(decision.rule, "default");
+        assert_eq!(decision.rule.name(), "default");
         assert_eq!(decision.answer, "reject");
         assert_eq!(
             decision.body,
@@ -1422,7 +1483,7 @@ mod tests {
                 r#"{{"rules": [{{"name": "r", "when": {}, "instruction": {{"instruction": "accept"}}}}]}}"#,
                 Value::from(expression)
             ));
-            let matched = rules.decide(&callback, noon()).rule == "r";
+            let matched = rules.decide(&callback, noon()).rule.name() == "r";
             assert_eq!(matched, expected, "{why}: {expression}");
         }
     }
@@ -1441,7 +1502,7 @@ mod tests {
         let mut task = voice_task();
         task["vip"] = json!(true);
         let decision = rules.decide(&callback(task, worker(), &[]), noon());
-        assert_eq!(decision.rule, "voice");
+        assert_eq!(decision.rule.name(), "voice");
         assert_eq!(decision.answer, "call");
         assert!(decision.skipped.is_empty());
         assert_eq!(
@@ -1468,7 +1529,7 @@ mod tests {
         let mut task = voice_task();
         task["to"] = Value::Null;
         let decision = rules.decide(&callback(task, worker(), &[]), noon());
-        assert_eq!(decision.rule, "plain");
+        assert_eq!(decision.rule.name(), "plain");
         assert_eq!(decision.body, r#"{"instruction":"dequeue"}"#);
         assert_eq!(
             decision.skipped,
@@ -1508,7 +1569,7 @@ mod tests {
         );
         let task = json!({"call_sid": "+14155550100", "wait": "ftp://files.example.com/music"});
         let decision = rules.decide(&callback(task, worker(), &[]), noon());
-        assert_eq!(decision.rule, "default");
+        assert_eq!(decision.rule.name(), "default");
         assert_eq!(decision.answer, "accept");
         assert_eq!(
             decision.skipped,
@@ -1592,7 +1653,7 @@ mod tests {
         for task in [voice_task(), json!({"type": "chat"})] {
             let decision = rules.decide(&callback(task, worker(), &[]), noon());
             assert_eq!(
-                (decision.rule, &*decision.body),
+                (decision.rule.name(), &*decision.body),
                 ("default", r#"{"instruction":"accept"}"#)
             );
         }
@@ -1602,7 +1663,7 @@ mod tests {
     fn voice_dequeue_connects_calls_to_the_worker_from_the_dialed_number() {
         let rules = example("voice-dequeue.json");
         let decision = rules.decide(&callback(voice_task(), worker(), &[]), noon());
-        assert_eq!(decision.rule, "dequeue-from-dialed-number");
+        assert_eq!(decision.rule.name(), "dequeue-from-dialed-number");
         assert_eq!(
             decision.body,
             r#"{"instruction":"dequeue","to":"client:alice","from":"+18005550199","post_work_activity_sid":"WA00000000000000000000000000000000"}"#
@@ -1611,7 +1672,7 @@ mod tests {
         let mut called_only = voice_task();
         called_only.as_object_mut().expect("an object").remove("to");
         let decision = rules.decide(&callback(called_only, worker(), &[]), noon());
-        assert_eq!(decision.rule, "dequeue-from-called-number");
+        assert_eq!(decision.rule.name(), "dequeue-from-called-number");
         assert_eq!(
             decision.skipped[0].reason,
             "`{{task.to}}` in `from` is missing or null"
@@ -1624,14 +1685,14 @@ mod tests {
 
         let decision = rules.decide(&callback(voice_task(), json!({"skills": []}), &[]), noon());
         assert_eq!(
-            (decision.rule, decision.answer),
+            (decision.rule.name(), decision.answer),
             ("voice-call-not-dequeued", "defer")
         );
         assert_eq!(decision.skipped.len(), 2);
 
         let decision = rules.decide(&callback(json!({"type": "chat"}), worker(), &[]), noon());
         assert_eq!(
-            (decision.rule, &*decision.body),
+            (decision.rule.name(), &*decision.body),
             ("default", r#"{"instruction":"accept"}"#)
         );
     }
@@ -1640,7 +1701,7 @@ mod tests {
     fn voice_conference_joins_calls_and_accepts_other_tasks() {
         let rules = example("voice-conference.json");
         let decision = rules.decide(&callback(voice_task(), worker(), &[]), noon());
-        assert_eq!(decision.rule, "conference-from-dialed-number");
+        assert_eq!(decision.rule.name(), "conference-from-dialed-number");
         assert_eq!(
             decision.body,
             r#"{"instruction":"conference","from":"+18005550199","end_conference_on_exit":true}"#
@@ -1648,7 +1709,7 @@ mod tests {
         let mut no_to = voice_task();
         no_to["to"] = Value::Null;
         let decision = rules.decide(&callback(no_to, worker(), &[]), noon());
-        assert_eq!(decision.rule, "conference");
+        assert_eq!(decision.rule.name(), "conference");
         assert_eq!(
             decision.body,
             r#"{"instruction":"conference","end_conference_on_exit":true}"#
@@ -1695,7 +1756,11 @@ mod tests {
         ];
         for (task, worker, rule, body, why) in cases {
             let decision = rules.decide(&callback(task, worker, &[]), noon());
-            assert_eq!((decision.rule, &*decision.body), (rule, body), "{why}");
+            assert_eq!(
+                (decision.rule.name(), &*decision.body),
+                (rule, body),
+                "{why}"
+            );
         }
     }
 
@@ -1703,7 +1768,7 @@ mod tests {
     fn redirect_to_twiml_redirects_the_queued_call() {
         let rules = example("redirect-to-twiml.json");
         let decision = rules.decide(&callback(voice_task(), worker(), &[]), noon());
-        assert_eq!(decision.rule, "redirect-voice-call");
+        assert_eq!(decision.rule.name(), "redirect-voice-call");
         assert_eq!(
             decision.body,
             format!(
@@ -1711,7 +1776,10 @@ mod tests {
             )
         );
         let decision = rules.decide(&callback(json!({"type": "chat"}), worker(), &[]), noon());
-        assert_eq!((decision.rule, decision.answer), ("default", "accept"));
+        assert_eq!(
+            (decision.rule.name(), decision.answer),
+            ("default", "accept")
+        );
     }
 
     fn at(instant: &str) -> Timestamp {
@@ -1730,7 +1798,11 @@ mod tests {
             ("2026-12-02T08:30:00Z", "default", "Wednesday 08:30 UTC: closed, hour 8"),
         ];
         for (instant, rule, message) in cases {
-            assert_eq!(rules.decide(&chat(), at(instant)).rule, rule, "{message}");
+            assert_eq!(
+                rules.decide(&chat(), at(instant)).rule.name(),
+                rule,
+                "{message}"
+            );
         }
     }
 
@@ -1747,7 +1819,11 @@ mod tests {
             ("2026-12-25T15:00:00Z", "after-hours-reject", "Christmas"),
         ];
         for (instant, rule, message) in cases {
-            assert_eq!(rules.decide(&call(), at(instant)).rule, rule, "{message}");
+            assert_eq!(
+                rules.decide(&call(), at(instant)).rule.name(),
+                rule,
+                "{message}"
+            );
         }
     }
 

@@ -929,7 +929,12 @@ mod tests {
     fn fill_url(template: &str, value: &Value) -> String {
         let rules = compile(&redirect(template)).expect("the document compiles");
         let decision = rules.decide(&callback(&json!({"v": value}), &json!({})), noon());
-        assert_eq!(decision.rule, "r", "{template}: {:?}", decision.skipped);
+        assert_eq!(
+            decision.rule.name(),
+            "r",
+            "{template}: {:?}",
+            decision.skipped
+        );
         let body: Value = serde_json::from_str(&decision.body).expect("JSON");
         body["url"].as_str().expect("a URL").to_owned()
     }
@@ -1047,7 +1052,7 @@ mod tests {
             let rules = compile(&redirect(url)).expect(why);
             let decision = rules.decide(&callback(&json!({"v": value}), &json!({})), noon());
             assert_eq!(
-                decision.rule == "default",
+                decision.rule.name() == "default",
                 skipped,
                 "{why}: {}",
                 decision.body
@@ -1094,12 +1099,12 @@ mod tests {
             let decision = rules.decide(&callback(&json!({"v": value}), &json!({})), noon());
             match skipped {
                 None => {
-                    assert_eq!(decision.rule, "r", "{why}: {:?}", decision.skipped);
+                    assert_eq!(decision.rule.name(), "r", "{why}: {:?}", decision.skipped);
                     let body: Value = serde_json::from_str(&decision.body).expect("JSON");
                     assert_eq!(body[field], template.replace("{{task.v}}", value), "{why}");
                 }
                 Some(reason) => {
-                    assert_eq!(decision.rule, "default", "{why}: {}", decision.body);
+                    assert_eq!(decision.rule.name(), "default", "{why}: {}", decision.body);
                     assert_eq!(decision.skipped[0].reason, reason, "{why}");
                     if !value.is_empty() {
                         assert!(!reason.contains(value), "{why}: the value is not echoed");
@@ -1151,7 +1156,7 @@ mod tests {
         );
         let decide = |task: Value, worker: Value| {
             let decision = rules.decide(&callback(&task, &worker), noon());
-            (decision.rule, decision.body.into_owned())
+            (decision.rule.name(), decision.body.into_owned())
         };
         let url = "https://other.example/twiml?a=1&b=2";
         assert_eq!(

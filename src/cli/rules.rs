@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::callback::AssignmentCallback;
 use crate::expression::{Expression, Segment};
-use crate::rules::Rules;
+use crate::rules::{Chosen, Rules};
 
 use super::{CallbackArgs, CliError, OK, Output, sample_callback};
 
@@ -144,7 +144,7 @@ pub(crate) fn eval(
         CliError::Reference(format!("{problem}{shown}"))
     })?;
     let callback = AssignmentCallback::try_from(sample_callback(callback)?)?;
-    let matched = one_rule.decide(&callback, now).rule == EVAL_RULE;
+    let matched = matches!(one_rule.decide(&callback, now).rule, Chosen::Rule { .. });
     Ok(Output {
         stdout: format!("{matched}\n"),
         ..Output::default()

@@ -56,7 +56,7 @@ use serde_json::{Map, Value};
 
 use crate::callback::AssignmentCallback;
 use crate::document::{json_kind, suggest, unknown_keys};
-use crate::rules::{Decision, Rules};
+use crate::rules::{Chosen, Decision, Rules};
 
 use super::callback::{documented_extra, unknown_parameter};
 use super::{CallbackArgs, FAILED, OK, Output, USAGE, rules::load_rules, sample_callback};
@@ -134,16 +134,16 @@ pub(crate) fn run(files: &[PathBuf]) -> Output {
                 let mut reached = vec![false; rules.len() + 1];
                 for case in &cases {
                     let decision = rules.decide(&case.callback, case.now);
-                    let index = rules
-                        .names()
-                        .position(|name| name == decision.rule)
-                        .unwrap_or(rules.len());
+                    let index = match decision.rule {
+                        Chosen::Rule { index, .. } => index,
+                        Chosen::Default => rules.len(),
+                    };
                     reached[index] = true;
                     let actual: Value = serde_json::from_str(&decision.body).unwrap_or_default();
                     let rule_ok = case
                         .rule
                         .as_deref()
-                        .is_none_or(|rule| rule == decision.rule);
+                        .is_none_or(|rule| rule == decision.rule.name());
                     let answer_ok = case.answer.as_ref().is_none_or(|answer| *answer == actual);
                     if rule_ok && answer_ok {
                         passed += 1;
