@@ -119,6 +119,7 @@ use crate::template::{
     Node as TemplateNode, Template, Templated, check_callback_reference, scan_instruction,
 };
 use crate::time_of_day::TimeOfDay;
+use crate::workflow::check::time_of_day;
 
 /// The built-in document: defer every reservation.
 const BUILTIN: &str = include_str!("../rules/default.json");
@@ -474,8 +475,54 @@ fn read_document(reader: &Reader<'_>, root: &Node<'_>) -> Option<Rules> {
 }
 
 /// Records the document's warnings: what is legal but almost certainly not what was meant.
+///
+/// | warning | when |
+/// |---|---|
+/// | a rule is never reached | an earlier rule with a static answer (no template that could fail to fill) matches every callback (its `when` is always true), or has the very same `when` |
+/// | a rule never matches | its `when` is false for every callback |
+/// | a time-of-day test that never holds | a comparison of a `taskrouter.*` attribute with constants that holds at no minute of the week (`taskrouter.currentHour > 1700`), or a `when` reading only the time that no minute satisfies, such as a night shift written with `AND` (`taskrouter.currentTime >= 2200 AND taskrouter.currentTime < 600`); the same checks as `workflow check` ([`crate::workflow::check`]) |
+/// | `{{raw …}}` | a value inserted as it is into a URL or an address ([`crate::template`]) |
 fn warn(reader: &Reader<'_>, rules: &Rules) {
     for (index, rule) in rules.rules.iter().enumerate() {
+        let at = rule_place(index, &rule.name);
+        let when = format!("/rules/{index}/when");
+        let warn = |message: String| reader.report(Severity::Warning, &when, &at, message);
+        let blocking = rules.rules[..index]
+            .iter()
+            .enumerate()
+            .filter(|(_, earlier)| matches!(earlier.answer, Compiled::Static(_)))
+            .find_map(|(position, earlier)| {
+                let place = rule_place(position, &earlier.name);
+                if earlier.when.constant() == Some(true) {
+                    Some(format!(
+                        "never reached: {place} matches every callback (`{}`) and answers it; \
+                         move this rule above it",
+                        earlier.when.source()
+                    ))
+                } else if earlier.when.same_condition(&rule.when) {
+                    Some(format!(
+                        "never reached: {place} has the same `when` and answers every callback \
+                         it matches; merge the two rules or change one `when`"
+                    ))
+                } else {
+                    None
+                }
+            });
+        if let Some(message) = blocking {
+            warn(message);
+        }
+        if rule.when.constant() == Some(false) {
+            warn(format!(
+                "`when`: `{}` is false for every callback, so the rule never matches; fix it or \
+                 remove the rule",
+                rule.when.source()
+            ));
+        }
+        let mut times = Vec::new();
+        time_of_day(&rule.when, &at, "when", &mut times);
+        for time in times {
+            warn(unplaced(&time, &at));
+        }
         if let Compiled::Templated(templated) = &rule.answer {
             let at = rule_place(index, &rule.name);
             for warning in templated.warnings(&at) {

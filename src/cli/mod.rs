@@ -40,6 +40,7 @@
 
 pub mod callback;
 pub mod connect;
+mod report;
 pub mod reservation;
 pub mod rules;
 pub mod sim;
@@ -165,16 +166,24 @@ impl Default for CallbackArgs {
 /// A `taskrouter` subcommand.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
-    /// Compile a rules document; prints `ok: N rules` or the first problem, and a `warning:` line
-    /// for each `{{raw …}}` template (the exit code stays 0).
+    /// Check rules documents: every error (exit 1) and every warning, each as
+    /// `file:line:column`; prints `ok: N rules` for a document without errors. Warnings (a rule
+    /// never reached, a `when` that never holds, a time-of-day test no minute satisfies, a
+    /// `{{raw …}}` template) leave the exit code 0 unless `--strict`.
     Check {
-        /// The rules document (JSON).
-        #[arg(long, value_name = "FILE", required_unless_present = "file")]
-        rules: Option<PathBuf>,
-        /// The rules document as a positional argument: the spelling before `--rules`, kept so
-        /// existing scripts run.
-        #[arg(hide = true, value_name = "FILE", conflicts_with = "rules")]
-        file: Option<PathBuf>,
+        /// A rules document (JSON); repeatable.
+        #[arg(long, value_name = "FILE", required_unless_present = "files")]
+        rules: Vec<PathBuf>,
+        /// Rules documents as positional arguments, after any `--rules`.
+        #[arg(value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Warnings fail the check (exit 1).
+        #[arg(long)]
+        strict: bool,
+        /// Print one JSON document: `{"files": [{"file", "errors": [{"line", "column",
+        /// "pointer", "message"}], "warnings": […]}], "ok": bool}`.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the exact JSON body the function would answer for a callback.
     Decide {
@@ -498,11 +507,20 @@ pub fn run_with(command: Command, env: &dyn Fn(&str) -> Option<String>) -> Outpu
             .map(crate::rest::config::secret)
     };
     let result = match command {
-        Command::Check { rules, file } => match rules.or(file) {
-            Some(path) => rules::check(&path),
-            // clap requires one of the two; a value built by hand may have neither.
-            None => Err(CliError::NoRules),
-        },
+        Command::Check {
+            mut rules,
+            files,
+            strict,
+            json,
+        } => {
+            rules.extend(files);
+            if rules.is_empty() {
+                // clap requires one; a value built by hand may have none.
+                Err(CliError::NoRules)
+            } else {
+                Ok(rules::check(&rules, report::Style { strict, json }))
+            }
+        }
         Command::Decide {
             rules,
             callback,

@@ -15,6 +15,7 @@ use crate::callback::AssignmentCallback;
 use crate::expression::{Expression, Segment};
 use crate::rules::{Chosen, Rules};
 
+use super::report::{self, FileReport, Finding, Style};
 use super::{CallbackArgs, CliError, OK, Output, sample_callback};
 
 /// The name of `eval`'s one rule.
@@ -46,26 +47,40 @@ pub(crate) fn load_rules(path: &Path) -> Result<Rules, CliError> {
     compile(path, &read(path)?)
 }
 
-/// Compiles the document and says how many rules it has; a `warning:` line on stderr for each of
-/// [`Rules::warnings`], which leave the exit code 0.
-pub(crate) fn check(path: &Path) -> Result<Output, CliError> {
-    let rules = load_rules(path)?;
-    let noun = if rules.len() == 1 { "rule" } else { "rules" };
-    let schedules = match rules.schedule_count() {
-        0 => String::new(),
-        1 => ", 1 schedule".to_owned(),
-        count => format!(", {count} schedules"),
+/// Checks every document: its errors and warnings, located, and for each without errors how
+/// many rules (and schedules) it has ([`super::report`] prints them).
+pub(crate) fn check(paths: &[std::path::PathBuf], style: Style) -> Output {
+    let files: Vec<FileReport> = paths.iter().map(|path| check_one(path)).collect();
+    report::render(&files, style, "")
+}
+
+fn check_one(path: &Path) -> FileReport {
+    let shown = path.display().to_string();
+    let mut report = FileReport::new(&shown);
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) => {
+            report.unreadable = true;
+            report
+                .errors
+                .push(Finding::unplaced(format!("cannot read it: {error}")));
+            return report;
+        }
     };
-    let stderr = rules
-        .warnings()
-        .iter()
-        .map(|warning| format!("warning: {}: {warning}\n", path.display()))
-        .collect();
-    Ok(Output {
-        stdout: format!("ok: {} {noun}{schedules}\n", rules.len()),
-        stderr,
-        code: OK,
-    })
+    match Rules::read(&shown, &text) {
+        Ok((rules, warnings)) => {
+            report.add(&warnings);
+            let noun = if rules.len() == 1 { "rule" } else { "rules" };
+            let schedules = match rules.schedule_count() {
+                0 => String::new(),
+                1 => ", 1 schedule".to_owned(),
+                count => format!(", {count} schedules"),
+            };
+            report.summary = Some(format!("{} {noun}{schedules}", rules.len()));
+        }
+        Err(error) => report.add(error.problems()),
+    }
+    report
 }
 
 pub(crate) fn decide(
@@ -226,8 +241,10 @@ mod tests {
     fn check_counts_the_rules_of_a_valid_document() {
         let output = run(
             Command::Check {
-                rules: Some(example("voice-dequeue.json")),
-                file: None,
+                rules: vec![example("voice-dequeue.json")],
+                files: Vec::new(),
+                strict: false,
+                json: false,
             },
             None,
         );
@@ -241,8 +258,10 @@ mod tests {
         );
         let output = run(
             Command::Check {
-                rules: None,
-                file: Some(example("redirect-to-twiml.json")),
+                rules: Vec::new(),
+                files: vec![example("redirect-to-twiml.json")],
+                strict: false,
+                json: false,
             },
             None,
         );
@@ -260,8 +279,10 @@ mod tests {
         );
         let output = run(
             Command::Check {
-                rules: Some(file.0.clone()),
-                file: None,
+                rules: vec![file.0.clone()],
+                files: Vec::new(),
+                strict: false,
+                json: false,
             },
             None,
         );
@@ -282,8 +303,10 @@ mod tests {
     fn check_reports_a_file_that_cannot_be_read_with_exit_code_2() {
         let output = run(
             Command::Check {
-                rules: Some(PathBuf::from("/nonexistent/rules.json")),
-                file: None,
+                rules: vec![PathBuf::from("/nonexistent/rules.json")],
+                files: Vec::new(),
+                strict: false,
+                json: false,
             },
             None,
         );
@@ -291,7 +314,7 @@ mod tests {
         assert!(
             output
                 .stderr
-                .starts_with("error: cannot read `/nonexistent/rules.json`: "),
+                .starts_with("/nonexistent/rules.json: error: cannot read it: "),
             "{}",
             output.stderr
         );
@@ -549,8 +572,10 @@ mod tests {
     fn check_counts_schedules_when_a_document_has_some() {
         let output = run(
             Command::Check {
-                rules: Some(example("business-hours.json")),
-                file: None,
+                rules: vec![example("business-hours.json")],
+                files: Vec::new(),
+                strict: false,
+                json: false,
             },
             None,
         );

@@ -64,15 +64,107 @@ fn check_warns_about_every_raw_template_and_still_exits_with_0() {
     );
     let output = taskrouter(&["check", rules.path()]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(stdout(&output), "ok: 2 rules\n");
+    assert_eq!(stdout(&output), "ok: 2 rules (2 warnings)\n");
     let path = rules.path();
     assert_eq!(
         stderr(&output),
         format!(
-            "warning: {path}: rules[0] (`trusted-twiml`): `url` inserts `{{{{raw task.twiml_url}}}}` as it is, so whoever sets that value chooses where the URL points and its parameters; remove `raw` unless the value is trusted\n\
-             warning: {path}: rules[1] (`pbx`): `to` inserts `{{{{raw worker.pbx}}}}` as it is, so whoever sets that value chooses any address the field takes; remove `raw` unless the value is trusted\n"
+            "{path}:3:17: warning: rules[0] (`trusted-twiml`): `url` inserts `{{{{raw task.twiml_url}}}}` as it is, so whoever sets that value chooses where the URL points and its parameters; remove `raw` unless the value is trusted\n\
+             {path}:5:17: warning: rules[1] (`pbx`): `to` inserts `{{{{raw worker.pbx}}}}` as it is, so whoever sets that value chooses any address the field takes; remove `raw` unless the value is trusted\n"
         )
     );
+}
+
+#[test]
+fn check_reads_several_files_and_reports_every_error_and_warning_of_each() {
+    let broken = TempFile::new(
+        "broken.json",
+        r#"{"rules": [
+  {"name": "vip", "whn": "tier == 'gold'", "instruction": {"instruction": "accept"}},
+  {"name": "late", "when": "schedules.ny.open == true", "instruction": {}}
+], "defualt": {}}"#,
+    );
+    let doubtful = TempFile::new(
+        "doubtful.json",
+        r#"{"rules": [
+  {"name": "night", "when": "taskrouter.currentTime >= 2200 AND taskrouter.currentTime < 600", "instruction": {}},
+  {"name": "late", "when": "taskrouter.currentHour > 23", "instruction": {}},
+  {"name": "all", "when": "1 == 1", "instruction": {"instruction": "accept"}},
+  {"name": "after", "when": "vip == true", "instruction": {}}
+]}"#,
+    );
+    let valid = example("voice-dequeue.json");
+    let output = taskrouter(&["check", broken.path(), doubtful.path(), &valid]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "ok: {}: 4 rules (3 warnings)\nok: {valid}: 3 rules\n",
+            doubtful.path()
+        )
+    );
+    let (broken, doubtful) = (broken.path(), doubtful.path());
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "{broken}:4:4: error: unknown key `defualt`: did you mean `default`?\n\
+             {broken}:2:19: error: rules[0] (`vip`): unknown key `whn`: did you mean `when`?\n\
+             {broken}:2:3: error: rules[0] (`vip`): missing key `when`: write `\"when\": \"1 == 1\"` for a rule that matches every callback\n\
+             {broken}:3:28: error: rules[1] (`late`), `when`: `schedules.ny.open` names no schedule: the document defines no schedules: add one under `schedules`\n\
+             {doubtful}:2:29: warning: rules[0] (`night`): `when`: `taskrouter.currentTime >= 2200 AND taskrouter.currentTime < 600` is false at every minute of the week (TaskRouter reads the time in UTC); a range across midnight needs OR, e.g. `taskrouter.currentTime >= 2200 OR taskrouter.currentTime < 600`\n\
+             {doubtful}:3:28: warning: rules[1] (`late`): `when`: `taskrouter.currentHour > 23` holds at no minute of the week: `taskrouter.currentHour` is the UTC hour, 0 to 23, never null; compare it with a value it takes\n\
+             {doubtful}:5:29: warning: rules[3] (`after`): never reached: rules[2] (`all`) matches every callback (`1 == 1`) and answers it; move this rule above it\n"
+        )
+    );
+
+    let strict = taskrouter(&["check", "--strict", doubtful]);
+    assert_eq!(
+        strict.status.code(),
+        Some(1),
+        "warnings fail under --strict"
+    );
+    assert_eq!(stdout(&strict), "");
+    assert!(
+        stderr(&strict).ends_with(&format!("{doubtful}: error: 3 warnings with --strict\n")),
+        "{}",
+        stderr(&strict)
+    );
+}
+
+#[test]
+fn check_json_lists_every_file_with_located_errors_and_warnings() {
+    let typo = TempFile::new("typo.json", r#"{"rules": [], "defualt": {}}"#);
+    let output = taskrouter(&["check", "--json", typo.path(), "/nonexistent/rules.json"]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "an unreadable file is exit 2"
+    );
+    assert_eq!(stderr(&output), "");
+    let document: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_eq!(document["ok"], false);
+    assert_eq!(
+        document["files"][0],
+        serde_json::json!({"file": typo.path(), "warnings": [], "errors": [
+            {"line": 1, "column": 15, "pointer": "/defualt", "message": "unknown key `defualt`: did you mean `default`?"}
+        ]})
+    );
+    assert_eq!(document["files"][1]["file"], "/nonexistent/rules.json");
+    assert_eq!(
+        document["files"][1]["errors"][0]["line"],
+        serde_json::Value::Null
+    );
+
+    let valid = taskrouter(&[
+        "check",
+        "--json",
+        "--strict",
+        &example("voice-dequeue.json"),
+    ]);
+    assert_eq!(valid.status.code(), Some(0));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&valid)).expect("JSON");
+    assert_eq!(document["ok"], true);
+    assert_eq!(document["files"][0]["errors"], serde_json::json!([]));
 }
 
 #[test]
