@@ -40,7 +40,7 @@
 
 pub mod callback;
 pub mod connect;
-mod report;
+pub(crate) mod report;
 pub mod reservation;
 pub mod rules;
 pub mod sim;
