@@ -220,6 +220,10 @@ pub enum Command {
         /// Test documents (JSON), e.g. rules/examples/*.test.json.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// Print one JSON document, in `check --json`'s shape: each document's errors and failed
+        /// cases as `errors`, the rules no case reaches as `warnings`.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the X-Twilio-Signature of form parameters posted to a URL, signed with
     /// TWILIO_AUTH_TOKEN.
@@ -541,7 +545,7 @@ pub fn run_with(command: Command, env: &dyn Fn(&str) -> Option<String>) -> Outpu
             &callback,
             now.unwrap_or_else(Timestamp::now),
         ),
-        Command::Test { files } => Ok(test::run(&files)),
+        Command::Test { files, json } => Ok(test::run(&files, json)),
         Command::Sign {
             url,
             token,

@@ -41,6 +41,15 @@ impl Finding {
         }
     }
 
+    /// A finding about the value at `pointer`, which has no line and column to report.
+    pub(crate) fn at(pointer: String, message: String) -> Self {
+        Self {
+            position: None,
+            pointer: Some(pointer),
+            message,
+        }
+    }
+
     fn of(problem: &Problem) -> Self {
         Self {
             position: problem.position,
@@ -118,6 +127,13 @@ pub(crate) struct Style {
     pub(crate) strict: bool,
     /// One JSON document on standard output instead of lines.
     pub(crate) json: bool,
+}
+
+impl Style {
+    /// The same style, as JSON.
+    pub(crate) fn json(self) -> Self {
+        Self { json: true, ..self }
+    }
 }
 
 /// The output of a run over `files`: for people, each error and warning on standard error as

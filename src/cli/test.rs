@@ -59,6 +59,7 @@ use crate::document::{json_kind, suggest, unknown_keys};
 use crate::rules::{Chosen, Decision, Rules};
 
 use super::callback::{documented_extra, unknown_parameter};
+use super::report::{self, FileReport, Finding, Style};
 use super::{CallbackArgs, FAILED, OK, Output, USAGE, rules::load_rules, sample_callback};
 
 /// Keys a test document may have.
@@ -116,8 +117,11 @@ struct Case {
     answer: Option<Value>,
 }
 
-/// Runs every document and prints the report (module docs).
-pub(crate) fn run(files: &[PathBuf]) -> Output {
+/// Runs every document and prints the report (module docs); with `json`, the findings in the
+/// shape `check` prints ([`super::report`]): a document's errors and each failed case as
+/// errors, each rule no case reaches as a warning.
+pub(crate) fn run(files: &[PathBuf], json: bool) -> Output {
+    let mut reports = Vec::with_capacity(files.len());
     // The instant of cases that need none (rules that do not read the time): any will do.
     let now = Timestamp::now();
     let mut output = Output::default();
@@ -125,14 +129,17 @@ pub(crate) fn run(files: &[PathBuf]) -> Output {
     let mut code = OK;
     for file in files {
         let shown = file.display();
+        let mut report = FileReport::new(&shown.to_string());
         match load(file, now) {
             Err(error) => {
                 code = code.max(error.code());
+                report.unreadable = matches!(error, TestError::Read(_));
+                report.errors.push(Finding::unplaced(error.to_string()));
                 let _ = writeln!(output.stderr, "error: {shown}: {error}");
             }
             Ok((rules, cases)) => {
                 let mut reached = vec![false; rules.len() + 1];
-                for case in &cases {
+                for (position, case) in cases.iter().enumerate() {
                     let decision = rules.decide(&case.callback, case.now);
                     let index = match decision.rule {
                         Chosen::Rule { index, .. } => index,
@@ -151,6 +158,15 @@ pub(crate) fn run(files: &[PathBuf]) -> Output {
                         continue;
                     }
                     failed += 1;
+                    report.errors.push(Finding::at(
+                        format!("/cases/{position}"),
+                        format!(
+                            "case `{}` (cases[{position}]): failed: rule `{}`, answer {}",
+                            case.name,
+                            decision.rule.name(),
+                            decision.body
+                        ),
+                    ));
                     let _ = writeln!(output.stdout, "FAIL {shown}: {}", case.name);
                     report_failure(&mut output.stdout, case, &decision, &actual);
                 }
@@ -162,6 +178,10 @@ pub(crate) fn run(files: &[PathBuf]) -> Output {
                     .map(|(name, _)| format!("`{name}`"))
                     .collect();
                 if !unreached.is_empty() {
+                    report.warnings.push(Finding::unplaced(format!(
+                        "no case reaches {}",
+                        unreached.join(", ")
+                    )));
                     let _ = writeln!(
                         output.stdout,
                         "note: {shown}: no case reaches {}",
@@ -170,6 +190,10 @@ pub(crate) fn run(files: &[PathBuf]) -> Output {
                 }
             }
         }
+        reports.push(report);
+    }
+    if json {
+        return report::render(&reports, Style::default().json(), "");
     }
     let _ = writeln!(output.stdout, "{passed} passed, {failed} failed");
     if failed > 0 {
@@ -638,7 +662,7 @@ mod tests {
                 ),
             ),
         );
-        let output = run(std::slice::from_ref(&file.0));
+        let output = run(std::slice::from_ref(&file.0), false);
         let shown = file.0.display();
         assert_eq!(output.code, FAILED, "{}", output.stderr);
         assert_eq!(
@@ -673,7 +697,7 @@ mod tests {
                 r#"[{"name": "no contact", "task": {"call_sid": "CA0123456789abcdef0123456789abcdef"}, "expect": {"rule": "default"}}]"#,
             ),
         );
-        let output = run(std::slice::from_ref(&file.0));
+        let output = run(std::slice::from_ref(&file.0), false);
         let shown = file.0.display();
         assert_eq!(output.code, FAILED);
         assert_eq!(
@@ -703,7 +727,7 @@ mod tests {
                      "expect": {"answer": {"activity_sid": "WA00000000000000000000000000000009", "instruction": "reject"}}}]"#,
             ),
         );
-        let output = run(std::slice::from_ref(&file.0));
+        let output = run(std::slice::from_ref(&file.0), false);
         assert_eq!(output.code, FAILED, "{}", output.stderr);
         let diff: Vec<&str> = output
             .stdout
@@ -742,7 +766,7 @@ mod tests {
                 rules.0.display()
             ),
         );
-        let output = run(std::slice::from_ref(&test.0));
+        let output = run(std::slice::from_ref(&test.0), false);
         assert_eq!(
             (output.code, output.stderr.as_str()),
             (OK, ""),
@@ -753,12 +777,15 @@ mod tests {
 
     #[test]
     fn a_file_that_cannot_be_read_exits_2_and_a_document_with_errors_1() {
-        let unreadable = run(&[PathBuf::from("/nonexistent/a.test.json")]);
+        let unreadable = run(&[PathBuf::from("/nonexistent/a.test.json")], false);
         assert_eq!(unreadable.code, USAGE, "{}", unreadable.stderr);
         let invalid = TempFile::new("invalid.test.json", "{");
-        let output = run(std::slice::from_ref(&invalid.0));
+        let output = run(std::slice::from_ref(&invalid.0), false);
         assert_eq!(output.code, FAILED, "{}", output.stderr);
-        let both = run(&[invalid.0.clone(), PathBuf::from("/nonexistent/a.test.json")]);
+        let both = run(
+            &[invalid.0.clone(), PathBuf::from("/nonexistent/a.test.json")],
+            false,
+        );
         assert_eq!(both.code, USAGE, "the worse of the two");
     }
 }

@@ -402,6 +402,32 @@ fn a_wrong_expectation_fails_the_run_showing_the_expected_and_the_actual_answer(
 }
 
 #[test]
+fn test_json_reports_failed_cases_as_errors_and_unreached_rules_as_warnings() {
+    let rules = example("business-hours.json");
+    let test = TempFile::new(
+        "wrong.test.json",
+        &format!(
+            r#"{{"rules": "{rules}", "now": "2026-12-25T15:00:00Z", "cases": [
+                {{"name": "christmas is open (it is not)", "task": {{"type": "chat"}},
+                  "expect": {{"rule": "office-hours"}}}}
+            ]}}"#
+        ),
+    );
+    let output = taskrouter(&["test", "--json", test.path()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+    let document: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_eq!(
+        document,
+        serde_json::json!({"ok": false, "files": [{"file": test.path(),
+            "errors": [{"line": null, "column": null, "pointer": "/cases/0",
+                "message": "case `christmas is open (it is not)` (cases[0]): failed: rule `after-hours-reject`, answer {\"instruction\":\"reject\",\"activity_sid\":\"WA00000000000000000000000000000002\"}"}],
+            "warnings": [{"line": null, "column": null, "pointer": null,
+                "message": "no case reaches `office-hours-voice`, `office-hours`, `after-hours-on-call-voice`, `default`"}]}]})
+    );
+}
+
+#[test]
 fn invalid_test_documents_are_named_with_the_case_and_a_missing_one_makes_the_run_exit_2() {
     let rules = example("business-hours.json");
     let typo = TempFile::new(
