@@ -80,9 +80,9 @@ pub use callback::{DEFAULT_URL, LOCAL_DEV_TOKEN, resolve_token, sample_callback}
 pub enum Exit {
     /// 0: done, and nothing wrong found.
     Success,
-    /// 1: findings or failure: a document with errors (including one that is not JSON), a
-    /// failed test case, differences (`workflow diff`), a non-2xx answer (`send`), a request
-    /// Twilio refused or that got no answer.
+    /// 1: findings or failure: a document with errors (including one that is not JSON; with
+    /// `--strict`, one with warnings), a failed test case, differences (`workflow diff`), a
+    /// non-2xx answer (`send`), a request Twilio refused or that got no answer.
     Findings,
     /// 2: usage: a bad flag or argument, a file that cannot be read, missing credentials, an
     /// expression that cannot be evaluated as given; `workflow diff`: no comparison made.
@@ -108,8 +108,9 @@ impl Exit {
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  done: the document is valid, every case passed, the request was applied (or already was)
-  1  findings: a document with errors (or not JSON), a failed test case, differences
-     (workflow diff), an answer that is not 2xx (send), a request Twilio refused or that failed
+  1  findings: a document with errors (or not JSON; with --strict, warnings too), a failed
+     test case, differences (workflow diff), an answer that is not 2xx (send), a request
+     Twilio refused or that failed
   2  usage: a bad flag or argument, a file that cannot be read, missing credentials, an
      expression that cannot be evaluated as given; workflow diff: no comparison was made
   3  too late: the reservation is no longer pending, or the task has already moved on";
