@@ -478,15 +478,16 @@ fn invalid_test_documents_are_named_with_the_case_and_a_missing_one_makes_the_ru
     let errors = stderr(&output);
     let lines: Vec<&str> = errors.lines().collect();
     assert_eq!(
-        lines[..4],
+        lines,
         [
-            format!("error: {}: case `weekday` (cases[0]): unknown key `exepct`: did you mean `expect`?", typo.path()),
-            format!("error: {}: case `whenever` (cases[0]): missing key `now`: the rules read the time (`taskrouter.` or `schedules.`), so give the case a `now` such as \"2026-12-01T14:30:00Z\", or the document a default one, and the result will not depend on when the test runs", no_now.path()),
-            format!("error: {}: case `weekday` (cases[0]): `expect`: `rule`: `office_hours` is not a rule of the document: expect one of `office-hours-voice`, `office-hours`, `after-hours-on-call-voice`, `after-hours-reject`, `default`", unknown_rule.path()),
-            "error: /nonexistent/missing.test.json: cannot read it: No such file or directory (os error 2)".to_owned(),
-        ]
+            format!("{}:2:68: error: cases[0] (`weekday`): unknown key `exepct`: did you mean `expect`?", typo.path()),
+            format!("{}:2:17: error: cases[0] (`weekday`): missing key `expect`: give the expected `rule` and/or `answer`", typo.path()),
+            format!("{}:1:75: error: cases[0] (`whenever`): missing key `now`: the rules read the time (`taskrouter.` or `schedules.`), so give the case a `now` such as \"2026-12-01T14:30:00Z\", or the document a default one, and the result will not depend on when the test runs", no_now.path()),
+            format!("{}:1:145: error: cases[0] (`weekday`), `expect`, `rule`: `office_hours` is not a rule of the document: expect one of `office-hours-voice`, `office-hours`, `after-hours-on-call-voice`, `after-hours-reject`, `default`", unknown_rule.path()),
+            "/nonexistent/missing.test.json: error: cannot read it: No such file or directory (os error 2)".to_owned(),
+        ],
+        "every problem of every document, each with its line and column"
     );
-    assert_eq!(lines.len(), 4, "{errors}");
 }
 
 #[test]
@@ -503,7 +504,7 @@ fn a_test_document_with_errors_exits_1_and_one_that_cannot_be_read_exits_2() {
     assert_eq!(
         stderr(&output),
         format!(
-            "error: {}: case `old` (cases[0]): `params`: `TaskAgee` is not a parameter of the assignment callback: did you mean `TaskAge`?; a parameter Twilio added since goes in `extra_params`\n",
+            "{}:1:100: error: cases[0] (`old`), `params`: `TaskAgee` is not a parameter of the assignment callback: did you mean `TaskAge`?; a parameter Twilio added since goes in `extra_params`\n",
             typo.path()
         )
     );
