@@ -114,6 +114,16 @@ fuzz_target!(|data: &[u8]| {
         Ok(rules) => rules,
         Err(error) => {
             let _ = error.to_string();
+            assert!(
+                error.problems().has_errors(),
+                "a refused document names an error: {error}"
+            );
+            for problem in error.problems().all() {
+                assert!(
+                    problem.position.is_some(),
+                    "every problem is located in the text: {problem}"
+                );
+            }
             return;
         }
     };
@@ -144,7 +154,8 @@ fuzz_target!(|data: &[u8]| {
         }
         for skipped in &decision.skipped {
             assert_ne!(
-                skipped.rule, decision.rule,
+                skipped.rule,
+                decision.rule.name(),
                 "the chosen rule was also skipped"
             );
         }
