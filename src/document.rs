@@ -848,6 +848,37 @@ mod tests {
     }
 
     #[test]
+    fn a_required_key_with_a_hint_and_members_whose_keys_are_data_are_located() {
+        let text = "{\"rules\": [],\n \"hours\": {\"Mon\": 1, \"a/b\": \"x\"}}";
+        let (reader, value) = Reader::parse("doc.json", text).expect("JSON");
+        let root = reader.root(&value);
+        let document = root.object(&Keys {
+            what: "a document",
+            required: &[],
+            optional: &["rules", "hours", "when"],
+        });
+        let document = document.expect("an object");
+        assert!(
+            document
+                .require("when", "write `\"when\": \"1 == 1\"`")
+                .is_none()
+        );
+        let hours = document.get("hours").expect("hours");
+        hours.member("Mon").expect("Mon").string();
+        assert!(hours.member("Tue").is_none());
+        hours.member("a/b").expect("a/b").integer(0, 1);
+        assert_eq!(
+            lines(&reader.finish()),
+            [
+                "doc.json:1:1: error: missing key `when`: write `\"when\": \"1 == 1\"`",
+                "doc.json:2:19: error: hours, `Mon`: expected a string, found a number",
+                "doc.json:2:29: error: hours, `a/b`: expected a whole number from 0 to 1, found a \
+                 string",
+            ]
+        );
+    }
+
+    #[test]
     fn keys_list_themselves_for_messages_without_a_near_match() {
         let problems = read(r#"{"rules": [{"name": "a", "when": "b", "zzzzzzzz": 1}]}"#);
         assert_eq!(
