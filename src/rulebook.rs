@@ -194,8 +194,8 @@ impl RuleBook {
             .map(|directory| AccountSid::parse(directory).map_err(spelling))
             .transpose()?;
         let compile = || {
-            Rules::read(path, json)
-                .map(|(rules, _)| Tenant {
+            Rules::compile_named(path, json)
+                .map(|rules| Tenant {
                     path: path.to_owned(),
                     rules,
                 })

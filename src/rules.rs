@@ -298,7 +298,17 @@ impl Rules {
     ///
     /// [`RulesError`] with every problem [`Rules::read`] finds.
     pub fn compile(json: &str) -> Result<Rules, RulesError> {
-        Self::read("the rules document", json).map(|(rules, _)| rules)
+        Self::compile_named("the rules document", json)
+    }
+
+    /// Compiles the rules document `text`, called `source` in messages (its path, or the
+    /// setting that held it), without looking for warnings: what the function does at start.
+    ///
+    /// # Errors
+    ///
+    /// [`RulesError`] with every problem [`Rules::read`] finds.
+    pub fn compile_named(source: &str, text: &str) -> Result<Rules, RulesError> {
+        Self::parse(source, text, false).map(|(rules, _)| rules)
     }
 
     /// Reads the rules document `text`, called `source` in messages (its path, or the setting
@@ -314,8 +324,17 @@ impl Rules {
     /// refuse, a schedule that does not compile (an unknown time zone, a malformed date or
     /// period), or a reference to a schedule the document does not define.
     pub fn read(source: &str, text: &str) -> Result<(Rules, Problems), RulesError> {
+        Self::parse(source, text, true)
+    }
+
+    /// Reads and compiles; the warnings only when asked for: their time-of-day checks try every
+    /// minute of the week, a cost the function's cold start does not pay.
+    fn parse(source: &str, text: &str, warnings: bool) -> Result<(Rules, Problems), RulesError> {
         let (reader, value) = Reader::parse(source, text).map_err(RulesError)?;
-        let rules = read_document(&reader, &reader.root(&value));
+        let rules = read_document(&reader.root(&value));
+        if warnings && let Some(rules) = &rules {
+            warn(&reader, rules);
+        }
         let problems = reader.finish();
         match rules {
             Some(rules) if !problems.has_errors() => Ok((rules, problems)),
@@ -433,8 +452,8 @@ impl Rules {
 }
 
 /// Reads a whole rules document at `root`, recording every problem; `None` when there was
-/// any. Warnings are recorded too (see [`warn`]).
-fn read_document(reader: &Reader<'_>, root: &Node<'_>) -> Option<Rules> {
+/// any.
+fn read_document(root: &Node<'_>) -> Option<Rules> {
     let document = root.object(&DOCUMENT)?;
     if let Some(description) = document.get("description") {
         description.string();
@@ -464,14 +483,12 @@ fn read_document(reader: &Reader<'_>, root: &Node<'_>) -> Option<Rules> {
         return None;
     }
     let reads_clock = rules.iter().any(Rule::reads_clock);
-    let rules = Rules {
+    Some(Rules {
         rules,
         default,
         schedules,
         reads_clock,
-    };
-    warn(reader, &rules);
-    Some(rules)
+    })
 }
 
 /// Records the document's warnings: what is legal but almost certainly not what was meant.

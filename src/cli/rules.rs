@@ -33,12 +33,10 @@ fn read(path: &Path) -> Result<String, CliError> {
 }
 
 fn compile(path: &Path, text: &str) -> Result<Rules, CliError> {
-    Rules::read(&path.display().to_string(), text)
-        .map(|(rules, _)| rules)
-        .map_err(|source| CliError::Rules {
-            path: path.display().to_string(),
-            source: Box::new(source),
-        })
+    Rules::compile_named(&path.display().to_string(), text).map_err(|source| CliError::Rules {
+        path: path.display().to_string(),
+        source: Box::new(source),
+    })
 }
 
 /// A rules document: unreadable is [`CliError::Read`] (exit 2), invalid or not JSON is
