@@ -203,7 +203,7 @@ impl Schedule {
     /// abbreviation or an offset), a key of `open` that is not a day, a day given hours twice, a
     /// period that is not `HH:MM-HH:MM` with its start before its end, a date that is not a real
     /// `YYYY-MM-DD`, or a date listed twice. `None` when there was any.
-    pub(crate) fn read(node: &Node<'_>) -> Option<Schedule> {
+    pub fn read(node: &Node<'_>) -> Option<Schedule> {
         let spec = node.object(&SCHEDULE)?;
         if let Some(description) = spec.get("description") {
             description.string();

@@ -26,7 +26,8 @@
 //!
 //! Flags mean one thing everywhere: a flag named after a resource takes its SID (`--workspace
 //! WS…`, `--task WT…` in the REST commands, `--activity WA…` for the activity a worker moves to),
-//! `--rules FILE` is a rules document, `--record` is a switch, `--json` prints Twilio's answer. In
+//! `--rules FILE` is a rules document, `--record` is a switch, `--json` prints Twilio's answer
+//! (the findings of `check`, `test` and `workflow check`, in one shape: `cli/report.rs`). In
 //! the offline commands (`decide`, `eval`, `send`, `workflow route`), which have no SIDs to name,
 //! `--task` and `--worker` are the attributes (JSON objects).
 //!
