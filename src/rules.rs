@@ -333,6 +333,7 @@ impl Rules {
         let (reader, value) = Reader::parse(source, text).map_err(RulesError)?;
         let rules = read_document(&reader.root(&value));
         if warnings && let Some(rules) = &rules {
+            reader.warn_repeated_keys();
             warn(&reader, rules);
         }
         let problems = reader.finish();
@@ -499,6 +500,8 @@ fn read_document(root: &Node<'_>) -> Option<Rules> {
 /// | a rule never matches | its `when` is false for every callback |
 /// | a time-of-day test that never holds | a comparison of a `taskrouter.*` attribute with constants that holds at no minute of the week (`taskrouter.currentHour > 1700`), or a `when` reading only the time that no minute satisfies, such as a night shift written with `AND` (`taskrouter.currentTime >= 2200 AND taskrouter.currentTime < 600`); the same checks as `workflow check` ([`crate::workflow::check`]) |
 /// | `{{raw …}}` | a value inserted as it is into a URL or an address ([`crate::template`]) |
+///
+/// A key given twice in one object is a warning too ([`Reader::warn_repeated_keys`]).
 fn warn(reader: &Reader<'_>, rules: &Rules) {
     for (index, rule) in rules.rules.iter().enumerate() {
         let at = rule_place(index, &rule.name);
@@ -1359,6 +1362,22 @@ mod tests {
                 .message
                 .ends_with("did you mean `default`?"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn checking_warns_about_a_key_given_twice_which_json_silently_drops() {
+        let text = "{\"rules\": [{\"name\": \"a\", \"when\": \"vip == true\",\n  \"when\": \"1 == 1\", \"instruction\": {}}]}";
+        let (rules, warnings) = Rules::read("rules.json", text).expect("the document compiles");
+        assert_eq!(
+            warnings.to_string(),
+            "rules.json:2:3: warning: `when` is given more than once in the same object: only the \
+             last one is read; remove the others"
+        );
+        assert_eq!(rules.len(), 1);
+        assert!(
+            Rules::compile(text).is_ok(),
+            "the function's start does not look for warnings"
         );
     }
 

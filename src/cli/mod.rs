@@ -171,7 +171,7 @@ pub enum Command {
     /// Check rules documents: every error (exit 1) and every warning, each as
     /// `file:line:column`; prints `ok: N rules` for a document without errors. Warnings (a rule
     /// never reached, a `when` that never holds, a time-of-day test no minute satisfies, a
-    /// `{{raw …}}` template) leave the exit code 0 unless `--strict`.
+    /// `{{raw …}}` template, a key given twice) leave the exit code 0 unless `--strict`.
     Check {
         /// A rules document (JSON); repeatable.
         #[arg(long, value_name = "FILE", required_unless_present = "files")]
