@@ -152,7 +152,7 @@ fn decide(c: &mut Criterion) {
         for count in [1, 10, 50] {
             let rules = Rules::compile(&document(count, templated)).expect("the document compiles");
             assert_eq!(
-                rules.decide(&callback, now).rule,
+                rules.decide(&callback, now).rule.name(),
                 "voice",
                 "the last rule matches"
             );
@@ -222,7 +222,7 @@ fn time(c: &mut Criterion) {
     ] {
         let text = std::fs::read_to_string(format!("{examples}/{file}")).expect("the example");
         let rules = Rules::compile(&text).expect("the example compiles");
-        assert_eq!(rules.decide(&callback, now()).rule, rule, "{file}");
+        assert_eq!(rules.decide(&callback, now()).rule.name(), rule, "{file}");
         group.bench_function(name, |b| {
             b.iter(|| black_box(rules.decide(black_box(&callback), black_box(now()))));
         });

@@ -201,26 +201,28 @@ impl App {
         sink: Arc<dyn MetricsSink>,
     ) -> Result<Self, StartError> {
         let started = Instant::now();
-        let rules = match &config.rules {
-            RulesSource::Builtin => Rules::builtin(),
-            RulesSource::Inline(json) => {
-                Rules::compile(json).map_err(|source| StartError::Rules {
-                    setting: "ASSIGNMENT_RULES",
-                    source: Box::new(source),
-                })?
-            }
-            RulesSource::File(path) => {
-                let json =
-                    std::fs::read_to_string(path).map_err(|source| StartError::RulesFile {
-                        path: path.display().to_string(),
-                        source,
-                    })?;
-                Rules::compile(&json).map_err(|source| StartError::Rules {
-                    setting: "ASSIGNMENT_RULES_FILE",
-                    source: Box::new(source),
-                })?
-            }
-        };
+        let rules =
+            match &config.rules {
+                RulesSource::Builtin => Rules::builtin(),
+                RulesSource::Inline(json) => Rules::compile_named("ASSIGNMENT_RULES", json)
+                    .map_err(|source| StartError::Rules {
+                        setting: "ASSIGNMENT_RULES",
+                        source: Box::new(source),
+                    })?,
+                RulesSource::File(path) => {
+                    let json =
+                        std::fs::read_to_string(path).map_err(|source| StartError::RulesFile {
+                            path: path.display().to_string(),
+                            source,
+                        })?;
+                    Rules::compile_named(&path.display().to_string(), &json).map_err(|source| {
+                        StartError::Rules {
+                            setting: "ASSIGNMENT_RULES_FILE",
+                            source: Box::new(source),
+                        }
+                    })?
+                }
+            };
         let mut book = RuleBook::new(rules);
         if let Some(directory) = &config.tenant_rules {
             add_tenant_documents(&mut book, directory)?;

@@ -269,6 +269,30 @@ impl<'t> Reader<'t> {
         });
     }
 
+    /// Records a warning for each key given more than once in one object: JSON parsers keep one
+    /// of the values (`serde_json` the last) and drop the others without a word, so a rule with
+    /// two `when`s means only one of them. Parses the text a second time: for checks, not for
+    /// every start.
+    pub fn warn_repeated_keys(&self) {
+        let Some(value) = positional(self.text) else {
+            return;
+        };
+        let mut repeated = Vec::new();
+        repeated_keys(&value, "", &mut repeated);
+        for (pointer, key) in repeated {
+            self.found.borrow_mut().push(Found {
+                severity: Severity::Warning,
+                pointer,
+                target: Target::Key,
+                place: String::new(),
+                message: format!(
+                    "`{key}` is given more than once in the same object: only the last one is \
+                     read; remove the others"
+                ),
+            });
+        }
+    }
+
     /// Every problem found, located in the text, in the order found. Empty when there was none.
     pub fn finish(self) -> Problems {
         let found = self.found.into_inner();
@@ -436,6 +460,23 @@ impl<'r> Node<'r> {
         Some(number)
     }
 
+    /// The value of `key` in this object, for an object whose keys are data (days, dates,
+    /// names) rather than a [`Keys`] declaration. Its place is this node's, then `key`.
+    pub fn member(&self, key: &str) -> Option<Node<'r>> {
+        let value = self.value.as_object()?.get(key)?;
+        let place = if self.place.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{}, `{key}`", self.place)
+        };
+        Some(Node {
+            reader: self.reader,
+            value,
+            pointer: format!("{}/{}", self.pointer, escape(key)),
+            place,
+        })
+    }
+
     /// The node of `key` in this object, for a problem about the key itself.
     fn child_key(&self, key: &str) -> Node<'r> {
         Node {
@@ -478,6 +519,17 @@ impl<'r> Object<'r> {
         })
     }
 
+    /// The value of `key`, which the object must have: when it is absent, an error says so and
+    /// what to write (`hint`). For a required key whose message needs more than
+    /// [`Node::object`]'s generic one; such a key is listed in [`Keys::optional`].
+    pub fn require(&self, key: &str, hint: &str) -> Option<Node<'r>> {
+        let node = self.get(key);
+        if node.is_none() {
+            self.node.error(format_args!("missing key `{key}`: {hint}"));
+        }
+        node
+    }
+
     /// Every key and value, in document order.
     pub fn entries(&self) -> impl Iterator<Item = (&'r str, Node<'r>)> + '_ {
         self.map
@@ -510,24 +562,9 @@ impl<'t> Positions<'t> {
     /// parses with every extension off; should it disagree, nothing is located (the problems
     /// still print, without a position).
     fn of(text: &'t str) -> Self {
-        let strict = jsonc_parser::ParseOptions {
-            allow_comments: false,
-            allow_loose_object_property_names: false,
-            allow_trailing_commas: false,
-            allow_missing_commas: false,
-            allow_single_quoted_strings: false,
-            allow_hexadecimal_numbers: false,
-            allow_unary_plus_numbers: false,
-            allow_bare_decimal_point_numbers: false,
-            allow_non_finite_numbers: false,
-            allow_extended_string_escapes: false,
-        };
         let mut starts = HashMap::new();
-        if let Ok(parsed) =
-            jsonc_parser::parse_to_ast(text, &jsonc_parser::CollectOptions::default(), &strict)
-            && let Some(value) = &parsed.value
-        {
-            index(value, String::new(), None, &mut starts);
+        if let Some(value) = positional(text) {
+            index(&value, String::new(), None, &mut starts);
         }
         let line_starts = text
             .char_indices()
@@ -565,6 +602,54 @@ impl<'t> Positions<'t> {
             .get(line_start..offset)
             .map_or(0, |before| before.chars().count());
         (line + 1, column + 1)
+    }
+}
+
+/// `text` parsed by `jsonc-parser` with every extension off (strict JSON), keeping the byte range
+/// of every value; `None` should it refuse what `serde_json` accepted.
+fn positional(text: &str) -> Option<jsonc_parser::ast::Value<'_>> {
+    let strict = jsonc_parser::ParseOptions {
+        allow_comments: false,
+        allow_loose_object_property_names: false,
+        allow_trailing_commas: false,
+        allow_missing_commas: false,
+        allow_single_quoted_strings: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        allow_bare_decimal_point_numbers: false,
+        allow_non_finite_numbers: false,
+        allow_extended_string_escapes: false,
+    };
+    jsonc_parser::parse_to_ast(text, &jsonc_parser::CollectOptions::default(), &strict)
+        .ok()?
+        .value
+}
+
+/// The pointer and name of every key given more than once in one object, below `value`.
+fn repeated_keys(
+    value: &jsonc_parser::ast::Value<'_>,
+    pointer: &str,
+    out: &mut Vec<(String, String)>,
+) {
+    use jsonc_parser::ast::Value as Ast;
+    match value {
+        Ast::Object(object) => {
+            let mut seen = std::collections::HashSet::new();
+            for property in &object.properties {
+                let name = property.name.as_str();
+                let child = format!("{pointer}/{}", escape(name));
+                if !seen.insert(name) && !out.iter().any(|(known, _)| *known == child) {
+                    out.push((child.clone(), name.to_owned()));
+                }
+                repeated_keys(&property.value, &child, out);
+            }
+        }
+        Ast::Array(array) => {
+            for (at, element) in array.elements.iter().enumerate() {
+                repeated_keys(element, &format!("{pointer}/{at}"), out);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -817,6 +902,37 @@ mod tests {
         );
         assert!(!problems.has_errors());
         assert_eq!(problems.warnings().count(), 2);
+    }
+
+    #[test]
+    fn a_required_key_with_a_hint_and_members_whose_keys_are_data_are_located() {
+        let text = "{\"rules\": [],\n \"hours\": {\"Mon\": 1, \"a/b\": \"x\"}}";
+        let (reader, value) = Reader::parse("doc.json", text).expect("JSON");
+        let root = reader.root(&value);
+        let document = root.object(&Keys {
+            what: "a document",
+            required: &[],
+            optional: &["rules", "hours", "when"],
+        });
+        let document = document.expect("an object");
+        assert!(
+            document
+                .require("when", "write `\"when\": \"1 == 1\"`")
+                .is_none()
+        );
+        let hours = document.get("hours").expect("hours");
+        hours.member("Mon").expect("Mon").string();
+        assert!(hours.member("Tue").is_none());
+        hours.member("a/b").expect("a/b").integer(0, 1);
+        assert_eq!(
+            lines(&reader.finish()),
+            [
+                "doc.json:1:1: error: missing key `when`: write `\"when\": \"1 == 1\"`",
+                "doc.json:2:19: error: hours, `Mon`: expected a string, found a number",
+                "doc.json:2:29: error: hours, `a/b`: expected a whole number from 0 to 1, found a \
+                 string",
+            ]
+        );
     }
 
     #[test]

@@ -550,7 +550,7 @@ async fn assign(
         task_queue_sid = %callback.task_queue_sid,
         task_age = callback.task_age,
         decision = decision.answer,
-        rule = decision.rule,
+        rule = decision.rule.name(),
         rules_document = %document,
         handling_us,
         "assignment answered"
@@ -558,7 +558,7 @@ async fn assign(
     app.sink.emit(app.metrics.decision(
         now_ms(),
         decision.answer,
-        decision.rule,
+        decision.rule.name(),
         handling_us as f64 / 1000.0,
         i64::try_from(callback.task_age).ok(),
         callback.account_sid.as_str(),

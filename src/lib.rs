@@ -32,7 +32,7 @@
 //! | [`expression`] | TaskRouter's expression language: parser and allocation-free evaluator |
 //! | [`time_of_day`] | TaskRouter's `taskrouter.*` time-of-day attributes: an instant read once, in UTC |
 //! | [`schedule`] | opening hours in an IANA time zone, with holidays (`schedules.*` in rules) |
-//! | [`rules`] | the rules document, compiled once; the decision per callback at an instant |
+//! | [`rules`] | the rules document, read through [`document`] and compiled once, with its warnings; the decision per callback at an instant, naming the rule that answered (`Chosen`) |
 //! | [`template`] | the `{{reference}}` templates in a rules document's instructions: found and checked when compiling, filled per callback |
 //! | [`rulebook`] | which rules document decides a callback: a tenant's (`AC…/WS….json`, `AC….json`) or the default; which account owns each, so one tenant's signed callback is never decided by another's rules |
 //! | [`instruction`] | typed, validated assignment instructions and their exact JSON |
@@ -42,7 +42,7 @@
 //! | [`rest`] | the outbound TaskRouter REST client of the CLI: credentials and host, rustls/AWS-LC transport with retries and Twilio's error JSON, typed operations (the function does not use it); the Accounts API's secondary auth token, created, promoted and deleted for a rotation (`rest/accounts.rs`) |
 //! | [`rotate`] | rotating an account's auth token without a human: Secrets Manager's four steps (`createSecret`, `setSecret`, `testSecret`, `finishSecret`) driving Twilio's secondary token, each looking where the rotation stands and doing only what is left; the `taskrouter-rotate` binary is Secrets Manager's rotation function around it; the same steps for the two parameters of Parameter Store in the safe order (`taskrouter token rotate`) |
 //! | [`sim`] | `taskrouter sim`: a local TaskRouter, a pure engine (state, one time-ordered queue of timers, routing by [`workflow`]) with transports around it: its REST API v1 (hyper) and the Accounts API's auth-token operations (a primary and a secondary token; a promotion switches the token callbacks are signed with), signed callbacks, a real or manual clock, the workspace document; the function never reaches it |
-//! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`); test (`cli/test.rs`); workflow check, route (`cli/workflow/mod.rs`, reading files with `cli/workflow/file.rs`); workflow diff, apply, pull (`cli/workflow/live.rs`); task (`cli/task.rs`); worker (`cli/worker.rs`); reservation (`cli/reservation.rs`); connect (`cli/connect.rs`); sim serve, export (`cli/sim.rs`); token rotate, Parameter Store's token rotated with Twilio's secondary (`cli/token.rs`); one table of exit codes (`cli::Exit`) |
+//! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`); test (`cli/test.rs`); workflow check, route (`cli/workflow/mod.rs`, reading files with `cli/workflow/file.rs`); workflow diff, apply, pull (`cli/workflow/live.rs`); task (`cli/task.rs`); worker (`cli/worker.rs`); reservation (`cli/reservation.rs`); connect (`cli/connect.rs`); sim serve, export (`cli/sim.rs`); token rotate, Parameter Store's token rotated with Twilio's secondary (`cli/token.rs`); the findings of check, test and workflow check, as lines or one JSON shape (`cli/report.rs`); one table of exit codes (`cli::Exit`) |
 //!
 //! # The path of a request
 //!

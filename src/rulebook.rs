@@ -79,8 +79,8 @@ pub enum RuleBookError {
         /// The file added first.
         earlier: String,
     },
-    /// The document does not compile.
-    #[error("`{path}`: {source}")]
+    /// The document does not compile: every problem, each naming the path, line and column.
+    #[error("{source}")]
     Rules {
         /// The path, relative to the directory.
         path: String,
@@ -194,7 +194,7 @@ impl RuleBook {
             .map(|directory| AccountSid::parse(directory).map_err(spelling))
             .transpose()?;
         let compile = || {
-            Rules::compile(json)
+            Rules::compile_named(path, json)
                 .map(|rules| Tenant {
                     path: path.to_owned(),
                     rules,
@@ -419,7 +419,10 @@ mod tests {
             let callback = callback(account, workspace);
             let (rules, chosen) = book.select(&callback).expect(why);
             assert_eq!(
-                rules.decide(&callback, jiff::Timestamp::UNIX_EPOCH).rule,
+                rules
+                    .decide(&callback, jiff::Timestamp::UNIX_EPOCH)
+                    .rule
+                    .name(),
                 rule,
                 "{why}"
             );
@@ -607,7 +610,9 @@ mod tests {
             .expect_err("an invalid document");
         let message = error.to_string();
         assert!(
-            message.starts_with("`AC0000000000000000000000000000000b.json`: rule `voice`"),
+            message.starts_with(
+                "AC0000000000000000000000000000000b.json:1:38: error: rules[0] (`voice`), `when`"
+            ),
             "{message}"
         );
     }

@@ -44,49 +44,31 @@
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::document::{edit_distance, json_kind, unknown_keys};
+use crate::document::{Keys, Node, Object, Problems, Reader, edit_distance};
 use crate::expression::{self, Known, Operand};
 use crate::time_of_day::{self, DAY_NAMES, TimeOfDay};
 
-/// Keys a schedule may have.
-const SCHEDULE_KEYS: &str = "`time_zone`, `open`, `closed`, `dates` or `description`";
+/// The keys of a schedule. `time_zone` and `open` are required, with their own hints
+/// ([`Object::require`]).
+const SCHEDULE: Keys = Keys {
+    what: "a schedule",
+    required: &[],
+    optional: &["time_zone", "open", "closed", "dates", "description"],
+};
 
 /// Minutes in a day: the end of the last period of a day (`24:00`).
 const MINUTES_PER_DAY: u16 = 24 * 60;
 
-/// A schedule that cannot be compiled. Each message says where in the schedule (`time_zone`,
-/// `open` key `Mon-Fri`, `closed[2]`, …), quotes the input, and says what to write.
+/// What can be wrong in a schedule beyond its JSON shape (which the [`Reader`] checks). Each
+/// message quotes the input and says what to write; where it is (`time_zone`, `open`, `Mon-Fri`,
+/// `closed[2]`, …) is the place of the problem the reader records.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
-    /// A value has the wrong JSON type.
-    #[error("{at}: expected {expected}, found {found}")]
-    Type {
-        /// Where the value is, e.g. `time_zone`.
-        at: String,
-        /// What was expected.
-        expected: &'static str,
-        /// The JSON type found.
-        found: &'static str,
-    },
-    /// A key the format does not define (often a typo).
-    #[error("unknown key `{key}`: expected {SCHEDULE_KEYS}")]
-    UnknownKey {
-        /// The key.
-        key: String,
-    },
-    /// A required key is absent.
-    #[error("missing key `{key}`: {hint}")]
-    MissingKey {
-        /// The key.
-        key: &'static str,
-        /// What to write.
-        hint: &'static str,
-    },
     /// `time_zone` names no zone of the bundled IANA database.
     #[error(
-        "`time_zone`: `{name}` is not a time zone of the IANA database{suggestion}: write a name such as America/New_York, Europe/Paris or UTC"
+        "`{name}` is not a time zone of the IANA database{suggestion}: write a name such as America/New_York, Europe/Paris or UTC"
     )]
     UnknownZone {
         /// The name as written.
@@ -97,7 +79,7 @@ pub enum ScheduleError {
     /// `time_zone` names a time, not a place: an abbreviation (`EST`, `PST`) or an offset
     /// (`UTC+2`, `Etc/GMT+5`). A schedule follows the clock of a place, daylight-saving changes
     /// included, and these are hours off from it for part of the year, or ambiguous.
-    #[error("`time_zone`: `{name}` {explanation}")]
+    #[error("`{name}` {explanation}")]
     NotAPlace {
         /// The name as written.
         name: String,
@@ -106,16 +88,14 @@ pub enum ScheduleError {
     },
     /// A key of `open` is not a day, a range or a list of them.
     #[error(
-        "`open`: `{key}` is not a day: write Mon, Tue, Wed, Thu, Fri, Sat or Sun, a range such as Mon-Fri, or a list such as Sat,Sun"
+        "`{key}` is not a day: write Mon, Tue, Wed, Thu, Fri, Sat or Sun, a range such as Mon-Fri, or a list such as Sat,Sun"
     )]
     Days {
         /// The key as written.
         key: String,
     },
     /// A day appears under two keys of `open`, so its hours would be ambiguous.
-    #[error(
-        "`open`: {day} is in both `{first}` and `{second}`: give each day its hours under one key"
-    )]
+    #[error("{day} is in both `{first}` and `{second}`: give each day its hours under one key")]
     RepeatedDay {
         /// The day.
         day: &'static str,
@@ -125,30 +105,22 @@ pub enum ScheduleError {
         second: String,
     },
     /// A period is not `HH:MM-HH:MM` with the start before the end.
-    #[error("{at}: `{period}` {problem}")]
+    #[error("`{period}` {problem}")]
     Period {
-        /// Where, e.g. `open` key `Mon-Fri`.
-        at: String,
         /// The period as written.
         period: String,
         /// What is wrong and what to write.
         problem: String,
     },
     /// A date is not a valid `YYYY-MM-DD`.
-    #[error(
-        "{at}: `{date}` is not a date: write YYYY-MM-DD with a real month and day, e.g. 2026-12-25"
-    )]
+    #[error("`{date}` is not a date: write YYYY-MM-DD with a real month and day, e.g. 2026-12-25")]
     Date {
-        /// Where, e.g. `closed[1]`.
-        at: String,
         /// The text as written.
         date: String,
     },
     /// A date is listed twice (in `closed`, in `dates`, or in both).
-    #[error("{at}: {date} is already listed: give each date once, in `closed` or in `dates`")]
+    #[error("{date} is already listed: give each date once, in `closed` or in `dates`")]
     RepeatedDate {
-        /// Where the second one is.
-        at: String,
         /// The date.
         date: Date,
     },
@@ -210,105 +182,62 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// Compiles a schedule from its JSON spec (module docs).
+    /// Compiles a schedule from its JSON spec (module docs), read as a document of its own.
     ///
     /// # Errors
     ///
-    /// [`ScheduleError`] for a spec that is not an object, an unknown or missing key, a time zone
-    /// the IANA database does not have, a key of `open` that is not a day, a day given hours twice,
-    /// a period that is not `HH:MM-HH:MM` with its start before its end, a date that is not a
-    /// real `YYYY-MM-DD`, or a date listed twice.
-    pub fn compile(spec: &Value) -> Result<Schedule, ScheduleError> {
-        let Value::Object(spec) = spec else {
-            return Err(type_error(
-                "the schedule",
-                "an object with `time_zone` and `open`",
-                spec,
-            ));
-        };
-        if let Some(key) = unknown_keys(
-            spec,
-            &["time_zone", "open", "closed", "dates", "description"],
-        )
-        .next()
-        {
-            return Err(ScheduleError::UnknownKey { key: key.clone() });
+    /// Every problem [`Schedule::read`] finds.
+    pub fn compile(spec: &Value) -> Result<Schedule, Problems> {
+        let text = spec.to_string();
+        let (reader, value) = Reader::parse("schedule", &text)?;
+        let schedule = Schedule::read(&reader.root(&value));
+        let problems = reader.finish();
+        match schedule {
+            Some(schedule) if !problems.has_errors() => Ok(schedule),
+            _ => Err(problems),
         }
-        if let Some(description) = spec.get("description").filter(|value| !value.is_string()) {
-            return Err(type_error("`description`", "a string", description));
+    }
+
+    /// Reads the schedule at `node`, recording every problem there: a spec that is not an
+    /// object, an unknown or missing key, a time zone the IANA database does not have (or an
+    /// abbreviation or an offset), a key of `open` that is not a day, a day given hours twice, a
+    /// period that is not `HH:MM-HH:MM` with its start before its end, a date that is not a real
+    /// `YYYY-MM-DD`, or a date listed twice. `None` when there was any.
+    pub fn read(node: &Node<'_>) -> Option<Schedule> {
+        let spec = node.object(&SCHEDULE)?;
+        if let Some(description) = spec.get("description") {
+            description.string();
         }
-        let zone = match spec.get("time_zone") {
-            None => {
-                return Err(ScheduleError::MissingKey {
-                    key: "time_zone",
-                    hint: "name the IANA time zone the hours are in, e.g. \"time_zone\": \"America/New_York\"",
-                });
-            }
-            Some(Value::String(name)) => zone(name)?,
-            Some(other) => {
-                return Err(type_error(
-                    "`time_zone`",
-                    "a time zone name such as \"America/New_York\"",
-                    other,
-                ));
-            }
-        };
-        let weekly = match spec.get("open") {
-            None => {
-                return Err(ScheduleError::MissingKey {
-                    key: "open",
-                    hint: "give the weekly hours, e.g. \"open\": {\"Mon-Fri\": [\"08:00-18:00\"]}",
-                });
-            }
-            Some(Value::Object(open)) => weekly(open)?,
-            Some(other) => {
-                return Err(type_error(
-                    "`open`",
-                    "an object of days and hours, e.g. {\"Mon-Fri\": [\"08:00-18:00\"]}",
-                    other,
-                ));
-            }
-        };
-        let mut dates: Vec<(Date, Vec<Period>)> = Vec::new();
-        match spec.get("closed") {
-            None => {}
-            Some(Value::Array(closed)) => {
-                for (index, value) in closed.iter().enumerate() {
-                    let at = format!("`closed[{index}]`");
-                    let Value::String(text) = value else {
-                        return Err(type_error(&at, "a date such as \"2026-12-25\"", value));
-                    };
-                    add_date(&mut dates, date(text, &at)?, Vec::new(), &at)?;
+        let zone = spec
+            .require(
+                "time_zone",
+                "name the IANA time zone the hours are in, e.g. \"time_zone\": \"America/New_York\"",
+            )
+            .and_then(|node| {
+                let Some(name) = node.value().as_str() else {
+                    node.wrong_type("a time zone name such as \"America/New_York\"");
+                    return None;
+                };
+                zone(name).map_err(|error| node.error(error)).ok()
+            });
+        let weekly = spec
+            .require(
+                "open",
+                "give the weekly hours, e.g. \"open\": {\"Mon-Fri\": [\"08:00-18:00\"]}",
+            )
+            .and_then(|node| {
+                if !node.value().is_object() {
+                    node.wrong_type(
+                        "an object of days and hours, e.g. {\"Mon-Fri\": [\"08:00-18:00\"]}",
+                    );
+                    return None;
                 }
-            }
-            Some(other) => {
-                return Err(type_error(
-                    "`closed`",
-                    "an array of dates such as [\"2026-12-25\"]",
-                    other,
-                ));
-            }
-        }
-        match spec.get("dates") {
-            None => {}
-            Some(Value::Object(special)) => {
-                for (key, value) in special {
-                    let at = format!("`dates` key `{key}`");
-                    let day = date(key, &at)?;
-                    let periods = periods(value, &at)?;
-                    add_date(&mut dates, day, periods, &at)?;
-                }
-            }
-            Some(other) => {
-                return Err(type_error(
-                    "`dates`",
-                    "an object of dates and hours, e.g. {\"2026-12-24\": [\"08:00-13:00\"]}",
-                    other,
-                ));
-            }
-        }
+                weekly(&node)
+            });
+        let dates = dates(&spec);
+        let (zone, weekly, mut dates) = (zone?, weekly?, dates?);
         dates.sort_unstable_by_key(|(date, _)| *date);
-        Ok(Schedule {
+        Some(Schedule {
             zone,
             weekly,
             dates,
@@ -338,14 +267,6 @@ impl Schedule {
                 expression::reading(TimeOfDay::in_zone(instant, &self.zone).get(attribute))
             }
         }
-    }
-}
-
-fn type_error(at: &str, expected: &'static str, found: &Value) -> ScheduleError {
-    ScheduleError::Type {
-        at: at.to_owned(),
-        expected,
-        found: json_kind(found),
     }
 }
 
@@ -646,26 +567,94 @@ fn zone_suggestion(name: &str) -> Option<String> {
         .map(|(_, known)| known)
 }
 
-/// The weekly periods of `open`, Monday first.
-fn weekly(open: &Map<String, Value>) -> Result<[Vec<Period>; 7], ScheduleError> {
+/// `closed` and `dates`, each date once; `None` when either has a problem (recorded).
+fn dates(spec: &Object<'_>) -> Option<Vec<(Date, Vec<Period>)>> {
+    let mut dates: Vec<(Date, Vec<Period>)> = Vec::new();
+    let mut ok = true;
+    if let Some(closed) = spec.get("closed") {
+        if closed.value().is_array() {
+            for item in closed.array().into_iter().flatten() {
+                let Some(text) = item.value().as_str() else {
+                    item.wrong_type("a date such as \"2026-12-25\"");
+                    ok = false;
+                    continue;
+                };
+                ok &= date(text)
+                    .and_then(|day| add_date(&mut dates, day, Vec::new()))
+                    .map_err(|error| item.error(error))
+                    .is_ok();
+            }
+        } else {
+            closed.wrong_type("an array of dates such as [\"2026-12-25\"]");
+            ok = false;
+        }
+    }
+    if let Some(special) = spec.get("dates") {
+        match special.value().as_object() {
+            Some(map) => {
+                for key in map.keys() {
+                    let Some(item) = special.member(key) else {
+                        continue;
+                    };
+                    let day = date(key).map_err(|error| item.error(error)).ok();
+                    let periods = periods(&item);
+                    match (day, periods) {
+                        (Some(day), Some(periods)) => {
+                            ok &= add_date(&mut dates, day, periods)
+                                .map_err(|error| item.error(error))
+                                .is_ok();
+                        }
+                        _ => ok = false,
+                    }
+                }
+            }
+            None => {
+                special.wrong_type(
+                    "an object of dates and hours, e.g. {\"2026-12-24\": [\"08:00-13:00\"]}",
+                );
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(dates)
+}
+
+/// The weekly periods of `open` (an object), Monday first; `None` when any key or period has a
+/// problem (recorded).
+fn weekly(open: &Node<'_>) -> Option<[Vec<Period>; 7]> {
     let mut weekly: [Vec<Period>; 7] = Default::default();
     let mut given: [Option<&str>; 7] = [None; 7];
-    for (key, value) in open {
-        let at = format!("`open` key `{key}`");
-        let periods = periods(value, &at)?;
-        for day in days(key)? {
+    let mut ok = true;
+    for key in open
+        .value()
+        .as_object()
+        .into_iter()
+        .flat_map(|map| map.keys())
+    {
+        let Some(item) = open.member(key) else {
+            continue;
+        };
+        let periods = periods(&item);
+        let days = days(key).map_err(|error| item.error(error)).ok();
+        let (Some(periods), Some(days)) = (periods, days) else {
+            ok = false;
+            continue;
+        };
+        for day in days {
             if let Some(first) = given[day] {
-                return Err(ScheduleError::RepeatedDay {
+                item.error(ScheduleError::RepeatedDay {
                     day: DAY_NAMES[day],
                     first: first.to_owned(),
                     second: key.clone(),
                 });
+                ok = false;
+                continue;
             }
             given[day] = Some(key);
             weekly[day].clone_from(&periods);
         }
     }
-    Ok(weekly)
+    ok.then_some(weekly)
 }
 
 /// The days a key of `open` names, Monday = 0: `Mon`, `Mon-Fri`, `Fri-Mon`, `Sat,Sun`.
@@ -701,29 +690,34 @@ fn days(key: &str) -> Result<Vec<usize>, ScheduleError> {
     Ok(days)
 }
 
-/// The periods of an array of `HH:MM-HH:MM` strings.
-fn periods(value: &Value, at: &str) -> Result<Vec<Period>, ScheduleError> {
-    let Value::Array(items) = value else {
-        return Err(type_error(
-            at,
-            "an array of periods such as [\"08:00-18:00\"] ([] for closed)",
-            value,
-        ));
-    };
-    let mut periods = Vec::with_capacity(items.len());
-    for item in items {
-        let Value::String(text) = item else {
-            return Err(type_error(at, "periods written as \"HH:MM-HH:MM\"", item));
-        };
-        periods.push(period(text, at)?);
+/// The periods of an array of `HH:MM-HH:MM` strings; `None` when any has a problem (recorded).
+fn periods(node: &Node<'_>) -> Option<Vec<Period>> {
+    if !node.value().is_array() {
+        node.wrong_type("an array of periods such as [\"08:00-18:00\"] ([] for closed)");
+        return None;
     }
-    Ok(periods)
+    let mut periods = Vec::new();
+    let mut ok = true;
+    for item in node.array().into_iter().flatten() {
+        let Some(text) = item.value().as_str() else {
+            item.wrong_type("a period written as \"HH:MM-HH:MM\"");
+            ok = false;
+            continue;
+        };
+        match period(text) {
+            Ok(period) => periods.push(period),
+            Err(error) => {
+                item.error(error);
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(periods)
 }
 
 /// `HH:MM-HH:MM`, start before end, `24:00` allowed as an end.
-fn period(text: &str, at: &str) -> Result<Period, ScheduleError> {
+fn period(text: &str) -> Result<Period, ScheduleError> {
     let problem = |problem: &str| ScheduleError::Period {
-        at: at.to_owned(),
         period: text.to_owned(),
         problem: problem.to_owned(),
     };
@@ -765,9 +759,8 @@ fn clock(text: &str) -> Option<u16> {
 }
 
 /// `YYYY-MM-DD`, exactly, naming a real day.
-fn date(text: &str, at: &str) -> Result<Date, ScheduleError> {
+fn date(text: &str) -> Result<Date, ScheduleError> {
     let bad = || ScheduleError::Date {
-        at: at.to_owned(),
         date: text.to_owned(),
     };
     let bytes = text.as_bytes();
@@ -795,13 +788,9 @@ fn add_date(
     dates: &mut Vec<(Date, Vec<Period>)>,
     date: Date,
     periods: Vec<Period>,
-    at: &str,
 ) -> Result<(), ScheduleError> {
     if dates.iter().any(|(known, _)| *known == date) {
-        return Err(ScheduleError::RepeatedDate {
-            at: at.to_owned(),
-            date,
-        });
+        return Err(ScheduleError::RepeatedDate { date });
     }
     dates.push((date, periods));
     Ok(())
@@ -969,14 +958,14 @@ mod tests {
     #[test]
     fn periods_are_exact_24_hour_clock_times() {
         assert_eq!(
-            period("00:00-24:00", "x"),
+            period("00:00-24:00"),
             Ok(Period {
                 start: 0,
                 end: 1440
             })
         );
         assert_eq!(
-            period("08:30-17:45", "x"),
+            period("08:30-17:45"),
             Ok(Period {
                 start: 510,
                 end: 1065
@@ -992,7 +981,7 @@ mod tests {
             "",
             "08:00-18:00-19:00",
         ] {
-            assert!(period(bad, "x").is_err(), "{bad:?}");
+            assert!(period(bad).is_err(), "{bad:?}");
         }
     }
 
@@ -1007,30 +996,36 @@ mod tests {
         };
         #[rustfmt::skip]
         let cases = [
-            (json!("America/New_York"), "the schedule: expected an object with `time_zone` and `open`, found a string", "not an object"),
+            (json!("America/New_York"), "expected a schedule (an object), found a string", "not an object"),
             (json!({"open": {}}), "missing key `time_zone`: name the IANA time zone the hours are in, e.g. \"time_zone\": \"America/New_York\"", "no zone"),
             (json!({"time_zone": "UTC"}), "missing key `open`: give the weekly hours, e.g. \"open\": {\"Mon-Fri\": [\"08:00-18:00\"]}", "no hours"),
-            (with("timezone", json!("UTC")), "unknown key `timezone`: expected `time_zone`, `open`, `closed`, `dates` or `description`", "a typo in a key"),
-            (with("time_zone", json!("America/New_Yrok")), "`time_zone`: `America/New_Yrok` is not a time zone of the IANA database (did you mean `America/New_York`?): write a name such as America/New_York, Europe/Paris or UTC", "a misspelled zone"),
-            (with("time_zone", json!("New_York")), "`time_zone`: `New_York` is not a time zone of the IANA database (did you mean `America/New_York`?): write a name such as America/New_York, Europe/Paris or UTC", "a city without its region"),
-            (with("time_zone", json!("Mars/Olympus_Mons")), "`time_zone`: `Mars/Olympus_Mons` is not a time zone of the IANA database: write a name such as America/New_York, Europe/Paris or UTC", "no zone close to it"),
-            (with("time_zone", json!(-5)), "`time_zone`: expected a time zone name such as \"America/New_York\", found a number", "an offset instead of a zone"),
-            (with("open", json!({"Weekdays": ["08:00-18:00"]})), "`open`: `Weekdays` is not a day: write Mon, Tue, Wed, Thu, Fri, Sat or Sun, a range such as Mon-Fri, or a list such as Sat,Sun", "a key that is not a day"),
-            (with("open", json!({"Mon-Fri": ["08:00-18:00"], "Fri": ["08:00-12:00"]})), "`open`: Fri is in both `Fri` and `Mon-Fri`: give each day its hours under one key", "a day twice"),
-            (with("open", json!({"Mon": ["22:00-06:00"]})), "`open` key `Mon`: `22:00-06:00` does not end after it starts: periods cannot cross midnight, so split one such as 22:00-06:00 into 22:00-24:00 on the first day and 00:00-06:00 on the next", "a period across midnight"),
-            (with("open", json!({"Mon": ["8am-6pm"]})), "`open` key `Mon`: `8am-6pm` is not a period: write HH:MM-HH:MM on a 24-hour clock, e.g. 08:00-18:00", "a 12-hour clock"),
-            (with("open", json!({"Mon": "08:00-18:00"})), "`open` key `Mon`: expected an array of periods such as [\"08:00-18:00\"] ([] for closed), found a string", "a period outside an array"),
-            (with("closed", json!(["2026-12-25", "2026-13-01"])), "`closed[1]`: `2026-13-01` is not a date: write YYYY-MM-DD with a real month and day, e.g. 2026-12-25", "month 13"),
-            (with("closed", json!(["2026-02-29"])), "`closed[0]`: `2026-02-29` is not a date: write YYYY-MM-DD with a real month and day, e.g. 2026-12-25", "not a leap year"),
-            (with("closed", json!(["12/25/2026"])), "`closed[0]`: `12/25/2026` is not a date: write YYYY-MM-DD with a real month and day, e.g. 2026-12-25", "a US date"),
-            (with("closed", json!(["2026-12-25", "2026-12-25"])), "`closed[1]`: 2026-12-25 is already listed: give each date once, in `closed` or in `dates`", "a date twice"),
-            (with("closed", json!("2026-12-25")), "`closed`: expected an array of dates such as [\"2026-12-25\"], found a string", "a date outside an array"),
-            (with("dates", json!({"2026-12-24T00:00": ["08:00-13:00"]})), "`dates` key `2026-12-24T00:00`: `2026-12-24T00:00` is not a date: write YYYY-MM-DD with a real month and day, e.g. 2026-12-25", "a date with a time"),
-            (json!({"time_zone": "UTC", "open": {}, "closed": ["2026-12-24"], "dates": {"2026-12-24": []}}), "`dates` key `2026-12-24`: 2026-12-24 is already listed: give each date once, in `closed` or in `dates`", "a date in closed and in dates"),
+            (with("timezone", json!("UTC")), "unknown key `timezone`: did you mean `time_zone`?", "a typo in a key"),
+            (with("time_zone", json!("America/New_Yrok")), "time_zone: `America/New_Yrok` is not a time zone of the IANA database (did you mean `America/New_York`?): write a name such as America/New_York, Europe/Paris or UTC", "a misspelled zone"),
+            (with("time_zone", json!("New_York")), "time_zone: `New_York` is not a time zone of the IANA database (did you mean `America/New_York`?): write a name such as America/New_York, Europe/Paris or UTC", "a city without its region"),
+            (with("time_zone", json!("Mars/Olympus_Mons")), "time_zone: `Mars/Olympus_Mons` is not a time zone of the IANA database: write a name such as America/New_York, Europe/Paris or UTC", "no zone close to it"),
+            (with("time_zone", json!(-5)), "time_zone: expected a time zone name such as \"America/New_York\", found a number", "an offset instead of a zone"),
+            (with("open", json!({"Weekdays": ["08:00-18:00"]})), "open, `Weekdays`: `Weekdays` is not a day: write Mon, Tue, Wed, Thu, Fri, Sat or Sun, a range such as Mon-Fri, or a list such as Sat,Sun", "a key that is not a day"),
+            (with("open", json!({"Mon-Fri": ["08:00-18:00"], "Fri": ["08:00-12:00"]})), "open, `Mon-Fri`: Fri is in both `Fri` and `Mon-Fri`: give each day its hours under one key", "a day twice"),
+            (with("open", json!({"Mon": ["22:00-06:00"]})), "open, `Mon`[0]: `22:00-06:00` does not end after it starts: periods cannot cross midnight, so split one such as 22:00-06:00 into 22:00-24:00 on the first day and 00:00-06:00 on the next", "a period across midnight"),
+            (with("open", json!({"Mon": ["8am-6pm"]})), "open, `Mon`[0]: `8am-6pm` is not a period: write HH:MM-HH:MM on a 24-hour clock, e.g. 08:00-18:00", "a 12-hour clock"),
+            (with("open", json!({"Mon": "08:00-18:00"})), "open, `Mon`: expected an array of periods such as [\"08:00-18:00\"] ([] for closed), found a string", "a period outside an array"),
+            (with("closed", json!(["2026-12-25", "2026-13-01"])), "closed[1]: `2026-13-01` is not a date: write YYYY-MM-DD with a real month and day, e.g. 2026-12-25", "month 13"),
+            (with("closed", json!(["2026-02-29"])), "closed[0]: `2026-02-29` is not a date: write YYYY-MM-DD with a real month and day, e.g. 2026-12-25", "not a leap year"),
+            (with("closed", json!(["12/25/2026"])), "closed[0]: `12/25/2026` is not a date: write YYYY-MM-DD with a real month and day, e.g. 2026-12-25", "a US date"),
+            (with("closed", json!(["2026-12-25", "2026-12-25"])), "closed[1]: 2026-12-25 is already listed: give each date once, in `closed` or in `dates`", "a date twice"),
+            (with("closed", json!("2026-12-25")), "closed: expected an array of dates such as [\"2026-12-25\"], found a string", "a date outside an array"),
+            (with("dates", json!({"2026-12-24T00:00": ["08:00-13:00"]})), "dates, `2026-12-24T00:00`: `2026-12-24T00:00` is not a date: write YYYY-MM-DD with a real month and day, e.g. 2026-12-25", "a date with a time"),
+            (json!({"time_zone": "UTC", "open": {}, "closed": ["2026-12-24"], "dates": {"2026-12-24": []}}), "dates, `2026-12-24`: 2026-12-24 is already listed: give each date once, in `closed` or in `dates`", "a date in closed and in dates"),
         ];
         for (spec, message, why) in cases {
-            let error = Schedule::compile(&spec).expect_err(why);
-            assert_eq!(error.to_string(), message, "{why}");
+            let problems = Schedule::compile(&spec).expect_err(why);
+            let problem = &problems.all()[0];
+            let shown = if problem.place.is_empty() {
+                problem.message.clone()
+            } else {
+                format!("{}: {}", problem.place, problem.message)
+            };
+            assert_eq!(shown, message, "{why}");
         }
     }
 
@@ -1058,7 +1053,9 @@ mod tests {
     fn zone_error(name: &str) -> String {
         Schedule::compile(&json!({"time_zone": name, "open": {}}))
             .expect_err(name)
-            .to_string()
+            .all()[0]
+            .message
+            .clone()
     }
 
     #[test]
@@ -1067,14 +1064,14 @@ mod tests {
         #[rustfmt::skip]
         let cases = [
             // Before: `PST` → `EST` (3 h off), `CST` → `CET` (7 h), `IST` → `EST`, `JST` → `EST`.
-            ("PST", format!("`time_zone`: `PST` is an abbreviation, not a time zone: it stands for US Pacific time (America/Los_Angeles, America/Vancouver) or the Philippines (Asia/Manila); {PLACE}"), "not in the database"),
-            ("CST", format!("`time_zone`: `CST` is an abbreviation, not a time zone: it stands for US Central time (America/Chicago, America/Mexico_City), China (Asia/Shanghai) or Cuba (America/Havana); {PLACE}"), "ambiguous"),
-            ("ist", format!("`time_zone`: `ist` is an abbreviation, not a time zone: it stands for India (Asia/Kolkata), Ireland in summer (Europe/Dublin) or Israel (Asia/Jerusalem); {PLACE}"), "any case"),
+            ("PST", format!("`PST` is an abbreviation, not a time zone: it stands for US Pacific time (America/Los_Angeles, America/Vancouver) or the Philippines (Asia/Manila); {PLACE}"), "not in the database"),
+            ("CST", format!("`CST` is an abbreviation, not a time zone: it stands for US Central time (America/Chicago, America/Mexico_City), China (Asia/Shanghai) or Cuba (America/Havana); {PLACE}"), "ambiguous"),
+            ("ist", format!("`ist` is an abbreviation, not a time zone: it stands for India (Asia/Kolkata), Ireland in summer (Europe/Dublin) or Israel (Asia/Jerusalem); {PLACE}"), "any case"),
             // In the database, but a fixed offset: an hour off New York in summer.
-            ("EST", format!("`time_zone`: `EST` is an abbreviation, not a time zone: it stands for US Eastern time (America/New_York, America/Toronto) (the IANA database keeps a `EST` for compatibility only: UTC-05:00 all year, with no daylight-saving time); {PLACE}"), "a fixed offset in the database"),
-            ("CET", format!("`time_zone`: `CET` is an abbreviation, not a time zone: it stands for Central European time (Europe/Paris, Europe/Berlin, Europe/Madrid, …) (the IANA database keeps a `CET` for compatibility only); {PLACE}"), "kept for compatibility"),
-            ("PST8PDT", format!("`time_zone`: `PST8PDT` is an abbreviation, not a time zone: it stands for US Pacific time (America/Los_Angeles), in POSIX style (the IANA database keeps a `PST8PDT` for compatibility only); {PLACE}"), "POSIX style"),
-            ("XYZT", format!("`time_zone`: `XYZT` looks like an abbreviation, not a time zone: abbreviations name one half of the year and are shared by places hours apart (CST is both Chicago and Shanghai), so none is guessed; {PLACE}"), "an unknown abbreviation"),
+            ("EST", format!("`EST` is an abbreviation, not a time zone: it stands for US Eastern time (America/New_York, America/Toronto) (the IANA database keeps a `EST` for compatibility only: UTC-05:00 all year, with no daylight-saving time); {PLACE}"), "a fixed offset in the database"),
+            ("CET", format!("`CET` is an abbreviation, not a time zone: it stands for Central European time (Europe/Paris, Europe/Berlin, Europe/Madrid, …) (the IANA database keeps a `CET` for compatibility only); {PLACE}"), "kept for compatibility"),
+            ("PST8PDT", format!("`PST8PDT` is an abbreviation, not a time zone: it stands for US Pacific time (America/Los_Angeles), in POSIX style (the IANA database keeps a `PST8PDT` for compatibility only); {PLACE}"), "POSIX style"),
+            ("XYZT", format!("`XYZT` looks like an abbreviation, not a time zone: abbreviations name one half of the year and are shared by places hours apart (CST is both Chicago and Shanghai), so none is guessed; {PLACE}"), "an unknown abbreviation"),
         ];
         for (name, message, why) in cases {
             assert_eq!(zone_error(name), message, "{why}");
@@ -1110,11 +1107,7 @@ mod tests {
             ("UTC+0", "is UTC written as an offset: write UTC".to_owned(), "a zero offset"),
         ];
         for (name, explanation, why) in cases {
-            assert_eq!(
-                zone_error(name),
-                format!("`time_zone`: `{name}` {explanation}"),
-                "{why}"
-            );
+            assert_eq!(zone_error(name), format!("`{name}` {explanation}"), "{why}");
         }
         for name in ["UTC", "GMT", "Etc/UTC", "GMT+0", "Etc/GMT-0", "utc"] {
             assert!(

@@ -910,6 +910,12 @@ mod tests {
         .to_string()
     }
 
+    /// The first error of `error`, as its place and message (no file, line or column).
+    fn first_error(error: &RulesError) -> String {
+        let problem = error.problems().errors().next().expect("an error");
+        format!("{}: {}", problem.place, problem.message)
+    }
+
     fn compile(instruction: &Value) -> Result<Rules, RulesError> {
         Rules::compile(&document(instruction))
     }
@@ -923,7 +929,12 @@ mod tests {
     fn fill_url(template: &str, value: &Value) -> String {
         let rules = compile(&redirect(template)).expect("the document compiles");
         let decision = rules.decide(&callback(&json!({"v": value}), &json!({})), noon());
-        assert_eq!(decision.rule, "r", "{template}: {:?}", decision.skipped);
+        assert_eq!(
+            decision.rule.name(),
+            "r",
+            "{template}: {:?}",
+            decision.skipped
+        );
         let body: Value = serde_json::from_str(&decision.body).expect("JSON");
         body["url"].as_str().expect("a URL").to_owned()
     }
@@ -971,8 +982,8 @@ mod tests {
         for (url, why) in cases {
             let error = compile(&redirect(url)).expect_err(why);
             assert_eq!(
-                error.to_string(),
-                "rule `r` (rules[0]): `url`: `{{task.v}}` cannot fill the scheme or the host of the \
+                first_error(&error),
+                "rules[0] (`r`), `instruction`: `url`: `{{task.v}}` cannot fill the scheme or the host of the \
                  URL, since its value would choose where the URL points: write them literally \
                  before it and end the host with `/` or `?` \
                  (`https://example.com/twiml?value={{task.v}}`), or write `{{raw task.v}}` if the \
@@ -983,8 +994,8 @@ mod tests {
         let error =
             compile(&redirect("https://example.com/twiml#{{task.v}}")).expect_err("the fragment");
         assert_eq!(
-            error.to_string(),
-            "rule `r` (rules[0]): `url`: `{{task.v}}` cannot fill the fragment (after `#`), which \
+            first_error(&error),
+            "rules[0] (`r`), `instruction`: `url`: `{{task.v}}` cannot fill the fragment (after `#`), which \
              Twilio reads as its own connection settings and never sends: put it in the query \
              (`?value={{task.v}}`)"
         );
@@ -1014,9 +1025,8 @@ mod tests {
             instruction[field] = json!("https://example.com{{task.v}}");
             let error = compile(&instruction).expect_err(field);
             assert!(
-                error
-                    .to_string()
-                    .starts_with(&format!("rule `r` (rules[0]): `{field}`: `{{{{task.v}}}}` cannot fill the scheme or the host")),
+                first_error(&error)
+                    .starts_with(&format!("rules[0] (`r`), `instruction`: `{field}`: `{{{{task.v}}}}` cannot fill the scheme or the host")),
                 "{field}: {error}"
             );
         }
@@ -1042,7 +1052,7 @@ mod tests {
             let rules = compile(&redirect(url)).expect(why);
             let decision = rules.decide(&callback(&json!({"v": value}), &json!({})), noon());
             assert_eq!(
-                decision.rule == "default",
+                decision.rule.name() == "default",
                 skipped,
                 "{why}: {}",
                 decision.body
@@ -1089,12 +1099,12 @@ mod tests {
             let decision = rules.decide(&callback(&json!({"v": value}), &json!({})), noon());
             match skipped {
                 None => {
-                    assert_eq!(decision.rule, "r", "{why}: {:?}", decision.skipped);
+                    assert_eq!(decision.rule.name(), "r", "{why}: {:?}", decision.skipped);
                     let body: Value = serde_json::from_str(&decision.body).expect("JSON");
                     assert_eq!(body[field], template.replace("{{task.v}}", value), "{why}");
                 }
                 Some(reason) => {
-                    assert_eq!(decision.rule, "default", "{why}: {}", decision.body);
+                    assert_eq!(decision.rule.name(), "default", "{why}: {}", decision.body);
                     assert_eq!(decision.skipped[0].reason, reason, "{why}");
                     if !value.is_empty() {
                         assert!(!reason.contains(value), "{why}: the value is not echoed");
@@ -1116,8 +1126,8 @@ mod tests {
         for (to, problem, why) in cases {
             let error = compile(&json!({"instruction": "dequeue", "to": to})).expect_err(why);
             assert_eq!(
-                error.to_string(),
-                format!("rule `r` (rules[0]): `to`: {problem}"),
+                first_error(&error),
+                format!("rules[0] (`r`), `instruction`: `to`: {problem}"),
                 "{why}"
             );
         }
@@ -1138,15 +1148,15 @@ mod tests {
         assert_eq!(
             rules.warnings(),
             [
-                "rule `whole` (rules[0]): `url` inserts `{{raw task.v}}` as it is, so whoever sets that value chooses where the URL points and its parameters; remove `raw` unless the value is trusted",
-                "rule `path` (rules[1]): `url` inserts `{{raw task.p}}` as it is, so whoever sets that value chooses where the URL points and its parameters; remove `raw` unless the value is trusted",
-                "rule `sip` (rules[2]): `to` inserts `{{raw worker.pbx}}` as it is, so whoever sets that value chooses any address the field takes; remove `raw` unless the value is trusted",
+                "rules[0] (`whole`): `url` inserts `{{raw task.v}}` as it is, so whoever sets that value chooses where the URL points and its parameters; remove `raw` unless the value is trusted",
+                "rules[1] (`path`): `url` inserts `{{raw task.p}}` as it is, so whoever sets that value chooses where the URL points and its parameters; remove `raw` unless the value is trusted",
+                "rules[2] (`sip`): `to` inserts `{{raw worker.pbx}}` as it is, so whoever sets that value chooses any address the field takes; remove `raw` unless the value is trusted",
             ],
             "`{{raw}}` is the attribute named `raw`, not a raw template"
         );
         let decide = |task: Value, worker: Value| {
             let decision = rules.decide(&callback(&task, &worker), noon());
-            (decision.rule, decision.body.into_owned())
+            (decision.rule.name(), decision.body.into_owned())
         };
         let url = "https://other.example/twiml?a=1&b=2";
         assert_eq!(
@@ -1196,8 +1206,8 @@ mod tests {
         let error = compile(&json!({"instruction": "redirect", "call_sid": "{{raw task.call_sid}}", "url": "https://example.com/"}))
             .expect_err("raw in a SID");
         assert_eq!(
-            error.to_string(),
-            "rule `r` (rules[0]): `call_sid`: `{{raw task.call_sid}}`: `raw` only applies to URLs \
+            first_error(&error),
+            "rules[0] (`r`), `instruction`: `call_sid`: `{{raw task.call_sid}}`: `raw` only applies to URLs \
              and addresses, whose values are otherwise encoded or checked part by part; this \
              field takes its value as it is, so write `{{task.call_sid}}`"
         );

@@ -110,10 +110,30 @@ fuzz_target!(|data: &[u8]| {
     let Ok(json) = std::str::from_utf8(data) else {
         return;
     };
-    let rules = match Rules::compile(json) {
-        Ok(rules) => rules,
+    // Read as `taskrouter check` reads it, so the warnings' checks are fuzzed too.
+    let rules = match Rules::read("fuzz.json", json) {
+        Ok((rules, warnings)) => {
+            assert!(!warnings.has_errors(), "a compiled document has no errors");
+            for warning in warnings.all() {
+                assert!(
+                    warning.position.is_some(),
+                    "every warning is located in the text: {warning}"
+                );
+            }
+            rules
+        }
         Err(error) => {
             let _ = error.to_string();
+            assert!(
+                error.problems().has_errors(),
+                "a refused document names an error: {error}"
+            );
+            for problem in error.problems().all() {
+                assert!(
+                    problem.position.is_some(),
+                    "every problem is located in the text: {problem}"
+                );
+            }
             return;
         }
     };
@@ -144,7 +164,8 @@ fuzz_target!(|data: &[u8]| {
         }
         for skipped in &decision.skipped {
             assert_ne!(
-                skipped.rule, decision.rule,
+                skipped.rule,
+                decision.rule.name(),
                 "the chosen rule was also skipped"
             );
         }

@@ -26,7 +26,8 @@
 //!
 //! Flags mean one thing everywhere: a flag named after a resource takes its SID (`--workspace
 //! WS…`, `--task WT…` in the REST commands, `--activity WA…` for the activity a worker moves to),
-//! `--rules FILE` is a rules document, `--record` is a switch, `--json` prints Twilio's answer. In
+//! `--rules FILE` is a rules document, `--record` is a switch, `--json` prints Twilio's answer
+//! (the findings of `check`, `test` and `workflow check`, in one shape: `cli/report.rs`). In
 //! the offline commands (`decide`, `eval`, `send`, `workflow route`), which have no SIDs to name,
 //! `--task` and `--worker` are the attributes (JSON objects).
 //!
@@ -40,6 +41,7 @@
 
 pub mod callback;
 pub mod connect;
+pub(crate) mod report;
 pub mod reservation;
 pub mod rules;
 pub mod sim;
@@ -80,9 +82,9 @@ pub use callback::{DEFAULT_URL, LOCAL_DEV_TOKEN, resolve_token, sample_callback}
 pub enum Exit {
     /// 0: done, and nothing wrong found.
     Success,
-    /// 1: findings or failure: a document with errors (including one that is not JSON), a
-    /// failed test case, differences (`workflow diff`), a non-2xx answer (`send`), a request
-    /// Twilio refused or that got no answer.
+    /// 1: findings or failure: a document with errors (including one that is not JSON; with
+    /// `--strict`, one with warnings), a failed test case, differences (`workflow diff`), a
+    /// non-2xx answer (`send`), a request Twilio refused or that got no answer.
     Findings,
     /// 2: usage: a bad flag or argument, a file that cannot be read, missing credentials, an
     /// expression that cannot be evaluated as given; `workflow diff`: no comparison made.
@@ -108,8 +110,9 @@ impl Exit {
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  done: the document is valid, every case passed, the request was applied (or already was)
-  1  findings: a document with errors (or not JSON), a failed test case, differences
-     (workflow diff), an answer that is not 2xx (send), a request Twilio refused or that failed
+  1  findings: a document with errors (or not JSON; with --strict, warnings too), a failed
+     test case, differences (workflow diff), an answer that is not 2xx (send), a request
+     Twilio refused or that failed
   2  usage: a bad flag or argument, a file that cannot be read, missing credentials, an
      expression that cannot be evaluated as given; workflow diff: no comparison was made
   3  too late: the reservation is no longer pending, or the task has already moved on";
@@ -166,16 +169,24 @@ impl Default for CallbackArgs {
 /// A `taskrouter` subcommand.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
-    /// Compile a rules document; prints `ok: N rules` or the first problem, and a `warning:` line
-    /// for each `{{raw …}}` template (the exit code stays 0).
+    /// Check rules documents: every error (exit 1) and every warning, each as
+    /// `file:line:column`; prints `ok: N rules` for a document without errors. Warnings (a rule
+    /// never reached, a `when` that never holds, a time-of-day test no minute satisfies, a
+    /// `{{raw …}}` template, a key given twice) leave the exit code 0 unless `--strict`.
     Check {
-        /// The rules document (JSON).
-        #[arg(long, value_name = "FILE", required_unless_present = "file")]
-        rules: Option<PathBuf>,
-        /// The rules document as a positional argument: the spelling before `--rules`, kept so
-        /// existing scripts run.
-        #[arg(hide = true, value_name = "FILE", conflicts_with = "rules")]
-        file: Option<PathBuf>,
+        /// A rules document (JSON); repeatable.
+        #[arg(long, value_name = "FILE", required_unless_present = "files")]
+        rules: Vec<PathBuf>,
+        /// Rules documents as positional arguments, after any `--rules`.
+        #[arg(value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Warnings fail the check (exit 1).
+        #[arg(long)]
+        strict: bool,
+        /// Print one JSON document: `{"files": [{"file", "errors": [{"line", "column",
+        /// "pointer", "message"}], "warnings": […]}], "ok": bool}`.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the exact JSON body the function would answer for a callback.
     Decide {
@@ -212,6 +223,10 @@ pub enum Command {
         /// Test documents (JSON), e.g. rules/examples/*.test.json.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// Print one JSON document, in `check --json`'s shape: each document's errors and failed
+        /// cases as `errors`, the rules no case reaches as `warnings`.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the X-Twilio-Signature of form parameters posted to a URL, signed with
     /// TWILIO_AUTH_TOKEN.
@@ -318,11 +333,11 @@ pub enum CliError {
         source: std::io::Error,
     },
     /// A rules document is invalid, or not JSON (exit 1).
-    #[error("{path}: {source}")]
+    #[error("{source}")]
     Rules {
         /// The path given.
         path: String,
-        /// The first problem (boxed: it is large).
+        /// Every problem, each naming the path, line and column (boxed: it is large).
         source: Box<RulesError>,
     },
     /// A flag's value is not JSON (exit 2).
@@ -506,11 +521,20 @@ pub fn run_with(command: Command, env: &dyn Fn(&str) -> Option<String>) -> Outpu
             .map(crate::rest::config::secret)
     };
     let result = match command {
-        Command::Check { rules, file } => match rules.or(file) {
-            Some(path) => rules::check(&path),
-            // clap requires one of the two; a value built by hand may have neither.
-            None => Err(CliError::NoRules),
-        },
+        Command::Check {
+            mut rules,
+            files,
+            strict,
+            json,
+        } => {
+            rules.extend(files);
+            if rules.is_empty() {
+                // clap requires one; a value built by hand may have none.
+                Err(CliError::NoRules)
+            } else {
+                Ok(rules::check(&rules, report::Style { strict, json }))
+            }
+        }
         Command::Decide {
             rules,
             callback,
@@ -531,7 +555,7 @@ pub fn run_with(command: Command, env: &dyn Fn(&str) -> Option<String>) -> Outpu
             &callback,
             now.unwrap_or_else(Timestamp::now),
         ),
-        Command::Test { files } => Ok(test::run(&files)),
+        Command::Test { files, json } => Ok(test::run(&files, json)),
         Command::Sign {
             url,
             token,
@@ -567,7 +591,11 @@ pub fn run_with(command: Command, env: &dyn Fn(&str) -> Option<String>) -> Outpu
     };
     result.unwrap_or_else(|error| Output {
         stdout: String::new(),
-        stderr: format!("error: {error}\n"),
+        stderr: match &error {
+            // Each problem of a document already says `path:line:column: error:`.
+            CliError::Rules { .. } => format!("{error}\n"),
+            _ => format!("error: {error}\n"),
+        },
         code: error.code(),
     })
 }
@@ -771,7 +799,7 @@ mod tests {
             (CliError::RestConfig(ConfigError::MissingAccount), Exit::Usage, "no credentials"),
             (CliError::NoReservationPath, Exit::Usage, "a reservation without its path"),
             (CliError::CheckNeedsAuthToken, Exit::Usage, "connect --check without the token"),
-            (CliError::Rules { path: "f".to_owned(), source: Box::new(RulesError::Json { reason: "eof".to_owned() }) }, Exit::Findings, "a document that is not JSON"),
+            (CliError::Rules { path: "f".to_owned(), source: Box::new(crate::rules::Rules::compile("{").expect_err("not JSON")) }, Exit::Findings, "a document that is not JSON"),
             (CliError::Http { url: "u".to_owned(), reason: "refused".to_owned() }, Exit::Findings, "no answer"),
             (CliError::NothingToCheck, Exit::Findings, "the live Workflow has no URL"),
         ];

@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 
 use crate::callback::AssignmentCallback;
 use crate::expression::{Expression, Segment};
-use crate::rules::{Rules, RulesError};
-use crate::template::TemplateError;
+use crate::rules::{Chosen, Rules};
 
+use super::report::{self, FileReport, Finding, Style};
 use super::{CallbackArgs, CliError, OK, Output, sample_callback};
 
 /// The name of `eval`'s one rule.
@@ -33,7 +33,7 @@ fn read(path: &Path) -> Result<String, CliError> {
 }
 
 fn compile(path: &Path, text: &str) -> Result<Rules, CliError> {
-    Rules::compile(text).map_err(|source| CliError::Rules {
+    Rules::compile_named(&path.display().to_string(), text).map_err(|source| CliError::Rules {
         path: path.display().to_string(),
         source: Box::new(source),
     })
@@ -45,26 +45,40 @@ pub(crate) fn load_rules(path: &Path) -> Result<Rules, CliError> {
     compile(path, &read(path)?)
 }
 
-/// Compiles the document and says how many rules it has; a `warning:` line on stderr for each of
-/// [`Rules::warnings`], which leave the exit code 0.
-pub(crate) fn check(path: &Path) -> Result<Output, CliError> {
-    let rules = load_rules(path)?;
-    let noun = if rules.len() == 1 { "rule" } else { "rules" };
-    let schedules = match rules.schedule_count() {
-        0 => String::new(),
-        1 => ", 1 schedule".to_owned(),
-        count => format!(", {count} schedules"),
+/// Checks every document: its errors and warnings, located, and for each without errors how
+/// many rules (and schedules) it has ([`super::report`] prints them).
+pub(crate) fn check(paths: &[std::path::PathBuf], style: Style) -> Output {
+    let files: Vec<FileReport> = paths.iter().map(|path| check_one(path)).collect();
+    report::render(&files, style, "")
+}
+
+fn check_one(path: &Path) -> FileReport {
+    let shown = path.display().to_string();
+    let mut report = FileReport::new(&shown);
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) => {
+            report.unreadable = true;
+            report
+                .errors
+                .push(Finding::unplaced(format!("cannot read it: {error}")));
+            return report;
+        }
     };
-    let stderr = rules
-        .warnings()
-        .iter()
-        .map(|warning| format!("warning: {}: {warning}\n", path.display()))
-        .collect();
-    Ok(Output {
-        stdout: format!("ok: {} {noun}{schedules}\n", rules.len()),
-        stderr,
-        code: OK,
-    })
+    match Rules::read(&shown, &text) {
+        Ok((rules, warnings)) => {
+            report.add(&warnings);
+            let noun = if rules.len() == 1 { "rule" } else { "rules" };
+            let schedules = match rules.schedule_count() {
+                0 => String::new(),
+                1 => ", 1 schedule".to_owned(),
+                count => format!(", {count} schedules"),
+            };
+            report.summary = Some(format!("{} {noun}{schedules}", rules.len()));
+        }
+        Err(error) => report.add(error.problems()),
+    }
+    report
 }
 
 pub(crate) fn decide(
@@ -134,19 +148,16 @@ pub(crate) fn eval(
     }
     let one_rule = Rules::compile(&document.to_string()).map_err(|error| {
         let shown = rules.map_or_else(String::new, |path| format!(" (in {})", path.display()));
-        match error {
-            RulesError::Syntax { source, .. } => CliError::Syntax(source),
-            RulesError::ScheduleReference {
-                reference, problem, ..
-            }
-            | RulesError::Template(TemplateError::CallbackReference {
-                reference, problem, ..
-            }) => CliError::Reference(format!("`{reference}` {problem}{shown}")),
-            other => CliError::Reference(other.to_string()),
-        }
+        // The expression parsed, so what is left is about its references: say the first.
+        let problem = error
+            .problems()
+            .errors()
+            .next()
+            .map_or_else(|| error.to_string(), |problem| problem.message.clone());
+        CliError::Reference(format!("{problem}{shown}"))
     })?;
     let callback = AssignmentCallback::try_from(sample_callback(callback)?)?;
-    let matched = one_rule.decide(&callback, now).rule == EVAL_RULE;
+    let matched = matches!(one_rule.decide(&callback, now).rule, Chosen::Rule { .. });
     Ok(Output {
         stdout: format!("{matched}\n"),
         ..Output::default()
@@ -228,8 +239,10 @@ mod tests {
     fn check_counts_the_rules_of_a_valid_document() {
         let output = run(
             Command::Check {
-                rules: Some(example("voice-dequeue.json")),
-                file: None,
+                rules: vec![example("voice-dequeue.json")],
+                files: Vec::new(),
+                strict: false,
+                json: false,
             },
             None,
         );
@@ -243,8 +256,10 @@ mod tests {
         );
         let output = run(
             Command::Check {
-                rules: None,
-                file: Some(example("redirect-to-twiml.json")),
+                rules: Vec::new(),
+                files: vec![example("redirect-to-twiml.json")],
+                strict: false,
+                json: false,
             },
             None,
         );
@@ -255,15 +270,17 @@ mod tests {
     }
 
     #[test]
-    fn check_reports_the_first_problem_with_the_path_and_exit_code_1() {
+    fn check_reports_every_problem_with_the_path_line_and_column_and_exit_code_1() {
         let file = TempFile::new(
             "typo.json",
             r#"{"rules": [{"name": "vip", "whn": "1 == 1", "instruction": {}}]}"#,
         );
         let output = run(
             Command::Check {
-                rules: Some(file.0.clone()),
-                file: None,
+                rules: vec![file.0.clone()],
+                files: Vec::new(),
+                strict: false,
+                json: false,
             },
             None,
         );
@@ -272,8 +289,10 @@ mod tests {
         assert_eq!(
             output.stderr,
             format!(
-                "error: {}: rule `vip` (rules[0]): unknown key `whn`: expected `name`, `when`, `instruction` or `description`\n",
-                file.0.display()
+                "{path}:1:28: error: rules[0] (`vip`): unknown key `whn`: did you mean `when`?\n\
+                 {path}:1:12: error: rules[0] (`vip`): missing key `when`: write `\"when\": \"1 == 1\"` \
+                 for a rule that matches every callback\n",
+                path = file.0.display()
             )
         );
     }
@@ -282,8 +301,10 @@ mod tests {
     fn check_reports_a_file_that_cannot_be_read_with_exit_code_2() {
         let output = run(
             Command::Check {
-                rules: Some(PathBuf::from("/nonexistent/rules.json")),
-                file: None,
+                rules: vec![PathBuf::from("/nonexistent/rules.json")],
+                files: Vec::new(),
+                strict: false,
+                json: false,
             },
             None,
         );
@@ -291,7 +312,7 @@ mod tests {
         assert!(
             output
                 .stderr
-                .starts_with("error: cannot read `/nonexistent/rules.json`: "),
+                .starts_with("/nonexistent/rules.json: error: cannot read it: "),
             "{}",
             output.stderr
         );
@@ -549,8 +570,10 @@ mod tests {
     fn check_counts_schedules_when_a_document_has_some() {
         let output = run(
             Command::Check {
-                rules: Some(example("business-hours.json")),
-                file: None,
+                rules: vec![example("business-hours.json")],
+                files: Vec::new(),
+                strict: false,
+                json: false,
             },
             None,
         );

@@ -45,55 +45,70 @@
 //!
 //! Exit codes ([`super::Exit`]): 0 when every case passes; 1 when a case fails or a document has
 //! errors (not JSON, an unknown key, a missing `now`, rules that do not compile or cannot be
-//! found from the document…: named on stderr with the case and the problem; the other documents
-//! still run); 2 when a file named on the command line cannot be read.
+//! found from the document…: every problem of the document at once, each on stderr as
+//! `file:line:column: error:` with the case and what to write, read through
+//! [`crate::document::Reader`]; the other documents still run); 2 when a file named on the
+//! command line cannot be read. `--json` prints the findings in `check --json`'s shape.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::callback::AssignmentCallback;
-use crate::document::{json_kind, suggest, unknown_keys};
-use crate::rules::{Decision, Rules};
+use crate::document::{Keys, Node, Problems, Reader};
+use crate::rules::{Chosen, Decision, Rules};
 
 use super::callback::{documented_extra, unknown_parameter};
+use super::report::{self, FileReport, Finding, Style};
 use super::{CallbackArgs, FAILED, OK, Output, USAGE, rules::load_rules, sample_callback};
 
-/// Keys a test document may have.
-const DOCUMENT_KEYS: &str = "`rules`, `cases`, `now` or `description`";
-/// Keys a case may have.
-const CASE_KEYS: &str =
-    "`name`, `task`, `worker`, `params`, `extra_params`, `now`, `expect` or `description`";
 /// How far the lines under a failing case are indented.
 const INDENT: &str = "       ";
-/// Keys `expect` may have.
+/// What `expect` may hold, for messages.
 const EXPECT_KEYS: &str = "`rule` and/or `answer`";
-/// The rule name of the document's default answer (as [`crate::rules::Decision::rule`] says).
+/// The rule name of the document's default answer (as [`crate::rules::Chosen::name`] says).
 const DEFAULT_RULE: &str = "default";
 
-/// A test document that cannot be run. Each message names where: the case (by name and index)
-/// or the document, and what to write.
+/// The keys of a test document; `rules` and `cases` are required, with their own hints.
+const DOCUMENT: Keys = Keys {
+    what: "a test document",
+    required: &[],
+    optional: &["rules", "cases", "now", "description"],
+};
+/// The keys of a case; `name` and `expect` are required, with their own hints.
+const CASE: Keys = Keys {
+    what: "a case",
+    required: &[],
+    optional: &[
+        "name",
+        "task",
+        "worker",
+        "params",
+        "extra_params",
+        "now",
+        "expect",
+        "description",
+    ],
+};
+/// The keys of a case's `expect`.
+const EXPECT: Keys = Keys {
+    what: "`expect`",
+    required: &[],
+    optional: &["rule", "answer"],
+};
+
+/// A test document that cannot be run.
 #[derive(Debug, thiserror::Error)]
 pub enum TestError {
-    /// The file cannot be read (exit 2; every other variant is a document with errors, exit 1).
+    /// The file cannot be read (exit 2).
     #[error("cannot read it: {0}")]
     Read(std::io::Error),
-    /// The text is not JSON.
-    #[error("not valid JSON: {0}")]
-    Json(String),
-    /// A value has the wrong type, or a key is unknown or missing.
-    #[error("{at}: {problem}")]
-    Shape {
-        /// Where: `the test document`, ``case `x` (cases[1])``, ….
-        at: String,
-        /// What is wrong and what to write.
-        problem: String,
-    },
-    /// The rules document cannot be loaded.
-    #[error("`rules`: {0}")]
-    Rules(String),
+    /// Every problem of the document, each with its line and column (exit 1).
+    #[error("{0}")]
+    Document(Problems),
 }
 
 impl TestError {
@@ -101,7 +116,7 @@ impl TestError {
     fn code(&self) -> u8 {
         match self {
             Self::Read(_) => USAGE,
-            Self::Json(_) | Self::Shape { .. } | Self::Rules(_) => FAILED,
+            Self::Document(_) => FAILED,
         }
     }
 }
@@ -116,8 +131,11 @@ struct Case {
     answer: Option<Value>,
 }
 
-/// Runs every document and prints the report (module docs).
-pub(crate) fn run(files: &[PathBuf]) -> Output {
+/// Runs every document and prints the report (module docs); with `json`, the findings in the
+/// shape `check` prints ([`super::report`]): a document's errors and each failed case as
+/// errors, each rule no case reaches as a warning.
+pub(crate) fn run(files: &[PathBuf], json: bool) -> Output {
+    let mut reports = Vec::with_capacity(files.len());
     // The instant of cases that need none (rules that do not read the time): any will do.
     let now = Timestamp::now();
     let mut output = Output::default();
@@ -125,25 +143,37 @@ pub(crate) fn run(files: &[PathBuf]) -> Output {
     let mut code = OK;
     for file in files {
         let shown = file.display();
+        let mut report = FileReport::new(&shown.to_string());
         match load(file, now) {
             Err(error) => {
                 code = code.max(error.code());
-                let _ = writeln!(output.stderr, "error: {shown}: {error}");
+                match &error {
+                    TestError::Read(_) => {
+                        report.unreadable = true;
+                        report.errors.push(Finding::unplaced(error.to_string()));
+                        let _ = writeln!(output.stderr, "{shown}: error: {error}");
+                    }
+                    // Each problem already says `file:line:column: error:`.
+                    TestError::Document(problems) => {
+                        report.add(problems);
+                        let _ = writeln!(output.stderr, "{problems}");
+                    }
+                }
             }
             Ok((rules, cases)) => {
                 let mut reached = vec![false; rules.len() + 1];
-                for case in &cases {
+                for (position, case) in cases.iter().enumerate() {
                     let decision = rules.decide(&case.callback, case.now);
-                    let index = rules
-                        .names()
-                        .position(|name| name == decision.rule)
-                        .unwrap_or(rules.len());
+                    let index = match decision.rule {
+                        Chosen::Rule { index, .. } => index,
+                        Chosen::Default => rules.len(),
+                    };
                     reached[index] = true;
                     let actual: Value = serde_json::from_str(&decision.body).unwrap_or_default();
                     let rule_ok = case
                         .rule
                         .as_deref()
-                        .is_none_or(|rule| rule == decision.rule);
+                        .is_none_or(|rule| rule == decision.rule.name());
                     let answer_ok = case.answer.as_ref().is_none_or(|answer| *answer == actual);
                     if rule_ok && answer_ok {
                         passed += 1;
@@ -151,6 +181,15 @@ pub(crate) fn run(files: &[PathBuf]) -> Output {
                         continue;
                     }
                     failed += 1;
+                    report.errors.push(Finding::at(
+                        format!("/cases/{position}"),
+                        format!(
+                            "case `{}` (cases[{position}]): failed: rule `{}`, answer {}",
+                            case.name,
+                            decision.rule.name(),
+                            decision.body
+                        ),
+                    ));
                     let _ = writeln!(output.stdout, "FAIL {shown}: {}", case.name);
                     report_failure(&mut output.stdout, case, &decision, &actual);
                 }
@@ -162,6 +201,10 @@ pub(crate) fn run(files: &[PathBuf]) -> Output {
                     .map(|(name, _)| format!("`{name}`"))
                     .collect();
                 if !unreached.is_empty() {
+                    report.warnings.push(Finding::unplaced(format!(
+                        "no case reaches {}",
+                        unreached.join(", ")
+                    )));
                     let _ = writeln!(
                         output.stdout,
                         "note: {shown}: no case reaches {}",
@@ -170,6 +213,10 @@ pub(crate) fn run(files: &[PathBuf]) -> Output {
                 }
             }
         }
+        reports.push(report);
+    }
+    if json {
+        return report::render(&reports, Style::default().json(), "");
     }
     let _ = writeln!(output.stdout, "{passed} passed, {failed} failed");
     if failed > 0 {
@@ -236,340 +283,265 @@ fn answer_diff(expected: &Value, actual: &Value) -> String {
 /// Reads a test document, its rules, and every case's callback.
 fn load(file: &Path, clock: Timestamp) -> Result<(Rules, Vec<Case>), TestError> {
     let text = std::fs::read_to_string(file).map_err(TestError::Read)?;
-    let document: Value =
-        serde_json::from_str(&text).map_err(|error| TestError::Json(error.to_string()))?;
-    let at = "the test document";
-    let document = object(&document, at, "a JSON object with `rules` and `cases`")?;
-    check_keys(
-        document,
-        at,
-        &["rules", "cases", "now", "description"],
-        DOCUMENT_KEYS,
-    )?;
-    optional_string(document, "description", at)?;
-    let rules_path = match document.get("rules") {
-        Some(Value::String(path)) => file.parent().unwrap_or(Path::new("")).join(path),
-        Some(other) => {
-            return Err(shape(
-                at,
-                format!("`rules` must be a path, found {}", json_kind(other)),
-            ));
-        }
-        None => {
-            return Err(shape(
-                at,
-                "missing key `rules`: name the rules document, relative to this file, e.g. \"rules\": \"business-hours.json\"",
-            ));
-        }
-    };
-    let rules = load_rules(&rules_path).map_err(|error| TestError::Rules(error.to_string()))?;
-    let default_now = match document.get("now") {
-        None => None,
-        Some(value) => Some(instant(value, at)?),
-    };
-    let specs = match document.get("cases") {
-        Some(Value::Array(specs)) if !specs.is_empty() => specs,
-        Some(Value::Array(_)) => return Err(shape(at, "`cases` is empty: add at least one case")),
-        Some(other) => {
-            return Err(shape(
-                at,
-                format!(
-                    "`cases` must be an array of cases, found {}",
-                    json_kind(other)
-                ),
-            ));
-        }
-        None => return Err(shape(at, "missing key `cases`: list the cases to run")),
-    };
-    let mut cases: Vec<Case> = Vec::with_capacity(specs.len());
-    for (index, spec) in specs.iter().enumerate() {
-        let case = load_case(index, spec, &rules, default_now, clock)?;
-        if let Some(first) = cases.iter().position(|known| known.name == case.name) {
-            return Err(shape(
-                &format!("case `{}` (cases[{index}])", case.name),
-                format!("the name is already used by cases[{first}]: case names must be unique"),
-            ));
-        }
-        cases.push(case);
+    let (reader, value) =
+        Reader::parse(&file.display().to_string(), &text).map_err(TestError::Document)?;
+    let loaded = read_document(&reader.root(&value), file, clock);
+    let problems = reader.finish();
+    match loaded {
+        Some(loaded) if !problems.has_errors() => Ok(loaded),
+        _ => Err(TestError::Document(problems)),
     }
-    Ok((rules, cases))
 }
 
-fn load_case(
+/// The document at `root`, every problem recorded; `None` when there was any.
+fn read_document(root: &Node<'_>, file: &Path, clock: Timestamp) -> Option<(Rules, Vec<Case>)> {
+    let document = root.object(&DOCUMENT)?;
+    if let Some(description) = document.get("description") {
+        description.string();
+    }
+    let rules = document
+        .require(
+            "rules",
+            "name the rules document, relative to this file, e.g. \"rules\": \"business-hours.json\"",
+        )
+        .and_then(|node| {
+            let Some(path) = node.value().as_str() else {
+                node.wrong_type("a path");
+                return None;
+            };
+            let path = file.parent().unwrap_or(Path::new("")).join(path);
+            load_rules(&path).map_err(|error| node.error(error)).ok()
+        });
+    let default_now = document.get("now").map(|node| instant(&node));
+    let specs = document
+        .require("cases", "list the cases to run")
+        .and_then(|node| {
+            let specs = node.array()?;
+            if specs.is_empty() {
+                node.error("is empty: add at least one case");
+                return None;
+            }
+            Some(specs)
+        });
+    // Without the rules, cases are still read for their shape, against no rules.
+    let mut cases: Vec<Case> = Vec::new();
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    let mut ok = true;
+    for (index, spec) in specs.into_iter().flatten().enumerate() {
+        match read_case(
+            index,
+            spec,
+            rules.as_ref(),
+            default_now.flatten(),
+            clock,
+            &mut names,
+        ) {
+            Some(case) => cases.push(case),
+            None => ok = false,
+        }
+    }
+    if default_now.is_some_and(|now| now.is_none()) || !ok {
+        return None;
+    }
+    Some((rules?, cases))
+}
+
+/// Case `index` at `node`, checked against `rules` when they loaded; `names` holds the names of
+/// the cases before it.
+fn read_case<'r>(
     index: usize,
-    spec: &Value,
-    rules: &Rules,
+    node: Node<'r>,
+    rules: Option<&Rules>,
     default_now: Option<Timestamp>,
     clock: Timestamp,
-) -> Result<Case, TestError> {
-    let bare = format!("cases[{index}]");
-    let spec = object(spec, &bare, "a case object with `name` and `expect`")?;
-    let name = match spec.get("name") {
-        Some(Value::String(name)) if !name.trim().is_empty() => name.clone(),
-        Some(Value::String(_)) => return Err(shape(&bare, "`name` is empty: name every case")),
-        Some(other) => {
-            return Err(shape(
-                &bare,
-                format!("`name` must be a string, found {}", json_kind(other)),
-            ));
-        }
-        None => {
-            return Err(shape(
-                &bare,
-                "missing key `name`: name every case, it is printed with its result",
-            ));
-        }
+    names: &mut HashMap<&'r str, usize>,
+) -> Option<Case> {
+    let written = node.value().get("name").and_then(Value::as_str);
+    let place = match written {
+        Some(name) if !name.trim().is_empty() => format!("cases[{index}] (`{name}`)"),
+        _ => format!("cases[{index}]"),
     };
-    let at = format!("case `{name}` ({bare})");
-    check_keys(
-        spec,
-        &at,
-        &[
-            "name",
-            "task",
-            "worker",
-            "params",
-            "extra_params",
-            "now",
-            "expect",
-            "description",
-        ],
-        CASE_KEYS,
-    )?;
-    optional_string(spec, "description", &at)?;
-    let attributes = |key: &str| match spec.get(key) {
-        None => Ok("{}".to_owned()),
-        Some(value @ Value::Object(_)) => Ok(value.to_string()),
-        Some(other) => Err(shape(
-            &at,
-            format!(
-                "`{key}` must be a JSON object of attributes, found {}",
-                json_kind(other)
-            ),
-        )),
-    };
-    let (task, worker) = (attributes("task")?, attributes("worker")?);
-    let params = parameters(spec, &at, "params")?;
-    for (name, _) in &params {
-        if let Some(problem) = unknown_parameter(name) {
-            return Err(shape(
-                &at,
-                format!(
-                    "`params`: {problem}; a parameter Twilio added since goes in `extra_params`"
-                ),
-            ));
-        }
+    let spec = node.named(place).object(&CASE)?;
+    if let Some(description) = spec.get("description") {
+        description.string();
     }
-    let extra_params = parameters(spec, &at, "extra_params")?;
-    for (name, _) in &extra_params {
-        if let Some(problem) = documented_extra(name, "put it in `params`") {
-            return Err(shape(&at, format!("`extra_params`: {problem}")));
-        }
-    }
-    let callback = sample_callback(&CallbackArgs {
-        task,
-        worker,
-        params,
-        extra_params,
-    })
-    .map_err(|error| shape(&at, error.to_string()))
-    .and_then(|form| {
-        AssignmentCallback::try_from(form).map_err(|error| {
-            shape(
-                &at,
-                format!("the callback is invalid: {error}; check `params`"),
-            )
-        })
-    })?;
-    let now = match (spec.get("now"), default_now) {
-        (Some(value), _) => instant(value, &at)?,
-        (None, Some(now)) => now,
-        (None, None) if rules.reads_clock() => {
-            return Err(shape(
-                &at,
-                "missing key `now`: the rules read the time (`taskrouter.` or `schedules.`), so give the case a `now` such as \"2026-12-01T14:30:00Z\", or the document a default one, and the result will not depend on when the test runs",
-            ));
-        }
-        (None, None) => clock,
-    };
-    let expect = match spec.get("expect") {
-        Some(Value::Object(expect)) => expect,
-        Some(other) => {
-            return Err(shape(
-                &at,
-                format!(
-                    "`expect` must be an object with {EXPECT_KEYS}, found {}",
-                    json_kind(other)
-                ),
-            ));
-        }
-        None => {
-            return Err(shape(
-                &at,
-                format!("missing key `expect`: give the expected {EXPECT_KEYS}"),
-            ));
-        }
-    };
-    let expect_at = format!("{at}: `expect`");
-    check_keys(expect, &expect_at, &["rule", "answer"], EXPECT_KEYS)?;
-    let rule = match expect.get("rule") {
-        None => None,
-        Some(Value::String(rule)) => {
-            if rule != DEFAULT_RULE && !rules.names().any(|name| name == rule) {
-                let names: Vec<String> = rules
-                    .names()
-                    .chain([DEFAULT_RULE])
-                    .map(|name| format!("`{name}`"))
-                    .collect();
-                return Err(shape(
-                    &expect_at,
-                    format!(
-                        "`rule`: `{rule}` is not a rule of the document: expect one of {}",
-                        names.join(", ")
-                    ),
-                ));
+    let name = spec
+        .require("name", "name every case, it is printed with its result")
+        .and_then(|node| {
+            let name = node.string()?;
+            if name.trim().is_empty() {
+                node.error("is empty: name every case");
+                return None;
             }
-            Some(rule.clone())
-        }
-        Some(other) => {
-            return Err(shape(
-                &expect_at,
-                format!("`rule` must be a rule's name, found {}", json_kind(other)),
-            ));
-        }
-    };
-    let answer = match expect.get("answer") {
-        None => None,
-        Some(answer @ Value::Object(_)) => Some(answer.clone()),
-        Some(other) => {
-            return Err(shape(
-                &expect_at,
-                format!(
-                    "`answer` must be the answer's JSON object ({{}} for the deferral), found {}",
-                    json_kind(other)
-                ),
-            ));
+            if let Some(&first) = names.get(name) {
+                node.error(format_args!(
+                    "the name is already used by cases[{first}]: case names must be unique"
+                ));
+                return None;
+            }
+            names.insert(name, index);
+            Some(name.to_owned())
+        });
+    let attributes = |key: &str| match spec.get(key) {
+        None => Some("{}".to_owned()),
+        Some(node) if node.value().is_object() => Some(node.value().to_string()),
+        Some(node) => {
+            node.wrong_type("a JSON object of attributes");
+            None
         }
     };
-    if rule.is_none() && answer.is_none() {
-        return Err(shape(&expect_at, format!("give {EXPECT_KEYS}")));
-    }
-    Ok(Case {
-        name,
-        callback,
-        now,
+    let (task, worker) = (attributes("task"), attributes("worker"));
+    let params = spec.get("params").map_or(Some(Vec::new()), |node| {
+        let params = parameters(&node)?;
+        let mut ok = true;
+        for (name, _) in &params {
+            if let Some(problem) = unknown_parameter(name) {
+                node.error(format_args!(
+                    "{problem}; a parameter Twilio added since goes in `extra_params`"
+                ));
+                ok = false;
+            }
+        }
+        ok.then_some(params)
+    });
+    let extra_params = spec.get("extra_params").map_or(Some(Vec::new()), |node| {
+        let params = parameters(&node)?;
+        let mut ok = true;
+        for (name, _) in &params {
+            if let Some(problem) = documented_extra(name, "put it in `params`") {
+                node.error(problem);
+                ok = false;
+            }
+        }
+        ok.then_some(params)
+    });
+    let callback = match (task, worker, params, extra_params) {
+        (Some(task), Some(worker), Some(params), Some(extra_params)) => {
+            let args = CallbackArgs {
+                task,
+                worker,
+                params,
+                extra_params,
+            };
+            match sample_callback(&args).map(AssignmentCallback::try_from) {
+                Ok(Ok(callback)) => Some(callback),
+                Ok(Err(error)) => {
+                    spec.node().error(format_args!(
+                        "the callback is invalid: {error}; check `params`"
+                    ));
+                    None
+                }
+                Err(error) => {
+                    spec.node().error(error);
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    let now = match (spec.get("now"), default_now) {
+        (Some(node), _) => instant(&node),
+        (None, Some(now)) => Some(now),
+        (None, None) if rules.is_some_and(Rules::reads_clock) => {
+            spec.node().error(
+                "missing key `now`: the rules read the time (`taskrouter.` or `schedules.`), so \
+                 give the case a `now` such as \"2026-12-01T14:30:00Z\", or the document a \
+                 default one, and the result will not depend on when the test runs",
+            );
+            None
+        }
+        (None, None) => Some(clock),
+    };
+    let expect = spec
+        .require("expect", &format!("give the expected {EXPECT_KEYS}"))
+        .and_then(|node| read_expect(&node, rules));
+    let (rule, answer) = expect?;
+    Some(Case {
+        name: name?,
+        callback: callback?,
+        now: now?,
         rule,
         answer,
     })
 }
 
-/// A case's `params` or `extra_params`: callback parameters by name, strings or integers.
-fn parameters(
-    spec: &Map<String, Value>,
-    at: &str,
-    key: &str,
-) -> Result<Vec<(String, String)>, TestError> {
+/// A case's `expect`: the rule that must answer (checked against `rules` when they loaded), the
+/// exact answer, or both.
+fn read_expect(node: &Node<'_>, rules: Option<&Rules>) -> Option<(Option<String>, Option<Value>)> {
+    let expect = node.object(&EXPECT)?;
+    let rule = match expect.get("rule") {
+        None => Some(None),
+        Some(node) => node.string().and_then(|rule| {
+            let Some(rules) = rules else {
+                return Some(Some(rule.to_owned()));
+            };
+            if rule == DEFAULT_RULE || rules.names().any(|name| name == rule) {
+                return Some(Some(rule.to_owned()));
+            }
+            let names: Vec<String> = rules
+                .names()
+                .chain([DEFAULT_RULE])
+                .map(|name| format!("`{name}`"))
+                .collect();
+            node.error(format_args!(
+                "`{rule}` is not a rule of the document: expect one of {}",
+                names.join(", ")
+            ));
+            None
+        }),
+    };
+    let answer = match expect.get("answer") {
+        None => Some(None),
+        Some(node) if node.value().is_object() => Some(Some(node.value().clone())),
+        Some(node) => {
+            node.wrong_type("the answer's JSON object ({} for the deferral)");
+            None
+        }
+    };
+    let (rule, answer) = (rule?, answer?);
+    if rule.is_none() && answer.is_none() {
+        node.error(format_args!("give {EXPECT_KEYS}"));
+        return None;
+    }
+    Some((rule, answer))
+}
+
+/// A case's `params` or `extra_params` at `node`: callback parameters by name, strings or
+/// integers.
+fn parameters(node: &Node<'_>) -> Option<Vec<(String, String)>> {
+    let Some(map) = node.value().as_object() else {
+        node.wrong_type("an object of callback parameters, e.g. {\"TaskAge\": 300}");
+        return None;
+    };
     let mut params = Vec::new();
-    match spec.get(key) {
-        None => {}
-        Some(Value::Object(map)) => {
-            for (parameter, value) in map {
-                let value = match value {
-                    Value::String(text) => text.clone(),
-                    Value::Number(number) if number.is_u64() || number.is_i64() => {
-                        number.to_string()
-                    }
-                    other => {
-                        return Err(shape(
-                            at,
-                            format!(
-                                "`{key}`: `{parameter}` must be a string or an integer, found {}",
-                                json_kind(other)
-                            ),
-                        ));
-                    }
-                };
-                params.push((parameter.clone(), value));
+    let mut ok = true;
+    for parameter in map.keys() {
+        let Some(value) = node.member(parameter) else {
+            continue;
+        };
+        match value.value() {
+            Value::String(text) => params.push((parameter.clone(), text.clone())),
+            Value::Number(number) if number.is_u64() || number.is_i64() => {
+                params.push((parameter.clone(), number.to_string()));
+            }
+            _ => {
+                value.wrong_type("a string or an integer");
+                ok = false;
             }
         }
-        Some(other) => {
-            return Err(shape(
-                at,
-                format!(
-                    "`{key}` must be an object of callback parameters, e.g. {{\"TaskAge\": 300}}, found {}",
-                    json_kind(other)
-                ),
-            ));
-        }
     }
-    Ok(params)
-}
-
-fn shape(at: &str, problem: impl Into<String>) -> TestError {
-    TestError::Shape {
-        at: at.to_owned(),
-        problem: problem.into(),
-    }
-}
-
-fn object<'v>(
-    value: &'v Value,
-    at: &str,
-    expected: &str,
-) -> Result<&'v Map<String, Value>, TestError> {
-    match value {
-        Value::Object(map) => Ok(map),
-        other => Err(shape(
-            at,
-            format!("expected {expected}, found {}", json_kind(other)),
-        )),
-    }
-}
-
-/// Refuses the first key of `map` not in `allowed`: with the closest allowed key for a typo,
-/// else with `expected`, the list.
-fn check_keys(
-    map: &Map<String, Value>,
-    at: &str,
-    allowed: &[&'static str],
-    expected: &str,
-) -> Result<(), TestError> {
-    match unknown_keys(map, allowed).next() {
-        Some(key) => Err(shape(
-            at,
-            match suggest(key, allowed.iter().copied()) {
-                Some(known) => format!("unknown key `{key}`: did you mean `{known}`?"),
-                None => format!("unknown key `{key}`: expected {expected}"),
-            },
-        )),
-        None => Ok(()),
-    }
-}
-
-fn optional_string(map: &Map<String, Value>, key: &str, at: &str) -> Result<(), TestError> {
-    match map.get(key) {
-        None | Some(Value::String(_)) => Ok(()),
-        Some(other) => Err(shape(
-            at,
-            format!("`{key}` must be a string, found {}", json_kind(other)),
-        )),
-    }
+    ok.then_some(params)
 }
 
 /// A `now` value: an RFC 3339 timestamp with an offset.
-fn instant(value: &Value, at: &str) -> Result<Timestamp, TestError> {
-    match value {
-        Value::String(text) => {
-            super::parse_now(text).map_err(|problem| shape(at, format!("`now`: {problem}")))
-        }
-        other => Err(shape(
-            at,
-            format!(
-                "`now` must be an RFC 3339 timestamp such as \"2026-12-01T14:30:00Z\", found {}",
-                json_kind(other)
-            ),
-        )),
-    }
+fn instant(node: &Node<'_>) -> Option<Timestamp> {
+    let Some(text) = node.value().as_str() else {
+        node.wrong_type("an RFC 3339 timestamp such as \"2026-12-01T14:30:00Z\"");
+        return None;
+    };
+    super::parse_now(text)
+        .map_err(|problem| node.error(problem))
+        .ok()
 }
 
 #[cfg(test)]
@@ -592,31 +564,42 @@ mod tests {
         let hours = "business-hours.json";
         #[rustfmt::skip]
         let cases = [
-            ("[]".to_owned(), "the test document: expected a JSON object with `rules` and `cases`, found an array", "not an object"),
-            (r#"{"cases": []}"#.to_owned(), "the test document: missing key `rules`: name the rules document, relative to this file, e.g. \"rules\": \"business-hours.json\"", "no rules"),
-            (format!(r#"{{"rules": "{}", "case": []}}"#, example(dequeue)), "the test document: unknown key `case`: did you mean `cases`?", "a typo at the top"),
-            (format!(r#"{{"rules": "{}", "cases": [], "owner": "x"}}"#, example(dequeue)), "the test document: unknown key `owner`: expected `rules`, `cases`, `now` or `description`", "nothing close"),
-            ("{".to_owned(), "not valid JSON: EOF while parsing an object at line 1 column 1", "not JSON"),
-            (document(dequeue, "[]"), "the test document: `cases` is empty: add at least one case", "no cases"),
+            ("[]".to_owned(), "expected a test document (an object), found an array", "not an object"),
+            (r#"{"cases": []}"#.to_owned(), "missing key `rules`: name the rules document, relative to this file, e.g. \"rules\": \"business-hours.json\"", "no rules"),
+            (format!(r#"{{"rules": "{}", "case": []}}"#, example(dequeue)), "unknown key `case`: did you mean `cases`?", "a typo at the top"),
+            (format!(r#"{{"rules": "{}", "cases": [], "owner": "x"}}"#, example(dequeue)), "unknown key `owner`: a test document has `rules`, `cases`, `now` or `description`", "nothing close"),
+            ("{".to_owned(), "not valid JSON: EOF while parsing an object", "not JSON"),
+            (document(dequeue, "[]"), "cases: is empty: add at least one case", "no cases"),
             (document(dequeue, r#"[{"expect": {"rule": "default"}}]"#), "cases[0]: missing key `name`: name every case, it is printed with its result", "a case without a name"),
-            (document(dequeue, r#"[{"name": "a", "expect": {"rule": "default"}}, {"name": "a", "expect": {"rule": "default"}}]"#), "case `a` (cases[1]): the name is already used by cases[0]: case names must be unique", "a repeated name"),
-            (document(dequeue, r#"[{"name": "a"}]"#), "case `a` (cases[0]): missing key `expect`: give the expected `rule` and/or `answer`", "no expectation"),
-            (document(dequeue, r#"[{"name": "a", "expect": {}}]"#), "case `a` (cases[0]): `expect`: give `rule` and/or `answer`", "an empty expectation"),
-            (document(dequeue, r#"[{"name": "a", "expect": {"answer": "accept"}}]"#), "case `a` (cases[0]): `expect`: `answer` must be the answer's JSON object ({} for the deferral), found a string", "an answer that is not an object"),
-            (document(dequeue, r#"[{"name": "a", "task": "voice", "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): `task` must be a JSON object of attributes, found a string", "attributes that are not an object"),
-            (document(dequeue, r#"[{"name": "a", "params": {"TaskAge": true}, "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): `params`: `TaskAge` must be a string or an integer, found a boolean", "a boolean parameter"),
-            (document(dequeue, r#"[{"name": "a", "params": {"TaskAgee": 300}, "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): `params`: `TaskAgee` is not a parameter of the assignment callback: did you mean `TaskAge`?; a parameter Twilio added since goes in `extra_params`", "a misspelled parameter"),
-            (document(dequeue, r#"[{"name": "a", "extra_params": {"TaskAge": 300}, "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): `extra_params`: `TaskAge` is a documented parameter of the assignment callback, not an extra one: put it in `params`", "a documented parameter among the extra ones"),
-            (document(dequeue, r#"[{"name": "a", "extra_params": {"Channel": ["voice"]}, "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): `extra_params`: `Channel` must be a string or an integer, found an array", "an extra parameter that is not a string"),
-            (document(dequeue, r#"[{"name": "a", "params": {"TaskSid": "WT1"}, "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): the callback is invalid: parameter `TaskSid`: `WT1` is not a valid task SID: expected `WT` followed by 32 hex digits; check `params`", "a malformed SID"),
-            (document(dequeue, r#"[{"name": "a", "now": "noon", "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): `now`: `noon` is not an RFC 3339 timestamp with an offset: write e.g. 2026-12-01T14:30:00Z (UTC) or 2026-12-01T09:30:00-05:00", "a malformed instant"),
-            (document(hours, r#"[{"name": "a", "expect": {"rule": "default"}}]"#), "case `a` (cases[0]): missing key `now`: the rules read the time (`taskrouter.` or `schedules.`), so give the case a `now` such as \"2026-12-01T14:30:00Z\", or the document a default one, and the result will not depend on when the test runs", "no instant for rules that read the time"),
-            (format!(r#"{{"rules": "{}", "cases": [{{"name": "a", "expect": {{"rule": "default"}}}}]}}"#, "/nonexistent/rules.json"), "`rules`: cannot read `/nonexistent/rules.json`: No such file or directory (os error 2)", "rules that cannot be read"),
+            (document(dequeue, r#"[{"name": "a", "expect": {"rule": "default"}}, {"name": "a", "expect": {"rule": "default"}}]"#), "cases[1] (`a`), `name`: the name is already used by cases[0]: case names must be unique", "a repeated name"),
+            (document(dequeue, r#"[{"name": "a"}]"#), "cases[0] (`a`): missing key `expect`: give the expected `rule` and/or `answer`", "no expectation"),
+            (document(dequeue, r#"[{"name": "a", "expect": {}}]"#), "cases[0] (`a`), `expect`: give `rule` and/or `answer`", "an empty expectation"),
+            (document(dequeue, r#"[{"name": "a", "expect": {"answer": "accept"}}]"#), "cases[0] (`a`), `expect`, `answer`: expected the answer's JSON object ({} for the deferral), found a string", "an answer that is not an object"),
+            (document(dequeue, r#"[{"name": "a", "task": "voice", "expect": {"rule": "default"}}]"#), "cases[0] (`a`), `task`: expected a JSON object of attributes, found a string", "attributes that are not an object"),
+            (document(dequeue, r#"[{"name": "a", "params": {"TaskAge": true}, "expect": {"rule": "default"}}]"#), "cases[0] (`a`), `params`, `TaskAge`: expected a string or an integer, found a boolean", "a boolean parameter"),
+            (document(dequeue, r#"[{"name": "a", "params": {"TaskAgee": 300}, "expect": {"rule": "default"}}]"#), "cases[0] (`a`), `params`: `TaskAgee` is not a parameter of the assignment callback: did you mean `TaskAge`?; a parameter Twilio added since goes in `extra_params`", "a misspelled parameter"),
+            (document(dequeue, r#"[{"name": "a", "extra_params": {"TaskAge": 300}, "expect": {"rule": "default"}}]"#), "cases[0] (`a`), `extra_params`: `TaskAge` is a documented parameter of the assignment callback, not an extra one: put it in `params`", "a documented parameter among the extra ones"),
+            (document(dequeue, r#"[{"name": "a", "extra_params": {"Channel": ["voice"]}, "expect": {"rule": "default"}}]"#), "cases[0] (`a`), `extra_params`, `Channel`: expected a string or an integer, found an array", "an extra parameter that is not a string"),
+            (document(dequeue, r#"[{"name": "a", "params": {"TaskSid": "WT1"}, "expect": {"rule": "default"}}]"#), "cases[0] (`a`): the callback is invalid: parameter `TaskSid`: `WT1` is not a valid task SID: expected `WT` followed by 32 hex digits; check `params`", "a malformed SID"),
+            (document(dequeue, r#"[{"name": "a", "now": "noon", "expect": {"rule": "default"}}]"#), "cases[0] (`a`), `now`: `noon` is not an RFC 3339 timestamp with an offset: write e.g. 2026-12-01T14:30:00Z (UTC) or 2026-12-01T09:30:00-05:00", "a malformed instant"),
+            (document(hours, r#"[{"name": "a", "expect": {"rule": "default"}}]"#), "cases[0] (`a`): missing key `now`: the rules read the time (`taskrouter.` or `schedules.`), so give the case a `now` such as \"2026-12-01T14:30:00Z\", or the document a default one, and the result will not depend on when the test runs", "no instant for rules that read the time"),
+            (format!(r#"{{"rules": "{}", "cases": [{{"name": "a", "expect": {{"rule": "default"}}}}]}}"#, "/nonexistent/rules.json"), "rules: cannot read `/nonexistent/rules.json`: No such file or directory (os error 2)", "rules that cannot be read"),
         ];
         for (json, message, why) in cases {
             let file = TempFile::new("invalid.test.json", &json);
             let error = load(&file.0, Timestamp::UNIX_EPOCH).expect_err(why);
-            assert_eq!(error.to_string(), message, "{why}");
+            let shown = match &error {
+                TestError::Document(problems) => {
+                    let problem = &problems.errors().next().expect("an error");
+                    if problem.place.is_empty() {
+                        problem.message.clone()
+                    } else {
+                        format!("{}: {}", problem.place, problem.message)
+                    }
+                }
+                TestError::Read(_) => error.to_string(),
+            };
+            assert_eq!(shown, message, "{why}");
         }
     }
 
@@ -638,7 +621,7 @@ mod tests {
                 ),
             ),
         );
-        let output = run(std::slice::from_ref(&file.0));
+        let output = run(std::slice::from_ref(&file.0), false);
         let shown = file.0.display();
         assert_eq!(output.code, FAILED, "{}", output.stderr);
         assert_eq!(
@@ -673,7 +656,7 @@ mod tests {
                 r#"[{"name": "no contact", "task": {"call_sid": "CA0123456789abcdef0123456789abcdef"}, "expect": {"rule": "default"}}]"#,
             ),
         );
-        let output = run(std::slice::from_ref(&file.0));
+        let output = run(std::slice::from_ref(&file.0), false);
         let shown = file.0.display();
         assert_eq!(output.code, FAILED);
         assert_eq!(
@@ -703,7 +686,7 @@ mod tests {
                      "expect": {"answer": {"activity_sid": "WA00000000000000000000000000000009", "instruction": "reject"}}}]"#,
             ),
         );
-        let output = run(std::slice::from_ref(&file.0));
+        let output = run(std::slice::from_ref(&file.0), false);
         assert_eq!(output.code, FAILED, "{}", output.stderr);
         let diff: Vec<&str> = output
             .stdout
@@ -742,7 +725,7 @@ mod tests {
                 rules.0.display()
             ),
         );
-        let output = run(std::slice::from_ref(&test.0));
+        let output = run(std::slice::from_ref(&test.0), false);
         assert_eq!(
             (output.code, output.stderr.as_str()),
             (OK, ""),
@@ -753,12 +736,15 @@ mod tests {
 
     #[test]
     fn a_file_that_cannot_be_read_exits_2_and_a_document_with_errors_1() {
-        let unreadable = run(&[PathBuf::from("/nonexistent/a.test.json")]);
+        let unreadable = run(&[PathBuf::from("/nonexistent/a.test.json")], false);
         assert_eq!(unreadable.code, USAGE, "{}", unreadable.stderr);
         let invalid = TempFile::new("invalid.test.json", "{");
-        let output = run(std::slice::from_ref(&invalid.0));
+        let output = run(std::slice::from_ref(&invalid.0), false);
         assert_eq!(output.code, FAILED, "{}", output.stderr);
-        let both = run(&[invalid.0.clone(), PathBuf::from("/nonexistent/a.test.json")]);
+        let both = run(
+            &[invalid.0.clone(), PathBuf::from("/nonexistent/a.test.json")],
+            false,
+        );
         assert_eq!(both.code, USAGE, "the worse of the two");
     }
 }

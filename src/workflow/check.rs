@@ -301,7 +301,12 @@ fn target_time_of_day(target: &Target, at: &str, warnings: &mut Vec<Warning>) {
 /// constants is tried at every minute; an expression reading nothing but the time of day is
 /// tried whole when none of its comparisons is already at fault. Values TaskRouter fills in
 /// cover a week, so trying them all proves the point rather than guessing it (10,080 readings).
-fn time_of_day(expression: &Expression, at: &str, field: &'static str, out: &mut Vec<Warning>) {
+pub(crate) fn time_of_day(
+    expression: &Expression,
+    at: &str,
+    field: &'static str,
+    out: &mut Vec<Warning>,
+) {
     let before = out.len();
     for comparison in expression.comparisons() {
         let attribute = match (comparison.left, comparison.right) {

@@ -64,15 +64,107 @@ fn check_warns_about_every_raw_template_and_still_exits_with_0() {
     );
     let output = taskrouter(&["check", rules.path()]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(stdout(&output), "ok: 2 rules\n");
+    assert_eq!(stdout(&output), "ok: 2 rules (2 warnings)\n");
     let path = rules.path();
     assert_eq!(
         stderr(&output),
         format!(
-            "warning: {path}: rule `trusted-twiml` (rules[0]): `url` inserts `{{{{raw task.twiml_url}}}}` as it is, so whoever sets that value chooses where the URL points and its parameters; remove `raw` unless the value is trusted\n\
-             warning: {path}: rule `pbx` (rules[1]): `to` inserts `{{{{raw worker.pbx}}}}` as it is, so whoever sets that value chooses any address the field takes; remove `raw` unless the value is trusted\n"
+            "{path}:3:17: warning: rules[0] (`trusted-twiml`): `url` inserts `{{{{raw task.twiml_url}}}}` as it is, so whoever sets that value chooses where the URL points and its parameters; remove `raw` unless the value is trusted\n\
+             {path}:5:17: warning: rules[1] (`pbx`): `to` inserts `{{{{raw worker.pbx}}}}` as it is, so whoever sets that value chooses any address the field takes; remove `raw` unless the value is trusted\n"
         )
     );
+}
+
+#[test]
+fn check_reads_several_files_and_reports_every_error_and_warning_of_each() {
+    let broken = TempFile::new(
+        "broken.json",
+        r#"{"rules": [
+  {"name": "vip", "whn": "tier == 'gold'", "instruction": {"instruction": "accept"}},
+  {"name": "late", "when": "schedules.ny.open == true", "instruction": {}}
+], "defualt": {}}"#,
+    );
+    let doubtful = TempFile::new(
+        "doubtful.json",
+        r#"{"rules": [
+  {"name": "night", "when": "taskrouter.currentTime >= 2200 AND taskrouter.currentTime < 600", "instruction": {}},
+  {"name": "late", "when": "taskrouter.currentHour > 23", "instruction": {}},
+  {"name": "all", "when": "1 == 1", "instruction": {"instruction": "accept"}},
+  {"name": "after", "when": "vip == true", "instruction": {}}
+]}"#,
+    );
+    let valid = example("voice-dequeue.json");
+    let output = taskrouter(&["check", broken.path(), doubtful.path(), &valid]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        format!(
+            "ok: {}: 4 rules (3 warnings)\nok: {valid}: 3 rules\n",
+            doubtful.path()
+        )
+    );
+    let (broken, doubtful) = (broken.path(), doubtful.path());
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "{broken}:4:4: error: unknown key `defualt`: did you mean `default`?\n\
+             {broken}:2:19: error: rules[0] (`vip`): unknown key `whn`: did you mean `when`?\n\
+             {broken}:2:3: error: rules[0] (`vip`): missing key `when`: write `\"when\": \"1 == 1\"` for a rule that matches every callback\n\
+             {broken}:3:28: error: rules[1] (`late`), `when`: `schedules.ny.open` names no schedule: the document defines no schedules: add one under `schedules`\n\
+             {doubtful}:2:29: warning: rules[0] (`night`): `when`: `taskrouter.currentTime >= 2200 AND taskrouter.currentTime < 600` is false at every minute of the week (TaskRouter reads the time in UTC); a range across midnight needs OR, e.g. `taskrouter.currentTime >= 2200 OR taskrouter.currentTime < 600`\n\
+             {doubtful}:3:28: warning: rules[1] (`late`): `when`: `taskrouter.currentHour > 23` holds at no minute of the week: `taskrouter.currentHour` is the UTC hour, 0 to 23, never null; compare it with a value it takes\n\
+             {doubtful}:5:29: warning: rules[3] (`after`): never reached: rules[2] (`all`) matches every callback (`1 == 1`) and answers it; move this rule above it\n"
+        )
+    );
+
+    let strict = taskrouter(&["check", "--strict", doubtful]);
+    assert_eq!(
+        strict.status.code(),
+        Some(1),
+        "warnings fail under --strict"
+    );
+    assert_eq!(stdout(&strict), "");
+    assert!(
+        stderr(&strict).ends_with(&format!("{doubtful}: error: 3 warnings with --strict\n")),
+        "{}",
+        stderr(&strict)
+    );
+}
+
+#[test]
+fn check_json_lists_every_file_with_located_errors_and_warnings() {
+    let typo = TempFile::new("typo.json", r#"{"rules": [], "defualt": {}}"#);
+    let output = taskrouter(&["check", "--json", typo.path(), "/nonexistent/rules.json"]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "an unreadable file is exit 2"
+    );
+    assert_eq!(stderr(&output), "");
+    let document: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_eq!(document["ok"], false);
+    assert_eq!(
+        document["files"][0],
+        serde_json::json!({"file": typo.path(), "warnings": [], "errors": [
+            {"line": 1, "column": 15, "pointer": "/defualt", "message": "unknown key `defualt`: did you mean `default`?"}
+        ]})
+    );
+    assert_eq!(document["files"][1]["file"], "/nonexistent/rules.json");
+    assert_eq!(
+        document["files"][1]["errors"][0]["line"],
+        serde_json::Value::Null
+    );
+
+    let valid = taskrouter(&[
+        "check",
+        "--json",
+        "--strict",
+        &example("voice-dequeue.json"),
+    ]);
+    assert_eq!(valid.status.code(), Some(0));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&valid)).expect("JSON");
+    assert_eq!(document["ok"], true);
+    assert_eq!(document["files"][0]["errors"], serde_json::json!([]));
 }
 
 #[test]
@@ -90,7 +182,7 @@ fn check_refuses_an_invalid_document_with_exit_code_1_and_the_problem_on_stderr(
     assert_eq!(
         stderr(&output),
         format!(
-            "error: {}: rule `vip` (rules[1]): the name is already used by rules[0]: rule names must be unique\n",
+            "{}:3:22: error: rules[1] (`vip`), `name`: the name is already used by rules[0]: rule names must be unique\n",
             rules.path()
         )
     );
@@ -310,6 +402,42 @@ fn a_wrong_expectation_fails_the_run_showing_the_expected_and_the_actual_answer(
 }
 
 #[test]
+fn test_json_reports_failed_cases_as_errors_and_unreached_rules_as_warnings() {
+    let rules = example("business-hours.json");
+    let test = TempFile::new(
+        "wrong.test.json",
+        &format!(
+            r#"{{"rules": "{rules}", "now": "2026-12-25T15:00:00Z", "cases": [
+                {{"name": "christmas is open (it is not)", "task": {{"type": "chat"}},
+                  "expect": {{"rule": "office-hours"}}}}
+            ]}}"#
+        ),
+    );
+    let output = taskrouter(&["test", "--json", test.path()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+    let document: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_eq!(
+        document,
+        serde_json::json!({"ok": false, "files": [{"file": test.path(),
+            "errors": [{"line": null, "column": null, "pointer": "/cases/0",
+                "message": "case `christmas is open (it is not)` (cases[0]): failed: rule `after-hours-reject`, answer {\"instruction\":\"reject\",\"activity_sid\":\"WA00000000000000000000000000000002\"}"}],
+            "warnings": [{"line": null, "column": null, "pointer": null,
+                "message": "no case reaches `office-hours-voice`, `office-hours`, `after-hours-on-call-voice`, `default`"}]}]})
+    );
+}
+
+/// The 1-based column where `needle` starts on the first line of `file` that holds it: the
+/// documents embed the repository's absolute path, so their columns depend on the checkout.
+fn column(file: &TempFile, needle: &str) -> usize {
+    let text = std::fs::read_to_string(file.path()).expect("the document");
+    text.lines()
+        .find_map(|line| line.find(needle))
+        .map(|at| at + 1)
+        .unwrap_or_else(|| panic!("`{needle}` is in the document"))
+}
+
+#[test]
 fn invalid_test_documents_are_named_with_the_case_and_a_missing_one_makes_the_run_exit_2() {
     let rules = example("business-hours.json");
     let typo = TempFile::new(
@@ -360,15 +488,16 @@ fn invalid_test_documents_are_named_with_the_case_and_a_missing_one_makes_the_ru
     let errors = stderr(&output);
     let lines: Vec<&str> = errors.lines().collect();
     assert_eq!(
-        lines[..4],
+        lines,
         [
-            format!("error: {}: case `weekday` (cases[0]): unknown key `exepct`: did you mean `expect`?", typo.path()),
-            format!("error: {}: case `whenever` (cases[0]): missing key `now`: the rules read the time (`taskrouter.` or `schedules.`), so give the case a `now` such as \"2026-12-01T14:30:00Z\", or the document a default one, and the result will not depend on when the test runs", no_now.path()),
-            format!("error: {}: case `weekday` (cases[0]): `expect`: `rule`: `office_hours` is not a rule of the document: expect one of `office-hours-voice`, `office-hours`, `after-hours-on-call-voice`, `after-hours-reject`, `default`", unknown_rule.path()),
-            "error: /nonexistent/missing.test.json: cannot read it: No such file or directory (os error 2)".to_owned(),
-        ]
+            format!("{}:2:68: error: cases[0] (`weekday`): unknown key `exepct`: did you mean `expect`?", typo.path()),
+            format!("{}:2:17: error: cases[0] (`weekday`): missing key `expect`: give the expected `rule` and/or `answer`", typo.path()),
+            format!("{}:1:{}: error: cases[0] (`whenever`): missing key `now`: the rules read the time (`taskrouter.` or `schedules.`), so give the case a `now` such as \"2026-12-01T14:30:00Z\", or the document a default one, and the result will not depend on when the test runs", no_now.path(), column(&no_now, r#"{"name": "whenever""#)),
+            format!("{}:1:{}: error: cases[0] (`weekday`), `expect`, `rule`: `office_hours` is not a rule of the document: expect one of `office-hours-voice`, `office-hours`, `after-hours-on-call-voice`, `after-hours-reject`, `default`", unknown_rule.path(), column(&unknown_rule, r#""office_hours""#)),
+            "/nonexistent/missing.test.json: error: cannot read it: No such file or directory (os error 2)".to_owned(),
+        ],
+        "every problem of every document, each with its line and column"
     );
-    assert_eq!(lines.len(), 4, "{errors}");
 }
 
 #[test]
@@ -385,8 +514,9 @@ fn a_test_document_with_errors_exits_1_and_one_that_cannot_be_read_exits_2() {
     assert_eq!(
         stderr(&output),
         format!(
-            "error: {}: case `old` (cases[0]): `params`: `TaskAgee` is not a parameter of the assignment callback: did you mean `TaskAge`?; a parameter Twilio added since goes in `extra_params`\n",
-            typo.path()
+            "{}:1:{}: error: cases[0] (`old`), `params`: `TaskAgee` is not a parameter of the assignment callback: did you mean `TaskAge`?; a parameter Twilio added since goes in `extra_params`\n",
+            typo.path(),
+            column(&typo, r#"{"TaskAgee""#)
         )
     );
     let output = taskrouter(&["test", "/nonexistent/missing.test.json"]);
@@ -497,10 +627,14 @@ fn every_command_exits_by_the_one_table() {
             "{why}: {}",
             stderr(&output)
         );
+        let said = stderr(&output);
         assert!(
-            stderr(&output).starts_with("error"),
-            "{why}: an error says so: {}",
-            stderr(&output)
+            said.starts_with("error: ")
+                || said
+                    .lines()
+                    .next()
+                    .is_some_and(|line| line.contains(": error: ")),
+            "{why}: an error says so, first or after its file (and line and column): {said}"
         );
     }
     let output = taskrouter(&[
@@ -577,9 +711,9 @@ fn callback_parameters_are_checked_by_name_and_extra_ones_are_spelled_out() {
 fn a_time_zone_abbreviation_or_offset_is_explained_not_corrected() {
     #[rustfmt::skip]
     let cases = [
-        ("PST", "`time_zone`: `PST` is an abbreviation, not a time zone: it stands for US Pacific time (America/Los_Angeles, America/Vancouver) or the Philippines (Asia/Manila); write the place", "an abbreviation"),
-        ("GMT+5", "`time_zone`: `GMT+5` is an offset (UTC+05:00), not a time zone", "an offset"),
-        ("Etc/GMT+5", "`time_zone`: `Etc/GMT+5` is UTC-05:00 all year: in the IANA database's `Etc/GMT` names the sign is inverted", "the POSIX sign"),
+        ("PST", "`PST` is an abbreviation, not a time zone: it stands for US Pacific time (America/Los_Angeles, America/Vancouver) or the Philippines (Asia/Manila); write the place", "an abbreviation"),
+        ("GMT+5", "`GMT+5` is an offset (UTC+05:00), not a time zone", "an offset"),
+        ("Etc/GMT+5", "`Etc/GMT+5` is UTC-05:00 all year: in the IANA database's `Etc/GMT` names the sign is inverted", "the POSIX sign"),
     ];
     for (zone, message, why) in cases {
         let rules = TempFile::new(
@@ -594,7 +728,7 @@ fn a_time_zone_abbreviation_or_offset_is_explained_not_corrected() {
         let error = stderr(&output);
         assert!(
             error.starts_with(&format!(
-                "error: {}: schedule `office` (read by rule `open`): {message}",
+                "{}:1:40: error: schedule `office` (read by rule `open`), `time_zone`: {message}",
                 rules.path()
             )),
             "{why}: {error}"

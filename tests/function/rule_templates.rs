@@ -103,7 +103,7 @@ async fn a_template_that_could_move_a_redirect_urls_host_stops_the_function_at_s
         let output = function.output();
         assert_ne!(code, Some(0), "{place}: {output}");
         assert!(
-            output.contains("rule `redirect-to-twiml` (rules[0]): `url`")
+            output.contains("rules[0] (`redirect-to-twiml`), `instruction`: `url`")
                 && output.contains("cannot fill the scheme or the host")
                 && output.contains("{{raw "),
             "{place}: the message names the rule, the field and the way out:\n{output}"

@@ -195,7 +195,9 @@ async fn a_misnamed_invalid_or_unlisted_tenant_document_stops_the_function_at_st
         (
             TenantDir::new(&[(&format!("{ACCOUNT_A}.json"), broken.to_owned())]),
             vec![],
-            format!("ASSIGNMENT_RULES_DIR is invalid: `{ACCOUNT_A}.json`: rule `voice`"),
+            format!(
+                "ASSIGNMENT_RULES_DIR is invalid: {ACCOUNT_A}.json:1:38: error: rules[0] (`voice`), `when`"
+            ),
         ),
         (
             TenantDir::new(&[(&format!("{ACCOUNT_A}.json"), accept("x"))]),

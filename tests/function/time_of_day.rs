@@ -168,7 +168,7 @@ async fn an_unknown_time_zone_stops_the_compiled_function_at_start_naming_the_sc
     let output = function.output();
     assert_ne!(code, Some(0), "{output}");
     assert!(
-        output.contains("ASSIGNMENT_RULES is invalid: schedule `ny` (read by rule `office-hours`): `time_zone`: `America/New_Yrok` is not a time zone of the IANA database (did you mean `America/New_York`?)"),
+        output.contains("error: schedule `ny` (read by rule `office-hours`), `time_zone`: `America/New_Yrok` is not a time zone of the IANA database (did you mean `America/New_York`?)"),
         "{output}"
     );
 }

@@ -455,9 +455,54 @@ fn check_refuses_the_bounds_twilio_documents_citing_the_page() {
     assert_eq!(
         text(&output.stderr),
         format!(
-            "error: {file}: filters[0] (`f`), targets[0]: `timeout` is 0: expected a whole number from 1 to 1209600 (seconds: a target's timeout must be a positive integer, https://www.twilio.com/docs/taskrouter/workflow-configuration; no step can outlast the longest task TTL, 14 days)\n\
-             error: {file}: default_filter: `timeout` is not allowed here: the default filter holds a task until its TTL, and it does not count as a subsequent filter for the purposes of a timeout (https://www.twilio.com/docs/taskrouter/workflow-configuration); remove it\n"
+            "{file}: error: filters[0] (`f`), targets[0]: `timeout` is 0: expected a whole number from 1 to 1209600 (seconds: a target's timeout must be a positive integer, https://www.twilio.com/docs/taskrouter/workflow-configuration; no step can outlast the longest task TTL, 14 days)\n\
+             {file}: error: default_filter: `timeout` is not allowed here: the default filter holds a task until its TTL, and it does not count as a subsequent filter for the purposes of a timeout (https://www.twilio.com/docs/taskrouter/workflow-configuration); remove it\n"
         )
+    );
+}
+
+#[test]
+fn check_takes_several_files_fails_warnings_under_strict_and_answers_json() {
+    let warned = TempFile::new(
+        "no-default.json",
+        r#"{"task_routing": {"filters": [{"filter_friendly_name": "all", "expression": "1 == 1", "targets": [{"queue": "WQ00000000000000000000000000000001"}]}]}}"#,
+    );
+    let example = "workflows/examples/helpline.json";
+    let relaxed = workflow(&["check", example, warned.path()]);
+    assert_eq!(relaxed.status.code(), Some(0), "{}", text(&relaxed.stderr));
+    assert!(
+        text(&relaxed.stdout).contains(&format!(
+            "ok: {}: 1 filter, 1 target, no default filter (1 warning)\n",
+            warned.path()
+        )),
+        "{}",
+        text(&relaxed.stdout)
+    );
+    let strict = workflow(&["check", "--strict", example, warned.path()]);
+    assert_eq!(
+        strict.status.code(),
+        Some(1),
+        "a warning fails under --strict"
+    );
+    assert!(
+        text(&strict.stderr).ends_with(&format!(
+            "{}: error: 1 warning with --strict\n",
+            warned.path()
+        )),
+        "{}",
+        text(&strict.stderr)
+    );
+    let json = workflow(&["check", "--json", "--strict", warned.path()]);
+    assert_eq!(json.status.code(), Some(1));
+    let document: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(document["ok"], false);
+    assert_eq!(document["files"][0]["file"], warned.path());
+    assert_eq!(document["files"][0]["errors"], serde_json::json!([]));
+    assert!(
+        document["files"][0]["warnings"][0]["message"]
+            .as_str()
+            .is_some_and(|message| message.starts_with("task_routing: no `default_filter`")),
+        "{document}"
     );
 }
 
@@ -476,7 +521,7 @@ fn check_does_not_call_a_filter_reached_by_a_timeout_unreachable() {
     assert_eq!(
         text(&output.stderr),
         format!(
-            "warning: {}: filters[2] (`sales voicemail`): never reached: filters[1] (`sales overflow`) has the same expression and keeps every task it matches; merge the two filters or change one expression\n",
+            "{}: warning: filters[2] (`sales voicemail`): never reached: filters[1] (`sales overflow`) has the same expression and keeps every task it matches; merge the two filters or change one expression\n",
             file.path()
         ),
         "`sales overflow` is reached when `sales` times out; only the filter behind one without a timeout is unreachable"

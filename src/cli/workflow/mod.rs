@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 mod file;
 pub mod live;
 
+use super::report::{self, FileReport, Finding, Style};
 use super::{CliError, FAILED, OK, Output, json_object, json_text, parse_now};
 use crate::sid::{WorkflowSid, WorkspaceSid};
 use crate::sim::document::WorkspaceDocument;
@@ -27,11 +28,20 @@ use file::{load, read};
 /// A `taskrouter workflow` subcommand.
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum WorkflowCommand {
-    /// Check a Workflow configuration (`{"task_routing": …}`): every error (exit 1), warnings
-    /// for what is legal but almost certainly wrong (exit 0).
+    /// Check Workflow configurations (`{"task_routing": …}`): every error (exit 1), warnings
+    /// for what is legal but almost certainly wrong (exit 0 unless `--strict`).
     Check {
-        /// The configuration file (JSON).
-        file: PathBuf,
+        /// The configuration files (JSON).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Warnings fail the check (exit 1).
+        #[arg(long)]
+        strict: bool,
+        /// Print one JSON document: `{"files": [{"file", "errors": [{"line", "column",
+        /// "pointer", "message"}], "warnings": […]}], "ok": bool}` (a Workflow's problems carry
+        /// no line, column or pointer yet: `null`).
+        #[arg(long)]
+        json: bool,
     },
     /// Where a task goes and why: each filter tried, then the steps of the one that takes it.
     Route {
@@ -111,7 +121,11 @@ pub(crate) fn run(
             dry_run,
         } => live::apply(&file, &workspace, &workflow, dry_run, env),
         WorkflowCommand::Live(command) => live::run(command, env),
-        WorkflowCommand::Check { file } => check(&file),
+        WorkflowCommand::Check {
+            files,
+            strict,
+            json,
+        } => Ok(check(&files, Style { strict, json })),
         WorkflowCommand::Route {
             file,
             task,
@@ -136,20 +150,45 @@ pub(crate) fn run(
     }
 }
 
-fn check(path: &Path) -> Result<Output, CliError> {
-    let workflow = match load(path)? {
-        Ok(local) => local.workflow,
-        Err(output) => return Ok(output),
+/// Checks every configuration: its errors, or its warnings and what it holds
+/// ([`super::report`] prints them).
+fn check(paths: &[PathBuf], style: Style) -> Output {
+    let files: Vec<FileReport> = paths.iter().map(|path| check_one(path)).collect();
+    report::render(&files, style, "")
+}
+
+fn check_one(path: &Path) -> FileReport {
+    let mut report = FileReport::new(&path.display().to_string());
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) => {
+            report.unreadable = true;
+            report
+                .errors
+                .push(Finding::unplaced(format!("cannot read it: {error}")));
+            return report;
+        }
     };
-    let warnings = workflow.warnings();
-    let mut stderr = String::new();
-    for warning in &warnings {
-        let _ = writeln!(stderr, "warning: {}: {warning}", path.display());
-    }
+    let workflow = match Workflow::parse(&text) {
+        Ok(workflow) => workflow,
+        Err(invalid) => {
+            report.errors = invalid
+                .errors
+                .iter()
+                .map(|error| Finding::unplaced(error.to_string()))
+                .collect();
+            return report;
+        }
+    };
+    report.warnings = workflow
+        .warnings()
+        .iter()
+        .map(|warning| Finding::unplaced(warning.to_string()))
+        .collect();
     let filters = workflow.filters().len();
     let targets = workflow.target_count();
-    let mut stdout = format!(
-        "ok: {filters} {}, {targets} {}, {}",
+    report.summary = Some(format!(
+        "{filters} {}, {targets} {}, {}",
         plural(filters, "filter", "filters"),
         plural(targets, "target", "targets"),
         if workflow.default_filter().is_some() {
@@ -157,21 +196,8 @@ fn check(path: &Path) -> Result<Output, CliError> {
         } else {
             "no default filter"
         }
-    );
-    if !warnings.is_empty() {
-        let _ = write!(
-            stdout,
-            " ({} {})",
-            warnings.len(),
-            plural(warnings.len(), "warning", "warnings")
-        );
-    }
-    stdout.push('\n');
-    Ok(Output {
-        stdout,
-        stderr,
-        code: OK,
-    })
+    ));
+    report
 }
 
 fn plural(count: usize, one: &'static str, many: &'static str) -> &'static str {
@@ -615,7 +641,11 @@ mod tests {
     fn check(file: PathBuf) -> Output {
         run(
             Command::Workflow {
-                command: WorkflowCommand::Check { file },
+                command: WorkflowCommand::Check {
+                    files: vec![file],
+                    strict: false,
+                    json: false,
+                },
             },
             None,
         )
@@ -699,10 +729,10 @@ mod tests {
             "ok: 2 filters, 3 targets, no default filter (4 warnings)\n"
         );
         insta::assert_snapshot!(output.stderr.replace(&file.0.display().to_string(), "FILE"), @r#"
-        warning: FILE: filters[0] (`everything`), targets[0]: no `timeout` and no `skip_if`: a task waits there until its TTL, so targets[1] is never reached; give it a timeout
-        warning: FILE: filters[1] (`open`): never reached: filters[0] (`everything`) matches every task (`1==1`) and keeps it; move this filter above it
-        warning: FILE: filters[1] (`open`): `expression`: `taskrouter.currentHour > 1700` holds at no minute of the week: `taskrouter.currentHour` is the UTC hour, 0 to 23, never null; compare it with a value it takes
-        warning: FILE: task_routing: no `default_filter`: a task that matches no filter has no queue to wait in; add "default_filter": {"queue": "WQ…"}
+        FILE: warning: filters[0] (`everything`), targets[0]: no `timeout` and no `skip_if`: a task waits there until its TTL, so targets[1] is never reached; give it a timeout
+        FILE: warning: filters[1] (`open`): never reached: filters[0] (`everything`) matches every task (`1==1`) and keeps it; move this filter above it
+        FILE: warning: filters[1] (`open`): `expression`: `taskrouter.currentHour > 1700` holds at no minute of the week: `taskrouter.currentHour` is the UTC hour, 0 to 23, never null; compare it with a value it takes
+        FILE: warning: task_routing: no `default_filter`: a task that matches no filter has no queue to wait in; add "default_filter": {"queue": "WQ…"}
         "#);
     }
 
@@ -715,11 +745,11 @@ mod tests {
         let output = check(file.0.clone());
         assert_eq!((output.code, output.stdout.as_str()), (1, ""));
         insta::assert_snapshot!(output.stderr.replace(&file.0.display().to_string(), "FILE"), @r"
-        error: FILE: filters[0]: `expression` is not a valid expression: unexpected end of expression at column 8
+        FILE: error: filters[0]: `expression` is not a valid expression: unexpected end of expression at column 8
           type ==
                  ^ expected a value after ==
-        error: FILE: filters[0], targets[0]: unknown key `timout`: did you mean `timeout`?
-        error: FILE: filters[0], targets[0]: `queue`: `WQ1` is not a valid task queue SID: expected `WQ` followed by 32 hex digits
+        FILE: error: filters[0], targets[0]: unknown key `timout`: did you mean `timeout`?
+        FILE: error: filters[0], targets[0]: `queue`: `WQ1` is not a valid task queue SID: expected `WQ` followed by 32 hex digits
         ");
     }
 
@@ -733,7 +763,7 @@ mod tests {
         assert!(
             output
                 .stderr
-                .starts_with("error: cannot read `/nonexistent/workflow.json`: "),
+                .starts_with("/nonexistent/workflow.json: error: cannot read it: "),
             "{}",
             output.stderr
         );
