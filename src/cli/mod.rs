@@ -40,6 +40,7 @@
 
 pub mod callback;
 pub mod connect;
+pub mod replay;
 pub mod reservation;
 pub mod rules;
 pub mod sim;

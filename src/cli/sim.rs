@@ -66,6 +66,30 @@ pub enum SimCommand {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Replay a day of tasks through a Workflow on a virtual clock, in seconds, and report
+    /// what a contact centre measures: per queue offered, answered, abandoned, service level
+    /// and waits; per worker occupancy (docs/replay.md).
+    Replay {
+        /// The workspace document: workers, activities, queues, Workflows.
+        #[arg(long, value_name = "FILE")]
+        workspace: PathBuf,
+        /// The tasks: CSV with arrival_seconds,attributes,handle_seconds and optionally
+        /// patience_seconds,channel.
+        #[arg(long, value_name = "FILE")]
+        tasks: PathBuf,
+        /// A Workflow configuration replacing the workspace's first Workflow.
+        #[arg(long, value_name = "FILE")]
+        workflow: Option<PathBuf>,
+        /// The service-level threshold: answered within this many seconds.
+        #[arg(long, default_value_t = 20)]
+        service_level_seconds: u64,
+        /// The instant the virtual clock starts at (what time-of-day filters read).
+        #[arg(long, value_name = "RFC3339", value_parser = parse_now, default_value = super::replay::DEFAULT_START)]
+        start: Timestamp,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `--clock`.
@@ -108,6 +132,21 @@ pub(crate) fn run(
             workspace,
             output,
         } => export(url.as_deref(), workspace.as_ref(), output.as_deref(), env),
+        SimCommand::Replay {
+            workspace,
+            tasks,
+            workflow,
+            service_level_seconds,
+            start,
+            json,
+        } => super::replay::run(&super::replay::ReplayArgs {
+            workspace,
+            tasks,
+            workflow,
+            service_level_seconds,
+            start,
+            json,
+        }),
     }
 }
 

@@ -9,7 +9,7 @@ use clap::Subcommand;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-mod file;
+pub(crate) mod file;
 pub mod live;
 
 use super::{CliError, FAILED, OK, Output, json_object, json_text, parse_now};
