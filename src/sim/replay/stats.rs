@@ -212,7 +212,8 @@ pub struct QueueReport {
     pub canceled: u64,
     /// Answered within the threshold over offered.
     pub service_level: f64,
-    /// Answered tasks that waited at all over answered: Erlang C's probability of waiting.
+    /// Offered tasks not answered at once (answered after a wait, abandoned, canceled) over
+    /// offered: Erlang C's and Erlang A's probability of waiting.
     pub waited: f64,
     /// Abandoned over offered.
     pub abandonment: f64,
@@ -225,7 +226,7 @@ pub struct QueueReport {
 impl QueueReport {
     /// The figures of `tally`.
     pub fn of(friendly_name: String, sid: Option<String>, tally: &QueueTally) -> Self {
-        let waited = tally.answered - tally.waits.counts[0];
+        let at_once = tally.waits.counts[0];
         QueueReport {
             friendly_name,
             sid,
@@ -234,7 +235,7 @@ impl QueueReport {
             abandoned: tally.abandoned,
             canceled: tally.canceled,
             service_level: tally.service_level(),
-            waited: ratio(waited, tally.answered).unwrap_or(0.0),
+            waited: ratio(tally.offered() - at_once, tally.offered()).unwrap_or(0.0),
             abandonment: ratio(tally.abandoned, tally.offered()).unwrap_or(0.0),
             wait_seconds: tally.waits.summary(),
             abandoned_wait_seconds: tally.abandoned_waits.summary(),
