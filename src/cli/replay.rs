@@ -32,6 +32,8 @@ pub struct ReplayArgs {
     pub tasks: PathBuf,
     /// `--workflow`.
     pub workflow: Option<PathBuf>,
+    /// `--compare`.
+    pub compare: Option<PathBuf>,
     /// `--service-level-seconds`.
     pub service_level_seconds: u64,
     /// `--start`.
@@ -65,36 +67,150 @@ pub(crate) fn run(args: &ReplayArgs) -> Result<Output, CliError> {
         },
         None => None,
     };
-    let setup = match Setup::new(
-        &document,
-        configuration,
-        args.service_level_seconds,
-        args.start,
-    ) {
+    let compared = match &args.compare {
+        Some(path) => match file::load(path)? {
+            Ok(local) => Some(local.workflow),
+            Err(output) => return Ok(output),
+        },
+        None => None,
+    };
+    let setup = |configuration| {
+        Setup::new(
+            &document,
+            configuration,
+            args.service_level_seconds,
+            args.start,
+        )
+        .map_err(|error| failed(format!("error: {}: {error}", args.workspace.display())))
+    };
+    let baseline = match setup(configuration) {
         Ok(setup) => setup,
-        Err(error) => {
-            return Ok(failed(format!(
-                "error: {}: {error}",
-                args.workspace.display()
-            )));
-        }
+        Err(output) => return Ok(output),
     };
     let started = Instant::now();
-    let outcome = match replay_file(&setup, &args.tasks)? {
+    let outcome = match replay_file(&baseline, &args.tasks)? {
         Ok(outcome) => outcome,
         Err(output) => return Ok(output),
     };
     let wall = started.elapsed().as_secs_f64();
+    let Some(compared) = compared else {
+        let stdout = if args.json {
+            json_text(&to_json(&outcome, wall))
+        } else {
+            table(&outcome, wall)
+        };
+        return Ok(Output {
+            stdout,
+            stderr: String::new(),
+            code: OK,
+        });
+    };
+    let second = match setup(Some(compared)) {
+        Ok(setup) => setup,
+        Err(output) => return Ok(output),
+    };
+    let started = Instant::now();
+    let other = match replay_file(&second, &args.tasks)? {
+        Ok(outcome) => outcome,
+        Err(output) => return Ok(output),
+    };
+    let other_wall = started.elapsed().as_secs_f64();
+    let baseline_name = args.workflow.as_ref().map_or_else(
+        || "the workspace's Workflow".to_owned(),
+        |path| path.display().to_string(),
+    );
+    let compare_name = args
+        .compare
+        .as_ref()
+        .map(|path| path.display().to_string())
+        .unwrap_or_default();
     let stdout = if args.json {
-        json_text(&to_json(&outcome, wall))
+        let mut value = to_json(&outcome, wall);
+        if let Some(object) = value.as_object_mut() {
+            object.insert("compare".to_owned(), to_json(&other, other_wall));
+            object.insert("differences".to_owned(), differences(&outcome, &other));
+        }
+        json_text(&value)
     } else {
-        table(&outcome, wall)
+        format!(
+            "{baseline_name}\n{}\n{compare_name}\n{}\n{}",
+            table(&outcome, wall),
+            table(&other, other_wall),
+            difference_table(&outcome, &other)
+        )
     };
     Ok(Output {
         stdout,
         stderr: String::new(),
         code: OK,
     })
+}
+
+/// Per queue, overall and per filter, the second configuration's figures less the first's.
+fn differences(first: &Outcome, second: &Outcome) -> Value {
+    let round = |value: f64| (value * 1000.0).round() / 1000.0;
+    let difference = |a: &QueueReport, b: &QueueReport| {
+        json!({
+            "friendly_name": a.friendly_name,
+            "sid": a.sid,
+            "answered": i128::from(b.answered) - i128::from(a.answered),
+            "abandoned": i128::from(b.abandoned) - i128::from(a.abandoned),
+            "canceled": i128::from(b.canceled) - i128::from(a.canceled),
+            "service_level": round(b.service_level - a.service_level),
+            "wait_seconds": {
+                "mean": round(b.wait_seconds.mean - a.wait_seconds.mean),
+                "p90": round(b.wait_seconds.p90 - a.wait_seconds.p90),
+                "max": round(b.wait_seconds.max - a.wait_seconds.max),
+            },
+        })
+    };
+    let pairs = |a: &[QueueReport], b: &[QueueReport]| -> Vec<Value> {
+        a.iter().zip(b).map(|(a, b)| difference(a, b)).collect()
+    };
+    json!({
+        "queues": pairs(&first.queues, &second.queues),
+        "overall": difference(&first.overall, &second.overall),
+        "filters": pairs(&first.filters, &second.filters),
+    })
+}
+
+/// The differences as a table: each figure before → after.
+fn difference_table(first: &Outcome, second: &Outcome) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<24} {:>22} {:>22} {:>18}",
+        "difference", "service level", "wait avg", "abandoned"
+    );
+    let pairs = first
+        .queues
+        .iter()
+        .zip(&second.queues)
+        .map(|(a, b)| (a.friendly_name.clone(), a, b))
+        .chain([("overall".to_owned(), &first.overall, &second.overall)])
+        .chain(
+            first
+                .filters
+                .iter()
+                .zip(&second.filters)
+                .map(|(a, b)| (format!("filter {}", a.friendly_name), a, b)),
+        );
+    for (name, a, b) in pairs {
+        let name: String = name.chars().take(24).collect();
+        let _ = writeln!(
+            out,
+            "{:<24} {:>22} {:>22} {:>18}",
+            name,
+            format!(
+                "{:.1}% → {:.1}%",
+                a.service_level * 100.0,
+                b.service_level * 100.0
+            ),
+            format!("{:.1}s → {:.1}s", a.wait_seconds.mean, b.wait_seconds.mean),
+            format!("{} → {}", a.abandoned, b.abandoned)
+        );
+    }
+    out
 }
 
 /// Replays the tasks file at `path` through `setup`.
@@ -142,6 +258,11 @@ fn table(outcome: &Outcome, wall_seconds: f64) -> String {
     );
     for queue in outcome.queues.iter().chain([&outcome.overall]) {
         let _ = writeln!(out, "{}", row(queue));
+    }
+    for filter in &outcome.filters {
+        let mut filter = filter.clone();
+        filter.friendly_name = format!("filter {}", filter.friendly_name);
+        let _ = writeln!(out, "{}", row(&filter));
     }
     let occupancies: Vec<f64> = outcome
         .workers

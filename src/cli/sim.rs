@@ -80,6 +80,10 @@ pub enum SimCommand {
         /// A Workflow configuration replacing the workspace's first Workflow.
         #[arg(long, value_name = "FILE")]
         workflow: Option<PathBuf>,
+        /// A second Workflow configuration: the same tasks are replayed through it and both
+        /// are shown side by side, with the differences.
+        #[arg(long, value_name = "FILE")]
+        compare: Option<PathBuf>,
         /// The service-level threshold: answered within this many seconds.
         #[arg(long, default_value_t = 20)]
         service_level_seconds: u64,
@@ -136,6 +140,7 @@ pub(crate) fn run(
             workspace,
             tasks,
             workflow,
+            compare,
             service_level_seconds,
             start,
             json,
@@ -143,6 +148,7 @@ pub(crate) fn run(
             workspace,
             tasks,
             workflow,
+            compare,
             service_level_seconds,
             start,
             json,

@@ -391,3 +391,74 @@ fn with_impatient_callers_waiting_and_abandonment_agree_with_erlang_a() {
     agrees("probability of waiting", &values[0], waits, 0.001);
     agrees("probability of abandoning", &values[1], abandons, 0.001);
 }
+
+/// One Spanish speaker and one English speaker; Spanish tasks wait `timeout` seconds in the
+/// Spanish queue, then go to the English one.
+fn languages(timeout: u64) -> Value {
+    json!({"task_routing": {"filters": [
+        {"filter_friendly_name": "Spanish", "expression": "language == 'es'", "targets": [
+            {"queue": "WQ00000000000000000000000000000001", "timeout": timeout},
+            {"queue": "WQ00000000000000000000000000000002"}
+        ]}
+    ], "default_filter": {"queue": "WQ00000000000000000000000000000002"}}})
+}
+
+#[test]
+fn compare_replays_the_same_tasks_through_a_second_workflow_and_gives_the_differences() {
+    let workspace = json!({
+        "sid": "WS00000000000000000000000000000001",
+        "friendly_name": "Two",
+        "activities": [{"sid": "WA00000000000000000000000000000001", "friendly_name": "Available", "available": true}],
+        "workers": [
+            {"sid": "WK00000000000000000000000000000001", "friendly_name": "ana", "attributes": {"languages": ["es"]}},
+            {"sid": "WK00000000000000000000000000000002", "friendly_name": "bob", "attributes": {"languages": ["en"]}}
+        ],
+        "task_queues": [
+            {"sid": "WQ00000000000000000000000000000001", "friendly_name": "Spanish", "target_workers": "languages HAS 'es'"},
+            {"sid": "WQ00000000000000000000000000000002", "friendly_name": "English", "target_workers": "languages HAS 'en'"}
+        ],
+        "workflows": [{"sid": "WW00000000000000000000000000000001", "friendly_name": "Languages",
+                       "configuration": languages(30)}]
+    });
+    let workspace = TempFile::new("workspace.json", &workspace.to_string());
+    let longer = TempFile::new("longer.json", &languages(200).to_string());
+    let tasks = TempFile::new(
+        "tasks.csv",
+        "arrival_seconds,attributes,handle_seconds,patience_seconds\n\
+         0,\"{\"\"language\"\": \"\"es\"\"}\",100,\n\
+         1,\"{\"\"language\"\": \"\"es\"\"}\",100,\n\
+         2,\"{\"\"language\"\": \"\"es\"\"}\",100,\n\
+         3,\"{\"\"language\"\": \"\"es\"\"}\",100,50\n",
+    );
+    let output = taskrouter()
+        .args(["sim", "replay", "--workspace", workspace.path()])
+        .args([
+            "--tasks",
+            tasks.path(),
+            "--compare",
+            longer.path(),
+            "--json",
+        ])
+        .output()
+        .expect("taskrouter runs");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let replayed: Value = serde_json::from_str(&text(&output.stdout)).expect("JSON");
+    // 30 s: Ana answers at 0; the next two move to Bob's English queue at 31 and 32 and wait
+    // 30 s and 129 s; the last hangs up. 200 s: Ana answers all three (waits 0, 99, 198).
+    let spanish = &replayed["filters"][0];
+    assert_eq!(spanish["friendly_name"], "Spanish");
+    assert_eq!(number(&spanish["wait_seconds"]["mean"]), 53.0);
+    assert_eq!(replayed["queues"][1]["answered"], 2);
+    let other = &replayed["compare"];
+    assert_eq!(number(&other["filters"][0]["wait_seconds"]["mean"]), 99.0);
+    assert_eq!(other["queues"][0]["answered"], 3);
+    assert_eq!(other["queues"][1]["answered"], 0);
+    let differences = &replayed["differences"];
+    assert_eq!(
+        number(&differences["filters"][0]["wait_seconds"]["mean"]),
+        46.0
+    );
+    assert_eq!(differences["queues"][0]["answered"], 2);
+    assert_eq!(differences["queues"][1]["answered"], -2);
+    assert_eq!(differences["overall"]["abandoned"], 0);
+}

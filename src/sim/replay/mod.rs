@@ -180,6 +180,10 @@ pub struct Outcome {
     pub queues: Vec<QueueReport>,
     /// Every queue together, with the tasks that never reached one.
     pub overall: QueueReport,
+    /// Per filter of the Workflow, by the filter that first took each task (`default_filter`
+    /// last), whichever queue the task ended in: what happened to Spanish callers, where
+    /// `queues` says what happened in the Spanish queue.
+    pub filters: Vec<QueueReport>,
     /// Per worker, in the document's order.
     pub workers: Vec<WorkerReport>,
     /// Tasks read.
@@ -213,6 +217,8 @@ struct Waiting {
     /// The step's deadline, as an age in seconds.
     until: Option<u64>,
     queue: Option<usize>,
+    /// The filter that took it first (`filters.len()` for `default_filter`).
+    filter: Option<usize>,
     /// Its key in the dispatch order.
     key: (Reverse<u64>, i64, u64),
 }
@@ -242,6 +248,8 @@ struct Run<'s> {
     tallies: Vec<QueueTally>,
     /// Tasks that never reached a queue.
     unrouted: QueueTally,
+    /// Per filter that first took the task, `default_filter` last.
+    by_filter: Vec<QueueTally>,
 }
 
 /// Replays `tasks` through `setup`.
@@ -275,6 +283,7 @@ pub fn replay(
         ],
         tallies: vec![QueueTally::default(); setup.queues.len()],
         unrouted: QueueTally::default(),
+        by_filter: vec![QueueTally::default(); setup.workflow.filters().len() + 1],
     };
     let mut tasks = tasks.into_iter().peekable();
     loop {
@@ -348,6 +357,7 @@ impl Run<'_> {
             place: Place::Default,
             until: None,
             queue: None,
+            filter: None,
             key: (Reverse(0), 0, 0),
         });
         let entry = Entry::Filters {
@@ -392,6 +402,10 @@ impl Run<'_> {
                 let arrival = i64::try_from(task.arrival).unwrap_or(i64::MAX);
                 task.place = place;
                 task.until = until;
+                task.filter = task.filter.or(Some(match place {
+                    Place::Target { filter, .. } => filter,
+                    Place::Default => workflow.filters().len(),
+                }));
                 task.queue = queue;
                 task.key = (
                     Reverse(priority.flatten().unwrap_or(0)),
@@ -406,17 +420,29 @@ impl Run<'_> {
                 self.offer(slot);
             }
             Rest::Canceled | Rest::NoQueue => {
-                let queue = self.slots[slot].as_ref().and_then(|task| task.queue);
-                self.tally(queue).canceled += 1;
+                let (queue, filter) = self.slots[slot]
+                    .as_ref()
+                    .map_or((None, None), |task| (task.queue, task.filter));
+                self.count(queue, filter, |tally| tally.canceled += 1);
                 self.forget(slot);
             }
         }
     }
 
-    fn tally(&mut self, queue: Option<usize>) -> &mut QueueTally {
-        match queue {
+    /// Counts a task that ended in `queue` (none: it never reached one), first taken by
+    /// `filter`.
+    fn count(
+        &mut self,
+        queue: Option<usize>,
+        filter: Option<usize>,
+        add: impl Fn(&mut QueueTally),
+    ) {
+        add(match queue {
             Some(queue) => &mut self.tallies[queue],
             None => &mut self.unrouted,
+        });
+        if let Some(tally) = filter.and_then(|filter| self.by_filter.get_mut(filter)) {
+            add(tally);
         }
     }
 
@@ -484,12 +510,13 @@ impl Run<'_> {
         };
         let wait = self.now - task.arrival;
         let handle = task.handle;
-        let queue = task.queue;
+        let (queue, filter) = (task.queue, task.filter);
         let within = wait <= self.setup.service_level_ms;
-        let tally = self.tally(queue);
-        tally.answered += 1;
-        tally.answered_within += u64::from(within);
-        tally.waits.record(wait);
+        self.count(queue, filter, |tally| {
+            tally.answered += 1;
+            tally.answered_within += u64::from(within);
+            tally.waits.record(wait);
+        });
         self.forget(slot);
         let worker = &mut self.workers[w];
         worker.busy = true;
@@ -541,10 +568,11 @@ impl Run<'_> {
                     return;
                 };
                 let wait = self.now - task.arrival;
-                let queue = task.queue;
-                let tally = self.tally(queue);
-                tally.abandoned += 1;
-                tally.abandoned_waits.record(wait);
+                let (queue, filter) = (task.queue, task.filter);
+                self.count(queue, filter, |tally| {
+                    tally.abandoned += 1;
+                    tally.abandoned_waits.record(wait);
+                });
                 self.forget(slot);
             }
         }
@@ -592,6 +620,26 @@ impl Run<'_> {
             all.merge(tally);
         }
         let end = self.now;
+        let filters = self
+            .setup
+            .workflow
+            .filters()
+            .iter()
+            .enumerate()
+            .map(|(index, filter)| {
+                filter
+                    .name()
+                    .map_or_else(|| format!("filters[{index}]"), ToOwned::to_owned)
+            })
+            .chain(
+                self.setup
+                    .workflow
+                    .default_filter()
+                    .map(|_| "default_filter".to_owned()),
+            )
+            .zip(&self.by_filter)
+            .map(|(name, tally)| QueueReport::of(name, None, tally))
+            .collect();
         let workers = self
             .setup
             .workers
@@ -612,6 +660,7 @@ impl Run<'_> {
         Outcome {
             queues,
             overall: QueueReport::of("overall".to_owned(), None, &all),
+            filters,
             workers,
             tasks: self.arrivals,
             service_level_seconds: ms_seconds(self.setup.service_level_ms),
