@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::sim::document::WorkspaceDocument;
 use crate::sim::replay::stats::QueueReport;
 use crate::sim::replay::tasks::TaskReader;
-use crate::sim::replay::{self, Outcome, Setup};
+use crate::sim::replay::{self, Outcome, Setup, report};
 
 use super::workflow::file;
 use super::{CliError, FAILED, OK, Output, json_text};
@@ -40,6 +40,8 @@ pub struct ReplayArgs {
     pub start: Timestamp,
     /// `--json`.
     pub json: bool,
+    /// `--report`.
+    pub report: Option<PathBuf>,
 }
 
 fn failed(message: String) -> Output {
@@ -93,7 +95,12 @@ pub(crate) fn run(args: &ReplayArgs) -> Result<Output, CliError> {
         Err(output) => return Ok(output),
     };
     let wall = started.elapsed().as_secs_f64();
+    let baseline_name = args.workflow.as_ref().map_or_else(
+        || "the workspace's Workflow".to_owned(),
+        |path| path.display().to_string(),
+    );
     let Some(compared) = compared else {
+        write_report(args, &[(baseline_name, &outcome)])?;
         let stdout = if args.json {
             json_text(&to_json(&outcome, wall))
         } else {
@@ -115,15 +122,18 @@ pub(crate) fn run(args: &ReplayArgs) -> Result<Output, CliError> {
         Err(output) => return Ok(output),
     };
     let other_wall = started.elapsed().as_secs_f64();
-    let baseline_name = args.workflow.as_ref().map_or_else(
-        || "the workspace's Workflow".to_owned(),
-        |path| path.display().to_string(),
-    );
     let compare_name = args
         .compare
         .as_ref()
         .map(|path| path.display().to_string())
         .unwrap_or_default();
+    write_report(
+        args,
+        &[
+            (baseline_name.clone(), &outcome),
+            (compare_name.clone(), &other),
+        ],
+    )?;
     let stdout = if args.json {
         let mut value = to_json(&outcome, wall);
         if let Some(object) = value.as_object_mut() {
@@ -211,6 +221,17 @@ fn difference_table(first: &Outcome, second: &Outcome) -> String {
         );
     }
     out
+}
+
+/// Writes the HTML report when `--report` asks for one.
+fn write_report(args: &ReplayArgs, runs: &[(String, &Outcome)]) -> Result<(), CliError> {
+    let Some(path) = &args.report else {
+        return Ok(());
+    };
+    std::fs::write(path, report::html(runs)).map_err(|source| CliError::Write {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 /// Replays the tasks file at `path` through `setup`.

@@ -93,6 +93,10 @@ pub enum SimCommand {
         /// Print the figures as JSON.
         #[arg(long)]
         json: bool,
+        /// Also write a self-contained HTML page with the figures and charts (wait, service
+        /// level and occupancy over time; both configurations with --compare).
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
     },
 }
 
@@ -144,6 +148,7 @@ pub(crate) fn run(
             service_level_seconds,
             start,
             json,
+            report,
         } => super::replay::run(&super::replay::ReplayArgs {
             workspace,
             tasks,
@@ -152,6 +157,7 @@ pub(crate) fn run(
             service_level_seconds,
             start,
             json,
+            report,
         }),
     }
 }

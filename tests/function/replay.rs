@@ -462,3 +462,78 @@ fn compare_replays_the_same_tasks_through_a_second_workflow_and_gives_the_differ
     assert_eq!(differences["queues"][1]["answered"], -2);
     assert_eq!(differences["overall"]["abandoned"], 0);
 }
+
+#[test]
+fn the_report_loads_in_a_headless_browser_without_errors_and_draws_every_chart() {
+    let Some(chromium) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|path| std::path::Path::new(path).exists())
+    else {
+        eprintln!("SKIPPED: chromium is not installed (apt-get install -y chromium)");
+        return;
+    };
+    let workspace = TempFile::new("workspace.json", &workspace(10));
+    let tasks = TempFile::new(
+        "tasks.csv",
+        &csv(&traffic(3, 3_000, 0.08, 100.0, Some(120.0))),
+    );
+    let slower = TempFile::new(
+        "slower.json",
+        &json!({"task_routing": {"filters": [], "default_filter": {"queue": QUEUE}}}).to_string(),
+    );
+    let report = TempFile::new("report.html", "");
+    let output = taskrouter()
+        .args(["sim", "replay", "--workspace", workspace.path()])
+        .args(["--tasks", tasks.path(), "--compare", slower.path()])
+        .args(["--report", report.path()])
+        .output()
+        .expect("taskrouter runs");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let page = std::fs::read_to_string(report.path()).expect("the report");
+    // Self-contained: nothing to fetch.
+    assert!(
+        !page.contains("src=") && !page.contains("href=") && !page.contains("@import"),
+        "the report loads something"
+    );
+    let browser = |args: &[&str]| {
+        std::process::Command::new("timeout")
+            .args([
+                "120",
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+            ])
+            .args(["--hide-scrollbars", "--window-size=1100,2000"])
+            .args(args)
+            .arg(report.path())
+            .output()
+            .expect("chromium runs")
+    };
+    let dom = browser(&["--dump-dom"]);
+    assert!(dom.status.success(), "{}", text(&dom.stderr));
+    let dom = text(&dom.stdout);
+    let body = dom
+        .split("<body")
+        .nth(1)
+        .and_then(|rest| rest.split('>').next())
+        .expect("a body element");
+    assert!(body.contains("data-loaded=\"yes\""), "not loaded: {body}");
+    assert!(!body.contains("data-errors"), "script errors: {body}");
+    for (chart, lines) in [("waits", 2), ("service-level", 2), ("occupancy", 2)] {
+        assert!(
+            body.contains(&format!("data-drawn-{chart}=\"{lines}\"")),
+            "{chart}: {lines} lines expected in {body}"
+        );
+    }
+    let png = TempFile::new("report.png", "");
+    let shot = browser(&[&format!("--screenshot={}", png.path())]);
+    assert!(shot.status.success(), "{}", text(&shot.stderr));
+    let image = std::fs::read(png.path()).expect("the screenshot");
+    assert!(image.starts_with(b"\x89PNG"), "not a PNG");
+    assert!(
+        image.len() > 20_000,
+        "a near-empty page: {} bytes",
+        image.len()
+    );
+}

@@ -39,6 +39,7 @@
 //! before the Workflow canceled it. Its wait runs from its creation, across steps. Service
 //! level is the share of offered tasks answered within the threshold.
 
+pub mod report;
 pub mod stats;
 pub mod tasks;
 
@@ -57,7 +58,7 @@ use crate::workflow::{self, Workflow};
 
 use super::document::WorkspaceDocument;
 use super::state::Order;
-use stats::{QueueReport, QueueTally, WorkerReport};
+use stats::{Ending, QueueReport, QueueTally, Series, WorkerReport};
 use tasks::{TaskRow, TasksError};
 
 /// What a replay runs: one configuration against one workspace's workers and queues.
@@ -192,6 +193,9 @@ pub struct Outcome {
     pub service_level_seconds: f64,
     /// The virtual time from the start to the last task's end, in seconds.
     pub simulated_seconds: f64,
+    /// The figures per interval, for the report.
+    #[serde(skip)]
+    pub series: Series,
 }
 
 /// A timer.
@@ -250,6 +254,7 @@ struct Run<'s> {
     unrouted: QueueTally,
     /// Per filter that first took the task, `default_filter` last.
     by_filter: Vec<QueueTally>,
+    series: Series,
 }
 
 /// Replays `tasks` through `setup`.
@@ -284,6 +289,7 @@ pub fn replay(
         tallies: vec![QueueTally::default(); setup.queues.len()],
         unrouted: QueueTally::default(),
         by_filter: vec![QueueTally::default(); setup.workflow.filters().len() + 1],
+        series: Series::new(setup.queues.len()),
     };
     let mut tasks = tasks.into_iter().peekable();
     loop {
@@ -420,10 +426,12 @@ impl Run<'_> {
                 self.offer(slot);
             }
             Rest::Canceled | Rest::NoQueue => {
-                let (queue, filter) = self.slots[slot]
+                let (queue, filter, arrival) = self.slots[slot]
                     .as_ref()
-                    .map_or((None, None), |task| (task.queue, task.filter));
-                self.count(queue, filter, |tally| tally.canceled += 1);
+                    .map_or((None, None, self.now), |task| {
+                        (task.queue, task.filter, task.arrival)
+                    });
+                self.count(queue, filter, arrival, Ending::Canceled);
                 self.forget(slot);
             }
         }
@@ -431,18 +439,16 @@ impl Run<'_> {
 
     /// Counts a task that ended in `queue` (none: it never reached one), first taken by
     /// `filter`.
-    fn count(
-        &mut self,
-        queue: Option<usize>,
-        filter: Option<usize>,
-        add: impl Fn(&mut QueueTally),
-    ) {
-        add(match queue {
+    fn count(&mut self, queue: Option<usize>, filter: Option<usize>, arrival: u64, ending: Ending) {
+        ending.add_to(match queue {
             Some(queue) => &mut self.tallies[queue],
             None => &mut self.unrouted,
         });
         if let Some(tally) = filter.and_then(|filter| self.by_filter.get_mut(filter)) {
-            add(tally);
+            ending.add_to(tally);
+        }
+        if let Some(queue) = queue {
+            self.series.count(queue, arrival, ending);
         }
     }
 
@@ -512,12 +518,10 @@ impl Run<'_> {
         let handle = task.handle;
         let (queue, filter) = (task.queue, task.filter);
         let within = wait <= self.setup.service_level_ms;
-        self.count(queue, filter, |tally| {
-            tally.answered += 1;
-            tally.answered_within += u64::from(within);
-            tally.waits.record(wait);
-        });
+        let arrival = task.arrival;
+        self.count(queue, filter, arrival, Ending::Answered { wait, within });
         self.forget(slot);
+        self.series.busy(self.now, handle);
         let worker = &mut self.workers[w];
         worker.busy = true;
         worker.busy_ms += handle;
@@ -568,11 +572,8 @@ impl Run<'_> {
                     return;
                 };
                 let wait = self.now - task.arrival;
-                let (queue, filter) = (task.queue, task.filter);
-                self.count(queue, filter, |tally| {
-                    tally.abandoned += 1;
-                    tally.abandoned_waits.record(wait);
-                });
+                let (queue, filter, arrival) = (task.queue, task.filter, task.arrival);
+                self.count(queue, filter, arrival, Ending::Abandoned { wait });
                 self.forget(slot);
             }
         }
@@ -665,6 +666,13 @@ impl Run<'_> {
             tasks: self.arrivals,
             service_level_seconds: ms_seconds(self.setup.service_level_ms),
             simulated_seconds: ms_seconds(end),
+            series: self.series.finish(
+                self.setup
+                    .workers
+                    .iter()
+                    .filter(|worker| worker.available)
+                    .count(),
+            ),
         }
     }
 }

@@ -189,6 +189,131 @@ impl QueueTally {
     }
 }
 
+/// How a task ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Assigned after `wait` milliseconds, `within` the service-level threshold or not.
+    Answered {
+        /// From creation to assignment.
+        wait: u64,
+        /// Whether that is within the threshold.
+        within: bool,
+    },
+    /// Abandoned after `wait` milliseconds.
+    Abandoned {
+        /// From creation to hanging up.
+        wait: u64,
+    },
+    /// Canceled by the Workflow, or never routed.
+    Canceled,
+}
+
+impl Ending {
+    /// Counts it in `tally`.
+    pub fn add_to(self, tally: &mut QueueTally) {
+        match self {
+            Ending::Answered { wait, within } => {
+                tally.answered += 1;
+                tally.answered_within += u64::from(within);
+                tally.waits.record(wait);
+            }
+            Ending::Abandoned { wait } => {
+                tally.abandoned += 1;
+                tally.abandoned_waits.record(wait);
+            }
+            Ending::Canceled => tally.canceled += 1,
+        }
+    }
+}
+
+/// The length of a report's interval, in milliseconds: a quarter of an hour, the interval
+/// contact centres plan staff by.
+pub const INTERVAL_MS: u64 = 900_000;
+
+/// One queue's tasks that arrived in one interval.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IntervalTally {
+    /// Tasks that arrived.
+    pub offered: u64,
+    /// Of those, answered.
+    pub answered: u64,
+    /// Of those, answered within the threshold.
+    pub answered_within: u64,
+    /// Of those, abandoned.
+    pub abandoned: u64,
+    /// The answered ones' waits, summed, in milliseconds.
+    pub wait_ms: u64,
+}
+
+/// The figures per [`INTERVAL_MS`] over the replay, for the report: 96 entries per queue a day,
+/// the one thing that grows with the length of the replay, by design.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Series {
+    /// Per queue, per interval of arrival.
+    pub queues: Vec<Vec<IntervalTally>>,
+    /// Per interval, the milliseconds all workers spent busy.
+    pub busy_ms: Vec<u64>,
+    /// How many workers were staffed (in an available activity).
+    pub staffed: usize,
+}
+
+impl Series {
+    /// Empty, for `queues` queues.
+    pub fn new(queues: usize) -> Self {
+        Series {
+            queues: vec![Vec::new(); queues],
+            busy_ms: Vec::new(),
+            staffed: 0,
+        }
+    }
+
+    /// Counts a task of `queue` that arrived at `arrival` and ended so.
+    pub fn count(&mut self, queue: usize, arrival: u64, ending: Ending) {
+        let Some(intervals) = self.queues.get_mut(queue) else {
+            return;
+        };
+        let index = usize::try_from(arrival / INTERVAL_MS).unwrap_or(usize::MAX);
+        if intervals.len() <= index {
+            intervals.resize(index + 1, IntervalTally::default());
+        }
+        let interval = &mut intervals[index];
+        interval.offered += 1;
+        match ending {
+            Ending::Answered { wait, within } => {
+                interval.answered += 1;
+                interval.answered_within += u64::from(within);
+                interval.wait_ms += wait;
+            }
+            Ending::Abandoned { .. } => interval.abandoned += 1,
+            Ending::Canceled => {}
+        }
+    }
+
+    /// Counts a worker busy from `start` for `length` milliseconds, split over the intervals.
+    pub fn busy(&mut self, start: u64, length: u64) {
+        let mut at = start;
+        let end = start.saturating_add(length);
+        while at < end {
+            let index = usize::try_from(at / INTERVAL_MS).unwrap_or(usize::MAX);
+            let boundary = (at / INTERVAL_MS + 1) * INTERVAL_MS;
+            let until = boundary.min(end);
+            if self.busy_ms.len() <= index {
+                self.busy_ms.resize(index + 1, 0);
+            }
+            self.busy_ms[index] += until - at;
+            at = until;
+        }
+    }
+
+    /// The series, with `staffed` workers.
+    pub fn finish(&self, staffed: usize) -> Series {
+        Series {
+            staffed,
+            ..self.clone()
+        }
+    }
+}
+
 /// `part / whole`, rounded; `None` for an empty whole.
 pub(crate) fn ratio(part: u64, whole: u64) -> Option<f64> {
     #[allow(clippy::cast_precision_loss)]
