@@ -34,6 +34,10 @@ pub struct ReplayArgs {
     pub workflow: Option<PathBuf>,
     /// `--compare`.
     pub compare: Option<PathBuf>,
+    /// `--rules`.
+    pub rules: Option<PathBuf>,
+    /// `--defer-seconds`.
+    pub defer_seconds: u64,
     /// `--service-level-seconds`.
     pub service_level_seconds: u64,
     /// `--start`.
@@ -76,6 +80,10 @@ pub(crate) fn run(args: &ReplayArgs) -> Result<Output, CliError> {
         },
         None => None,
     };
+    let rules = match &args.rules {
+        Some(path) => Some(super::rules::load_rules(path)?),
+        None => None,
+    };
     let setup = |configuration| {
         Setup::new(
             &document,
@@ -83,6 +91,10 @@ pub(crate) fn run(args: &ReplayArgs) -> Result<Output, CliError> {
             args.service_level_seconds,
             args.start,
         )
+        .map(|setup| match &rules {
+            Some(rules) => setup.with_rules(rules.clone(), args.defer_seconds),
+            None => setup,
+        })
         .map_err(|error| failed(format!("error: {}: {error}", args.workspace.display())))
     };
     let baseline = match setup(configuration) {

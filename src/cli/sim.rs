@@ -84,6 +84,16 @@ pub enum SimCommand {
         /// are shown side by side, with the differences.
         #[arg(long, value_name = "FILE")]
         compare: Option<PathBuf>,
+        /// Answer each reservation with this rules document, in-process, as the function
+        /// would: `reject` offers the task to the next worker, `{}` is accepted
+        /// --defer-seconds later, any other instruction accepts. Without it every reservation
+        /// is accepted at once.
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
+        /// With --rules: how long a deferred reservation (`{}`) stays pending before it is
+        /// accepted, the time a backend takes to accept through the REST API.
+        #[arg(long, default_value_t = 5)]
+        defer_seconds: u64,
         /// The service-level threshold: answered within this many seconds.
         #[arg(long, default_value_t = 20)]
         service_level_seconds: u64,
@@ -145,6 +155,8 @@ pub(crate) fn run(
             tasks,
             workflow,
             compare,
+            rules,
+            defer_seconds,
             service_level_seconds,
             start,
             json,
@@ -154,6 +166,8 @@ pub(crate) fn run(
             tasks,
             workflow,
             compare,
+            rules,
+            defer_seconds,
             service_level_seconds,
             start,
             json,

@@ -537,3 +537,65 @@ fn the_report_loads_in_a_headless_browser_without_errors_and_draws_every_chart()
         image.len()
     );
 }
+
+/// `sim replay --json` of a two-worker workspace (bob without skills listed first, ana with
+/// `billing`) with `extra` arguments.
+fn two_workers(tasks: &str, extra: &[&str]) -> Value {
+    let workspace = json!({
+        "sid": "WS00000000000000000000000000000001",
+        "friendly_name": "Skills",
+        "activities": [{"sid": "WA00000000000000000000000000000001", "friendly_name": "Available", "available": true}],
+        "workers": [
+            {"sid": "WK00000000000000000000000000000001", "friendly_name": "bob", "attributes": {"skills": []}},
+            {"sid": "WK00000000000000000000000000000002", "friendly_name": "ana", "attributes": {"skills": ["billing"]}}
+        ],
+        "task_queues": [{"sid": QUEUE, "friendly_name": "Everyone"}],
+        "workflows": [{"sid": "WW00000000000000000000000000000001", "friendly_name": "All",
+                       "configuration": {"task_routing": {"default_filter": {"queue": QUEUE}}}}]
+    });
+    let workspace = TempFile::new("workspace.json", &workspace.to_string());
+    let tasks = TempFile::new("tasks.csv", tasks);
+    let output = taskrouter()
+        .args(["sim", "replay", "--workspace", workspace.path()])
+        .args(["--tasks", tasks.path(), "--json"])
+        .args(extra)
+        .output()
+        .expect("taskrouter runs");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    serde_json::from_str(&text(&output.stdout)).expect("JSON")
+}
+
+const SKILLED: &str = "arrival_seconds,attributes,handle_seconds\n\
+    0,\"{\"\"required_skill\"\": \"\"billing\"\"}\",100\n\
+    1,\"{\"\"required_skill\"\": \"\"billing\"\"}\",100\n\
+    2,{},100\n";
+
+#[test]
+fn with_rules_a_rejected_task_goes_to_the_next_worker_and_a_deferred_one_waits_to_be_accepted() {
+    // Accepted at once: bob takes the first, ana the second, the third waits for bob (98 s).
+    let plain = two_workers(SKILLED, &[]);
+    assert_eq!(plain["workers"][0]["answered"], 2);
+    assert_eq!(number(&plain["queues"][0]["wait_seconds"]["max"]), 98.0);
+    // The repository's rules rejecting a missing skill: bob rejects the first, ana takes it;
+    // bob rejects the second too, which waits for ana (99 s); bob takes the third at once.
+    let rejecting = two_workers(
+        SKILLED,
+        &["--rules", "rules/examples/reject-missing-skill.json"],
+    );
+    let queue = &rejecting["queues"][0];
+    assert_eq!(queue["answered"], 3);
+    assert_eq!(number(&queue["wait_seconds"]["max"]), 99.0);
+    assert_eq!(number(&queue["wait_seconds"]["mean"]), 33.0);
+    assert_eq!(rejecting["workers"][0]["answered"], 1);
+    assert_eq!(rejecting["workers"][1]["answered"], 2);
+    // The built-in rules defer everything: each reservation is accepted 7 s after it is made,
+    // the worker held meanwhile: waits 7, 7, and 112 (bob free at 107, accepted at 114).
+    let deferring = two_workers(
+        SKILLED,
+        &["--rules", "rules/default.json", "--defer-seconds", "7"],
+    );
+    let queue = &deferring["queues"][0];
+    assert_eq!(number(&queue["wait_seconds"]["mean"]), 42.0);
+    assert_eq!(number(&queue["wait_seconds"]["max"]), 112.0);
+    assert_eq!(number(&deferring["simulated_seconds"]), 214.0);
+}

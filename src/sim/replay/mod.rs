@@ -29,6 +29,15 @@
 //!   qualifies for, highest priority first, then oldest (newest in a `LIFO` queue).
 //! - A step timeout moves a waiting task on; falling off the Workflow cancels it. A task whose
 //!   `patience_seconds` passes while it waits is abandoned.
+//! - With rules ([`Setup::with_rules`]) each reservation is answered by the rules engine
+//!   in-process, with the callback the function would get (the task's attributes and age, the
+//!   worker's attributes, the queue; SIDs made up from counters): `reject` offers the task to
+//!   the next worker in offer order and never again to this one (the worker stays available:
+//!   the instruction's activity is not applied); `{}` (defer) holds the worker for
+//!   `defer_seconds`, the time a backend takes to accept through the REST API, then accepts; any
+//!   other instruction accepts. A step timeout passing while a deferred reservation is pending
+//!   is void (it would take effect when the reservation ends, which is an accept); a caller
+//!   hanging up cancels it and frees the worker.
 //! - A worker takes one task at a time, whatever its channels' capacities; a worker whose
 //!   activity is not available never takes one.
 //! - Time-of-day expressions read the instant `start` + the virtual clock, in UTC.
@@ -50,7 +59,12 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::sid::TaskQueueSid;
+use crate::callback::AssignmentCallback;
+use crate::form::FormParams;
+use crate::rules::Rules;
+use crate::sid::{
+    AccountSid, ReservationSid, TaskQueueSid, TaskSid, WorkerSid, WorkflowSid, WorkspaceSid,
+};
 use crate::time_of_day::TimeOfDay;
 use crate::workflow::step::{Place, offer_order};
 use crate::workflow::walk::{Cause, Entry, Move, Progress, Rest};
@@ -74,6 +88,27 @@ pub struct Setup {
     workers: Vec<WorkerInfo>,
     service_level_ms: u64,
     start: Timestamp,
+    answering: Option<Answering>,
+    workspace: WorkspaceSid,
+    workflow_sid: Option<WorkflowSid>,
+}
+
+/// Reservations answered by a rules document, as the function answers them.
+#[derive(Debug, Clone)]
+struct Answering {
+    rules: Rules,
+    defer_ms: u64,
+    account: AccountSid,
+    workspace: WorkspaceSid,
+    workflow: WorkflowSid,
+}
+
+/// An answer to a reservation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reply {
+    Accept,
+    Reject,
+    Defer,
 }
 
 #[derive(Debug, Clone)]
@@ -85,7 +120,7 @@ struct QueueInfo {
 
 #[derive(Debug, Clone)]
 struct WorkerInfo {
-    sid: String,
+    sid: WorkerSid,
     friendly_name: String,
     available: bool,
 }
@@ -156,7 +191,7 @@ impl Setup {
             .iter()
             .zip(routing.workers().unwrap_or_default())
             .map(|(entry, routed)| WorkerInfo {
-                sid: entry.sid.to_string(),
+                sid: entry.sid.clone(),
                 friendly_name: entry.friendly_name.clone(),
                 available: routed.is_available(),
             })
@@ -170,7 +205,34 @@ impl Setup {
             workers,
             service_level_ms: service_level_seconds.saturating_mul(1000),
             start,
+            answering: None,
+            workspace: document.sid.clone(),
+            workflow_sid: document.workflows.first().map(|entry| entry.sid.clone()),
         })
+    }
+
+    /// Reservations answered by `rules` (the function's decisions, made in-process) instead of
+    /// accepted at once: a `reject` offers the task to the next worker, `{}` (defer) is
+    /// accepted `defer_seconds` later, as a backend accepting through the REST API would;
+    /// every other instruction accepts. See the module documentation.
+    #[must_use]
+    pub fn with_rules(mut self, rules: Rules, defer_seconds: u64) -> Self {
+        let zeros = "0".repeat(32);
+        let workflow = self
+            .workflow_sid
+            .clone()
+            .or_else(|| WorkflowSid::parse(&format!("WW{zeros}")).ok());
+        let account = AccountSid::parse(&format!("AC{zeros}")).ok();
+        if let (Some(workflow), Some(account)) = (workflow, account) {
+            self.answering = Some(Answering {
+                rules,
+                defer_ms: defer_seconds.saturating_mul(1000),
+                account,
+                workspace: self.workspace.clone(),
+                workflow,
+            });
+        }
+        self
     }
 }
 
@@ -207,6 +269,12 @@ enum Timer {
     Step { slot: usize, generation: u64 },
     /// The caller of that task hangs up.
     Patience { slot: usize, generation: u64 },
+    /// A deferred reservation of that task is accepted by `worker`.
+    Accept {
+        slot: usize,
+        generation: u64,
+        worker: usize,
+    },
 }
 
 /// A task waiting.
@@ -225,6 +293,10 @@ struct Waiting {
     filter: Option<usize>,
     /// Its key in the dispatch order.
     key: (Reverse<u64>, i64, u64),
+    /// Workers who rejected it, never offered it again.
+    rejected: Vec<usize>,
+    /// The worker holding a deferred reservation of it.
+    reserved: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -255,6 +327,8 @@ struct Run<'s> {
     /// Per filter that first took the task, `default_filter` last.
     by_filter: Vec<QueueTally>,
     series: Series,
+    /// Reservations made, for their SIDs.
+    reservations: u64,
 }
 
 /// Replays `tasks` through `setup`.
@@ -290,6 +364,7 @@ pub fn replay(
         unrouted: QueueTally::default(),
         by_filter: vec![QueueTally::default(); setup.workflow.filters().len() + 1],
         series: Series::new(setup.queues.len()),
+        reservations: 0,
     };
     let mut tasks = tasks.into_iter().peekable();
     loop {
@@ -331,14 +406,17 @@ impl Run<'_> {
         self.timers.push(Reverse((at, self.timer_seq, timer)));
     }
 
-    fn time_of_day(&self) -> TimeOfDay {
+    /// The instant of the virtual clock.
+    fn instant(&self) -> Timestamp {
         let offset = SignedDuration::from_millis(i64::try_from(self.now).unwrap_or(i64::MAX));
-        TimeOfDay::utc(
-            self.setup
-                .start
-                .saturating_add(offset)
-                .unwrap_or(self.setup.start),
-        )
+        self.setup
+            .start
+            .saturating_add(offset)
+            .unwrap_or(self.setup.start)
+    }
+
+    fn time_of_day(&self) -> TimeOfDay {
+        TimeOfDay::utc(self.instant())
     }
 
     fn arrive(&mut self, task: TaskRow) {
@@ -365,6 +443,8 @@ impl Run<'_> {
             queue: None,
             filter: None,
             key: (Reverse(0), 0, 0),
+            rejected: Vec::new(),
+            reserved: None,
         });
         let entry = Entry::Filters {
             from: 0,
@@ -467,46 +547,141 @@ impl Run<'_> {
     }
 
     /// Offers the task in `slot` to the idle workers of its step; it waits in line when none
-    /// qualifies.
+    /// qualifies (or, with rules, every one rejects).
     fn offer(&mut self, slot: usize) {
+        for w in self.candidates(slot) {
+            match self.answer(slot, w) {
+                Reply::Accept => return self.assign(slot, w),
+                Reply::Defer => return self.reserve(slot, w),
+                Reply::Reject => {
+                    if let Some(task) = self.slots[slot].as_mut() {
+                        task.rejected.push(w);
+                    }
+                }
+            }
+        }
+        if let Some(task) = self.slots[slot].as_ref() {
+            let key = task.key;
+            self.line.insert((key.0, key.1, key.2, slot));
+        }
+    }
+
+    /// The idle workers who qualify for the task in `slot`, in offer order (`order_by`, then
+    /// idle longest). Without rules only the first, since it accepts.
+    fn candidates(&self, slot: usize) -> Vec<usize> {
         let time = self.time_of_day();
         let Some(task) = self.slots[slot].as_ref() else {
-            return;
+            return Vec::new();
         };
         let workflow = &self.setup.workflow;
         let Some((target, _)) = workflow.target_at(task.place) else {
-            return;
+            return Vec::new();
         };
         let workers = self.routing.workers().unwrap_or_default();
-        let mut best: Option<usize> = None;
-        for w in 0..workers.len() {
-            if !self.can_take(w)
-                || !workflow.admits(
+        let order = |a: usize, b: usize| {
+            offer_order(target.order_by(), &workers[a], &workers[b])
+                .then(self.workers[a].idle_since.cmp(&self.workers[b].idle_since))
+                .then(a.cmp(&b))
+        };
+        let qualifies = |w: &usize| {
+            self.can_take(*w)
+                && !task.rejected.contains(w)
+                && workflow.admits(
                     task.place,
                     &task.attributes,
-                    &workers[w],
+                    &workers[*w],
                     &self.routing,
                     time,
                 )
-            {
-                continue;
-            }
-            best = match best {
-                None => Some(w),
-                Some(b) => {
-                    let order = offer_order(target.order_by(), &workers[w], &workers[b])
-                        .then(self.workers[w].idle_since.cmp(&self.workers[b].idle_since));
-                    Some(if order.is_lt() { w } else { b })
-                }
-            };
+        };
+        if self.setup.answering.is_none() {
+            return (0..workers.len())
+                .filter(qualifies)
+                .min_by(|&a, &b| order(a, b))
+                .into_iter()
+                .collect();
         }
-        match best {
-            Some(w) => self.assign(slot, w),
-            None => {
-                let key = task.key;
-                self.line.insert((key.0, key.1, key.2, slot));
-            }
+        let mut all: Vec<usize> = (0..workers.len()).filter(qualifies).collect();
+        all.sort_by(|&a, &b| order(a, b));
+        all
+    }
+
+    /// How the reservation of worker `w` for the task in `slot` is answered.
+    fn answer(&mut self, slot: usize, w: usize) -> Reply {
+        let Some(answering) = &self.setup.answering else {
+            return Reply::Accept;
+        };
+        let Some(task) = self.slots[slot].as_ref() else {
+            return Reply::Accept;
+        };
+        self.reservations += 1;
+        let queue = task
+            .queue
+            .map(|q| self.setup.queues[q].sid.clone())
+            .or_else(|| {
+                self.setup
+                    .workflow
+                    .target_at(task.place)
+                    .map(|(_, sid)| sid.clone())
+            });
+        let (Ok(task_sid), Ok(reservation_sid), Some(task_queue_sid)) = (
+            TaskSid::parse(&format!("WT{:032x}", task.seq)),
+            ReservationSid::parse(&format!("WR{:032x}", self.reservations)),
+            queue,
+        ) else {
+            return Reply::Accept;
+        };
+        let worker = &self.routing.workers().unwrap_or_default()[w];
+        let callback = AssignmentCallback {
+            account_sid: answering.account.clone(),
+            workspace_sid: answering.workspace.clone(),
+            workflow_sid: answering.workflow.clone(),
+            task_queue_sid,
+            worker_sid: self.setup.workers[w].sid.clone(),
+            task_sid,
+            reservation_sid,
+            task_attributes: task.attributes.clone(),
+            worker_attributes: worker.attributes().clone(),
+            task_age: (self.now - task.arrival) / 1000,
+            task_priority: u32::try_from(task.key.0.0).unwrap_or(u32::MAX),
+            timestamp: None,
+            params: FormParams::from_pairs(Vec::<(String, String)>::new()),
+        };
+        match answering.rules.decide(&callback, self.instant()).answer {
+            "defer" => Reply::Defer,
+            "reject" => Reply::Reject,
+            _ => Reply::Accept,
         }
+    }
+
+    /// Worker `w` holds a deferred reservation of the task in `slot` until it is accepted.
+    fn reserve(&mut self, slot: usize, w: usize) {
+        let defer = self.setup.answering.as_ref().map_or(0, |a| a.defer_ms);
+        let Some(task) = self.slots[slot].as_mut() else {
+            return;
+        };
+        task.reserved = Some(w);
+        let key = (task.key.0, task.key.1, task.key.2, slot);
+        self.line.remove(&key);
+        self.workers[w].busy = true;
+        self.set_available(w, false);
+        let generation = self.generations[slot];
+        self.set_timer(
+            self.now.saturating_add(defer),
+            Timer::Accept {
+                slot,
+                generation,
+                worker: w,
+            },
+        );
+    }
+
+    /// Worker `w` is idle again.
+    fn free_worker(&mut self, w: usize) {
+        self.workers[w].busy = false;
+        self.workers[w].idle_since = self.now;
+        self.set_available(w, true);
+        self.worker_freed(w);
     }
 
     /// Worker `w` takes the task in `slot`.
@@ -540,11 +715,15 @@ impl Run<'_> {
 
     fn fire(&mut self, timer: Timer) {
         match timer {
-            Timer::Done(w) => {
-                self.workers[w].busy = false;
-                self.workers[w].idle_since = self.now;
-                self.set_available(w, true);
-                self.worker_freed(w);
+            Timer::Done(w) => self.free_worker(w),
+            Timer::Accept {
+                slot,
+                generation,
+                worker,
+            } => {
+                if self.generations[slot] == generation {
+                    self.assign(slot, worker);
+                }
             }
             Timer::Step { slot, generation } => {
                 if self.generations[slot] != generation {
@@ -553,6 +732,12 @@ impl Run<'_> {
                 let Some(task) = self.slots[slot].as_ref() else {
                     return;
                 };
+                // A step timeout that passes while a reservation is pending takes effect when
+                // it ends (docs/taskrouter.md §12); a deferred reservation here always ends
+                // accepted, so it never does.
+                if task.reserved.is_some() {
+                    return;
+                }
                 let Some(entry) = self.setup.workflow.timed_out(task.place) else {
                     return;
                 };
@@ -573,32 +758,47 @@ impl Run<'_> {
                 };
                 let wait = self.now - task.arrival;
                 let (queue, filter, arrival) = (task.queue, task.filter, task.arrival);
+                let reserved = task.reserved;
                 self.count(queue, filter, arrival, Ending::Abandoned { wait });
                 self.forget(slot);
+                // The task is canceled, and its pending reservation with it.
+                if let Some(w) = reserved {
+                    self.free_worker(w);
+                }
             }
         }
     }
 
-    /// Worker `w` is idle: it takes the first waiting task it qualifies for.
+    /// Worker `w` is idle: it takes the first waiting task it qualifies for (with rules, the
+    /// first it does not reject).
     fn worker_freed(&mut self, w: usize) {
-        if !self.can_take(w) {
-            return;
-        }
-        let time = self.time_of_day();
-        let worker = &self.routing.workers().unwrap_or_default()[w];
-        let found = self.line.iter().find(|&&(_, _, _, slot)| {
-            self.slots[slot].as_ref().is_some_and(|task| {
-                self.setup.workflow.admits(
-                    task.place,
-                    &task.attributes,
-                    worker,
-                    &self.routing,
-                    time,
-                )
-            })
-        });
-        if let Some(&(_, _, _, slot)) = found {
-            self.assign(slot, w);
+        while self.can_take(w) {
+            let time = self.time_of_day();
+            let worker = &self.routing.workers().unwrap_or_default()[w];
+            let found = self.line.iter().find(|&&(_, _, _, slot)| {
+                self.slots[slot].as_ref().is_some_and(|task| {
+                    !task.rejected.contains(&w)
+                        && self.setup.workflow.admits(
+                            task.place,
+                            &task.attributes,
+                            worker,
+                            &self.routing,
+                            time,
+                        )
+                })
+            });
+            let Some(&(_, _, _, slot)) = found else {
+                return;
+            };
+            match self.answer(slot, w) {
+                Reply::Accept => return self.assign(slot, w),
+                Reply::Defer => return self.reserve(slot, w),
+                Reply::Reject => {
+                    if let Some(task) = self.slots[slot].as_mut() {
+                        task.rejected.push(w);
+                    }
+                }
+            }
         }
     }
 
@@ -650,7 +850,7 @@ impl Run<'_> {
                 let staffed = if info.available { end } else { 0 };
                 WorkerReport {
                     friendly_name: info.friendly_name.clone(),
-                    sid: info.sid.clone(),
+                    sid: info.sid.to_string(),
                     answered: state.answered,
                     busy_seconds: stats::round(ms_seconds(state.busy_ms)),
                     staffed_seconds: ms_seconds(staffed),
