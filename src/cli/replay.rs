@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::sim::document::WorkspaceDocument;
 use crate::sim::replay::stats::QueueReport;
 use crate::sim::replay::tasks::TaskReader;
-use crate::sim::replay::{self, Outcome, Setup, report};
+use crate::sim::replay::{self, Outcome, Setup, history, report};
 
 use super::workflow::file;
 use super::{CliError, FAILED, OK, Output, json_text};
@@ -252,6 +252,15 @@ fn replay_file(setup: &Setup, path: &Path) -> Result<Result<Outcome, Output>, Cl
         path: path.display().to_string(),
         source,
     };
+    if path
+        .extension()
+        .is_some_and(|extension| extension == "json")
+    {
+        let text = std::fs::read_to_string(path).map_err(read_error)?;
+        return Ok(history::read(&path.display().to_string(), &text)
+            .and_then(|rows| replay::replay(setup, rows.into_iter().map(Ok)))
+            .map_err(|error| failed(format!("error: {error}"))));
+    }
     let input = std::io::BufReader::new(std::fs::File::open(path).map_err(read_error)?);
     let tasks = match TaskReader::new(&path.display().to_string(), input) {
         Ok(tasks) => tasks,

@@ -74,7 +74,8 @@ pub enum SimCommand {
         #[arg(long, value_name = "FILE")]
         workspace: PathBuf,
         /// The tasks: CSV with arrival_seconds,attributes,handle_seconds and optionally
-        /// patience_seconds,channel.
+        /// patience_seconds,channel; or, for a file ending in .json, an Events API export
+        /// (TaskRouter's history) from which they are derived.
         #[arg(long, value_name = "FILE")]
         tasks: PathBuf,
         /// A Workflow configuration replacing the workspace's first Workflow.

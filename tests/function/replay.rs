@@ -599,3 +599,45 @@ fn with_rules_a_rejected_task_goes_to_the_next_worker_and_a_deferred_one_waits_t
     assert_eq!(number(&queue["wait_seconds"]["max"]), 112.0);
     assert_eq!(number(&deferring["simulated_seconds"]), 214.0);
 }
+
+#[test]
+fn an_events_api_export_is_replayed_as_the_tasks_it_records() {
+    // As the REST API lists them, newest first: one task answered after 2 s and handled for
+    // 240 s, one that hung up after 60 s without an answer.
+    let data = |task: &str, extra: Value| {
+        let mut data = json!({"task_sid": task});
+        if let (Some(data), Value::Object(extra)) = (data.as_object_mut(), extra) {
+            data.extend(extra);
+        }
+        data
+    };
+    let a = "WT00000000000000000000000000000001";
+    let b = "WT00000000000000000000000000000002";
+    let created = json!({"task_attributes": "{\"skill\": \"support\"}"});
+    let events = json!({"events": [
+        {"event_type": "task.canceled", "event_date_ms": 1_070_000, "event_data": data(b, json!({}))},
+        {"event_type": "task.completed", "event_date_ms": 1_242_000, "event_data": data(a, json!({}))},
+        {"event_type": "task.created", "event_date_ms": 1_010_000, "event_data": data(b, created.clone())},
+        {"event_type": "reservation.accepted", "event_date_ms": 1_002_000, "event_data": data(a, json!({}))},
+        {"event_type": "task.created", "event_date_ms": 1_000_000, "event_data": data(a, created)}
+    ], "meta": {}});
+    let workspace = TempFile::new("workspace.json", &workspace(1));
+    let history = TempFile::new("events.json", &events.to_string());
+    let output = taskrouter()
+        .args(["sim", "replay", "--workspace", workspace.path()])
+        .args(["--tasks", history.path(), "--json"])
+        .output()
+        .expect("taskrouter runs");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let replayed: Value = serde_json::from_str(&text(&output.stdout)).expect("JSON");
+    // One agent: the first is answered at once and held 240 s; the second, 10 s later, waits
+    // and hangs up after its 60 s of patience.
+    let queue = &replayed["queues"][0];
+    assert_eq!(replayed["tasks"], 2);
+    assert_eq!(
+        (&queue["answered"], &queue["abandoned"]),
+        (&json!(1), &json!(1))
+    );
+    assert_eq!(number(&queue["abandoned_wait_seconds"]["max"]), 60.0);
+    assert_eq!(number(&replayed["workers"][0]["busy_seconds"]), 240.0);
+}

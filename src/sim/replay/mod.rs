@@ -48,6 +48,7 @@
 //! before the Workflow canceled it. Its wait runs from its creation, across steps. Service
 //! level is the share of offered tasks answered within the threshold.
 
+pub mod history;
 pub mod report;
 pub mod stats;
 pub mod tasks;
