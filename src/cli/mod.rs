@@ -41,6 +41,7 @@
 
 pub mod callback;
 pub mod connect;
+pub mod replay;
 pub(crate) mod report;
 pub mod reservation;
 pub mod rules;

@@ -11,6 +11,7 @@
 //! | `state.rs` | what the engine holds: workspaces, activities, workers, queues, Workflows, tasks, reservations, events |
 //! | [`document`] | the workspace document: read with every problem located, loaded into the engine, exported from it |
 //! | [`events`] | the fields each event family carries (the types are `state.rs`'s, re-exported) |
+//! | [`replay`] | `sim replay`: a day of tasks through a Workflow on a virtual clock, a lean event loop over [`crate::workflow`]'s routing (not the engine: see its documentation), measured per queue and worker; the tasks file (`replay/tasks.rs`) or an Events API export (`replay/history.rs`), the figures in memory that does not grow with the day (`replay/stats.rs`), the HTML report with its SVG charts (`replay/report.rs`) |
 //! | [`model`] | the REST resources as Twilio's OpenAPI description gives them, built from the state; the paging envelope |
 //!
 //! The Lambda function never reaches this module: only the `taskrouter` command does.
@@ -39,6 +40,7 @@ pub mod document;
 pub mod engine;
 pub mod events;
 pub mod model;
+pub mod replay;
 pub mod rest;
 pub mod server;
 mod state;

@@ -205,7 +205,9 @@ fn candidates<'w>(
 
 /// Whether `worker` qualifies for `target` (routing to `queue`) for `task` at `now`: a member of
 /// the queue, the known worker when the target names one, and matching the target's
-/// expression. Availability is not looked at.
+/// expression. Availability is not looked at. The same checks as [`exclusion`], with the
+/// allocation-free evaluator: the simulator and the replay ask this once per worker freed and
+/// task waiting, so it must not build the reasons nobody reads.
 pub(crate) fn admits(
     target: &Target,
     queue: Option<&Queue>,
@@ -213,11 +215,20 @@ pub(crate) fn admits(
     task: &Value,
     now: TimeOfDay,
 ) -> bool {
-    let known = target
-        .known_worker
+    if let Some(queue) = queue
+        && !queue.target_workers().evaluate(&QueueScope { worker, now })
+    {
+        return false;
+    }
+    if let Some(known) = &target.known_worker
+        && !is_known_worker(known, known_value(known, task), worker)
+    {
+        return false;
+    }
+    target
+        .expression
         .as_ref()
-        .map(|known| (known, known_value(known, task)));
-    exclusion(target, queue, known.as_ref(), worker, task, now).is_none()
+        .is_none_or(|expression| expression.evaluate(&TargetScope { task, worker, now }))
 }
 
 /// Why `worker` does not qualify for the step, or `None` when it does: the first failing check

@@ -79,6 +79,10 @@ mod tutorial;
 // manual clock.
 mod sim;
 
+// `taskrouter sim replay`: the JSON's fields, determinism, located errors, and agreement with
+// queueing theory (the exact FIFO recursion, Erlang C, Erlang A) on traffic generated from seeds.
+mod replay;
+
 // Every relative link of the Markdown files and every section citation resolves in the repository.
 mod docs;
 

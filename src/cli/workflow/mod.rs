@@ -9,7 +9,7 @@ use clap::Subcommand;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-mod file;
+pub(crate) mod file;
 pub mod live;
 
 use super::report::{self, FileReport, Finding, Style};
