@@ -35,6 +35,7 @@
 //! | [`rules`] | the rules document, compiled once; the decision per callback at an instant |
 //! | [`template`] | the `{{reference}}` templates in a rules document's instructions: found and checked when compiling, filled per callback |
 //! | [`rulebook`] | which rules document decides a callback: a tenant's (`AC…/WS….json`, `AC….json`) or the default; which account owns each, so one tenant's signed callback is never decided by another's rules |
+//! | [`defer`] | a rule's `defer`: the decider URL, how long to wait for it, the instruction applied otherwise; the warning when that may outlast the Workflow's reservation timeout |
 //! | [`instruction`] | typed, validated assignment instructions and their exact JSON |
 //! | [`limits`] | TaskRouter's documented limits that several parts rely on, defined once in the domain |
 //! | [`metrics`] | CloudWatch Embedded Metric Format lines, and the list of every metric published (the template's dashboard and alarms are checked against it) |
@@ -60,6 +61,7 @@ pub mod app;
 pub mod callback;
 pub mod cli;
 pub mod config;
+pub mod defer;
 pub mod document;
 pub mod event;
 pub mod expression;

@@ -38,7 +38,10 @@
 //! - `default` (optional) answers when no rule does; absent, it is `{}`, the deferral
 //!   (docs/taskrouter.md §2: TaskRouter waits for an accept or reject through the REST API).
 //! - Every rule has a `name` (non-empty, unique: it is logged with every decision), a `when` and
-//!   an `instruction`. `description` is allowed at the top level and in rules, for people.
+//!   either an `instruction` or a `defer` (the decision handed to a slower service,
+//!   [`crate::defer`]). `description` is allowed at the top level and in rules, for people.
+//! - `reservation_timeout_seconds` (optional) states the Workflow's `TaskReservationTimeout`, so
+//!   [`Rules::warnings`] can tell whether each `defer`'s `within_seconds` leaves room before it.
 //! - `schedules` (optional) names opening hours in a time zone, with holidays, for rules to read
 //!   as `schedules.<name>.open` ([`crate::schedule`] has the format). A name is letters, digits
 //!   and `_`, not starting with a digit, since it is written in references.
@@ -111,6 +114,7 @@ use serde_json::{Map, Value};
 use jiff::Timestamp;
 
 use crate::callback::AssignmentCallback;
+use crate::defer::{Deferral, DeferralError, MAX_WITHIN_SECONDS};
 use crate::document::{json_kind, unknown_keys};
 use crate::expression::{
     Expression, Known, Operand, Reference, Scope, Segment, SyntaxError, lookup,
@@ -129,12 +133,13 @@ const BUILTIN: &str = include_str!("../rules/default.json");
 const DEFAULT_NAME: &str = "default";
 
 /// Keys a document may have.
-const DOCUMENT_KEYS: &str = "`rules`, `default`, `schedules` or `description`";
+const DOCUMENT_KEYS: &str =
+    "`rules`, `default`, `schedules`, `reservation_timeout_seconds` or `description`";
 
 /// The root of references to the document's schedules.
 const SCHEDULES: &str = "schedules";
 /// Keys a rule may have.
-const RULE_KEYS: &str = "`name`, `when`, `instruction` or `description`";
+const RULE_KEYS: &str = "`name`, `when`, `instruction`, `defer` or `description`";
 
 /// A rules document that cannot be compiled.
 ///
@@ -286,6 +291,29 @@ pub enum RulesError {
         /// What the instruction's validation found (boxed: it is large).
         source: Box<InstructionError>,
     },
+    /// A rule's `defer` is invalid ([`crate::defer`]).
+    #[error("{at}: `defer`: {source}")]
+    Defer {
+        /// The rule.
+        at: String,
+        /// What is wrong with it.
+        source: DeferralError,
+    },
+    /// A rule has both an `instruction` and a `defer`.
+    #[error("{at}: has both `instruction` and `defer`: keep one")]
+    InstructionAndDefer {
+        /// The rule.
+        at: String,
+    },
+    /// `reservation_timeout_seconds` is not a whole number from 1 to 86,400.
+    #[error(
+        "`reservation_timeout_seconds` must be the Workflow's `TaskReservationTimeout`, a whole \
+         number of seconds from 1 to {MAX_WITHIN_SECONDS}, found {found}"
+    )]
+    ReservationTimeout {
+        /// The value found, as JSON.
+        found: String,
+    },
     /// A template, or a `callback.` reference, that cannot be compiled ([`crate::template`]).
     #[error(transparent)]
     Template(#[from] TemplateError),
@@ -297,6 +325,8 @@ pub struct Rules {
     rules: Vec<Rule>,
     default: Static,
     schedules: Schedules,
+    /// The Workflow's reservation timeout, when the document states it.
+    reservation_timeout: Option<u32>,
     /// Whether some rule reads the time (a `taskrouter.` or `schedules.` reference).
     reads_clock: bool,
 }
@@ -335,7 +365,7 @@ impl Rule {
     fn reads_clock(&self) -> bool {
         let templates = match &self.answer {
             Compiled::Templated(templated) => Some(templated.node.templates()),
-            Compiled::Static(_) => None,
+            Compiled::Static(_) | Compiled::Deferred(_) => None,
         };
         self.when.references().any(reads_clock)
             || templates
@@ -352,6 +382,15 @@ enum Compiled {
     Static(Static),
     /// Filled and validated per callback.
     Templated(Templated),
+    /// Handed to a decider: answered `{}` now, decided through the REST API later.
+    Deferred(Box<Deferred>),
+}
+
+/// A `defer`, with the `{}` it answers serialised once.
+#[derive(Debug, Clone)]
+struct Deferred {
+    deferral: Deferral,
+    body: Static,
 }
 
 /// An answer serialised once.
@@ -373,7 +412,13 @@ pub struct Decision<'a> {
     /// Rules whose `when` matched but whose templates could not be filled, in order. Empty, and
     /// not allocated, in the usual case.
     pub skipped: Vec<Skipped<'a>>,
+    /// The rule's `defer`, when it hands the decision to a decider: the body is then `{}` and
+    /// the caller queues the reservation ([`crate::defer::queue`]).
+    pub deferral: Option<&'a Deferral>,
 }
+
+/// The [`Decision::answer`] of a rule that defers to a decider.
+pub const DEFERRED_ANSWER: &str = "decider";
 
 /// A rule that matched but could not be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -393,6 +438,7 @@ impl Rules {
             rules: Vec::new(),
             default: defer(),
             schedules: Schedules::default(),
+            reservation_timeout: None,
             reads_clock: false,
         })
     }
@@ -415,9 +461,27 @@ impl Rules {
         check_keys(
             document,
             "the rules document",
-            &["rules", "default", "schedules", "description"],
+            &[
+                "rules",
+                "default",
+                "schedules",
+                "reservation_timeout_seconds",
+                "description",
+            ],
             DOCUMENT_KEYS,
         )?;
+        let reservation_timeout = match document.get("reservation_timeout_seconds") {
+            None => None,
+            Some(value) => Some(
+                value
+                    .as_u64()
+                    .and_then(|seconds| u32::try_from(seconds).ok())
+                    .filter(|seconds| (1..=MAX_WITHIN_SECONDS).contains(seconds))
+                    .ok_or_else(|| RulesError::ReservationTimeout {
+                        found: value.to_string(),
+                    })?,
+            ),
+        };
         optional_string(document, "description", "the rules document")?;
         let schedules = compile_schedules(document.get(SCHEDULES), document.get("rules"))?;
         let specs = match document.get("rules") {
@@ -458,6 +522,7 @@ impl Rules {
             rules,
             default,
             schedules,
+            reservation_timeout,
             reads_clock,
         })
     }
@@ -486,6 +551,16 @@ impl Rules {
                         answer: answer.answer,
                         body: Cow::Borrowed(&answer.body),
                         skipped,
+                        deferral: None,
+                    };
+                }
+                Compiled::Deferred(deferred) => {
+                    return Decision {
+                        rule: &rule.name,
+                        answer: deferred.body.answer,
+                        body: Cow::Borrowed(&deferred.body.body),
+                        skipped,
+                        deferral: Some(&deferred.deferral),
                     };
                 }
                 Compiled::Templated(templated) => match templated.fill(&scope) {
@@ -495,6 +570,7 @@ impl Rules {
                             answer: answer.name(),
                             body: Cow::Owned(answer.to_body()),
                             skipped,
+                            deferral: None,
                         };
                     }
                     Err(reason) => skipped.push(Skipped {
@@ -509,6 +585,7 @@ impl Rules {
             answer: self.default.answer,
             body: Cow::Borrowed(&self.default.body),
             skipped,
+            deferral: None,
         }
     }
 
@@ -536,15 +613,32 @@ impl Rules {
     /// What the document lets a callback's values choose beyond what templates normally allow:
     /// one line per `{{raw …}}` ([`crate::template`]), naming the rule, the field and the
     /// template, for `taskrouter check` to print. Empty for most documents.
+    ///
+    /// Also one line per `defer` whose `within_seconds` may not leave room before the Workflow's
+    /// reservation timeout ([`Deferral::timeout_warning`]).
     pub fn warnings(&self) -> Vec<String> {
         let mut warnings = Vec::new();
         for (index, rule) in self.rules.iter().enumerate() {
-            if let Compiled::Templated(templated) = &rule.answer {
-                let at = format!("rule `{}` (rules[{index}])", rule.name);
-                warnings.extend(templated.warnings(&at));
+            let at = format!("rule `{}` (rules[{index}])", rule.name);
+            match &rule.answer {
+                Compiled::Templated(templated) => warnings.extend(templated.warnings(&at)),
+                Compiled::Deferred(deferred) => warnings.extend(
+                    deferred
+                        .deferral
+                        .timeout_warning(self.reservation_timeout)
+                        .map(|warning| format!("{at}: {warning}")),
+                ),
+                Compiled::Static(_) => {}
             }
         }
         warnings
+    }
+
+    /// Whether some rule defers to a decider, so callbacks may need the deferral queue.
+    pub fn defers(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|rule| matches!(rule.answer, Compiled::Deferred(_)))
     }
 
     /// The rules' names, in order (the default, always possible, is not listed).
@@ -711,7 +805,7 @@ fn compile_rule(index: usize, spec: &Value, schedules: &Schedules) -> Result<Rul
     check_keys(
         spec,
         &at,
-        &["name", "when", "instruction", "description"],
+        &["name", "when", "instruction", "defer", "description"],
         RULE_KEYS,
     )?;
     optional_string(spec, "description", &at)?;
@@ -745,20 +839,40 @@ fn compile_rule(index: usize, spec: &Value, schedules: &Schedules) -> Result<Rul
         check_callback_reference(reference, &format!("{at}: `when`"))?;
         check_schedule_reference(reference, &format!("{at}: `when`"), schedules)?;
     }
-    let instruction = match spec.get("instruction") {
-        None => {
+    let instruction = match (spec.get("instruction"), spec.get("defer")) {
+        (Some(_), Some(_)) => return Err(RulesError::InstructionAndDefer { at }),
+        (None, Some(defer)) => {
+            let deferral = Deferral::from_json(defer).map_err(|source| RulesError::Defer {
+                at: at.clone(),
+                source,
+            })?;
+            return Ok(Rule {
+                name: name.clone(),
+                when,
+                answer: Compiled::Deferred(Box::new(Deferred {
+                    deferral,
+                    body: Static {
+                        answer: DEFERRED_ANSWER,
+                        body: Answer::Defer.to_body(),
+                    },
+                })),
+            });
+        }
+        (None, None) => {
             return Err(RulesError::MissingKey {
                 at,
                 key: "instruction",
-                hint: ": write an instruction object, or {} to defer",
+                hint: ": write an instruction object, {} to defer, or a `defer` object to hand \
+                       the decision to a decider",
             });
         }
-        Some(value) => object(
-            value,
-            &format!("{at}: `instruction`"),
-            "an instruction object, or {} to defer",
-        )?,
+        (Some(value), None) => value,
     };
+    let instruction = object(
+        instruction,
+        &format!("{at}: `instruction`"),
+        "an instruction object, or {} to defer",
+    )?;
     let answer = compile_instruction(instruction, &at)?;
     if let Compiled::Templated(templated) = &answer {
         for template in templated.node.templates() {
@@ -1093,7 +1207,7 @@ mod tests {
             ),
             (
                 r#"{"rules": [], "defualt": {}}"#.to_owned(),
-                "the rules document: unknown key `defualt`: expected `rules`, `default`, `schedules` or `description`",
+                "the rules document: unknown key `defualt`: expected `rules`, `default`, `schedules`, `reservation_timeout_seconds` or `description`",
                 "a misspelt top-level key",
             ),
             (
@@ -1136,7 +1250,7 @@ mod tests {
                     r#"{{"rules": [{{"name": "a", "when": "1 == 1", "instruction": {accept}}},
                                    {{"name": "vip", "whn": "1 == 1", "instruction": {accept}}}]}}"#
                 ),
-                "rule `vip` (rules[1]): unknown key `whn`: expected `name`, `when`, `instruction` or `description`",
+                "rule `vip` (rules[1]): unknown key `whn`: expected `name`, `when`, `instruction`, `defer` or `description`",
                 "a misspelt rule key",
             ),
             (
@@ -1193,7 +1307,7 @@ mod tests {
             ),
             (
                 r#"{"rules": [{"name": "vip", "when": "1 == 1"}]}"#.to_owned(),
-                "rule `vip` (rules[0]): missing key `instruction`: write an instruction object, or {} to defer",
+                "rule `vip` (rules[0]): missing key `instruction`: write an instruction object, {} to defer, or a `defer` object to hand the decision to a decider",
                 "no instruction",
             ),
             (
@@ -1588,6 +1702,7 @@ mod tests {
             [
                 "accept-all.json",
                 "business-hours.json",
+                "defer.json",
                 "redirect-to-twiml.json",
                 "reject-missing-skill.json",
                 "twilio-time-of-day.json",
@@ -1782,6 +1897,87 @@ mod tests {
         assert_eq!(
             decision.body,
             r#"{"instruction":"call","url":"https://example.com/twiml?utc=Sun2330&paris=Mon30&open=false","from":"+15005550006"}"#
+        );
+    }
+
+    #[test]
+    fn a_deferring_rule_answers_an_empty_object_and_carries_its_deferral() {
+        let rules = rules(
+            r#"{"rules": [
+                {"name": "crm-lookup", "when": "call_sid != null", "defer": {
+                    "decider": "https://decider.example.com/assign",
+                    "within_seconds": 100,
+                    "otherwise": {"instruction": "accept"}}},
+                {"name": "everyone", "when": "1 == 1", "instruction": {"instruction": "accept"}}
+            ]}"#,
+        );
+        assert!(rules.defers());
+        let voice = rules.decide(&callback(voice_task(), worker(), &[]), noon());
+        assert_eq!(voice.rule, "crm-lookup");
+        assert_eq!(voice.answer, DEFERRED_ANSWER);
+        assert_eq!(voice.body, "{}");
+        let deferral = voice.deferral.expect("the rule defers");
+        assert_eq!(
+            deferral.decider.as_str(),
+            "https://decider.example.com/assign"
+        );
+        assert_eq!(deferral.within_seconds, 100);
+        assert_eq!(deferral.otherwise, Instruction::Accept);
+        let other = rules.decide(&callback(json!({}), worker(), &[]), noon());
+        assert_eq!((other.rule, other.deferral), ("everyone", None));
+        assert!(!example("accept-all.json").defers());
+    }
+
+    #[test]
+    fn defer_problems_stop_the_compile_naming_the_rule() {
+        let cases = [
+            (
+                r#"{"rules": [{"name": "slow", "when": "1 == 1", "instruction": {}, "defer": {}}]}"#,
+                "rule `slow` (rules[0]): has both `instruction` and `defer`: keep one",
+            ),
+            (
+                r#"{"rules": [{"name": "slow", "when": "1 == 1", "defer": {"decider": "https://d.example", "within_seconds": 0, "otherwise": {"instruction": "accept"}}}]}"#,
+                "rule `slow` (rules[0]): `defer`: `within_seconds` must be a whole number of seconds from 1 to 86400 (the longest reservation timeout), found 0",
+            ),
+            (
+                r#"{"rules": [{"name": "slow", "when": "1 == 1"}]}"#,
+                "rule `slow` (rules[0]): missing key `instruction`: write an instruction object, {} to defer, or a `defer` object to hand the decision to a decider",
+            ),
+            (
+                r#"{"rules": [], "reservation_timeout_seconds": "120"}"#,
+                "`reservation_timeout_seconds` must be the Workflow's `TaskReservationTimeout`, a whole number of seconds from 1 to 86400, found \"120\"",
+            ),
+        ];
+        for (json, expected) in cases {
+            let error = Rules::compile(json).expect_err(json);
+            assert_eq!(error.to_string(), expected, "{json}");
+        }
+    }
+
+    #[test]
+    fn a_long_deferral_is_warned_about_unless_the_reservation_timeout_leaves_room() {
+        let document = |within: u32, timeout: &str| {
+            rules(&format!(
+                r#"{{{timeout}"rules": [{{"name": "slow", "when": "1 == 1", "defer": {{
+                    "decider": "https://d.example", "within_seconds": {within},
+                    "otherwise": {{"instruction": "accept"}}}}}}]}}"#
+            ))
+        };
+        assert_eq!(document(100, "").warnings(), Vec::<String>::new());
+        let warnings = document(120, "").warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("rule `slow` (rules[0]): `defer`: `within_seconds` is 120")
+        );
+        assert_eq!(
+            document(200, r#""reservation_timeout_seconds": 300, "#).warnings(),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            document(295, r#""reservation_timeout_seconds": 300, "#)
+                .warnings()
+                .len(),
+            1
         );
     }
 
