@@ -24,6 +24,8 @@
 //! the workspace's timeout activity, which is what `otherwise` is there to prevent.
 //! [`Deferral::timeout_warning`] says when it may not.
 
+pub mod queue;
+
 use serde_json::{Map, Value, json};
 
 use crate::document::{json_kind, suggest, unknown_keys};
