@@ -24,6 +24,7 @@
 //! the workspace's timeout activity, which is what `otherwise` is there to prevent.
 //! [`Deferral::timeout_warning`] says when it may not.
 
+pub mod decider;
 pub mod queue;
 
 use serde_json::{Map, Value, json};

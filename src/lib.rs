@@ -8,9 +8,11 @@
 //! # Layout
 //!
 //! [`http`] is the only module of the function that knows about Lambda or HTTP; [`rest`] is the
-//! CLI's outbound HTTP to Twilio, which the function never uses. The domain modules are pure (no
+//! outbound HTTP to Twilio of the CLI and of the decider function (`defer/decider.rs`), which the
+//! callback function never uses. The domain modules are pure (no
 //! environment, no clock, no network: [`http`] reads the clock once per callback and passes the
-//! instant in); [`token`] owns the function's one network call (SSM or Secrets Manager),
+//! instant in); [`token`] owns the function's one network call (SSM or Secrets Manager; a rule that defers
+//! adds a SendMessage, [`defer`]),
 //! [`config`] and [`telemetry`] read the environment, and [`app`] puts the pieces together once
 //! per cold start.
 //!
@@ -35,12 +37,12 @@
 //! | [`rules`] | the rules document, compiled once; the decision per callback at an instant |
 //! | [`template`] | the `{{reference}}` templates in a rules document's instructions: found and checked when compiling, filled per callback |
 //! | [`rulebook`] | which rules document decides a callback: a tenant's (`AC…/WS….json`, `AC….json`) or the default; which account owns each, so one tenant's signed callback is never decided by another's rules |
-//! | [`defer`] | a rule's `defer`: the decider URL, how long to wait for it, the instruction applied otherwise; the warning when that may outlast the Workflow's reservation timeout |
+//! | [`defer`] | decisions slower than the callback's 5 s: a rule's `defer` (the decider URL, how long to wait for it, the instruction applied otherwise, the warning when that may outlast the Workflow's reservation timeout); the SQS message and the client that queues it within the callback's deadline (`defer/queue.rs`); the second function, `taskrouter-decider`, which fetches each queued reservation, asks the decider with a signed POST and applies its answer or `otherwise` over REST, at most once (`defer/decider.rs`) |
 //! | [`instruction`] | typed, validated assignment instructions and their exact JSON |
 //! | [`limits`] | TaskRouter's documented limits that several parts rely on, defined once in the domain |
 //! | [`metrics`] | CloudWatch Embedded Metric Format lines, and the list of every metric published (the template's dashboard and alarms are checked against it) |
 //! | [`workflow`] | Workflow configurations: a typed model (`workflow/parse.rs`), warnings (`check.rs`), the routing engine as a pure step (`walk.rs`: where a task waits and until when, given its age, the workers and the instant; `step.rs`: one routing step's workers, order and `skip_if`), a task's whole walk explained (`route.rs`) against workers and queues (`workspace.rs`), semantic differences with filters paired by name (`diff.rs`) |
-//! | [`rest`] | the outbound TaskRouter REST client of the CLI: credentials and host, rustls/AWS-LC transport with retries and Twilio's error JSON, typed operations (the function does not use it) |
+//! | [`rest`] | the outbound TaskRouter REST client of the CLI and the decider: credentials and host, rustls/AWS-LC transport with retries and Twilio's error JSON, typed operations (the callback function does not use it) |
 //! | [`sim`] | `taskrouter sim`: a local TaskRouter, a pure engine (state, one time-ordered queue of timers, routing by [`workflow`]) with transports around it: its REST API v1 (hyper), signed callbacks, a real or manual clock, the workspace document; the function never reaches it |
 //! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`); test (`cli/test.rs`); workflow check, route (`cli/workflow/mod.rs`, reading files with `cli/workflow/file.rs`); workflow diff, apply, pull (`cli/workflow/live.rs`); task (`cli/task.rs`); worker (`cli/worker.rs`); reservation (`cli/reservation.rs`); connect (`cli/connect.rs`); sim serve, export (`cli/sim.rs`); one table of exit codes (`cli::Exit`) |
 //!

@@ -34,6 +34,10 @@ mod dashboard;
 // when the queue refuses it, the start refused without a queue.
 mod defer;
 
+// The slow path end to end: simulator → function → moto's SQS → the compiled decider → a
+// scripted decider checking signatures with Twilio's helper → REST → simulator; each race.
+mod decider;
+
 // Many accounts, a token each under an SSM prefix: callbacks signed per account, forgeries, a
 // flood of invented accounts with the SSM requests counted by moto.
 mod accounts;

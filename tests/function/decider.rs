@@ -1,0 +1,478 @@
+//! The slow path end to end on one machine: the simulator reserves a worker and calls the
+//! compiled function behind its HTTP front; a `defer` rule answers `{}` and queues the
+//! reservation on moto's SQS; the compiled `taskrouter-decider`, fed the queue's messages as
+//! Lambda's event source mapping feeds them (batches, `batchItemFailures` delivered again, the
+//! others deleted), asks a scripted decider (Python, checking every signature with Twilio's
+//! `RequestValidator`) and applies its answer over the simulator's REST API. The simulator's
+//! clock is manual, so a reservation times out only when a test says so.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_sdk_sqs::types::MessageSystemAttributeName;
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+use crate::support::cli::ACCOUNT;
+use crate::support::gateway::Gateway;
+use crate::support::loopback::free_port;
+use crate::support::moto::Moto;
+use crate::support::process::{self, Output, collect_output};
+use crate::support::runtime_api::{Outcome, RuntimeApi};
+use crate::support::sim::{SIM_TOKEN, Sim, WS};
+use crate::support::{TempFile, json_lines, repo};
+
+const OFFLINE: &str = "WA00000000000000000000000000000001";
+const WW: &str = "WW00000000000000000000000000000001";
+const SUPPORT: &str = "WQ00000000000000000000000000000001";
+const ALICE: &str = "WK00000000000000000000000000000001";
+
+/// The scripted decider (`support/decider.py`) on a free port.
+struct ScriptedDecider {
+    _child: Child,
+    log: TempFile,
+}
+
+impl ScriptedDecider {
+    async fn start_at(port: u16, script: &[&str], sim: &Sim) -> Self {
+        let log = TempFile::new("decider.jsonl", "");
+        let child = Command::new("python3")
+            .arg(repo().join("tests/function/support/decider.py"))
+            .arg(port.to_string())
+            .env("TWILIO_AUTH_TOKEN", SIM_TOKEN)
+            .env("TWILIO_ACCOUNT_SID", ACCOUNT)
+            .env("SIM_URL", &sim.url)
+            .env("DECIDER_SCRIPT", json!(script).to_string())
+            .env("DECIDER_LOG", log.path())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("python3 runs the scripted decider");
+        let started = Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the scripted decider did not listen"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self { _child: child, log }
+    }
+
+    /// One JSON object per request it received.
+    fn requests(&self) -> Vec<Value> {
+        json_lines(&std::fs::read_to_string(self.log.path()).unwrap_or_default())
+    }
+}
+
+/// The compiled `taskrouter-decider` against a Runtime API emulator.
+struct DeciderFunction {
+    api: RuntimeApi,
+    _child: tokio::process::Child,
+    output: Arc<Mutex<Output>>,
+}
+
+impl DeciderFunction {
+    async fn start(moto: &Moto, queue: &str, sim: &Sim) -> Self {
+        let api = RuntimeApi::start().await;
+        let mut command = process::lambda_command(
+            env!("CARGO_BIN_EXE_taskrouter-decider"),
+            &api,
+            "taskrouter-decider-test",
+            256,
+        );
+        command
+            .envs(moto.function_env())
+            .env("TWILIO_AUTH_TOKEN", SIM_TOKEN)
+            .env("DEFERRED_QUEUE_URL", queue)
+            .env("TASKROUTER_API_URL", &sim.url)
+            .env("DECIDER_RETRY_SECONDS", "1");
+        let mut child = command.spawn().expect("spawn the decider binary");
+        let output = collect_output(&mut child, usize::MAX);
+        Self {
+            api,
+            _child: child,
+            output,
+        }
+    }
+
+    fn output(&self) -> String {
+        self.output
+            .lock()
+            .map(|o| o.text.clone())
+            .unwrap_or_default()
+    }
+
+    /// The `Outcome` of every `Deferrals` metric line, in order.
+    fn outcomes(&self) -> Vec<String> {
+        json_lines(&self.output())
+            .iter()
+            .filter(|line| line["Deferrals"] == 1)
+            .filter_map(|line| line["Outcome"].as_str().map(str::to_owned))
+            .collect()
+    }
+}
+
+/// What Lambda's event source mapping does, once: receive a batch (waiting up to `wait`), invoke
+/// the function with it, delete the messages it did not report failed. The number of messages.
+async fn deliver(
+    moto: &Moto,
+    queue: &str,
+    decider: &DeciderFunction,
+    duplicate: bool,
+    wait: i32,
+) -> usize {
+    let sqs = moto.sqs_client().await;
+    let received = sqs
+        .receive_message()
+        .queue_url(queue)
+        .max_number_of_messages(10)
+        .wait_time_seconds(wait)
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .send()
+        .await
+        .expect("moto receives");
+    let messages = received.messages();
+    if messages.is_empty() {
+        return 0;
+    }
+    let mut records: Vec<Value> = messages
+        .iter()
+        .map(|message| {
+            let attributes: serde_json::Map<String, Value> = message
+                .attributes()
+                .into_iter()
+                .flatten()
+                .map(|(key, value)| (key.as_str().to_owned(), Value::from(value.as_str())))
+                .collect();
+            json!({
+                "messageId": message.message_id(),
+                "receiptHandle": message.receipt_handle(),
+                "body": message.body(),
+                "attributes": attributes,
+                "eventSource": "aws:sqs",
+            })
+        })
+        .collect();
+    if duplicate {
+        // At-least-once: the same message delivered twice, in the same batch.
+        let copies = records.clone();
+        records.extend(copies);
+    }
+    let response = match decider.api.invoke(json!({"Records": records})).await {
+        Outcome::Response(response) => response,
+        Outcome::Error(error) => panic!("the decider failed: {error}\n{}", decider.output()),
+    };
+    let failed: HashSet<&str> = response["batchItemFailures"]
+        .as_array()
+        .expect("a partial batch response")
+        .iter()
+        .filter_map(|failure| failure["itemIdentifier"].as_str())
+        .collect();
+    for message in messages {
+        if !failed.contains(message.message_id().unwrap_or_default()) {
+            sqs.delete_message()
+                .queue_url(queue)
+                .receipt_handle(message.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("moto deletes");
+        }
+    }
+    messages.len()
+}
+
+/// Delivers until the queue stays empty for a long poll, at most `rounds` batches.
+async fn drain(moto: &Moto, queue: &str, decider: &DeciderFunction, rounds: usize) {
+    for _ in 0..rounds {
+        if deliver(moto, queue, decider, false, 5).await == 0 {
+            return;
+        }
+    }
+    panic!(
+        "the queue was not drained in {rounds} deliveries\n{}",
+        decider.output()
+    );
+}
+
+/// The whole loop: the simulator (alice, available, support tasks), the function deferring every
+/// callback to the scripted decider for `within` seconds (otherwise: reject into Offline), the
+/// queue and the decider function.
+struct Slow {
+    moto: Moto,
+    queue: String,
+    gateway: Gateway,
+    sim: Arc<Sim>,
+    scripted: ScriptedDecider,
+    decider: DeciderFunction,
+}
+
+impl Slow {
+    async fn start(script: &[&str], within: u32) -> Self {
+        let moto = Moto::start().await;
+        let queue = moto.create_queue("deferred").await;
+        // The simulator needs the function's URL and the function the decider's: a port for the
+        // scripted decider is chosen once both exist, so the rules are written last.
+        let listener_port = free_port();
+        let decider_url = format!("http://127.0.0.1:{listener_port}/decide");
+        let rules = json!({"rules": [{"name": "ask-the-crm", "when": "1 == 1", "defer": {
+            "decider": decider_url, "within_seconds": within,
+            "otherwise": {"instruction": "reject", "activity_sid": OFFLINE}}}]});
+        let moto_env = moto.function_env();
+        let rules_text = rules.to_string();
+        let mut env: Vec<(&str, &str)> = moto_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        env.push(("ASSIGNMENT_RULES", &rules_text));
+        env.push(("DEFERRED_QUEUE_URL", &queue));
+        let gateway = Gateway::start(&env).await;
+        let callback = format!("{}/taskrouter/assignment_callback", gateway.url);
+        let document = json!({
+            "sid": WS, "friendly_name": "Simulated",
+            "default_activity": "Offline", "timeout_activity": "Offline",
+            "activities": [
+                {"sid": OFFLINE, "friendly_name": "Offline", "available": false},
+                {"sid": "WA00000000000000000000000000000002", "friendly_name": "Available", "available": true}
+            ],
+            "workers": [{"sid": ALICE, "friendly_name": "alice", "activity": "Available",
+                         "attributes": {"skills": ["support"]}}],
+            "task_queues": [{"sid": SUPPORT, "friendly_name": "Support", "target_workers": "skills HAS 'support'"}],
+            "workflows": [{"sid": WW, "friendly_name": "Support",
+                "configuration": {"task_routing": {"filters": [], "default_filter": {"queue": SUPPORT}}},
+                "assignment_callback_url": callback, "task_reservation_timeout": 120}],
+        });
+        let sim = tokio::task::spawn_blocking(move || Sim::start(&document, &[]))
+            .await
+            .expect("the simulator starts");
+        let scripted = ScriptedDecider::start_at(listener_port, script, &sim).await;
+        let decider = DeciderFunction::start(&moto, &queue, &sim).await;
+        Self {
+            moto,
+            queue,
+            gateway,
+            sim: Arc::new(sim),
+            scripted,
+            decider,
+        }
+    }
+
+    /// Creates a support task; once the simulation settles, alice holds a pending reservation,
+    /// deferred by the function. The task's and the reservation's SIDs.
+    async fn reserve(&self) -> (String, String) {
+        let sim = Arc::clone(&self.sim);
+        tokio::task::spawn_blocking(move || {
+            let (status, task) = sim.post(
+                &Sim::ws("/Tasks"),
+                &[
+                    ("Attributes", r#"{"type": "support"}"#),
+                    ("WorkflowSid", WW),
+                ],
+            );
+            assert_eq!(status, 201, "{task}");
+            sim.advance(0);
+            let task = task["sid"].as_str().expect("a task SID").to_owned();
+            let (_, listed) = sim.get(&Sim::ws(&format!("/Tasks/{task}/Reservations")));
+            let reservation = listed["reservations"][0]["sid"]
+                .as_str()
+                .unwrap_or_else(|| panic!("a reservation: {listed}\n{}", sim.log()))
+                .to_owned();
+            (task, reservation)
+        })
+        .await
+        .expect("reserved")
+    }
+
+    async fn get(&self, path: String) -> Value {
+        let sim = Arc::clone(&self.sim);
+        tokio::task::spawn_blocking(move || sim.get(&path).1)
+            .await
+            .expect("fetched")
+    }
+
+    async fn reservation(&self, task: &str, reservation: &str) -> Value {
+        self.get(Sim::ws(&format!(
+            "/Tasks/{task}/Reservations/{reservation}"
+        )))
+        .await
+    }
+
+    /// The event types of the task, in order.
+    async fn events(&self, task: &str) -> Vec<String> {
+        let events = self
+            .get(Sim::ws(&format!("/Events?TaskSid={task}&PageSize=1000")))
+            .await;
+        events["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|event| event["event_type"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    fn context(&self) -> String {
+        format!(
+            "--- decider\n{}\n--- function\n{}\n--- simulator\n{}",
+            self.decider.output(),
+            self.gateway.function.output(),
+            self.sim.log()
+        )
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decider_that_accepts_after_two_not_yets_gets_the_task_assigned_with_every_ask_signed() {
+    let slow = Slow::start(&["empty", "empty", "accept"], 60).await;
+    let (task, reservation) = slow.reserve().await;
+    assert_eq!(
+        slow.reservation(&task, &reservation).await["reservation_status"],
+        "pending",
+        "the function answered {{}}\n{}",
+        slow.context()
+    );
+    drain(&slow.moto, &slow.queue, &slow.decider, 10).await;
+    assert_eq!(
+        slow.reservation(&task, &reservation).await["reservation_status"],
+        "accepted",
+        "{}",
+        slow.context()
+    );
+    let task_now = slow.get(Sim::ws(&format!("/Tasks/{task}"))).await;
+    assert_eq!(task_now["assignment_status"], "assigned");
+    let asks = slow.scripted.requests();
+    assert_eq!(asks.len(), 3, "{asks:?}");
+    for ask in &asks {
+        assert_eq!(
+            ask["valid"], true,
+            "every ask verifies with Twilio's validator: {ask}"
+        );
+        assert_eq!(ask["reservation"], reservation.as_str());
+        assert!(
+            ask["deadline"].as_str().is_some_and(|d| d.ends_with('Z')),
+            "{ask}"
+        );
+    }
+    assert_eq!(slow.decider.outcomes(), ["retried", "retried", "applied"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decider_that_never_answers_gets_otherwise_applied_before_the_reservation_times_out() {
+    let slow = Slow::start(&["fail"], 3).await;
+    let (task, reservation) = slow.reserve().await;
+    drain(&slow.moto, &slow.queue, &slow.decider, 20).await;
+    assert_eq!(
+        slow.reservation(&task, &reservation).await["reservation_status"],
+        "rejected",
+        "otherwise rejects into Offline\n{}",
+        slow.context()
+    );
+    let alice = slow.get(Sim::ws(&format!("/Workers/{ALICE}"))).await;
+    assert_eq!(alice["activity_name"], "Offline");
+    let outcomes = slow.decider.outcomes();
+    assert_eq!(
+        outcomes.last().map(String::as_str),
+        Some("otherwise"),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes[..outcomes.len() - 1]
+            .iter()
+            .all(|o| o == "retried"),
+        "{outcomes:?}"
+    );
+    assert!(
+        !slow
+            .events(&task)
+            .await
+            .contains(&"reservation.timeout".to_owned())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reservation_timed_out_before_the_decider_runs_is_never_asked_nor_updated() {
+    let slow = Slow::start(&["accept"], 60).await;
+    // Timed out while the message waited on the queue.
+    let (first, timed_out) = slow.reserve().await;
+    let sim = Arc::clone(&slow.sim);
+    tokio::task::spawn_blocking(move || sim.advance(121))
+        .await
+        .expect("advanced");
+    drain(&slow.moto, &slow.queue, &slow.decider, 5).await;
+    assert_eq!(
+        slow.reservation(&first, &timed_out).await["reservation_status"],
+        "timeout"
+    );
+    assert_eq!(slow.decider.outcomes(), ["gone"], "{}", slow.context());
+    assert!(
+        slow.scripted.requests().is_empty(),
+        "the decider was never asked"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn races_with_the_reservation_apply_no_second_decision_and_never_fail_the_message_for_good() {
+    // 1. The worker accepts in their own UI while the decider thinks; the decider then answers
+    //    reject: the update is refused, the reservation stays accepted.
+    let slow = Slow::start(&["accept-elsewhere", "accept", "accept"], 60).await;
+    let (task, reservation) = slow.reserve().await;
+    drain(&slow.moto, &slow.queue, &slow.decider, 5).await;
+    assert_eq!(
+        slow.reservation(&task, &reservation).await["reservation_status"],
+        "accepted",
+        "{}",
+        slow.context()
+    );
+    assert_eq!(slow.decider.outcomes(), ["gone"]);
+    let accepted = slow
+        .events(&task)
+        .await
+        .iter()
+        .filter(|event| *event == "reservation.accepted")
+        .count();
+    assert_eq!(accepted, 1);
+
+    // 2. Complete that task so alice is free, then a duplicate delivery of a new one: both
+    //    copies in one batch; one applies, the other finds it no longer pending.
+    let sim = Arc::clone(&slow.sim);
+    let done = task.clone();
+    tokio::task::spawn_blocking(move || {
+        sim.post(
+            &Sim::ws(&format!("/Tasks/{done}")),
+            &[("AssignmentStatus", "completed"), ("Reason", "done")],
+        )
+    })
+    .await
+    .expect("completed");
+    let (second, duplicated) = slow.reserve().await;
+    assert!(deliver(&slow.moto, &slow.queue, &slow.decider, true, 5).await > 0);
+    drain(&slow.moto, &slow.queue, &slow.decider, 5).await;
+    assert_eq!(
+        slow.reservation(&second, &duplicated).await["reservation_status"],
+        "accepted",
+        "{}",
+        slow.context()
+    );
+    let accepted = slow
+        .events(&second)
+        .await
+        .iter()
+        .filter(|event| *event == "reservation.accepted")
+        .count();
+    assert_eq!(accepted, 1, "one decision applied");
+    assert_eq!(slow.decider.outcomes()[1..], ["applied", "gone"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reservation_that_times_out_between_the_fetch_and_the_update_is_reported_gone() {
+    // The decider, asked, lets the simulated clock pass the reservation timeout, then accepts.
+    let slow = Slow::start(&["advance:121"], 60).await;
+    let (task, reservation) = slow.reserve().await;
+    drain(&slow.moto, &slow.queue, &slow.decider, 5).await;
+    assert_eq!(
+        slow.reservation(&task, &reservation).await["reservation_status"],
+        "timeout",
+        "{}",
+        slow.context()
+    );
+    assert_eq!(slow.decider.outcomes(), ["gone"]);
+}
