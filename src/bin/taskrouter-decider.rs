@@ -28,6 +28,15 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!("ready");
+    if std::env::var("DECIDER_POLL").is_ok_and(|value| value == "true") {
+        // Local runs (`make decider`): poll the queue as Lambda's event source mapping would.
+        loop {
+            if let Err(error) = decider.poll_once(20).await {
+                tracing::error!(%error, "the queue cannot be read");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    }
     let decider = &decider;
     let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<BatchResponse, std::convert::Infallible>(decider.handle(event.payload).await)

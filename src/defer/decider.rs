@@ -262,6 +262,70 @@ impl Decider {
         })
     }
 
+    /// What Lambda's event source mapping does, once, for local runs without Lambda
+    /// (`DECIDER_POLL=true`, `make decider`): receives a batch from the queue (waiting up to
+    /// `wait_seconds` for one), handles it, and deletes every message not reported failed. The
+    /// number of messages received.
+    ///
+    /// # Errors
+    ///
+    /// The SQS error of a receive that failed, as text.
+    pub async fn poll_once(&self, wait_seconds: i32) -> Result<usize, String> {
+        use aws_sdk_sqs::error::DisplayErrorContext;
+        use aws_sdk_sqs::types::MessageSystemAttributeName;
+        let received = self
+            .queue
+            .client()
+            .receive_message()
+            .queue_url(self.queue.url())
+            .max_number_of_messages(10)
+            .wait_time_seconds(wait_seconds)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .map_err(|error| DisplayErrorContext(&error).to_string())?;
+        let messages = received.messages();
+        let records = messages
+            .iter()
+            .map(|message| SqsRecord {
+                message_id: message.message_id().unwrap_or_default().to_owned(),
+                receipt_handle: message.receipt_handle().unwrap_or_default().to_owned(),
+                body: message.body().unwrap_or_default().to_owned(),
+                attributes: message
+                    .attributes()
+                    .into_iter()
+                    .flatten()
+                    .map(|(key, value)| (key.as_str().to_owned(), value.clone()))
+                    .collect(),
+            })
+            .collect::<Vec<_>>();
+        let response = self
+            .handle(SqsEvent {
+                records: records.clone(),
+            })
+            .await;
+        for record in &records {
+            let failed = response
+                .batch_item_failures
+                .iter()
+                .any(|failure| failure.item_identifier == record.message_id);
+            if !failed {
+                let deleted = self
+                    .queue
+                    .client()
+                    .delete_message()
+                    .queue_url(self.queue.url())
+                    .receipt_handle(&record.receipt_handle)
+                    .send()
+                    .await;
+                if let Err(error) = deleted {
+                    tracing::warn!(message_id = %record.message_id, error = %DisplayErrorContext(&error), "message not deleted: it will be delivered again");
+                }
+            }
+        }
+        Ok(records.len())
+    }
+
     /// Handles one batch: every message decided, retried or dropped; the retried ones listed.
     pub async fn handle(&self, event: SqsEvent) -> BatchResponse {
         let mut response = BatchResponse::default();

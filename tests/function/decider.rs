@@ -185,10 +185,30 @@ async fn deliver(
     messages.len()
 }
 
-/// Delivers until the queue stays empty for a long poll, at most `rounds` batches.
+/// Delivers until the queue holds no message, visible or not, at most `rounds` long polls.
 async fn drain(moto: &Moto, queue: &str, decider: &DeciderFunction, rounds: usize) {
+    use aws_sdk_sqs::types::QueueAttributeName;
     for _ in 0..rounds {
-        if deliver(moto, queue, decider, false, 5).await == 0 {
+        if deliver(moto, queue, decider, false, 5).await > 0 {
+            continue;
+        }
+        let attributes = moto
+            .sqs_client()
+            .await
+            .get_queue_attributes()
+            .queue_url(queue)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .expect("moto answers");
+        let held: u64 = attributes
+            .attributes()
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, count)| count.parse::<u64>().ok())
+            .sum();
+        if held == 0 {
             return;
         }
     }
@@ -475,4 +495,77 @@ async fn a_reservation_that_times_out_between_the_fetch_and_the_update_is_report
         slow.context()
     );
     assert_eq!(slow.decider.outcomes(), ["gone"]);
+}
+
+#[tokio::test]
+async fn the_example_decider_verifies_the_signature_with_twilios_helper_and_answers_like_a_callback()
+ {
+    let port = free_port();
+    let _child = Command::new("python3")
+        .arg(repo().join("examples/decider.py"))
+        .arg(port.to_string())
+        .env("TWILIO_AUTH_TOKEN", SIM_TOKEN)
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("python3 runs the example decider");
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the example did not listen"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let url = format!("http://127.0.0.1:{port}/decide");
+    let ask = |tier: Option<&str>, token: &str| {
+        let attributes = tier.map_or_else(|| json!({}), |tier| json!({"customer_tier": tier}));
+        let params = vec![
+            ("TaskAttributes".to_owned(), attributes.to_string()),
+            (
+                "ReservationSid".to_owned(),
+                "WR00000000000000000000000000000001".to_owned(),
+            ),
+            ("Deadline".to_owned(), "2026-12-07T12:01:30Z".to_owned()),
+        ];
+        let signature = taskrouter_lambda::signature::sign(token.as_bytes(), &url, &params);
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params.iter())
+            .finish();
+        let url = url.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let mut answer = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .build()
+                    .new_agent()
+                    .post(&url)
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .header("X-Twilio-Signature", &signature)
+                    .send(body.as_str())
+                    .expect("the example answers");
+                let status = answer.status().as_u16();
+                let text = answer.body_mut().read_to_string().unwrap_or_default();
+                (
+                    status,
+                    serde_json::from_str::<Value>(&text).unwrap_or(Value::Null),
+                )
+            })
+            .await
+            .expect("asked")
+        }
+    };
+    assert_eq!(
+        ask(Some("premium"), SIM_TOKEN).await,
+        (200, json!({"instruction": "accept"}))
+    );
+    assert_eq!(
+        ask(Some("standard"), SIM_TOKEN).await.1["instruction"],
+        "reject"
+    );
+    assert_eq!(ask(None, SIM_TOKEN).await, (200, json!({})), "not yet");
+    assert_eq!(ask(Some("premium"), "another-token").await.0, 403);
 }
