@@ -77,6 +77,10 @@ struct DeciderFunction {
 
 impl DeciderFunction {
     async fn start(moto: &Moto, queue: &str, sim: &Sim) -> Self {
+        Self::start_with(moto, queue, sim, &[]).await
+    }
+
+    async fn start_with(moto: &Moto, queue: &str, sim: &Sim, extra: &[(&str, &str)]) -> Self {
         let api = RuntimeApi::start().await;
         let mut command = process::lambda_command(
             env!("CARGO_BIN_EXE_taskrouter-decider"),
@@ -89,7 +93,8 @@ impl DeciderFunction {
             .env("TWILIO_AUTH_TOKEN", SIM_TOKEN)
             .env("DEFERRED_QUEUE_URL", queue)
             .env("TASKROUTER_API_URL", &sim.url)
-            .env("DECIDER_RETRY_SECONDS", "1");
+            .env("DECIDER_RETRY_SECONDS", "1")
+            .envs(extra.iter().copied());
         let mut child = command.spawn().expect("spawn the decider binary");
         let output = collect_output(&mut child, usize::MAX);
         Self {
@@ -568,4 +573,42 @@ async fn the_example_decider_verifies_the_signature_with_twilios_helper_and_answ
     );
     assert_eq!(ask(None, SIM_TOKEN).await, (200, json!({})), "not yet");
     assert_eq!(ask(Some("premium"), "another-token").await.0, 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_locally_the_decider_polls_the_queue_itself_and_decides() {
+    // `make decider`: no Lambda, the binary reads the queue as the event source mapping would.
+    let slow = Slow::start(&["empty", "accept"], 60).await;
+    let polling = DeciderFunction::start_with(
+        &slow.moto,
+        &slow.queue,
+        &slow.sim,
+        &[("DECIDER_POLL", "true")],
+    )
+    .await;
+    let (task, reservation) = slow.reserve().await;
+    let started = Instant::now();
+    loop {
+        let status = slow.reservation(&task, &reservation).await["reservation_status"].clone();
+        if status == "accepted" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "still {status}\n{}\n{}",
+            polling.output(),
+            slow.context()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let started = Instant::now();
+    while polling.outcomes() != ["retried", "applied"] {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}\n{}",
+            polling.outcomes(),
+            polling.output()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
