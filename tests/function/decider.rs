@@ -27,6 +27,8 @@ const OFFLINE: &str = "WA00000000000000000000000000000001";
 const WW: &str = "WW00000000000000000000000000000001";
 const SUPPORT: &str = "WQ00000000000000000000000000000001";
 const ALICE: &str = "WK00000000000000000000000000000001";
+/// The workers' names, `WK…01` first.
+const NAMES: [&str; 3] = ["alice", "bob", "carol"];
 
 /// The scripted decider (`support/decider.py`) on a free port.
 struct ScriptedDecider {
@@ -109,6 +111,20 @@ impl DeciderFunction {
             .lock()
             .map(|o| o.text.clone())
             .unwrap_or_default()
+    }
+
+    /// The outcomes once `done` holds for them (its output is read as the process writes it, so
+    /// the last line of an invocation may arrive after the invocation's answer), or as they are
+    /// after ten seconds.
+    async fn outcomes_when(&self, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let started = Instant::now();
+        loop {
+            let outcomes = self.outcomes();
+            if done(&outcomes) || started.elapsed() > Duration::from_secs(10) {
+                return outcomes;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// The `Outcome` of every `Deferrals` metric line, in order.
@@ -237,6 +253,12 @@ struct Slow {
 
 impl Slow {
     async fn start(script: &[&str], within: u32) -> Self {
+        Self::start_with(script, within, 1).await
+    }
+
+    /// As [`Slow::start`], with `workers` workers (alice, bob, …) and the queue reserving up to
+    /// that many at once.
+    async fn start_with(script: &[&str], within: u32, workers: u8) -> Self {
         let moto = Moto::start().await;
         let queue = moto.create_queue("deferred").await;
         // The simulator needs the function's URL and the function the decider's: a port for the
@@ -260,9 +282,12 @@ impl Slow {
                 {"sid": OFFLINE, "friendly_name": "Offline", "available": false},
                 {"sid": "WA00000000000000000000000000000002", "friendly_name": "Available", "available": true}
             ],
-            "workers": [{"sid": ALICE, "friendly_name": "alice", "activity": "Available",
-                         "attributes": {"skills": ["support"]}}],
-            "task_queues": [{"sid": SUPPORT, "friendly_name": "Support", "target_workers": "skills HAS 'support'"}],
+            "workers": (1..=workers).map(|n| json!({
+                "sid": format!("WK0000000000000000000000000000000{n}"),
+                "friendly_name": NAMES[usize::from(n - 1) % NAMES.len()],
+                "activity": "Available", "attributes": {"skills": ["support"]}})).collect::<Vec<_>>(),
+            "task_queues": [{"sid": SUPPORT, "friendly_name": "Support",
+                "target_workers": "skills HAS 'support'", "max_reserved_workers": workers}],
             "workflows": [{"sid": WW, "friendly_name": "Support",
                 "configuration": {"task_routing": {"filters": [], "default_filter": {"queue": SUPPORT}}},
                 "assignment_callback_url": callback, "task_reservation_timeout": 120}],
@@ -377,7 +402,10 @@ async fn a_decider_that_accepts_after_two_not_yets_gets_the_task_assigned_with_e
             "{ask}"
         );
     }
-    assert_eq!(slow.decider.outcomes(), ["retried", "retried", "applied"]);
+    assert_eq!(
+        slow.decider.outcomes_when(|o| o.len() >= 3).await,
+        ["retried", "retried", "applied"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -393,7 +421,10 @@ async fn a_decider_that_never_answers_gets_otherwise_applied_before_the_reservat
     );
     let alice = slow.get(Sim::ws(&format!("/Workers/{ALICE}"))).await;
     assert_eq!(alice["activity_name"], "Offline");
-    let outcomes = slow.decider.outcomes();
+    let outcomes = slow
+        .decider
+        .outcomes_when(|o| o.last().is_some_and(|last| last != "retried"))
+        .await;
     assert_eq!(
         outcomes.last().map(String::as_str),
         Some("otherwise"),
@@ -427,7 +458,12 @@ async fn a_reservation_timed_out_before_the_decider_runs_is_never_asked_nor_upda
         slow.reservation(&first, &timed_out).await["reservation_status"],
         "timeout"
     );
-    assert_eq!(slow.decider.outcomes(), ["gone"], "{}", slow.context());
+    assert_eq!(
+        slow.decider.outcomes_when(|o| !o.is_empty()).await,
+        ["gone"],
+        "{}",
+        slow.context()
+    );
     assert!(
         slow.scripted.requests().is_empty(),
         "the decider was never asked"
@@ -447,7 +483,10 @@ async fn races_with_the_reservation_apply_no_second_decision_and_never_fail_the_
         "{}",
         slow.context()
     );
-    assert_eq!(slow.decider.outcomes(), ["gone"]);
+    assert_eq!(
+        slow.decider.outcomes_when(|o| !o.is_empty()).await,
+        ["gone"]
+    );
     let accepted = slow
         .events(&task)
         .await
@@ -484,7 +523,10 @@ async fn races_with_the_reservation_apply_no_second_decision_and_never_fail_the_
         .filter(|event| *event == "reservation.accepted")
         .count();
     assert_eq!(accepted, 1, "one decision applied");
-    assert_eq!(slow.decider.outcomes()[1..], ["applied", "gone"]);
+    assert_eq!(
+        slow.decider.outcomes_when(|o| o.len() >= 3).await[1..],
+        ["applied", "gone"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -499,7 +541,10 @@ async fn a_reservation_that_times_out_between_the_fetch_and_the_update_is_report
         "{}",
         slow.context()
     );
-    assert_eq!(slow.decider.outcomes(), ["gone"]);
+    assert_eq!(
+        slow.decider.outcomes_when(|o| !o.is_empty()).await,
+        ["gone"]
+    );
 }
 
 #[tokio::test]
@@ -611,4 +656,47 @@ async fn run_locally_the_decider_polls_the_queue_itself_and_decides() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reservation_rescinded_because_another_worker_accepted_is_never_asked_nor_updated() {
+    // Two workers reserved at once: the first deferral accepted by the decider rescinds the other
+    // reservation, whose deferral is then `gone` without an ask.
+    let slow = Slow::start_with(&["accept"], 60, 2).await;
+    let sim = Arc::clone(&slow.sim);
+    let task = tokio::task::spawn_blocking(move || {
+        let (status, task) = sim.post(
+            &Sim::ws("/Tasks"),
+            &[
+                ("Attributes", r#"{"type": "support"}"#),
+                ("WorkflowSid", WW),
+            ],
+        );
+        assert_eq!(status, 201, "{task}");
+        sim.advance(0);
+        task["sid"].as_str().expect("a task SID").to_owned()
+    })
+    .await
+    .expect("created");
+    drain(&slow.moto, &slow.queue, &slow.decider, 10).await;
+    let listed = slow
+        .get(Sim::ws(&format!("/Tasks/{task}/Reservations")))
+        .await;
+    let mut statuses: Vec<&str> = listed["reservations"]
+        .as_array()
+        .expect("reservations")
+        .iter()
+        .filter_map(|reservation| reservation["reservation_status"].as_str())
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, ["accepted", "rescinded"], "{}", slow.context());
+    assert_eq!(
+        slow.decider.outcomes_when(|o| o.len() >= 2).await,
+        ["applied", "gone"]
+    );
+    assert_eq!(
+        slow.scripted.requests().len(),
+        1,
+        "the rescinded one was never asked"
+    );
 }

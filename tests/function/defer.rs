@@ -15,6 +15,19 @@ const DEFER_ALL: &str = r#"{"rules": [{"name": "crm-lookup", "when": "1 == 1", "
     "within_seconds": 90,
     "otherwise": {"instruction": "accept"}}}]}"#;
 
+/// The function's output once it contains `needle` (it is read as the process writes it, so a
+/// line may arrive after the answer), or as it is after ten seconds.
+async fn output_with(function: &Function, needle: &str) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        let output = function.output();
+        if output.contains(needle) || started.elapsed() > std::time::Duration::from_secs(10) {
+            return output;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 async fn deferring_function(moto: &Moto, queue_url: &str) -> Function {
     let moto_env = moto.function_env();
     let mut env: Vec<(&str, &str)> = moto_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -59,7 +72,7 @@ async fn a_deferring_rule_answers_an_empty_object_and_queues_the_reservation_wit
         "no token travels on the queue"
     );
 
-    let output = function.output();
+    let output = output_with(&function, "assignment answered").await;
     let lines = json_lines(&output);
     let answered = lines
         .iter()
@@ -80,7 +93,11 @@ async fn a_deferral_the_queue_refuses_is_answered_503_logged_and_counted_never_a
     assert_eq!(answer.status, 503, "{}\n{}", answer.body, function.output());
     assert_eq!(answer.json()["error"]["code"], "deferral_not_queued");
 
-    let output = function.output();
+    let output = output_with(
+        &function,
+        "answered 503 so TaskRouter calls the fallback URL",
+    )
+    .await;
     let lines = json_lines(&output);
     assert!(
         lines.iter().any(|line| line["level"] == "ERROR"
