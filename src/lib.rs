@@ -7,12 +7,13 @@
 //!
 //! # Layout
 //!
-//! [`http`] is the only module of the function that knows about Lambda or HTTP; [`rest`] is the
-//! outbound HTTP to Twilio of the CLI and of the decider function (`defer/decider.rs`), which the
-//! callback function never uses. The domain modules are pure (no
+//! [`http`] is the only module of the callback function that knows about Lambda or HTTP;
+//! `defer/decider.rs` is its counterpart in the second function (SQS events in, partial batch
+//! responses out, the signed POST to the decider); [`rest`] is the outbound HTTP to Twilio of the
+//! CLI and of the decider, which the callback function never uses. The domain modules are pure (no
 //! environment, no clock, no network: [`http`] reads the clock once per callback and passes the
-//! instant in); [`token`] owns the function's one network call (SSM or Secrets Manager; a rule that defers
-//! adds a SendMessage, [`defer`]),
+//! instant in); [`token`] owns the callback's network call (SSM or Secrets Manager; a rule that
+//! defers adds one SendMessage, `defer/queue.rs`),
 //! [`config`] and [`telemetry`] read the environment, and [`app`] puts the pieces together once
 //! per cold start.
 //!
