@@ -97,6 +97,13 @@ impl DeciderFunction {
             .env("TASKROUTER_API_URL", &sim.url)
             .env("DECIDER_RETRY_SECONDS", "1")
             .envs(extra.iter().copied());
+        if extra
+            .iter()
+            .any(|(name, _)| *name == "TWILIO_AUTH_TOKEN_PARAMETER_PREFIX")
+        {
+            // A token per account instead of the one token.
+            command.env_remove("TWILIO_AUTH_TOKEN");
+        }
         let mut child = command.spawn().expect("spawn the decider binary");
         let output = collect_output(&mut child, usize::MAX);
         Self {
@@ -698,5 +705,42 @@ async fn a_reservation_rescinded_because_another_worker_accepted_is_never_asked_
         slow.scripted.requests().len(),
         1,
         "the rescinded one was never asked"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_token_per_account_the_decider_signs_with_the_token_of_the_callbacks_account() {
+    let slow = Slow::start(&["accept"], 60).await;
+    slow.moto
+        .put_secure_string(&format!("/taskrouter/accounts/{ACCOUNT}"), SIM_TOKEN)
+        .await;
+    let per_account = DeciderFunction::start_with(
+        &slow.moto,
+        &slow.queue,
+        &slow.sim,
+        &[(
+            "TWILIO_AUTH_TOKEN_PARAMETER_PREFIX",
+            "/taskrouter/accounts/",
+        )],
+    )
+    .await;
+    let (task, reservation) = slow.reserve().await;
+    drain(&slow.moto, &slow.queue, &per_account, 5).await;
+    assert_eq!(
+        slow.reservation(&task, &reservation).await["reservation_status"],
+        "accepted",
+        "{}\n{}",
+        per_account.output(),
+        slow.context()
+    );
+    let asks = slow.scripted.requests();
+    assert_eq!(asks.len(), 1);
+    assert_eq!(
+        asks[0]["valid"], true,
+        "signed with the account's token from SSM"
+    );
+    assert_eq!(
+        per_account.outcomes_when(|o| !o.is_empty()).await,
+        ["applied"]
     );
 }
