@@ -19,7 +19,7 @@ use crate::public_url::PublicBase;
 use crate::rulebook::{RuleBook, RuleBookError};
 use crate::rules::{Rules, RulesError};
 use crate::sid::AccountSid;
-use crate::token::{AccountTokens, Deadline, TokenStore};
+use crate::token::{AccountTokens, Deadline, SystemClock, TokenStore};
 use crate::verification::Verification;
 
 /// The function's name as Lambda reports it, used as the metrics dimension.
@@ -260,9 +260,10 @@ impl App {
                 account: account.clone(),
             });
         }
-        // No SQS client, and no SDK configuration loaded for one, unless a rule defers.
-        let deferrals = match (book.deferring_document(), config.deferred_queue_url) {
-            (None, _) => None,
+        // No SQS client, and no SDK configuration loaded for one, unless a rule defers. When one
+        // does, the configuration is loaded once, for the queue and the token store alike.
+        let (deferrals, sdk_config) = match (book.deferring_document(), config.deferred_queue_url) {
+            (None, _) => (None, None),
             (Some(document), None) => {
                 return Err(StartError::NoDeferredQueue {
                     document: document.to_owned(),
@@ -272,7 +273,7 @@ impl App {
                 let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
                     .load()
                     .await;
-                Some(DeferralQueue::new(url, &sdk_config))
+                (Some(DeferralQueue::new(url, &sdk_config)), Some(sdk_config))
             }
         };
         let metrics = Metrics::new(
@@ -282,12 +283,31 @@ impl App {
         let verification = match config.signatures {
             Signatures::Unchecked => Verification::Disabled,
             // The init read waits for the callback this cold start is for (if it is one).
-            Signatures::OneAccount(source) => Verification::Enforced(
-                TokenStore::new(source, config.token_refresh, Deadline::after(started)).await,
-            ),
-            Signatures::PerAccount(accounts) => Verification::PerAccount(Box::new(
-                AccountTokens::new(accounts, config.token_refresh).await,
-            )),
+            Signatures::OneAccount(source) => Verification::Enforced(match &sdk_config {
+                Some(sdk_config) => {
+                    TokenStore::with_sdk_config(
+                        source,
+                        config.token_refresh,
+                        sdk_config,
+                        Deadline::after(started),
+                    )
+                    .await
+                }
+                None => {
+                    TokenStore::new(source, config.token_refresh, Deadline::after(started)).await
+                }
+            }),
+            Signatures::PerAccount(accounts) => {
+                Verification::PerAccount(Box::new(match &sdk_config {
+                    Some(sdk_config) => AccountTokens::with_sdk_config(
+                        accounts,
+                        config.token_refresh,
+                        sdk_config,
+                        Arc::new(SystemClock),
+                    ),
+                    None => AccountTokens::new(accounts, config.token_refresh).await,
+                }))
+            }
         };
         Ok(Self {
             public_base: config.public_base,

@@ -141,3 +141,29 @@ async fn without_a_deferring_rule_the_queue_url_is_not_needed_and_nothing_is_que
     assert_eq!((answer.status, answer.body.as_str()), (200, "{}"));
     assert_eq!(moto.receive_all(&queue).await, Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn with_the_token_in_ssm_a_deferring_function_still_verifies_and_queues() {
+    let moto = Moto::start().await;
+    moto.put_secure_string("/taskrouter/auth-token", crate::support::DEV_TOKEN)
+        .await;
+    let queue = moto.create_queue("deferred").await;
+    let moto_env = moto.function_env();
+    let mut env: Vec<(&str, &str)> = moto_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.push(("TWILIO_AUTH_TOKEN_PARAMETER", "/taskrouter/auth-token"));
+    env.push(("ASSIGNMENT_RULES", DEFER_ALL));
+    env.push(("DEFERRED_QUEUE_URL", queue.as_str()));
+    let function = Function::start_with(&env).await;
+    let answer = function.http(fixture("assignment-http-api")).await;
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (200, "{}"),
+        "{}",
+        function.output()
+    );
+    assert_eq!(moto.receive_all(&queue).await.len(), 1);
+    let forged = function
+        .http(fixture("assignment-tampered-parameter"))
+        .await;
+    assert_eq!(forged.status, 403, "still verified: {}", forged.body);
+}
