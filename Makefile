@@ -23,6 +23,9 @@ PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 LOG_LEVEL ?= info
 # The event `invoke` sends: a complete API Gateway event.
 EVENT ?= events/assignment-http-api.json
+# `make run DEFER=1 RULES=rules/examples/defer.json`: a rules document, and the local queue.
+DEFER ?=
+RULES ?=
 # The one benchmark `bench` runs (decide, hot_path, coldstart, storm); empty runs them all.
 BENCH ?=
 # Options of the cold-start storm (`make storm`); see benches/storm.rs.
@@ -86,7 +89,8 @@ define require
 	  exit 1; }
 endef
 
-.PHONY: help tools run tutorial invoke send events test test-fast check deny build validate deploy connect bench storm fuzz fuzz-build prism
+PHONY_DEFER := moto decider
+.PHONY: help tools run tutorial invoke send events test test-fast check deny build validate deploy connect bench storm fuzz fuzz-build prism $(PHONY_DEFER)
 
 help: ## List the targets
 	@echo "usage: make TARGET [VARIABLE=value ...]"
@@ -131,6 +135,10 @@ run: ## Run the function locally on cargo lambda watch (reloads on change; no AW
 	cargo build --bins
 	@# Settings reach the function through the environment, which cargo lambda watch passes on;
 	@# its --env-var flag would split values such as rules JSON at their commas.
+	@# DEFER=1: rules that defer send to the queue of `make moto` (docs/defer.md); RULES=<file>:
+	@# the rules document.
+	$(if $(DEFER),$(MOTO_ENV) DEFERRED_QUEUE_URL='$(DEFERRED_QUEUE_URL)') \
+	$(if $(RULES),ASSIGNMENT_RULES_FILE='$(RULES)') \
 	TWILIO_AUTH_TOKEN=$(DEV_TOKEN) \
 	PUBLIC_BASE_URL='$(PUBLIC_BASE_URL)' \
 	AWS_LAMBDA_LOG_LEVEL='$(LOG_LEVEL)' \
@@ -141,6 +149,22 @@ tutorial: ## The tutorial end to end on this machine: the simulator, `make run`'
 	@# The CLI drives the simulator; `make run`, started by the script, finds both binaries built.
 	cargo build --bins
 	PORT=$(PORT) SIM_PORT=$(SIM_PORT) python3 scripts/tutorial.py
+
+MOTO_PORT ?= 5000
+MOTO_ENV := AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+DEFERRED_QUEUE_URL ?= http://127.0.0.1:$(MOTO_PORT)/123456789012/deferred
+TASKROUTER_API_URL ?= http://127.0.0.1:4010
+
+moto: ## Serve moto (SQS for `defer` rules) on MOTO_PORT, and create the queue `deferred` in it
+	$(call require,moto_server,$(PIP) install '$(MOTO)')
+	@( for _ in $$(seq 100); do sleep 0.2; python3 -c "import boto3; boto3.client('sqs', endpoint_url='http://127.0.0.1:$(MOTO_PORT)', region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing').create_queue(QueueName='deferred')" 2>/dev/null && echo "queue:  $(DEFERRED_QUEUE_URL)" && exit 0; done ) &
+	moto_server -p $(MOTO_PORT)
+
+decider: ## Run the decider function locally: poll DEFERRED_QUEUE_URL on moto, REST to TASKROUTER_API_URL (the simulator)
+	cargo build --bin taskrouter-decider
+	$(MOTO_ENV) TWILIO_AUTH_TOKEN=$(DEV_TOKEN) DEFERRED_QUEUE_URL='$(DEFERRED_QUEUE_URL)' \
+	TASKROUTER_API_URL='$(TASKROUTER_API_URL)' DECIDER_RETRY_SECONDS=1 DECIDER_POLL=true \
+	AWS_LAMBDA_LOG_LEVEL='$(LOG_LEVEL)' cargo run --quiet --bin taskrouter-decider
 
 invoke: ## Send EVENT (an API Gateway event file) to the function started by `make run`
 	$(call require,cargo-lambda,$(PIP) install '$(CARGO_LAMBDA)')

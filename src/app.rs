@@ -13,12 +13,13 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 
 use crate::config::{Config, RulesSource, Signatures};
+use crate::defer::queue::DeferralQueue;
 use crate::metrics::{Metrics, MetricsError};
 use crate::public_url::PublicBase;
 use crate::rulebook::{RuleBook, RuleBookError};
 use crate::rules::{Rules, RulesError};
 use crate::sid::AccountSid;
-use crate::token::{AccountTokens, Deadline, TokenStore};
+use crate::token::{AccountTokens, Deadline, SystemClock, TokenStore};
 use crate::verification::Verification;
 
 /// The function's name as Lambda reports it, used as the metrics dimension.
@@ -59,6 +60,16 @@ pub enum StartError {
         path: String,
         /// The I/O error.
         source: std::io::Error,
+    },
+    /// A rule defers to a decider but there is no queue to send the reservation to.
+    #[error(
+        "the rules document `{document}` has a rule that defers to a decider, but \
+         DEFERRED_QUEUE_URL is not set: set it to the URL of the SQS queue the decider function \
+         reads, or replace the `defer` with an `instruction`"
+    )]
+    NoDeferredQueue {
+        /// The first document with a deferring rule (`default` or a tenant document's path).
+        document: String,
     },
     /// A tenant document is misnamed or invalid.
     #[error("ASSIGNMENT_RULES_DIR is invalid: {0}")]
@@ -143,6 +154,8 @@ pub struct App {
     pub metrics: Metrics,
     /// Where metric lines are written.
     pub sink: Arc<dyn MetricsSink>,
+    /// The queue deferred reservations go to: built only when a rule defers.
+    pub deferrals: Option<DeferralQueue>,
     /// The clock the transport reads once per assignment callback: [`system_clock`]. The one
     /// seam through which time enters; in-process tests put a fixed instant here. No setting
     /// changes it, so a deployed function always decides at the real time.
@@ -249,6 +262,22 @@ impl App {
                 account: account.clone(),
             });
         }
+        // No SQS client, and no SDK configuration loaded for one, unless a rule defers. When one
+        // does, the configuration is loaded once, for the queue and the token store alike.
+        let (deferrals, sdk_config) = match (book.deferring_document(), config.deferred_queue_url) {
+            (None, _) => (None, None),
+            (Some(document), None) => {
+                return Err(StartError::NoDeferredQueue {
+                    document: document.to_owned(),
+                });
+            }
+            (Some(_), Some(url)) => {
+                let sdk_config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .load()
+                    .await;
+                (Some(DeferralQueue::new(url, &sdk_config)), Some(sdk_config))
+            }
+        };
         let metrics = Metrics::new(
             &config.metrics_namespace,
             function_name.unwrap_or(LOCAL_FUNCTION_NAME),
@@ -256,12 +285,31 @@ impl App {
         let verification = match config.signatures {
             Signatures::Unchecked => Verification::Disabled,
             // The init read waits for the callback this cold start is for (if it is one).
-            Signatures::OneAccount(source) => Verification::Enforced(
-                TokenStore::new(source, config.token_refresh, Deadline::after(started)).await,
-            ),
-            Signatures::PerAccount(accounts) => Verification::PerAccount(Box::new(
-                AccountTokens::new(accounts, config.token_refresh).await,
-            )),
+            Signatures::OneAccount(source) => Verification::Enforced(match &sdk_config {
+                Some(sdk_config) => {
+                    TokenStore::with_sdk_config(
+                        source,
+                        config.token_refresh,
+                        sdk_config,
+                        Deadline::after(started),
+                    )
+                    .await
+                }
+                None => {
+                    TokenStore::new(source, config.token_refresh, Deadline::after(started)).await
+                }
+            }),
+            Signatures::PerAccount(accounts) => {
+                Verification::PerAccount(Box::new(match &sdk_config {
+                    Some(sdk_config) => AccountTokens::with_sdk_config(
+                        accounts,
+                        config.token_refresh,
+                        sdk_config,
+                        Arc::new(SystemClock),
+                    ),
+                    None => AccountTokens::new(accounts, config.token_refresh).await,
+                }))
+            }
         };
         Ok(Self {
             public_base: config.public_base,
@@ -269,6 +317,7 @@ impl App {
             rules: book,
             metrics,
             sink,
+            deferrals,
             clock: system_clock,
             started,
             ready: Instant::now(),

@@ -156,6 +156,9 @@ pub struct Config {
     pub tenant_rules: Option<PathBuf>,
     /// CloudWatch namespace for embedded metrics.
     pub metrics_namespace: String,
+    /// The SQS queue deferred reservations are sent to (`DEFERRED_QUEUE_URL`); needed when a
+    /// rule defers to a decider ([`crate::defer`]).
+    pub deferred_queue_url: Option<String>,
 }
 
 impl Config {
@@ -243,6 +246,8 @@ impl Config {
             .map(|text| text.trim().to_owned())
             .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_owned());
 
+        let deferred_queue_url = get("DEFERRED_QUEUE_URL").map(|url| url.trim().to_owned());
+
         Ok(Self {
             signatures,
             token_refresh,
@@ -250,6 +255,7 @@ impl Config {
             rules,
             tenant_rules,
             metrics_namespace,
+            deferred_queue_url,
         })
     }
 

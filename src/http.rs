@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::callback::{AssignmentCallback, CallbackError};
+use crate::defer::queue::{Message, QueueError};
 use crate::event::{EventError, WorkspaceEvent};
 use crate::form::{FormError, FormParams};
 use crate::public_url::{Origin, RequestFacts};
@@ -82,6 +83,12 @@ pub enum Rejection {
     /// `400`: the body is not a valid workspace event.
     #[error(transparent)]
     Event(#[from] EventError),
+    /// `503`: a rule deferred the decision to a decider but the reservation could not be queued
+    /// in time (`crate::defer::queue`). Answering `{}` would leave it pending with nobody to
+    /// decide: the `503` makes TaskRouter call the Workflow's fallback URL (docs/taskrouter.md
+    /// §2, §3), which Twilio's own sample sets to this same function.
+    #[error("the reservation could not be queued for its decider: {0}")]
+    NotQueued(QueueError),
     /// `400`: `lambda_http` cannot build an HTTP request from the API Gateway event (see
     /// [`function`]); the detail is its panic message.
     #[error(
@@ -112,9 +119,8 @@ impl Rejection {
                 | Refusal::UnknownAccount(_),
             )
             | Self::CrossTenant(_) => StatusCode::FORBIDDEN,
-            Self::Unverified(Refusal::TokenUnavailable(_) | Refusal::LookupsExhausted(_)) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::Unverified(Refusal::TokenUnavailable(_) | Refusal::LookupsExhausted(_))
+            | Self::NotQueued(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -137,6 +143,7 @@ impl Rejection {
             Self::CrossTenant(_) => "cross_tenant_workspace",
             Self::Callback(error) => error.code(),
             Self::Event(error) => error.code(),
+            Self::NotQueued(_) => "deferral_not_queued",
             Self::MalformedEvent(_) => "malformed_event",
         }
     }
@@ -319,6 +326,9 @@ fn reject(app: &App, route: Option<Route>, rejection: Rejection) -> Response<Bod
                 "request refused: {rejection}"
             );
             tracing::debug!(route = path, reason = %cause, "signature check failed");
+        }
+        Rejection::NotQueued(cause) => {
+            tracing::error!(route = path, status = status.as_u16(), %cause, "deferral not queued: answered 503 so TaskRouter calls the fallback URL");
         }
         Rejection::CrossTenant(attempt) => {
             // Verified, so the SIDs are facts: who signed, and whose workspace it named.
@@ -531,7 +541,8 @@ async fn assign(
     let callback = AssignmentCallback::try_from(params)?;
     let (rules, document) = app.rules.select(&callback)?;
     // The clock is read once per callback, so every rule of the decision sees the same instant.
-    let decision = rules.decide(&callback, (app.clock)());
+    let now = (app.clock)();
+    let decision = rules.decide(&callback, now);
     for skipped in &decision.skipped {
         tracing::info!(
             reservation_sid = %callback.reservation_sid,
@@ -539,6 +550,30 @@ async fn assign(
             reason = %skipped.reason,
             "rule matched but could not be applied; trying the next one"
         );
+    }
+    if let Some(deferral) = decision.deferral {
+        let message = Message::new(decision.rule.name(), deferral, &callback, now);
+        let sent = match &app.deferrals {
+            Some(queue) => queue.send(&message, deadline).await,
+            // App::build refuses to start without a queue when a rule defers.
+            None => Err(QueueError::Send(
+                "no deferral queue is configured".to_owned(),
+            )),
+        };
+        if let Err(cause) = sent {
+            app.sink.emit(app.metrics.deferral(
+                now_ms(),
+                "not_queued",
+                Some(callback.account_sid.as_str()),
+                None,
+            ));
+            tracing::info!(
+                reservation_sid = %callback.reservation_sid,
+                rule = decision.rule.name(),
+                "deferral not queued"
+            );
+            return Err(Rejection::NotQueued(cause));
+        }
     }
     let handling_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     tracing::info!(

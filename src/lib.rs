@@ -7,10 +7,13 @@
 //!
 //! # Layout
 //!
-//! [`http`] is the only module of the function that knows about Lambda or HTTP; [`rest`] is the
-//! CLI's outbound HTTP to Twilio, which the function never uses. The domain modules are pure (no
+//! [`http`] is the only module of the callback function that knows about Lambda or HTTP;
+//! `defer/decider.rs` is its counterpart in the second function (SQS events in, partial batch
+//! responses out, the signed POST to the decider); [`rest`] is the outbound HTTP to Twilio of the
+//! CLI and of the decider, which the callback function never uses. The domain modules are pure (no
 //! environment, no clock, no network: [`http`] reads the clock once per callback and passes the
-//! instant in); [`token`] owns the function's one network call (SSM or Secrets Manager),
+//! instant in); [`token`] owns the callback's network call (SSM or Secrets Manager; a rule that
+//! defers adds one SendMessage, `defer/queue.rs`),
 //! [`config`] and [`telemetry`] read the environment, and [`app`] puts the pieces together once
 //! per cold start.
 //!
@@ -35,11 +38,12 @@
 //! | [`rules`] | the rules document, read through [`document`] and compiled once, with its warnings; the decision per callback at an instant, naming the rule that answered (`Chosen`) |
 //! | [`template`] | the `{{reference}}` templates in a rules document's instructions: found and checked when compiling, filled per callback |
 //! | [`rulebook`] | which rules document decides a callback: a tenant's (`AC…/WS….json`, `AC….json`) or the default; which account owns each, so one tenant's signed callback is never decided by another's rules |
+//! | [`defer`] | decisions slower than the callback's 5 s: a rule's `defer` (the decider URL, how long to wait for it, the instruction applied otherwise, the warning when that may outlast the Workflow's reservation timeout); the SQS message and the client that queues it within the callback's deadline (`defer/queue.rs`); the second function, `taskrouter-decider`, which fetches each queued reservation, asks the decider with a signed POST and applies its answer or `otherwise` over REST, at most once (`defer/decider.rs`) |
 //! | [`instruction`] | typed, validated assignment instructions and their exact JSON |
 //! | [`limits`] | TaskRouter's documented limits that several parts rely on, defined once in the domain |
 //! | [`metrics`] | CloudWatch Embedded Metric Format lines, and the list of every metric published (the template's dashboard and alarms are checked against it) |
 //! | [`workflow`] | Workflow configurations: a typed model (`workflow/parse.rs`), warnings (`check.rs`), the routing engine as a pure step (`walk.rs`: where a task waits and until when, given its age, the workers and the instant; `step.rs`: one routing step's workers, order and `skip_if`), a task's whole walk explained (`route.rs`) against workers and queues (`workspace.rs`), semantic differences with filters paired by name (`diff.rs`) |
-//! | [`rest`] | the outbound TaskRouter REST client of the CLI: credentials and host, rustls/AWS-LC transport with retries and Twilio's error JSON, typed operations (the function does not use it); the Accounts API's secondary auth token, created, promoted and deleted for a rotation (`rest/accounts.rs`) |
+//! | [`rest`] | the outbound TaskRouter REST client of the CLI and the decider: credentials and host, rustls/AWS-LC transport with retries and Twilio's error JSON, typed operations (the callback function does not use it); the Accounts API's secondary auth token, created, promoted and deleted for a rotation (`rest/accounts.rs`) |
 //! | [`rotate`] | rotating an account's auth token without a human: Secrets Manager's four steps (`createSecret`, `setSecret`, `testSecret`, `finishSecret`) driving Twilio's secondary token, each looking where the rotation stands and doing only what is left; the `taskrouter-rotate` binary is Secrets Manager's rotation function around it; the same steps for the two parameters of Parameter Store in the safe order (`taskrouter token rotate`) |
 //! | [`sim`] | `taskrouter sim`: a local TaskRouter, a pure engine (state, one time-ordered queue of timers, routing by [`workflow`]) with transports around it: its REST API v1 (hyper) and the Accounts API's auth-token operations (a primary and a secondary token; a promotion switches the token callbacks are signed with), signed callbacks, a real or manual clock, the workspace document; `sim/replay/`: a day of tasks through a Workflow on a virtual clock, a lean event loop over [`workflow`]'s routing, measured per queue and worker; the function never reaches it |
 //! | [`cli`] | the `taskrouter` command: check, decide, eval (`cli/rules.rs`); sign, send (`cli/callback.rs`); test (`cli/test.rs`); workflow check, route (`cli/workflow/mod.rs`, reading files with `cli/workflow/file.rs`); workflow diff, apply, pull (`cli/workflow/live.rs`); task (`cli/task.rs`); worker (`cli/worker.rs`); reservation (`cli/reservation.rs`); connect (`cli/connect.rs`); sim serve, export (`cli/sim.rs`); sim replay (`cli/replay.rs`); token rotate, Parameter Store's token rotated with Twilio's secondary (`cli/token.rs`); the findings of check, test and workflow check, as lines or one JSON shape (`cli/report.rs`); one table of exit codes (`cli::Exit`) |
@@ -61,6 +65,7 @@ pub mod app;
 pub mod callback;
 pub mod cli;
 pub mod config;
+pub mod defer;
 pub mod document;
 pub mod event;
 pub mod expression;

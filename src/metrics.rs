@@ -158,6 +158,21 @@ const RESERVATION_OUTCOMES: Published = Published {
     dimension_sets: &[&[FUNCTION, OUTCOME]],
 };
 
+/// One per step of a deferred reservation's life (`crate::defer`), by outcome: the callback's
+/// `not_queued` (SendMessage failed, answered `503`), the decider's `applied` (the decider's
+/// instruction), `otherwise` (no answer in time), `gone` (no longer pending: nothing applied),
+/// `retried` (asked again later) and `invalid` (a message that is not a deferred reservation).
+const DEFERRALS: Published = Published {
+    name: "Deferrals",
+    unit: "Count",
+    dimension_sets: &[&[FUNCTION, OUTCOME]],
+};
+/// Seconds from the callback's arrival to the decider's final outcome for it.
+const DEFERRAL_AGE: Published = Published {
+    name: "DeferralAge",
+    unit: "Seconds",
+    dimension_sets: TIMING_DIMENSIONS,
+};
 /// A counter's value: each line records one occurrence.
 const ONE: u8 = 1;
 
@@ -185,6 +200,8 @@ pub const PUBLISHED: &[Published] = &[
     SIGNATURE_FAILURES,
     CROSS_TENANT_REFUSALS,
     RESERVATION_OUTCOMES,
+    DEFERRALS,
+    DEFERRAL_AGE,
 ];
 
 /// Builds EMF lines for one function in one namespace.
@@ -383,6 +400,41 @@ impl Metrics {
     }
 }
 
+impl Metrics {
+    /// One step of a deferred reservation: `Deferrals` counted by `[Function, Outcome]` (see
+    /// the metric's outcomes), the account as a property; with `age_s` (a final outcome of the
+    /// decider), also `DeferralAge` by `[Function]`.
+    pub fn deferral(
+        &self,
+        timestamp_ms: u64,
+        outcome: &str,
+        account_sid: Option<&str>,
+        age_s: Option<f64>,
+    ) -> String {
+        let age_s = age_s.filter(|age| age.is_finite() && *age >= 0.0);
+        let mut directives = vec![Directive {
+            namespace: &self.namespace,
+            dimensions: DEFERRALS.dimension_sets,
+            metrics: vec![Definition::of(&DEFERRALS)],
+        }];
+        if age_s.is_some() {
+            directives.push(Directive {
+                namespace: &self.namespace,
+                dimensions: DEFERRAL_AGE.dimension_sets,
+                metrics: vec![Definition::of(&DEFERRAL_AGE)],
+            });
+        }
+        render(&DeferralLine {
+            aws: Metadata::new(timestamp_ms, directives),
+            function: &self.function,
+            outcome: dimension_value(outcome),
+            account_sid,
+            deferrals: ONE,
+            deferral_age: age_s,
+        })
+    }
+}
+
 /// Makes `raw` a value CloudWatch accepts for a dimension: 1 to 1024 printable ASCII characters,
 /// not all spaces (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Dimension.html>).
 ///
@@ -530,6 +582,23 @@ struct ReservationOutcomeLine<'a> {
     account_sid: &'a str,
     #[serde(rename = "ReservationOutcomes")]
     reservation_outcomes: u8,
+}
+
+/// [`Metrics::deferral`].
+#[derive(Serialize)]
+struct DeferralLine<'a> {
+    #[serde(rename = "_aws")]
+    aws: Metadata<'a>,
+    #[serde(rename = "Function")]
+    function: &'a str,
+    #[serde(rename = "Outcome")]
+    outcome: Cow<'a, str>,
+    #[serde(rename = "AccountSid", skip_serializing_if = "Option::is_none")]
+    account_sid: Option<&'a str>,
+    #[serde(rename = "Deferrals")]
+    deferrals: u8,
+    #[serde(rename = "DeferralAge", skip_serializing_if = "Option::is_none")]
+    deferral_age: Option<f64>,
 }
 
 #[cfg(test)]
@@ -778,6 +847,18 @@ mod tests {
             (
                 "a cross-tenant refusal",
                 metrics.cross_tenant_refusal(AT, "/assignment", ACCOUNT, WORKSPACE, OWNER),
+            ),
+            (
+                "a deferral not queued",
+                metrics.deferral(AT, "not_queued", Some(ACCOUNT), None),
+            ),
+            (
+                "a deferral applied, with its age",
+                metrics.deferral(AT, "applied", Some(ACCOUNT), Some(42.5)),
+            ),
+            (
+                "an unreadable deferral",
+                metrics.deferral(AT, "invalid", None, None),
             ),
         ];
         for (why, line) in lines {
@@ -1091,6 +1172,7 @@ mod tests {
             metrics.signature_failure(AT, "/assignment", "invalid_signature", Some(ACCOUNT)),
             metrics.cross_tenant_refusal(AT, "/assignment", ACCOUNT, WORKSPACE, OWNER),
             metrics.reservation_outcome(AT, "accepted", ACCOUNT),
+            metrics.deferral(AT, "otherwise", Some(ACCOUNT), Some(90.0)),
         ];
         let mut written: Vec<(String, String, Vec<Vec<String>>)> = Vec::new();
         for line in &lines {
@@ -1134,6 +1216,10 @@ mod tests {
         insta::assert_snapshot!(
             "cross_tenant_refusal_line",
             metrics.cross_tenant_refusal(AT, "/assignment", ACCOUNT, WORKSPACE, OWNER)
+        );
+        insta::assert_snapshot!(
+            "deferral_line",
+            metrics.deferral(AT, "applied", Some(ACCOUNT), Some(42.5))
         );
     }
 

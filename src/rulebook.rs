@@ -298,6 +298,23 @@ impl RuleBook {
         &self.default
     }
 
+    /// The first document (`default`, or a tenant document's path, in path order) with a rule
+    /// that defers to a decider, so callbacks may need the deferral queue; `None` when none does.
+    pub fn deferring_document(&self) -> Option<&str> {
+        if self.default.defers() {
+            return Some("default");
+        }
+        let mut paths: Vec<&str> = self
+            .accounts
+            .values()
+            .chain(self.workspaces.values().map(|document| &document.tenant))
+            .filter(|tenant| tenant.rules.defers())
+            .map(|tenant| tenant.path.as_str())
+            .collect();
+        paths.sort_unstable();
+        paths.first().copied()
+    }
+
     /// The number of tenant documents.
     pub fn tenant_documents(&self) -> usize {
         self.accounts.len() + self.workspaces.len()

@@ -38,7 +38,10 @@
 //! - `default` (optional) answers when no rule does; absent, it is `{}`, the deferral
 //!   (docs/taskrouter.md §2: TaskRouter waits for an accept or reject through the REST API).
 //! - Every rule has a `name` (non-empty, unique: it is logged with every decision), a `when` and
-//!   an `instruction`. `description` is allowed at the top level and in rules, for people.
+//!   either an `instruction` or a `defer` (the decision handed to a slower service,
+//!   [`crate::defer`]). `description` is allowed at the top level and in rules, for people.
+//! - `reservation_timeout_seconds` (optional) states the Workflow's `TaskReservationTimeout`, so
+//!   [`Rules::warnings`] can tell whether each `defer`'s `within_seconds` leaves room before it.
 //! - `schedules` (optional) names opening hours in a time zone, with holidays, for rules to read
 //!   as `schedules.<name>.open` ([`crate::schedule`] has the format). A name is letters, digits
 //!   and `_`, not starting with a digit, since it is written in references.
@@ -111,6 +114,7 @@ use serde_json::Value;
 use jiff::Timestamp;
 
 use crate::callback::AssignmentCallback;
+use crate::defer::{Deferral, MAX_WITHIN_SECONDS};
 use crate::document::{Keys, Node, Object, Problem, Problems, Reader, Severity};
 use crate::expression::{Expression, Known, Operand, Reference, Scope, Segment, lookup};
 use crate::instruction::{Answer, Instruction};
@@ -154,14 +158,20 @@ impl RulesError {
 const DOCUMENT: Keys = Keys {
     what: "a rules document",
     required: &[],
-    optional: &["rules", "default", "schedules", "description"],
+    optional: &[
+        "rules",
+        "default",
+        "schedules",
+        "reservation_timeout_seconds",
+        "description",
+    ],
 };
 
 /// The keys of a rule: all required but `description`, each with its own hint.
 const RULE: Keys = Keys {
     what: "a rule",
     required: &[],
-    optional: &["name", "when", "instruction", "description"],
+    optional: &["name", "when", "instruction", "defer", "description"],
 };
 
 /// Compiled assignment rules.
@@ -172,6 +182,8 @@ pub struct Rules {
     schedules: Schedules,
     /// Whether some rule reads the time (a `taskrouter.` or `schedules.` reference).
     reads_clock: bool,
+    /// The Workflow's reservation timeout, when the document states it.
+    reservation_timeout: Option<u32>,
 }
 
 /// The document's schedules by name, sorted for lookup.
@@ -200,7 +212,7 @@ impl Rule {
     fn reads_clock(&self) -> bool {
         let templates = match &self.answer {
             Compiled::Templated(templated) => Some(templated.node.templates()),
-            Compiled::Static(_) => None,
+            Compiled::Static(_) | Compiled::Deferred(_) => None,
         };
         self.when.references().any(reads_clock)
             || templates
@@ -217,7 +229,19 @@ enum Compiled {
     Static(Static),
     /// Filled and validated per callback.
     Templated(Templated),
+    /// Handed to a decider: answered `{}` now, decided through the REST API later.
+    Deferred(Box<Deferred>),
 }
+
+/// A `defer`, with the `{}` it answers serialised once.
+#[derive(Debug, Clone)]
+struct Deferred {
+    deferral: Deferral,
+    body: Static,
+}
+
+/// The [`Decision::answer`] of a rule that defers to a decider.
+pub const DEFERRED_ANSWER: &str = "decider";
 
 /// An answer serialised once.
 #[derive(Debug, Clone)]
@@ -268,6 +292,9 @@ pub struct Decision<'a> {
     /// Rules whose `when` matched but whose templates could not be filled, in order. Empty, and
     /// not allocated, in the usual case.
     pub skipped: Vec<Skipped<'a>>,
+    /// The rule's `defer`, when it hands the decision to a decider: the body is then `{}` and
+    /// the caller queues the reservation ([`crate::defer::queue`]).
+    pub deferral: Option<&'a Deferral>,
 }
 
 /// A rule that matched but could not be used.
@@ -289,6 +316,7 @@ impl Rules {
             default: defer(),
             schedules: Schedules::default(),
             reads_clock: false,
+            reservation_timeout: None,
         })
     }
 
@@ -383,6 +411,19 @@ impl Rules {
                         answer: answer.answer,
                         body: Cow::Borrowed(&answer.body),
                         skipped,
+                        deferral: None,
+                    };
+                }
+                Compiled::Deferred(deferred) => {
+                    return Decision {
+                        rule: Chosen::Rule {
+                            index,
+                            name: &rule.name,
+                        },
+                        answer: deferred.body.answer,
+                        body: Cow::Borrowed(&deferred.body.body),
+                        skipped,
+                        deferral: Some(&deferred.deferral),
                     };
                 }
                 Compiled::Templated(templated) => match templated.fill(&scope) {
@@ -395,6 +436,7 @@ impl Rules {
                             answer: answer.name(),
                             body: Cow::Owned(answer.to_body()),
                             skipped,
+                            deferral: None,
                         };
                     }
                     Err(reason) => skipped.push(Skipped {
@@ -409,6 +451,7 @@ impl Rules {
             answer: self.default.answer,
             body: Cow::Borrowed(&self.default.body),
             skipped,
+            deferral: None,
         }
     }
 
@@ -439,11 +482,26 @@ impl Rules {
     pub fn warnings(&self) -> Vec<String> {
         let mut warnings = Vec::new();
         for (index, rule) in self.rules.iter().enumerate() {
-            if let Compiled::Templated(templated) = &rule.answer {
-                warnings.extend(templated.warnings(&rule_place(index, &rule.name)));
+            let at = rule_place(index, &rule.name);
+            match &rule.answer {
+                Compiled::Templated(templated) => warnings.extend(templated.warnings(&at)),
+                Compiled::Deferred(deferred) => warnings.extend(
+                    deferred
+                        .deferral
+                        .timeout_warning(self.reservation_timeout)
+                        .map(|warning| format!("{at}: {warning}")),
+                ),
+                Compiled::Static(_) => {}
             }
         }
         warnings
+    }
+
+    /// Whether some rule defers to a decider, so callbacks may need the deferral queue.
+    pub fn defers(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|rule| matches!(rule.answer, Compiled::Deferred(_)))
     }
 
     /// The rules' names, in order (the default, always possible, is not listed).
@@ -479,7 +537,25 @@ fn read_document(root: &Node<'_>) -> Option<Rules> {
         None => Some(defer()),
         Some(node) => read_default(&node),
     };
-    let (schedules, default) = (schedules?, default?);
+    let reservation_timeout = match document.get("reservation_timeout_seconds") {
+        None => Some(None),
+        Some(node) => {
+            let seconds = node
+                .value()
+                .as_u64()
+                .and_then(|seconds| u32::try_from(seconds).ok())
+                .filter(|seconds| (1..=MAX_WITHIN_SECONDS).contains(seconds));
+            if seconds.is_none() {
+                node.error(format_args!(
+                    "must be the Workflow's `TaskReservationTimeout`, a whole number of seconds \
+                     from 1 to {MAX_WITHIN_SECONDS}, found {}",
+                    node.value()
+                ));
+            }
+            seconds.map(Some)
+        }
+    };
+    let (schedules, default, reservation_timeout) = (schedules?, default?, reservation_timeout?);
     if !ok {
         return None;
     }
@@ -489,6 +565,7 @@ fn read_document(root: &Node<'_>) -> Option<Rules> {
         default,
         schedules,
         reads_clock,
+        reservation_timeout,
     })
 }
 
@@ -510,7 +587,9 @@ fn warn(reader: &Reader<'_>, rules: &Rules) {
         let blocking = rules.rules[..index]
             .iter()
             .enumerate()
-            .filter(|(_, earlier)| matches!(earlier.answer, Compiled::Static(_)))
+            .filter(|(_, earlier)| {
+                matches!(earlier.answer, Compiled::Static(_) | Compiled::Deferred(_))
+            })
             .find_map(|(position, earlier)| {
                 let place = rule_place(position, &earlier.name);
                 if earlier.when.constant() == Some(true) {
@@ -542,6 +621,16 @@ fn warn(reader: &Reader<'_>, rules: &Rules) {
         time_of_day(&rule.when, &at, "when", &mut times);
         for time in times {
             warn(unplaced(&time, &at));
+        }
+        if let Compiled::Deferred(deferred) = &rule.answer
+            && let Some(warning) = deferred.deferral.timeout_warning(rules.reservation_timeout)
+        {
+            reader.report(
+                Severity::Warning,
+                &format!("/rules/{index}/defer"),
+                &at,
+                unplaced(&warning, &at),
+            );
         }
         if let Compiled::Templated(templated) = &rule.answer {
             let at = rule_place(index, &rule.name);
@@ -806,7 +895,33 @@ fn read_when(node: &Node<'_>, declared: &[String]) -> Option<Expression> {
 /// What a rule answers: its `instruction`, an assignment instruction (or `{}` to defer),
 /// possibly with templates. The one place a rule's outcome is read.
 fn read_outcome(rule: &Object<'_>, declared: &[String]) -> Option<Compiled> {
-    let node = rule.require("instruction", "write an instruction object, or {} to defer")?;
+    match (rule.get("instruction"), rule.get("defer")) {
+        (Some(_), Some(defer)) => {
+            defer.error("a rule has both `instruction` and `defer`: keep one");
+            return None;
+        }
+        (None, Some(defer)) => {
+            return match Deferral::from_json(defer.value()) {
+                Ok(deferral) => Some(Compiled::Deferred(Box::new(Deferred {
+                    deferral,
+                    body: Static {
+                        answer: DEFERRED_ANSWER,
+                        body: Answer::Defer.to_body(),
+                    },
+                }))),
+                Err(error) => {
+                    defer.error(error);
+                    None
+                }
+            };
+        }
+        _ => {}
+    }
+    let node = rule.require(
+        "instruction",
+        "write an instruction object, {} to defer, or a `defer` object to hand the decision to \
+         a decider",
+    )?;
     let Some(spec) = node.value().as_object() else {
         node.wrong_type("an instruction object, or {} to defer");
         return None;
@@ -1237,7 +1352,7 @@ mod tests {
             ),
             (
                 r#"{"rules": [{"name": "vip", "when": "1 == 1"}]}"#.to_owned(),
-                "rules[0] (`vip`): missing key `instruction`: write an instruction object, or {} to defer",
+                "rules[0] (`vip`): missing key `instruction`: write an instruction object, {} to defer, or a `defer` object to hand the decision to a decider",
                 "no instruction",
             ),
             (
@@ -1717,6 +1832,7 @@ mod tests {
             [
                 "accept-all.json",
                 "business-hours.json",
+                "defer.json",
                 "redirect-to-twiml.json",
                 "reject-missing-skill.json",
                 "twilio-time-of-day.json",
@@ -1991,5 +2107,87 @@ mod tests {
             let error = Rules::compile(&json).expect_err(why);
             assert_eq!(first_error(&error), message, "{why}");
         }
+    }
+
+    #[test]
+    fn a_deferring_rule_answers_an_empty_object_and_carries_its_deferral() {
+        let rules = rules(
+            r#"{"rules": [
+                {"name": "crm-lookup", "when": "call_sid != null", "defer": {
+                    "decider": "https://decider.example.com/assign",
+                    "within_seconds": 100,
+                    "otherwise": {"instruction": "accept"}}},
+                {"name": "everyone", "when": "1 == 1", "instruction": {"instruction": "accept"}}
+            ]}"#,
+        );
+        assert!(rules.defers());
+        let voice = rules.decide(&callback(voice_task(), worker(), &[]), noon());
+        assert_eq!(voice.rule.name(), "crm-lookup");
+        assert_eq!(voice.answer, DEFERRED_ANSWER);
+        assert_eq!(voice.body, "{}");
+        let deferral = voice.deferral.expect("the rule defers");
+        assert_eq!(
+            deferral.decider.as_str(),
+            "https://decider.example.com/assign"
+        );
+        assert_eq!(deferral.within_seconds, 100);
+        assert_eq!(deferral.otherwise, Instruction::Accept);
+        let other = rules.decide(&callback(json!({}), worker(), &[]), noon());
+        assert_eq!((other.rule.name(), other.deferral), ("everyone", None));
+        assert!(!example("accept-all.json").defers());
+    }
+
+    #[test]
+    fn defer_problems_stop_the_compile_naming_the_rule() {
+        let cases = [
+            (
+                r#"{"rules": [{"name": "slow", "when": "1 == 1", "instruction": {}, "defer": {}}]}"#,
+                "rules[0] (`slow`), `defer`: a rule has both `instruction` and `defer`: keep one",
+            ),
+            (
+                r#"{"rules": [{"name": "slow", "when": "1 == 1", "defer": {"decider": "https://d.example", "within_seconds": 0, "otherwise": {"instruction": "accept"}}}]}"#,
+                "rules[0] (`slow`), `defer`: `within_seconds` must be a whole number of seconds from 1 to 86400 (the longest reservation timeout), found 0",
+            ),
+            (
+                r#"{"rules": [{"name": "slow", "when": "1 == 1"}]}"#,
+                "rules[0] (`slow`): missing key `instruction`: write an instruction object, {} to defer, or a `defer` object to hand the decision to a decider",
+            ),
+            (
+                r#"{"rules": [], "reservation_timeout_seconds": "120"}"#,
+                "reservation_timeout_seconds: must be the Workflow's `TaskReservationTimeout`, a whole number of seconds from 1 to 86400, found \"120\"",
+            ),
+        ];
+        for (json, expected) in cases {
+            let error = Rules::compile(json).expect_err(json);
+            assert_eq!(first_error(&error), expected, "{json}");
+        }
+    }
+
+    #[test]
+    fn a_long_deferral_is_warned_about_unless_the_reservation_timeout_leaves_room() {
+        let document = |within: u32, timeout: &str| {
+            rules(&format!(
+                r#"{{{timeout}"rules": [{{"name": "slow", "when": "1 == 1", "defer": {{
+                    "decider": "https://d.example", "within_seconds": {within},
+                    "otherwise": {{"instruction": "accept"}}}}}}]}}"#
+            ))
+        };
+        assert_eq!(document(100, "").warnings(), Vec::<String>::new());
+        let warnings = document(120, "").warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("rules[0] (`slow`): `defer`: `within_seconds` is 120"),
+            "{warnings:?}"
+        );
+        assert_eq!(
+            document(200, r#""reservation_timeout_seconds": 300, "#).warnings(),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            document(295, r#""reservation_timeout_seconds": 300, "#)
+                .warnings()
+                .len(),
+            1
+        );
     }
 }

@@ -97,6 +97,15 @@ pub(crate) fn decide(
         stderr.push_str(&format!("skipped: {}: {}\n", skipped.rule, skipped.reason));
     }
     stderr.push_str(&format!("rule: {}\n", decision.rule));
+    if let Some(deferral) = decision.deferral {
+        // The callback answers `{}`; the decision is the decider's, within the deadline.
+        stderr.push_str(&format!(
+            "deferred: decider {}, within {} s, otherwise {}\n",
+            deferral.decider.as_str(),
+            deferral.within_seconds,
+            deferral.to_json()["otherwise"]
+        ));
+    }
     Ok(Output {
         stdout: format!("{}\n", decision.body),
         stderr,

@@ -35,7 +35,8 @@
 //!   would otherwise be ignored and the case would test something else); a parameter Twilio
 //!   added since goes in `extra_params`, which takes any name but the documented ones.
 //! - `expect` needs `rule` (a rule of the document, or `default`), `answer` (the exact JSON
-//!   body, compared as JSON: `{}` is the deferral), or both.
+//!   body, compared as JSON: `{}` is the deferral; a rule that hands the decision to a decider
+//!   answers `{"defer": {…}}`, its `defer` object as written), or both.
 //!
 //! Output: one line per case, `ok` or `FAIL`, the document and the case's name; under a failure
 //! the expected and the actual rule, the expected and the actual answer as a line diff of the
@@ -169,7 +170,12 @@ pub(crate) fn run(files: &[PathBuf], json: bool) -> Output {
                         Chosen::Default => rules.len(),
                     };
                     reached[index] = true;
-                    let actual: Value = serde_json::from_str(&decision.body).unwrap_or_default();
+                    // A rule that defers is expected as `{"defer": {…}}`, the object it was written
+                    // with, not as the `{}` the callback answers.
+                    let actual: Value = match decision.deferral {
+                        Some(deferral) => serde_json::json!({"defer": deferral.to_json()}),
+                        None => serde_json::from_str(&decision.body).unwrap_or_default(),
+                    };
                     let rule_ok = case
                         .rule
                         .as_deref()

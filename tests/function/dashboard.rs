@@ -37,6 +37,14 @@ const LAMBDA_METRICS: &[&str] = &[
 /// Metrics API Gateway publishes for HTTP APIs, by `ApiId` and by `ApiId` and `Stage`
 /// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-metrics.html>). The
 /// `Route` dimension needs detailed metrics, which the template does not enable.
+/// The SQS metrics of a queue (<https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html>).
+const SQS_METRICS: &[&str] = &[
+    "ApproximateNumberOfMessagesVisible",
+    "ApproximateAgeOfOldestMessage",
+    "NumberOfMessagesSent",
+    "NumberOfMessagesDeleted",
+];
+
 const HTTP_API_METRICS: &[&str] = &[
     "Count",
     "4xx",
@@ -113,6 +121,12 @@ fn catalogue() -> Vec<Known> {
         namespace: "AWS/Lambda".to_owned(),
         name: (*name).to_owned(),
         sets: vec![set(&["FunctionName"])],
+    }));
+    // The deferral queues' alarm (template.yaml, DeferredDeadLetterAlarm).
+    known.extend(SQS_METRICS.iter().map(|name| Known {
+        namespace: "AWS/SQS".to_owned(),
+        name: (*name).to_owned(),
+        sets: vec![set(&["QueueName"])],
     }));
     known.extend(HTTP_API_METRICS.iter().map(|name| Known {
         namespace: "AWS/ApiGateway".to_owned(),

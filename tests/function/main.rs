@@ -30,6 +30,14 @@ mod ssm_throttling;
 // The template's dashboard and alarms checked against the metrics and log lines really written.
 mod dashboard;
 
+// A rule that defers to a decider: the callback's `{}` and its message on moto's SQS, the `503`
+// when the queue refuses it, the start refused without a queue.
+mod defer;
+
+// The slow path end to end: simulator → function → moto's SQS → the compiled decider → a
+// scripted decider checking signatures with Twilio's helper → REST → simulator; each race.
+mod decider;
+
 // Many accounts, a token each under an SSM prefix: callbacks signed per account, forgeries, a
 // flood of invented accounts with the SSM requests counted by moto.
 mod accounts;

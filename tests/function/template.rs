@@ -64,12 +64,21 @@ def rule_holds(rule):
     return all(resolve(assertion["Assert"]) for assertion in rule["Assertions"])
 
 resources = template["Resources"]
-policies = resolve(resources["FunctionRole"]["Properties"]["Policies"])
-[read] = [p for p in policies if p["PolicyName"] == "read-auth-token"]
+read = resolve(resources["ReadAuthTokenPolicy"]["Properties"])
 function = resolve(resources["Function"]["Properties"])
+decider = resolve(resources["Decider"]["Properties"])
 statements = read["PolicyDocument"]["Statement"]
+def sqs_grants(role):
+    policies = resolve(resources[role]["Properties"]["Policies"])
+    return sorted(action for p in policies for s in p["PolicyDocument"]["Statement"]
+                  for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+                  if action.startswith("sqs:"))
 print(json.dumps({
     "grants": [[s["Action"], s["Resource"], s.get("Condition")] for s in statements],
+    "token_roles": [role["Ref"] for role in read["Roles"]],
+    "sqs": {"Function": sqs_grants("FunctionRole"), "Decider": sqs_grants("DeciderRole")},
+    "decider_environment": decider["Environment"]["Variables"],
+    "decider_events": decider["Events"],
     "environment": function["Environment"]["Variables"],
     "layers": function.get("Layers"),
     "layer_resource": "TenantRulesLayer" in resources and condition(resources["TenantRulesLayer"]["Condition"]),
@@ -203,6 +212,7 @@ fn a_per_account_stack_may_read_only_under_its_prefix_and_list_that_prefix_alone
             "TWILIO_ACCOUNT_SIDS": "AC0123456789abcdef0123456789abcdef,ACfedcba9876543210fedcba9876543210",
             "ACCOUNT_LOOKUPS_PER_MINUTE": "20",
             "ASSIGNMENT_RULES_DIR": "/opt/tenants",
+            "DEFERRED_QUEUE_URL": {"Ref": "DeferredQueue"},
             "METRICS_NAMESPACE": "TaskRouterCallback",
         })
     );
@@ -238,6 +248,7 @@ fn a_secrets_manager_stack_may_read_exactly_its_secret_and_decrypt_only_with_its
             json!({
                 "TWILIO_AUTH_TOKEN_SECRET_ID": "taskrouter/auth-token",
                 "AUTH_TOKEN_PREVIOUS_GRACE_SECONDS": "60",
+                "DEFERRED_QUEUE_URL": {"Ref": "DeferredQueue"},
                 "METRICS_NAMESPACE": "TaskRouterCallback",
             }),
             "a secret by name: its ARN with Secrets Manager's six-character suffix, no KMS grant \
@@ -254,6 +265,7 @@ fn a_secrets_manager_stack_may_read_exactly_its_secret_and_decrypt_only_with_its
             json!({
                 "TWILIO_AUTH_TOKEN_SECRET_ID": arn,
                 "AUTH_TOKEN_PREVIOUS_GRACE_SECONDS": "30",
+                "DEFERRED_QUEUE_URL": {"Ref": "DeferredQueue"},
                 "METRICS_NAMESPACE": "TaskRouterCallback",
             }),
             "a secret by ARN, encrypted with a customer-managed key",
@@ -280,6 +292,7 @@ fn a_secrets_manager_stack_may_read_exactly_its_secret_and_decrypt_only_with_its
                 "TWILIO_AUTH_TOKEN_SECRET_PREFIX": "taskrouter/accounts/",
                 "AUTH_TOKEN_PREVIOUS_GRACE_SECONDS": "60",
                 "ACCOUNT_LOOKUPS_PER_MINUTE": "10",
+                "DEFERRED_QUEUE_URL": {"Ref": "DeferredQueue"},
                 "METRICS_NAMESPACE": "TaskRouterCallback",
             }),
             "a secret per account: only names of an account SID under the prefix, and the \
@@ -450,4 +463,55 @@ fn a_secret_rotates_by_the_stacks_function_whose_role_may_touch_that_secret_alon
             "{why}"
         );
     }
+}
+
+#[test]
+fn the_decider_reads_the_same_tokens_consumes_only_its_queue_and_reports_partial_batches() {
+    for parameters in [
+        json!({"AuthTokenParameterName": "/twilio/token"}),
+        json!({"AuthTokenParameterPrefix": "/twilio/accounts/"}),
+        json!({"AuthTokenSource": "SecretsManager", "AuthTokenSecretId": "twilio"}),
+    ] {
+        let stack = resolved(&parameters);
+        assert_eq!(
+            stack["token_roles"],
+            json!(["FunctionRole", "DeciderRole"]),
+            "one token policy for both functions: {parameters}"
+        );
+        let environment = &stack["environment"];
+        let decider = &stack["decider_environment"];
+        for (name, value) in environment.as_object().expect("variables") {
+            if name.starts_with("TWILIO_")
+                || name.starts_with("AUTH_TOKEN")
+                || name.starts_with("ACCOUNT_")
+            {
+                assert_eq!(&decider[name], value, "{name} for {parameters}");
+            }
+        }
+        assert_eq!(
+            decider["DEFERRED_QUEUE_URL"],
+            json!({"Ref": "DeferredQueue"})
+        );
+        assert_eq!(
+            environment["DEFERRED_QUEUE_URL"],
+            json!({"Ref": "DeferredQueue"})
+        );
+    }
+    let stack = resolved(&json!({"AuthTokenParameterName": "/twilio/token"}));
+    assert_eq!(stack["sqs"]["Function"], json!(["sqs:SendMessage"]));
+    assert_eq!(
+        stack["sqs"]["Decider"],
+        json!([
+            "sqs:ChangeMessageVisibility",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ReceiveMessage"
+        ])
+    );
+    let events = &stack["decider_events"]["Deferred"];
+    assert_eq!(events["Type"], "SQS");
+    assert_eq!(
+        events["Properties"]["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
 }

@@ -128,6 +128,45 @@ impl Moto {
             .unwrap_or_else(|error| panic!("moto deletes parameter {name}: {error:?}"));
     }
 
+    /// An SQS client on moto, as an operator's.
+    pub(crate) async fn sqs_client(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk_config().await)
+    }
+
+    /// Creates a standard queue and returns its URL.
+    pub(crate) async fn create_queue(&self, name: &str) -> String {
+        self.sqs_client()
+            .await
+            .create_queue()
+            .queue_name(name)
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("moto creates queue {name}: {error:?}"))
+            .queue_url
+            .expect("a queue URL")
+    }
+
+    /// Every message visible on the queue now (received, so hidden for the queue's visibility
+    /// timeout), bodies only.
+    pub(crate) async fn receive_all(&self, url: &str) -> Vec<String> {
+        let client = self.sqs_client().await;
+        let mut bodies = Vec::new();
+        loop {
+            let received = client
+                .receive_message()
+                .queue_url(url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .unwrap_or_else(|error| panic!("moto receives from {url}: {error:?}"));
+            let messages = received.messages();
+            if messages.is_empty() {
+                return bodies;
+            }
+            bodies.extend(messages.iter().filter_map(|m| m.body().map(str::to_owned)));
+        }
+    }
+
     /// A Secrets Manager client on moto, as an operator's.
     pub(crate) async fn secrets_client(&self) -> aws_sdk_secretsmanager::Client {
         aws_sdk_secretsmanager::Client::new(&self.sdk_config().await)
