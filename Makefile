@@ -103,7 +103,7 @@ help: ## List the targets
 	@echo '           WORKER=$(WORKER) (send)'
 	@echo '           WORKSPACE=WS… WORKFLOW=WW… [STACK= EVENTS_FILTER= DRY_RUN=1 CHECK=1] (connect)'
 
-tools: ## Install the missing tools: cargo-lambda, SAM CLI, moto, twilio (pip), cargo-nextest, cargo-deny, Prism (npm)
+tools: ## Install the missing tools: cargo-lambda, SAM CLI, moto, twilio (pip), cargo-nextest, cargo-deny, Prism (npm), chromium (apt)
 	@missing=(); \
 	command -v cargo-lambda >/dev/null 2>&1 || missing+=('$(CARGO_LAMBDA)'); \
 	command -v sam >/dev/null 2>&1 || missing+=('$(SAM_CLI)' '$(CFN_LINT)'); \
@@ -122,6 +122,10 @@ tools: ## Install the missing tools: cargo-lambda, SAM CLI, moto, twilio (pip), 
 	  echo "installing cargo-nextest (a few minutes)"; \
 	  cargo install $(NEXTEST) --locked; \
 	fi
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium (the browser the replay report's test loads it in)"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 	@$(MAKE) cargo-deny prism
 
 run: ## Run the function locally on cargo lambda watch (reloads on change; no AWS account needed)
@@ -215,6 +219,10 @@ test: ## Run the whole test suite: doc tests, then every other test with nextest
 	@python3 -c 'import twilio' >/dev/null 2>&1 || { \
 	  echo "installing twilio with pip (needed by this target)"; \
 	  $(PIP) install --quiet --disable-pip-version-check '$(TWILIO)'; }
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium (the browser the replay report's test loads it in)"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 	@$(MAKE) prism
 	cargo test --doc
 	cargo nextest run
