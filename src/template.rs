@@ -138,23 +138,6 @@ pub(crate) enum Place {
     AddressPart,
 }
 
-/// The callback parameters `callback.` references read with a type or from a typed field
-/// (docs/taskrouter.md §1); any other name reads the received parameter of that name as a string.
-const CALLBACK_PARAMETERS: &[&str] = &[
-    "AccountSid",
-    "WorkspaceSid",
-    "WorkflowSid",
-    "TaskQueueSid",
-    "WorkerSid",
-    "WorkerAttributes",
-    "TaskSid",
-    "TaskAttributes",
-    "TaskAge",
-    "TaskPriority",
-    "ReservationSid",
-    "Timestamp",
-];
-
 /// A template, or a `callback.` reference, that a rules document cannot use. Messages say where
 /// (the rule and the field) and what to write instead.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -217,7 +200,7 @@ pub(crate) fn check_callback_reference(
     };
     match reference.segments() {
         [Segment::Key(root), rest @ ..] if root == "callback" => match rest {
-            [Segment::Key(name)] => match CALLBACK_PARAMETERS
+            [Segment::Key(name)] => match crate::callback::PARAMETERS
                 .iter()
                 .find(|known| known.eq_ignore_ascii_case(name) && **known != name)
             {
