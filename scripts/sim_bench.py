@@ -15,7 +15,8 @@
       and after, with every task open (W reserved, the rest pending).
 
 The processes are those of `make tutorial` (scripts/tutorial.py), stopped however the script
-ends. TASKROUTER is the CLI binary (target/debug/taskrouter by default).
+ends. TASKROUTER is the CLI binary (target/debug/taskrouter by default, under CARGO_TARGET_DIR when
+set).
 """
 
 import argparse
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from pathlib import Path
 
 from tutorial import ACCOUNT, ROOT, TOKEN, Failed, Process, request, wait_until
 
@@ -76,7 +78,9 @@ class Sim:
         self.file = tempfile.NamedTemporaryFile("w", prefix="sim-bench-", suffix=".json", delete=False)
         json.dump(doc, self.file)
         self.file.close()
-        taskrouter = os.environ.get("TASKROUTER") or str(ROOT / "target" / "debug" / "taskrouter")
+        taskrouter = os.environ.get("TASKROUTER") or str(
+        Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target") / "debug" / "taskrouter"
+    )
         self.process = Process(
             "simulator",
             [taskrouter, "sim", "serve", "--clock", "manual", "--port", str(port), "--workspace", self.file.name],

@@ -16,7 +16,8 @@ Exit status 0 only when both tasks are assigned; 1 otherwise, with the processes
 processes (and their children) are stopped however the script ends.
 
 Settings, from the environment: PORT (the function's, 9000), SIM_PORT (the simulator's, 4010),
-TASKROUTER (the CLI binary, target/debug/taskrouter, which `make tutorial` builds first).
+TASKROUTER (the CLI binary, target/debug/taskrouter under CARGO_TARGET_DIR when set, which `make
+tutorial` builds first).
 """
 
 import base64
@@ -337,7 +338,9 @@ def port_in_use(port: int) -> bool:
 def main() -> int:
     port = int(os.environ.get("PORT") or 9000)
     sim_port = int(os.environ.get("SIM_PORT") or 4010)
-    taskrouter = os.environ.get("TASKROUTER") or str(ROOT / "target" / "debug" / "taskrouter")
+    taskrouter = os.environ.get("TASKROUTER") or str(
+        Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target") / "debug" / "taskrouter"
+    )
     if not os.access(taskrouter, os.X_OK):
         print(f"error: no {taskrouter}: build it with `cargo build --bins` (make tutorial does)", file=sys.stderr)
         return 1
