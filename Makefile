@@ -95,7 +95,7 @@ PHONY_DEFER := moto decider
 help: ## List the targets
 	@echo "usage: make TARGET [VARIABLE=value ...]"
 	@echo
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/  \1\t\2/' | expand -t 12
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)$$/  \1\t\2/' | expand -t 14
 	@echo
 	@echo "variables: PORT=$(PORT) SIM_PORT=$(SIM_PORT) (tutorial) EVENT=$(EVENT) LOG_LEVEL=$(LOG_LEVEL)"
 	@echo "           PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) (run; empty = derive from the request)"
