@@ -3,8 +3,8 @@
 //!
 //! TaskRouter waits at most five seconds for the assignment callback's answer
 //! (docs/taskrouter.md §2); slow work answers `{}` at once and accepts or rejects the reservation
-//! through the REST API within the Workflow's reservation timeout (docs/taskrouter.md §3, §7). A
-//! rule that says
+//! through the REST API within the Workflow's reservation timeout (docs/taskrouter.md §3,
+//! docs/taskrouter.md §7). A rule that says
 //!
 //! ```json
 //! "defer": {
@@ -35,8 +35,8 @@ use crate::instruction::{HttpUrl, Instruction, InstructionError};
 /// The keys of a `defer` object.
 const KEYS: [&str; 3] = ["decider", "within_seconds", "otherwise"];
 
-/// The Workflow's reservation timeout when nobody changed it (docs/taskrouter.md §3, §7:
-/// `TaskReservationTimeout`, default 120 s).
+/// The Workflow's reservation timeout when nobody changed it (docs/taskrouter.md §3,
+/// docs/taskrouter.md §7: `TaskReservationTimeout`, default 120 s).
 pub const DEFAULT_RESERVATION_TIMEOUT_SECONDS: u32 = 120;
 
 /// The longest reservation timeout a Workflow can have (docs/taskrouter.md §7: ≤ 86,400 s), so

@@ -1,8 +1,9 @@
 //! The raw `application/x-www-form-urlencoded` body, kept losslessly.
 //!
-//! Twilio signs every parameter it sends, including ones it adds without notice (docs/taskrouter.md
-//! §1), so the body is kept as the ordered list of decoded pairs exactly as received, repeated keys
-//! and all. Typed views ([`crate::callback`], [`crate::event`]) are built from it afterwards.
+//! Twilio signs every parameter it sends, including ones it adds without notice
+//! (docs/taskrouter.md §1), so the body is kept as the ordered list of decoded pairs exactly as
+//! received, repeated keys and all. Typed views ([`crate::callback`], [`crate::event`]) are built
+//! from it afterwards.
 //!
 //! A body longer than any TaskRouter callback can be ([`MAX_BODY_BYTES`]) is refused before it is
 //! looked at: decoded into pairs, a body can take some forty times its size in memory (a pair of
@@ -11,14 +12,14 @@
 
 /// The longest form body accepted, in bytes: 128 KiB.
 ///
-/// What a TaskRouter callback can need (docs/taskrouter.md §1, §6): the two attribute documents
-/// (`TaskAttributes`, `WorkerAttributes`; a workspace event carries at most these two) are at
-/// most 4,096 characters each (docs/taskrouter.md §12, "Limits"); a character is at most 4 bytes of
-/// UTF-8 and every byte at most 3 once percent-encoded (`%XX`), so together they take at most
-/// 2 × 4,096 × 12 = 96 KiB. The other parameters are SIDs, names, numbers and a timestamp, under
-/// 2 KiB in every callback and event of `events/`; 32 KiB are left for them and for the
-/// parameters Twilio adds without notice. A callback of realistic attributes (ASCII JSON of a few
-/// hundred characters) is a few KB.
+/// What a TaskRouter callback can need (docs/taskrouter.md §1, docs/taskrouter.md §6): the two
+/// attribute documents (`TaskAttributes`, `WorkerAttributes`; a workspace event carries at most
+/// these two) are at most 4,096 characters each (docs/taskrouter.md §12, "Limits"); a character is
+/// at most 4 bytes of UTF-8 and every byte at most 3 once percent-encoded (`%XX`), so together they
+/// take at most 2 × 4,096 × 12 = 96 KiB. The other parameters are SIDs, names, numbers and a
+/// timestamp, under 2 KiB in every callback and event of `events/`; 32 KiB are left for them and
+/// for the parameters Twilio adds without notice. A callback of realistic attributes (ASCII JSON of
+/// a few hundred characters) is a few KB.
 pub const MAX_BODY_BYTES: usize = 128 * 1024;
 
 /// A form body that cannot be read as parameters.

@@ -85,8 +85,9 @@ pub enum Rejection {
     Event(#[from] EventError),
     /// `503`: a rule deferred the decision to a decider but the reservation could not be queued
     /// in time (`crate::defer::queue`). Answering `{}` would leave it pending with nobody to
-    /// decide: the `503` makes TaskRouter call the Workflow's fallback URL (docs/taskrouter.md
-    /// §2, §3), which Twilio's own sample sets to this same function.
+    /// decide: the `503` makes TaskRouter call the Workflow's fallback URL
+    /// (docs/taskrouter.md §2, docs/taskrouter.md §3), which Twilio's own sample sets to this same
+    /// function.
     #[error("the reservation could not be queued for its decider: {0}")]
     NotQueued(QueueError),
     /// `400`: `lambda_http` cannot build an HTTP request from the API Gateway event (see

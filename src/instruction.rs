@@ -21,8 +21,8 @@
 //!   (<https://www.twilio.com/docs/taskrouter/api/reservations>, operation
 //!   `UpdateTaskReservation` in Twilio's OpenAPI description `twilio/twilio-oai`,
 //!   `spec/json/twilio_taskrouter_v1.json`), where they are PascalCase form parameters. Their
-//!   snake_case spelling in callback JSON is only seen in Twilio's error pages (docs/taskrouter.md
-//!   §2).
+//!   snake_case spelling in callback JSON is only seen in Twilio's error pages
+//!   (docs/taskrouter.md §2).
 
 use std::fmt;
 
@@ -455,8 +455,9 @@ impl Instruction {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reject {
     /// The activity the worker moves to. Twilio's page calls it both required and optional, and
-    /// raises error 40100 when it is missing or invalid, so it is required here (docs/taskrouter.md
-    /// §2). Use an *unavailable* activity, or TaskRouter reserves the same worker again.
+    /// raises error 40100 when it is missing or invalid, so it is required here
+    /// (docs/taskrouter.md §2). Use an *unavailable* activity, or TaskRouter reserves the same
+    /// worker again.
     pub activity_sid: ActivitySid,
 }
 
@@ -590,7 +591,7 @@ impl Call {
 
 /// The `redirect` instruction.
 ///
-/// `accept` is always sent, `false` when not given: docs/taskrouter.md (§2) asks for it explicitly,
+/// `accept` is always sent, `false` when not given: docs/taskrouter.md §2 asks for it explicitly,
 /// and an explicit value makes the body say what happens to the reservation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Redirect {

@@ -1,14 +1,14 @@
 //! Which URL TaskRouter actually called, worked out from the facts of a request.
 //!
-//! Twilio signs the callback URL exactly as it is configured in the Workflow (docs/taskrouter.md
-//! §4), but a Lambda behind API Gateway never sees that URL whole: REST APIs (payload v1) leave the
-//! stage out of `path`, custom domains add a base-path mapping, v1 events keep only parsed query
-//! maps, and tunnels and local emulators see their own scheme and host (docs/taskrouter.md §4,
-//! "where signatures break in practice"). So this module lists the URLs Twilio may have signed,
-//! most likely first, and [`crate::signature`] tries each one (and its port variants). The guesses
-//! a REST API's query forces (its pairs in every order) are listed apart, and tried only within a
-//! fixed budget of bytes hashed ([`REORDERED_QUERY_BUDGET`]), so that no request can buy more work
-//! with its query.
+//! Twilio signs the callback URL exactly as it is configured in the Workflow
+//! (docs/taskrouter.md §4), but a Lambda behind API Gateway never sees that URL whole: REST APIs
+//! (payload v1) leave the stage out of `path`, custom domains add a base-path mapping, v1 events
+//! keep only parsed query maps, and tunnels and local emulators see their own scheme and host
+//! (docs/taskrouter.md §4, "where signatures break in practice"). So this module lists the URLs
+//! Twilio may have signed, most likely first, and [`crate::signature`] tries each one (and its port
+//! variants). The guesses a REST API's query forces (its pairs in every order) are listed apart,
+//! and tried only within a fixed budget of bytes hashed ([`REORDERED_QUERY_BUDGET`]), so that no
+//! request can buy more work with its query.
 //!
 //! The reliable answer is configuration: [`PublicBase`], the `PUBLIC_BASE_URL` an operator copies
 //! from the Workflow's `AssignmentCallbackUrl`. Without it the URL is rebuilt from the request.

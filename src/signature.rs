@@ -163,15 +163,15 @@ pub struct Verified {
 /// `getExpectedTwilioSignature` does (`src/webhooks/webhooks.ts`: `Object.keys(params).sort()`, then
 /// `Array.from(new Set(values)).sort()`), and twilio-python's `RequestValidator.compute_signature`
 /// (`twilio/request_validator.py`: `sorted(set(params))`, then `sorted(values)`) agrees except that
-/// it keeps duplicate values; docs/taskrouter.md (§4) follows the de-duplicating libraries.
+/// it keeps duplicate values; docs/taskrouter.md §4 follows the de-duplicating libraries.
 ///
 /// `url` is used byte for byte; `params` are the decoded form pairs in any order.
 pub fn sign(token: &[u8], url: &str, params: &[(String, String)]) -> String {
     STANDARD.encode(mac(token, url, &params_suffix(params)))
 }
 
-/// The lower-case hex SHA-256 of `body`, as Twilio writes it in `bodySHA256` (docs/taskrouter.md
-/// §4).
+/// The lower-case hex SHA-256 of `body`, as Twilio writes it in `bodySHA256`
+/// (docs/taskrouter.md §4).
 pub fn body_sha256(body: &[u8]) -> String {
     Sha256::digest(body)
         .iter()

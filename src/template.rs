@@ -57,10 +57,10 @@ use crate::expression::{Operand, Reference, Scope, Segment};
 use crate::instruction::{AddressKind, Answer, Instruction, InstructionError, TextKind};
 
 /// What a value filling part of a URL path segment keeps as it is: RFC 3986's `unreserved`
-/// (§2.3: letters, digits, `-`, `.`, `_`, `~`). Everything else is percent-encoded, as §2.1
-/// says data must be when it could be read as a delimiter: `/` (segments), `?` and `#` (the
-/// path's end), `%` (escapes), and the sub-delimiters (`;` and `,` are read as structure inside
-/// a segment by some servers, `+` as a space).
+/// (RFC 3986 §2.3: letters, digits, `-`, `.`, `_`, `~`). Everything else is percent-encoded, as
+/// RFC 3986 §2.1 says data must be when it could be read as a delimiter: `/` (segments), `?` and
+/// `#` (the path's end), `%` (escapes), and the sub-delimiters (`;` and `,` are read as structure
+/// inside a segment by some servers, `+` as a space).
 pub const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
@@ -68,8 +68,8 @@ pub const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// What a value filling part of a URL query keeps as it is: RFC 3986's `unreserved`, and `:`,
-/// `@`, `/` and `?`, which §3.4 allows in a query and no query parser reads as a delimiter (a
-/// URL passed as a value stays readable). Everything else is percent-encoded, notably `&` and
+/// `@`, `/` and `?`, which RFC 3986 §3.4 allows in a query and no query parser reads as a delimiter
+/// (a URL passed as a value stays readable). Everything else is percent-encoded, notably `&` and
 /// `=` (which would start a parameter or a value: the HTML form encoding TwiML servers read),
 /// `+` (a space in that encoding), `#` (the query's end) and `%`.
 pub const QUERY: &AsciiSet = &PATH_SEGMENT

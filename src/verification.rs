@@ -31,7 +31,8 @@ use crate::sid::{AccountSid, SidError};
 use crate::signature::{self, Signature, SignatureError, Verified};
 use crate::token::{AccountError, AccountTokens, Deadline, TokenError, TokenSet, TokenStore};
 
-/// The parameter naming the account, in every TaskRouter callback (docs/taskrouter.md §1, §6).
+/// The parameter naming the account, in every TaskRouter callback (docs/taskrouter.md §1,
+/// docs/taskrouter.md §6).
 const ACCOUNT_PARAMETER: &str = "AccountSid";
 /// How many characters of a malformed, unverified `AccountSid` are echoed: a SID's length.
 const ECHO_LIMIT: usize = 34;

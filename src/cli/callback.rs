@@ -20,14 +20,14 @@ pub const DEFAULT_URL: &str = "http://127.0.0.1:9000/taskrouter/assignment_callb
 /// function configured with the same token accepts the request.
 pub const LOCAL_DEV_TOKEN: &str = "local-dev-token";
 
-/// How long `send` waits for the whole exchange; TaskRouter itself waits 5 s (docs/taskrouter.md
-/// §2).
+/// How long `send` waits for the whole exchange; TaskRouter itself waits 5 s
+/// (docs/taskrouter.md §2).
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long `send` waits for a connection (TLS included).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Placeholder SIDs for sample callbacks: well formed (prefix + 32 hex digits, docs/taskrouter.md
-/// §1) and obviously not real.
+/// Placeholder SIDs for sample callbacks: well formed (prefix + 32 hex digits,
+/// docs/taskrouter.md §1) and obviously not real.
 const SAMPLE_SIDS: &[(&str, &str)] = &[
     ("AccountSid", "AC00000000000000000000000000000000"),
     ("WorkspaceSid", "WS00000000000000000000000000000000"),

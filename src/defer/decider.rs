@@ -16,12 +16,12 @@
 //!    hidden for a backoff that never runs past the deadline;
 //! 4. from the deadline on, `otherwise` is applied → `otherwise`.
 //!
-//! An update refused because the reservation is no longer pending (docs/taskrouter.md §7, §12:
-//! `400` "not in expected state", errors 40123 / 40135) is a normal outcome: the reservation is
-//! fetched again and, no longer pending, counted `gone`. So a duplicate delivery, two deliveries
-//! racing, or the worker accepting in their own UI meanwhile never apply a second decision nor
-//! fail the message for good: TaskRouter itself holds the line (only a pending reservation can be
-//! updated), and every path ends by reading what it says.
+//! An update refused because the reservation is no longer pending (docs/taskrouter.md §7,
+//! docs/taskrouter.md §12: `400` "not in expected state", errors 40123 / 40135) is a normal
+//! outcome: the reservation is fetched again and, no longer pending, counted `gone`. So a duplicate
+//! delivery, two deliveries racing, or the worker accepting in their own UI meanwhile never apply a
+//! second decision nor fail the message for good: TaskRouter itself holds the line (only a pending
+//! reservation can be updated), and every path ends by reading what it says.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -10,7 +10,8 @@
 //! [`DeferralQueue`] is built at start only when a rule defers (`DEFERRED_QUEUE_URL`), so a
 //! deployment without `defer` rules builds no SQS client. [`DeferralQueue::send`] is bounded by
 //! the callback's deadline; the transport answers `503` when it fails, so TaskRouter calls the
-//! fallback URL instead of waiting for a decision nobody will make (docs/taskrouter.md §2, §3).
+//! fallback URL instead of waiting for a decision nobody will make (docs/taskrouter.md §2,
+//! docs/taskrouter.md §3).
 
 use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;

@@ -512,8 +512,8 @@ pub struct WorkflowUpdate {
     pub assignment_callback_url: Option<HttpUrl>,
     /// The fallback assignment callback URL.
     pub fallback_assignment_callback_url: Option<HttpUrl>,
-    /// `Configuration`: the routing document, sent as written (a JSON string, docs/taskrouter.md
-    /// §9).
+    /// `Configuration`: the routing document, sent as written (a JSON string,
+    /// docs/taskrouter.md §9).
     pub configuration: Option<String>,
 }
 
@@ -557,8 +557,9 @@ impl WorkspaceUpdate {
     }
 }
 
-/// A workspace's `EventsFilter`: event types such as `reservation.accepted` (docs/taskrouter.md
-/// §6), sent as one comma-separated string (the parameter is a string in the OpenAPI description).
+/// A workspace's `EventsFilter`: event types such as `reservation.accepted`
+/// (docs/taskrouter.md §6), sent as one comma-separated string (the parameter is a string in the
+/// OpenAPI description).
 ///
 /// Only the documented types ([`EventType::KNOWN`]) are accepted: a misspelled type in the filter
 /// would silently stop those events for good, which is worse than having to add a type Twilio

@@ -127,8 +127,8 @@ pub struct Request {
     pub method: Method,
     /// The path, starting with `/v1/`.
     pub path: String,
-    /// The form parameters of a POST, in order; a repeated name is an array (docs/taskrouter.md
-    /// §7).
+    /// The form parameters of a POST, in order; a repeated name is an array
+    /// (docs/taskrouter.md §7).
     pub form: Vec<(String, String)>,
     /// Whether it may be repeated.
     pub replay: Replay,

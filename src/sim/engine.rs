@@ -12,7 +12,7 @@
 //! [`Engine::take_effects`]; the callback's answer comes back as a command
 //! ([`Engine::callback_answered`], [`Engine::callback_failed`]).
 //!
-//! # What it reproduces (docs/taskrouter.md §3, §9, §12)
+//! # What it reproduces (docs/taskrouter.md §3, docs/taskrouter.md §9, docs/taskrouter.md §12)
 //!
 //! - A new task enters its Workflow: [`Workflow::arrive`] walks it to the step it waits in
 //!   (filters in order, `skip_if` evaluated only when no worker can be reserved at once, a
@@ -1609,8 +1609,9 @@ impl Engine {
     fn route(&mut self, s: usize, t: usize, entry: Entry, progress: Progress, created: bool) {
         let now = self.now;
         let time = TimeOfDay::utc(now);
-        // `skip_if` is evaluated only when no worker can be reserved at once (docs/taskrouter.md
-        // §12): the view's availability is, for this task, whether a worker can take it now.
+        // `skip_if` is evaluated only when no worker can be reserved at once
+        // (docs/taskrouter.md §12): the view's availability is, for this task, whether a worker can
+        // take it now.
         for w in 0..self.spaces.at(s).workers.len() {
             let can = self.can_take(s, w, t);
             self.spaces.at_mut(s).routing.workers_mut()[w].set_available(can);

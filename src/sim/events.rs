@@ -1,4 +1,5 @@
-//! The fields each family of workspace events carries (docs/taskrouter.md §6, §12).
+//! The fields each family of workspace events carries (docs/taskrouter.md §6,
+//! docs/taskrouter.md §12).
 //!
 //! An event's fields are kept PascalCase, as the `EventCallbackUrl` receives them; the Events
 //! API answers the same fields in `event_data`, snake_case.

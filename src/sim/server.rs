@@ -361,7 +361,7 @@ impl Simulator {
     }
 
     /// POSTs an assignment callback, then applies its answer or falls back (docs/taskrouter.md §2,
-    /// §3).
+    /// docs/taskrouter.md §3).
     async fn call(&self, callback: Callback) {
         let Callback {
             workspace,

@@ -69,15 +69,15 @@
 //! # Failing closed, within TaskRouter's deadline
 //!
 //! TaskRouter waits five seconds for an answer, cold start included, then calls the fallback URL
-//! (docs/taskrouter.md §2, §3). Without a token nothing can be verified, so [`TokenStore::tokens`]
-//! returns an error (the transport answers 503) and a later call reads again. Parameter Store
-//! serves 40 transactions a second per account and region by default (docs/taskrouter.md §11), and
-//! when many instances start at once (a contact center opening, a deploy) their reads are
-//! throttled: a read is then worth repeating, spaced out, for as long as the callback waiting on it
-//! can wait. So every read has a [`Deadline`], [`READ_BUDGET`] after TaskRouter's 5 s began for
-//! that callback: at the process start for the callback a cold start was for (the init read of one
-//! account, or an account's first callback right after init), at the callback's arrival
-//! otherwise. The figures:
+//! (docs/taskrouter.md §2, docs/taskrouter.md §3). Without a token nothing can be verified, so
+//! [`TokenStore::tokens`] returns an error (the transport answers 503) and a later call reads
+//! again. Parameter Store serves 40 transactions a second per account and region by default
+//! (docs/taskrouter.md §11), and when many instances start at once (a contact center opening, a
+//! deploy) their reads are throttled: a read is then worth repeating, spaced out, for as long as
+//! the callback waiting on it can wait. So every read has a [`Deadline`], [`READ_BUDGET`] after
+//! TaskRouter's 5 s began for that callback: at the process start for the callback a cold start was
+//! for (the init read of one account, or an account's first callback right after init), at the
+//! callback's arrival otherwise. The figures:
 //!
 //! | what | figure | why |
 //! |---|---|---|

@@ -173,29 +173,23 @@ fn every_relative_link_of_every_markdown_file_reaches_a_file_and_its_heading() {
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
 
-/// Where a `§` at `at` points: the last document named before it, within the citation's reach
-/// (the same sentence or the previous line or two), with comment markers ignored.
+/// The document a `§` names: the word right before it, on the same line (`docs/taskrouter.md §4`,
+/// `(docs/taskrouter.md §4`), or `RFC` for an RFC's own sections (`RFC 3986 §2.3`).
 fn cited_document(before: &str) -> Option<String> {
-    let window: String = before
-        .chars()
-        .rev()
-        .take(240)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    let words: Vec<&str> = window
-        .split(|c: char| c.is_whitespace() || "()[],;`'\"*".contains(c))
-        .filter(|w| !w.is_empty())
-        .collect();
-    words.iter().rev().find_map(|word| {
-        let word = word.trim_end_matches("'s").trim_end_matches(':');
-        if word.ends_with(".md") || word == "RFC" {
-            Some(word.to_owned())
-        } else {
-            None
-        }
-    })
+    let mut words = before
+        .lines()
+        .last()
+        .unwrap_or("")
+        .trim_end_matches([' ', '('])
+        .rsplit(|c: char| c.is_whitespace() || c == '(');
+    let last = words.next()?.trim_start_matches(['`', '"', '\'', '[']);
+    if last.ends_with(".md") {
+        Some(last.to_owned())
+    } else if last.chars().all(|c| c.is_ascii_digit()) && words.next() == Some("RFC") {
+        Some("RFC".to_owned())
+    } else {
+        None
+    }
 }
 
 #[test]
@@ -222,8 +216,6 @@ fn every_section_citation_names_a_document_of_the_repository_that_has_the_sectio
             let document = match cited_document(&body[..at]) {
                 Some(document) if document == "RFC" => continue,
                 Some(document) => document,
-                // A document's own sections, cited inside it.
-                None if file.starts_with("docs/") => file.clone(),
                 None => {
                     wrong.push(format!(
                         "{file}:{line}: §{number} names no document (write docs/taskrouter.md §{number})"
@@ -276,8 +268,14 @@ fn the_citation_check_catches_a_citation_of_a_document_outside_the_repository() 
         Some("docs/taskrouter.md")
     );
     assert_eq!(
-        cited_document("parameters in docs/taskrouter.md's order\n/// (").as_deref(),
-        Some("docs/taskrouter.md")
+        cited_document("parameters in docs/taskrouter.md\n/// (").as_deref(),
+        None,
+        "the document must be named on the citation's own line"
+    );
+    assert_eq!(
+        cited_document("(docs/taskrouter.md §1, "),
+        None,
+        "each section of a list names its document"
     );
     assert_eq!(
         cited_document("a subset of RFC 3261 ").as_deref(),

@@ -4,10 +4,11 @@
 //! The live side is `FetchWorkflow`'s `configuration`, a string that TaskRouter normally holds as
 //! JSON; both sides are parsed into the [`Workflow`] model and compared by
 //! [`crate::workflow::diff`], so whitespace, key order, number formatting and the spelling of
-//! expressions never count as a difference (the noise a Terraform plan shows, docs/taskrouter.md
-//! §9). `apply` sends `UpdateWorkflow` with `Configuration` alone, exactly as the file is written
-//! (so a Terraform `file()` of the same file then matches byte for byte); the callback URLs are
-//! `connect`'s and are never sent. It then reads the Workflow back and compares again.
+//! expressions never count as a difference (the noise a Terraform plan shows,
+//! docs/taskrouter.md §9). `apply` sends `UpdateWorkflow` with `Configuration` alone, exactly as
+//! the file is written (so a Terraform `file()` of the same file then matches byte for byte); the
+//! callback URLs are `connect`'s and are never sent. It then reads the Workflow back and compares
+//! again.
 //!
 //! A live configuration that does not parse (such as the example Workflow of Twilio's OpenAPI
 //! description, `task-routing:\n  - filter: …`, which is not JSON) cannot be compared filter by

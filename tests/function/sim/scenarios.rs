@@ -1,7 +1,8 @@
 //! Scenarios of the lifecycle under the manual clock that need more than one step: step
 //! timeouts counted from the task's age (docs/taskrouter.md §12, Timers), Workflow filters on
-//! `taskrouter.currentTime` at a chosen instant (§9), the compiled function's logged decisions
-//! set beside what the simulator applied, and the fallback URL when the function fails closed.
+//! `taskrouter.currentTime` at a chosen instant (docs/taskrouter.md §9), the compiled function's
+//! logged decisions set beside what the simulator applied, and the fallback URL when the function
+//! fails closed.
 
 use serde_json::{Value, json};
 
