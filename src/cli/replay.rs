@@ -23,28 +23,46 @@ use super::{CliError, FAILED, OK, Output, json_text};
 /// time-of-day filters read a working week from the first task on.
 pub const DEFAULT_START: &str = "2026-01-05T00:00:00Z";
 
-/// What `sim replay` was asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What `sim replay` was asked for: its flags.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct ReplayArgs {
-    /// `--workspace`.
+    /// The workspace document: workers, activities, queues, Workflows.
+    #[arg(long, value_name = "FILE")]
     pub workspace: PathBuf,
-    /// `--tasks`.
+    /// The tasks: CSV with arrival_seconds,attributes,handle_seconds and optionally
+    /// patience_seconds,channel; or, for a file ending in .json, an Events API export
+    /// (TaskRouter's history) from which they are derived.
+    #[arg(long, value_name = "FILE")]
     pub tasks: PathBuf,
-    /// `--workflow`.
+    /// A Workflow configuration replacing the workspace's first Workflow.
+    #[arg(long, value_name = "FILE")]
     pub workflow: Option<PathBuf>,
-    /// `--compare`.
+    /// A second Workflow configuration: the same tasks are replayed through it and both
+    /// are shown side by side, with the differences.
+    #[arg(long, value_name = "FILE")]
     pub compare: Option<PathBuf>,
-    /// `--rules`.
+    /// Answer each reservation with this rules document, in-process, as the function
+    /// would: `reject` offers the task to the next worker, `{}` is accepted
+    /// --defer-seconds later, any other instruction accepts. Without it every reservation
+    /// is accepted at once.
+    #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
-    /// `--defer-seconds`.
+    /// With --rules: how long a deferred reservation (`{}`) stays pending before it is
+    /// accepted, the time a backend takes to accept through the REST API.
+    #[arg(long, default_value_t = 5)]
     pub defer_seconds: u64,
-    /// `--service-level-seconds`.
+    /// The service-level threshold: answered within this many seconds.
+    #[arg(long, default_value_t = 20)]
     pub service_level_seconds: u64,
-    /// `--start`.
+    /// The instant the virtual clock starts at (what time-of-day filters read).
+    #[arg(long, value_name = "RFC3339", value_parser = crate::cli::parse_now, default_value = DEFAULT_START)]
     pub start: Timestamp,
-    /// `--json`.
+    /// Print the figures as JSON.
+    #[arg(long)]
     pub json: bool,
-    /// `--report`.
+    /// Also write a self-contained HTML page with the figures and charts (wait, service
+    /// level and occupancy over time; both configurations with --compare).
+    #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 }
 

@@ -69,46 +69,7 @@ pub enum SimCommand {
     /// Replay a day of tasks through a Workflow on a virtual clock, in seconds, and report
     /// what a contact centre measures: per queue offered, answered, abandoned, service level
     /// and waits; per worker occupancy (docs/replay.md).
-    Replay {
-        /// The workspace document: workers, activities, queues, Workflows.
-        #[arg(long, value_name = "FILE")]
-        workspace: PathBuf,
-        /// The tasks: CSV with arrival_seconds,attributes,handle_seconds and optionally
-        /// patience_seconds,channel; or, for a file ending in .json, an Events API export
-        /// (TaskRouter's history) from which they are derived.
-        #[arg(long, value_name = "FILE")]
-        tasks: PathBuf,
-        /// A Workflow configuration replacing the workspace's first Workflow.
-        #[arg(long, value_name = "FILE")]
-        workflow: Option<PathBuf>,
-        /// A second Workflow configuration: the same tasks are replayed through it and both
-        /// are shown side by side, with the differences.
-        #[arg(long, value_name = "FILE")]
-        compare: Option<PathBuf>,
-        /// Answer each reservation with this rules document, in-process, as the function
-        /// would: `reject` offers the task to the next worker, `{}` is accepted
-        /// --defer-seconds later, any other instruction accepts. Without it every reservation
-        /// is accepted at once.
-        #[arg(long, value_name = "FILE")]
-        rules: Option<PathBuf>,
-        /// With --rules: how long a deferred reservation (`{}`) stays pending before it is
-        /// accepted, the time a backend takes to accept through the REST API.
-        #[arg(long, default_value_t = 5)]
-        defer_seconds: u64,
-        /// The service-level threshold: answered within this many seconds.
-        #[arg(long, default_value_t = 20)]
-        service_level_seconds: u64,
-        /// The instant the virtual clock starts at (what time-of-day filters read).
-        #[arg(long, value_name = "RFC3339", value_parser = parse_now, default_value = super::replay::DEFAULT_START)]
-        start: Timestamp,
-        /// Print the figures as JSON.
-        #[arg(long)]
-        json: bool,
-        /// Also write a self-contained HTML page with the figures and charts (wait, service
-        /// level and occupancy over time; both configurations with --compare).
-        #[arg(long, value_name = "FILE")]
-        report: Option<PathBuf>,
-    },
+    Replay(super::replay::ReplayArgs),
 }
 
 /// `--clock`.
@@ -151,29 +112,7 @@ pub(crate) fn run(
             workspace,
             output,
         } => export(url.as_deref(), workspace.as_ref(), output.as_deref(), env),
-        SimCommand::Replay {
-            workspace,
-            tasks,
-            workflow,
-            compare,
-            rules,
-            defer_seconds,
-            service_level_seconds,
-            start,
-            json,
-            report,
-        } => super::replay::run(&super::replay::ReplayArgs {
-            workspace,
-            tasks,
-            workflow,
-            compare,
-            rules,
-            defer_seconds,
-            service_level_seconds,
-            start,
-            json,
-            report,
-        }),
+        SimCommand::Replay(args) => super::replay::run(&args),
     }
 }
 
