@@ -480,21 +480,34 @@ impl Rules {
     /// one line per `{{raw …}}` ([`crate::template`]), naming the rule, the field and the
     /// template, for `taskrouter check` to print. Empty for most documents.
     pub fn warnings(&self) -> Vec<String> {
-        let mut warnings = Vec::new();
-        for (index, rule) in self.rules.iter().enumerate() {
-            let at = rule_place(index, &rule.name);
-            match &rule.answer {
-                Compiled::Templated(templated) => warnings.extend(templated.warnings(&at)),
-                Compiled::Deferred(deferred) => warnings.extend(
-                    deferred
-                        .deferral
-                        .timeout_warning(self.reservation_timeout)
-                        .map(|warning| format!("{at}: {warning}")),
-                ),
-                Compiled::Static(_) => {}
-            }
+        (0..self.rules.len())
+            .flat_map(|index| {
+                let at = rule_place(index, &self.rules[index].name);
+                self.answer_warnings(index)
+                    .into_iter()
+                    .map(move |(_, warning)| format!("{at}: {warning}"))
+            })
+            .collect()
+    }
+
+    /// The warnings about rule `index`'s answer, each with the key it is about: every `{{raw …}}`
+    /// of a templated instruction, and a `defer` that may outlast the reservation timeout.
+    fn answer_warnings(&self, index: usize) -> Vec<(&'static str, String)> {
+        let rule = &self.rules[index];
+        let at = rule_place(index, &rule.name);
+        match &rule.answer {
+            Compiled::Templated(templated) => templated
+                .warnings(&at)
+                .map(|warning| ("instruction", unplaced(&warning, &at)))
+                .collect(),
+            Compiled::Deferred(deferred) => deferred
+                .deferral
+                .timeout_warning(self.reservation_timeout)
+                .map(|warning| ("defer", warning))
+                .into_iter()
+                .collect(),
+            Compiled::Static(_) => Vec::new(),
         }
-        warnings
     }
 
     /// Whether some rule defers to a decider, so callbacks may need the deferral queue.
@@ -622,26 +635,13 @@ fn warn(reader: &Reader<'_>, rules: &Rules) {
         for time in times {
             warn(unplaced(&time, &at));
         }
-        if let Compiled::Deferred(deferred) = &rule.answer
-            && let Some(warning) = deferred.deferral.timeout_warning(rules.reservation_timeout)
-        {
+        for (key, warning) in rules.answer_warnings(index) {
             reader.report(
                 Severity::Warning,
-                &format!("/rules/{index}/defer"),
+                &format!("/rules/{index}/{key}"),
                 &at,
-                unplaced(&warning, &at),
+                warning,
             );
-        }
-        if let Compiled::Templated(templated) = &rule.answer {
-            let at = rule_place(index, &rule.name);
-            for warning in templated.warnings(&at) {
-                reader.report(
-                    Severity::Warning,
-                    &format!("/rules/{index}/instruction"),
-                    &at,
-                    unplaced(&warning, &at),
-                );
-            }
         }
     }
 }
