@@ -64,6 +64,18 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    /// The place, then the message (``rules[1] (`vip`): unknown key …``), without the source,
+    /// position or severity: for a message that gives those its own way.
+    pub fn describe(&self) -> String {
+        if self.place.is_empty() {
+            self.message.clone()
+        } else {
+            format!("{}: {}", self.place, self.message)
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.source)?;
@@ -346,6 +358,17 @@ impl<'r> Node<'r> {
     pub fn named(mut self, place: String) -> Self {
         self.place = place;
         self
+    }
+
+    /// How many errors the document has had recorded so far: compare the count before and after
+    /// reading a part of it to learn whether that part had any.
+    pub fn errors_recorded(&self) -> usize {
+        self.reader
+            .found
+            .borrow()
+            .iter()
+            .filter(|found| found.severity == Severity::Error)
+            .count()
     }
 
     /// Records an error about this value.

@@ -1,8 +1,8 @@
 //! Arbitrary text as a Workflow configuration (what `workflow check` reads from a file and what
-//! `workflow diff` reads from Twilio): parsing never panics and its errors display; a
-//! configuration that parses gives its warnings, and routes three fixed tasks (a voice task, a
-//! chat task, empty attributes) at two instants against the sample workspace, the same route
-//! twice.
+//! `workflow diff` reads from Twilio): reading never panics, every problem (error or warning) has
+//! a line and column, checking and parsing agree; a configuration that parses routes three fixed
+//! tasks (a voice task, a chat task, empty attributes) at two instants against the sample
+//! workspace, the same route twice.
 
 #![no_main]
 
@@ -42,19 +42,27 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let workflow = match Workflow::parse(text) {
-        Ok(workflow) => workflow,
-        Err(invalid) => {
-            assert!(!invalid.errors.is_empty(), "refused without an error");
-            for error in &invalid.errors {
-                let _ = error.to_string();
+    let workflow = match Workflow::check("fuzz.json", text) {
+        Ok((workflow, warnings)) => {
+            assert!(!warnings.has_errors(), "accepted with an error");
+            for warning in warnings.all() {
+                assert!(warning.position.is_some(), "a warning without a place: {warning}");
+            }
+            workflow
+        }
+        Err(problems) => {
+            assert!(problems.has_errors(), "refused without an error");
+            for problem in problems.all() {
+                assert!(problem.position.is_some(), "a problem without a place: {problem}");
             }
             return;
         }
     };
-    for warning in workflow.warnings() {
-        let _ = warning.to_string();
-    }
+    assert_eq!(
+        Workflow::parse(text).map(|parsed| parsed.filters().len()).ok(),
+        Some(workflow.filters().len()),
+        "check and parse disagree"
+    );
     assert!(workflow.target_count() >= workflow.filters().len());
     for workspace in WORKSPACES.iter() {
         for task in TASKS.iter() {

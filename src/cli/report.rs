@@ -54,11 +54,7 @@ impl Finding {
         Self {
             position: problem.position,
             pointer: Some(problem.pointer.clone()),
-            message: if problem.place.is_empty() {
-                problem.message.clone()
-            } else {
-                format!("{}: {}", problem.place, problem.message)
-            },
+            message: problem.describe(),
         }
     }
 

@@ -828,15 +828,7 @@ fn configuration(node: &Node<'_>, queues: &HashSet<TaskQueueSid>) -> Option<Valu
         node.wrong_type("the routing document as an object: {\"task_routing\": {…}}");
         return None;
     }
-    let parsed = match Workflow::parse(&node.value().to_string()) {
-        Ok(parsed) => parsed,
-        Err(invalid) => {
-            for error in invalid.errors {
-                node.error(error);
-            }
-            return None;
-        }
-    };
+    let parsed = Workflow::from_node(node)?;
     let mut complete = true;
     let named = parsed
         .filters()

@@ -1289,10 +1289,19 @@ impl Engine {
 
     /// Parses a configuration and checks that every queue it names is in workspace `s`.
     fn configuration(&self, s: usize, text: &str) -> Result<Workflow, SimError> {
-        let configuration = Workflow::parse(text).map_err(|invalid| {
+        let configuration = Workflow::parse(text).map_err(|problems| {
+            let found: Vec<String> = problems
+                .errors()
+                .map(|problem| match problem.position {
+                    Some((line, column)) => {
+                        format!("{} (line {line}, column {column})", problem.describe())
+                    }
+                    None => problem.describe(),
+                })
+                .collect();
             SimError::invalid(
                 "Configuration",
-                format!("invalid workflow configuration: {invalid}"),
+                format!("invalid workflow configuration: {}", found.join("; ")),
             )
         })?;
         let space = self.spaces.at(s);
@@ -3916,7 +3925,7 @@ mod tests {
             (sim.engine.create_queue(&ws, NewQueue { friendly_name: "q".to_owned(), target_workers: Some("skills HAS".to_owned()), ..NewQueue::default() }).map(drop), "TargetWorkers: not a valid expression"),
             (sim.engine.create_queue(&ws, NewQueue { friendly_name: "q".to_owned(), max_reserved_workers: Some(51), ..NewQueue::default() }).map(drop), "MaxReservedWorkers: 51 is out of range: send 1 to 50"),
             (sim.engine.create_workflow(&ws, NewWorkflow { friendly_name: "w".to_owned(), configuration: json!({"task_routing": {"default_filter": {"queue": "WQ0000000000000000000000000000000f"}}}).to_string(), ..NewWorkflow::default() }).map(drop), "Configuration: invalid workflow configuration: queue WQ0000000000000000000000000000000f not found"),
-            (sim.engine.create_workflow(&ws, NewWorkflow { friendly_name: "w".to_owned(), configuration: "{".to_owned(), ..NewWorkflow::default() }).map(drop), "Configuration: invalid workflow configuration: the configuration is not valid JSON"),
+            (sim.engine.create_workflow(&ws, NewWorkflow { friendly_name: "w".to_owned(), configuration: "{".to_owned(), ..NewWorkflow::default() }).map(drop), "Configuration: invalid workflow configuration: not valid JSON"),
             (sim.engine.create_worker(&ws, NewWorker { friendly_name: " ".to_owned(), ..NewWorker::default() }).map(drop), "FriendlyName: required"),
             (sim.engine.create_activity(&ws, None, "Available", true).map(drop), "FriendlyName: an activity is already called `Available`"),
         ];

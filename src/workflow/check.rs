@@ -202,9 +202,23 @@ impl Workflow {
     /// What is legal but almost certainly wrong, in document order (see the module
     /// documentation).
     pub fn warnings(&self) -> Vec<Warning> {
+        self.located_warnings()
+            .into_iter()
+            .map(|(_, warning)| warning)
+            .collect()
+    }
+
+    /// [`Workflow::warnings`], each with the JSON pointer of the value it is about.
+    pub(crate) fn located_warnings(&self) -> Vec<(String, Warning)> {
         let mut warnings = Vec::new();
+        let mut pointers = Vec::new();
+        // Every warning pushed since the last call is about the value at `pointer`.
+        let locate = |pointers: &mut Vec<String>, warnings: &Vec<Warning>, pointer: String| {
+            pointers.resize(warnings.len(), pointer);
+        };
         let mut names: HashMap<&str, usize> = HashMap::new();
         for (index, filter) in self.filters.iter().enumerate() {
+            let pointer = format!("/task_routing/filters/{index}");
             let at = filter_place(index, filter.name());
             let blocking = self.filters[..index]
                 .iter()
@@ -254,7 +268,9 @@ impl Workflow {
                     });
                 }
             }
+            locate(&mut pointers, &warnings, pointer.clone());
             time_of_day(&filter.expression, &at, "expression", &mut warnings);
+            locate(&mut pointers, &warnings, format!("{pointer}/expression"));
             let last = filter.targets.len() - 1;
             if let Some(target) = filter.targets[..last]
                 .iter()
@@ -265,21 +281,44 @@ impl Workflow {
                     target,
                     last,
                 });
+                locate(
+                    &mut pointers,
+                    &warnings,
+                    format!("{pointer}/targets/{target}"),
+                );
             }
             for (position, target) in filter.targets.iter().enumerate() {
                 target_time_of_day(target, &format!("{at}, targets[{position}]"), &mut warnings);
+                locate(
+                    &mut pointers,
+                    &warnings,
+                    format!("{pointer}/targets/{position}/expression"),
+                );
             }
         }
         match &self.default_filter {
-            None => warnings.push(Warning::NoDefaultFilter),
+            None => {
+                warnings.push(Warning::NoDefaultFilter);
+                locate(&mut pointers, &warnings, "/task_routing".to_owned());
+            }
             Some(target) => {
                 if target.skip_if.is_some() {
                     warnings.push(Warning::DefaultSkipIf);
+                    locate(
+                        &mut pointers,
+                        &warnings,
+                        "/task_routing/default_filter/skip_if".to_owned(),
+                    );
                 }
                 target_time_of_day(target, "default_filter", &mut warnings);
+                locate(
+                    &mut pointers,
+                    &warnings,
+                    "/task_routing/default_filter/expression".to_owned(),
+                );
             }
         }
-        warnings
+        pointers.into_iter().zip(warnings).collect()
     }
 }
 

@@ -31,7 +31,7 @@
 //!     "targets": [{"timeout": 30, "queue": "WQ00000000000000000000000000000001"}]}]}}"#)?;
 //! let differences: Vec<String> = diff(&live, &file).iter().map(ToString::to_string).collect();
 //! assert_eq!(differences, ["filters[0], targets[0]: `timeout`: 15 → 30"]);
-//! # Ok::<(), taskrouter_lambda::workflow::Invalid>(())
+//! # Ok::<(), taskrouter_lambda::document::Problems>(())
 //! ```
 
 use std::fmt;

@@ -112,7 +112,6 @@ use crate::expression::{Expression, Reference};
 use crate::sid::TaskQueueSid;
 
 pub use check::Warning;
-pub use parse::{Invalid, WorkflowError};
 pub use route::Route;
 pub use step::{Place, Step};
 pub use walk::{Arrival, Cause, Entry, Move, Progress, Rest};

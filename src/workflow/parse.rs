@@ -1,277 +1,168 @@
 //! From JSON text to a [`Workflow`]: every problem in the document, each with its place.
 //!
-//! The document is walked as a [`serde_json::Value`] rather than derived with serde, as the
-//! rules document is, so that all problems are reported at once (serde stops at the first), each
-//! unknown key gets a suggestion, and numbers written as strings are read as Twilio's own pages
-//! write them.
+//! The configuration is read through the crate's one document reader
+//! ([`crate::document::Reader`]), as rules documents are: every problem at once, each with its
+//! line, column and JSON pointer, an unknown key with the nearest known one. Messages name the
+//! place in the document's words (``filters[1] (`Sales Calls`), targets[0]``) and then the key,
+//! and numbers written as strings are read as Twilio's own pages write them.
 
-use std::fmt;
-
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{
     Direction, Filter, KnownWorker, MAX_CONFIGURATION_BYTES, MAX_PRIORITY, MAX_TIMEOUT,
     MIN_TIMEOUT, OrderBy, Target, Workflow, filter_place,
 };
-use crate::document::{json_kind, suggest, unknown_keys};
-use crate::expression::{Expression, Reference, Segment, SyntaxError};
-use crate::sid::{ActivitySid, SidError, TaskQueueSid};
+use crate::document::{
+    Keys, Node, Object, Problem, Problems, Reader, Severity, json_kind, suggest,
+};
+use crate::expression::{Expression, Reference, Segment};
+use crate::sid::{ActivitySid, TaskQueueSid};
 
-/// Keys of the document.
-const DOCUMENT_KEYS: &[&str] = &["task_routing"];
+/// What a configuration read from text alone is called in messages.
+const CONFIGURATION: &str = "the configuration";
+
+/// The document's keys (`task_routing` is required, with a message of its own).
+const DOCUMENT_KEYS: Keys = Keys {
+    what: "a Workflow configuration",
+    required: &[],
+    optional: &["task_routing"],
+};
 /// Keys of `task_routing`.
-const ROUTING_KEYS: &[&str] = &["filters", "default_filter"];
-/// Keys of a filter.
-const FILTER_KEYS: &[&str] = &[
-    "filter_friendly_name",
-    "friendly_name",
-    "expression",
-    "targets",
-];
+const ROUTING_KEYS: Keys = Keys {
+    what: "`task_routing`",
+    required: &[],
+    optional: &["filters", "default_filter"],
+};
+/// Keys of a filter (`expression` and `targets` are required, with messages of their own).
+const FILTER_KEYS: Keys = Keys {
+    what: "a filter",
+    required: &[],
+    optional: &[
+        "filter_friendly_name",
+        "friendly_name",
+        "expression",
+        "targets",
+    ],
+};
 /// Keys of a target and of `default_filter`.
-const TARGET_KEYS: &[&str] = &[
-    "queue",
-    "expression",
-    "priority",
-    "timeout",
-    "order_by",
-    "skip_if",
-    "known_worker_sid",
-    "known_worker_friendly_name",
-];
-
-/// A problem that makes a Workflow configuration unusable.
-///
-/// `at` names the place: `the configuration`, `task_routing`, ``filters[1] (`Sales Calls`)``,
-/// ``filters[1] (`Sales Calls`), targets[0]`` or `default_filter`.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum WorkflowError {
-    /// The text is larger than TaskRouter accepts.
-    #[error(
-        "the configuration is {bytes} bytes: TaskRouter takes at most 1 MB ({max} bytes, https://www.twilio.com/docs/taskrouter/limits); split the routing across Workflows or shorten the expressions"
-    )]
-    TooLarge {
-        /// Its size.
-        bytes: usize,
-        /// The largest size.
-        max: usize,
-    },
-    /// The text is not JSON.
-    #[error("the configuration is not valid JSON: {reason}")]
-    Json {
-        /// The parser's message, with line and column.
-        reason: String,
-    },
-    /// A value has the wrong JSON type.
-    #[error("{at}: expected {expected}, found {found}")]
-    Type {
-        /// Where, including the key.
-        at: String,
-        /// What was expected.
-        expected: &'static str,
-        /// The JSON type found.
-        found: &'static str,
-    },
-    /// An object has a key the format does not define.
-    #[error("{at}: unknown key `{key}`: {}", unknown_key_hint(.suggestion, .expected))]
-    UnknownKey {
-        /// The object holding the key.
-        at: String,
-        /// The key.
-        key: String,
-        /// A defined key close to it.
-        suggestion: Option<&'static str>,
-        /// The keys defined there.
-        expected: &'static [&'static str],
-    },
-    /// A required key is absent.
-    #[error("{at}: missing key `{key}`{hint}")]
-    MissingKey {
-        /// The object lacking the key.
-        at: String,
-        /// The key.
-        key: &'static str,
-        /// What to write, starting with `: `, or empty.
-        hint: &'static str,
-    },
-    /// Two keys that exclude each other are both present.
-    #[error("{at}: both `{first}` and `{second}`: {hint}")]
-    BothKeys {
-        /// The object.
-        at: String,
-        /// One key.
-        first: &'static str,
-        /// The other.
-        second: &'static str,
-        /// What to do.
-        hint: &'static str,
-    },
-    /// A string that must say something is empty.
-    #[error("{at}: `{field}` is empty: {hint}")]
-    Empty {
-        /// The object.
-        at: String,
-        /// The key.
-        field: &'static str,
-        /// What to write instead.
-        hint: &'static str,
-    },
-    /// An expression does not parse.
-    #[error("{at}: `{field}` is not a valid expression: {source}")]
-    Syntax {
-        /// The object.
-        at: String,
-        /// The key holding the expression.
-        field: &'static str,
-        /// The parser's error: message and column, the text, a caret under the problem.
-        source: SyntaxError,
-    },
-    /// A SID is malformed.
-    #[error("{at}: `{field}`: {source}")]
-    Sid {
-        /// The object.
-        at: String,
-        /// The key holding the SID.
-        field: &'static str,
-        /// What is wrong with it.
-        source: SidError,
-    },
-    /// A number that must be whole is not.
-    #[error("{at}: `{field}` is {value}: expected a whole number")]
-    NotWholeNumber {
-        /// The object.
-        at: String,
-        /// The key.
-        field: &'static str,
-        /// The value as written.
-        value: String,
-    },
-    /// A number is out of its range.
-    #[error("{at}: `{field}` is {value}: expected a whole number from {min} to {max} ({why})")]
-    OutOfRange {
-        /// The object.
-        at: String,
-        /// The key.
-        field: &'static str,
-        /// The value as written.
-        value: String,
-        /// The smallest value allowed.
-        min: u64,
-        /// The largest value allowed.
-        max: u64,
-        /// Where the bound comes from.
-        why: &'static str,
-    },
-    /// A reference that cannot name what its place reads.
-    #[error("{at}: `{field}`: `{reference}` {problem}")]
-    Reference {
-        /// The object.
-        at: String,
-        /// The key holding the expression or reference.
-        field: &'static str,
-        /// The reference as written.
-        reference: String,
-        /// What is wrong and what to write.
-        problem: String,
-    },
-    /// A key the format defines, in a place that does not take it.
-    #[error("{at}: `{key}` is not allowed here: {why}")]
-    NotAllowed {
-        /// The object.
-        at: String,
-        /// The key.
-        key: &'static str,
-        /// Why, and what to do.
-        why: &'static str,
-    },
-    /// A filter has no targets.
-    #[error(
-        "{at}: `targets` is empty: a matching task would have no queue to wait in; add a target or remove the filter"
-    )]
-    NoTargets {
-        /// The filter.
-        at: String,
-    },
-    /// An `order_by` clause is malformed.
-    #[error("{at}: `order_by` clause `{clause}` {problem}")]
-    OrderBy {
-        /// The target.
-        at: String,
-        /// The clause as written.
-        clause: String,
-        /// What is wrong and what to write.
-        problem: String,
-    },
-}
-
-fn unknown_key_hint(suggestion: &Option<&'static str>, expected: &[&str]) -> String {
-    match suggestion {
-        Some(suggestion) => format!("did you mean `{suggestion}`?"),
-        None => format!(
-            "expected one of {}",
-            expected
-                .iter()
-                .map(|key| format!("`{key}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-/// Every problem found in a Workflow configuration, in document order; never empty.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Invalid {
-    /// The problems.
-    pub errors: Vec<WorkflowError>,
-}
-
-impl fmt::Display for Invalid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let lines: Vec<String> = self.errors.iter().map(WorkflowError::to_string).collect();
-        f.write_str(&lines.join("\n"))
-    }
-}
-
-impl std::error::Error for Invalid {}
+const TARGET_KEYS: Keys = Keys {
+    what: "a target",
+    required: &[],
+    optional: &[
+        "queue",
+        "expression",
+        "priority",
+        "timeout",
+        "order_by",
+        "skip_if",
+        "known_worker_sid",
+        "known_worker_friendly_name",
+    ],
+};
 
 impl Workflow {
-    /// Parses a Workflow configuration: the `Configuration` JSON, `{"task_routing": …}`.
+    /// Parses a Workflow configuration, the `Configuration` JSON (`{"task_routing": …}`), called
+    /// `the configuration` in messages.
     ///
     /// # Errors
     ///
-    /// [`Invalid`] with every problem found: JSON that does not parse, wrong types, unknown keys
-    /// (with a suggestion), missing keys, expressions that do not parse (with a caret) or
-    /// reference what their place cannot read, malformed SIDs, numbers out of range, malformed
-    /// `order_by` clauses, a filter without targets, a `timeout` on `default_filter`, a text
-    /// over 1 MB.
-    pub fn parse(text: &str) -> Result<Workflow, Invalid> {
-        let mut parser = Parser::default();
-        if text.len() > MAX_CONFIGURATION_BYTES {
-            // Reported with whatever else is wrong: the size alone makes it unusable.
-            parser.errors.push(WorkflowError::TooLarge {
-                bytes: text.len(),
-                max: MAX_CONFIGURATION_BYTES,
-            });
-        }
-        let document: Value = match serde_json::from_str(text) {
-            Ok(document) => document,
-            Err(error) => {
-                parser.errors.push(WorkflowError::Json {
-                    reason: error.to_string(),
-                });
-                return Err(Invalid {
-                    errors: parser.errors,
-                });
-            }
-        };
-        let workflow = parser.document(&document);
-        match workflow {
-            Some(workflow) if parser.errors.is_empty() => Ok(workflow),
-            _ => Err(Invalid {
-                errors: parser.errors,
-            }),
-        }
+    /// [`Problems`] with every problem found (see [`Workflow::read`]).
+    pub fn parse(text: &str) -> Result<Workflow, Problems> {
+        Self::read(CONFIGURATION, text)
     }
+
+    /// Reads the configuration called `source` (its path, or the parameter that held it).
+    ///
+    /// # Errors
+    ///
+    /// [`Problems`] with every problem found, each at its line and column: JSON that does not
+    /// parse, wrong types, unknown keys (with a suggestion), missing keys, expressions that do
+    /// not parse (with a caret) or reference what their place cannot read, malformed SIDs,
+    /// numbers out of range, malformed `order_by` clauses, a filter without targets, a
+    /// `timeout` on `default_filter`, a text over 1 MB.
+    pub fn read(source: &str, text: &str) -> Result<Workflow, Problems> {
+        read(source, text, false).map(|(workflow, _)| workflow)
+    }
+
+    /// Reads the configuration called `source` as `workflow check` does: the configuration and
+    /// its warnings ([`Workflow::warnings`], and keys given twice in one object), each at its
+    /// line and column.
+    ///
+    /// # Errors
+    ///
+    /// As [`Workflow::read`].
+    pub fn check(source: &str, text: &str) -> Result<(Workflow, Problems), Problems> {
+        read(source, text, true)
+    }
+
+    /// The configuration held by `node`, a value of a larger document (a workspace document's
+    /// Workflow): its problems are recorded on that document's reader, each placed after
+    /// `node`'s place. `None` when there was any.
+    pub(crate) fn from_node(node: &Node<'_>) -> Option<Workflow> {
+        let before = node.errors_recorded();
+        let size = node.value().to_string().len();
+        if size > MAX_CONFIGURATION_BYTES {
+            node.error(too_large(size));
+        }
+        let walker = Walker {
+            prefix: format!("{}, ", node.place()),
+        };
+        let workflow = walker.document(node);
+        workflow.filter(|_| node.errors_recorded() == before)
+    }
+}
+
+fn read(source: &str, text: &str, check: bool) -> Result<(Workflow, Problems), Problems> {
+    let size = text.len();
+    let (reader, value) = match Reader::parse(source, text) {
+        Ok(parsed) => parsed,
+        Err(syntax) => {
+            if size <= MAX_CONFIGURATION_BYTES {
+                return Err(syntax);
+            }
+            // The size too: it alone makes the configuration unusable.
+            let mut problems = Problems::new();
+            problems.push(Problem {
+                severity: Severity::Error,
+                source: source.to_owned(),
+                position: Some((1, 1)),
+                pointer: String::new(),
+                place: CONFIGURATION.to_owned(),
+                message: too_large(size),
+            });
+            problems.extend(syntax);
+            return Err(problems);
+        }
+    };
+    let root = reader.root(&value).named(CONFIGURATION.to_owned());
+    if size > MAX_CONFIGURATION_BYTES {
+        root.error(too_large(size));
+    }
+    let walker = Walker {
+        prefix: String::new(),
+    };
+    let workflow = walker.document(&root);
+    if check && root.errors_recorded() == 0 {
+        if let Some(workflow) = &workflow {
+            for (pointer, warning) in workflow.located_warnings() {
+                reader.report(Severity::Warning, &pointer, "", warning.to_string());
+            }
+        }
+        reader.warn_repeated_keys();
+    }
+    let problems = reader.finish();
+    match workflow {
+        Some(workflow) if !problems.has_errors() => Ok((workflow, problems)),
+        _ => Err(problems),
+    }
+}
+
+fn too_large(bytes: usize) -> String {
+    format!(
+        "{bytes} bytes is over TaskRouter's limit of 1 MB ({MAX_CONFIGURATION_BYTES} bytes, \
+         https://www.twilio.com/docs/taskrouter/limits); split the routing across Workflows or \
+         shorten the expressions"
+    )
 }
 
 /// Which references an expression may hold.
@@ -285,57 +176,70 @@ enum Place {
     SkipIf,
 }
 
-#[derive(Default)]
-struct Parser {
-    errors: Vec<WorkflowError>,
+/// The value of `key` in `object`, for a message that names the key itself (``filters[0]:
+/// `targets` is empty``): the node keeps the object's place and points at the value.
+fn field<'r>(object: &Object<'r>, key: &str) -> Option<Node<'r>> {
+    object
+        .get(key)
+        .map(|node| node.named(object.node().place().to_owned()))
 }
 
-impl Parser {
-    fn document(&mut self, document: &Value) -> Option<Workflow> {
-        let document = self.object(document, "the configuration", "a JSON object")?;
-        let Some(routing) = document.get("task_routing") else {
-            let pasted_inside =
-                document.contains_key("filters") || document.contains_key("default_filter");
-            self.errors.push(WorkflowError::MissingKey {
-                at: "the configuration".to_owned(),
-                key: "task_routing",
-                hint: if pasted_inside {
-                    ": `filters` and `default_filter` belong inside it: {\"task_routing\": {\"filters\": […], \"default_filter\": {…}}}"
-                } else {
-                    ": the configuration is {\"task_routing\": {\"filters\": […], \"default_filter\": {…}}}"
-                },
+/// Records that the value of `key` is not of the JSON type `expected`.
+fn wrong_type(node: &Node<'_>, key: &str, expected: &str) {
+    node.error(format_args!(
+        "`{key}`: expected {expected}, found {}",
+        json_kind(node.value())
+    ));
+}
+
+/// Walks a configuration's value; problems are recorded on its reader.
+struct Walker {
+    /// Put before every place: empty for a configuration of its own, the holding value's place
+    /// and `, ` for one inside a larger document.
+    prefix: String,
+}
+
+impl Walker {
+    fn document(&self, root: &Node<'_>) -> Option<Workflow> {
+        if let Value::Object(map) = root.value()
+            && !map.contains_key("task_routing")
+        {
+            let pasted_inside = map.contains_key("filters") || map.contains_key("default_filter");
+            root.error(if pasted_inside {
+                "missing key `task_routing`: `filters` and `default_filter` belong inside it: {\"task_routing\": {\"filters\": […], \"default_filter\": {…}}}"
+            } else {
+                "missing key `task_routing`: the configuration is {\"task_routing\": {\"filters\": […], \"default_filter\": {…}}}"
             });
             if !pasted_inside {
-                self.check_keys(document, "the configuration", DOCUMENT_KEYS);
+                root.object(&DOCUMENT_KEYS);
             }
             return None;
-        };
-        self.check_keys(document, "the configuration", DOCUMENT_KEYS);
-        let routing = self.object(
-            routing,
-            "task_routing",
-            "an object with `filters` and `default_filter`",
-        )?;
-        self.check_keys(routing, "task_routing", ROUTING_KEYS);
-        let filters = match routing.get("filters") {
+        }
+        let document = root.object(&DOCUMENT_KEYS)?;
+        let routing = document
+            .get("task_routing")?
+            .named(format!("{}task_routing", self.prefix))
+            .object(&ROUTING_KEYS)?;
+        let filters = match field(&routing, "filters") {
             None => Some(Vec::new()),
-            Some(Value::Array(specs)) => {
-                let filters: Vec<Option<Filter>> = specs
-                    .iter()
+            Some(node) if node.value().is_array() => {
+                let filters: Vec<Option<Filter>> = node
+                    .array()?
+                    .into_iter()
                     .enumerate()
-                    .map(|(index, spec)| self.filter(index, spec))
+                    .map(|(index, node)| self.filter(index, node))
                     .collect();
                 filters.into_iter().collect()
             }
-            Some(other) => {
-                self.type_error("task_routing: `filters`", "an array of filters", other);
+            Some(node) => {
+                wrong_type(&node, "filters", "an array of filters");
                 None
             }
         };
         let default_filter = match routing.get("default_filter") {
             None => Some(None),
-            Some(spec) => self
-                .target("default_filter".to_owned(), spec, true)
+            Some(node) => self
+                .target(node.named(format!("{}default_filter", self.prefix)), true)
                 .map(Some),
         };
         Some(Workflow {
@@ -344,58 +248,59 @@ impl Parser {
         })
     }
 
-    fn filter(&mut self, index: usize, spec: &Value) -> Option<Filter> {
-        let bare = filter_place(index, None);
-        let spec = self.object(
-            spec,
-            &bare,
-            "a filter object with `expression` and `targets`",
-        )?;
-        let name = self.filter_name(spec, &bare);
-        let at = match &name {
-            Some(Some(name)) => filter_place(index, Some(name)),
-            _ => bare,
+    fn filter(&self, index: usize, node: Node<'_>) -> Option<Filter> {
+        let node = node.named(format!("{}{}", self.prefix, filter_place(index, None)));
+        let name = filter_name(&node);
+        let node = match &name {
+            Some(Some(name)) => node.named(format!(
+                "{}{}",
+                self.prefix,
+                filter_place(index, Some(name))
+            )),
+            _ => node,
         };
-        self.check_keys(spec, &at, FILTER_KEYS);
-        let expression = match spec.get("expression") {
+        let spec = node.object(&FILTER_KEYS)?;
+        let expression = spec
+            .require(
+                "expression",
+                "write `\"expression\": \"1 == 1\"` to match every task",
+            )
+            .and_then(|node| {
+                let node = node.named(spec.node().place().to_owned());
+                expression(&node, "expression", Place::Filter)
+            });
+        let targets = match field(&spec, "targets") {
             None => {
-                self.errors.push(WorkflowError::MissingKey {
-                    at: at.clone(),
-                    key: "expression",
-                    hint: ": write `\"expression\": \"1 == 1\"` to match every task",
-                });
+                spec.node().error(
+                    "missing key `targets`: list the queues a matching task waits in, e.g. [{\"queue\": \"WQ…\"}]",
+                );
                 None
             }
-            Some(value) => self.expression(value, &at, "expression", Place::Filter),
-        };
-        let targets = match spec.get("targets") {
-            None => {
-                self.errors.push(WorkflowError::MissingKey {
-                    at: at.clone(),
-                    key: "targets",
-                    hint: ": list the queues a matching task waits in, e.g. [{\"queue\": \"WQ…\"}]",
-                });
-                None
-            }
-            Some(Value::Array(specs)) if specs.is_empty() => {
-                self.errors
-                    .push(WorkflowError::NoTargets { at: at.clone() });
-                None
-            }
-            Some(Value::Array(specs)) => {
-                let targets: Vec<Option<Target>> = specs
-                    .iter()
-                    .enumerate()
-                    .map(|(position, spec)| {
-                        self.target(format!("{at}, targets[{position}]"), spec, position == 0)
-                    })
-                    .collect();
-                targets.into_iter().collect()
-            }
-            Some(other) => {
-                self.type_error(&format!("{at}: `targets`"), "an array of targets", other);
-                None
-            }
+            Some(node) => match node.value() {
+                Value::Array(items) if items.is_empty() => {
+                    node.error(
+                        "`targets` is empty: a matching task would have no queue to wait in; add a target or remove the filter",
+                    );
+                    None
+                }
+                Value::Array(_) => {
+                    let at = spec.node().place();
+                    let targets: Vec<Option<Target>> = node
+                        .array()?
+                        .into_iter()
+                        .enumerate()
+                        .map(|(position, target)| {
+                            let target = target.named(format!("{at}, targets[{position}]"));
+                            self.target(target, position == 0)
+                        })
+                        .collect();
+                    targets.into_iter().collect()
+                }
+                _ => {
+                    wrong_type(&node, "targets", "an array of targets");
+                    None
+                }
+            },
         };
         Some(Filter {
             name: name?,
@@ -404,102 +309,67 @@ impl Parser {
         })
     }
 
-    /// `filter_friendly_name`, or Twilio's older spelling `friendly_name`.
-    fn filter_name(&mut self, spec: &Map<String, Value>, at: &str) -> Option<Option<String>> {
-        if spec.contains_key("filter_friendly_name") && spec.contains_key("friendly_name") {
-            self.errors.push(WorkflowError::BothKeys {
-                at: at.to_owned(),
-                first: "filter_friendly_name",
-                second: "friendly_name",
-                hint: "they name the same thing; keep `filter_friendly_name`",
-            });
-            return None;
-        }
-        let (key, value) = match (spec.get("filter_friendly_name"), spec.get("friendly_name")) {
-            (Some(value), _) => ("filter_friendly_name", value),
-            (None, Some(value)) => ("friendly_name", value),
-            (None, None) => return Some(None),
-        };
-        match value {
-            Value::String(name) => Some(Some(name.clone())),
-            other => {
-                self.type_error(&format!("{at}: `{key}`"), "a string", other);
-                None
-            }
-        }
-    }
-
-    fn target(&mut self, at: String, spec: &Value, needs_queue: bool) -> Option<Target> {
-        let spec = self.object(spec, &at, "a target object with `queue`")?;
-        self.check_keys(spec, &at, TARGET_KEYS);
-        let queue = match spec.get("queue") {
+    /// A filter's target, or `default_filter` when `needs_queue` and it is named so.
+    fn target(&self, node: Node<'_>, needs_queue: bool) -> Option<Target> {
+        let is_default = node.place() == format!("{}default_filter", self.prefix);
+        let spec = node.object(&TARGET_KEYS)?;
+        let queue = match field(&spec, "queue") {
             None if needs_queue => {
-                self.errors.push(WorkflowError::MissingKey {
-                    at: at.clone(),
-                    key: "queue",
-                    hint: if at == "default_filter" {
-                        ": name the queue of tasks no filter matches, e.g. {\"queue\": \"WQ…\"}"
-                    } else {
-                        ": the first target of a filter has no earlier target to inherit a queue from"
-                    },
+                spec.node().error(if is_default {
+                    "missing key `queue`: name the queue of tasks no filter matches, e.g. {\"queue\": \"WQ…\"}"
+                } else {
+                    "missing key `queue`: the first target of a filter has no earlier target to inherit a queue from"
                 });
                 None
             }
             None => Some(None),
-            Some(Value::String(text)) => match TaskQueueSid::parse(text) {
-                Ok(sid) => Some(Some(sid)),
-                Err(source) => {
-                    self.errors.push(WorkflowError::Sid {
-                        at: at.clone(),
-                        field: "queue",
-                        source,
-                    });
+            Some(node) => match node.value() {
+                Value::String(text) => match TaskQueueSid::parse(text) {
+                    Ok(sid) => Some(Some(sid)),
+                    Err(error) => {
+                        node.error(format_args!("`queue`: {error}"));
+                        None
+                    }
+                },
+                _ => {
+                    wrong_type(&node, "queue", "a task queue SID (WQ…)");
                     None
                 }
             },
-            Some(other) => {
-                self.type_error(&format!("{at}: `queue`"), "a task queue SID (WQ…)", other);
-                None
-            }
         };
-        let expression = self.optional_expression(spec, &at, "expression", Place::Target);
-        let priority = self.number(
-            spec,
-            &at,
+        let expression = optional_expression(&spec, "expression", Place::Target);
+        let priority = number(
+            &spec,
             "priority",
             (0, MAX_PRIORITY),
             "a task's priority is at most 2^31 − 1",
         );
-        let timeout = if at == "default_filter" && spec.contains_key("timeout") {
-            self.errors.push(WorkflowError::NotAllowed {
-                at: at.clone(),
-                key: "timeout",
-                why: "the default filter holds a task until its TTL, and it does not count as a subsequent filter for the purposes of a timeout (https://www.twilio.com/docs/taskrouter/workflow-configuration); remove it",
-            });
-            None
-        } else {
-            self.number(
-                spec,
-                &at,
-                "timeout",
-                (MIN_TIMEOUT, MAX_TIMEOUT),
-                "seconds: a target's timeout must be a positive integer, https://www.twilio.com/docs/taskrouter/workflow-configuration; no step can outlast the longest task TTL, 14 days",
-            )
-        };
-        let order_by = match spec.get("order_by") {
-            None => Some(Vec::new()),
-            Some(Value::String(text)) => self.order_by(text, &at),
-            Some(other) => {
-                self.type_error(
-                    &format!("{at}: `order_by`"),
-                    "a string such as \"worker.level DESC\"",
-                    other,
+        let timeout = match field(&spec, "timeout") {
+            Some(node) if is_default => {
+                node.error(
+                    "`timeout` is not allowed here: the default filter holds a task until its TTL, and it does not count as a subsequent filter for the purposes of a timeout (https://www.twilio.com/docs/taskrouter/workflow-configuration); remove it",
                 );
                 None
             }
+            _ => number(
+                &spec,
+                "timeout",
+                (MIN_TIMEOUT, MAX_TIMEOUT),
+                "seconds: a target's timeout must be a positive integer, https://www.twilio.com/docs/taskrouter/workflow-configuration; no step can outlast the longest task TTL, 14 days",
+            ),
         };
-        let skip_if = self.optional_expression(spec, &at, "skip_if", Place::SkipIf);
-        let known_worker = self.known_worker(spec, &at);
+        let order_by = match field(&spec, "order_by") {
+            None => Some(Vec::new()),
+            Some(node) => match node.value() {
+                Value::String(text) => order_by(&node, text),
+                _ => {
+                    wrong_type(&node, "order_by", "a string such as \"worker.level DESC\"");
+                    None
+                }
+            },
+        };
+        let skip_if = optional_expression(&spec, "skip_if", Place::SkipIf);
+        let known_worker = known_worker(&spec);
         Some(Target {
             queue: queue?,
             expression: expression?,
@@ -510,301 +380,240 @@ impl Parser {
             known_worker: known_worker?,
         })
     }
+}
 
-    fn optional_expression(
-        &mut self,
-        spec: &Map<String, Value>,
-        at: &str,
-        field: &'static str,
-        place: Place,
-    ) -> Option<Option<Expression>> {
-        match spec.get(field) {
-            None => Some(None),
-            Some(value) => self.expression(value, at, field, place).map(Some),
-        }
-    }
-
-    fn expression(
-        &mut self,
-        value: &Value,
-        at: &str,
-        field: &'static str,
-        place: Place,
-    ) -> Option<Expression> {
-        let Value::String(text) = value else {
-            self.type_error(&format!("{at}: `{field}`"), "an expression string", value);
-            return None;
-        };
-        if text.trim().is_empty() {
-            self.errors.push(WorkflowError::Empty {
-                at: at.to_owned(),
-                field,
-                hint: match place {
-                    Place::Filter => "write `1 == 1` to match every task",
-                    Place::Target => "leave it out to offer the task to every worker of the queue",
-                    Place::SkipIf => "leave it out, or write e.g. `workers.available == 0`",
-                },
-            });
-            return None;
-        }
-        let expression = match Expression::parse(text) {
-            Ok(expression) => expression,
-            Err(source) => {
-                self.errors.push(WorkflowError::Syntax {
-                    at: at.to_owned(),
-                    field,
-                    source,
-                });
-                return None;
-            }
-        };
-        let before = self.errors.len();
-        for reference in expression.references() {
-            if let Some(problem) = reference_problem(reference, place) {
-                self.errors.push(WorkflowError::Reference {
-                    at: at.to_owned(),
-                    field,
-                    reference: reference.as_str().to_owned(),
-                    problem,
-                });
-            }
-        }
-        (self.errors.len() == before).then_some(expression)
-    }
-
-    /// `priority` or `timeout`: absent, or a whole number from `min` to `max`, possibly written
-    /// as a string (Twilio's known-agent page writes `"priority": "100"`) or as `10.0`.
-    fn number(
-        &mut self,
-        spec: &Map<String, Value>,
-        at: &str,
-        field: &'static str,
-        (min, max): (u64, u64),
-        why: &'static str,
-    ) -> Option<Option<u64>> {
-        let value = match spec.get(field) {
-            None => return Some(None),
-            Some(value) => value,
-        };
-        let shown = value.to_string();
-        let out_of_range = |value: &str| WorkflowError::OutOfRange {
-            at: at.to_owned(),
-            field,
-            value: value.to_owned(),
-            min,
-            max,
-            why,
-        };
-        let number = match value {
-            Value::Number(number) => match (number.as_u64(), number.as_i64(), number.as_f64()) {
-                (Some(whole), _, _) => Ok(whole),
-                (None, Some(_negative), _) => Err(out_of_range(&shown)),
-                (None, None, Some(float)) if float.fract() == 0.0 && float >= 0.0 => {
-                    // Beyond u64, which is beyond every bound here.
-                    if float < 18_446_744_073_709_551_615.0 {
-                        Ok(float as u64)
-                    } else {
-                        Err(out_of_range(&shown))
-                    }
-                }
-                (None, None, Some(float)) if float.fract() == 0.0 => Err(out_of_range(&shown)),
-                _ => Err(WorkflowError::NotWholeNumber {
-                    at: at.to_owned(),
-                    field,
-                    value: shown.clone(),
-                }),
-            },
-            Value::String(text) => match text.trim().parse::<u64>() {
-                Ok(whole) => Ok(whole),
-                Err(_) if text.trim().parse::<i64>().is_ok() => Err(out_of_range(&shown)),
-                Err(_) => Err(WorkflowError::NotWholeNumber {
-                    at: at.to_owned(),
-                    field,
-                    value: shown.clone(),
-                }),
-            },
-            other => {
-                self.type_error(&format!("{at}: `{field}`"), "a whole number", other);
-                return None;
-            }
-        };
-        match number {
-            Ok(whole) if (min..=max).contains(&whole) => Some(Some(whole)),
-            Ok(_) => {
-                self.errors.push(out_of_range(&shown));
-                None
-            }
-            Err(error) => {
-                self.errors.push(error);
-                None
-            }
-        }
-    }
-
-    /// `worker.a DESC, worker.b ASC` (<https://www.twilio.com/docs/taskrouter/order-workers>).
-    fn order_by(&mut self, text: &str, at: &str) -> Option<Vec<OrderBy>> {
-        if text.trim().is_empty() {
-            self.errors.push(WorkflowError::Empty {
-                at: at.to_owned(),
-                field: "order_by",
-                hint: "leave it out (the worker idle longest goes first), or write e.g. `worker.level DESC`",
-            });
-            return None;
-        }
-        let mut clauses = Vec::new();
-        let mut valid = true;
-        for clause in text.split(',') {
-            let clause = clause.trim();
-            let problem = |problem: &str| WorkflowError::OrderBy {
-                at: at.to_owned(),
-                clause: clause.to_owned(),
-                problem: problem.to_owned(),
-            };
-            let words: Vec<&str> = clause.split_whitespace().collect();
-            let parsed = match words.as_slice() {
-                [] => Err(problem(
-                    "is empty: separate clauses with single commas, e.g. `worker.level DESC, worker.tenure ASC`",
-                )),
-                [_] => Err(problem("has no direction: add ASC or DESC")),
-                [attribute, direction] => {
-                    let direction = if direction.eq_ignore_ascii_case("asc") {
-                        Ok(Direction::Ascending)
-                    } else if direction.eq_ignore_ascii_case("desc") {
-                        Ok(Direction::Descending)
-                    } else {
-                        Err(problem(&format!(
-                            "has the direction `{direction}`: write ASC or DESC"
-                        )))
-                    };
-                    match (Reference::parse(attribute), direction) {
-                        (Ok(reference), Ok(direction)) if is_worker_attribute(&reference) => {
-                            Ok(OrderBy {
-                                attribute: reference,
-                                direction,
-                            })
-                        }
-                        (Ok(_), Ok(_)) => Err(problem(&format!(
-                            "does not name a worker attribute: write `worker.{attribute} {}`",
-                            words[1]
-                        ))),
-                        (Err(error), _) => Err(problem(&format!(
-                            "does not start with a reference: {} at column {} of `{attribute}`: {}",
-                            error.message(),
-                            error.column(),
-                            error.help()
-                        ))),
-                        (_, Err(error)) => Err(error),
-                    }
-                }
-                _ => Err(problem(
-                    "has more than an attribute and a direction: write `worker.<attribute> ASC|DESC` and separate clauses with commas",
-                )),
-            };
-            match parsed {
-                Ok(clause) => clauses.push(clause),
-                Err(error) => {
-                    self.errors.push(error);
-                    valid = false;
-                }
-            }
-        }
-        valid.then_some(clauses)
-    }
-
-    fn known_worker(&mut self, spec: &Map<String, Value>, at: &str) -> Option<Option<KnownWorker>> {
-        let (key, value, by_sid) = match (
-            spec.get("known_worker_sid"),
-            spec.get("known_worker_friendly_name"),
-        ) {
-            (None, None) => return Some(None),
-            (Some(_), Some(_)) => {
-                self.errors.push(WorkflowError::BothKeys {
-                    at: at.to_owned(),
-                    first: "known_worker_sid",
-                    second: "known_worker_friendly_name",
-                    hint: "TaskRouter takes one or the other; keep one",
-                });
-                return None;
-            }
-            (Some(value), None) => ("known_worker_sid", value, true),
-            (None, Some(value)) => ("known_worker_friendly_name", value, false),
-        };
-        let Value::String(text) = value else {
-            self.type_error(
-                &format!("{at}: `{key}`"),
-                "a task attribute reference such as \"task.agent_sid\"",
-                value,
+/// `filter_friendly_name`, or Twilio's older spelling `friendly_name`, of a filter that may not
+/// be an object yet (then it has none).
+fn filter_name(node: &Node<'_>) -> Option<Option<String>> {
+    let (key, value) = match (
+        node.member("filter_friendly_name"),
+        node.member("friendly_name"),
+    ) {
+        (Some(_), Some(_)) => {
+            node.error(
+                "both `filter_friendly_name` and `friendly_name`: they name the same thing; keep `filter_friendly_name`",
             );
             return None;
-        };
-        let reference = match Reference::parse(text) {
-            Ok(reference) => reference,
-            Err(source) => {
-                self.errors.push(WorkflowError::Syntax {
-                    at: at.to_owned(),
-                    field: key,
-                    source,
-                });
-                return None;
+        }
+        (Some(value), None) => ("filter_friendly_name", value),
+        (None, Some(value)) => ("friendly_name", value),
+        (None, None) => return Some(None),
+    };
+    let value = value.named(node.place().to_owned());
+    match value.value() {
+        Value::String(name) => Some(Some(name.clone())),
+        _ => {
+            wrong_type(&value, key, "a string");
+            None
+        }
+    }
+}
+
+fn optional_expression(spec: &Object<'_>, key: &str, place: Place) -> Option<Option<Expression>> {
+    match field(spec, key) {
+        None => Some(None),
+        Some(node) => expression(&node, key, place).map(Some),
+    }
+}
+
+/// The expression at `node`, the value of `key`: it parses, and every reference is one `place`
+/// may read.
+fn expression(node: &Node<'_>, key: &str, place: Place) -> Option<Expression> {
+    let Value::String(text) = node.value() else {
+        wrong_type(node, key, "an expression string");
+        return None;
+    };
+    if text.trim().is_empty() {
+        node.error(format_args!(
+            "`{key}` is empty: {}",
+            match place {
+                Place::Filter => "write `1 == 1` to match every task",
+                Place::Target => "leave it out to offer the task to every worker of the queue",
+                Place::SkipIf => "leave it out, or write e.g. `workers.available == 0`",
             }
-        };
-        let is_task_attribute = matches!(
-            reference.segments(),
-            [Segment::Key(root), _, ..] if root == "task"
-        );
-        if !is_task_attribute {
-            self.errors.push(WorkflowError::Reference {
-                at: at.to_owned(),
-                field: key,
-                reference: reference.as_str().to_owned(),
-                problem: format!(
-                    "does not name a task attribute: write `task.` and the attribute holding the worker's {}, e.g. `task.{}`",
-                    if by_sid { "SID" } else { "friendly name" },
-                    if by_sid { "agent_sid" } else { "agent_name" }
-                ),
-            });
+        ));
+        return None;
+    }
+    let expression = match Expression::parse(text) {
+        Ok(expression) => expression,
+        Err(error) => {
+            node.error(format_args!("`{key}` is not a valid expression: {error}"));
             return None;
         }
-        Some(Some(if by_sid {
-            KnownWorker::Sid(reference)
-        } else {
-            KnownWorker::FriendlyName(reference)
-        }))
+    };
+    let mut valid = true;
+    for reference in expression.references() {
+        if let Some(problem) = reference_problem(reference, place) {
+            node.error(format_args!("`{key}`: `{}` {problem}", reference.as_str()));
+            valid = false;
+        }
     }
+    valid.then_some(expression)
+}
 
-    fn object<'v>(
-        &mut self,
-        value: &'v Value,
-        at: &str,
-        expected: &'static str,
-    ) -> Option<&'v Map<String, Value>> {
-        match value {
-            Value::Object(map) => Some(map),
-            other => {
-                self.type_error(at, expected, other);
-                None
+/// `priority` or `timeout`: absent, or a whole number from `min` to `max`, possibly written as a
+/// string (Twilio's known-agent page writes `"priority": "100"`) or as `10.0`.
+fn number(spec: &Object<'_>, key: &str, (min, max): (u64, u64), why: &str) -> Option<Option<u64>> {
+    let Some(node) = field(spec, key) else {
+        return Some(None);
+    };
+    let shown = node.value().to_string();
+    let out_of_range = || {
+        node.error(format_args!(
+            "`{key}` is {shown}: expected a whole number from {min} to {max} ({why})"
+        ));
+    };
+    let not_whole = || node.error(format_args!("`{key}` is {shown}: expected a whole number"));
+    let whole = match node.value() {
+        Value::Number(number) => match (number.as_u64(), number.as_i64(), number.as_f64()) {
+            (Some(whole), _, _) => Some(whole),
+            (None, Some(_negative), _) => None,
+            // Beyond u64, which is beyond every bound here, counts as out of range.
+            (None, None, Some(float)) if float.fract() == 0.0 && float >= 0.0 => {
+                (float < 18_446_744_073_709_551_615.0).then_some(float as u64)
+            }
+            (None, None, Some(float)) if float.fract() == 0.0 => None,
+            _ => {
+                not_whole();
+                return None;
+            }
+        },
+        Value::String(text) => match text.trim().parse::<u64>() {
+            Ok(whole) => Some(whole),
+            Err(_) if text.trim().parse::<i64>().is_ok() => None,
+            Err(_) => {
+                not_whole();
+                return None;
+            }
+        },
+        _ => {
+            wrong_type(&node, key, "a whole number");
+            return None;
+        }
+    };
+    match whole {
+        Some(whole) if (min..=max).contains(&whole) => Some(Some(whole)),
+        _ => {
+            out_of_range();
+            None
+        }
+    }
+}
+
+/// `worker.a DESC, worker.b ASC` (<https://www.twilio.com/docs/taskrouter/order-workers>), the
+/// text of `node`.
+fn order_by(node: &Node<'_>, text: &str) -> Option<Vec<OrderBy>> {
+    if text.trim().is_empty() {
+        node.error(
+            "`order_by` is empty: leave it out (the worker idle longest goes first), or write e.g. `worker.level DESC`",
+        );
+        return None;
+    }
+    let mut clauses = Vec::new();
+    let mut valid = true;
+    for clause in text.split(',') {
+        let clause = clause.trim();
+        let words: Vec<&str> = clause.split_whitespace().collect();
+        let parsed = match words.as_slice() {
+            [] => Err(
+                "is empty: separate clauses with single commas, e.g. `worker.level DESC, worker.tenure ASC`"
+                    .to_owned(),
+            ),
+            [_] => Err("has no direction: add ASC or DESC".to_owned()),
+            [attribute, direction] => {
+                let direction = if direction.eq_ignore_ascii_case("asc") {
+                    Ok(Direction::Ascending)
+                } else if direction.eq_ignore_ascii_case("desc") {
+                    Ok(Direction::Descending)
+                } else {
+                    Err(format!("has the direction `{direction}`: write ASC or DESC"))
+                };
+                match (Reference::parse(attribute), direction) {
+                    (Ok(reference), Ok(direction)) if is_worker_attribute(&reference) => {
+                        Ok(OrderBy {
+                            attribute: reference,
+                            direction,
+                        })
+                    }
+                    (Ok(_), Ok(_)) => Err(format!(
+                        "does not name a worker attribute: write `worker.{attribute} {}`",
+                        words[1]
+                    )),
+                    (Err(error), _) => Err(format!(
+                        "does not start with a reference: {} at column {} of `{attribute}`: {}",
+                        error.message(),
+                        error.column(),
+                        error.help()
+                    )),
+                    (_, Err(problem)) => Err(problem),
+                }
+            }
+            _ => Err(
+                "has more than an attribute and a direction: write `worker.<attribute> ASC|DESC` and separate clauses with commas"
+                    .to_owned(),
+            ),
+        };
+        match parsed {
+            Ok(clause) => clauses.push(clause),
+            Err(problem) => {
+                node.error(format_args!("`order_by` clause `{clause}` {problem}"));
+                valid = false;
             }
         }
     }
+    valid.then_some(clauses)
+}
 
-    fn type_error(&mut self, at: &str, expected: &'static str, found: &Value) {
-        self.errors.push(WorkflowError::Type {
-            at: at.to_owned(),
-            expected,
-            found: json_kind(found),
-        });
-    }
-
-    fn check_keys(&mut self, map: &Map<String, Value>, at: &str, allowed: &'static [&'static str]) {
-        for key in unknown_keys(map, allowed) {
-            self.errors.push(WorkflowError::UnknownKey {
-                at: at.to_owned(),
-                key: key.clone(),
-                suggestion: suggest(key, allowed.iter().copied()),
-                expected: allowed,
-            });
+/// `known_worker_sid` or `known_worker_friendly_name`: a `task.` reference to the attribute
+/// naming the worker.
+fn known_worker(spec: &Object<'_>) -> Option<Option<KnownWorker>> {
+    let (key, node, by_sid) = match (
+        field(spec, "known_worker_sid"),
+        field(spec, "known_worker_friendly_name"),
+    ) {
+        (None, None) => return Some(None),
+        (Some(_), Some(_)) => {
+            spec.node().error(
+                "both `known_worker_sid` and `known_worker_friendly_name`: TaskRouter takes one or the other; keep one",
+            );
+            return None;
         }
+        (Some(node), None) => ("known_worker_sid", node, true),
+        (None, Some(node)) => ("known_worker_friendly_name", node, false),
+    };
+    let Value::String(text) = node.value() else {
+        wrong_type(
+            &node,
+            key,
+            "a task attribute reference such as \"task.agent_sid\"",
+        );
+        return None;
+    };
+    let reference = match Reference::parse(text) {
+        Ok(reference) => reference,
+        Err(error) => {
+            node.error(format_args!("`{key}` is not a valid expression: {error}"));
+            return None;
+        }
+    };
+    let is_task_attribute = matches!(
+        reference.segments(),
+        [Segment::Key(root), _, ..] if root == "task"
+    );
+    if !is_task_attribute {
+        node.error(format_args!(
+            "`{key}`: `{}` does not name a task attribute: write `task.` and the attribute holding the worker's {}, e.g. `task.{}`",
+            reference.as_str(),
+            if by_sid { "SID" } else { "friendly name" },
+            if by_sid { "agent_sid" } else { "agent_name" }
+        ));
+        return None;
     }
+    Some(Some(if by_sid {
+        KnownWorker::Sid(reference)
+    } else {
+        KnownWorker::FriendlyName(reference)
+    }))
 }
 
 fn is_worker_attribute(reference: &Reference) -> bool {
@@ -860,13 +669,16 @@ mod tests {
 
     const Q1: &str = "WQ00000000000000000000000000000001";
 
-    /// The messages of a document that must not parse.
+    /// The messages of a document that must not parse, each after its place.
     fn errors(text: &str) -> Vec<String> {
         Workflow::parse(text)
             .expect_err("the document is invalid")
-            .errors
+            .all()
             .iter()
-            .map(ToString::to_string)
+            .map(|problem| {
+                assert_eq!(problem.severity, Severity::Error);
+                problem.describe()
+            })
             .collect()
     }
 
@@ -962,13 +774,13 @@ mod tests {
     fn structural_errors_name_the_place_and_what_to_write() {
         #[rustfmt::skip]
         let cases: &[(&str, &str, &str)] = &[
-            ("[]", "the configuration: expected a JSON object, found an array", "not an object"),
+            ("[]", "the configuration: expected a Workflow configuration (an object), found an array", "not an object"),
             ("{}", "the configuration: missing key `task_routing`: the configuration is {\"task_routing\": {\"filters\": […], \"default_filter\": {…}}}", "empty"),
             (r#"{"filters": []}"#, "the configuration: missing key `task_routing`: `filters` and `default_filter` belong inside it: {\"task_routing\": {\"filters\": […], \"default_filter\": {…}}}", "the inside pasted alone"),
             (r#"{"task_routing": {}, "taskrouting": 1}"#, "the configuration: unknown key `taskrouting`: did you mean `task_routing`?", "a typo at the top"),
             (r#"{"task_routing": {"filter": []}}"#, "task_routing: unknown key `filter`: did you mean `filters`?", "singular filters"),
             (r#"{"task_routing": {"filters": {}}}"#, "task_routing: `filters`: expected an array of filters, found an object", "filters as an object"),
-            (r#"{"task_routing": {"filters": [1]}}"#, "filters[0]: expected a filter object with `expression` and `targets`, found a number", "a filter that is a number"),
+            (r#"{"task_routing": {"filters": [1]}}"#, "filters[0]: expected a filter (an object), found a number", "a filter that is a number"),
             (r#"{"task_routing": {"default_filter": {}}}"#, "default_filter: missing key `queue`: name the queue of tasks no filter matches, e.g. {\"queue\": \"WQ…\"}", "a default without queue"),
             (r#"{"task_routing": {"default_filter": {"queue": "WQ00000000000000000000000000000001", "timeout": 30}}}"#, "default_filter: `timeout` is not allowed here: the default filter holds a task until its TTL, and it does not count as a subsequent filter for the purposes of a timeout (https://www.twilio.com/docs/taskrouter/workflow-configuration); remove it", "a timeout on the default filter"),
         ];
@@ -1014,7 +826,7 @@ mod tests {
             (r#"{"queue": 1}"#, "`queue`: expected a task queue SID (WQ…), found a number", "a number"),
             (r#"{"queue": "WQ00000000000000000000000000000001", "timout": 10}"#, "unknown key `timout`: did you mean `timeout`?", "a typo"),
             (r#"{"queue": "WQ00000000000000000000000000000001", "Queue": "x"}"#, "unknown key `Queue`: did you mean `queue`?", "case"),
-            (r#"{"queue": "WQ00000000000000000000000000000001", "max_workers": 2}"#, "unknown key `max_workers`: expected one of `queue`, `expression`, `priority`, `timeout`, `order_by`, `skip_if`, `known_worker_sid`, `known_worker_friendly_name`", "no close key"),
+            (r#"{"queue": "WQ00000000000000000000000000000001", "max_workers": 2}"#, "unknown key `max_workers`: a target has `queue`, `expression`, `priority`, `timeout`, `order_by`, `skip_if`, `known_worker_sid` or `known_worker_friendly_name`", "no close key"),
             (r#"{"queue": "WQ00000000000000000000000000000001", "priority": -1}"#, "`priority` is -1: expected a whole number from 0 to 2147483647 (a task's priority is at most 2^31 − 1)", "negative priority"),
             (r#"{"queue": "WQ00000000000000000000000000000001", "priority": 2147483648}"#, "`priority` is 2147483648: expected a whole number from 0 to 2147483647 (a task's priority is at most 2^31 − 1)", "priority too large"),
             (r#"{"queue": "WQ00000000000000000000000000000001", "timeout": 1209601}"#, "`timeout` is 1209601: expected a whole number from 1 to 1209600 (seconds: a target's timeout must be a positive integer, https://www.twilio.com/docs/taskrouter/workflow-configuration; no step can outlast the longest task TTL, 14 days)", "timeout too large"),
@@ -1147,7 +959,7 @@ mod tests {
         assert_eq!(
             errors(&padded(MAX_CONFIGURATION_BYTES + 1)),
             [
-                "the configuration is 1048577 bytes: TaskRouter takes at most 1 MB (1048576 bytes, https://www.twilio.com/docs/taskrouter/limits); split the routing across Workflows or shorten the expressions"
+                "the configuration: 1048577 bytes is over TaskRouter's limit of 1 MB (1048576 bytes, https://www.twilio.com/docs/taskrouter/limits); split the routing across Workflows or shorten the expressions"
             ]
         );
         let broken = format!(
@@ -1164,9 +976,99 @@ mod tests {
 
     #[test]
     fn invalid_json_is_one_error_with_line_and_column() {
+        let problems = Workflow::read(
+            "flows/helpline.json",
+            "{\"task_routing\": {\n  \"filters\": [,]}}",
+        )
+        .expect_err("not JSON");
         assert_eq!(
-            errors("{\"task_routing\": {\n  \"filters\": [,]}}"),
-            ["the configuration is not valid JSON: expected value at line 2 column 15"]
+            problems.to_string(),
+            "flows/helpline.json:2:15: error: not valid JSON: expected value"
+        );
+    }
+
+    #[test]
+    fn every_problem_is_at_its_line_column_and_pointer() {
+        let text = r#"{"task_routing": {
+  "filters": [
+    {"filter_friendly_name": "a", "expression": "type ==",
+     "targets": [{"queue": "WQ1", "timout": 5}]}
+  ],
+  "default_filter": {"queue": 7}
+}}"#;
+        let problems = Workflow::read("flow.json", text).expect_err("invalid");
+        let found: Vec<(Option<(usize, usize)>, &str)> = problems
+            .all()
+            .iter()
+            .map(|problem| (problem.position, problem.pointer.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (Some((3, 49)), "/task_routing/filters/0/expression"),
+                (Some((4, 35)), "/task_routing/filters/0/targets/0/timout"),
+                (Some((4, 28)), "/task_routing/filters/0/targets/0/queue"),
+                (Some((6, 31)), "/task_routing/default_filter/queue"),
+            ],
+            "{problems}"
+        );
+        assert!(
+            problems.to_string().starts_with(
+                "flow.json:3:49: error: filters[0] (`a`): `expression` is not a valid expression"
+            ),
+            "{problems}"
+        );
+    }
+
+    #[test]
+    fn a_check_locates_each_warning_and_a_repeated_key() {
+        let text = format!(
+            r#"{{"task_routing": {{
+  "filters": [
+    {{"filter_friendly_name": "all", "expression": "1 == 1", "targets": [{{"queue": "{Q1}"}}]}},
+    {{"filter_friendly_name": "late", "expression": "type == 'x'", "expression": "2 == 2",
+     "targets": [{{"queue": "{Q1}"}}]}}
+  ]
+}}}}"#
+        );
+        let (_, warnings) = Workflow::check("flow.json", &text).expect("valid");
+        let lines: Vec<String> = warnings.all().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "flow.json:4:5: warning: filters[1] (`late`): never reached: filters[0] (`all`) matches every task (`1 == 1`) and keeps it; move this filter above it",
+                "flow.json:1:18: warning: task_routing: no `default_filter`: a task that matches no filter has no queue to wait in; add \"default_filter\": {\"queue\": \"WQ…\"}",
+                "flow.json:4:67: warning: `expression` is given more than once in the same object: only the last one is read; remove the others",
+            ]
+        );
+        assert!(
+            Workflow::read("flow.json", &text).is_ok(),
+            "warnings are not errors"
+        );
+    }
+
+    #[test]
+    fn a_configuration_inside_a_larger_document_is_read_by_the_same_walk() {
+        let text = r#"{"workflows": [{"configuration": {"task_routing": {"filters": [{"expression": "1 ==", "targets": []}]}}}]}"#;
+        let (reader, value) = Reader::parse("workspace.json", text).expect("JSON");
+        let root = reader.root(&value);
+        let workflows = root
+            .member("workflows")
+            .expect("present")
+            .array()
+            .expect("an array");
+        let node = workflows[0].member("configuration").expect("present");
+        assert!(Workflow::from_node(&node).is_none());
+        let problems = reader.finish();
+        let lines: Vec<String> = problems.all().iter().map(ToString::to_string).collect();
+        assert_eq!(lines.len(), 2, "{problems}");
+        assert!(
+            lines[0].starts_with("workspace.json:1:79: error: workflows[0], `configuration`, filters[0]: `expression` is not a valid expression"),
+            "{problems}"
+        );
+        assert_eq!(
+            lines[1],
+            "workspace.json:1:98: error: workflows[0], `configuration`, filters[0]: `targets` is empty: a matching task would have no queue to wait in; add a target or remove the filter"
         );
     }
 }

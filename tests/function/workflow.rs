@@ -455,8 +455,8 @@ fn check_refuses_the_bounds_twilio_documents_citing_the_page() {
     assert_eq!(
         text(&output.stderr),
         format!(
-            "{file}: error: filters[0] (`f`), targets[0]: `timeout` is 0: expected a whole number from 1 to 1209600 (seconds: a target's timeout must be a positive integer, https://www.twilio.com/docs/taskrouter/workflow-configuration; no step can outlast the longest task TTL, 14 days)\n\
-             {file}: error: default_filter: `timeout` is not allowed here: the default filter holds a task until its TTL, and it does not count as a subsequent filter for the purposes of a timeout (https://www.twilio.com/docs/taskrouter/workflow-configuration); remove it\n"
+            "{file}:2:72: error: filters[0] (`f`), targets[0]: `timeout` is 0: expected a whole number from 1 to 1209600 (seconds: a target's timeout must be a positive integer, https://www.twilio.com/docs/taskrouter/workflow-configuration; no step can outlast the longest task TTL, 14 days)\n\
+             {file}:3:91: error: default_filter: `timeout` is not allowed here: the default filter holds a task until its TTL, and it does not count as a subsequent filter for the purposes of a timeout (https://www.twilio.com/docs/taskrouter/workflow-configuration); remove it\n"
         )
     );
 }
@@ -521,7 +521,7 @@ fn check_does_not_call_a_filter_reached_by_a_timeout_unreachable() {
     assert_eq!(
         text(&output.stderr),
         format!(
-            "{}: warning: filters[2] (`sales voicemail`): never reached: filters[1] (`sales overflow`) has the same expression and keeps every task it matches; merge the two filters or change one expression\n",
+            "{}:4:13: warning: filters[2] (`sales voicemail`): never reached: filters[1] (`sales overflow`) has the same expression and keeps every task it matches; merge the two filters or change one expression\n",
             file.path()
         ),
         "`sales overflow` is reached when `sales` times out; only the filter behind one without a timeout is unreachable"

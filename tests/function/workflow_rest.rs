@@ -272,8 +272,8 @@ fn apply_dry_run_and_an_invalid_file_send_nothing() {
     assert_eq!(
         text(&output.stderr),
         format!(
-            "error: {path}: filters[0]: `expression` is not a valid expression: unexpected end of expression at column 8\n  type ==\n         ^ expected a value after ==\n\
-             error: {path}: nothing applied: fix the errors above (`taskrouter workflow check` lists them too)\n"
+            "{path}:1:46: error: filters[0]: `expression` is not a valid expression: unexpected end of expression at column 8\n  type ==\n         ^ expected a value after ==\n\
+             {path}: error: nothing applied: fix the errors above (`taskrouter workflow check` lists them too)\n"
         )
     );
     assert_eq!(methods(&twilio), ["GET"], "the invalid file reached no one");
@@ -390,7 +390,7 @@ fn against_twilios_description_the_live_configuration_that_does_not_parse_is_nam
     --- WWaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa (Default Fifo Workflow), live
     +++ workflows/examples/helpline.json
     the live configuration of WWaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa does not parse, so it cannot be compared filter by filter:
-      the configuration is not valid JSON: expected ident at line 1 column 2
+      the live configuration:1:2: error: not valid JSON: expected ident
     it holds: "task-routing:\\n  - filter: \\n      - 1 == 1\\n    target:\\n      - queue: WQaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\n        set-priority: 0\\n"
     every filter of this file is new to it; `taskrouter workflow apply` replaces it
     "#);
@@ -418,7 +418,7 @@ fn against_twilios_description_the_live_configuration_that_does_not_parse_is_nam
     let stderr = text(&output.stderr);
     assert!(
         stderr.starts_with(&format!(
-            "error: {WW} does not hold what was applied: the configuration read back does not parse (the configuration is not valid JSON: expected ident at line 1 column 2): \"task-routing:"
+            "error: {WW} does not hold what was applied: the configuration read back does not parse (the live configuration:1:2: error: not valid JSON: expected ident): \"task-routing:"
         )),
         "the update was accepted (a refusal would read `answered 422`), and the read back is the example again: {stderr}"
     );

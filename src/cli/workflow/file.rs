@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{CliError, FAILED, Output};
+use crate::document::Problems;
 use crate::workflow::Workflow;
 
 pub(super) fn read(path: &Path) -> Result<String, CliError> {
@@ -22,26 +23,29 @@ pub(crate) struct Local {
     pub(crate) text: String,
     /// The parsed configuration.
     pub(crate) workflow: Workflow,
+    /// Its warnings, each at its line and column.
+    pub(crate) warnings: Problems,
 }
 
 /// The parsed configuration, or the output listing its errors (exit code 1).
 pub(crate) fn load(path: &Path) -> Result<Result<Local, Output>, CliError> {
     let text = read(path)?;
-    Ok(match Workflow::parse(&text) {
-        Ok(workflow) => Ok(Local {
+    Ok(match Workflow::check(&path.display().to_string(), &text) {
+        Ok((workflow, warnings)) => Ok(Local {
             path: path.to_owned(),
             text,
             workflow,
+            warnings,
         }),
-        Err(invalid) => Err(errors(path, &invalid)),
+        Err(problems) => Err(errors(&problems)),
     })
 }
 
-/// Every error of an invalid file, one `error: FILE: …` line each (exit code 1).
-fn errors(path: &Path, invalid: &crate::workflow::Invalid) -> Output {
+/// Every problem of an invalid file, one `FILE:LINE:COLUMN: error: …` line each (exit code 1).
+fn errors(problems: &Problems) -> Output {
     let mut stderr = String::new();
-    for error in &invalid.errors {
-        let _ = writeln!(stderr, "error: {}: {error}", path.display());
+    for problem in problems.all() {
+        let _ = writeln!(stderr, "{problem}");
     }
     Output {
         stdout: String::new(),

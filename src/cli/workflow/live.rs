@@ -31,10 +31,11 @@ use serde_json::Value;
 
 use super::file::{Local, load};
 use crate::cli::{CliError, FAILED, OK, Output, USAGE, rest_client};
+use crate::document::Problems;
 use crate::rest::resources::{Workflow as LiveWorkflow, WorkflowUpdate};
 use crate::sid::{WorkflowSid, WorkspaceSid};
+use crate::workflow::Workflow;
 use crate::workflow::diff::diff as differences;
-use crate::workflow::{Invalid, Workflow};
 
 /// `diff`'s exit code when no comparison could be made (an invalid file, missing credentials, a
 /// failed request): as diff(1), 1 means "different", so all trouble is [`crate::cli::Exit::Usage`].
@@ -81,7 +82,7 @@ enum Live {
     /// It parses (boxed: the model is large).
     Parsed(Box<Workflow>),
     /// It does not.
-    Unparsed(Invalid),
+    Unparsed(Problems),
     /// The Workflow holds none (null or empty).
     Missing,
 }
@@ -91,7 +92,7 @@ impl Live {
         match workflow.configuration.as_deref() {
             None => Live::Missing,
             Some(text) if text.trim().is_empty() => Live::Missing,
-            Some(text) => match Workflow::parse(text) {
+            Some(text) => match Workflow::read("the live configuration", text) {
                 Ok(parsed) => Live::Parsed(Box::new(parsed)),
                 Err(invalid) => Live::Unparsed(invalid),
             },
@@ -153,7 +154,7 @@ fn report(live: &LiveWorkflow, local: &Local) -> Report {
                 text,
                 "the live configuration of {sid} does not parse, so it cannot be compared filter by filter:"
             );
-            for error in &invalid.errors {
+            for error in invalid.all() {
                 let _ = writeln!(text, "  {error}");
             }
             let held = live.configuration.as_deref().unwrap_or_default();
@@ -279,15 +280,15 @@ pub(crate) fn pull(
         || "the live configuration".to_owned(),
         |path| path.display().to_string(),
     );
-    match Workflow::parse(&text) {
-        Ok(parsed) => {
-            for warning in parsed.warnings() {
-                let _ = writeln!(output.stderr, "warning: {shown_as}: {warning}");
+    match Workflow::check(&shown_as, &text) {
+        Ok((_, warnings)) => {
+            for warning in warnings.all() {
+                let _ = writeln!(output.stderr, "{warning}");
             }
         }
-        Err(invalid) => {
-            for error in &invalid.errors {
-                let _ = writeln!(output.stderr, "error: {shown_as}: {error}");
+        Err(problems) => {
+            for problem in problems.all() {
+                let _ = writeln!(output.stderr, "{problem}");
             }
             let _ = writeln!(
                 output.stderr,
@@ -335,15 +336,15 @@ pub(crate) fn apply(
         Err(mut errors) => {
             let _ = writeln!(
                 errors.stderr,
-                "error: {}: nothing applied: fix the errors above (`taskrouter workflow check` lists them too)",
+                "{}: error: nothing applied: fix the errors above (`taskrouter workflow check` lists them too)",
                 path.display()
             );
             return Ok(errors);
         }
     };
     let mut stderr = String::new();
-    for warning in local.workflow.warnings() {
-        let _ = writeln!(stderr, "warning: {}: {warning}", path.display());
+    for warning in local.warnings.all() {
+        let _ = writeln!(stderr, "{warning}");
     }
     let (client, _) = rest_client(env)?;
     let live = client.fetch_workflow(workspace, workflow)?.resource;
@@ -392,7 +393,7 @@ pub(crate) fn apply(
         Live::Unparsed(invalid) => Some(format!(
             "the configuration read back does not parse ({}): {}",
             invalid
-                .errors
+                .all()
                 .first()
                 .map(ToString::to_string)
                 .unwrap_or_default(),

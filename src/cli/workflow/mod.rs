@@ -38,8 +38,7 @@ pub enum WorkflowCommand {
         #[arg(long)]
         strict: bool,
         /// Print one JSON document: `{"files": [{"file", "errors": [{"line", "column",
-        /// "pointer", "message"}], "warnings": […]}], "ok": bool}` (a Workflow's problems carry
-        /// no line, column or pointer yet: `null`).
+        /// "pointer", "message"}], "warnings": […]}], "ok": bool}`.
         #[arg(long)]
         json: bool,
     },
@@ -169,22 +168,16 @@ fn check_one(path: &Path) -> FileReport {
             return report;
         }
     };
-    let workflow = match Workflow::parse(&text) {
-        Ok(workflow) => workflow,
-        Err(invalid) => {
-            report.errors = invalid
-                .errors
-                .iter()
-                .map(|error| Finding::unplaced(error.to_string()))
-                .collect();
+    let workflow = match Workflow::check(&report.file, &text) {
+        Ok((workflow, warnings)) => {
+            report.add(&warnings);
+            workflow
+        }
+        Err(problems) => {
+            report.add(&problems);
             return report;
         }
     };
-    report.warnings = workflow
-        .warnings()
-        .iter()
-        .map(|warning| Finding::unplaced(warning.to_string()))
-        .collect();
     let filters = workflow.filters().len();
     let targets = workflow.target_count();
     report.summary = Some(format!(
@@ -729,10 +722,10 @@ mod tests {
             "ok: 2 filters, 3 targets, no default filter (4 warnings)\n"
         );
         insta::assert_snapshot!(output.stderr.replace(&file.0.display().to_string(), "FILE"), @r#"
-        FILE: warning: filters[0] (`everything`), targets[0]: no `timeout` and no `skip_if`: a task waits there until its TTL, so targets[1] is never reached; give it a timeout
-        FILE: warning: filters[1] (`open`): never reached: filters[0] (`everything`) matches every task (`1==1`) and keeps it; move this filter above it
-        FILE: warning: filters[1] (`open`): `expression`: `taskrouter.currentHour > 1700` holds at no minute of the week: `taskrouter.currentHour` is the UTC hour, 0 to 23, never null; compare it with a value it takes
-        FILE: warning: task_routing: no `default_filter`: a task that matches no filter has no queue to wait in; add "default_filter": {"queue": "WQ…"}
+        FILE:2:90: warning: filters[0] (`everything`), targets[0]: no `timeout` and no `skip_if`: a task waits there until its TTL, so targets[1] is never reached; give it a timeout
+        FILE:3:17: warning: filters[1] (`open`): never reached: filters[0] (`everything`) matches every task (`1==1`) and keeps it; move this filter above it
+        FILE:3:64: warning: filters[1] (`open`): `expression`: `taskrouter.currentHour > 1700` holds at no minute of the week: `taskrouter.currentHour` is the UTC hour, 0 to 23, never null; compare it with a value it takes
+        FILE:1:18: warning: task_routing: no `default_filter`: a task that matches no filter has no queue to wait in; add "default_filter": {"queue": "WQ…"}
         "#);
     }
 
@@ -745,11 +738,11 @@ mod tests {
         let output = check(file.0.clone());
         assert_eq!((output.code, output.stdout.as_str()), (1, ""));
         insta::assert_snapshot!(output.stderr.replace(&file.0.display().to_string(), "FILE"), @r"
-        FILE: error: filters[0]: `expression` is not a valid expression: unexpected end of expression at column 8
+        FILE:1:46: error: filters[0]: `expression` is not a valid expression: unexpected end of expression at column 8
           type ==
                  ^ expected a value after ==
-        FILE: error: filters[0], targets[0]: unknown key `timout`: did you mean `timeout`?
-        FILE: error: filters[0], targets[0]: `queue`: `WQ1` is not a valid task queue SID: expected `WQ` followed by 32 hex digits
+        FILE:1:86: error: filters[0], targets[0]: unknown key `timout`: did you mean `timeout`?
+        FILE:1:79: error: filters[0], targets[0]: `queue`: `WQ1` is not a valid task queue SID: expected `WQ` followed by 32 hex digits
         ");
     }
 
@@ -1170,7 +1163,7 @@ mod tests {
         assert_eq!(
             output.stderr,
             format!(
-                "error: {}: task_routing: `filters`: expected an array of filters, found a number\n",
+                "{}:1:30: error: task_routing: `filters`: expected an array of filters, found a number\n",
                 broken.0.display()
             )
         );
