@@ -66,7 +66,6 @@ use crate::form::FormError;
 use crate::instruction::InstructionError;
 use crate::rest::{Client, ConfigError, RestConfig, RestError};
 use crate::rules::RulesError;
-use crate::workflow::WorkspaceError;
 
 pub use callback::{DEFAULT_URL, LOCAL_DEV_TOKEN, resolve_token, sample_callback};
 
@@ -381,14 +380,6 @@ pub enum CliError {
     /// `--body` is not a form body (exit 2).
     #[error("--body is not a form body: {0}")]
     Form(#[from] FormError),
-    /// A `--workers` or `--queues` file's content cannot be used (exit 1).
-    #[error("{path}: {source}")]
-    Workspace {
-        /// The path given.
-        path: String,
-        /// The first problem (boxed: it is large).
-        source: Box<WorkspaceError>,
-    },
     /// The request could not be made or its answer not read (exit 1).
     #[error("cannot POST to {url}: {reason}; is the function running and reachable at this URL?")]
     Http {
@@ -448,11 +439,9 @@ impl CliError {
             | Self::Instruction(_)
             | Self::NoReservationPath
             | Self::CheckNeedsAuthToken => Exit::Usage,
-            Self::Rules { .. }
-            | Self::Workspace { .. }
-            | Self::Http { .. }
-            | Self::Rest(_)
-            | Self::NothingToCheck => Exit::Findings,
+            Self::Rules { .. } | Self::Http { .. } | Self::Rest(_) | Self::NothingToCheck => {
+                Exit::Findings
+            }
         }
     }
 

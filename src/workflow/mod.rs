@@ -115,7 +115,7 @@ pub use check::Warning;
 pub use route::Route;
 pub use step::{Place, Step};
 pub use walk::{Arrival, Cause, Entry, Move, Progress, Rest};
-pub use workspace::{Queue, Worker, Workspace, WorkspaceError};
+pub use workspace::{Queue, Worker, Workspace};
 
 /// The largest `priority`: a task's priority is at most 2^31 − 1 (docs/taskrouter.md §1).
 pub const MAX_PRIORITY: u64 = i32::MAX as u64;

@@ -26,91 +26,12 @@ use std::hash::Hash;
 
 use serde_json::{Map, Value};
 
-use crate::document::json_kind;
-use crate::expression::{Expression, SyntaxError};
+use crate::document::{Node, Problems, Reader, json_kind};
+use crate::expression::Expression;
 use crate::sid::{ActivitySid, SidError, TaskQueueSid, WorkerSid};
 
 /// TaskRouter's default target workers of a queue: every worker.
 const EVERY_WORKER: &str = "1==1";
-
-/// A workers or queues document that cannot be used.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum WorkspaceError {
-    /// The text is not JSON.
-    #[error("the {what} file is not valid JSON: {reason}")]
-    Json {
-        /// `workers` or `queues`.
-        what: &'static str,
-        /// The parser's message.
-        reason: String,
-    },
-    /// The document is neither an array nor a REST list answer.
-    #[error(
-        "the {what} file must be a JSON array of {what}, or a TaskRouter list answer with `{key}`; found {found}"
-    )]
-    Shape {
-        /// `workers` or `queues`.
-        what: &'static str,
-        /// The list key of the REST answer.
-        key: &'static str,
-        /// What was found.
-        found: &'static str,
-    },
-    /// A value has the wrong type.
-    #[error("{at}: `{key}` must be {expected}, found {found}")]
-    Type {
-        /// The entry, e.g. `workers[2]`.
-        at: String,
-        /// The key.
-        key: &'static str,
-        /// What was expected.
-        expected: &'static str,
-        /// The JSON type found.
-        found: &'static str,
-    },
-    /// An entry is not an object or lacks its SID.
-    #[error("{at}: expected an object with a `sid`")]
-    NoSid {
-        /// The entry.
-        at: String,
-    },
-    /// A SID is malformed.
-    #[error("{at}: `{key}`: {source}")]
-    Sid {
-        /// The entry.
-        at: String,
-        /// The key.
-        key: &'static str,
-        /// What is wrong.
-        source: SidError,
-    },
-    /// `attributes` is a string that does not hold a JSON object.
-    #[error("{at}: `attributes` is a string that does not hold a JSON object: {reason}")]
-    Attributes {
-        /// The entry.
-        at: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A queue's `target_workers` does not parse.
-    #[error("{at}: `target_workers` is not a valid expression: {source}")]
-    Syntax {
-        /// The entry.
-        at: String,
-        /// The parser's error.
-        source: SyntaxError,
-    },
-    /// A SID appears twice.
-    #[error("{at}: `{sid}` is listed twice: {what} are told apart by SID")]
-    Duplicate {
-        /// The later entry.
-        at: String,
-        /// The SID.
-        sid: String,
-        /// `workers` or `queues`.
-        what: &'static str,
-    },
-}
 
 /// A worker of the workspace.
 #[derive(Debug, Clone, PartialEq)]
@@ -207,76 +128,75 @@ impl Worker {
         self.available = available;
     }
 
-    /// Parses a workers document (see the module documentation).
+    /// Parses a workers document (see the module documentation), called `the workers` in
+    /// messages.
     ///
     /// # Errors
     ///
-    /// [`WorkspaceError`] naming the entry: invalid JSON, a document that is not a list of
-    /// workers, an entry without a well-formed `WK…` SID, a SID listed twice, attributes that are
-    /// not an object, a malformed `activity_sid`, a wrong type.
-    pub fn parse_list(text: &str) -> Result<Vec<Worker>, WorkspaceError> {
-        let entries = entries(text, "workers", "workers", WorkerSid::parse)?;
-        let mut workers = Vec::with_capacity(entries.len());
-        for Entry { at, map, sid } in entries {
-            let map = &map;
-            let attributes = match map.get("attributes") {
-                None | Some(Value::Null) => Value::Object(Map::new()),
-                Some(value @ Value::Object(_)) => value.clone(),
-                Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
-                    Ok(value @ Value::Object(_)) => value,
-                    Ok(other) => {
-                        return Err(WorkspaceError::Attributes {
-                            at,
-                            reason: format!("it holds {}", json_kind(&other)),
-                        });
+    /// As [`Worker::read_list`].
+    pub fn parse_list(text: &str) -> Result<Vec<Worker>, Problems> {
+        Self::read_list("the workers", text)
+    }
+
+    /// Reads the workers document called `source` (its path).
+    ///
+    /// # Errors
+    ///
+    /// [`Problems`] with every problem found, each at its line and column: invalid JSON, a
+    /// document that is not a list of workers, an entry without a well-formed `WK…` SID, a SID
+    /// listed twice, attributes that are not an object, a malformed `activity_sid`, a wrong
+    /// type.
+    pub fn read_list(source: &str, text: &str) -> Result<Vec<Worker>, Problems> {
+        let list = List {
+            what: "workers",
+            key: "workers",
+        };
+        list.read(source, text, WorkerSid::parse, |node, sid| {
+            let attributes = match field(node, "attributes") {
+                None => Some(Value::Object(Map::new())),
+                Some(value) => attributes(&value),
+            };
+            let friendly_name = optional_string(node, "friendly_name");
+            let activity_name = optional_string(node, "activity_name");
+            let activity_sid = match field(node, "activity_sid") {
+                Some(value) if value.value().is_string() => {
+                    let text = value.value().as_str().unwrap_or_default();
+                    match ActivitySid::parse(text) {
+                        Ok(sid) => Some(Some(sid)),
+                        Err(error) => {
+                            value.error(format_args!("`activity_sid`: {error}"));
+                            None
+                        }
                     }
-                    Err(error) => {
-                        return Err(WorkspaceError::Attributes {
-                            at,
-                            reason: error.to_string(),
-                        });
+                }
+                _ => optional_string(node, "activity_sid").map(|_| None),
+            };
+            let available = match field(node, "available") {
+                None => None,
+                Some(value) => match value.value() {
+                    Value::Null => None,
+                    Value::Bool(available) => Some(*available),
+                    _ => {
+                        wrong_type(&value, "available", "true or false");
+                        return None;
                     }
                 },
-                Some(other) => {
-                    return Err(type_error(
-                        &at,
-                        "attributes",
-                        "an object (or a string holding one)",
-                        other,
-                    ));
-                }
             };
-            let friendly_name = optional_string(map, &at, "friendly_name")?;
-            let activity_name = optional_string(map, &at, "activity_name")?;
-            let activity_sid = match optional_string(map, &at, "activity_sid")? {
-                None => None,
-                Some(text) => {
-                    Some(
-                        ActivitySid::parse(&text).map_err(|source| WorkspaceError::Sid {
-                            at: at.clone(),
-                            key: "activity_sid",
-                            source,
-                        })?,
-                    )
-                }
-            };
-            let available = match map.get("available") {
-                None | Some(Value::Null) => activity_name
+            let activity_name = activity_name?;
+            let available = available.unwrap_or_else(|| {
+                activity_name
                     .as_deref()
-                    .is_none_or(|name| name == "Available"),
-                Some(Value::Bool(available)) => *available,
-                Some(other) => return Err(type_error(&at, "available", "true or false", other)),
-            };
-            workers.push(Worker {
-                sid,
-                friendly_name,
-                attributes,
-                activity_name,
-                activity_sid,
-                available,
+                    .is_none_or(|name| name == "Available")
             });
-        }
-        Ok(workers)
+            Some(Worker {
+                sid,
+                friendly_name: friendly_name?,
+                attributes: attributes?,
+                activity_name,
+                activity_sid: activity_sid?,
+                available,
+            })
+        })
     }
 
     /// The worker's SID.
@@ -334,33 +254,49 @@ impl Queue {
         self.target_workers = target_workers;
     }
 
-    /// Parses a queues document (see the module documentation).
+    /// Parses a queues document (see the module documentation), called `the queues` in
+    /// messages.
     ///
     /// # Errors
     ///
-    /// [`WorkspaceError`] naming the entry: invalid JSON, a document that is not a list of
-    /// queues, an entry without a well-formed `WQ…` SID, a SID listed twice, a `target_workers`
-    /// that does not parse, a wrong type.
-    pub fn parse_list(text: &str) -> Result<Vec<Queue>, WorkspaceError> {
-        let entries = entries(text, "queues", "task_queues", TaskQueueSid::parse)?;
-        let mut queues = Vec::with_capacity(entries.len());
-        for Entry { at, map, sid } in entries {
-            let map = &map;
-            let friendly_name = optional_string(map, &at, "friendly_name")?;
-            let text = optional_string(map, &at, "target_workers")?;
-            let text = text.as_deref().unwrap_or(EVERY_WORKER);
-            let target_workers =
-                Expression::parse(text).map_err(|source| WorkspaceError::Syntax {
-                    at: at.clone(),
-                    source,
-                })?;
-            queues.push(Queue {
+    /// As [`Queue::read_list`].
+    pub fn parse_list(text: &str) -> Result<Vec<Queue>, Problems> {
+        Self::read_list("the queues", text)
+    }
+
+    /// Reads the queues document called `source` (its path).
+    ///
+    /// # Errors
+    ///
+    /// [`Problems`] with every problem found, each at its line and column: invalid JSON, a
+    /// document that is not a list of queues, an entry without a well-formed `WQ…` SID, a SID
+    /// listed twice, a `target_workers` that does not parse, a wrong type.
+    pub fn read_list(source: &str, text: &str) -> Result<Vec<Queue>, Problems> {
+        let list = List {
+            what: "queues",
+            key: "task_queues",
+        };
+        list.read(source, text, TaskQueueSid::parse, |node, sid| {
+            let friendly_name = optional_string(node, "friendly_name");
+            let target_workers = match optional_string(node, "target_workers")? {
+                None => Expression::parse(EVERY_WORKER).ok(),
+                Some(text) => match Expression::parse(&text) {
+                    Ok(expression) => Some(expression),
+                    Err(error) => {
+                        let value = field(node, "target_workers")?;
+                        value.error(format_args!(
+                            "`target_workers` is not a valid expression: {error}"
+                        ));
+                        None
+                    }
+                },
+            };
+            Some(Queue {
                 sid,
-                friendly_name,
-                target_workers,
-            });
-        }
-        Ok(queues)
+                friendly_name: friendly_name?,
+                target_workers: target_workers?,
+            })
+        })
     }
 
     /// The queue's SID.
@@ -379,111 +315,134 @@ impl Queue {
     }
 }
 
-/// The entries of a list document: a bare array, or a REST list answer's `key` array.
-fn list(text: &str, what: &'static str, key: &'static str) -> Result<Vec<Value>, WorkspaceError> {
-    let document: Value = serde_json::from_str(text).map_err(|error| WorkspaceError::Json {
-        what,
-        reason: error.to_string(),
-    })?;
-    match document {
-        Value::Array(entries) => Ok(entries),
-        Value::Object(mut map) => match map.remove(key) {
-            Some(Value::Array(entries)) => Ok(entries),
-            _ => Err(WorkspaceError::Shape {
-                what,
-                key,
-                found: "an object without it",
-            }),
-        },
-        other => Err(WorkspaceError::Shape {
-            what,
-            key,
-            found: json_kind(&other),
-        }),
-    }
-}
-
-/// One entry of a list document: an object with a well-formed SID that no earlier entry has.
-struct Entry<S> {
-    /// Its place, by index and SID: ``workers[2] (`WK…`)``.
-    at: String,
-    /// Its fields.
-    map: Map<String, Value>,
-    /// Its SID.
-    sid: S,
-}
-
-/// The entries of a list document ([`list`]), each checked to be an object with a well-formed
-/// SID listed once.
-fn entries<S: Clone + Eq + Hash + fmt::Display>(
-    text: &str,
+/// A list document: a bare array of `what`, or a REST list answer holding it under `key`.
+struct List {
+    /// `workers` or `queues`, for places and messages.
     what: &'static str,
+    /// The list key of the REST answer.
     key: &'static str,
-    parse: impl Fn(&str) -> Result<S, SidError>,
-) -> Result<Vec<Entry<S>>, WorkspaceError> {
-    let entries = list(text, what, key)?;
-    let mut seen = HashSet::new();
-    let mut checked = Vec::with_capacity(entries.len());
-    for (index, entry) in entries.into_iter().enumerate() {
-        let at = format!("{what}[{index}]");
-        let Value::Object(map) = entry else {
-            return Err(WorkspaceError::NoSid { at });
+}
+
+impl List {
+    /// Reads every entry: each must be an object with a well-formed SID that no earlier entry
+    /// has, then `entry` reads the rest of it (recording its problems, `None` when it had any).
+    fn read<S: Clone + Eq + Hash + fmt::Display, T>(
+        &self,
+        source: &str,
+        text: &str,
+        parse: impl Fn(&str) -> Result<S, SidError>,
+        entry: impl Fn(&Node<'_>, S) -> Option<T>,
+    ) -> Result<Vec<T>, Problems> {
+        let (reader, value) = Reader::parse(source, text)?;
+        let root = reader.root(&value);
+        let entries = match (&value, root.member(self.key)) {
+            (Value::Array(_), _) => root.array(),
+            (_, Some(list)) if list.value().is_array() => list.array(),
+            (value, _) => {
+                root.error(format_args!(
+                    "expected a JSON array of {what}, or a TaskRouter list answer with `{key}`; found {}",
+                    if value.is_object() {
+                        "an object without it"
+                    } else {
+                        json_kind(value)
+                    },
+                    what = self.what,
+                    key = self.key,
+                ));
+                None
+            }
         };
-        let sid = sid(&map, &at, &parse)?;
-        if !seen.insert(sid.clone()) {
-            return Err(WorkspaceError::Duplicate {
-                at,
-                sid: sid.to_string(),
-                what,
-            });
+        let mut seen = HashSet::new();
+        let mut read = Vec::new();
+        for (index, node) in entries.into_iter().flatten().enumerate() {
+            let node = node.named(format!("{}[{index}]", self.what));
+            let Some(sid) = node.member("sid").filter(|sid| sid.value().is_string()) else {
+                node.error("expected an object with a `sid`");
+                continue;
+            };
+            let sid = match parse(sid.value().as_str().unwrap_or_default()) {
+                Ok(parsed) => parsed,
+                Err(error) => {
+                    sid.named(node.place().to_owned())
+                        .error(format_args!("`sid`: {error}"));
+                    continue;
+                }
+            };
+            if !seen.insert(sid.clone()) {
+                node.error(format_args!(
+                    "`{sid}` is listed twice: {} are told apart by SID",
+                    self.what
+                ));
+                continue;
+            }
+            let node = node.named(format!("{}[{index}] (`{sid}`)", self.what));
+            read.extend(entry(&node, sid));
         }
-        checked.push(Entry {
-            at: format!("{at} (`{sid}`)"),
-            map,
-            sid,
-        });
-    }
-    Ok(checked)
-}
-
-fn sid<T>(
-    map: &Map<String, Value>,
-    at: &str,
-    parse: impl Fn(&str) -> Result<T, SidError>,
-) -> Result<T, WorkspaceError> {
-    match map.get("sid") {
-        Some(Value::String(text)) => parse(text).map_err(|source| WorkspaceError::Sid {
-            at: at.to_owned(),
-            key: "sid",
-            source,
-        }),
-        _ => Err(WorkspaceError::NoSid { at: at.to_owned() }),
+        let problems = reader.finish();
+        if problems.has_errors() {
+            Err(problems)
+        } else {
+            Ok(read)
+        }
     }
 }
 
-fn optional_string(
-    map: &Map<String, Value>,
-    at: &str,
-    key: &'static str,
-) -> Result<Option<String>, WorkspaceError> {
-    match map.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => Ok(Some(text.clone())),
-        Some(other) => Err(type_error(at, key, "a string", other)),
+/// The value of `key` in the entry `node`, for a message that names the key itself: the node
+/// keeps the entry's place and points at the value.
+fn field<'r>(node: &Node<'r>, key: &str) -> Option<Node<'r>> {
+    node.member(key)
+        .map(|value| value.named(node.place().to_owned()))
+}
+
+/// Records that the value of `key` is not of the JSON type `expected`.
+fn wrong_type(node: &Node<'_>, key: &str, expected: &str) {
+    node.error(format_args!(
+        "`{key}` must be {expected}, found {}",
+        json_kind(node.value())
+    ));
+}
+
+/// A worker's `attributes`: an object, `null` (none), or a string holding an object, as the
+/// REST API returns them.
+fn attributes(value: &Node<'_>) -> Option<Value> {
+    let holds = |what: String| {
+        value.error(format_args!(
+            "`attributes` is a string that does not hold a JSON object: {what}"
+        ));
+    };
+    match value.value() {
+        Value::Null => Some(Value::Object(Map::new())),
+        object @ Value::Object(_) => Some(object.clone()),
+        Value::String(text) => match serde_json::from_str::<Value>(text) {
+            Ok(object @ Value::Object(_)) => Some(object),
+            Ok(other) => {
+                holds(format!("it holds {}", json_kind(&other)));
+                None
+            }
+            Err(error) => {
+                holds(error.to_string());
+                None
+            }
+        },
+        _ => {
+            wrong_type(value, "attributes", "an object (or a string holding one)");
+            None
+        }
     }
 }
 
-fn type_error(
-    at: &str,
-    key: &'static str,
-    expected: &'static str,
-    found: &Value,
-) -> WorkspaceError {
-    WorkspaceError::Type {
-        at: at.to_owned(),
-        key,
-        expected,
-        found: json_kind(found),
+/// A string of the entry, absent or `null` for none; `None` (with an error) for another type.
+fn optional_string(node: &Node<'_>, key: &str) -> Option<Option<String>> {
+    let Some(value) = field(node, key) else {
+        return Some(None);
+    };
+    match value.value() {
+        Value::Null => Some(None),
+        Value::String(text) => Some(Some(text.clone())),
+        _ => {
+            wrong_type(&value, key, "a string");
+            None
+        }
     }
 }
 
@@ -581,9 +540,9 @@ mod tests {
     fn unusable_entries_are_named() {
         #[rustfmt::skip]
         let cases = [
-            ("{", "the workers file is not valid JSON: EOF while parsing an object at line 1 column 1", "not JSON"),
-            ("7", "the workers file must be a JSON array of workers, or a TaskRouter list answer with `workers`; found a number", "a number"),
-            (r#"{"items": []}"#, "the workers file must be a JSON array of workers, or a TaskRouter list answer with `workers`; found an object without it", "another list key"),
+            ("{", "not valid JSON: EOF while parsing an object", "not JSON"),
+            ("7", "expected a JSON array of workers, or a TaskRouter list answer with `workers`; found a number", "a number"),
+            (r#"{"items": []}"#, "expected a JSON array of workers, or a TaskRouter list answer with `workers`; found an object without it", "another list key"),
             (r#"[{"friendly_name": "alice"}]"#, "workers[0]: expected an object with a `sid`", "no SID"),
             (r#"[{"sid": "WQ00000000000000000000000000000001"}]"#, "workers[0]: `sid`: `WQ00000000000000000000000000000001` is not a valid worker SID: expected `WK` followed by 32 hex digits", "a queue SID"),
             (r#"[{"sid": "WK00000000000000000000000000000001"}, {"sid": "WK00000000000000000000000000000001"}]"#, "workers[1]: `WK00000000000000000000000000000001` is listed twice: workers are told apart by SID", "twice"),
@@ -594,7 +553,7 @@ mod tests {
         ];
         for (text, message, why) in cases {
             assert_eq!(
-                Worker::parse_list(text).expect_err(why).to_string(),
+                described(Worker::parse_list(text).expect_err(why)),
                 message,
                 "{why}"
             );
@@ -607,10 +566,31 @@ mod tests {
         ];
         for (text, message, why) in cases {
             assert_eq!(
-                Queue::parse_list(text).expect_err(why).to_string(),
+                described(Queue::parse_list(text).expect_err(why)),
                 message,
                 "{why}"
             );
         }
+    }
+
+    /// Each problem's place and message, one per line.
+    fn described(problems: Problems) -> String {
+        let lines: Vec<String> = problems.all().iter().map(|p| p.describe()).collect();
+        lines.join("\n")
+    }
+
+    #[test]
+    fn every_problem_of_a_list_is_reported_at_its_line_and_column() {
+        let text = "{\"workers\": [\n  {\"sid\": \"WK1\"},\n  {\"sid\": \"WK00000000000000000000000000000001\", \"available\": 1, \"friendly_name\": 2}\n]}";
+        let problems = Worker::read_list("workers.json", text).expect_err("three problems");
+        let lines: Vec<String> = problems.all().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "workers.json:2:11: error: workers[0]: `sid`: `WK1` is not a valid worker SID: expected `WK` followed by 32 hex digits",
+                "workers.json:3:82: error: workers[1] (`WK00000000000000000000000000000001`): `friendly_name` must be a string, found a number",
+                "workers.json:3:62: error: workers[1] (`WK00000000000000000000000000000001`): `available` must be true or false, found a number",
+            ]
+        );
     }
 }

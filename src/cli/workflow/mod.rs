@@ -14,6 +14,7 @@ pub mod live;
 
 use super::report::{self, FileReport, Finding, Style};
 use super::{CliError, FAILED, OK, Output, json_object, json_text, parse_now};
+use crate::document::Problems;
 use crate::sid::{WorkflowSid, WorkspaceSid};
 use crate::sim::document::WorkspaceDocument;
 use crate::time_of_day::{TimeOfDay, day_name};
@@ -236,22 +237,25 @@ fn route(
         Staff::Lists(workers, queues) => (workers.as_deref(), queues.as_deref()),
     };
     let workers = match workers {
-        Some(path) => {
-            Some(
-                Worker::parse_list(&read(path)?).map_err(|source| CliError::Workspace {
-                    path: path.display().to_string(),
-                    source: Box::new(source),
-                })?,
-            )
-        }
+        Some(path) => Some(Worker::read_list(&path.display().to_string(), &read(path)?)),
         None => None,
     };
     let queues = match queues {
-        Some(path) => Queue::parse_list(&read(path)?).map_err(|source| CliError::Workspace {
-            path: path.display().to_string(),
-            source: Box::new(source),
-        })?,
-        None => Vec::new(),
+        Some(path) => Queue::read_list(&path.display().to_string(), &read(path)?),
+        None => Ok(Vec::new()),
+    };
+    let (workers, queues) = match (workers.transpose(), queues) {
+        (Ok(workers), Ok(queues)) => (workers, queues),
+        (workers, queues) => {
+            let mut problems = Problems::new();
+            problems.extend(workers.err().unwrap_or_default());
+            problems.extend(queues.err().unwrap_or_default());
+            return Ok(Output {
+                stdout: String::new(),
+                stderr: format!("{problems}\n"),
+                code: FAILED,
+            });
+        }
     };
     let workspace = Workspace::new(workers, queues);
     Ok(answer(&workflow, &task, &workspace, now, as_json))
@@ -1140,7 +1144,7 @@ mod tests {
         assert_eq!(
             output.stderr,
             format!(
-                "error: {}: workers[0]: `sid`: `WK1` is not a valid worker SID: expected `WK` followed by 32 hex digits\n",
+                "{}:1:10: error: workers[0]: `sid`: `WK1` is not a valid worker SID: expected `WK` followed by 32 hex digits\n",
                 workers.0.display()
             )
         );
