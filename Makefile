@@ -286,7 +286,7 @@ storm: ## Reproduce a cold-start storm: 100 instances against an SSM throttled t
 	cargo build --release --bin taskrouter-lambda
 	cargo test --bench storm -- --bench --function target/release/taskrouter-lambda $(STORM)
 
-fuzz: fuzz-build ## Run every fuzz target FUZZ_TIME seconds (TARGET=name for one), keeping a minimised corpus in fuzz/kept/
+fuzz: fuzz-build ## Run every fuzz target FUZZ_TIME seconds or FUZZ_RUNS executions (TARGET=name for one), keeping a minimised corpus in fuzz/kept/
 	@for target in $(if $(TARGET),$(TARGET),$(FUZZ_TARGETS)); do \
 	  scripts/fuzz.sh $$target $(FUZZ_TIME) $(FUZZ_BUILD) || exit $$?; done
 

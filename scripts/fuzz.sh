@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs one cargo-fuzz target for a time budget, starting from the corpus kept in the repository
+# Runs one cargo-fuzz target for a time budget (SECONDS, or FUZZ_RUNS executions, default
+# 10,000,000, whichever comes first), starting from the corpus kept in the repository
 # (fuzz/kept/<target>) and the target's seeds, then minimises what it has into fuzz/kept/<target>
 # again, capped in size, so the next run starts where this one ended.
 #
@@ -16,6 +17,7 @@ shift 2
 nightly=${FUZZ_NIGHTLY:-nightly-2026-05-20}
 # The corpus kept in the repository, per target: at most this many bytes (smallest inputs first).
 cap=${FUZZ_KEEP_BYTES:-262144}
+runs=${FUZZ_RUNS:-10000000}
 
 seeds=()
 dict=()
@@ -37,9 +39,11 @@ mkdir -p "$work" "$kept"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
+started=$(date +%s)
 cargo +"$nightly" fuzz run "$@" "$target" "$work" "$kept" "${seeds[@]}" -- \
-  -max_total_time="$seconds" -print_final_stats=1 "${dict[@]}" 2>&1 | tee "$log" | grep -E '^#[0-9]+.*(INITED|DONE)|ERROR|panicked' || true
+  -max_total_time="$seconds" -runs="$runs" -print_final_stats=1 "${dict[@]}" 2>&1 | tee "$log" | grep -E '^#[0-9]+.*(INITED|DONE)|ERROR|panicked' || true
 status=${PIPESTATUS[0]}
+elapsed=$(( $(date +%s) - started ))
 
 # Minimise: the smallest set of inputs that keeps the coverage, then the cap.
 merged=$(mktemp -d)
@@ -51,8 +55,8 @@ mkdir -p "$kept"
 cp "$merged"/* "$kept"/ 2>/dev/null || true
 rm -rf "$merged"
 
-runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
+executed=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
 cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
 first=$(grep -E 'INITED' "$log" | grep -oE 'cov: [0-9]+' | head -1 | grep -oE '[0-9]+')
-echo "fuzz.sh: $target: ${runs:-?} executions in ${seconds} s, coverage ${first:-?} -> ${cov:-?} edges, kept $(ls "$kept" | wc -l) inputs ($(du -sb --apparent-size "$kept" | cut -f1) bytes), exit ${status}"
+echo "fuzz.sh: $target: ${executed:-?} executions in ${elapsed} s (budget ${seconds} s or ${runs}), coverage ${first:-?} -> ${cov:-?} edges, kept $(ls "$kept" | wc -l) inputs ($(du -sb --apparent-size "$kept" | cut -f1) bytes), exit ${status}"
 exit "$status"
