@@ -17,7 +17,7 @@
 //! instead of an `instruction` makes the callback answer `{}` and queue the reservation
 //! ([`queue`]); the `taskrouter-decider` function then asks the `decider` URL until it answers an
 //! instruction, and applies `otherwise` once `within_seconds` have passed without one. This module
-//! is the model: [`Deferral::from_json`] reads and validates the object, naming the key at fault.
+//! is the model: [`Deferral::read`] reads and validates the object, naming the key at fault.
 //!
 //! `within_seconds` must leave room before the Workflow's `TaskReservationTimeout` (default 120 s,
 //! docs/taskrouter.md §3): past it TaskRouter times the reservation out and moves the worker to
@@ -27,13 +27,17 @@
 pub mod decider;
 pub mod queue;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use crate::document::{json_kind, suggest, unknown_keys};
-use crate::instruction::{HttpUrl, Instruction, InstructionError};
+use crate::document::{Keys, Node, Problems, Reader};
+use crate::instruction::{HttpUrl, Instruction};
 
-/// The keys of a `defer` object.
-const KEYS: [&str; 3] = ["decider", "within_seconds", "otherwise"];
+/// The keys of a `defer` object (all required, each with a message of its own).
+const KEYS: Keys = Keys {
+    what: "a `defer` object",
+    required: &[],
+    optional: &["decider", "within_seconds", "otherwise"],
+};
 
 /// The Workflow's reservation timeout when nobody changed it (docs/taskrouter.md §3,
 /// docs/taskrouter.md §7: `TaskReservationTimeout`, default 120 s).
@@ -60,154 +64,122 @@ pub struct Deferral {
     pub otherwise: Instruction,
 }
 
-/// A `defer` object that cannot be used. Messages name the key and say what to write.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DeferralError {
-    /// The value is not an object.
-    #[error("expected an object with `decider`, `within_seconds` and `otherwise`, found {found}")]
-    NotAnObject {
-        /// The JSON type found.
-        found: &'static str,
-    },
-    /// A key the object does not define (often a typo).
-    #[error("unknown key `{key}`: expected `decider`, `within_seconds` or `otherwise`{}", hint(.suggestion))]
-    UnknownKey {
-        /// The key.
-        key: String,
-        /// A known key close to it.
-        suggestion: Option<&'static str>,
-    },
-    /// A required key is absent.
-    #[error("missing key `{key}`: {what}")]
-    MissingKey {
-        /// The key.
-        key: &'static str,
-        /// What it holds.
-        what: &'static str,
-    },
-    /// `decider` is not an absolute http(s) URL.
-    #[error("`decider` must be an absolute https:// URL (the service that decides), found {found}")]
-    Decider {
-        /// The value found, as JSON (a URL, not a secret; any `user:password@` is not repeated).
-        found: String,
-    },
-    /// `within_seconds` is not a whole number from 1 to 86,400.
-    #[error(
-        "`within_seconds` must be a whole number of seconds from 1 to {MAX_WITHIN_SECONDS} (the \
-         longest reservation timeout), found {found}"
-    )]
-    WithinSeconds {
-        /// The value found, as JSON.
-        found: String,
-    },
-    /// `otherwise` is not a valid instruction.
-    #[error("`otherwise` is not a valid instruction: {0}")]
-    Otherwise(Box<InstructionError>),
-    /// `otherwise` would leave the reservation pending, so TaskRouter's timeout would still log
-    /// the worker out.
-    #[error(
-        "`otherwise` must accept or reject the reservation, but `{instruction}` without \
-         `\"accept\": true` leaves it pending until TaskRouter times it out: add `\"accept\": true` \
-         or choose `accept` or `reject`"
-    )]
-    OtherwiseLeavesPending {
-        /// The instruction's name.
-        instruction: &'static str,
-    },
-}
-
-fn hint(suggestion: &Option<&'static str>) -> String {
-    suggestion.map_or_else(String::new, |key| format!(": did you mean `{key}`?"))
-}
-
 impl Deferral {
-    /// Reads and validates a `defer` object as written in a rules document.
+    /// Reads a `defer` object, the value `node` of a rules document: every problem is recorded
+    /// on the document's reader at the key at fault (an unknown or missing key, a `decider`
+    /// that is not an absolute http(s) URL, a `within_seconds` that is not a whole number from
+    /// 1 to 86,400, an `otherwise` that is not a valid instruction or leaves the reservation
+    /// pending). `None` when there was any.
+    pub fn read(node: &Node<'_>) -> Option<Deferral> {
+        let object = node.object(&KEYS)?;
+        let decider = object
+            .require("decider", "the URL of the service that decides")
+            .and_then(|value| match value.value() {
+                Value::String(url) => {
+                    let decider = HttpUrl::new(url.as_str());
+                    if decider.is_none() {
+                        // Credentials in a URL are not repeated in a message.
+                        let found = if url.contains('@') {
+                            "a URL with `@` in it".to_owned()
+                        } else {
+                            format!("{url:?}")
+                        };
+                        value.error(format_args!(
+                            "must be an absolute https:// URL (the service that decides), found {found}"
+                        ));
+                    }
+                    decider
+                }
+                _ => {
+                    value.wrong_type("an absolute https:// URL (the service that decides)");
+                    None
+                }
+            });
+        let within_seconds = object
+            .require(
+                "within_seconds",
+                "how long to wait for the decider's answer, e.g. 100",
+            )
+            .and_then(|value| {
+                let seconds = value
+                    .value()
+                    .as_u64()
+                    .and_then(|seconds| u32::try_from(seconds).ok())
+                    .filter(|seconds| (1..=MAX_WITHIN_SECONDS).contains(seconds));
+                if seconds.is_none() {
+                    value.error(format_args!(
+                        "must be a whole number of seconds from 1 to {MAX_WITHIN_SECONDS} (the \
+                         longest reservation timeout), found {}",
+                        value.value()
+                    ));
+                }
+                seconds
+            });
+        let otherwise = object
+            .require(
+                "otherwise",
+                "the instruction applied when no answer came in time, e.g. {\"instruction\": \"reject\", \"activity_sid\": \"WA…\"}",
+            )
+            .and_then(|value| match Instruction::from_json(value.value()) {
+                Ok(otherwise) if otherwise.leaves_pending() => {
+                    value.error(format_args!(
+                        "must accept or reject the reservation, but `{}` without \
+                         `\"accept\": true` leaves it pending until TaskRouter times it out: add \
+                         `\"accept\": true` or choose `accept` or `reject`",
+                        otherwise.name()
+                    ));
+                    None
+                }
+                Ok(otherwise) => Some(otherwise),
+                Err(error) => {
+                    value.error(format_args!("not a valid instruction: {error}"));
+                    None
+                }
+            });
+        Some(Self {
+            decider: decider?,
+            within_seconds: within_seconds?,
+            otherwise: otherwise?,
+        })
+    }
+
+    /// Reads a `defer` object from its JSON text alone, called `defer` in messages (a rules
+    /// document's are read by [`Deferral::read`]).
     ///
     /// # Errors
     ///
-    /// [`DeferralError`] for a value that is not an object, an unknown or missing key, a
-    /// `decider` that is not an absolute http(s) URL, a `within_seconds` that is not a whole
-    /// number from 1 to 86,400, or an `otherwise` that is not a valid instruction or leaves the
-    /// reservation pending.
+    /// [`Problems`] with every problem of the object, each at its line and column.
     ///
     /// # Examples
     ///
     /// ```
-    /// use serde_json::json;
     /// use taskrouter_lambda::defer::Deferral;
     ///
-    /// let deferral = Deferral::from_json(&json!({
+    /// let deferral = Deferral::parse(r#"{
     ///     "decider": "https://decider.example.com/assignment",
     ///     "within_seconds": 100,
-    ///     "otherwise": {"instruction": "accept"},
-    /// }))?;
+    ///     "otherwise": {"instruction": "accept"}
+    /// }"#)?;
     /// assert_eq!(deferral.within_seconds, 100);
     ///
-    /// let typo = Deferral::from_json(&json!({"decidr": "https://example.com"}));
+    /// let typo = Deferral::parse(r#"{"decidr": "https://example.com"}"#);
     /// assert_eq!(
     ///     typo.expect_err("a misspelt key").to_string(),
-    ///     "unknown key `decidr`: expected `decider`, `within_seconds` or `otherwise`: did you mean `decider`?",
+    ///     "defer:1:2: error: unknown key `decidr`: did you mean `decider`?\n\
+    ///      defer:1:1: error: missing key `decider`: the URL of the service that decides\n\
+    ///      defer:1:1: error: missing key `within_seconds`: how long to wait for the decider's answer, e.g. 100\n\
+    ///      defer:1:1: error: missing key `otherwise`: the instruction applied when no answer came in time, e.g. {\"instruction\": \"reject\", \"activity_sid\": \"WA…\"}",
     /// );
-    /// # Ok::<(), taskrouter_lambda::defer::DeferralError>(())
+    /// # Ok::<(), taskrouter_lambda::document::Problems>(())
     /// ```
-    pub fn from_json(value: &Value) -> Result<Self, DeferralError> {
-        let Value::Object(map) = value else {
-            return Err(DeferralError::NotAnObject {
-                found: json_kind(value),
-            });
-        };
-        if let Some(key) = unknown_keys(map, &KEYS).next() {
-            return Err(DeferralError::UnknownKey {
-                key: key.clone(),
-                suggestion: suggest(key, KEYS),
-            });
+    pub fn parse(text: &str) -> Result<Deferral, Problems> {
+        let (reader, value) = Reader::parse("defer", text)?;
+        let deferral = Self::read(&reader.root(&value));
+        let problems = reader.finish();
+        match deferral {
+            Some(deferral) if !problems.has_errors() => Ok(deferral),
+            _ => Err(problems),
         }
-        let decider = match required(map, "decider", "the URL of the service that decides")? {
-            Value::String(url) => {
-                HttpUrl::new(url.as_str()).ok_or_else(|| DeferralError::Decider {
-                    // Credentials in a URL are not repeated in a message.
-                    found: if url.contains('@') {
-                        "a URL with `@` in it".to_owned()
-                    } else {
-                        format!("{url:?}")
-                    },
-                })?
-            }
-            other => {
-                return Err(DeferralError::Decider {
-                    found: json_kind(other).to_owned(),
-                });
-            }
-        };
-        let within = required(
-            map,
-            "within_seconds",
-            "how long to wait for the decider's answer, e.g. 100",
-        )?;
-        let within_seconds = within
-            .as_u64()
-            .and_then(|seconds| u32::try_from(seconds).ok())
-            .filter(|seconds| (1..=MAX_WITHIN_SECONDS).contains(seconds))
-            .ok_or_else(|| DeferralError::WithinSeconds {
-                found: within.to_string(),
-            })?;
-        let otherwise = required(
-            map,
-            "otherwise",
-            "the instruction applied when no answer came in time, e.g. {\"instruction\": \"reject\", \"activity_sid\": \"WA…\"}",
-        )?;
-        let otherwise = Instruction::from_json(otherwise)
-            .map_err(|error| DeferralError::Otherwise(Box::new(error)))?;
-        if otherwise.leaves_pending() {
-            return Err(DeferralError::OtherwiseLeavesPending {
-                instruction: otherwise.name(),
-            });
-        }
-        Ok(Self {
-            decider,
-            within_seconds,
-            otherwise,
-        })
     }
 
     /// The object as a rules document writes it, for `taskrouter decide` and `taskrouter test`.
@@ -247,14 +219,6 @@ impl Deferral {
     }
 }
 
-fn required<'v>(
-    map: &'v Map<String, Value>,
-    key: &'static str,
-    what: &'static str,
-) -> Result<&'v Value, DeferralError> {
-    map.get(key).ok_or(DeferralError::MissingKey { key, what })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,11 +229,14 @@ mod tests {
 
     #[test]
     fn a_valid_defer_object_is_read_with_its_otherwise_instruction() {
-        let deferral = Deferral::from_json(&json!({
-            "decider": "https://decider.example.com/assign?team=a",
-            "within_seconds": 100,
-            "otherwise": otherwise(),
-        }))
+        let deferral = Deferral::parse(
+            &json!({
+                "decider": "https://decider.example.com/assign?team=a",
+                "within_seconds": 100,
+                "otherwise": otherwise(),
+            })
+            .to_string(),
+        )
         .expect("valid");
         assert_eq!(
             deferral.decider.as_str(),
@@ -292,11 +259,11 @@ mod tests {
         let cases = [
             (
                 json!([]),
-                "expected an object with `decider`, `within_seconds` and `otherwise`, found an array",
+                "expected a `defer` object (an object), found an array",
             ),
             (
                 json!({"decider": "https://d.example", "within_seconds": 5, "otherwise": {"instruction": "accept"}, "within": 3}),
-                "unknown key `within`",
+                "unknown key `within`: a `defer` object has `decider`, `within_seconds` or `otherwise`",
             ),
             (
                 json!({"within_seconds": 5, "otherwise": {"instruction": "accept"}}),
@@ -304,7 +271,7 @@ mod tests {
             ),
             (
                 json!({"decider": "ftp://d.example", "within_seconds": 5, "otherwise": {"instruction": "accept"}}),
-                "`decider` must be an absolute https:// URL",
+                "decider: must be an absolute https:// URL",
             ),
             (
                 json!({"decider": 3, "within_seconds": 5, "otherwise": {"instruction": "accept"}}),
@@ -312,7 +279,7 @@ mod tests {
             ),
             (
                 json!({"decider": "https://d.example", "within_seconds": 0, "otherwise": {"instruction": "accept"}}),
-                "`within_seconds` must be a whole number of seconds from 1 to 86400 (the longest reservation timeout), found 0",
+                "within_seconds: must be a whole number of seconds from 1 to 86400 (the longest reservation timeout), found 0",
             ),
             (
                 json!({"decider": "https://d.example", "within_seconds": 86401, "otherwise": {"instruction": "accept"}}),
@@ -328,19 +295,16 @@ mod tests {
             ),
             (
                 json!({"decider": "https://d.example", "within_seconds": 5, "otherwise": {"instruction": "reject"}}),
-                "`otherwise` is not a valid instruction: `reject` needs the parameter `activity_sid`",
+                "otherwise: not a valid instruction: `reject` needs the parameter `activity_sid`",
             ),
             (
                 json!({"decider": "https://d.example", "within_seconds": 5, "otherwise": {"instruction": "redirect", "call_sid": "CA0123456789abcdef0123456789abcdef", "url": "https://t.example/twiml"}}),
-                "`otherwise` must accept or reject the reservation, but `redirect`",
+                "otherwise: must accept or reject the reservation, but `redirect`",
             ),
         ];
         for (value, expected) in cases {
-            let error = Deferral::from_json(&value).expect_err(&value.to_string());
-            assert!(
-                error.to_string().starts_with(expected) || error.to_string().contains(expected),
-                "{value}: {error}"
-            );
+            let error = Deferral::parse(&value.to_string()).expect_err(&value.to_string());
+            assert!(error.to_string().contains(expected), "{value}: {error}");
         }
     }
 

@@ -901,19 +901,15 @@ fn read_outcome(rule: &Object<'_>, declared: &[String]) -> Option<Compiled> {
             return None;
         }
         (None, Some(defer)) => {
-            return match Deferral::from_json(defer.value()) {
-                Ok(deferral) => Some(Compiled::Deferred(Box::new(Deferred {
+            return Deferral::read(&defer).map(|deferral| {
+                Compiled::Deferred(Box::new(Deferred {
                     deferral,
                     body: Static {
                         answer: DEFERRED_ANSWER,
                         body: Answer::Defer.to_body(),
                     },
-                }))),
-                Err(error) => {
-                    defer.error(error);
-                    None
-                }
-            };
+                }))
+            });
         }
         _ => {}
     }
@@ -2146,7 +2142,7 @@ mod tests {
             ),
             (
                 r#"{"rules": [{"name": "slow", "when": "1 == 1", "defer": {"decider": "https://d.example", "within_seconds": 0, "otherwise": {"instruction": "accept"}}}]}"#,
-                "rules[0] (`slow`), `defer`: `within_seconds` must be a whole number of seconds from 1 to 86400 (the longest reservation timeout), found 0",
+                "rules[0] (`slow`), `defer`, `within_seconds`: must be a whole number of seconds from 1 to 86400 (the longest reservation timeout), found 0",
             ),
             (
                 r#"{"rules": [{"name": "slow", "when": "1 == 1"}]}"#,

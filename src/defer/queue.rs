@@ -247,11 +247,12 @@ mod tests {
 
     #[test]
     fn a_message_carries_the_callback_the_rule_and_the_deadline_and_reads_back() {
-        let deferral = Deferral::from_json(&json!({
+        let deferral = Deferral::parse(&json!({
             "decider": "https://decider.example.com/assign",
             "within_seconds": 90,
             "otherwise": {"instruction": "reject", "activity_sid": "WA0123456789abcdef0123456789abcdef"},
-        }))
+        })
+        .to_string())
         .expect("valid");
         let arrived: Timestamp = "2026-12-07T12:00:00Z".parse().expect("instant");
         let message = Message::new("crm", &deferral, &callback(), arrived);
@@ -275,10 +276,13 @@ mod tests {
     #[test]
     fn a_message_that_is_not_ours_is_refused_naming_the_field() {
         let arrived: Timestamp = "2026-12-07T12:00:00Z".parse().expect("instant");
-        let deferral = Deferral::from_json(&json!({
-            "decider": "https://d.example", "within_seconds": 5,
-            "otherwise": {"instruction": "accept"},
-        }))
+        let deferral = Deferral::parse(
+            &json!({
+                "decider": "https://d.example", "within_seconds": 5,
+                "otherwise": {"instruction": "accept"},
+            })
+            .to_string(),
+        )
         .expect("valid");
         let good: Value =
             serde_json::from_str(&Message::new("r", &deferral, &callback(), arrived).to_body())
