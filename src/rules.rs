@@ -494,11 +494,10 @@ impl Rules {
     /// of a templated instruction, and a `defer` that may outlast the reservation timeout.
     fn answer_warnings(&self, index: usize) -> Vec<(&'static str, String)> {
         let rule = &self.rules[index];
-        let at = rule_place(index, &rule.name);
         match &rule.answer {
             Compiled::Templated(templated) => templated
-                .warnings(&at)
-                .map(|warning| ("instruction", unplaced(&warning, &at)))
+                .warnings()
+                .map(|warning| ("instruction", warning))
                 .collect(),
             Compiled::Deferred(deferred) => deferred
                 .deferral
@@ -633,7 +632,7 @@ fn warn(reader: &Reader<'_>, rules: &Rules) {
         let mut times = Vec::new();
         time_of_day(&rule.when, &at, "when", &mut times);
         for time in times {
-            warn(unplaced(&time, &at));
+            warn(time.message());
         }
         for (key, warning) in rules.answer_warnings(index) {
             reader.report(
@@ -649,18 +648,6 @@ fn warn(reader: &Reader<'_>, rules: &Rules) {
 /// A rule's place in messages: ``rules[1] (`vip`)``.
 fn rule_place(index: usize, name: &str) -> String {
     format!("rules[{index}] (`{name}`)")
-}
-
-/// `message` without the place it starts with: the reader prints the place before it.
-fn unplaced(message: &impl std::fmt::Display, at: &str) -> String {
-    let message = message.to_string();
-    match message
-        .strip_prefix(at)
-        .and_then(|rest| rest.strip_prefix(": "))
-    {
-        Some(rest) => rest.to_owned(),
-        None => message,
-    }
 }
 
 /// The document's `schedules`, each compiled, and the names of all it declares (a schedule
@@ -880,8 +867,8 @@ fn read_when(node: &Node<'_>, declared: &[String]) -> Option<Expression> {
     };
     let mut ok = true;
     for reference in when.references() {
-        if let Err(error) = check_callback_reference(reference, node.place()) {
-            node.error(unplaced(&error, node.place()));
+        if let Err(error) = check_callback_reference(reference, None) {
+            node.error(error);
             ok = false;
         }
         if let Some(problem) = schedule_reference_problem(reference, declared) {
@@ -925,7 +912,6 @@ fn read_outcome(rule: &Object<'_>, declared: &[String]) -> Option<Compiled> {
     if spec.is_empty() {
         return Some(Compiled::Static(defer()));
     }
-    let at = rule.node().place();
     if let Some(Value::String(name)) = spec.get("instruction")
         && name.contains("{{")
     {
@@ -935,10 +921,10 @@ fn read_outcome(rule: &Object<'_>, declared: &[String]) -> Option<Compiled> {
         );
         return None;
     }
-    let template = match scan_instruction(spec, at) {
+    let template = match scan_instruction(spec) {
         Ok(template) => template,
         Err(error) => {
-            node.error(unplaced(&error, at));
+            node.error(error);
             return None;
         }
     };
@@ -957,10 +943,10 @@ fn read_outcome(rule: &Object<'_>, declared: &[String]) -> Option<Compiled> {
             }
         };
     }
-    let templated = match Templated::new(template, at) {
+    let templated = match Templated::new(template) {
         Ok(templated) => templated,
         Err(error) => {
-            node.error(unplaced(&error, at));
+            node.error(error);
             return None;
         }
     };
@@ -985,9 +971,9 @@ fn read_default(node: &Node<'_>) -> Option<Static> {
     if spec.is_empty() {
         return Some(defer());
     }
-    match scan_instruction(spec, DEFAULT_NAME) {
+    match scan_instruction(spec) {
         Err(error) => {
-            node.error(unplaced(&error, DEFAULT_NAME));
+            node.error(error);
             None
         }
         Ok(TemplateNode::Fixed(value)) => match Instruction::from_json(&value) {

@@ -138,25 +138,23 @@ pub(crate) enum Place {
     AddressPart,
 }
 
-/// A template, or a `callback.` reference, that a rules document cannot use. Messages say where
-/// (the rule and the field) and what to write instead.
+/// A template, or a `callback.` reference, that a rules document cannot use. Messages name the
+/// field (the reader puts the rule's place before them) and say what to write instead.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TemplateError {
     /// A `callback.` reference that cannot name a parameter.
-    #[error("{at}: `{reference}` {problem}")]
+    #[error("{}`{reference}` {problem}", in_field(.field))]
     CallbackReference {
-        /// The rule and the place (`when` or a template).
-        at: String,
+        /// The instruction field holding the template; `None` in `when`.
+        field: Option<String>,
         /// The reference as written.
         reference: String,
         /// What is wrong and what to write.
         problem: String,
     },
     /// A template in an instruction string is malformed.
-    #[error("{at}: `{field}` holds a malformed template: {problem}")]
+    #[error("`{field}` holds a malformed template: {problem}")]
     Template {
-        /// The rule.
-        at: String,
         /// The instruction field holding the template, e.g. `to`.
         field: String,
         /// What is wrong.
@@ -166,10 +164,8 @@ pub enum TemplateError {
     /// scheme or host of a URL, its fragment, the host of a `sip:` address; `raw` in a field
     /// that takes values as they are; an address no value could complete
     /// ([`crate::template`]).
-    #[error("{at}: `{field}`: {problem}")]
+    #[error("`{field}`: {problem}")]
     MisplacedTemplate {
-        /// The rule.
-        at: String,
         /// The instruction field holding the template, e.g. `url`.
         field: String,
         /// What is wrong, naming the template, and what to write.
@@ -177,24 +173,29 @@ pub enum TemplateError {
     },
     /// A templated instruction is invalid even with well-formed values in its templates.
     #[error(
-        "{at}: invalid instruction with its templates filled with stand-in values (a template always fills a string): {source}"
+        "invalid instruction with its templates filled with stand-in values (a template always fills a string): {source}"
     )]
     TemplatedInstruction {
-        /// The rule.
-        at: String,
         /// What the instruction's validation found (boxed: it is large).
         source: Box<InstructionError>,
     },
 }
 
+fn in_field(field: &Option<String>) -> String {
+    field
+        .as_ref()
+        .map_or_else(String::new, |field| format!("`{field}`: "))
+}
+
 /// Rejects `callback.` references that can never name a parameter, and names differing from a
-/// documented one only in case (parameter names are case-sensitive, so that is a typo).
+/// documented one only in case (parameter names are case-sensitive, so that is a typo). `field`
+/// is the instruction field of a template, `None` for `when`.
 pub(crate) fn check_callback_reference(
     reference: &Reference,
-    at: &str,
+    field: Option<&str>,
 ) -> Result<(), TemplateError> {
     let problem = |problem: String| TemplateError::CallbackReference {
-        at: at.to_owned(),
+        field: field.map(str::to_owned),
         reference: reference.as_str().to_owned(),
         problem,
     };
@@ -219,9 +220,9 @@ pub(crate) fn check_callback_reference(
 }
 
 /// Marks the templated strings of an instruction object.
-pub(crate) fn scan_instruction(spec: &Map<String, Value>, at: &str) -> Result<Node, TemplateError> {
+pub(crate) fn scan_instruction(spec: &Map<String, Value>) -> Result<Node, TemplateError> {
     let instruction = spec.get("instruction").and_then(Value::as_str);
-    scan_object(spec, "", instruction, at)
+    scan_object(spec, "", instruction)
 }
 
 /// Marks the templated strings of an object; `path` is the object's place in the instruction,
@@ -230,7 +231,6 @@ fn scan_object(
     spec: &Map<String, Value>,
     path: &str,
     instruction: Option<&str>,
-    at: &str,
 ) -> Result<Node, TemplateError> {
     // Keys in alphabetical order whatever the map's own order (serde_json's `preserve_order`
     // feature changes it), so the template a skip reason names does not depend on a feature.
@@ -244,7 +244,7 @@ fn scan_object(
         } else {
             format!("{path}.{key}")
         };
-        let node = scan(value, field, key, instruction, at)?;
+        let node = scan(value, field, key, instruction)?;
         templated |= !matches!(node, Node::Fixed(_));
         children.push((key.clone(), node));
     }
@@ -260,21 +260,20 @@ fn scan(
     field: String,
     key: &str,
     instruction: Option<&str>,
-    at: &str,
 ) -> Result<Node, TemplateError> {
     match value {
         Value::String(text) => {
             let kind = instruction.and_then(|name| Instruction::text_kind(name, key));
-            match parse_template(text, &field, key, kind, at)? {
+            match parse_template(text, &field, key, kind)? {
                 Some(template) => Ok(Node::Text(template)),
                 None => Ok(Node::Fixed(value.clone())),
             }
         }
-        Value::Object(map) => scan_object(map, &field, None, at),
+        Value::Object(map) => scan_object(map, &field, None),
         Value::Array(items) => {
             let mut children = Vec::with_capacity(items.len());
             for (index, item) in items.iter().enumerate() {
-                children.push(scan(item, format!("{field}[{index}]"), key, None, at)?);
+                children.push(scan(item, format!("{field}[{index}]"), key, None)?);
             }
             if children.iter().all(|child| matches!(child, Node::Fixed(_))) {
                 Ok(Node::Fixed(value.clone()))
@@ -293,13 +292,11 @@ fn parse_template(
     field: &str,
     key: &str,
     kind: Option<TextKind>,
-    at: &str,
 ) -> Result<Option<Template>, TemplateError> {
     if !text.contains("{{") {
         return Ok(None);
     }
     let malformed = |problem: String| TemplateError::Template {
-        at: at.to_owned(),
         field: field.to_owned(),
         problem,
     };
@@ -339,7 +336,7 @@ fn parse_template(
                 error.help()
             ))
         })?;
-        check_callback_reference(&reference, &format!("{at}: `{field}`"))?;
+        check_callback_reference(&reference, Some(field))?;
         pieces.push(Piece::Reference {
             reference,
             raw,
@@ -351,7 +348,6 @@ fn parse_template(
         pieces.push(Piece::Text(rest.to_owned()));
     }
     let misplaced = |problem: String| TemplateError::MisplacedTemplate {
-        at: at.to_owned(),
         field: field.to_owned(),
         problem,
     };
@@ -523,14 +519,13 @@ impl Templated {
     ///
     /// [`TemplateError::TemplatedInstruction`] for an instruction TaskRouter would refuse whatever
     /// fills it; [`TemplateError::MisplacedTemplate`] for an address template no value completes.
-    pub(crate) fn new(node: Node, at: &str) -> Result<Self, TemplateError> {
+    pub(crate) fn new(node: Node) -> Result<Self, TemplateError> {
         let templated = Self { node };
         let Ok(stand_in) = templated
             .node
             .render(&mut |template: &Template| Ok::<_, Infallible>(template.stand_in()));
         Instruction::from_json(&stand_in).map_err(|source| {
             TemplateError::TemplatedInstruction {
-                at: at.to_owned(),
                 source: Box::new(source),
             }
         })?;
@@ -539,7 +534,6 @@ impl Templated {
                 && !address_of(&template.stand_in(), kinds)
             {
                 return Err(TemplateError::MisplacedTemplate {
-                    at: at.to_owned(),
                     field: template.field.clone(),
                     problem: format!(
                         "`{}` cannot be {} whatever fills it: a template fills a whole address, \
@@ -563,9 +557,8 @@ impl Templated {
         Ok(Answer::Instruction(instruction))
     }
 
-    /// One line per `{{raw …}}`, prefixed with `at` (the rule): what the document lets a value
-    /// choose.
-    pub(crate) fn warnings<'t>(&'t self, at: &'t str) -> impl Iterator<Item = String> + 't {
+    /// One line per `{{raw …}}`, naming its field: what the document lets a value choose.
+    pub(crate) fn warnings(&self) -> impl Iterator<Item = String> + '_ {
         self.node.templates().flat_map(move |template| {
             let what = match template.kind {
                 Some(TextKind::Url) => "where the URL points and its parameters",
@@ -577,7 +570,7 @@ impl Templated {
                     raw: true,
                     ..
                 } => Some(format!(
-                    "{at}: `{}` inserts `{{{{raw {}}}}}` as it is, so whoever sets that value \
+                    "`{}` inserts `{{{{raw {}}}}}` as it is, so whoever sets that value \
                      chooses {what}; remove `raw` unless the value is trusted",
                     template.field,
                     reference.as_str()

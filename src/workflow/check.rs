@@ -109,80 +109,88 @@ pub enum Warning {
     },
 }
 
-impl fmt::Display for Warning {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Warning {
+    /// Where it is, in the document's words: ``filters[1] (`open`)``, `task_routing`.
+    pub fn place(&self) -> String {
+        match self {
+            Warning::AlwaysMatchedBefore { at, .. }
+            | Warning::SameExpressionBefore { at, .. }
+            | Warning::NeverMatches { at, .. }
+            | Warning::DuplicateName { at, .. }
+            | Warning::PrefixedFilterReference { at, .. }
+            | Warning::TimeNeverHolds { at, .. }
+            | Warning::NeverAtAnyTime { at, .. } => at.clone(),
+            Warning::NoTimeout { at, target, .. } => format!("{at}, targets[{target}]"),
+            Warning::NoDefaultFilter => "task_routing".to_owned(),
+            Warning::DefaultSkipIf => "default_filter".to_owned(),
+        }
+    }
+
+    /// What is wrong and what to do, without the place.
+    pub fn message(&self) -> String {
         match self {
             Warning::AlwaysMatchedBefore {
-                at,
                 earlier,
                 expression,
-            } => write!(
-                f,
-                "{at}: never reached: {earlier} matches every task (`{expression}`) and keeps it; move this filter above it"
+                ..
+            } => format!(
+                "never reached: {earlier} matches every task (`{expression}`) and keeps it; move this filter above it"
             ),
-            Warning::SameExpressionBefore { at, earlier } => write!(
-                f,
-                "{at}: never reached: {earlier} has the same expression and keeps every task it matches; merge the two filters or change one expression"
+            Warning::SameExpressionBefore { earlier, .. } => format!(
+                "never reached: {earlier} has the same expression and keeps every task it matches; merge the two filters or change one expression"
             ),
-            Warning::NeverMatches { at, expression } => write!(
-                f,
-                "{at}: `{expression}` is false for every task, so the filter never matches; fix the expression or remove the filter"
+            Warning::NeverMatches { expression, .. } => format!(
+                "`{expression}` is false for every task, so the filter never matches; fix the expression or remove the filter"
             ),
-            Warning::DuplicateName { at, name, first } => write!(
-                f,
-                "{at}: filters[{first}] has the same name `{name}`; give each filter its own name so the Console and routing events tell them apart"
+            Warning::DuplicateName { name, first, .. } => format!(
+                "filters[{first}] has the same name `{name}`; give each filter its own name so the Console and routing events tell them apart"
             ),
-            Warning::NoTimeout { at, target, last } => {
+            Warning::NoTimeout { target, last, .. } => {
                 let later = if target + 1 == *last {
                     format!("targets[{last}] is")
                 } else {
                     format!("targets[{}] to targets[{last}] are", target + 1)
                 };
-                write!(
-                    f,
-                    "{at}, targets[{target}]: no `timeout` and no `skip_if`: a task waits there until its TTL, so {later} never reached; give it a timeout"
+                format!(
+                    "no `timeout` and no `skip_if`: a task waits there until its TTL, so {later} never reached; give it a timeout"
                 )
             }
-            Warning::NoDefaultFilter => f.write_str(
-                "task_routing: no `default_filter`: a task that matches no filter has no queue to wait in; add \"default_filter\": {\"queue\": \"WQ…\"}",
-            ),
-            Warning::DefaultSkipIf => f.write_str(
-                "default_filter: `skip_if` has no effect: no step follows the default filter, so there is nothing to skip to; remove it",
-            ),
-            Warning::PrefixedFilterReference { at, reference } => {
+            Warning::NoDefaultFilter => "no `default_filter`: a task that matches no filter has no queue to wait in; add \"default_filter\": {\"queue\": \"WQ…\"}".to_owned(),
+            Warning::DefaultSkipIf => "`skip_if` has no effect: no step follows the default filter, so there is nothing to skip to; remove it".to_owned(),
+            Warning::PrefixedFilterReference { reference, .. } => {
                 let (root, rest) = reference.split_once('.').unwrap_or((reference, ""));
                 if root == "worker" {
-                    write!(
-                        f,
-                        "{at}: `expression`: `{reference}` reads a task attribute named `worker`: a filter reads only the task's attributes; worker conditions belong in a target's `expression`"
+                    format!(
+                        "`expression`: `{reference}` reads a task attribute named `worker`: a filter reads only the task's attributes; worker conditions belong in a target's `expression`"
                     )
                 } else {
-                    write!(
-                        f,
-                        "{at}: `expression`: `{reference}` reads a task attribute named `task`: filters name task attributes without a prefix; write `{rest}`"
+                    format!(
+                        "`expression`: `{reference}` reads a task attribute named `task`: filters name task attributes without a prefix; write `{rest}`"
                     )
                 }
             }
             Warning::TimeNeverHolds {
-                at,
                 field,
                 comparison,
                 attribute,
-            } => write!(
-                f,
-                "{at}: `{field}`: `{comparison}` holds at no minute of the week: `taskrouter.{}` is {}; compare it with a value it takes",
+                ..
+            } => format!(
+                "`{field}`: `{comparison}` holds at no minute of the week: `taskrouter.{}` is {}; compare it with a value it takes",
                 attribute.name(),
                 domain(*attribute)
             ),
             Warning::NeverAtAnyTime {
-                at,
-                field,
-                expression,
-            } => write!(
-                f,
-                "{at}: `{field}`: `{expression}` is false at every minute of the week (TaskRouter reads the time in UTC); a range across midnight needs OR, e.g. `taskrouter.currentTime >= 2200 OR taskrouter.currentTime < 600`"
+                field, expression, ..
+            } => format!(
+                "`{field}`: `{expression}` is false at every minute of the week (TaskRouter reads the time in UTC); a range across midnight needs OR, e.g. `taskrouter.currentTime >= 2200 OR taskrouter.currentTime < 600`"
             ),
         }
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.place(), self.message())
     }
 }
 

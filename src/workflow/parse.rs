@@ -145,7 +145,12 @@ fn read(source: &str, text: &str, check: bool) -> Result<(Workflow, Problems), P
     if check && root.errors_recorded() == 0 {
         if let Some(workflow) = &workflow {
             for (pointer, warning) in workflow.located_warnings() {
-                reader.report(Severity::Warning, &pointer, "", warning.to_string());
+                reader.report(
+                    Severity::Warning,
+                    &pointer,
+                    &format!("{}{}", walker.prefix, warning.place()),
+                    warning.message(),
+                );
             }
         }
         reader.warn_repeated_keys();
