@@ -1781,6 +1781,29 @@ pub enum InstructionError {
     },
 }
 
+impl InstructionError {
+    /// The key of the instruction object the problem is about, when the object has it: the
+    /// instruction's name, the parameter that is unknown, of the wrong type or out of range.
+    /// `None` for a problem about the object as a whole or a parameter it lacks.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Self::NotAnObject { .. } | Self::MissingInstruction | Self::MissingParameter { .. } => {
+                None
+            }
+            Self::UnknownInstruction { .. } => Some("instruction"),
+            Self::UnknownParameter { key, .. } => Some(key),
+            Self::SipTimeout { .. } => Some("timeout"),
+            Self::WrongType { field, .. }
+            | Self::Empty { field, .. }
+            | Self::InvalidSid { field, .. }
+            | Self::InvalidUrl { field, .. }
+            | Self::OutOfRange { field, .. }
+            | Self::NotInSet { field, .. }
+            | Self::NotInList { field, .. } => Some(field),
+        }
+    }
+}
+
 /// `"a", "b", "c"`: values as they are written in JSON.
 fn quoted(values: &[&str]) -> String {
     values

@@ -117,10 +117,11 @@ use crate::callback::AssignmentCallback;
 use crate::defer::{Deferral, MAX_WITHIN_SECONDS};
 use crate::document::{Keys, Node, Object, Problem, Problems, Reader, Severity};
 use crate::expression::{Expression, Known, Operand, Reference, Scope, Segment, lookup};
-use crate::instruction::{Answer, Instruction};
+use crate::instruction::{Answer, Instruction, InstructionError};
 use crate::schedule::{self, Schedule};
 use crate::template::{
-    Node as TemplateNode, Template, Templated, check_callback_reference, scan_instruction,
+    Node as TemplateNode, Template, TemplateError, Templated, check_callback_reference,
+    scan_instruction,
 };
 use crate::time_of_day::TimeOfDay;
 use crate::workflow::check::time_of_day;
@@ -645,6 +646,21 @@ fn warn(reader: &Reader<'_>, rules: &Rules) {
     }
 }
 
+/// Records an invalid instruction at the key it names when the instruction object `node` has
+/// it (a misspelt parameter, a wrong value), else at the object.
+fn instruction_error(node: &Node<'_>, error: &InstructionError) {
+    at_key(node, error.key()).error(format_args!("invalid instruction: {error}"));
+}
+
+/// The value of `key` in the object `node`, with `node`'s place (the message names the key),
+/// or `node` itself when the key is `None` or absent.
+fn at_key<'r>(node: &Node<'r>, key: Option<&str>) -> Node<'r> {
+    key.and_then(|key| node.member(key)).map_or_else(
+        || node.clone(),
+        |value| value.named(node.place().to_owned()),
+    )
+}
+
 /// A rule's place in messages: ``rules[1] (`vip`)``.
 fn rule_place(index: usize, name: &str) -> String {
     format!("rules[{index}] (`{name}`)")
@@ -938,7 +954,7 @@ fn read_outcome(rule: &Object<'_>, declared: &[String]) -> Option<Compiled> {
                 }))
             }
             Err(error) => {
-                node.error(format_args!("invalid instruction: {error}"));
+                instruction_error(&node, &error);
                 None
             }
         };
@@ -946,7 +962,11 @@ fn read_outcome(rule: &Object<'_>, declared: &[String]) -> Option<Compiled> {
     let templated = match Templated::new(template) {
         Ok(templated) => templated,
         Err(error) => {
-            node.error(error);
+            let key = match &error {
+                TemplateError::TemplatedInstruction { source } => source.key(),
+                _ => None,
+            };
+            at_key(&node, key).error(error);
             return None;
         }
     };
@@ -985,7 +1005,7 @@ fn read_default(node: &Node<'_>) -> Option<Static> {
                 })
             }
             Err(error) => {
-                node.error(format_args!("invalid instruction: {error}"));
+                instruction_error(node, &error);
                 None
             }
         },
@@ -1416,6 +1436,43 @@ mod tests {
             let error = Rules::compile(&document).expect_err(why);
             assert_eq!(first_error(&error), message, "{why}");
         }
+    }
+
+    #[test]
+    fn an_instruction_problem_is_located_at_the_parameter_it_names() {
+        let text = r#"{"rules": [
+  {"name": "a", "when": "1 == 1", "instruction": {"instruction": "reject",
+     "activity_sd": "WA0123456789abcdef0123456789abcdef"}},
+  {"name": "b", "when": "1 == 1", "instruction": {"instruction": "dequeue",
+     "to": "{{task.to}}", "timeout": "soon"}},
+  {"name": "c", "when": "1 == 1", "instruction": {"instruction": "reject"}}
+]}"#;
+        let error = Rules::read("rules.json", text).expect_err("three problems");
+        let found: Vec<String> = error
+            .problems()
+            .all()
+            .iter()
+            .map(|problem| {
+                let (line, column) = problem.position.expect("located");
+                format!("{line}:{column} {}", problem.pointer)
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "3:21 /rules/0/instruction/activity_sd",
+                "5:38 /rules/1/instruction/timeout",
+                "6:50 /rules/2/instruction",
+            ],
+            "a misspelt parameter, a templated instruction's wrong value, a missing parameter \
+             (at the object): {error}"
+        );
+        assert!(
+            error.problems().all()[0]
+                .to_string()
+                .starts_with("rules.json:3:21: error: rules[0] (`a`), `instruction`: invalid instruction: `reject` has no parameter `activity_sd`"),
+            "{error}"
+        );
     }
 
     #[test]
