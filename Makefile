@@ -65,7 +65,7 @@ FUZZ_NIGHTLY := nightly-2026-05-20
 CARGO_FUZZ_VERSION := 0.13.2
 # `make fuzz`: seconds per target, and the targets (fuzz/Cargo.toml).
 FUZZ_TIME ?= 1800
-FUZZ_TARGETS := form_callback expression rules handler workflow workspace rest_answers sim_rest
+FUZZ_TARGETS := form_callback expression rules handler workflow workspace rest_answers sim_rest replay_input deferred
 
 # SAM CLI: no usage data sent from here (and no network to send it to in CI).
 export SAM_CLI_TELEMETRY := 0

@@ -30,6 +30,8 @@ case $target in
   workspace) seeds=(fuzz/seeds/workspace); dict=(-dict=fuzz/dict/workflow.dict) ;;
   rest_answers) seeds=(fuzz/seeds/rest_answers) ;;
   sim_rest) seeds=(fuzz/seeds/sim_rest) ;;
+  replay_input) seeds=(fuzz/seeds/replay_input) ;;
+  deferred) seeds=(fuzz/seeds/deferred) ;;
   *) echo "fuzz.sh: no target named \`$target\`" >&2; exit 2 ;;
 esac
 
