@@ -229,6 +229,13 @@ impl<R: Read> TaskReader<R> {
     }
 }
 
+/// The line a record starts on. The CSV reader counts `\n`s, but a record may also end with a
+/// lone `\r` (old Mac files, which it reads as such): then every record would be on line 1.
+/// A record starts no earlier than its own count of records, the header being the first.
+fn line_of(position: &csv::Position) -> u64 {
+    position.line().max(position.record() + 1)
+}
+
 impl<R: Read> Iterator for TaskReader<R> {
     type Item = Result<TaskRow, TasksError>;
 
@@ -239,11 +246,11 @@ impl<R: Read> Iterator for TaskReader<R> {
         let result = match self.reader.read_record(&mut self.record) {
             Ok(false) => return None,
             Ok(true) => {
-                let line = self.record.position().map_or(0, csv::Position::line);
+                let line = self.record.position().map_or(0, line_of);
                 self.task(line)
             }
             Err(error) => {
-                let line = error.position().map_or(0, csv::Position::line);
+                let line = error.position().map_or(0, line_of);
                 Err(self.line_error(line, format!("not a CSV record: {error}")))
             }
         };
@@ -261,6 +268,31 @@ mod tests {
 
     fn read(text: &str) -> Result<Vec<TaskRow>, TasksError> {
         TaskReader::new("tasks.csv", text.as_bytes())?.collect()
+    }
+
+    #[test]
+    fn lines_ended_by_a_lone_carriage_return_are_counted() {
+        // Found by fuzzing: a header ended by `\r` alone put its first task on "line 1".
+        let tasks =
+            read("arrival_seconds,attributes,handle_seconds\r0,{},240\r1,{},240\r").expect("valid");
+        let lines: Vec<u64> = tasks.iter().map(|task| task.line).collect();
+        assert_eq!(lines, [2, 3]);
+        let error = read("arrival_seconds,attributes,handle_seconds\r0,{},240\r1,[],240\r")
+            .expect_err("attributes that are not an object");
+        assert!(
+            error
+                .to_string()
+                .starts_with("tasks.csv: line 3: attributes must be a JSON object"),
+            "{error}"
+        );
+        let mixed = read("arrival_seconds,attributes,handle_seconds\r\n0,\"{\n}\",240\n1,{},240\n")
+            .expect("valid");
+        let lines: Vec<u64> = mixed.iter().map(|task| task.line).collect();
+        assert_eq!(
+            lines,
+            [2, 4],
+            "a quoted field over two lines still counts both"
+        );
     }
 
     #[test]
