@@ -42,9 +42,12 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 started=$(date +%s)
+# The fuzzer's own exit status, not the filter's: a crash is exit 1 (or libFuzzer's code).
+set +e
 cargo +"$nightly" fuzz run "$@" "$target" "$work" "$kept" "${seeds[@]}" -- \
-  -max_total_time="$seconds" -runs="$runs" -print_final_stats=1 "${dict[@]}" 2>&1 | tee "$log" | grep -E '^#[0-9]+.*(INITED|DONE)|ERROR|panicked' || true
+  -max_total_time="$seconds" -runs="$runs" -print_final_stats=1 "${dict[@]}" 2>&1 | tee "$log" | grep -E '^#[0-9]+.*(INITED|DONE)|ERROR|panicked'
 status=${PIPESTATUS[0]}
+set -e
 elapsed=$(( $(date +%s) - started ))
 
 # Minimise: the smallest set of inputs that keeps the coverage, then the cap.
