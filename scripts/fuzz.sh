@@ -53,7 +53,9 @@ elapsed=$(( $(date +%s) - started ))
 # Minimise: the smallest set of inputs that keeps the coverage, then the cap.
 merged=$(mktemp -d)
 cargo +"$nightly" fuzz cmin "$@" "$target" "$work" -- -max_total_time=120 >/dev/null 2>&1 || true
-find "$work" -type f -printf '%s %p\n' | sort -n | awk -v cap="$cap" '{ total += $1; if (total > cap) exit; print $2 }' |
+# (awk reads every line rather than stopping at the cap: an early exit would end `sort` with
+# SIGPIPE, which `pipefail` makes fatal.)
+find "$work" -type f -printf '%s %p\n' | sort -n | awk -v cap="$cap" '{ total += $1; if (total <= cap) print $2 }' |
   while read -r file; do cp "$file" "$merged/"; done
 rm -rf "$kept"
 mkdir -p "$kept"
