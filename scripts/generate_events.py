@@ -273,6 +273,12 @@ def fixtures():
     rest_bad_host["headers"]["Host"] = "abc{def}.example.com"
     rest_bad_host["multiValueHeaders"]["Host"] = ["abc{def}.example.com"]
     yield "assignment-rest-api-host-not-a-host", rest_bad_host
+    # No host at all and a path that makes `http://localhost{path}` no URL (a port out of range).
+    no_host = signed_http_api(ASSIGNMENT, valid)
+    del no_host["headers"]["host"]
+    del no_host["requestContext"]["domainName"]
+    no_host["rawPath"] = ":99999" + ASSIGNMENT
+    yield "assignment-no-host-path-not-a-url", no_host
 
     yield "event-reservation-accepted", signed_http_api(
         EVENTS, event_params("reservation.accepted", "reservation", RESERVATION, RESERVATION_FIELDS))

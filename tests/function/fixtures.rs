@@ -80,6 +80,7 @@ const EXPECTED: &[Expected] = &[
     refused("assignment-body-not-base64", 400, "malformed_event"),
     refused("assignment-host-not-a-host", 400, "malformed_event"),
     refused("assignment-query-string-with-space", 400, "malformed_event"),
+    refused("assignment-no-host-path-not-a-url", 400, "malformed_event"),
     refused(
         "assignment-rest-api-host-not-a-host",
         400,
