@@ -65,5 +65,5 @@ rm -rf "$merged"
 executed=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
 cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
 first=$(grep -E 'INITED' "$log" | grep -oE 'cov: [0-9]+' | head -1 | grep -oE '[0-9]+')
-echo "fuzz.sh: $target: ${executed:-?} executions in ${elapsed} s (budget ${seconds} s or ${runs}), coverage ${first:-?} -> ${cov:-?} edges, kept $(ls "$kept" | wc -l) inputs ($(du -sb --apparent-size "$kept" | cut -f1) bytes), exit ${status}"
+echo "fuzz.sh: $target: ${executed:-?} executions in ${elapsed} s (budget ${seconds} s or ${runs}), coverage ${first:-?} -> ${cov:-?} edges, kept $(ls "$kept" | wc -l) inputs ($(find "$kept" -type f -printf '%s\n' | awk '{ total += $1 } END { print total + 0 }') bytes), exit ${status}"
 exit "$status"
