@@ -23,6 +23,7 @@ use aws_sdk_ssm::operation::put_parameter::PutParameterError;
 use aws_sdk_ssm::types::ParameterType;
 use base64::Engine as _;
 use serde_json::Value;
+use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
@@ -42,13 +43,26 @@ pub(crate) struct Moto {
 }
 
 impl Moto {
-    /// Starts moto on a free port, recording, and waits until it answers SSM.
+    /// Starts moto on a free port, recording, and waits until it answers SSM. A port found free
+    /// can be taken by another test's server before this one binds it; then this one exits and
+    /// another port is tried.
     pub(crate) async fn start() -> Self {
+        for _ in 0..4 {
+            if let Ok(moto) = Self::try_start_on(free_port()).await {
+                return moto;
+            }
+        }
         Self::start_on(free_port()).await
     }
 
     /// As [`Moto::start`], on `port` (a test that first finds nothing listening there).
     pub(crate) async fn start_on(port: u16) -> Self {
+        Self::try_start_on(port)
+            .await
+            .unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    async fn try_start_on(port: u16) -> Result<Self, String> {
         static STARTED: AtomicU32 = AtomicU32::new(0);
         let recording = std::env::temp_dir().join(format!(
             "taskrouter-moto-{}-{}.jsonl",
@@ -61,8 +75,7 @@ impl Moto {
                 .env("MOTO_ENABLE_RECORDING", "True")
                 .env("MOTO_RECORDER_FILEPATH", &recording);
         })
-        .await
-        .unwrap_or_else(|error| panic!("{error}"));
+        .await?;
         let moto = Moto {
             child,
             port,
@@ -83,7 +96,7 @@ impl Moto {
                 .is_some_and(|error| error.is_parameter_not_found())),
             "moto answers GetParameter for a missing name with ParameterNotFound"
         );
-        moto
+        Ok(moto)
     }
 
     /// The endpoint URL, for `AWS_ENDPOINT_URL` or an `SdkConfig`.
@@ -426,7 +439,7 @@ pub(crate) async fn spawn(
     configure(&mut command);
     let spawned = command
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn();
     let mut child = match spawned {
@@ -438,19 +451,44 @@ pub(crate) async fn spawn(
         }
         Err(error) => return Err(format!("could not start moto_server: {error}")),
     };
-    let deadline = tokio::time::Instant::now() + MOTO_STARTUP;
-    while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        if let Ok(Some(status)) = child.try_wait() {
+    // Something answering on the port is not enough: another test's server may hold it, and
+    // this one then exits ("Address already in use"). Werkzeug says ` * Running on http://…`
+    // once it is bound; the rest of its log (a line per request) is drained so it never blocks.
+    let Some(stderr) = child.stderr.take() else {
+        return Err("moto_server's standard error was not captured".to_owned());
+    };
+    let mut lines = BufReader::new(stderr).lines();
+    let listening = format!("Running on http://127.0.0.1:{port}");
+    let bound = tokio::time::timeout(MOTO_STARTUP, async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.contains(&listening) {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    match bound {
+        Ok(true) => {
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        }
+        Ok(false) => {
+            let status = child
+                .wait()
+                .await
+                .map_or_else(|e| e.to_string(), |s| s.to_string());
             return Err(format!(
                 "moto_server exited ({status}) before listening on port {port}"
             ));
         }
-        if tokio::time::Instant::now() > deadline {
+        Err(_) => {
             return Err(format!(
                 "moto_server did not listen on port {port} within {MOTO_STARTUP:?}"
             ));
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Ok(child)
 }
