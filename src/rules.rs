@@ -1438,6 +1438,19 @@ mod tests {
         }
     }
 
+    /// `line:column pointer` of each problem, in order.
+    fn positions(error: &RulesError) -> Vec<String> {
+        error
+            .problems()
+            .all()
+            .iter()
+            .map(|problem| {
+                let (line, column) = problem.position.expect("located");
+                format!("{line}:{column} {}", problem.pointer)
+            })
+            .collect()
+    }
+
     #[test]
     fn an_instruction_problem_is_located_at_the_parameter_it_names() {
         let text = r#"{"rules": [
@@ -1448,15 +1461,7 @@ mod tests {
   {"name": "c", "when": "1 == 1", "instruction": {"instruction": "reject"}}
 ]}"#;
         let error = Rules::read("rules.json", text).expect_err("three problems");
-        let found: Vec<String> = error
-            .problems()
-            .all()
-            .iter()
-            .map(|problem| {
-                let (line, column) = problem.position.expect("located");
-                format!("{line}:{column} {}", problem.pointer)
-            })
-            .collect();
+        let found = positions(&error);
         assert_eq!(
             found,
             [
@@ -1487,15 +1492,7 @@ mod tests {
   "defualt": {}
 }"#;
         let error = Rules::read("rules.json", text).expect_err("nine problems");
-        let lines: Vec<String> = error
-            .problems()
-            .all()
-            .iter()
-            .map(|problem| {
-                let (line, column) = problem.position.expect("located");
-                format!("{line}:{column} {}", problem.pointer)
-            })
-            .collect();
+        let lines = positions(&error);
         assert_eq!(
             lines,
             [
