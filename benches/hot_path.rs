@@ -38,12 +38,13 @@ use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Context, LambdaEvent, Service, service_fn};
 use serde_json::Value;
 use sha1::Sha1;
-use taskrouter_lambda::app::{App, MetricsSink};
+use taskrouter_lambda::app::App;
 use taskrouter_lambda::callback::AssignmentCallback;
 use taskrouter_lambda::config::Config;
 use taskrouter_lambda::expression::Expression;
 use taskrouter_lambda::form::FormParams;
 use taskrouter_lambda::http;
+use taskrouter_lambda::metrics::MetricsSink;
 use taskrouter_lambda::rules::Rules;
 use taskrouter_lambda::signature;
 

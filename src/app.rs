@@ -6,15 +6,15 @@
 //! ([`crate::http`]) borrows the `App` for every request.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 
 use crate::config::{Config, RulesSource, Signatures};
 use crate::defer::queue::DeferralQueue;
-use crate::metrics::{Metrics, MetricsError};
+use crate::metrics::{Metrics, MetricsError, MetricsSink};
 use crate::public_url::PublicBase;
 use crate::rulebook::{RuleBook, RuleBookError};
 use crate::rules::{Rules, RulesError};
@@ -99,47 +99,6 @@ pub enum StartError {
         /// The document's path in the directory.
         file: String,
     },
-}
-
-/// Where embedded-metric lines go: stdout in Lambda (CloudWatch Logs extracts them), a buffer
-/// in tests.
-pub trait MetricsSink: Send + Sync {
-    /// Writes one complete EMF line.
-    fn emit(&self, line: String);
-}
-
-/// Writes each metrics line to stdout, where Lambda's log capture picks it up.
-#[derive(Debug, Default)]
-pub struct StdoutSink;
-
-impl MetricsSink for StdoutSink {
-    fn emit(&self, line: String) {
-        println!("{line}");
-    }
-}
-
-/// Keeps metrics lines in memory, for tests and tools that inspect them.
-#[derive(Debug, Default)]
-pub struct MemorySink {
-    lines: Mutex<Vec<String>>,
-}
-
-impl MemorySink {
-    /// Every line emitted so far.
-    pub fn lines(&self) -> Vec<String> {
-        self.lines
-            .lock()
-            .map(|lines| lines.clone())
-            .unwrap_or_default()
-    }
-}
-
-impl MetricsSink for MemorySink {
-    fn emit(&self, line: String) {
-        if let Ok(mut lines) = self.lines.lock() {
-            lines.push(line);
-        }
-    }
 }
 
 /// Everything a request needs.
@@ -396,6 +355,7 @@ fn unreadable(path: &Path, source: std::io::Error) -> StartError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::MemorySink;
     use crate::token::READ_BUDGET;
 
     async fn app() -> App {

@@ -4,9 +4,10 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use taskrouter_lambda::app::{App, StdoutSink};
+use taskrouter_lambda::app::App;
 use taskrouter_lambda::config::Config;
 use taskrouter_lambda::http;
+use taskrouter_lambda::metrics::StdoutSink;
 use taskrouter_lambda::telemetry::LogSettings;
 
 // One thread: a callback is a few microseconds of CPU, and a single-threaded runtime starts faster.

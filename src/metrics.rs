@@ -40,6 +40,7 @@
 //! function can create; per-account questions go to the logs.
 
 use std::borrow::Cow;
+use std::sync::Mutex;
 
 use serde::Serialize;
 
@@ -599,6 +600,47 @@ struct DeferralLine<'a> {
     deferrals: u8,
     #[serde(rename = "DeferralAge", skip_serializing_if = "Option::is_none")]
     deferral_age: Option<f64>,
+}
+
+/// Where embedded-metric lines go: stdout in Lambda (CloudWatch Logs extracts them), a buffer
+/// in tests.
+pub trait MetricsSink: Send + Sync {
+    /// Writes one complete EMF line.
+    fn emit(&self, line: String);
+}
+
+/// Writes each metrics line to stdout, where Lambda's log capture picks it up.
+#[derive(Debug, Default)]
+pub struct StdoutSink;
+
+impl MetricsSink for StdoutSink {
+    fn emit(&self, line: String) {
+        println!("{line}");
+    }
+}
+
+/// Keeps metrics lines in memory, for tests and tools that inspect them.
+#[derive(Debug, Default)]
+pub struct MemorySink {
+    lines: Mutex<Vec<String>>,
+}
+
+impl MemorySink {
+    /// Every line emitted so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines
+            .lock()
+            .map(|lines| lines.clone())
+            .unwrap_or_default()
+    }
+}
+
+impl MetricsSink for MemorySink {
+    fn emit(&self, line: String) {
+        if let Ok(mut lines) = self.lines.lock() {
+            lines.push(line);
+        }
+    }
 }
 
 #[cfg(test)]

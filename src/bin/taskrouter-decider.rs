@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
-use taskrouter_lambda::app::StdoutSink;
 use taskrouter_lambda::defer::decider::{BatchResponse, Decider, SqsEvent};
+use taskrouter_lambda::metrics::StdoutSink;
 use taskrouter_lambda::telemetry::LogSettings;
 
 #[tokio::main(flavor = "current_thread")]

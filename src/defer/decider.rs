@@ -31,9 +31,9 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::app::MetricsSink;
 use crate::instruction::Instruction;
 use crate::metrics::Metrics;
+use crate::metrics::MetricsSink;
 use crate::rest::client::{Client, ReservationOf};
 use crate::rest::config::{Credentials, RestConfig};
 use crate::rest::resources::ReservationStatus;

@@ -12,9 +12,10 @@ use lambda_http::request::LambdaRequest;
 use lambda_http::tower::ServiceExt as _;
 use lambda_http::{Context, LambdaEvent};
 use serde_json::Value;
-use taskrouter_lambda::app::{App, MemorySink};
+use taskrouter_lambda::app::App;
 use taskrouter_lambda::config::Config;
 use taskrouter_lambda::http;
+use taskrouter_lambda::metrics::MemorySink;
 
 use crate::support::{DEV_TOKEN, fixture, repo};
 

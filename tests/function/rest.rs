@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use base64::Engine;
 use serde_json::{Value, json};
-use taskrouter_lambda::app::{App, MemorySink};
+use taskrouter_lambda::app::App;
 use taskrouter_lambda::config::Config;
 use taskrouter_lambda::http;
+use taskrouter_lambda::metrics::MemorySink;
 use taskrouter_lambda::rest::resources::{NewTask, ReservationStatus};
 use taskrouter_lambda::rest::{Client, ReservationOf, RestConfig, RestError, RetryPolicy};
 use taskrouter_lambda::sid::{ReservationSid, TaskSid, WorkspaceSid};
