@@ -170,6 +170,17 @@ fn too_large(bytes: usize) -> String {
     )
 }
 
+/// Where a target stands, which decides what it must and may say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// A filter's first target: it names its queue.
+    First,
+    /// A later target of a filter: it may inherit the previous one's queue.
+    Later,
+    /// `default_filter`: it names its queue and takes no `timeout`.
+    Default,
+}
+
 /// Which references an expression may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Place {
@@ -244,7 +255,10 @@ impl Walker {
         let default_filter = match routing.get("default_filter") {
             None => Some(None),
             Some(node) => self
-                .target(node.named(format!("{}default_filter", self.prefix)), true)
+                .target(
+                    node.named(format!("{}default_filter", self.prefix)),
+                    Slot::Default,
+                )
                 .map(Some),
         };
         Some(Workflow {
@@ -296,7 +310,12 @@ impl Walker {
                         .enumerate()
                         .map(|(position, target)| {
                             let target = target.named(format!("{at}, targets[{position}]"));
-                            self.target(target, position == 0)
+                            let slot = if position == 0 {
+                                Slot::First
+                            } else {
+                                Slot::Later
+                            };
+                            self.target(target, slot)
                         })
                         .collect();
                     targets.into_iter().collect()
@@ -314,12 +333,12 @@ impl Walker {
         })
     }
 
-    /// A filter's target, or `default_filter` when `needs_queue` and it is named so.
-    fn target(&self, node: Node<'_>, needs_queue: bool) -> Option<Target> {
-        let is_default = node.place() == format!("{}default_filter", self.prefix);
+    /// A filter's target, or `default_filter`.
+    fn target(&self, node: Node<'_>, slot: Slot) -> Option<Target> {
+        let is_default = slot == Slot::Default;
         let spec = node.object(&TARGET_KEYS)?;
         let queue = match field(&spec, "queue") {
-            None if needs_queue => {
+            None if slot != Slot::Later => {
                 spec.node().error(if is_default {
                     "missing key `queue`: name the queue of tasks no filter matches, e.g. {\"queue\": \"WQ…\"}"
                 } else {
